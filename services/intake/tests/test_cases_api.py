@@ -1,0 +1,47 @@
+import pytest
+
+from services.intake.app import MIGRATIONS, IntakeSettings, create_app
+from shared.testing.fixtures import serve_in_process
+
+AIDED = {"name": "张三", "id_number": "110101199003071234", "phone": "13800138000", "address": "北京市朝阳区某路1号"}
+CASE = {"case_kind": "criminal", "cause": "盗窃", "district": "朝阳区", "agency_id": "chaoyang-centre",
+        "aided_person": AIDED}
+
+
+@pytest.fixture
+async def intake(migrated_settings):
+    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False)
+    async with serve_in_process(create_app(settings)) as client:
+        yield client
+
+
+async def test_registered_case_is_readable_with_its_status_and_no_personal_data(intake):
+    created = await intake.post("/api/v1/cases", json=CASE)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["status"] == "registered" and body["case_number"].startswith("FY-")
+    assert created.headers["location"] == f"/api/v1/cases/{body['case_id']}"
+    fetched = await intake.get(f"/api/v1/cases/{body['case_id']}")
+    assert fetched.json() == body
+    assert "张三" not in fetched.text and AIDED["id_number"] not in fetched.text
+
+
+async def test_invalid_registration_gets_a_problem_naming_each_field(intake):
+    bad = {**CASE, "case_kind": "divorce", "aided_person": {**AIDED, "id_number": "123"}, "extra": 1}
+    response = await intake.post("/api/v1/cases", json=bad)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {"case_kind", "aided_person.id_number", "extra"}
+
+
+async def test_closing_an_unassigned_case_is_a_conflict(intake):
+    case_id = (await intake.post("/api/v1/cases", json=CASE)).json()["case_id"]
+    response = await intake.post(f"/api/v1/cases/{case_id}/closure", json={"outcome": "判决", "ended_on": "2026-11-01"})
+    assert response.status_code == 409
+    assert response.json()["title"] == "NotAssigned"
+
+
+async def test_unknown_case_is_a_404_problem(intake):
+    response = await intake.get("/api/v1/cases/nope")
+    assert response.status_code == 404 and response.json()["status"] == 404

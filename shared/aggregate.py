@@ -1,0 +1,89 @@
+"""Aggregates as the fold of their events (pure: no I/O here).
+
+A domain event is a frozen Pydantic model named in the past tense; an aggregate changes state
+only by applying one, in a method named `when_<EventName>`. Commands are methods that check
+the rules and call `self.record(event)`; the unit of work appends what was recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict
+
+
+class DomainError(Exception):
+    """A command broke a rule of the domain; the API answers it with a 409 or 422 problem."""
+
+    status: int = 409
+    rule: str | None = None
+
+    def __init__(self, message: str, *, rule: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.rule = rule or self.rule
+        if status is not None:
+            self.status = status
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class DomainEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def event_type(cls) -> str:
+        return cls.__name__
+
+
+class Aggregate:
+    """Base of every aggregate: an id, a version, and the events recorded but not yet saved."""
+
+    stream_prefix: ClassVar[str]
+    event_types: ClassVar[dict[str, type[DomainEvent]]] = {}
+
+    def __init__(self, id: str):
+        self.id = id
+        self.version = 0
+        self.pending: list[DomainEvent] = []
+        self.recorded_at: datetime | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.event_types = {}
+
+    @classmethod
+    def handles(cls, *events: type[DomainEvent]) -> None:
+        """Declare the domain events of this aggregate, so stored ones can be read back."""
+        for event in events:
+            cls.event_types[event.event_type()] = event
+
+    @classmethod
+    def stream_id(cls, id: str) -> str:
+        return f"{cls.stream_prefix}-{id}"
+
+    @property
+    def exists(self) -> bool:
+        return self.version > 0 or bool(self.pending)
+
+    def record(self, event: DomainEvent) -> None:
+        self.apply(event)
+        self.pending.append(event)
+
+    def apply(self, event: DomainEvent) -> None:
+        handler = getattr(self, f"when_{event.event_type()}", None)
+        if handler is None:
+            raise TypeError(f"{type(self).__name__} cannot apply {event.event_type()}")
+        handler(event)
+
+    @classmethod
+    def fold(cls, id: str, events: list[tuple[str, dict[str, Any], datetime]]) -> Self:
+        """Rebuild from stored (type, data, recorded_at) triples, oldest first."""
+        aggregate = cls(id)
+        for type_, data, recorded_at in events:
+            aggregate.apply(cls.event_types[type_].model_validate(data))
+            aggregate.version += 1
+            aggregate.recorded_at = recorded_at
+        return aggregate

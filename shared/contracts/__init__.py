@@ -1,0 +1,25 @@
+"""The integration events of Fayuan: the contract between services (and with the bar
+association). Importing this package registers every type, so any service can read any event
+and the AsyncAPI document and JSON Schemas cover them all."""
+
+from shared.contracts.assignment import AssignmentBlocked, CaseAssigned
+from shared.contracts.common import CaseKind, Grade, HandlerKind, HandlerRef
+from shared.contracts.evaluation import EvaluationCompleted, EvaluationFailed
+from shared.contracts.intake import CaseClosed, CaseFlags, CaseRegistered
+from shared.contracts.sanctions import BarNoticeIssued, InvestigationOpened
+
+__all__ = [
+    "AssignmentBlocked",
+    "BarNoticeIssued",
+    "CaseAssigned",
+    "CaseClosed",
+    "CaseFlags",
+    "CaseKind",
+    "CaseRegistered",
+    "EvaluationCompleted",
+    "EvaluationFailed",
+    "Grade",
+    "HandlerKind",
+    "HandlerRef",
+    "InvestigationOpened",
+]

@@ -1,0 +1,55 @@
+"""Events assignment publishes on `legalaid.assignment.assignments` (key: the case id)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.contracts.common import HandlerRef
+from shared.events import IntegrationEvent, integration_event
+
+ASSIGNMENTS = "legalaid.assignment.assignments"
+
+
+class AssignmentMethod(StrEnum):
+    rotation = "rotation"  # R-ASG-1
+    named = "named"  # R-ASG-2
+    chosen = "chosen"  # R-ASG-3
+
+
+@integration_event
+class CaseAssigned(IntegrationEvent):
+    type: ClassVar[str] = "legalaid.assignment.case-assigned.v1"
+    topic: ClassVar[str] = ASSIGNMENTS
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: str
+    case_number: str
+    handler: HandlerRef
+    method: AssignmentMethod
+    reason: str | None = None
+    assigned_at: datetime
+
+
+class SkippedCandidate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    handler_id: str
+    reasons: list[str]
+
+
+@integration_event
+class AssignmentBlocked(IntegrationEvent):
+    """No one in the pool may take the case; each candidate with why not."""
+
+    type: ClassVar[str] = "legalaid.assignment.assignment-blocked.v1"
+    topic: ClassVar[str] = ASSIGNMENTS
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: str
+    case_number: str
+    candidates: list[SkippedCandidate]
+    blocked_at: datetime

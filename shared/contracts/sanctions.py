@@ -1,0 +1,49 @@
+"""Events sanctions publishes: investigations on `legalaid.sanctions.investigations`, and the
+written notice to the bar association on its own topic, `legalaid.bar-association.notices`,
+which the bar association's system consumes (key: the case id)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from shared.contracts.common import CaseKind, HandlerRef
+from shared.events import IntegrationEvent, integration_event
+
+INVESTIGATIONS = "legalaid.sanctions.investigations"
+BAR_NOTICES = "legalaid.bar-association.notices"
+
+
+@integration_event
+class InvestigationOpened(IntegrationEvent):
+    """The justice bureau opened an investigation of a failed case (R-SAN-3)."""
+
+    type: ClassVar[str] = "legalaid.sanctions.investigation-opened.v1"
+    topic: ClassVar[str] = INVESTIGATIONS
+    key_field: ClassVar[str] = "case_id"
+
+    investigation_id: str
+    case_id: str
+    case_number: str
+    evaluation_id: str
+    handler: HandlerRef
+    opened_at: datetime
+
+
+@integration_event
+class BarNoticeIssued(IntegrationEvent):
+    """The bureau's written notice to the bar association about a lawyer whose case failed
+    (R-SAN-4). Names the lawyer and firm; never the aided person."""
+
+    type: ClassVar[str] = "legalaid.sanctions.bar-notice-issued.v1"
+    topic: ClassVar[str] = BAR_NOTICES
+    key_field: ClassVar[str] = "case_id"
+
+    notice_id: str
+    investigation_id: str
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    lawyer: HandlerRef
+    reason: str
+    issued_at: datetime

@@ -1,0 +1,111 @@
+"""The database engine of one service, and the kernel's own tables.
+
+Every service's database holds the same four kernel tables beside its projections:
+`events` (the event store), `outbox` (integration events waiting for the relay),
+`relay_cursor` (how far the relay has published) and `inbox` (integration events a consumer
+has already handled). Their DDL lives here, once; each service's first migration calls
+`create_kernel_tables()`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from shared.settings import ServiceSettings
+
+KERNEL_DDL = [
+    # The event store. (stream_id, version) is the optimistic-concurrency guard.
+    """
+    CREATE TABLE IF NOT EXISTS events (
+        position    bigserial   NOT NULL UNIQUE,
+        stream_id   text        NOT NULL,
+        version     integer     NOT NULL CHECK (version >= 1),
+        event_id    uuid        NOT NULL UNIQUE,
+        type        text        NOT NULL,
+        data        jsonb       NOT NULL,
+        metadata    jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (stream_id, version)
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS events_type_position ON events (type, position)",
+    # The outbox. txid is the writing transaction's id: the relay reads only rows whose
+    # transaction is older than every transaction still running (docs/adr/0002), so a row that
+    # commits late can never be skipped.
+    """
+    CREATE TABLE IF NOT EXISTS outbox (
+        position    bigserial   PRIMARY KEY,
+        txid        xid8        NOT NULL DEFAULT pg_current_xact_id(),
+        event_id    uuid        NOT NULL UNIQUE,
+        topic       text        NOT NULL,
+        key         text,
+        type        text        NOT NULL,
+        source      text        NOT NULL,
+        subject     text        NOT NULL,
+        time        timestamptz NOT NULL,
+        data        jsonb       NOT NULL,
+        extensions  jsonb       NOT NULL DEFAULT '{}'::jsonb
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS outbox_txid_position ON outbox (txid, position)",
+    """
+    CREATE TABLE IF NOT EXISTS relay_cursor (
+        relay        text        PRIMARY KEY,
+        txid         xid8        NOT NULL,
+        position     bigint      NOT NULL,
+        published    bigint      NOT NULL DEFAULT 0,
+        updated_at   timestamptz NOT NULL DEFAULT now()
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS inbox (
+        consumer     text        NOT NULL,
+        event_id     text        NOT NULL,
+        type         text        NOT NULL,
+        topic        text        NOT NULL,
+        handled_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (consumer, event_id)
+    )
+    """,
+    # Dead letters are also kept here (besides the dead-letter topic) so they can be listed and
+    # replayed even when the broker has lost them.
+    """
+    CREATE TABLE IF NOT EXISTS dead_letters (
+        id           bigserial   PRIMARY KEY,
+        consumer     text        NOT NULL,
+        topic        text        NOT NULL,
+        partition    integer     NOT NULL,
+        "offset"     bigint      NOT NULL,
+        event_id     text,
+        type         text,
+        key          bytea,
+        value        bytea,
+        headers      jsonb       NOT NULL DEFAULT '[]'::jsonb,
+        error        text        NOT NULL,
+        recorded_at  timestamptz NOT NULL DEFAULT now(),
+        replayed_at  timestamptz
+    )
+    """,
+]
+
+KERNEL_TABLES = ["dead_letters", "inbox", "relay_cursor", "outbox", "events"]
+
+
+def create_kernel_tables(execute) -> None:
+    """Run the kernel DDL through `execute` (Alembic's `op.execute`)."""
+    for statement in KERNEL_DDL:
+        execute(statement)
+
+
+def drop_kernel_tables(execute) -> None:
+    for table in KERNEL_TABLES:
+        execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def create_engine(settings: ServiceSettings) -> AsyncEngine:
+    return create_async_engine(
+        settings.sqlalchemy_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_size,
+        pool_pre_ping=True,
+    )

@@ -1,0 +1,83 @@
+"""Alembic, one history per service (services/<name>/migrations/), run through the async engine.
+
+Each service's `migrations/env.py` is two lines: it calls `run_env()` with the service's
+SQLModel metadata. `upgrade()` creates the service's database when it is missing, then
+migrates it to head; `pending()` tells readiness whether the database is behind the code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import asyncpg
+from alembic import command, context
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, pool
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from shared.settings import ServiceSettings
+
+
+def alembic_config(script_location: Path, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+    u = make_url(url).set(drivername="postgresql")
+    if database:
+        u = u.set(database=database)
+    return u.render_as_string(hide_password=False)
+
+
+async def ensure_database(settings: ServiceSettings) -> None:
+    """CREATE DATABASE for the service when it does not exist yet (dev, tests, first deploy)."""
+    name = make_url(settings.sqlalchemy_url).database
+    conn = await asyncpg.connect(_asyncpg_dsn(settings.database_url, "postgres"))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            except asyncpg.DuplicateDatabaseError:
+                pass
+    finally:
+        await conn.close()
+
+
+def upgrade(settings: ServiceSettings, script_location: Path) -> None:
+    """Create the database if needed and migrate it to head (blocking; run it in a thread)."""
+    asyncio.run(ensure_database(settings))
+    command.upgrade(alembic_config(script_location, settings.sqlalchemy_url), "head")
+
+
+async def pending(conn: AsyncConnection, script_location: Path) -> bool:
+    """True when the database is not at the head revision the code expects."""
+    head = ScriptDirectory.from_config(alembic_config(script_location, "")).get_current_head()
+
+    def current(sync_conn: Connection) -> str | None:
+        return MigrationContext.configure(sync_conn).get_current_revision()
+
+    return await conn.run_sync(current) != head
+
+
+def run_env(target_metadata: MetaData | None = None) -> None:
+    """Body of every service's migrations/env.py (online mode, asyncpg)."""
+
+    def do_run(connection: Connection) -> None:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run_async() -> None:
+        engine = create_async_engine(context.config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run)
+        await engine.dispose()
+
+    asyncio.run(run_async())

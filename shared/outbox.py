@@ -1,0 +1,271 @@
+"""Transactional outbox and its relay.
+
+`add()` writes integration events into the `outbox` table on the caller's connection, inside
+the same transaction as the events they come from: nothing is published that was not
+committed, and nothing committed is left unpublished.
+
+The relay publishes outbox rows to Kafka in order. Rows are read in (txid, position) order and
+only when their transaction id is below the oldest transaction still running
+(`pg_snapshot_xmin(pg_current_snapshot())`): a transaction that inserted a lower position but
+commits later is still running, so its rows are not yet eligible, and the cursor cannot pass
+them (docs/adr/0002-outbox-order.md). The cursor (txid, position) is stored after each batch is
+acknowledged by the broker, so a relay that dies re-sends at most one batch; consumers dedupe.
+
+Only one relay per service publishes (a PostgreSQL advisory lock elects it), so one case's
+events reach its partition in order even with several replicas.
+
+When the broker comes back empty (the embedded broker keeps everything in memory), the relay
+notices that its epoch marker is gone and re-sends the whole outbox from the beginning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import zlib
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+from prometheus_client import Counter, Gauge
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.events import Envelope
+from shared.settings import ServiceSettings
+from shared.store import driver, from_jsonb
+from shared.topics import catalog_topics, ensure_topics, relay_epoch_topic
+
+log = logging.getLogger(__name__)
+
+PUBLISHED = Counter("fayuan_events_published_total", "Integration events published", ["topic"])
+BACKLOG = Gauge("fayuan_relay_backlog", "Outbox rows not yet published")
+RESENDS = Counter("fayuan_relay_full_resends_total", "Times the relay re-sent the whole outbox")
+
+_INSERT = """
+INSERT INTO outbox (event_id, topic, key, type, source, subject, time, data, extensions)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::timestamptz[], $8::jsonb[], $9::jsonb[])
+"""
+
+
+async def add(conn: AsyncConnection, envelopes: list[Envelope]) -> None:
+    """Queue integration events for publication, in the caller's transaction."""
+    if not envelopes:
+        return
+    db = await driver(conn)
+    await db.execute(
+        _INSERT,
+        [e.id for e in envelopes],
+        [e.topic for e in envelopes],
+        [e.key for e in envelopes],
+        [e.type for e in envelopes],
+        [e.source for e in envelopes],
+        [e.subject for e in envelopes],
+        [e.time for e in envelopes],
+        [json.dumps(e.data, ensure_ascii=False) for e in envelopes],
+        [json.dumps(e.extensions) for e in envelopes],
+    )
+
+
+_ELIGIBLE = """
+SELECT position, txid::text AS txid, event_id::text AS event_id, topic, key, type, source, subject,
+       time, data, extensions
+FROM outbox
+WHERE (txid, position) > ($1::text::xid8, $2)
+  AND txid < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY txid, position
+LIMIT $3
+"""
+
+
+def _envelope(row) -> Envelope:
+    return Envelope(
+        id=row["event_id"],
+        type=row["type"],
+        source=row["source"],
+        subject=row["subject"],
+        time=row["time"],
+        data=from_jsonb(row["data"]),
+        topic=row["topic"],
+        key=row["key"],
+        extensions=from_jsonb(row["extensions"]),
+    )
+
+
+class Relay:
+    def __init__(self, engine: AsyncEngine, settings: ServiceSettings, *, name: str | None = None):
+        self.engine = engine
+        self.settings = settings
+        self.name = name or settings.service_name
+        self.lock_key = zlib.crc32(f"fayuan-relay:{self.name}".encode())
+        self.producer: AIOKafkaProducer | None = None
+        self.published = 0
+        self._last_epoch_check = 0.0
+
+    # --- cursor -----------------------------------------------------------------------------
+
+    async def _cursor(self, conn: AsyncConnection) -> tuple[str, int]:
+        db = await driver(conn)
+        row = await db.fetchrow("SELECT txid::text AS txid, position FROM relay_cursor WHERE relay = $1", self.name)
+        if row is None:
+            await db.execute(
+                "INSERT INTO relay_cursor (relay, txid, position) VALUES ($1, '0'::xid8, 0) ON CONFLICT DO NOTHING",
+                self.name,
+            )
+            return "0", 0
+        return row["txid"], row["position"]
+
+    async def _advance(self, conn: AsyncConnection, txid: str, position: int, count: int) -> None:
+        db = await driver(conn)
+        await db.execute(
+            "UPDATE relay_cursor SET txid = $2::text::xid8, position = $3, published = published + $4, "
+            "updated_at = now() WHERE relay = $1",
+            self.name,
+            txid,
+            position,
+            count,
+        )
+
+    async def rewind(self) -> None:
+        """Publish everything again from the first outbox row (the broker lost its data)."""
+        async with self.engine.begin() as conn:
+            await self._cursor(conn)
+            await self._advance(conn, "0", 0, 0)
+        RESENDS.inc()
+        log.warning("relay rewound: re-sending the whole outbox", extra={"relay": self.name})
+
+    # --- one pass ---------------------------------------------------------------------------
+
+    async def publish_batch(self) -> int:
+        """Publish the next batch of eligible rows; return how many were published."""
+        assert self.producer is not None
+        async with self.engine.connect() as conn:
+            txid, position = await self._cursor(conn)
+            db = await driver(conn)
+            rows = await db.fetch(_ELIGIBLE, txid, position, self.settings.relay_batch_size)
+            await conn.commit()
+        if not rows:
+            return 0
+        sends = []
+        for row in rows:
+            message = _envelope(row).to_kafka()
+            key = message.key.encode() if isinstance(message.key, str) else message.key
+            sends.append(
+                await self.producer.send(row["topic"], message.value, key=key, headers=list(message.headers.items()))
+            )
+        for send, row in zip(await asyncio.gather(*sends), rows, strict=True):
+            PUBLISHED.labels(row["topic"]).inc()
+        last = rows[-1]
+        async with self.engine.begin() as conn:
+            await self._advance(conn, last["txid"], last["position"], len(rows))
+        self.published += len(rows)
+        return len(rows)
+
+    async def backlog(self) -> int:
+        async with self.engine.connect() as conn:
+            txid, position = await self._cursor(conn)
+            db = await driver(conn)
+            count = await db.fetchval(
+                "SELECT count(*) FROM outbox WHERE (txid, position) > ($1::text::xid8, $2)", txid, position
+            )
+            await conn.commit()
+        BACKLOG.set(count)
+        return count
+
+    # --- the broker's memory ----------------------------------------------------------------
+
+    async def _broker_lost_data(self) -> bool:
+        """True when our epoch marker is gone from the broker; writes a fresh one if so.
+
+        The marker is one record on a single-partition topic of our own, so its end offset is
+        exact even on a broker whose end offsets lag after multi-record batches (design.md §5).
+        """
+        assert self.producer is not None
+        topic = relay_epoch_topic(self.settings)
+        probe = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                                 **self.settings.kafka_security())
+        await probe.start()
+        try:
+            topics = await probe.topics()
+            end = 0
+            if topic in topics:
+                end = (await probe.end_offsets([TopicPartition(topic, 0)]))[TopicPartition(topic, 0)]
+        finally:
+            await probe.stop()
+        if end > 0:
+            return False
+        await ensure_topics(self.settings, [topic, *catalog_topics(self.settings)])
+        await self.producer.send_and_wait(topic, datetime.now().isoformat().encode(), partition=0)
+        return True
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    async def _start_producer(self) -> None:
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            acks=self.settings.kafka_acks if self.settings.kafka_acks == "all" else int(self.settings.kafka_acks),
+            enable_idempotence=self.settings.kafka_enable_idempotence,
+            linger_ms=5,
+            max_batch_size=1 << 20,
+            **self.settings.kafka_security(),
+        )
+        await self.producer.start()
+
+    async def _stop_producer(self) -> None:
+        if self.producer is not None:
+            try:
+                await self.producer.stop()
+            except Exception:  # a producer of a dead broker may fail to flush; we re-send anyway
+                log.exception("relay producer did not stop cleanly")
+            self.producer = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set. Errors restart the producer after a pause; the cursor
+        guarantees nothing is skipped."""
+        async with self.engine.connect() as lock_conn:
+            db = await driver(lock_conn)
+            while not stop.is_set():
+                if await db.fetchval("SELECT pg_try_advisory_lock($1)", self.lock_key):
+                    break
+                await _sleep(stop, 2.0)  # another replica relays; stand by
+            await lock_conn.commit()
+            if stop.is_set():
+                return
+            try:
+                await self._loop(stop)
+            finally:
+                await db.execute("SELECT pg_advisory_unlock($1)", self.lock_key)
+                await lock_conn.commit()
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                await self._start_producer()
+                if await self._broker_lost_data():
+                    await self.rewind()
+                self._last_epoch_check = loop.time()
+                while not stop.is_set():
+                    sent = await self.publish_batch()
+                    if loop.time() - self._last_epoch_check > self.settings.relay_epoch_check_seconds:
+                        self._last_epoch_check = loop.time()
+                        if await self._broker_lost_data():
+                            await self.rewind()
+                        await self.backlog()
+                    if sent < self.settings.relay_batch_size:
+                        await _sleep(stop, self.settings.relay_poll_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("relay failed; restarting its producer", extra={"relay": self.name})
+                await _sleep(stop, 1.0)
+            finally:
+                await self._stop_producer()
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass

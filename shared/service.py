@@ -1,0 +1,126 @@
+"""The composition root every service's app.py calls: one FastAPI app with its engine, relay
+and consumers started in the lifespan and stopped cleanly on shutdown (SIGTERM included:
+uvicorn turns it into a lifespan shutdown). Nothing is created at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import APIRouter, Depends, FastAPI, Request
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.consumer import ConsumerRunner, Handler
+from shared.db import create_engine
+from shared.events import IntegrationEvent
+from shared.http import install_middleware, install_operational_routes, install_problem_handlers
+from shared.migrations import pending
+from shared.outbox import Relay
+from shared.settings import ServiceSettings
+from shared.uow import Projector, UnitOfWork, no_projection, unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceSpec:
+    """What a service is made of; its app.py fills one in."""
+
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    migrations: Path
+    consumers: dict[str, dict[type[IntegrationEvent], Handler]] = field(default_factory=dict)
+    projector: Projector = no_projection
+    version: str = "0.1.0"
+
+
+def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        stop = asyncio.Event()
+        app.state.engine = engine
+        app.state.settings = settings
+        app.state.projector = spec.projector
+        app.state.relay = Relay(engine, settings) if settings.relay_enabled else None
+        app.state.consumers = (
+            [ConsumerRunner(engine, settings, name=n, handlers=h, projector=spec.projector)
+             for n, h in spec.consumers.items()]
+            if settings.consumers_enabled
+            else []
+        )
+        tasks = [asyncio.create_task(c.run(stop), name=c.name) for c in app.state.consumers]
+        if app.state.relay is not None:
+            tasks.append(asyncio.create_task(app.state.relay.run(stop), name="relay"))
+        log.info("service started", extra={"port": settings.port})
+        try:
+            yield
+        finally:
+            stop.set()
+            done, running = await asyncio.wait(tasks, timeout=15) if tasks else (set(), set())
+            for task in running:
+                task.cancel()
+            await engine.dispose()
+            log.info("service stopped")
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    install_problem_handlers(app)
+    install_middleware(app)
+    for router in spec.routers:
+        app.include_router(router)
+
+    async def database() -> str | None:
+        async with app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            if await pending(conn, spec.migrations):
+                return "migrations not applied"
+        return None
+
+    async def broker() -> str | None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                    request_timeout_ms=1500, **settings.kafka_security())
+        await admin.start()
+        await admin.close()
+        return None
+
+    install_operational_routes(app, {"database": database, "broker": broker})
+    return app
+
+
+# --- dependencies routers declare ---------------------------------------------------------
+
+
+def get_engine(request: Request) -> AsyncEngine:
+    return request.app.state.engine
+
+
+def get_settings(request: Request) -> ServiceSettings:
+    return request.app.state.settings
+
+
+def get_unit_of_work(request: Request) -> Callable[[], AbstractAsyncContextManager[UnitOfWork]]:
+    """A factory of units of work for command handlers (each opens and commits its own, so it
+    can retry on a concurrency conflict)."""
+    state = request.app.state
+    return lambda: unit_of_work(state.engine, state.settings, state.projector)
+
+
+EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+UowFactoryDep = Annotated[UnitOfWorkFactory, Depends(get_unit_of_work)]

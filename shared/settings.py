@@ -1,0 +1,97 @@
+"""Settings from the environment, one prefix (FAYUAN_), one class per service on a common base.
+
+`DATABASE_URL` and `KAFKA_BOOTSTRAP_SERVERS` are also read without the prefix, because that is
+what operators and CI already export. The URL names a *server*; each service keeps its own
+database on it (`database_name`), so one URL serves all five services.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+PREFIX = "FAYUAN_"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", env_ignore_empty=True, populate_by_name=True)
+
+    service_name: str = "fayuan"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        validation_alias=AliasChoices("FAYUAN_DATABASE_URL", "DATABASE_URL"),
+        description="URL of the PostgreSQL server; the database part is replaced by database_name",
+    )
+    database_name: str = ""
+    database_pool_size: int = 10
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("FAYUAN_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    # Tansu refuses idempotent producers (design.md §5); Apache Kafka in production turns it on.
+    kafka_enable_idempotence: bool = False
+    kafka_acks: str = "all"
+    # Prepended to every topic and consumer group: lets several stacks share one broker (tests).
+    topic_prefix: str = ""
+    # Dev and tests create topics at start-up; in production Strimzi KafkaTopics are the truth.
+    kafka_create_topics: bool = True
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+
+    relay_enabled: bool = True
+    relay_batch_size: int = 500
+    relay_poll_seconds: float = 0.05
+    relay_epoch_check_seconds: float = 3.0
+
+    consumers_enabled: bool = True
+    consumer_max_retries: int = 3
+    consumer_retry_backoff_seconds: float = 0.2
+    consumer_batch_size: int = 200
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("kafka_acks")
+    @classmethod
+    def _acks(cls, value: str) -> str:
+        if value not in {"0", "1", "all"}:
+            raise ValueError("kafka_acks must be 0, 1 or all")
+        return value
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        """The service's own database, through the asyncpg driver."""
+        url = make_url(self.database_url).set(drivername="postgresql+asyncpg")
+        if self.database_name:
+            url = url.set(database=self.database_name)
+        return url.render_as_string(hide_password=False)
+
+    def kafka_security(self) -> dict[str, object]:
+        """Connection settings shared by every Kafka client of the service."""
+        options: dict[str, object] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_sasl_mechanism:
+            options |= {
+                "sasl_mechanism": self.kafka_sasl_mechanism,
+                "sasl_plain_username": self.kafka_sasl_username,
+                "sasl_plain_password": self.kafka_sasl_password,
+            }
+        if self.kafka_security_protocol in {"SSL", "SASL_SSL"}:
+            from aiokafka.helpers import create_ssl_context
+
+            options["ssl_context"] = create_ssl_context()
+        return options
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def group(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"

@@ -1,0 +1,128 @@
+"""pytest plugin (loaded by the root conftest.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from shared.embedded import free_port, start_broker, start_postgres
+from shared.settings import ServiceSettings
+
+
+@pytest.fixture(scope="session")
+def database_server_url() -> Iterator[str]:
+    """URL of the PostgreSQL server of this test session (database part: `postgres`)."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    server = start_postgres(Path(tempfile.mkdtemp(prefix="fayuan-test-")) / "pgdata", keep_data=False)
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap servers of this test session's broker."""
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        yield external
+        return
+    broker = start_broker(free_port(), log_file=tmp_path_factory.mktemp("tansu") / "tansu.log")
+    yield broker.bootstrap
+    broker.stop()
+
+
+def dsn(server_url: str, database: str) -> str:
+    """An asyncpg DSN for `database` on the session's server."""
+    return make_url(server_url).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+async def fresh_database(database_server_url: str) -> AsyncIterator[Callable[..., object]]:
+    """Factory of empty databases named for the test; all dropped when the test ends."""
+    created: list[str] = []
+    admin = await asyncpg.connect(dsn(database_server_url, "postgres"))
+
+    async def make(prefix: str = "t") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+def make_settings(database_server_url: str, kafka_bootstrap: str) -> Callable[..., ServiceSettings]:
+    """Settings for a service under test: the session's server and broker, topics and groups
+    under a prefix of this test's own, so tests sharing the broker never see each other."""
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+
+    def make(settings_class: type[ServiceSettings] = ServiceSettings, **overrides: object) -> ServiceSettings:
+        values: dict[str, object] = {
+            "database_url": database_server_url,
+            "kafka_bootstrap_servers": kafka_bootstrap,
+            "topic_prefix": prefix,
+            "relay_poll_seconds": 0.02,
+            "relay_epoch_check_seconds": 1.0,
+            "consumer_retry_backoff_seconds": 0.01,
+            "log_json": False,
+        }
+        values.update(overrides)
+        return settings_class(**values)
+
+    return make
+
+
+@pytest.fixture
+async def kernel_db(fresh_database, make_settings, database_server_url):
+    """A fresh database with the kernel tables, its engine and settings (service `kernel`)."""
+    from shared.db import KERNEL_DDL, create_engine
+
+    name = await fresh_database("kernel")
+    conn = await asyncpg.connect(dsn(database_server_url, name))
+    for statement in KERNEL_DDL:
+        await conn.execute(statement)
+    await conn.close()
+    settings = make_settings(service_name="kernel", database_name=name)
+    engine = create_engine(settings)
+    yield engine, settings
+    await engine.dispose()
+
+
+@pytest.fixture
+def migrated_settings(fresh_database, make_settings):
+    """Factory: settings of a service whose fresh database is migrated to head."""
+    import asyncio
+
+    from shared.migrations import upgrade
+
+    async def make(settings_class: type[ServiceSettings], migrations: Path, **overrides: object) -> ServiceSettings:
+        name = await fresh_database(settings_class.model_fields["service_name"].default)
+        settings = make_settings(settings_class, database_name=name, **overrides)
+        await asyncio.to_thread(upgrade, settings, migrations)
+        return settings
+
+    return make
+
+
+@contextlib.asynccontextmanager
+async def serve_in_process(app) -> AsyncIterator[httpx.AsyncClient]:
+    """Run an app's lifespan (engine, relay, consumers) and talk HTTP to it in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client

@@ -1,0 +1,106 @@
+"""The unit of work: one transaction in which a command loads an aggregate, appends what it
+decided to the store and queues the integration events that tell others.
+
+The handler shape (cosmicpython's): open the unit of work, load one aggregate, call one domain
+method, save, commit. A concurrent writer makes `save` raise `ConcurrencyError`; the handler is
+wrapped in `retry_on_conflict`, which runs it again on fresh state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from shared import context, outbox, store
+from shared.aggregate import Aggregate
+from shared.events import Envelope, IntegrationEvent
+from shared.settings import ServiceSettings
+
+A = TypeVar("A", bound=Aggregate)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+Projector = Callable[[AsyncConnection, store.RecordedEvent], Awaitable[None]]
+
+
+async def no_projection(conn: AsyncConnection, event: store.RecordedEvent) -> None:
+    return None
+
+
+class UnitOfWork:
+    """One transaction. `save` appends and, in the same transaction, folds the new events into
+    the service's read models through its projector, so what a command wrote is readable the
+    moment it returns."""
+
+    def __init__(self, conn: AsyncConnection, settings: ServiceSettings, projector: Projector = no_projection):
+        self.conn = conn
+        self.settings = settings
+        self.projector = projector
+        self.source = f"/fayuan/{settings.service_name}"
+        self._outbox: list[Envelope] = []
+
+    async def get(self, cls: type[A], id: str, *, as_of: datetime | None = None) -> A:
+        """The aggregate folded from its stream (empty, version 0, when the stream is new)."""
+        rows = await store.load(self.conn, cls.stream_id(id), as_of=as_of)
+        return cls.fold(id, [(r.type, r.data, r.recorded_at) for r in rows])
+
+    async def save(self, aggregate: Aggregate) -> list[store.RecordedEvent]:
+        """Append the aggregate's pending events at the version it was loaded at."""
+        pending, aggregate.pending = aggregate.pending, []
+        loaded_at = aggregate.version
+        meta = context.metadata()
+        recorded = await store.append(
+            self.conn,
+            aggregate.stream_id(aggregate.id),
+            loaded_at,
+            [store.NewEvent(type=e.event_type(), data=e.model_dump(mode="json"), metadata=meta) for e in pending],
+        )
+        aggregate.version = loaded_at + len(recorded)
+        for event in recorded:
+            await self.projector(self.conn, event)
+        return recorded
+
+    def emit(self, event: IntegrationEvent, *, event_id: str | None = None, time: datetime | None = None) -> Envelope:
+        """Queue an integration event; it is written to the outbox on commit."""
+        envelope = Envelope.wrap(
+            event,
+            source=self.source,
+            event_id=event_id,
+            time=time,
+            correlation_id=context.metadata().get("correlation_id"),
+            causation_id=context.causation_id.get(),
+        )
+        envelope = Envelope(**{**envelope.__dict__, "topic": self.settings.topic(event.topic)})
+        self._outbox.append(envelope)
+        return envelope
+
+    async def flush(self) -> None:
+        queued, self._outbox = self._outbox, []
+        await outbox.add(self.conn, queued)
+
+
+@asynccontextmanager
+async def unit_of_work(
+    engine: AsyncEngine, settings: ServiceSettings, projector: Projector = no_projection
+) -> AsyncIterator[UnitOfWork]:
+    """A transaction that commits when the block ends without error, and rolls back otherwise."""
+    async with engine.begin() as conn:
+        uow = UnitOfWork(conn, settings, projector)
+        yield uow
+        await uow.flush()
+
+
+def retry_on_conflict(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Run a command handler again when another writer appended to its stream first."""
+    return retry(
+        retry=retry_if_exception_type(store.ConcurrencyError),
+        stop=stop_after_attempt(5),
+        wait=wait_random_exponential(multiplier=0.01, max=0.2),
+        reraise=True,
+    )(handler)
