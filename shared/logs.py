@@ -46,6 +46,7 @@ def configure_logging(*, service: str, level: str = "INFO", json_format: bool = 
         logging.getLogger(name).propagate = True
     # aiokafka logs every rebalance and reconnect at INFO/ERROR; keep its warnings only.
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

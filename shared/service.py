@@ -84,11 +84,16 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     for router in spec.routers:
         app.include_router(router)
 
+    migrated = False  # once at head, a running process stays there: check the revision once
+
     async def database() -> str | None:
+        nonlocal migrated
         async with app.state.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-            if await pending(conn, spec.migrations):
-                return "migrations not applied"
+            if not migrated:
+                if await pending(conn, spec.migrations):
+                    return "migrations not applied"
+                migrated = True
         return None
 
     async def broker() -> str | None:

@@ -1,0 +1,42 @@
+# Fayuan: the developer's verbs. A fresh machine needs only python3 (3.11) and make:
+# the first target that needs the environment creates it with uv from the lock file.
+
+PY      := .venv/bin/python
+UV      := python3 -m uv
+PYTEST  := .venv/bin/pytest
+
+.DEFAULT_GOAL := help
+.PHONY: help env run test test-kernel lint bench asyncapi clean
+
+help: ## list the verbs
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+.venv/.synced: pyproject.toml uv.lock
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen --python python3.11
+	@touch $@
+
+env: .venv/.synced ## create or update the environment (.venv) from uv.lock
+
+run: .venv/.synced ## start PostgreSQL, the broker and the five services (Ctrl-C stops)
+	$(PY) -m shared.devstack run
+
+test: .venv/.synced ## every test: kernel, services, cross-service, import contract
+	.venv/bin/lint-imports
+	$(PYTEST) -q
+
+test-kernel: .venv/.synced ## the kernel's store/outbox/inbox tests (honours DATABASE_URL)
+	$(PYTEST) -q shared
+
+lint: .venv/.synced ## ruff and the import contract
+	.venv/bin/ruff check shared services tests bench
+	.venv/bin/lint-imports
+
+bench: .venv/.synced ## benchmarks: throughput against bare baselines, peak memory per process
+	$(PY) -m bench
+
+asyncapi: .venv/.synced ## regenerate docs/asyncapi.yaml from the event models
+	$(PY) -m shared.asyncapi > docs/asyncapi.yaml
+
+clean: ## remove the environment and local data
+	rm -rf .venv .fayuan .pytest_cache

@@ -1,0 +1,191 @@
+"""`make run`: the whole of Fayuan on this machine, on real parts.
+
+Starts the embedded PostgreSQL (data kept in .fayuan/pgdata across runs) and the embedded Tansu
+broker (or uses the ones DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS name), migrates the five
+services' databases, starts the five services on fixed ports with their relays and consumers,
+prints where each listens, and stops everything cleanly on Ctrl-C.
+
+The services are started as processes by module name, so this kernel module imports none of
+them (the import contract forbids it).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shared.embedded import EmbeddedBroker, EmbeddedPostgres, start_broker, start_postgres
+
+SERVICES: dict[str, int] = {"intake": 8001, "assignment": 8002, "evaluation": 8003, "sanctions": 8004,
+                            "publication": 8005}
+BROKER_PORT = 9092
+ROOT = Path(__file__).resolve().parent.parent
+console = Console(stderr=True)
+
+
+@dataclass
+class Stack:
+    """The processes of one running Fayuan: used by `make run`, the end-to-end tests and the
+    benchmark alike, so all three run the system the same way."""
+
+    database_url: str
+    bootstrap: str
+    workdir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def service_env(self, name: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FAYUAN_")}
+        env.update({
+            "FAYUAN_DATABASE_URL": self.database_url,
+            "FAYUAN_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "FAYUAN_PORT": str(self.ports[name]),
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.update(self.env)
+        return env
+
+    def migrate(self) -> None:
+        """Create and migrate every service's database, the five in parallel."""
+        running = {
+            name: subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", f"services.{name}", "migrate"], cwd=ROOT, env=self.service_env(name),
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            )
+            for name in self.ports
+        }
+        for name, process in running.items():
+            out, _ = process.communicate(timeout=120)
+            if process.returncode != 0:
+                raise RuntimeError(f"migrating {name} failed:\n{out.decode(errors='replace')}")
+
+    def start(self, name: str) -> subprocess.Popen:
+        logs = self.workdir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", f"services.{name}", "serve"], cwd=ROOT, env=self.service_env(name),
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.processes[name] = process
+        return process
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def wait_ready(self, names: list[str] | None = None, timeout: float = 60.0) -> None:
+        pending = set(names or self.ports)
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for name in list(pending):
+                process = self.processes.get(name)
+                if process is not None and process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}; see {self.workdir}/logs/{name}.log")
+                try:
+                    if httpx.get(self.url(name) + "/readyz", timeout=1.0).status_code == 200:
+                        pending.discard(name)
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.1)
+        if pending:
+            raise TimeoutError(f"not ready after {timeout}s: {sorted(pending)}")
+
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return process.returncode if process else None
+        process.send_signal(sig)
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait()
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for name in list(self.processes):
+            self.stop(name)
+
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@cli.command()
+def run(workdir: Path = typer.Option(ROOT / ".fayuan", help="Where data and logs are kept.")) -> None:
+    """Start PostgreSQL, the broker and the five services; Ctrl-C stops them all."""
+    started = time.monotonic()
+    (workdir / "logs").mkdir(parents=True, exist_ok=True)
+    postgres: EmbeddedPostgres | None = None
+    broker: EmbeddedBroker | None = None
+    stack: Stack | None = None
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+    try:
+        database_url = os.environ.get("DATABASE_URL")
+        if not database_url:
+            with console.status("starting the embedded PostgreSQL"):
+                postgres = start_postgres(workdir / "pgdata", keep_data=True)
+            database_url = postgres.url
+            console.print(f"[green]✓[/] PostgreSQL (embedded, data in {workdir / 'pgdata'})")
+        else:
+            console.print("[green]✓[/] PostgreSQL from DATABASE_URL")
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        if not bootstrap:
+            with console.status("starting the embedded Kafka-protocol broker (Tansu)"):
+                broker = start_broker(BROKER_PORT, log_file=workdir / "logs" / "tansu.log")
+            bootstrap = broker.bootstrap
+            console.print(f"[green]✓[/] broker (Tansu, in memory) at {bootstrap}")
+        else:
+            console.print(f"[green]✓[/] broker from KAFKA_BOOTSTRAP_SERVERS: {bootstrap}")
+        stack = Stack(database_url=database_url, bootstrap=bootstrap, workdir=workdir)
+        with console.status("migrating the five databases"):
+            stack.migrate()
+        console.print("[green]✓[/] databases migrated")
+        with console.status("starting the five services"):
+            for name in SERVICES:
+                stack.start(name)
+            stack.wait_ready()
+        table = Table(title=f"Fayuan is running (ready in {time.monotonic() - started:.1f} s)")
+        for column in ("service", "URL", "API docs", "log"):
+            table.add_column(column)
+        for name in SERVICES:
+            table.add_row(name, stack.url(name), stack.url(name) + "/docs", str(workdir / "logs" / f"{name}.log"))
+        Console().print(table)
+        for name in SERVICES:
+            print(f"{name:<12} {stack.url(name)}  docs {stack.url(name)}/docs", flush=True)
+        console.print("Press Ctrl-C to stop.")
+        while True:
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}; see its log")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.print("\nstopping…")
+    finally:
+        if stack is not None:
+            stack.stop_all()
+        if broker is not None:
+            broker.stop()
+        if postgres is not None:
+            postgres.stop()
+        console.print("stopped")
+
+
+if __name__ == "__main__":
+    cli()
