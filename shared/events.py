@@ -139,7 +139,16 @@ class Envelope:
         cls, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | tuple
     ) -> Envelope:
         """Parse a binary-mode CloudEvent; raises ValueError when it is not one."""
-        message = ce_kafka.KafkaMessage(headers=dict(headers or ()), key=key, value=value or b"")
+        raw = dict(headers or ())
+        # The SDK invents an id (and assumes a specversion) when the header is missing: a
+        # message without `ce_id` would then get a new id on every delivery and defeat the
+        # consumers' inbox dedupe. Both are REQUIRED by the binding, so demand them.
+        for required in ("ce_id", "ce_specversion"):
+            if not raw.get(required):
+                raise ValueError(f"not a CloudEvents binary-mode message: no {required} header")
+        if _text(raw["ce_specversion"]) != SPECVERSION:
+            raise ValueError(f"unsupported CloudEvents specversion {_text(raw['ce_specversion'])!r}")
+        message = ce_kafka.KafkaMessage(headers=raw, key=key, value=value or b"")
         try:
             event = ce_kafka.from_binary(message, _FORMAT)
         except Exception as exc:  # the SDK raises several kinds; all mean "not a valid event"
@@ -161,3 +170,7 @@ class Envelope:
             key=key.decode() if isinstance(key, bytes) else key,
             extensions={k: str(v) for k, v in attrs.items() if k not in known},
         )
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
