@@ -1,0 +1,280 @@
+"""Assignment's REST API: the provider registry (/api/v1/institutions, /api/v1/handlers) and the
+assignment of cases (/api/v1/cases/{id}/assignment, /api/v1/assignments/blocked)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from sqlalchemy import func, select
+
+from services.assignment import handlers
+from services.assignment.domain import MIN_REASON_LENGTH, InstitutionKind, InvalidField
+from services.assignment.projections import case_assignments, institutions
+from services.assignment.projections import handlers as handler_rows
+from shared.aggregate import NotFound
+from shared.contracts import HandlerKind, HandlerRef
+from shared.service import EngineDep, UowFactoryDep
+
+registry = APIRouter(prefix="/api/v1", tags=["registry"])
+assignments = APIRouter(prefix="/api/v1", tags=["assignments"])
+
+T = TypeVar("T")
+
+Id = Annotated[str, Path(max_length=64)]
+Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+AgencyFilter = Annotated[str | None, Query(max_length=64)]
+
+
+@contextmanager
+def reported_as_field_error() -> Iterator[None]:
+    """The registry's field-level refusals answer like any other invalid field."""
+    try:
+        yield
+    except InvalidField as exc:
+        raise RequestValidationError([{"loc": ("body", exc.field), "msg": exc.message, "type": "value_error"}]) from exc
+
+
+# --- requests and views ---------------------------------------------------------------------
+
+
+class RecruitInstitution(BaseModel):
+    """招募: an institution joins the pool of the legal-aid agency it serves (R-PRV-1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    kind: InstitutionKind
+    agency_id: str = Field(min_length=1, max_length=64)
+    district: str = Field(min_length=1, max_length=50)
+
+
+class SignCommitment(BaseModel):
+    """案件质量承诺书 (R-PRV-3)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signed_on: date
+    valid_until: date
+
+    @field_validator("valid_until")
+    @classmethod
+    def _after_signing(cls, value: date, info: ValidationInfo) -> date:
+        signed_on = info.data.get("signed_on")
+        if signed_on is not None and value < signed_on:
+            raise ValueError("must not be before signed_on")
+        return value
+
+
+class RegisterHandler(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    kind: HandlerKind
+    licence_number: str | None = Field(default=None, min_length=1, max_length=40)
+    institution_id: str = Field(min_length=1, max_length=64)
+    years_of_practice: int = Field(ge=0, le=70)
+
+
+class ChooseHandler(BaseModel):
+    """R-ASG-3: the agency's choice for a major, group or superior-assigned case, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    handler_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=MIN_REASON_LENGTH, max_length=1000)
+
+
+class InstitutionView(BaseModel):
+    institution_id: str
+    name: str
+    kind: InstitutionKind
+    agency_id: str
+    district: str
+    recruited_at: datetime
+    commitment_signed_on: date | None
+    commitment_valid_until: date | None
+
+
+class HandlerView(BaseModel):
+    handler_id: str
+    name: str
+    kind: HandlerKind
+    licence_number: str | None
+    institution_id: str
+    agency_id: str
+    years_of_practice: int
+    status: str
+    registered_at: datetime
+    last_assigned_at: datetime | None
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+class Decision(BaseModel):
+    """One entry of a case's decision record."""
+
+    decision: str
+    at: datetime
+    method: str | None = None
+    handler_id: str | None = None
+    reason: str | None = None
+    grounds: list[str] = []
+    proposal: str | None = None
+    named_handler: dict[str, Any] | None = None
+    candidates: list[dict[str, Any]]
+
+
+class AssignmentView(BaseModel):
+    case_id: str
+    case_number: str
+    agency_id: str
+    status: str
+    handler: HandlerRef | None
+    decisions: list[Decision]
+
+
+class BlockedCase(BaseModel):
+    case_id: str
+    case_number: str
+    agency_id: str
+    decided_at: datetime
+    candidates: list[dict[str, Any]]
+
+
+def _decision(event: Any) -> Decision:
+    data = event.model_dump(mode="json")
+    at = data.get("assigned_at") or data.get("blocked_at") or data.get("recorded_at")
+    handler = data.get("handler") or {}
+    return Decision(decision=type(event).__name__, at=at, method=data.get("method"),
+                    handler_id=handler.get("handler_id"), reason=data.get("reason"),
+                    grounds=data.get("grounds", []), proposal=data.get("proposal"),
+                    named_handler=data.get("named_handler"), candidates=data["candidates"])
+
+
+async def _one(engine, table, key, value: str, view: type[BaseModel], what: str) -> Any:
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(table).where(key == value))).mappings().first()
+    if row is None:
+        raise NotFound(f"no {what} {value}")
+    return view.model_validate(dict(row))
+
+
+async def _page(engine, table, order, where: list, view: type[BaseModel], offset: int, limit: int) -> dict:
+    async with engine.connect() as conn:
+        total = (await conn.execute(select(func.count()).select_from(table).where(*where))).scalar_one()
+        rows = (await conn.execute(select(table).where(*where).order_by(order).offset(offset).limit(limit))).mappings()
+        items = [view.model_validate(dict(r)) for r in rows]
+    return {"items": items, "total": total, "offset": offset, "limit": limit}
+
+
+# --- institutions ---------------------------------------------------------------------------
+
+
+@registry.post("/institutions", status_code=status.HTTP_201_CREATED, response_model=InstitutionView)
+async def recruit_institution(*, body: RecruitInstitution, uow: UowFactoryDep, engine: EngineDep,
+                              response: Response) -> InstitutionView:
+    """Recruit an institution into an agency's pool."""
+    institution = await handlers.recruit_institution(uow, **body.model_dump())
+    response.headers["Location"] = f"/api/v1/institutions/{institution.id}"
+    return await _one(engine, institutions, institutions.c.institution_id, institution.id, InstitutionView,
+                      "institution")
+
+
+@registry.post("/institutions/{institution_id}/commitment", response_model=InstitutionView)
+async def sign_commitment(*, institution_id: Id, body: SignCommitment, uow: UowFactoryDep,
+                          engine: EngineDep) -> InstitutionView:
+    """Record the institution's signed quality commitment letter."""
+    with reported_as_field_error():
+        await handlers.sign_commitment(uow, institution_id, **body.model_dump())
+    return await _one(engine, institutions, institutions.c.institution_id, institution_id, InstitutionView,
+                      "institution")
+
+
+@registry.get("/institutions", response_model=Page[InstitutionView])
+async def list_institutions(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
+                            limit: Limit = 50) -> dict:
+    """List institutions in recruitment order."""
+    where = [institutions.c.agency_id == agency_id] if agency_id else []
+    return await _page(engine, institutions, institutions.c.recruited_at, where, InstitutionView, offset, limit)
+
+
+@registry.get("/institutions/{institution_id}", response_model=InstitutionView)
+async def get_institution(*, institution_id: Id, engine: EngineDep) -> InstitutionView:
+    """One institution and its commitment."""
+    return await _one(engine, institutions, institutions.c.institution_id, institution_id, InstitutionView,
+                      "institution")
+
+
+# --- handlers -------------------------------------------------------------------------------
+
+
+@registry.post("/handlers", status_code=status.HTTP_201_CREATED, response_model=HandlerView)
+async def register_handler(*, body: RegisterHandler, uow: UowFactoryDep, engine: EngineDep,
+                           response: Response) -> HandlerView:
+    """Register a handler of an institution."""
+    with reported_as_field_error():
+        handler = await handlers.register_handler(uow, **body.model_dump())
+    response.headers["Location"] = f"/api/v1/handlers/{handler.id}"
+    return await _one(engine, handler_rows, handler_rows.c.handler_id, handler.id, HandlerView, "handler")
+
+
+@registry.get("/handlers", response_model=Page[HandlerView])
+async def list_handlers(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
+                        limit: Limit = 50) -> dict:
+    """List handlers in registration order."""
+    where = [handler_rows.c.agency_id == agency_id] if agency_id else []
+    return await _page(engine, handler_rows, handler_rows.c.registered_order, where, HandlerView, offset, limit)
+
+
+@registry.get("/handlers/{handler_id}", response_model=HandlerView)
+async def get_handler(*, handler_id: Id, engine: EngineDep) -> HandlerView:
+    """One handler."""
+    return await _one(engine, handler_rows, handler_rows.c.handler_id, handler_id, HandlerView, "handler")
+
+
+# --- assignments ----------------------------------------------------------------------------
+
+
+async def _assignment_view(uow_factory, case_id: str) -> AssignmentView:
+    async with uow_factory() as uow:
+        assignment = await handlers.load_assignment(uow, case_id)
+    case = assignment.case
+    return AssignmentView(case_id=case.case_id, case_number=case.case_number, agency_id=case.agency_id,
+                          status=assignment.status, handler=assignment.handler,
+                          decisions=[_decision(d) for d in assignment.decisions])
+
+
+@assignments.get("/cases/{case_id}/assignment", response_model=AssignmentView)
+async def get_assignment(*, case_id: Id, uow: UowFactoryDep) -> AssignmentView:
+    """The case's decision record: each decision with the candidates considered."""
+    return await _assignment_view(uow, case_id)
+
+
+@assignments.post("/cases/{case_id}/assignment", response_model=AssignmentView)
+async def choose_handler(*, case_id: Id, body: ChooseHandler, uow: UowFactoryDep) -> AssignmentView:
+    """Assign the agency's chosen handler to a case awaiting its choice."""
+    with reported_as_field_error():
+        await handlers.choose_handler(uow, case_id, handler_id=body.handler_id, reason=body.reason)
+    return await _assignment_view(uow, case_id)
+
+
+@assignments.get("/assignments/blocked", response_model=Page[BlockedCase])
+async def list_blocked(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
+                       limit: Limit = 50) -> dict:
+    """Cases no one in the pool may take, each candidate with why not."""
+    where = [case_assignments.c.status == "blocked"]
+    if agency_id:
+        where.append(case_assignments.c.agency_id == agency_id)
+    return await _page(engine, case_assignments, case_assignments.c.decided_at, where, BlockedCase, offset, limit)

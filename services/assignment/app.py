@@ -1,0 +1,40 @@
+"""Wiring of the assignment service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from pydantic import Field
+
+from services.assignment import api
+from services.assignment.consumers import CONSUMERS
+from services.assignment.domain import DEFAULT_MONTHLY_CAP
+from services.assignment.projections import project
+from shared.service import ServiceSpec, build_app
+from shared.settings import ServiceSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class AssignmentSettings(ServiceSettings):
+    service_name: str = "assignment"
+    port: int = 8002
+    database_name: str = "fayuan_assignment"
+    # R-ASG-4: most non-group cases one handler may take in a calendar month (FAYUAN_MONTHLY_CASE_CAP).
+    monthly_case_cap: int = Field(default=DEFAULT_MONTHLY_CAP, ge=1, le=100)
+
+
+SPEC = ServiceSpec(
+    title="Fayuan assignment",
+    description="The provider registry (institutions, handlers, commitments) and the assignment of cases: "
+                "rotation, named handlers, the agency's choice, the monthly cap.",
+    routers=[api.registry, api.assignments],
+    migrations=MIGRATIONS,
+    consumers=CONSUMERS,
+    projector=project,
+)
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    return build_app(SPEC, settings or AssignmentSettings())

@@ -1,0 +1,4 @@
+from services.assignment.projections import METADATA
+from shared.migrations import run_env
+
+run_env(METADATA)

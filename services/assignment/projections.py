@@ -1,0 +1,207 @@
+"""Assignment's read models, folded from its own events in the same transaction as the append,
+and the queries the engine reads its candidates with."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from services.assignment.domain import Candidate
+from shared.contracts import HandlerKind
+from shared.store import RecordedEvent
+
+
+class AssignmentTable(SQLModel, registry=registry()):
+    """The base of this service's tables: their own metadata, so that no other service's
+    table of the same name can collide with them when both are imported in one process."""
+
+
+class InstitutionRow(AssignmentTable, table=True):
+    __tablename__ = "institutions"
+
+    institution_id: str = Field(primary_key=True)
+    name: str
+    kind: str
+    agency_id: str = Field(index=True)
+    district: str
+    recruited_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # The latest letter; every letter is in `commitments`.
+    commitment_signed_on: date | None = None
+    commitment_valid_until: date | None = None
+    version: int
+
+
+class CommitmentRow(AssignmentTable, table=True):
+    """Each quality commitment letter an institution signed (R-PRV-3)."""
+
+    __tablename__ = "commitments"
+
+    institution_id: str = Field(primary_key=True)
+    version: int = Field(primary_key=True)
+    signed_on: date
+    valid_until: date
+    signed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class HandlerRow(AssignmentTable, table=True):
+    __tablename__ = "handlers"
+
+    handler_id: str = Field(primary_key=True)
+    name: str
+    kind: str
+    licence_number: str | None = None
+    institution_id: str = Field(index=True)
+    agency_id: str = Field(index=True)
+    years_of_practice: int
+    status: str
+    # The store's position of the registration: a total order for breaking rotation ties.
+    registered_order: int
+    registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_assigned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    version: int
+
+
+class HandlerMonthRow(AssignmentTable, table=True):
+    """Cases each handler took in a calendar month (Asia/Shanghai), group cases excluded (R-ASG-4)."""
+
+    __tablename__ = "handler_month_counts"
+
+    handler_id: str = Field(primary_key=True)
+    month: str = Field(primary_key=True)
+    case_count: int
+
+
+class CaseAssignmentRow(AssignmentTable, table=True):
+    __tablename__ = "case_assignments"
+
+    case_id: str = Field(primary_key=True)
+    case_number: str
+    case_kind: str
+    agency_id: str = Field(index=True)
+    group_case: bool
+    status: str = Field(index=True)
+    method: str | None = None
+    handler_id: str | None = Field(default=None, index=True)
+    handler_name: str | None = None
+    institution_name: str | None = None
+    reason: str | None = None
+    proposal: str | None = None
+    candidates: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    version: int
+
+
+METADATA = AssignmentTable.metadata
+institutions = InstitutionRow.__table__
+commitments = CommitmentRow.__table__
+handlers = HandlerRow.__table__
+handler_month_counts = HandlerMonthRow.__table__
+case_assignments = CaseAssignmentRow.__table__
+
+
+def _id(event: RecordedEvent) -> str:
+    return event.stream_id.split("-", 1)[1]
+
+
+def _ts(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+async def _project_registry(conn: AsyncConnection, event: RecordedEvent) -> None:
+    data = event.data
+    if event.type == "InstitutionRecruited":
+        await conn.execute(insert(institutions).values(
+            institution_id=data["institution_id"], name=data["name"], kind=data["kind"],
+            agency_id=data["agency_id"], district=data["district"], recruited_at=_ts(data["recruited_at"]),
+            version=event.version,
+        ))
+    elif event.type == "CommitmentSigned":
+        signed_on, valid_until = date.fromisoformat(data["signed_on"]), date.fromisoformat(data["valid_until"])
+        await conn.execute(insert(commitments).values(
+            institution_id=_id(event), version=event.version, signed_on=signed_on, valid_until=valid_until,
+            signed_at=_ts(data["signed_at"]),
+        ))
+        await conn.execute(update(institutions).where(institutions.c.institution_id == _id(event)).values(
+            commitment_signed_on=signed_on, commitment_valid_until=valid_until, version=event.version,
+        ))
+    elif event.type == "HandlerRegistered":
+        await conn.execute(insert(handlers).values(
+            handler_id=data["handler_id"], name=data["name"], kind=data["kind"],
+            licence_number=data["licence_number"], institution_id=data["institution_id"],
+            agency_id=data["agency_id"], years_of_practice=data["years_of_practice"], status="active",
+            registered_order=event.position, registered_at=_ts(data["registered_at"]), version=event.version,
+        ))
+
+
+async def _project_rotation(conn: AsyncConnection, event: RecordedEvent) -> None:
+    data = event.data
+    await conn.execute(update(handlers).where(handlers.c.handler_id == data["handler_id"])
+                       .values(last_assigned_at=_ts(data["taken_at"])))
+    if data["counts_toward_cap"]:
+        upsert = insert(handler_month_counts).values(handler_id=data["handler_id"], month=data["month"], case_count=1)
+        await conn.execute(upsert.on_conflict_do_update(
+            index_elements=["handler_id", "month"],
+            set_={"case_count": handler_month_counts.c.case_count + 1},
+        ))
+
+
+async def _project_case(conn: AsyncConnection, event: RecordedEvent) -> None:
+    data, case = event.data, event.data["case"]
+    row: dict[str, Any] = {"candidates": data["candidates"], "version": event.version}
+    if event.type == "CaseAwaitingChoice":
+        row |= {"status": "awaiting_choice", "proposal": data["proposal"], "decided_at": _ts(data["recorded_at"])}
+    elif event.type == "AssignmentBlocked":
+        row |= {"status": "blocked", "decided_at": _ts(data["blocked_at"])}
+    else:
+        handler = data["handler"]
+        row |= {"status": "assigned", "method": data["method"], "reason": data["reason"],
+                "handler_id": handler["handler_id"], "handler_name": handler["name"],
+                "institution_name": handler["institution_name"], "decided_at": _ts(data["assigned_at"])}
+    values = {"case_id": case["case_id"], "case_number": case["case_number"], "case_kind": case["case_kind"],
+              "agency_id": case["agency_id"], "group_case": case["flags"]["group_case"], **row}
+    await conn.execute(insert(case_assignments).values(**values)
+                       .on_conflict_do_update(index_elements=["case_id"], set_=row))
+
+
+async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
+    if event.type in {"InstitutionRecruited", "CommitmentSigned", "HandlerRegistered"}:
+        await _project_registry(conn, event)
+    elif event.type == "TurnTaken":
+        await _project_rotation(conn, event)
+    elif event.type in {"CaseAwaitingChoice", "HandlerAssigned", "AssignmentBlocked"}:
+        await _project_case(conn, event)
+
+
+# --- what the engine reads ------------------------------------------------------------------
+
+
+async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
+                     handler_id: str | None = None) -> list[Candidate]:
+    """The handlers of an agency's pool (or one handler), with their institution's letters."""
+    query = (select(handlers, institutions.c.name.label("institution_name"))
+             .join(institutions, institutions.c.institution_id == handlers.c.institution_id)
+             .order_by(handlers.c.registered_order))
+    if agency_id is not None:
+        query = query.where(handlers.c.agency_id == agency_id)
+    if handler_id is not None:
+        query = query.where(handlers.c.handler_id == handler_id)
+    rows = (await conn.execute(query)).mappings().all()
+    letters: dict[str, list[tuple[date, date]]] = {}
+    institution_ids = {r["institution_id"] for r in rows}
+    if institution_ids:
+        signed = await conn.execute(select(commitments).where(commitments.c.institution_id.in_(institution_ids)))
+        for c in signed.mappings():
+            letters.setdefault(c["institution_id"], []).append((c["signed_on"], c["valid_until"]))
+    return [
+        Candidate(handler_id=r["handler_id"], name=r["name"], kind=HandlerKind(r["kind"]),
+                  licence_number=r["licence_number"], institution_id=r["institution_id"],
+                  institution_name=r["institution_name"], agency_id=r["agency_id"], active=r["status"] == "active",
+                  commitments=tuple(letters.get(r["institution_id"], ())), registered_order=r["registered_order"])
+        for r in rows
+    ]

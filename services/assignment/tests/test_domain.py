@@ -1,0 +1,167 @@
+"""The engine's rules as pure functions: eligibility, rotation order, the decision on a case."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from services.assignment.domain import (
+    AlreadyAssigned,
+    AssignmentBlocked,
+    Candidate,
+    CaseAssignment,
+    CaseAwaitingChoice,
+    CaseFacts,
+    HandlerAssigned,
+    HandlerNotEligible,
+    Ineligibility,
+    InvalidField,
+    Policy,
+    Rotation,
+    assess,
+    month_of,
+    rotation_order,
+)
+from shared.contracts import CaseFlags, CaseKind, HandlerKind
+from shared.contracts.assignment import AssignmentMethod
+
+AT = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)
+IN_FORCE = ((date(2026, 1, 1), date(2027, 12, 31)),)
+
+
+def candidate(handler_id: str, order: int, *, commitments=IN_FORCE, agency="a1", active=True) -> Candidate:
+    return Candidate(handler_id=handler_id, name=f"律师{handler_id}", kind=HandlerKind.lawyer,
+                     licence_number=f"L-{handler_id}", institution_id="i1", institution_name="某律师事务所",
+                     agency_id=agency, active=active, commitments=commitments, registered_order=order)
+
+
+def case(case_id: str = "c1", **flags) -> CaseFacts:
+    return CaseFacts(case_id=case_id, case_number=f"FY-{case_id}", case_kind=CaseKind.criminal, agency_id="a1",
+                     flags=CaseFlags(**flags))
+
+
+def turn(rotation: Rotation, case_id: str, handler_id: str, *, at=AT, group_case=False) -> None:
+    rotation.take_turn(case_id=case_id, handler_id=handler_id, method=AssignmentMethod.rotation,
+                       group_case=group_case, at=at)
+
+
+def test_month_is_the_calendar_month_in_beijing():
+    assert month_of(datetime(2026, 10, 31, 16, 30, tzinfo=UTC)) == "2026-11"
+    assert month_of(datetime(2026, 10, 31, 15, 59, tzinfo=UTC)) == "2026-10"
+
+
+def test_eligibility_names_every_reason_with_its_rule():
+    rotation = Rotation("a1")
+    policy = Policy(agency_id="a1", at=AT, monthly_cap=1)
+    turn(rotation, "c0", "h1")
+    assessment = assess(candidate("h1", 1, commitments=(), agency="a2", active=False), rotation, policy)
+    assert not assessment.eligible
+    assert assessment.reasons == [Ineligibility.inactive, Ineligibility.outside_pool, Ineligibility.no_commitment,
+                                  Ineligibility.monthly_cap_reached]
+    assert [r.rule for r in assessment.reasons][2:] == ["R-PRV-3", "R-ASG-4"]
+
+
+def test_a_commitment_counts_only_on_the_days_it_is_in_force():
+    policy = Policy(agency_id="a1", at=AT)
+    expired = ((date(2025, 1, 1), date(2026, 11, 9)),)
+    future = ((date(2026, 11, 11), date(2027, 11, 9)),)
+    last_day = ((date(2025, 1, 1), date(2026, 11, 10)),)
+    assert assess(candidate("h1", 1, commitments=expired), Rotation("a1"), policy).reasons == [
+        Ineligibility.commitment_not_in_force]
+    assert not assess(candidate("h1", 1, commitments=future), Rotation("a1"), policy).eligible
+    assert assess(candidate("h1", 1, commitments=last_day), Rotation("a1"), policy).eligible
+
+
+def test_group_cases_neither_count_toward_nor_are_barred_by_the_cap():
+    rotation = Rotation("a1")
+    turn(rotation, "c0", "h1", group_case=True)
+    assert rotation.cases_in("h1", "2026-11") == 0
+    turn(rotation, "c1", "h1")
+    capped = Policy(agency_id="a1", at=AT, monthly_cap=1)
+    assert not assess(candidate("h1", 1), rotation, capped).eligible
+    assert assess(candidate("h1", 1), rotation, Policy(agency_id="a1", at=AT, monthly_cap=1, count_cap=False)).eligible
+
+
+def test_the_cap_starts_again_with_each_month():
+    rotation = Rotation("a1")
+    turn(rotation, "c0", "h1", at=AT - timedelta(days=20))
+    assert assess(candidate("h1", 1), rotation, Policy(agency_id="a1", at=AT, monthly_cap=1)).eligible
+
+
+def test_rotation_puts_the_never_assigned_first_then_who_waited_longest():
+    pool = [candidate("h1", 1), candidate("h2", 2), candidate("h3", 3)]
+    rotation = Rotation("a1")
+    assert [c.handler_id for c in rotation_order(pool, rotation)] == ["h1", "h2", "h3"]
+    turn(rotation, "c1", "h2")
+    turn(rotation, "c2", "h1")
+    assert [c.handler_id for c in rotation_order(pool, rotation)] == ["h3", "h2", "h1"]
+
+
+def test_rotation_shares_cases_fairly_over_many_cases():
+    pool = [candidate(f"h{i}", i) for i in range(1, 5)]
+    rotation = Rotation("a1")
+    for n in range(11):
+        assignment = CaseAssignment(f"c{n}")
+        assignment.decide(case=case(f"c{n}"), pool=pool, named=None, rotation=rotation, at=AT, monthly_cap=5)
+        decision = assignment.decisions[-1]
+        assert isinstance(decision, HandlerAssigned)
+        turn(rotation, f"c{n}", decision.handler.handler_id)
+    counts = [rotation.cases_in(c.handler_id, "2026-11") for c in pool]
+    assert sorted(counts) == [2, 3, 3, 3] and max(counts) - min(counts) <= 1
+
+
+def test_named_handler_is_assigned_when_eligible_and_otherwise_rotation_says_why():
+    pool = [candidate("h1", 1), candidate("h2", 2), candidate("h3", 3, commitments=())]
+    named = CaseAssignment("c1")
+    named.decide(case=case(named_handler_id="h2"), pool=pool, named=pool[1], rotation=Rotation("a1"), at=AT)
+    assert named.handler.handler_id == "h2" and named.decisions[-1].method == AssignmentMethod.named
+    fallback = CaseAssignment("c2")
+    fallback.decide(case=case("c2", named_handler_id="h3"), pool=pool, named=pool[2], rotation=Rotation("a1"), at=AT)
+    decision = fallback.decisions[-1]
+    assert decision.method == AssignmentMethod.rotation and decision.handler.handler_id == "h1"
+    assert "h3" in decision.reason and "no_commitment" in decision.reason
+
+
+@pytest.mark.parametrize("flag", ["major_or_sensitive", "group_case", "assigned_by_superior"])
+def test_flagged_cases_await_the_agencys_choice_with_a_proposal(flag):
+    assignment = CaseAssignment("c1")
+    assignment.decide(case=case(**{flag: True}), pool=[candidate("h1", 1)], named=None, rotation=Rotation("a1"),
+                      at=AT)
+    decision = assignment.decisions[-1]
+    assert isinstance(decision, CaseAwaitingChoice)
+    assert decision.grounds == [flag] and decision.proposal == "h1" and assignment.handler is None
+
+
+def test_choice_needs_a_reason_and_an_eligible_handler_and_happens_once():
+    pool = [candidate("h1", 1), candidate("h2", 2, commitments=())]
+    rotation = Rotation("a1")
+    assignment = CaseAssignment("c1")
+    assignment.decide(case=case(major_or_sensitive=True), pool=pool, named=None, rotation=rotation, at=AT)
+    with pytest.raises(InvalidField) as no_reason:
+        assignment.choose(handler_id="h1", candidate=pool[0], reason="  ", rotation=rotation, at=AT)
+    assert no_reason.value.field == "reason"
+    with pytest.raises(HandlerNotEligible) as refused:
+        assignment.choose(handler_id="h2", candidate=pool[1], reason="熟悉本类案件", rotation=rotation, at=AT)
+    assert refused.value.rule == "R-PRV-3"
+    assignment.choose(handler_id="h1", candidate=pool[0], reason="熟悉本类案件", rotation=rotation, at=AT)
+    assert assignment.decisions[-1].method == AssignmentMethod.chosen
+    assignment.choose(handler_id="h1", candidate=pool[0], reason="熟悉本类案件", rotation=rotation, at=AT)
+    assert len(assignment.pending) == 2  # the same choice again records nothing
+    with pytest.raises(AlreadyAssigned):
+        assignment.choose(handler_id="h2", candidate=pool[1], reason="熟悉本类案件", rotation=rotation, at=AT)
+
+
+def test_nobody_eligible_blocks_the_case_and_a_decided_case_is_never_decided_again():
+    assignment = CaseAssignment("c1")
+    pool = [candidate("h1", 1, commitments=())]
+    assignment.decide(case=case(), pool=pool, named=None, rotation=Rotation("a1"), at=AT)
+    assert isinstance(assignment.decisions[-1], AssignmentBlocked)
+    assert assignment.decisions[-1].candidates[0].reasons == [Ineligibility.no_commitment]
+    assignment.decide(case=case(), pool=[candidate("h2", 2)], named=None, rotation=Rotation("a1"), at=AT)
+    assert len(assignment.decisions) == 1
+
+
+def test_a_case_takes_one_turn_however_often_it_is_told():
+    rotation = Rotation("a1")
+    turn(rotation, "c1", "h1")
+    turn(rotation, "c1", "h1")
+    assert rotation.turns == 1 and rotation.cases_in("h1", "2026-11") == 1
