@@ -1,0 +1,35 @@
+"""Wiring of the publication service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.publication import api
+from services.publication.consumers import CONSUMERS
+from services.publication.projections import project
+from shared.service import ServiceSpec, build_app
+from shared.settings import ServiceSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class PublicationSettings(ServiceSettings):
+    service_name: str = "publication"
+    port: int = 8005
+    database_name: str = "fayuan_publication"
+
+
+SPEC = ServiceSpec(
+    title="Fayuan publication",
+    description="Half-yearly public disclosures: cases closed per institution and person, peer-evaluation results.",
+    routers=[api.router],
+    migrations=MIGRATIONS,
+    consumers=CONSUMERS,
+    projector=project,
+)
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    return build_app(SPEC, settings or PublicationSettings())

@@ -1,0 +1,26 @@
+"""What publication does with other services' events: keep the rows the disclosure publishes.
+
+The consumer runner records each event id in the inbox in the same transaction, so a
+redelivered message changes nothing; the rows themselves are one per case as well, so even the
+same fact published twice under two ids is counted once.
+"""
+
+from __future__ import annotations
+
+from services.publication import projections
+from shared.contracts import CaseClosed, EvaluationCompleted
+from shared.uow import UnitOfWork
+
+
+async def on_evaluation_completed(event: EvaluationCompleted, uow: UnitOfWork) -> None:
+    await projections.record_evaluation(uow.conn, event)
+
+
+async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
+    await projections.record_closure(uow.conn, event)
+
+
+CONSUMERS = {
+    "evaluations": {EvaluationCompleted: on_evaluation_completed},
+    "cases": {CaseClosed: on_case_closed},
+}
