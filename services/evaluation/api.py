@@ -1,0 +1,156 @@
+"""Evaluation's REST API: peer evaluations (/api/v1/evaluations) and the closed cases awaiting
+one (/api/v1/cases/awaiting-evaluation)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import func, select
+
+from services.evaluation import handlers
+from services.evaluation.domain import DEFAULT_RULE, Reviewer
+from services.evaluation.projections import closed_cases, evaluations
+from shared.aggregate import NotFound
+from shared.contracts import CaseKind, Grade, HandlerRef
+from shared.service import EngineDep, SettingsDep, UowFactoryDep
+
+router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
+cases_router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+EvaluationId = Annotated[str, Path(description="The evaluation's id", max_length=64)]
+IndicatorKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+def grading_rule(settings: SettingsDep) -> str:
+    return getattr(settings, "grading_rule", DEFAULT_RULE)
+
+
+GradingRuleDep = Annotated[str, Depends(grading_rule)]
+
+
+class CompleteEvaluation(BaseModel):
+    """同行评估: a peer reviewer's grade for each first-level indicator of the case's standard."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: str = Field(min_length=1, max_length=64)
+    reviewer_id: str = Field(min_length=1, max_length=64)
+    reviewer_institution_id: str = Field(min_length=1, max_length=64)
+    indicators: dict[IndicatorKey, Grade] = Field(min_length=1, max_length=20,
+                                                  description="Indicator key -> excellent|good|pass|fail")
+    findings: str = Field(min_length=1, max_length=5000, description="What the reviewer found, for the handler")
+
+
+class EvaluationView(BaseModel):
+    evaluation_id: str
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    agency_id: str
+    handler: HandlerRef
+    standard: str
+    indicators: dict[str, Grade]
+    grade: Grade
+    rule_version: str
+    reviewer_id: str
+    reviewer_institution_id: str
+    findings: str
+    completed_at: datetime
+
+
+class EvaluationPage(BaseModel):
+    items: list[EvaluationView]
+    total: int
+    offset: int
+    limit: int
+
+
+class AwaitingCaseView(BaseModel):
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    agency_id: str
+    handler: HandlerRef
+    closed_at: datetime
+
+
+class AwaitingCasePage(BaseModel):
+    items: list[AwaitingCaseView]
+    total: int
+    offset: int
+    limit: int
+
+
+def _handler(row) -> HandlerRef:
+    return HandlerRef(handler_id=row["handler_id"], name=row["handler_name"], kind=row["handler_kind"],
+                      licence_number=row["licence_number"], institution_id=row["institution_id"],
+                      institution_name=row["institution_name"])
+
+
+def _evaluation(row) -> EvaluationView:
+    return EvaluationView.model_validate({**row, "handler": _handler(row)})
+
+
+async def _view(engine, evaluation_id: str) -> EvaluationView:
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(evaluations).where(evaluations.c.evaluation_id == evaluation_id))
+               ).mappings().first()
+    if row is None:
+        raise NotFound(f"no evaluation {evaluation_id}")
+    return _evaluation(row)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=EvaluationView)
+async def complete_evaluation(
+    *, body: CompleteEvaluation, uow: UowFactoryDep, engine: EngineDep, rule: GradingRuleDep, response: Response,
+) -> EvaluationView:
+    """Grade a closed case of another institution; a fail is followed up by sanctions."""
+    evaluation = await handlers.complete_evaluation(
+        uow, case_id=body.case_id, reviewer=Reviewer(reviewer_id=body.reviewer_id,
+                                                     institution_id=body.reviewer_institution_id),
+        indicators=body.indicators, findings=body.findings, rule_version=rule,
+    )
+    response.headers["Location"] = f"{router.prefix}/{evaluation.id}"
+    return await _view(engine, evaluation.id)
+
+
+@router.get("", response_model=EvaluationPage)
+async def list_evaluations(
+    *, engine: EngineDep,
+    case_id: Annotated[str | None, Query(max_length=64)] = None,
+    grade: Grade | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> EvaluationPage:
+    """List completed evaluations, newest first."""
+    where = [c for c in (evaluations.c.case_id == case_id if case_id else None,
+                         evaluations.c.grade == grade if grade else None) if c is not None]
+    async with engine.connect() as conn:
+        total = (await conn.execute(select(func.count()).select_from(evaluations).where(*where))).scalar_one()
+        rows = (await conn.execute(select(evaluations).where(*where).order_by(evaluations.c.completed_at.desc(), evaluations.c.evaluation_id)
+                                   .offset(offset).limit(limit))).mappings().all()
+    return EvaluationPage(items=[_evaluation(r) for r in rows], total=total, offset=offset, limit=limit)
+
+
+@router.get("/{evaluation_id}", response_model=EvaluationView)
+async def get_evaluation(*, evaluation_id: EvaluationId, engine: EngineDep) -> EvaluationView:
+    """One evaluation with its indicator grades and the rule that graded it."""
+    return await _view(engine, evaluation_id)
+
+
+@cases_router.get("/awaiting-evaluation", response_model=AwaitingCasePage)
+async def list_cases_awaiting_evaluation(*, engine: EngineDep, offset: Offset = 0, limit: Limit = 50
+                                         ) -> AwaitingCasePage:
+    """Closed cases not yet evaluated, oldest closure first."""
+    where = [closed_cases.c.evaluation_id.is_(None)]
+    async with engine.connect() as conn:
+        total = (await conn.execute(select(func.count()).select_from(closed_cases).where(*where))).scalar_one()
+        rows = (await conn.execute(select(closed_cases).where(*where).order_by(closed_cases.c.closed_at, closed_cases.c.case_id)
+                                   .offset(offset).limit(limit))).mappings().all()
+    items = [AwaitingCaseView.model_validate({**r, "handler": _handler(r)}) for r in rows]
+    return AwaitingCasePage(items=items, total=total, offset=offset, limit=limit)

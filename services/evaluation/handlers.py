@@ -1,0 +1,50 @@
+"""Evaluation's command handlers: open a unit of work, load, call one domain method, save, tell
+the others, commit. Each retries on a concurrency conflict."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from services.evaluation.domain import PeerEvaluation, Reviewer
+from services.evaluation.projections import closed_case_for_update
+from shared import contracts
+from shared.aggregate import NotFound
+from shared.contracts import Grade
+from shared.service import UnitOfWorkFactory
+from shared.uow import retry_on_conflict
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@retry_on_conflict
+async def complete_evaluation(
+    uow_factory: UnitOfWorkFactory, *, case_id: str, reviewer: Reviewer, indicators: Mapping[str, Grade],
+    findings: str, rule_version: str,
+) -> PeerEvaluation:
+    async with uow_factory() as uow:
+        case = await closed_case_for_update(uow.conn, case_id)
+        if case is None:
+            raise NotFound(f"no closed case {case_id} awaits evaluation")
+        evaluation = PeerEvaluation(str(uuid.uuid4()))
+        evaluation.complete(case=case, reviewer=reviewer, indicators=indicators, findings=findings,
+                            rule_version=rule_version, at=now())
+        await uow.save(evaluation)
+        r = evaluation.result
+        assert r is not None
+        uow.emit(contracts.EvaluationCompleted(
+            evaluation_id=r.evaluation_id, case_id=r.case_id, case_number=r.case_number, case_kind=r.case_kind,
+            agency_id=r.agency_id, handler=r.handler, grade=r.grade, reviewer_id=r.reviewer_id,
+            completed_at=r.completed_at,
+        ))
+        if evaluation.failed:
+            # R-SAN-1: a fail is followed up; sanctions opens the investigation from this.
+            uow.emit(contracts.EvaluationFailed(
+                evaluation_id=r.evaluation_id, case_id=r.case_id, case_number=r.case_number,
+                case_kind=r.case_kind, agency_id=r.agency_id, handler=r.handler, findings=r.findings,
+                failed_at=r.completed_at,
+            ))
+        return evaluation
