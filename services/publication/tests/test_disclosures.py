@@ -202,7 +202,8 @@ async def test_redelivery_and_republication_do_not_count_twice(publication):
         duplicates = await consumed(client, "publication.cases", "duplicate") + await consumed(
             client, "publication.evaluations", "duplicate")
         handled = await consumed(client, "publication.cases", "handled")
-        assert (duplicates - duplicates_before, handled - handled_before) == (4, 1)
+        # At least: a consumer that restarts before committing may see a message once more.
+        assert duplicates - duplicates_before >= 4 and handled - handled_before == 1
         return True
 
     await eventually(all_seen)
