@@ -1,0 +1,35 @@
+"""Wiring of the sanctions service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.sanctions import api
+from services.sanctions.consumers import CONSUMERS
+from services.sanctions.projections import project
+from shared.service import ServiceSpec, build_app
+from shared.settings import ServiceSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class SanctionsSettings(ServiceSettings):
+    service_name: str = "sanctions"
+    port: int = 8004
+    database_name: str = "fayuan_sanctions"
+
+
+SPEC = ServiceSpec(
+    title="Fayuan sanctions",
+    description="Follow-up of failed cases: the justice bureau's investigations and its notices to the bar association.",
+    routers=[api.router, api.notices_router],
+    migrations=MIGRATIONS,
+    consumers=CONSUMERS,
+    projector=project,
+)
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    return build_app(SPEC, settings or SanctionsSettings())
