@@ -42,6 +42,8 @@ class Stack:
     bootstrap: str
     workdir: Path
     env: dict[str, str] = field(default_factory=dict)
+    # Tests run several stacks on one server: each gets databases `<prefix>_<service>`.
+    database_prefix: str = ""
     ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -53,6 +55,8 @@ class Stack:
             "FAYUAN_PORT": str(self.ports[name]),
             "PYTHONUNBUFFERED": "1",
         })
+        if self.database_prefix:
+            env["FAYUAN_DATABASE_NAME"] = f"{self.database_prefix}_{name}"
         env.update(self.env)
         return env
 
