@@ -52,9 +52,17 @@ class RecordedEvent:
 
 async def driver(conn: AsyncConnection) -> asyncpg.Connection:
     """The asyncpg connection under a SQLAlchemy one, same transaction: the kernel's hot paths
-    speak to asyncpg directly to skip the ORM's per-statement cost."""
+    speak to asyncpg directly to skip the ORM's per-statement cost.
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; until then the
+    asyncpg connection is in autocommit, and whatever we ran on it would commit on its own,
+    outside the caller's transaction. So when the caller is in a transaction that has not yet
+    reached the server, make the adapter open it first."""
     raw = await conn.get_raw_connection()
-    return raw.driver_connection  # type: ignore[return-value]
+    db: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    if conn.in_transaction() and not db.is_in_transaction():
+        await conn.exec_driver_sql("SELECT 1")
+    return db
 
 
 _INSERT = """
@@ -128,10 +136,10 @@ async def load(conn: AsyncConnection, stream_id: str, *, as_of: datetime | None 
     """The events of one stream in version order; with `as_of`, only those recorded by then."""
     db = await driver(conn)
     if as_of is None:
-        rows = await db.fetch(f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version", stream_id)
+        rows = await db.fetch(f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version", stream_id)  # noqa: S608
     else:
         rows = await db.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND recorded_at <= $2 ORDER BY version",
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND recorded_at <= $2 ORDER BY version",  # noqa: S608
             stream_id,
             as_of,
         )
@@ -142,6 +150,8 @@ async def read_all(conn: AsyncConnection, *, after_position: int = 0, limit: int
     """Every stream's events in recording order, a page at a time (for rebuilding projections)."""
     db = await driver(conn)
     rows = await db.fetch(
-        f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2", after_position, limit
+        f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",  # noqa: S608
+        after_position,
+        limit,
     )
     return [_recorded(r) for r in rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from shared.events import IntegrationEvent, integration_event
+from shared.events import Envelope, IntegrationEvent, integration_event
 
 
 @integration_event
@@ -15,3 +15,12 @@ class Noted(IntegrationEvent):
 
     stream: str
     n: int
+
+
+def envelopes(settings, stream: str, count: int, start: int = 0) -> list[Envelope]:
+    """`count` Noted events of one stream, numbered from `start`, on the settings' topic."""
+    out = []
+    for n in range(start, start + count):
+        e = Envelope.wrap(Noted(stream=stream, n=n), source="/test")
+        out.append(Envelope(**{**e.__dict__, "topic": settings.topic(Noted.topic)}))
+    return out
