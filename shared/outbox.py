@@ -72,11 +72,13 @@ _ELIGIBLE = """
 SELECT position, txid::text AS txid, event_id::text AS event_id, topic, key, type, source, subject,
        time, data, extensions
 FROM outbox
-WHERE (txid, position) > ($1::text::xid8, $2)
-  AND txid < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY txid, position
+WHERE (outbox.txid, outbox.position) > ($1::text::xid8, $2)
+  AND outbox.txid < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY outbox.txid, outbox.position
 LIMIT $3
 """
+# Qualified names: a bare `ORDER BY txid` would sort by the *text* output column above, so
+# '1000' < '999', and the cursor would jump back and forth (re-sending, and out of order).
 
 
 def _envelope(row) -> Envelope:
@@ -154,7 +156,8 @@ class Relay:
             sends.append(
                 await self.producer.send(row["topic"], message.value, key=key, headers=list(message.headers.items()))
             )
-        for send, row in zip(await asyncio.gather(*sends), rows, strict=True):
+        await asyncio.gather(*sends)  # every row acknowledged before the cursor moves past it
+        for row in rows:
             PUBLISHED.labels(row["topic"]).inc()
         last = rows[-1]
         async with self.engine.begin() as conn:
