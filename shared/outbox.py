@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.events import Envelope
 from shared.settings import ServiceSettings
-from shared.store import driver, from_jsonb
+from shared.store import ConcurrencyError, driver, from_jsonb
 from shared.topics import catalog_topics, ensure_topics, relay_epoch_topic
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,26 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
 """
 
 
+class KeyOrderConflict(ConcurrencyError):
+    """A transaction with a newer id already committed an event with one of our keys.
+
+    The relay publishes in (txid, position) order. A transaction whose id was assigned early
+    (it wrote something before it read) but which commits after a younger one that wrote the
+    same key would be published *before* it, reversing that key's order on its partition. So
+    it must not commit: run it again, in a new transaction with a newer id (retry_on_conflict
+    and the consumer runner's retries do)."""
+
+    def __init__(self, key: str):
+        super().__init__(key, -1)
+        self.args = (f"a newer transaction already wrote an event keyed {key}: run again",)
+        self.key = key
+
+
 async def add(conn: AsyncConnection, envelopes: list[Envelope]) -> None:
-    """Queue integration events for publication, in the caller's transaction."""
+    """Queue integration events for publication, in the caller's transaction.
+
+    Raises KeyOrderConflict (a ConcurrencyError) when committing would publish one of these
+    keys out of commit order; the caller retries in a new transaction."""
     if not envelopes:
         return
     db = await driver(conn)
@@ -66,6 +84,19 @@ async def add(conn: AsyncConnection, envelopes: list[Envelope]) -> None:
         [json.dumps(e.data, ensure_ascii=False) for e in envelopes],
         [json.dumps(e.extensions) for e in envelopes],
     )
+    keys = sorted({e.key for e in envelopes if e.key is not None})
+    if keys:
+        later = await db.fetchval(_NEWER_WRITER_OF_KEY, keys)
+        if later is not None:
+            raise KeyOrderConflict(later)
+
+
+# Only rows of transactions younger than ours: a short range of the (txid, position) index.
+_NEWER_WRITER_OF_KEY = """
+SELECT key FROM outbox
+WHERE txid > (SELECT pg_current_xact_id()) AND key = ANY($1::text[])
+LIMIT 1
+"""
 
 
 _ELIGIBLE = """
