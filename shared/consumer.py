@@ -57,6 +57,10 @@ class _Poison(Exception):
     """The message can never be handled (not an event, or data that fails its schema)."""
 
 
+class _AlreadyHandled(Exception):
+    """A concurrent delivery of the same event committed its inbox row before ours."""
+
+
 def _is_infrastructure(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError, OSError, ConnectionError, asyncio.TimeoutError)):
         return True
@@ -131,6 +135,16 @@ class ConsumerRunner:
         try:
             async with self.engine.begin() as conn:
                 db = await driver(conn)
+                if await db.fetchval(
+                    "SELECT true FROM inbox WHERE consumer = $1 AND event_id = $2", self.name, envelope.id
+                ):
+                    return "duplicate"
+                uow = UnitOfWork(conn, self.settings, self.projector)
+                await handler(event, uow)
+                await uow.flush()
+                # Recorded last, not first: a transaction takes its id at its first write, and
+                # an id taken before the handler reads would make the outbox refuse its keys
+                # (shared.outbox.KeyOrderConflict) more often than needed.
                 first_time = await db.fetchval(
                     "INSERT INTO inbox (consumer, event_id, type, topic) VALUES ($1, $2, $3, $4) "
                     "ON CONFLICT DO NOTHING RETURNING true",
@@ -140,12 +154,11 @@ class ConsumerRunner:
                     envelope.topic,
                 )
                 if not first_time:
-                    return "duplicate"
-                uow = UnitOfWork(conn, self.settings, self.projector)
-                await handler(event, uow)
-                await uow.flush()
+                    raise _AlreadyHandled  # another delivery of it committed first: undo ours
             self.handled += 1
             return "handled"
+        except _AlreadyHandled:
+            return "duplicate"
         finally:
             correlation_id.reset(tokens.pop())
             context.causation_id.reset(tokens.pop())

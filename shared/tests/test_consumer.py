@@ -1,0 +1,301 @@
+"""The consumer runner against the real broker and database: inbox dedupe, offsets after the
+database commit, bounded retries and dead letters, poison messages, shutdown, broker restart."""
+
+import asyncio
+import contextlib
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import text
+
+from shared.consumer import ConsumerRunner
+from shared.embedded import free_port, start_broker
+from shared.events import Envelope
+from shared.store import driver
+from shared.testing.kafka import eventually, publish
+from shared.tests.helpers import Noted
+from shared.topics import dead_letter_topic
+
+POISON_FAILS_AT = 666
+
+
+class Effects:
+    """A handler whose effect is one row per handled event, and that fails on demand."""
+
+    def __init__(self, *, fail_times: dict[int, int] | None = None, block: asyncio.Event | None = None):
+        self.fail_times = fail_times or {}
+        self.calls: dict[int, int] = {}
+        self.block = block
+        self.entered = asyncio.Event()
+
+    async def on_noted(self, event: Noted, uow) -> None:
+        self.calls[event.n] = self.calls.get(event.n, 0) + 1
+        await uow.conn.execute(text("INSERT INTO noted_effects (stream, n) VALUES (:s, :n)"),
+                               {"s": event.stream, "n": event.n})
+        if self.block is not None:
+            self.entered.set()
+            await self.block.wait()
+        if self.calls[event.n] <= self.fail_times.get(event.n, 0):
+            raise RuntimeError(f"handler failed on {event.n}")
+
+
+class Recording(ConsumerRunner):
+    """The runner, noting each message's outcome (what an operator sees in the metrics)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outcomes: list[tuple[int, str]] = []
+        self.partitions: list[int] = []
+
+    async def handle(self, message, producer):
+        outcome = await super().handle(message, producer)
+        self.outcomes.append((message.offset, outcome))
+        self.partitions.append(message.partition)
+        return outcome
+
+
+async def _effects_table(engine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE noted_effects (id bigserial PRIMARY KEY, stream text, n int)"))
+
+
+async def _effects(engine) -> list[int]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(text("SELECT n FROM noted_effects ORDER BY id"))).scalars())
+
+
+async def _count(engine, sql: str) -> int:
+    async with engine.connect() as conn:
+        db = await driver(conn)
+        return await db.fetchval(sql)
+
+
+def _runner(engine, settings, effects: Effects, cls=Recording) -> ConsumerRunner:
+    return cls(engine, settings, name="notes", handlers={Noted: effects.on_noted})
+
+
+async def _send_raw(settings, *messages: tuple[bytes | None, bytes, list]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for key, value, headers in messages:
+            await producer.send_and_wait(settings.topic(Noted.topic), value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+def _wire(envelope: Envelope) -> tuple[bytes, bytes, list]:
+    message = envelope.to_kafka()
+    return message.key.encode(), message.value, list(message.headers.items())
+
+
+@contextlib.asynccontextmanager
+async def running(runner: ConsumerRunner):
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        yield task
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def _read_dead_letters(bootstrap: str, topic: str, expect: int) -> list:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
+    await consumer.start()
+    records = []
+    try:
+        async def enough():
+            batch = await consumer.getmany(timeout_ms=200)
+            records.extend(r for rs in batch.values() for r in rs)
+            return len(records) >= expect
+        await eventually(enough)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def test_the_same_event_delivered_twice_has_its_effects_once(kernel_db):
+    engine, settings = kernel_db
+    await _effects_table(engine)
+    effects = Effects()
+    runner = _runner(engine, settings, effects)
+    twice = Envelope.wrap(Noted(stream="s", n=1), source="/test")
+    after = Envelope.wrap(Noted(stream="s", n=2), source="/test")  # same key: same partition, after it
+    await _send_raw(settings, _wire(twice), _wire(twice), _wire(after))
+    async with running(runner):
+        await eventually(lambda: _effects_are(engine, [1, 2]))
+    assert [o for _, o in runner.outcomes] == ["handled", "duplicate", "handled"]
+    assert await _count(engine, "SELECT count(*) FROM inbox") == 2
+
+
+async def _effects_are(engine, expected: list[int]) -> bool:
+    got = await _effects(engine)
+    assert got == expected, got
+    return True
+
+
+async def test_cancelled_before_the_database_commit_the_event_is_redelivered_and_applied_once(kernel_db):
+    engine, settings = kernel_db
+    await _effects_table(engine)
+    block = asyncio.Event()
+    blocked = Effects(block=block)
+    await publish(settings, Noted(stream="s", n=1))
+    stop = asyncio.Event()
+    task = asyncio.create_task(_runner(engine, settings, blocked).run(stop))
+    await asyncio.wait_for(blocked.entered.wait(), 30)  # the effect is written, not committed
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert await _effects(engine) == []
+
+    runner = _runner(engine, settings, Effects())
+    async with running(runner):
+        await eventually(lambda: _effects_are(engine, [1]))
+    assert runner.outcomes == [(0, "handled")]
+
+
+class CrashAfterCommit(Recording):
+    """Dies after the database commit and before the offset commit."""
+
+    crashed = asyncio.Event()
+
+    async def handle(self, message, producer):
+        await super().handle(message, producer)
+        self.crashed.set()
+        await asyncio.Event().wait()
+
+
+async def test_killed_between_the_database_commit_and_the_offset_commit_it_is_redelivered_and_skipped(kernel_db):
+    engine, settings = kernel_db
+    await _effects_table(engine)
+    await publish(settings, Noted(stream="s", n=1))
+    crashing = _runner(engine, settings, Effects(), cls=CrashAfterCommit)
+    stop = asyncio.Event()
+    task = asyncio.create_task(crashing.run(stop))
+    await asyncio.wait_for(CrashAfterCommit.crashed.wait(), 30)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert await _effects(engine) == [1]
+
+    await publish(settings, Noted(stream="s", n=2))
+    runner = _runner(engine, settings, Effects())
+    async with running(runner):
+        await eventually(lambda: _effects_are(engine, [1, 2]))
+    assert [o for _, o in runner.outcomes] == ["duplicate", "handled"]  # redelivered, applied once
+
+
+async def test_a_failing_event_is_retried_a_bounded_number_of_times_then_dead_lettered_and_the_partition_moves_on(
+    kernel_db,
+):
+    engine, settings = kernel_db
+    await _effects_table(engine)
+    effects = Effects(fail_times={POISON_FAILS_AT: 1000})
+    runner = _runner(engine, settings, effects)
+    [failing, _] = await publish(settings, Noted(stream="s", n=POISON_FAILS_AT), Noted(stream="s", n=7))
+    async with running(runner):
+        await eventually(lambda: _effects_are(engine, [7]))
+    assert effects.calls[POISON_FAILS_AT] == settings.consumer_max_retries + 1
+    assert [o for _, o in runner.outcomes] == ["dead-letter", "handled"]
+
+    topic = settings.topic(Noted.topic)
+    [record] = await _read_dead_letters(settings.kafka_bootstrap_servers, dead_letter_topic(topic), 1)
+    headers = dict(record.headers)
+    assert headers["ce_id"] == failing.id.encode()  # the original message, as it was
+    assert headers["x-dead-letter-consumer"] == runner.name.encode()
+    assert headers["x-dead-letter-topic"] == topic.encode()
+    assert headers["x-dead-letter-offset"] == b"0"
+    assert int(headers["x-dead-letter-partition"]) == runner.partitions[0]
+    assert headers["x-dead-letter-error-type"] == b"RuntimeError"
+    assert b"handler failed on 666" in headers["x-dead-letter-error"]
+    async with engine.connect() as conn:
+        db = await driver(conn)
+        row = await db.fetchrow("SELECT consumer, topic, \"offset\", event_id, type, error FROM dead_letters")
+    assert (row["consumer"], row["topic"], row["offset"], row["event_id"], row["type"]) == (
+        runner.name, topic, 0, failing.id, Noted.type)
+    assert "RuntimeError: handler failed on 666" in row["error"]
+    assert await _count(engine, "SELECT count(*) FROM inbox") == 1  # only the good one
+
+
+async def test_poison_messages_are_dead_lettered_at_once_and_the_next_good_one_is_handled(kernel_db):
+    engine, settings = kernel_db
+    await _effects_table(engine)
+    effects = Effects()
+    runner = _runner(engine, settings, effects)
+    bad_data = Envelope.wrap(Noted(stream="s", n=1), source="/test")
+    bad_data = Envelope(**{**bad_data.__dict__, "data": {"stream": "s", "n": "not a number"}})
+    await _send_raw(
+        settings,
+        (b"s", b'{"stream": "s", "n": 1}', []),  # plain JSON, not a CloudEvent
+        _wire(bad_data),  # a CloudEvent whose data fails the schema
+        _wire(Envelope.wrap(Noted(stream="s", n=2), source="/test")),
+    )
+    async with running(runner):
+        await eventually(lambda: _effects_are(engine, [2]))
+    assert [o for _, o in runner.outcomes] == ["dead-letter", "dead-letter", "handled"]
+    assert effects.calls == {2: 1}  # the handler never saw the poison
+    records = await _read_dead_letters(settings.kafka_bootstrap_servers,
+                                       dead_letter_topic(settings.topic(Noted.topic)), 2)
+    types = sorted(dict(r.headers)["x-dead-letter-error-type"] for r in records)
+    assert types == [b"ValueError", b"_Poison"]
+    assert await _count(engine, "SELECT count(*) FROM dead_letters") == 2
+
+
+async def test_a_transient_failure_that_succeeds_on_retry_is_not_dead_lettered(kernel_db):
+    engine, settings = kernel_db
+    await _effects_table(engine)
+    effects = Effects(fail_times={1: settings.consumer_max_retries})  # succeeds on the last attempt
+    runner = _runner(engine, settings, effects)
+    await publish(settings, Noted(stream="s", n=1))
+    async with running(runner):
+        await eventually(lambda: _effects_are(engine, [1]))  # the failed attempts' rows rolled back
+    assert effects.calls == {1: settings.consumer_max_retries + 1}
+    assert runner.outcomes == [(0, "handled")]
+    assert await _count(engine, "SELECT count(*) FROM dead_letters") == 0
+
+
+async def test_setting_the_stop_event_finishes_promptly_and_commits_what_was_handled(kernel_db):
+    engine, settings = kernel_db
+    await _effects_table(engine)
+    runner = _runner(engine, settings, Effects())
+    await publish(settings, *(Noted(stream="s", n=n) for n in range(5)))
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    await eventually(lambda: _effects_are(engine, list(range(5))))
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert not runner.running
+
+    await publish(settings, Noted(stream="s", n=5))
+    next_owner = _runner(engine, settings, Effects())
+    async with running(next_owner):
+        await eventually(lambda: _effects_are(engine, list(range(6))))
+    assert next_owner.outcomes == [(5, "handled")]  # nothing before it came back: offsets were committed
+
+
+async def test_the_runner_survives_a_broker_that_restarts_empty_and_handles_new_events(kernel_db, tmp_path):
+    engine, settings = kernel_db
+    await _effects_table(engine)
+    port = free_port()
+    broker = start_broker(port, log_file=tmp_path / "tansu-1.log")
+    settings = settings.model_copy(update={"kafka_bootstrap_servers": broker.bootstrap})
+    runner = _runner(engine, settings, Effects())
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await publish(settings, Noted(stream="s", n=1))
+        await eventually(lambda: _effects_are(engine, [1]))
+        broker.stop()
+        broker = start_broker(port, log_file=tmp_path / "tansu-2.log")
+        await eventually(lambda: _true(runner.running), timeout=60)
+        await publish(settings, Noted(stream="s", n=2))
+        await eventually(lambda: _effects_are(engine, [1, 2]), timeout=60)
+        assert not task.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        broker.stop()
+
+
+async def _true(value: bool) -> bool:
+    return value
