@@ -28,9 +28,13 @@ _FORMAT = JSONFormat()
 
 
 class IntegrationEvent(BaseModel):
-    """Base of every event that crosses a service boundary. Never carries personal data."""
+    """Base of every event that crosses a service boundary. Never carries personal data.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Readers are tolerant (unknown fields are ignored): a producer may add an optional field
+    without breaking consumers that are not upgraded yet (rolling deploys). Removing or changing
+    a field is a new versioned type."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     type: ClassVar[str]
     topic: ClassVar[str]

@@ -35,7 +35,7 @@ class CaseAssigned(IntegrationEvent):
 
 
 class SkippedCandidate(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     handler_id: str
     reasons: list[str]

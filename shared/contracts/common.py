@@ -33,7 +33,7 @@ class HandlerRef(BaseModel):
     """Who handles a case, as other services need to name them (public facts, never the aided
     person's)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     handler_id: str
     name: str = Field(max_length=100)

@@ -16,7 +16,7 @@ CASES = "legalaid.intake.cases"
 class CaseFlags(BaseModel):
     """What drives the choice of assignment method (R-ASG-2, R-ASG-3)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     group_case: bool = False
     head_count: int | None = Field(default=None, ge=1)
