@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.evaluation.domain import ClosedCase
@@ -16,7 +17,12 @@ from shared.contracts import CaseClosed, HandlerRef
 from shared.store import RecordedEvent
 
 
-class ClosedCaseRow(SQLModel, table=True):
+class EvaluationTable(SQLModel, registry=registry()):
+    """The base of this service's tables: their own metadata, so that no other service's
+    table of the same name can collide with them when both are imported in one process."""
+
+
+class ClosedCaseRow(EvaluationTable, table=True):
     """A closed case and, once graded, its evaluation. No personal data of the aided person."""
 
     __tablename__ = "closed_cases"
@@ -36,7 +42,7 @@ class ClosedCaseRow(SQLModel, table=True):
     evaluation_id: str | None = None
 
 
-class EvaluationRow(SQLModel, table=True):
+class EvaluationRow(EvaluationTable, table=True):
     __tablename__ = "evaluations"
 
     evaluation_id: str = Field(primary_key=True)
@@ -121,3 +127,5 @@ async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
         update(closed_cases).where(closed_cases.c.case_id == data["case_id"])
         .values(evaluation_id=data["evaluation_id"])
     )
+
+METADATA = EvaluationTable.metadata

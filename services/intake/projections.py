@@ -7,12 +7,18 @@ from datetime import date, datetime
 from sqlalchemy import Column, DateTime, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from shared.store import RecordedEvent
 
 
-class CaseRow(SQLModel, table=True):
+class IntakeTable(SQLModel, registry=registry()):
+    """The base of this service's tables: their own metadata, so that no other service's
+    table of the same name can collide with them when both are imported in one process."""
+
+
+class CaseRow(IntakeTable, table=True):
     """One line per case: what the case list and the case page show (no personal data)."""
 
     __tablename__ = "cases"
@@ -73,3 +79,5 @@ async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
                 closed_at=datetime.fromisoformat(data["closed_at"]), version=event.version,
             )
         )
+
+METADATA = IntakeTable.metadata

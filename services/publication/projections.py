@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import ARRAY, Column, DateTime, Text, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.publication.domain import EvaluationResult, InstitutionCases, Period, PersonCases
@@ -21,7 +22,12 @@ from shared.contracts import CaseClosed, CaseKind, EvaluationCompleted
 from shared.store import RecordedEvent
 
 
-class EvaluationResultRow(SQLModel, table=True):
+class PublicationTable(SQLModel, registry=registry()):
+    """The base of this service's tables: their own metadata, so that no other service's
+    table of the same name can collide with them when both are imported in one process."""
+
+
+class EvaluationResultRow(PublicationTable, table=True):
     """Annex 7: the latest peer-evaluation result of each case, with the half-year it falls in."""
 
     __tablename__ = "evaluation_results"
@@ -41,7 +47,7 @@ class EvaluationResultRow(SQLModel, table=True):
     period: str = Field(index=True)
 
 
-class ClosedCaseRow(SQLModel, table=True):
+class ClosedCaseRow(PublicationTable, table=True):
     """Annexes 5 and 6 are counts of these: each closed case, its kind, institution and handler."""
 
     __tablename__ = "closed_cases"
@@ -156,3 +162,5 @@ async def read_cases_per_person(conn: AsyncConnection, period: Period, agency_id
         .order_by(t.c.agency_id, institution, handler, t.c.handler_id)
     )).mappings().all()
     return [PersonCases.model_validate(dict(r)) for r in rows]
+
+METADATA = PublicationTable.metadata

@@ -7,12 +7,18 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from shared.store import RecordedEvent
 
 
-class InvestigationRow(SQLModel, table=True):
+class SanctionsTable(SQLModel, registry=registry()):
+    """The base of this service's tables: their own metadata, so that no other service's
+    table of the same name can collide with them when both are imported in one process."""
+
+
+class InvestigationRow(SanctionsTable, table=True):
     """One line per investigation of a failed case (no personal data of the aided person)."""
 
     __tablename__ = "investigations"
@@ -35,7 +41,7 @@ class InvestigationRow(SQLModel, table=True):
     version: int
 
 
-class BarNoticeRow(SQLModel, table=True):
+class BarNoticeRow(SanctionsTable, table=True):
     """The bureau's written notice to the bar association about a lawyer whose case failed."""
 
     __tablename__ = "bar_notices"
@@ -92,3 +98,5 @@ async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
                 reason=data["reason"], issued_at=datetime.fromisoformat(data["issued_at"]),
             )
         )
+
+METADATA = SanctionsTable.metadata

@@ -1,4 +1,4 @@
-from services.intake.projections import SQLModel
+from services.intake.projections import METADATA
 from shared.migrations import run_env
 
-run_env(SQLModel.metadata)
+run_env(METADATA)

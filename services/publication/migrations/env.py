@@ -1,4 +1,4 @@
-from services.publication.projections import SQLModel
+from services.publication.projections import METADATA
 from shared.migrations import run_env
 
-run_env(SQLModel.metadata)
+run_env(METADATA)

@@ -1,4 +1,4 @@
-from services.sanctions.projections import SQLModel
+from services.sanctions.projections import METADATA
 from shared.migrations import run_env
 
-run_env(SQLModel.metadata)
+run_env(METADATA)
