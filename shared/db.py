@@ -107,5 +107,9 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         settings.sqlalchemy_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip on every checkout (two per registration). A
+        # connection PostgreSQL dropped fails its statement once and is invalidated; the
+        # consumer runner restarts on that, an HTTP client retries (Idempotency-Key).
+        pool_pre_ping=False,
+        pool_recycle=1800,
     )

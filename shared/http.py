@@ -98,17 +98,37 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-def install_middleware(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        LATENCY.labels(request.method, template).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, template, str(response.status_code)).inc()
-        return response
+class _Measure:
+    """Request count and latency per route template. Pure ASGI: `@app.middleware("http")`
+    (BaseHTTPMiddleware) runs every request through an anyio task group and memory streams,
+    which cost more than the rest of the HTTP stack together (docs/benchmarks.md)."""
 
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            template = getattr(scope.get("route"), "path", "unmatched")
+            LATENCY.labels(scope["method"], template).observe(time.perf_counter() - started)
+            REQUESTS.labels(scope["method"], template, str(status)).inc()
+
+
+def install_middleware(app: FastAPI) -> None:
+    app.add_middleware(_Measure)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
 
 

@@ -42,10 +42,19 @@ PUBLISHED = Counter("fayuan_events_published_total", "Integration events publish
 BACKLOG = Gauge("fayuan_relay_backlog", "Outbox rows not yet published")
 RESENDS = Counter("fayuan_relay_full_resends_total", "Times the relay re-sent the whole outbox")
 
+# One round trip: insert, and look for a younger transaction that already committed one of the
+# same keys (only rows of transactions younger than ours: a short range of the (txid, position)
+# index). The statement's snapshot does not see its own inserted rows, only others' committed ones.
 _INSERT = """
-INSERT INTO outbox (event_id, topic, key, type, source, subject, time, data, extensions)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::timestamptz[], $8::jsonb[], $9::jsonb[])
+WITH added AS (
+    INSERT INTO outbox (event_id, topic, key, type, source, subject, time, data, extensions)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::timestamptz[], $8::jsonb[], $9::jsonb[])
+    RETURNING key
+)
+SELECT key FROM outbox
+WHERE txid > pg_current_xact_id() AND key IN (SELECT key FROM added WHERE key IS NOT NULL)
+LIMIT 1
 """
 
 
@@ -72,7 +81,7 @@ async def add(conn: AsyncConnection, envelopes: list[Envelope]) -> None:
     if not envelopes:
         return
     db = await driver(conn)
-    await db.execute(
+    later = await db.fetchval(
         _INSERT,
         [e.id for e in envelopes],
         [e.topic for e in envelopes],
@@ -84,19 +93,8 @@ async def add(conn: AsyncConnection, envelopes: list[Envelope]) -> None:
         [json.dumps(e.data, ensure_ascii=False) for e in envelopes],
         [json.dumps(e.extensions) for e in envelopes],
     )
-    keys = sorted({e.key for e in envelopes if e.key is not None})
-    if keys:
-        later = await db.fetchval(_NEWER_WRITER_OF_KEY, keys)
-        if later is not None:
-            raise KeyOrderConflict(later)
-
-
-# Only rows of transactions younger than ours: a short range of the (txid, position) index.
-_NEWER_WRITER_OF_KEY = """
-SELECT key FROM outbox
-WHERE txid > (SELECT pg_current_xact_id()) AND key = ANY($1::text[])
-LIMIT 1
-"""
+    if later is not None:
+        raise KeyOrderConflict(later)
 
 
 _ELIGIBLE = """

@@ -61,7 +61,14 @@ async def driver(conn: AsyncConnection) -> asyncpg.Connection:
     raw = await conn.get_raw_connection()
     db: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
     if conn.in_transaction() and not db.is_in_transaction():
-        await conn.exec_driver_sql("SELECT 1")
+        # The adapter's own BEGIN keeps SQLAlchemy's view of the transaction true (it commits or
+        # rolls back what we start) for one round trip; a statement through SQLAlchemy would
+        # cost a second one and the ORM's per-statement overhead.
+        start = getattr(raw.dbapi_connection, "_start_transaction", None)
+        if start is not None:
+            await start()
+        else:  # another SQLAlchemy version: the portable way
+            await conn.exec_driver_sql("SELECT 1")
     return db
 
 

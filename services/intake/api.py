@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from services.intake import handlers
-from services.intake.domain import AidedPerson
+from services.intake.domain import AidedPerson, Case
 from services.intake.projections import cases
 from shared.aggregate import NotFound
 from shared.contracts import CaseFlags, CaseKind
@@ -75,13 +75,25 @@ async def _view(engine, case_id: str) -> CaseView:
     return CaseView.model_validate(dict(row))
 
 
+def _registered_view(case: Case) -> CaseView:
+    """What the case list holds for a case just registered, from the case itself: the row was
+    written in the same transaction, so reading it back would cost a second checkout for
+    nothing."""
+    r = case.registration
+    assert r is not None
+    return CaseView(case_id=case.id, case_number=r.case_number, case_kind=r.case_kind, cause=r.cause,
+                    district=r.district, agency_id=r.agency_id, status=str(case.status), handler_id=None,
+                    handler_name=None, institution_name=None, registered_at=r.registered_at, assigned_at=None,
+                    closed_at=None, outcome=None)
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseView)
 async def register_case(*, body: RegisterCase, uow: UowFactoryDep, engine: EngineDep, response: Response) -> CaseView:
     """Register a legal-aid case; assignment picks its handler."""
     case = await handlers.register_case(uow, **body.model_dump(exclude={"flags", "aided_person"}),
                                         flags=body.flags, aided_person=body.aided_person)
     response.headers["Location"] = f"{router.prefix}/{case.id}"
-    return await _view(engine, case.id)
+    return _registered_view(case)
 
 
 @router.get("", response_model=CasePage)

@@ -6,13 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import text
-
 from services.intake.domain import AidedPerson, Case
 from shared import contracts
 from shared.aggregate import NotFound
 from shared.contracts import CaseFlags, CaseKind
 from shared.service import UnitOfWorkFactory
+from shared.store import driver
 from shared.uow import UnitOfWork, retry_on_conflict
 
 
@@ -27,7 +26,7 @@ async def register_case(
 ) -> Case:
     async with uow_factory() as uow:
         at = now()
-        serial = (await uow.conn.execute(text("SELECT nextval('case_number_seq')"))).scalar_one()
+        serial = await (await driver(uow.conn)).fetchval("SELECT nextval('case_number_seq')")
         case = Case(str(uuid.uuid4()))
         case.register(case_number=f"FY-{at:%Y}-{serial:06d}", case_kind=case_kind, cause=cause, district=district,
                       agency_id=agency_id, flags=flags, aided_person=aided_person, at=at)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Column, DateTime, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from shared.store import RecordedEvent
+from shared.store import RecordedEvent, driver
 
 
 class IntakeTable(SQLModel, registry=registry()):
@@ -52,16 +51,23 @@ def _case_id(event: RecordedEvent) -> str:
     return event.stream_id.removeprefix("case-")
 
 
+_REGISTER = """
+INSERT INTO cases (case_id, case_number, case_kind, cause, district, agency_id, group_case, status,
+                   registered_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'registered', $8, $9)
+"""
+
+
 async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
     data = event.data
     if event.type == "CaseRegistered":
-        await conn.execute(
-            insert(cases).values(
-                case_id=data["case_id"], case_number=data["case_number"], case_kind=data["case_kind"],
-                cause=data["cause"], district=data["district"], agency_id=data["agency_id"],
-                group_case=data["flags"]["group_case"], status="registered",
-                registered_at=datetime.fromisoformat(data["registered_at"]), version=event.version,
-            )
+        # Registration is the hot path (every notification from a court lands here): straight to
+        # asyncpg, in the same transaction, as the kernel's own writes are.
+        db = await driver(conn)
+        await db.execute(
+            _REGISTER, data["case_id"], data["case_number"], data["case_kind"], data["cause"], data["district"],
+            data["agency_id"], data["flags"]["group_case"], datetime.fromisoformat(data["registered_at"]),
+            event.version,
         )
     elif event.type == "HandlerAssigned":
         h = data["handler"]
