@@ -23,10 +23,10 @@ run: .venv/.synced ## start PostgreSQL, the broker and the five services (Ctrl-C
 
 test: .venv/.synced ## every test: kernel, services, cross-service, import contract
 	.venv/bin/lint-imports
-	$(PYTEST) -q
+	$(PYTEST) -q -n 4 --dist loadfile
 
 test-kernel: .venv/.synced ## the kernel's store/outbox/inbox tests (honours DATABASE_URL)
-	$(PYTEST) -q shared
+	$(PYTEST) -q -n 4 --dist loadfile shared
 
 lint: .venv/.synced ## ruff and the import contract
 	.venv/bin/ruff check shared services tests bench
