@@ -22,7 +22,6 @@ from pathlib import Path
 import httpx
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, start_broker, start_postgres
 
@@ -131,6 +130,11 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+@cli.callback()
+def main() -> None:
+    """Fayuan on this machine."""
+
+
 @cli.command()
 def run(workdir: Path = typer.Option(ROOT / ".fayuan", help="Where data and logs are kept.")) -> None:
     """Start PostgreSQL, the broker and the five services; Ctrl-C stops them all."""
@@ -165,12 +169,8 @@ def run(workdir: Path = typer.Option(ROOT / ".fayuan", help="Where data and logs
             for name in SERVICES:
                 stack.start(name)
             stack.wait_ready()
-        table = Table(title=f"Fayuan is running (ready in {time.monotonic() - started:.1f} s)")
-        for column in ("service", "URL", "API docs", "log"):
-            table.add_column(column)
-        for name in SERVICES:
-            table.add_row(name, stack.url(name), stack.url(name) + "/docs", str(workdir / "logs" / f"{name}.log"))
-        Console().print(table)
+        console.print(f"[green]✓[/] Fayuan is running (ready in {time.monotonic() - started:.1f} s); "
+                      f"logs in {workdir / 'logs'}")
         for name in SERVICES:
             print(f"{name:<12} {stack.url(name)}  docs {stack.url(name)}/docs", flush=True)
         console.print("Press Ctrl-C to stop.")
