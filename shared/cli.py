@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sys
 from collections.abc import Callable
@@ -10,7 +11,11 @@ from pathlib import Path
 import typer
 import uvicorn
 from fastapi import FastAPI
+from rich.console import Console
+from rich.table import Table
 
+from shared import deadletters
+from shared.db import create_engine
 from shared.logs import configure_logging
 from shared.migrations import upgrade
 from shared.settings import ServiceSettings
@@ -50,7 +55,47 @@ def service_cli(
         upgrade(settings, migrations)
         typer.echo(f"{settings.service_name}: database migrated to head")
 
+    @cli.command("dead-letters")
+    def dead_letters(
+        include_replayed: bool = typer.Option(False, "--all", help="Also those already replayed."),
+        as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
+    ) -> None:
+        """List the messages this service's consumers dead-lettered, with their errors."""
+        settings = settings_class()
+        letters = asyncio.run(_with_engine(settings, lambda e: deadletters.list_dead_letters(
+            e, include_replayed=include_replayed)))
+        if as_json:
+            typer.echo(deadletters.as_json(letters))
+            return
+        table = Table(title=f"{settings.service_name}: dead letters ({len(letters)})")
+        for column in ("id", "consumer", "topic", "partition/offset", "type", "error", "recorded", "replayed"):
+            table.add_column(column, overflow="fold")
+        for d in letters:
+            table.add_row(str(d.id), d.consumer, d.topic, f"{d.partition}/{d.offset}", d.type or "-", d.error,
+                          f"{d.recorded_at:%Y-%m-%d %H:%M:%S}",
+                          f"{d.replayed_at:%Y-%m-%d %H:%M:%S}" if d.replayed_at else "-")
+        Console().print(table)
+
+    @cli.command("replay-dead-letter")
+    def replay_dead_letter(dead_letter_id: int = typer.Argument(..., help="The id `dead-letters` shows.")) -> None:
+        """Put a dead letter back on its original topic (after fixing what made it fail)."""
+        settings = settings_class()
+        try:
+            replayed = asyncio.run(_with_engine(settings, lambda e: deadletters.replay(e, settings, dead_letter_id)))
+        except deadletters.UnknownDeadLetter as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from exc
+        typer.echo(f"replayed dead letter {replayed.id} to {replayed.topic}")
+
     return cli
+
+
+async def _with_engine(settings: ServiceSettings, work):
+    engine = create_engine(settings)
+    try:
+        return await work(engine)
+    finally:
+        await engine.dispose()
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
