@@ -21,7 +21,8 @@ env: .venv/.synced ## create or update the environment (.venv) from uv.lock
 run: .venv/.synced ## start PostgreSQL, the broker and the five services (Ctrl-C stops)
 	$(PY) -m shared.devstack run
 
-test: .venv/.synced ## every test: kernel, services, cross-service, import contract
+test: .venv/.synced ## every test: lint, import contract, kernel, services, cross-service
+	.venv/bin/ruff check shared services tests bench
 	.venv/bin/lint-imports
 	$(PYTEST) -q -n 4 --dist loadfile
 
