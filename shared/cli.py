@@ -1,4 +1,5 @@
-"""The command line of every service: `python -m services.<name> serve | migrate`."""
+"""The command line of every service: `python -m services.<name> serve | migrate | dead-letters |
+replay-dead-letter`."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def service_cli(
             host=settings.host,
             port=settings.port,
             log_config=None,
-            access_log=False,  # request metrics and the audit trail say who asked what
+            access_log=False,  # /metrics counts requests per route; a line per request would cost on the hot path
             timeout_graceful_shutdown=20,
         )
 
