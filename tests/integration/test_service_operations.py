@@ -1,4 +1,4 @@
-"""What operators and other systems rely on in every service: settings from the environment,
+"""What operators and other systems rely on in every service (shown on intake, built by the kernel):
 health, readiness, metrics, correlation ids and JSON logs."""
 
 import io
