@@ -6,7 +6,7 @@ UV      := python3 -m uv
 PYTEST  := .venv/bin/pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help env run test test-kernel lint bench asyncapi clean
+.PHONY: help env run test test-kernel lint bench asyncapi k8s kafka clean
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,12 @@ bench: .venv/.synced ## benchmarks: throughput against bare baselines, peak memo
 
 asyncapi: .venv/.synced ## regenerate docs/asyncapi.yaml from the event models
 	$(PY) -m shared.asyncapi > docs/asyncapi.yaml
+
+k8s: .venv/.synced ## print the rendered prod manifests (kustomize)
+	.venv/bin/kubectl kustomize deploy/k8s/overlays/prod
+
+kafka: .venv/.synced ## Apache Kafka's own broker from Maven Central, on a local port (Ctrl-C stops)
+	bash scripts/kafka.sh run
 
 clean: ## remove the environment and local data
 	rm -rf .venv .fayuan .pytest_cache
