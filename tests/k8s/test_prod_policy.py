@@ -1,0 +1,225 @@
+"""Policy over the rendered prod overlay: what an ops team relies on when it applies it."""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+from fastapi.routing import APIRoute
+
+import shared.contracts  # noqa: F401  (registers every event type)
+from shared.contracts.sanctions import BAR_NOTICES
+from shared.events import registered_events
+from shared.settings import ServiceSettings
+from shared.topics import dead_letter_topic, relay_epoch_topic
+from tests.k8s.conftest import ROOT
+
+SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/consumers.py"))
+
+
+def of_kind(docs: list[dict], kind: str) -> list[dict]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+def pod_specs(docs: list[dict]) -> list[tuple[str, dict]]:
+    return [(f"{d['kind']}/{d['metadata']['name']}", d["spec"]["template"]["spec"])
+            for d in docs if d["kind"] in ("Deployment", "Job")]
+
+
+def test_images_are_pinned_never_latest(prod):
+    for name, spec in pod_specs(prod):
+        for c in spec["containers"] + spec.get("initContainers", []):
+            image = c["image"]
+            assert "@sha256:" in image or re.search(r":[\w.-]+$", image.rsplit("/", 1)[-1]), (name, image)
+            assert not image.endswith(":latest"), (name, image)
+
+
+def test_every_container_is_limited_and_runs_as_non_root_with_nothing_extra(prod):
+    for name, spec in pod_specs(prod):
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec.get("automountServiceAccountToken") is False, name
+        for c in spec["containers"]:
+            assert {"cpu", "memory"} <= set(c["resources"]["limits"]), (name, c["name"])
+            assert {"cpu", "memory"} <= set(c["resources"]["requests"]), (name, c["name"])
+            sc = c["securityContext"]
+            assert sc["runAsNonRoot"] is True and sc["readOnlyRootFilesystem"] is True, (name, c["name"])
+            assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"]["drop"] == ["ALL"], name
+            assert sc["seccompProfile"]["type"] == "RuntimeDefault", name
+
+
+def test_every_service_container_has_health_and_readiness_probes(prod):
+    """Job containers run to completion and have none; every Deployment's container has both."""
+    for d in of_kind(prod, "Deployment"):
+        for c in d["spec"]["template"]["spec"]["containers"]:
+            assert c["livenessProbe"]["httpGet"]["path"] == "/healthz", d["metadata"]["name"]
+            assert c["readinessProbe"]["httpGet"]["path"] == "/readyz", d["metadata"]["name"]
+
+
+def matches(selector: dict, labels: dict) -> bool:
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()) and all(
+        (labels.get(e["key"]) in e["values"]) == (e["operator"] == "In") for e in selector.get("matchExpressions", [])
+    )
+
+
+def test_every_deployment_has_a_pdb_an_hpa_and_spreads(prod):
+    pdbs = of_kind(prod, "PodDisruptionBudget")
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(prod, "HorizontalPodAutoscaler")}
+    deployments = of_kind(prod, "Deployment")
+    assert {d["metadata"]["name"] for d in deployments} == {f"fayuan-{s}" for s in SERVICES}
+    for d in deployments:
+        labels = d["spec"]["template"]["metadata"]["labels"]
+        assert any(matches(p["spec"]["selector"], labels) for p in pdbs), d["metadata"]["name"]
+        assert hpas[d["metadata"]["name"]]["spec"]["minReplicas"] >= 2
+        assert d["spec"]["replicas"] >= 2
+        spec = d["spec"]["template"]["spec"]
+        assert spec["affinity"]["podAntiAffinity"] and spec["topologySpreadConstraints"]
+
+
+def test_prod_renders_no_secret_and_every_secret_it_reads_has_an_owner(prod):
+    """No literal secret in prod; each Secret a pod reads is one an operator or Strimzi writes."""
+    assert of_kind(prod, "Secret") == []
+    [cluster] = of_kind(prod, "Cluster")
+    owned = {r["passwordSecret"]["name"] for r in cluster["spec"]["managed"]["roles"]}  # created by ops
+    owned |= {u["metadata"]["name"] for u in of_kind(prod, "KafkaUser")}  # written by the User Operator
+    owned.add("fayuan-kafka-cluster-ca-cert")  # written by the Cluster Operator
+    for name, spec in pod_specs(prod):
+        for c in spec["containers"]:
+            for env in c.get("env", []):
+                if "secretKeyRef" in env.get("valueFrom", {}):
+                    assert env["valueFrom"]["secretKeyRef"]["name"] in owned, (name, env["name"])
+        for v in spec.get("volumes", []):
+            if "secret" in v:
+                assert v["secret"]["secretName"] in owned, name
+
+
+def code_topics() -> set[str]:
+    events = {m.topic for m in registered_events().values()}
+    epochs = {relay_epoch_topic(ServiceSettings(service_name=s, topic_prefix="")) for s in SERVICES}
+    return events | {dead_letter_topic(t) for t in events} | epochs
+
+
+def test_every_topic_the_code_names_is_a_kafka_topic_replicated_three_times(prod):
+    [kafka] = of_kind(prod, "Kafka")
+    topics = {t["spec"]["topicName"]: t for t in of_kind(prod, "KafkaTopic")}
+    assert code_topics() <= set(topics), sorted(code_topics() - set(topics))
+    assert kafka["spec"]["kafka"]["config"]["auto.create.topics.enable"] is False
+    for t in topics.values():
+        assert t["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+        assert t["spec"]["replicas"] == 3 and t["spec"]["config"]["min.insync.replicas"] == "2"
+    assert topics[relay_epoch_topic(ServiceSettings(service_name="intake", topic_prefix=""))]["spec"]["partitions"] == 1
+
+
+def test_kafka_runs_kraft_on_three_nodes_and_services_do_not_create_topics(prod):
+    [pool] = of_kind(prod, "KafkaNodePool")
+    [kafka] = of_kind(prod, "Kafka")
+    assert pool["spec"]["replicas"] == 3 and set(pool["spec"]["roles"]) == {"controller", "broker"}
+    assert pool["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+    config = kafka["spec"]["kafka"]["config"]
+    assert config["default.replication.factor"] == 3 and config["min.insync.replicas"] == 2
+    common = next(c for c in of_kind(prod, "ConfigMap") if c["metadata"]["name"] == "fayuan-common")["data"]
+    assert common["FAYUAN_KAFKA_CREATE_TOPICS"] == "false" and common["FAYUAN_KAFKA_ENABLE_IDEMPOTENCE"] == "true"
+
+
+def allowed(user: dict, resource_type: str, name: str, operation: str) -> bool:
+    for rule in user["spec"]["authorization"]["acls"]:
+        r = rule["resource"]
+        hit = name == r["name"] if r.get("patternType", "literal") == "literal" else name.startswith(r["name"])
+        if r["type"] == resource_type and hit and operation in rule["operations"]:
+            return True
+    return False
+
+
+def test_each_service_user_may_do_exactly_what_its_code_does(prod):
+    users = {u["metadata"]["name"]: u for u in of_kind(prod, "KafkaUser")}
+    for service in SERVICES:
+        user = users[f"fayuan-{service}"]
+        assert user["metadata"]["labels"]["strimzi.io/cluster"] == "fayuan-kafka"
+        consumers = importlib.import_module(f"services.{service}.consumers").CONSUMERS
+        for consumer, handlers in consumers.items():
+            assert allowed(user, "group", f"fayuan.{service}.{consumer}", "Read"), (service, consumer)
+            for model in handlers:
+                assert allowed(user, "topic", model.topic, "Read"), (service, model.topic)
+                assert allowed(user, "topic", dead_letter_topic(model.topic), "Write"), (service, model.topic)
+        own = {m.topic for m in registered_events().values() if m.__module__ == f"shared.contracts.{service}"}
+        for topic in own:
+            assert allowed(user, "topic", topic, "Write"), (service, topic)
+        others = {m.topic for m in registered_events().values()} - own
+        consumed = {m.topic for h in consumers.values() for m in h}
+        for topic in others - consumed:
+            assert not allowed(user, "topic", topic, "Write") and not allowed(user, "topic", topic, "Read")
+        assert not allowed(user, "group", "fayuan.other.x", "Read")
+
+
+def test_the_bar_association_reads_its_notices_and_writes_its_outcomes_only(prod):
+    [user] = [u for u in of_kind(prod, "KafkaUser") if u["metadata"]["name"] == "bar-association"]
+    topics = {t["spec"]["topicName"] for t in of_kind(prod, "KafkaTopic")}
+    outcomes = "legalaid.bar-association.outcomes"
+    assert outcomes in topics
+    for topic in topics:
+        assert allowed(user, "topic", topic, "Read") == (topic == BAR_NOTICES), topic
+        assert allowed(user, "topic", topic, "Write") == (topic == outcomes), topic
+
+
+def test_each_service_reaches_its_own_database_with_its_own_role(prod):
+    databases = {d["spec"]["name"]: d for d in of_kind(prod, "Database")}
+    [cluster] = of_kind(prod, "Cluster")
+    roles = {r["name"] for r in cluster["spec"]["managed"]["roles"]}
+    assert cluster["spec"]["instances"] == 3
+    [backup] = of_kind(prod, "ScheduledBackup")
+    assert backup["spec"]["cluster"]["name"] == cluster["metadata"]["name"] and "backup" in cluster["spec"]
+    for service in SERVICES:
+        config = next(c for c in of_kind(prod, "ConfigMap") if c["metadata"]["name"] == f"fayuan-{service}")["data"]
+        settings = ServiceSettings(database_url=config["FAYUAN_DATABASE_URL"], database_name=config["FAYUAN_DATABASE_NAME"])
+        from sqlalchemy.engine import make_url
+
+        url = make_url(settings.sqlalchemy_url)
+        assert url.host == f"{cluster['metadata']['name']}-rw" and url.username in roles
+        assert databases[url.database]["spec"]["owner"] == url.username == f"fayuan_{service}"
+        assert databases[url.database]["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
+
+
+def test_migrations_run_as_a_job_per_service(prod):
+    jobs = {j["metadata"]["name"]: j for j in of_kind(prod, "Job")}
+    for service in SERVICES:
+        [c] = jobs[f"fayuan-{service}-migrate"]["spec"]["template"]["spec"]["containers"]
+        assert c["args"] == ["python", "-m", f"services.{service}", "migrate"]
+
+
+def test_service_pods_are_default_denied_and_reach_only_dns_postgres_and_kafka(prod):
+    policies = of_kind(prod, "NetworkPolicy")
+    pods = [d["spec"]["template"]["metadata"]["labels"] for d in prod if d["kind"] in ("Deployment", "Job")]
+    deny = [p for p in policies if set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+            and not p["spec"].get("ingress") and not p["spec"].get("egress")]
+    assert deny and all(any(matches(p["spec"]["podSelector"], labels) for p in deny) for labels in pods)
+    ports = {port["port"] for p in policies for rule in p["spec"].get("egress", []) for port in rule["ports"]}
+    assert ports == {53, 5432, 9093}
+    sources = [peer for p in policies for rule in p["spec"].get("ingress", []) for peer in rule["from"]]
+    assert {s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in sources} == {
+        "ingress-nginx", "monitoring"}
+
+
+def nginx_route(ingress: dict, path: str) -> str | None:
+    """The service ingress-nginx picks with use-regex: case-insensitive prefix regexes, longest first."""
+    paths = ingress["spec"]["rules"][0]["http"]["paths"]
+    for p in sorted(paths, key=lambda p: len(p["path"]), reverse=True):
+        if re.match(p["path"], path, re.IGNORECASE):
+            return p["backend"]["service"]["name"]
+    return None
+
+
+def test_the_ingress_routes_every_api_path_to_the_service_that_serves_it(prod):
+    [ingress] = of_kind(prod, "Ingress")
+    assert ingress["spec"]["tls"]
+    for service in SERVICES:
+        spec = importlib.import_module(f"services.{service}.app").SPEC
+        for router in spec.routers:
+            for route in router.routes:
+                if isinstance(route, APIRoute):
+                    path = re.sub(r"\{[^}]+\}", "some-id", route.path)
+                    assert nginx_route(ingress, path) == f"fayuan-{service}", (service, route.path)
+
+
+def test_metrics_are_scraped(prod):
+    for d in of_kind(prod, "Deployment"):
+        annotations = d["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"
