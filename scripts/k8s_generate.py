@@ -144,6 +144,13 @@ def kafka_users() -> list[dict]:
         acl("topic", BAR_OUTCOMES, ["Write", "Describe"]),
         acl("group", "bar-association.", ["Read", "Describe"], "prefix"),
     ], "bar-association"))
+    # Operators read lag and topic settings with Kafka's own tools (docs/operations.md); they
+    # describe everything and change nothing.
+    users.append(kafka_user("fayuan-ops", [
+        acl("topic", "*", ["Describe", "DescribeConfigs"]),  # "*" literal: every topic
+        acl("group", "*", ["Describe"]),
+        {"resource": {"type": "cluster"}, "operations": ["Describe"]},
+    ], "ops"))
     return users
 
 
@@ -291,7 +298,8 @@ def prod(service: str) -> list[dict]:
            "spec": {"minAvailable": 1, "selector": selector}}
     hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name},
            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                    # Beyond 6 replicas consumers would idle (12 partitions, 2 consumers per pod at most).
+                    # 6 replicas x 5 services x (pool 10 + overflow 10) stays under PostgreSQL's
+                    # max_connections (700, postgres/cluster.yaml); 12 partitions leave room.
                     "minReplicas": 2, "maxReplicas": 6,
                     "metrics": [{"type": "Resource", "resource": {
                         "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]}}

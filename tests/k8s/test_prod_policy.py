@@ -223,3 +223,9 @@ def test_metrics_are_scraped(prod):
     for d in of_kind(prod, "Deployment"):
         annotations = d["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"
+
+
+def test_the_operators_kafka_user_only_describes(prod):
+    [user] = [u for u in of_kind(prod, "KafkaUser") if u["metadata"]["name"] == "fayuan-ops"]
+    operations = {op for rule in user["spec"]["authorization"]["acls"] for op in rule["operations"]}
+    assert operations <= {"Describe", "DescribeConfigs"}
