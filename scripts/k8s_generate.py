@@ -267,7 +267,9 @@ def workload(service: str) -> list[dict]:
         "apiVersion": "batch/v1", "kind": "Job",
         "metadata": {"name": f"{name}-migrate", "labels": job_labels},
         "spec": {
-            "backoffLimit": 6,
+            # Retries with back-off for about an hour: on a first install the database may take
+            # minutes to exist.
+            "backoffLimit": 10,
             # A Job's pod template cannot change: the guide deletes the finished Job before
             # applying a new image, and this clears it on its own after a day.
             "ttlSecondsAfterFinished": 86400,

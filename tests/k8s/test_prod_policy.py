@@ -116,6 +116,9 @@ def test_kafka_runs_kraft_on_three_nodes_and_services_do_not_create_topics(prod)
     assert pool["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
     config = kafka["spec"]["kafka"]["config"]
     assert config["default.replication.factor"] == 3 and config["min.insync.replicas"] == 2
+    for listener in kafka["spec"]["kafka"]["listeners"]:  # nobody reaches a topic unauthenticated
+        assert listener["tls"] is True and listener["authentication"]["type"] == "scram-sha-512", listener["name"]
+    assert kafka["spec"]["kafka"]["authorization"]["type"] == "simple"
     common = next(c for c in of_kind(prod, "ConfigMap") if c["metadata"]["name"] == "fayuan-common")["data"]
     assert common["FAYUAN_KAFKA_CREATE_TOPICS"] == "false" and common["FAYUAN_KAFKA_ENABLE_IDEMPOTENCE"] == "true"
 
@@ -229,3 +232,13 @@ def test_the_operators_kafka_user_only_describes(prod):
     [user] = [u for u in of_kind(prod, "KafkaUser") if u["metadata"]["name"] == "fayuan-ops"]
     operations = {op for rule in user["spec"]["authorization"]["acls"] for op in rule["operations"]}
     assert operations <= {"Describe", "DescribeConfigs"}
+
+
+def test_postgresql_has_room_for_every_pod_at_the_autoscalers_ceiling(prod):
+    """Each pod keeps a pool and as many again in bursts (shared/db.py); a migration Job adds two."""
+    [cluster] = of_kind(prod, "Cluster")
+    common = next(c for c in of_kind(prod, "ConfigMap") if c["metadata"]["name"] == "fayuan-common")["data"]
+    per_pod = 2 * int(common["FAYUAN_DATABASE_POOL_SIZE"])
+    pods = sum(h["spec"]["maxReplicas"] for h in of_kind(prod, "HorizontalPodAutoscaler"))
+    needed = pods * per_pod + 2 * len(of_kind(prod, "Job")) + 10  # + superuser and operator slots
+    assert needed <= int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
