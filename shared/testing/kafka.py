@@ -4,21 +4,41 @@ service's topics, read a topic from the beginning, wait for something to become 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared.events import Envelope, IntegrationEvent
 from shared.settings import ServiceSettings
+from shared.topics import dead_letter_topic, ensure_topics
 
 T = TypeVar("T")
+
+# A test that stops and restarts a broker of its own always runs the embedded one (memory only,
+# so it comes back empty: the case the relay's re-send and the runner's restart exist for).
+# Under KAFKA_BOOTSTRAP_SERVERS (the Apache Kafka pass of .ci/run) it would only repeat what the
+# embedded pass already ran, so it is skipped there (docs/adr/0004).
+embedded_broker_only = pytest.mark.skipif(
+    bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS")),
+    reason="restarts an embedded broker of its own; already run in the embedded pass",
+)
+
+# A test of what the embedded broker gets wrong (end offsets after multi-record batches,
+# design.md §5) runs only on the broker KAFKA_BOOTSTRAP_SERVERS names: Apache Kafka in .ci/run.
+apache_kafka_only = pytest.mark.skipif(
+    not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
+    reason="the embedded broker's end offsets lag after multi-record batches (design.md §5)",
+)
 
 
 async def publish(settings: ServiceSettings, *events: IntegrationEvent, source: str = "/test") -> list[Envelope]:
     """Publish events as their producing service would (binary CloudEvents, keyed), honouring
     the settings' topic prefix."""
+    await create_topics(settings, *{event.topic for event in events})
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
     await producer.start()
     sent = []
@@ -33,6 +53,14 @@ async def publish(settings: ServiceSettings, *events: IntegrationEvent, source: 
     finally:
         await producer.stop()
     return sent
+
+
+async def create_topics(settings: ServiceSettings, *names: str) -> None:
+    """Create topics (unprefixed names) and their dead-letter topics before anything is sent to
+    them, as Strimzi's KafkaTopic resources do in production: Apache Kafka runs with
+    auto.create.topics.enable=false, so a send to a missing topic fails (docs/adr/0004)."""
+    topics = [settings.topic(name) for name in names]
+    await ensure_topics(settings, topics + [dead_letter_topic(t) for t in topics])
 
 
 async def read_topic(bootstrap: str, topic: str, *, expect: int, quiet_seconds: float = 2.0,

@@ -4,14 +4,15 @@ database commit, bounded retries and dead letters, poison messages, shutdown, br
 import asyncio
 import contextlib
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from shared.consumer import ConsumerRunner
 from shared.embedded import free_port, start_broker
 from shared.events import Envelope
 from shared.store import driver
-from shared.testing.kafka import eventually, publish
+from shared.testing.kafka import apache_kafka_only, create_topics, embedded_broker_only, eventually, publish
 from shared.tests.helpers import Noted
 from shared.topics import dead_letter_topic
 
@@ -74,6 +75,7 @@ def _runner(engine, settings, effects: Effects, cls=Recording) -> ConsumerRunner
 
 
 async def _send_raw(settings, *messages: tuple[bytes | None, bytes, list]) -> None:
+    await create_topics(settings, Noted.topic)
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
     await producer.start()
     try:
@@ -273,6 +275,7 @@ async def test_setting_the_stop_event_finishes_promptly_and_commits_what_was_han
     assert next_owner.outcomes == [(5, "handled")]  # nothing before it came back: offsets were committed
 
 
+@embedded_broker_only
 async def test_the_runner_survives_a_broker_that_restarts_empty_and_handles_new_events(kernel_db, tmp_path):
     engine, settings = kernel_db
     await _effects_table(engine)
@@ -299,3 +302,44 @@ async def test_the_runner_survives_a_broker_that_restarts_empty_and_handles_new_
 
 async def _true(value: bool) -> bool:
     return value
+
+
+@apache_kafka_only
+async def test_lag_is_read_from_end_offsets_that_are_exact_after_multi_record_batches(kernel_db):
+    engine, settings = kernel_db
+    await _effects_table(engine)
+    topic = settings.topic(Noted.topic)
+    await create_topics(settings, Noted.topic)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, linger_ms=50)
+    await producer.start()
+    try:  # sent without waiting, so they travel in batches of many records
+        pending = [await producer.send(topic, m[1], key=m[0], headers=m[2])
+                   for m in (_wire(Envelope.wrap(Noted(stream=f"s{n % 8}", n=n), source="/test")) for n in range(400))]
+        acked = await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    last = {}
+    for metadata in acked:
+        last[metadata.partition] = max(last.get(metadata.partition, -1), metadata.offset)
+    probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await probe.start()
+    try:
+        ends = await probe.end_offsets([TopicPartition(topic, p) for p in last])
+    finally:
+        await probe.stop()
+    assert {tp.partition: end for tp, end in ends.items()} == {p: offset + 1 for p, offset in last.items()}
+
+    async with running(_runner(engine, settings, Effects())):
+        await eventually(lambda: _effects_count_is(engine, 400), timeout=60)
+        await eventually(lambda: _lag_is_zero(topic, last))
+
+
+async def _effects_count_is(engine, count: int) -> bool:
+    return len(await _effects(engine)) == count
+
+
+async def _lag_is_zero(topic: str, partitions) -> bool:
+    lags = [REGISTRY.get_sample_value("fayuan_consumer_lag", {"consumer": "kernel.notes", "topic": topic, "partition": str(p)})
+            for p in partitions]
+    assert lags == [0.0] * len(lags), lags
+    return True

@@ -5,7 +5,7 @@ from shared import outbox
 from shared.embedded import free_port, start_broker
 from shared.outbox import Relay
 from shared.store import driver
-from shared.testing.kafka import eventually, read_topic
+from shared.testing.kafka import embedded_broker_only, eventually, read_topic
 from shared.tests.helpers import Noted, envelopes
 from shared.topics import catalog_topics, ensure_topics
 
@@ -101,6 +101,7 @@ async def _at_least(relay: Relay, count: int) -> bool:
     return relay.published >= count
 
 
+@embedded_broker_only
 async def test_the_relay_resends_everything_to_a_broker_that_came_back_empty(kernel_db, tmp_path):
     engine, settings = kernel_db
     port = free_port()
