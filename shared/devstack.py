@@ -47,7 +47,10 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def service_env(self, name: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FAYUAN_")}
+        # One service's settings (port, database) must not leak into the other four, but the
+        # broker's client settings (FAYUAN_KAFKA_ENABLE_IDEMPOTENCE=true on Apache Kafka, SASL)
+        # are the same for all five and must reach them (docs/adr/0004).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FAYUAN_") or k.startswith("FAYUAN_KAFKA_")}
         env.update({
             "FAYUAN_DATABASE_URL": self.database_url,
             "FAYUAN_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
