@@ -93,7 +93,11 @@ launch() {
     configure
     java_cmd kafka.tools.StorageTool format --config "$state/server.properties" \
         --cluster-id "$(java_cmd kafka.tools.StorageTool random-uuid)" --ignore-formatted >/dev/null
-    java_cmd kafka.Kafka "$state/server.properties" >"$state/stdout.log" 2>&1 &
+    # exec: the pid recorded is the JVM's own, not that of a subshell around it, so `stop`
+    # signals the broker itself.
+    (exec java -Xmx512m -Xms128m -XX:+UseG1GC -Djava.awt.headless=true \
+        -Dlog4j2.configurationFile="$PWD/$state/log4j2.properties" \
+        -cp "$PWD/$lib/*" kafka.Kafka "$state/server.properties" >"$state/stdout.log" 2>&1) &
     echo $! >"$pidfile"
     # Ready once the broker says it started and its listener accepts connections.
     for _ in $(seq 1 240); do
