@@ -238,7 +238,9 @@ def workload(service: str) -> list[dict]:
         **env,
         "startupProbe": probe("/healthz", 2, 30),
         "livenessProbe": probe("/healthz", 10, 3),
-        "readinessProbe": probe("/readyz", 5, 2),
+        # /readyz includes the broker; 30 s of grace keeps a Kafka leader election from taking
+        # every pod out of the Service (writes go to the outbox and survive it anyway).
+        "readinessProbe": probe("/readyz", 5, 6),
         "resources": RESOURCES,
         "securityContext": SECURITY_CONTEXT,
     }

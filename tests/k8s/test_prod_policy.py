@@ -32,6 +32,8 @@ def test_images_are_pinned_never_latest(prod):
             image = c["image"]
             assert "@sha256:" in image or re.search(r":[\w.-]+$", image.rsplit("/", 1)[-1]), (name, image)
             assert not image.endswith(":latest"), (name, image)
+    [cluster] = of_kind(prod, "Cluster")  # PostgreSQL upgrades are deliberate too
+    assert re.search(r":\d+\.\d+", cluster["spec"]["imageName"]), cluster["spec"]["imageName"]
 
 
 def test_every_container_is_limited_and_runs_as_non_root_with_nothing_extra(prod):
