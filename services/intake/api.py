@@ -1,37 +1,74 @@
-"""Intake's REST API: legal-aid cases (/api/v1/cases)."""
+"""Intake's REST API: legal-aid cases (/api/v1/cases): registration, the list, one case now or
+as of a past moment, closure."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.intake import handlers
-from services.intake.domain import AidedPerson, Case
-from services.intake.projections import cases
-from shared.aggregate import NotFound
+from services.intake import handlers, queries
+from services.intake.clock import ClockDep
+from services.intake.domain import MATTERS_BY_KIND, AdverseParty, AidedPerson, CaseType
+from services.intake.views import CaseView, view_of
 from shared.contracts import CaseFlags, CaseKind
-from shared.service import EngineDep, UowFactoryDep
+from shared.contracts.intake import CriminalRole, CriminalStage, Matter
+from shared.service import EngineDep, SettingsDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
 CaseId = Annotated[str, Path(description="The case's id", max_length=64)]
+Ref = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class RegisterCase(BaseModel):
-    """登记法律援助案件: what the agency (or a notifying court) knows at registration."""
+    """登记法律援助案件: what the agency (or a notifying court, procuratorate or police) knows at
+    registration. A notification names its `source_system` and `external_reference`: sending it
+    again returns the case already registered for it, as does a repeated `Idempotency-Key`."""
 
     model_config = ConfigDict(extra="forbid")
 
     case_kind: CaseKind
+    criminal_stage: CriminalStage | None = Field(default=None, description="Criminal cases: the stage (诉讼阶段)")
+    criminal_role: CriminalRole | None = Field(default=None, description="Criminal cases: defence, "
+                                               "representation of a victim or private prosecutor, duty-lawyer help")
+    matter: Matter | None = Field(default=None, description="Civil, administrative or non-litigation cases: the matter")
     cause: str = Field(min_length=1, max_length=200, description="Cause of action (案由)")
     district: str = Field(min_length=1, max_length=50)
     agency_id: str = Field(min_length=1, max_length=64, description="The legal-aid agency that registers it")
     flags: CaseFlags = CaseFlags()
     aided_person: AidedPerson
+    adverse_parties: list[AdverseParty] = Field(
+        default_factory=list, max_length=100,
+        description="对方当事人: kept here; assignment sees only keyed hashes, for its conflict check")
+    source_system: Ref | None = Field(default=None, description="A notifying organ's system, e.g. a court's")
+    external_reference: Ref | None = Field(default=None, validate_default=True,
+                                           description="The notifying organ's reference for the case")
+    registered_by: Ref | None = Field(default=None, description="The staff member or system registering it")
+
+    @field_validator("criminal_stage", "criminal_role")
+    @classmethod
+    def _criminal_only(cls, value, info: ValidationInfo):
+        if value is not None and info.data.get("case_kind") not in (None, CaseKind.criminal):
+            raise ValueError("only a criminal case has a stage and a role")
+        return value
+
+    @field_validator("matter")
+    @classmethod
+    def _matter_of_kind(cls, value, info: ValidationInfo):
+        kind = info.data.get("case_kind")
+        if value is not None and kind is not None and value not in MATTERS_BY_KIND[kind]:
+            raise ValueError(f"{value} is not a matter of a {kind} case")
+        return value
+
+    @field_validator("external_reference")
+    @classmethod
+    def _both_or_neither(cls, value, info: ValidationInfo):
+        if (value is None) != (info.data.get("source_system") is None):
+            raise ValueError("a notification names both its source_system and its external_reference")
+        return value
 
 
 class CloseCase(BaseModel):
@@ -41,23 +78,7 @@ class CloseCase(BaseModel):
 
     outcome: str = Field(min_length=1, max_length=500)
     ended_on: date
-
-
-class CaseView(BaseModel):
-    case_id: str
-    case_number: str
-    case_kind: CaseKind
-    cause: str
-    district: str
-    agency_id: str
-    status: str
-    handler_id: str | None
-    handler_name: str | None
-    institution_name: str | None
-    registered_at: datetime
-    assigned_at: datetime | None
-    closed_at: datetime | None
-    outcome: str | None
+    closed_by: Ref | None = Field(default=None, description="Who closes it (by default, the handler)")
 
 
 class CasePage(BaseModel):
@@ -67,61 +88,79 @@ class CasePage(BaseModel):
     limit: int
 
 
-async def _view(engine, case_id: str) -> CaseView:
-    async with engine.connect() as conn:
-        row = (await conn.execute(select(cases).where(cases.c.case_id == case_id))).mappings().first()
-    if row is None:
-        raise NotFound(f"no case {case_id}")
-    return CaseView.model_validate(dict(row))
-
-
-def _registered_view(case: Case) -> CaseView:
-    """What the case list holds for a case just registered, from the case itself: the row was
-    written in the same transaction, so reading it back would cost a second checkout for
-    nothing."""
-    r = case.registration
-    assert r is not None
-    return CaseView(case_id=case.id, case_number=r.case_number, case_kind=r.case_kind, cause=r.cause,
-                    district=r.district, agency_id=r.agency_id, status=str(case.status), handler_id=None,
-                    handler_name=None, institution_name=None, registered_at=r.registered_at, assigned_at=None,
-                    closed_at=None, outcome=None)
-
-
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseView)
-async def register_case(*, body: RegisterCase, uow: UowFactoryDep) -> Response:
-    """Register a legal-aid case; assignment picks its handler."""
-    case = await handlers.register_case(uow, **body.model_dump(exclude={"flags", "aided_person"}),
-                                        flags=body.flags, aided_person=body.aided_person)
+def _json(view: CaseView, status_code: int, case_id: str) -> Response:
     # Registration is the hot path: the view is built by us and typed, so FastAPI's second
     # validation and serialisation of it (response_model) is skipped; the schema still documents it.
-    return Response(_registered_view(case).model_dump_json(), status_code=status.HTTP_201_CREATED,
-                    media_type="application/json", headers={"Location": f"{router.prefix}/{case.id}"})
+    return Response(view.model_dump_json(), status_code=status_code, media_type="application/json",
+                    headers={"Location": f"{router.prefix}/{case_id}"})
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseView,
+             responses={200: {"model": CaseView, "description": "Registered before: the same notification "
+                                                                "or Idempotency-Key; nothing new was created"}})
+async def register_case(
+    *, body: RegisterCase, uow: UowFactoryDep, settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200, description="A client's key for this "
+                                                  "registration: sending it again returns the same case")] = None,
+) -> Response:
+    """Register a legal-aid case (agency staff, or a court, procuratorate or police notifying a
+    case that needs a defender); assignment then picks its handler. Idempotent per source system
+    and external reference, and per Idempotency-Key: a retry answers 200 with the case already
+    registered."""
+    case, new = await handlers.register_case(
+        uow, case_type=CaseType(case_kind=body.case_kind, criminal_stage=body.criminal_stage,
+                                criminal_role=body.criminal_role, matter=body.matter),
+        cause=body.cause, district=body.district, agency_id=body.agency_id, flags=body.flags,
+        aided_person=body.aided_person, adverse_parties=body.adverse_parties, source_system=body.source_system,
+        external_reference=body.external_reference, registered_by=body.registered_by,
+        idempotency_key=idempotency_key, hash_key=settings.adverse_party_hash_key.get_secret_value())
+    return _json(view_of(case), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
 
 
 @router.get("", response_model=CasePage)
 async def list_cases(
-    *, engine: EngineDep,
-    status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+    *, engine: EngineDep, request: Request, clock: ClockDep,
+    status_: Annotated[str | None, Query(alias="status", max_length=20,
+                                         description="registered, assigned or closed")] = None,
+    case_kind: CaseKind | None = None,
+    district: Annotated[str | None, Query(max_length=50)] = None,
+    agency_id: Annotated[str | None, Query(max_length=64)] = None,
+    institution_id: Annotated[str | None, Query(max_length=64)] = None,
+    handler_id: Annotated[str | None, Query(max_length=64)] = None,
+    registered_from: Annotated[datetime | None, Query(description="Registered at or after")] = None,
+    registered_before: Annotated[datetime | None, Query(description="Registered before")] = None,
+    overdue: Annotated[bool | None, Query(description="Only cases with a deadline missed and still open")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CasePage:
-    """List cases, newest first."""
-    where = [cases.c.status == status_] if status_ else []
-    async with engine.connect() as conn:
-        total = (await conn.execute(select(func.count()).select_from(cases).where(*where))).scalar_one()
-        rows = (await conn.execute(select(cases).where(*where).order_by(cases.c.registered_at.desc())
-                                   .offset(offset).limit(limit))).mappings().all()
-    return CasePage(items=[CaseView.model_validate(dict(r)) for r in rows], total=total, offset=offset, limit=limit)
+    """List cases, newest first, filtered by status, kind, district, agency, institution,
+    handler, registration dates, and whether a deadline is overdue."""
+    filters = queries.CaseFilter(status=status_, case_kind=case_kind, district=district, agency_id=agency_id,
+                                 institution_id=institution_id, handler_id=handler_id,
+                                 registered_from=registered_from, registered_before=registered_before)
+    rows, total = await queries.list_cases(engine, filters, offset=offset, limit=limit, overdue=overdue,
+                                           policy=request.app.state.settings.deadline_policy(), now=clock())
+    return CasePage(items=rows, total=total, offset=offset, limit=limit)
 
 
 @router.get("/{case_id}", response_model=CaseView)
-async def get_case(*, case_id: CaseId, engine: EngineDep) -> CaseView:
-    """The case's status and handler."""
-    return await _view(engine, case_id)
+async def get_case(
+    *, case_id: CaseId, engine: EngineDep, uow: UowFactoryDep,
+    as_of: Annotated[datetime | None, Query(description="The case as it stood at this moment (its history "
+                                                        "folded up to then)")] = None,
+) -> CaseView:
+    """The case's status, handler and milestones; with `as_of`, as they were at that moment."""
+    if as_of is None:
+        return await queries.case_view(engine, case_id)
+    async with uow() as u:
+        return view_of(await handlers.load_case(u, case_id, as_of=as_of))
 
 
 @router.post("/{case_id}/closure", response_model=CaseView)
 async def close_case(*, case_id: CaseId, body: CloseCase, uow: UowFactoryDep, engine: EngineDep) -> CaseView:
-    """Close an assigned case; evaluation then sees it."""
-    await handlers.close_case(uow, case_id, outcome=body.outcome, ended_on=body.ended_on)
-    return await _view(engine, case_id)
+    """Close an assigned case with its outcome and end date; evaluation then sees it. The
+    closing file is due within 30 days of the end (R-HDL-6)."""
+    await handlers.close_case(uow, case_id, outcome=body.outcome, ended_on=body.ended_on, closed_by=body.closed_by)
+    return await queries.case_view(engine, case_id)
+
+

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from pydantic import Field, SecretStr
 
-from services.intake import api
+from services.intake import api, api_end, api_record
 from services.intake.consumers import CONSUMERS
+from services.intake.deadlines import DeadlinePolicy
 from services.intake.projections import project
+from shared.contracts import CaseKind
 from shared.service import ServiceSpec, build_app
 from shared.settings import ServiceSettings
 
@@ -19,12 +22,27 @@ class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     port: int = 8001
     database_name: str = "fayuan_intake"
+    # The key of the adverse parties' hashes (HMAC-SHA256). Changing it changes every hash, so
+    # assignment's conflict check would stop matching parties registered before.
+    adverse_party_hash_key: SecretStr = SecretStr("fayuan-development-key-change-me")
+    # Time limits (domain.md R-HDL-6, R-ASG-9), configurable per deployment.
+    first_meeting_working_days: int = Field(default=3, ge=0)
+    first_meeting_case_kinds: list[CaseKind] = [CaseKind.criminal]
+    mandate_days: int = Field(default=5, ge=0)
+    closing_file_days: int = Field(default=30, ge=0)
+
+    def deadline_policy(self) -> DeadlinePolicy:
+        return DeadlinePolicy(first_meeting_working_days=self.first_meeting_working_days,
+                              first_meeting_case_kinds=frozenset(self.first_meeting_case_kinds),
+                              mandate_days=self.mandate_days, closing_file_days=self.closing_file_days)
 
 
 SPEC = ServiceSpec(
     title="Fayuan intake",
-    description="Legal-aid cases: registration, the case's state and handler, closure.",
-    routers=[api.router],
+    description="Legal-aid cases: registration (by agencies and by notifying courts, procuratorates and police), "
+                "the case's state and handler, the handling record and its timeline, deadlines and the overdue "
+                "worklist, closure and the closing file.",
+    routers=[api.router, api_record.router, api_end.router, api_record.worklist],
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=project,

@@ -3,13 +3,19 @@ tell the others, commit. Each retries on a concurrency conflict."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import unicodedata
 import uuid
 from datetime import UTC, date, datetime
 
-from services.intake.domain import AidedPerson, Case
+from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
+from services.intake.domain import AdverseParty, AidedPerson, Case, CaseType
+from services.intake.record import WorkEntry
 from shared import contracts
 from shared.aggregate import NotFound
-from shared.contracts import CaseFlags, CaseKind
+from shared.contracts import CaseFlags
+from shared.contracts import intake as intake_contracts
 from shared.service import UnitOfWorkFactory
 from shared.store import driver
 from shared.uow import UnitOfWork, retry_on_conflict
@@ -19,38 +25,116 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def adverse_party_hash(key: str, party: AdverseParty) -> str:
+    """A keyed hash of who the party is: by ID number when known, else by name. The key never
+    leaves intake, so a hash cannot be reversed by trying names (a plain hash could)."""
+    identity = f"id:{party.id_number.strip().upper()}" if party.id_number else f"name:{party.name}"
+    identity = unicodedata.normalize("NFKC", identity).replace(" ", "")
+    return hmac.new(key.encode(), identity.encode(), hashlib.sha256).hexdigest()
+
+
+_CLAIM = """
+INSERT INTO registration_keys (key, case_id) VALUES ($1, $2)
+ON CONFLICT (key) DO NOTHING RETURNING case_id
+"""
+
+
+class _Seen(Exception):  # noqa: N818 - not an error: it rolls the claim back
+    def __init__(self, case_id: str):
+        self.case_id = case_id
+
+
+async def _claim(uow: UnitOfWork, keys: list[str], case_id: str) -> None:
+    """Claim the registration's idempotency keys for a new case, or raise `_Seen` with the case
+    that holds one already (which rolls back what this one claimed). A concurrent claim of the
+    same key waits on the unique index until the other registration commits, so two retries of
+    one notification never make two cases."""
+    db = await driver(uow.conn)
+    for key in keys:
+        if await db.fetchval(_CLAIM, key, case_id) is None:
+            raise _Seen(await db.fetchval("SELECT case_id FROM registration_keys WHERE key = $1", key))
+
+
+def registration_keys(*, source_system: str | None, external_reference: str | None,
+                      idempotency_key: str | None) -> list[str]:
+    keys = []
+    if source_system and external_reference:
+        keys.append(f"ref:{source_system}\x1f{external_reference}")
+    if idempotency_key:
+        keys.append(f"idem:{idempotency_key}")
+    return keys
+
+
 @retry_on_conflict
 async def register_case(
-    uow_factory: UnitOfWorkFactory, *, case_kind: CaseKind, cause: str, district: str, agency_id: str,
-    flags: CaseFlags, aided_person: AidedPerson,
-) -> Case:
+    uow_factory: UnitOfWorkFactory, *, case_type: CaseType, cause: str, district: str, agency_id: str,
+    flags: CaseFlags, aided_person: AidedPerson, adverse_parties: list[AdverseParty] | None = None,
+    source_system: str | None = None, external_reference: str | None = None, registered_by: str | None = None,
+    idempotency_key: str | None = None, hash_key: str = "",
+) -> tuple[Case, bool]:
+    """The case registered, and whether it is new (False: this registration was seen before)."""
+    keys = registration_keys(source_system=source_system, external_reference=external_reference,
+                             idempotency_key=idempotency_key)
+    try:
+        return await _register(uow_factory, keys, case_type=case_type, cause=cause, district=district,
+                               agency_id=agency_id, flags=flags, aided_person=aided_person,
+                               adverse_parties=adverse_parties, source_system=source_system,
+                               external_reference=external_reference, registered_by=registered_by,
+                               hash_key=hash_key), True
+    except _Seen as seen:
+        async with uow_factory() as uow:
+            return await load_case(uow, seen.case_id), False
+
+
+async def _register(uow_factory: UnitOfWorkFactory, keys: list[str], *, case_type: CaseType, cause: str,
+                    district: str, agency_id: str, flags: CaseFlags, aided_person: AidedPerson,
+                    adverse_parties: list[AdverseParty] | None, source_system: str | None,
+                    external_reference: str | None, registered_by: str | None, hash_key: str) -> Case:
     async with uow_factory() as uow:
+        case = Case(str(uuid.uuid4()))
+        await _claim(uow, keys, case.id)
         at = now()
         serial = await (await driver(uow.conn)).fetchval("SELECT nextval('case_number_seq')")
-        case = Case(str(uuid.uuid4()))
-        case.register(case_number=f"FY-{at:%Y}-{serial:06d}", case_kind=case_kind, cause=cause, district=district,
-                      agency_id=agency_id, flags=flags, aided_person=aided_person, at=at)
+        case.register(case_number=f"FY-{at:%Y}-{serial:06d}", case_type=case_type, cause=cause, district=district,
+                      agency_id=agency_id, flags=flags, aided_person=aided_person, at=at,
+                      source_system=source_system, external_reference=external_reference,
+                      registered_by=registered_by, adverse_parties=adverse_parties)
         await uow.save(case)
         r = case.registration
         assert r is not None
-        uow.emit(contracts.CaseRegistered(case_id=case.id, case_number=r.case_number, case_kind=r.case_kind,
-                                          cause=r.cause, district=r.district, agency_id=r.agency_id, flags=r.flags,
-                                          registered_at=r.registered_at))
+        uow.emit(contracts.CaseRegistered(
+            case_id=case.id, case_number=r.case_number, case_kind=r.case_kind, cause=r.cause, district=r.district,
+            agency_id=r.agency_id, flags=r.flags, registered_at=r.registered_at, criminal_stage=r.criminal_stage,
+            criminal_role=r.criminal_role, matter=r.matter, source_system=r.source_system,
+            external_reference=r.external_reference,
+            adverse_party_hashes=[adverse_party_hash(hash_key, p) for p in r.adverse_parties]))
         return case
 
 
-async def load_case(uow: UnitOfWork, case_id: str) -> Case:
-    case = await uow.get(Case, case_id)
+async def load_case(uow: UnitOfWork, case_id: str, *, as_of: datetime | None = None) -> Case:
+    case = await uow.get(Case, case_id, as_of=as_of)
     if not case.exists:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(f"no case {case_id}" + (f" as of {as_of.isoformat()}" if as_of else ""))
     return case
 
 
 @retry_on_conflict
-async def close_case(uow_factory: UnitOfWorkFactory, case_id: str, *, outcome: str, ended_on: date) -> Case:
+async def record_work(uow_factory: UnitOfWorkFactory, case_id: str, *, entry_id: str | None, author_id: str,
+                      occurred_at: datetime, entry: WorkEntry) -> Case:
     async with uow_factory() as uow:
         case = await load_case(uow, case_id)
-        case.close(outcome=outcome, ended_on=ended_on, at=now())
+        case.record_work(entry_id=entry_id or str(uuid.uuid4()), author_id=author_id, occurred_at=occurred_at,
+                         entry=entry, at=now())
+        await uow.save(case)
+        return case
+
+
+@retry_on_conflict
+async def close_case(uow_factory: UnitOfWorkFactory, case_id: str, *, outcome: str, ended_on: date,
+                     closed_by: str | None = None) -> Case:
+    async with uow_factory() as uow:
+        case = await load_case(uow, case_id)
+        case.close(outcome=outcome, ended_on=ended_on, at=now(), closed_by=closed_by)
         await uow.save(case)
         r, closure, handler = case.registration, case.closure, case.handler
         assert r is not None and closure is not None and handler is not None
@@ -58,4 +142,73 @@ async def close_case(uow_factory: UnitOfWorkFactory, case_id: str, *, outcome: s
                                       district=r.district, agency_id=r.agency_id, handler=handler,
                                       group_case=r.flags.group_case, outcome=closure.outcome,
                                       ended_on=closure.ended_on, closed_at=closure.closed_at))
+        return case
+
+
+@retry_on_conflict
+async def submit_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, checklist: ClosingChecklist,
+                              submitted_by: str) -> Case:
+    async with uow_factory() as uow:
+        case = await load_case(uow, case_id)
+        case.submit_closing_file(checklist=checklist, submitted_by=submitted_by, at=now())
+        await uow.save(case)
+        return case
+
+
+@retry_on_conflict
+async def request_reassignment(uow_factory: UnitOfWorkFactory, case_id: str, *, reason: str,
+                               requested_by: str) -> Case:
+    async with uow_factory() as uow:
+        case = await load_case(uow, case_id)
+        case.request_reassignment(reason=reason, requested_by=requested_by, at=now())
+        await uow.save(case)
+        return case
+
+
+@retry_on_conflict
+async def terminate_aid(uow_factory: UnitOfWorkFactory, case_id: str, *, reason: TerminationReason,
+                        details: str | None, terminated_by: str) -> Case:
+    async with uow_factory() as uow:
+        case = await load_case(uow, case_id)
+        case.terminate(reason=reason, details=details, terminated_by=terminated_by, at=now())
+        await uow.save(case)
+        return case
+
+
+@retry_on_conflict
+async def check_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, checker_id: str, passed: bool,
+                             remarks: str | None) -> Case:
+    async with uow_factory() as uow:
+        case = await load_case(uow, case_id)
+        case.check_closing_file(checker_id=checker_id, passed=passed, remarks=remarks, at=now())
+        await uow.save(case)
+        return case
+
+
+@retry_on_conflict
+async def archive_case(uow_factory: UnitOfWorkFactory, case_id: str, *, archived_by: str) -> Case:
+    async with uow_factory() as uow:
+        case = await load_case(uow, case_id)
+        case.archive(archived_by=archived_by, at=now())
+        await uow.save(case)
+        return case
+
+
+@retry_on_conflict
+async def record_follow_up(uow_factory: UnitOfWorkFactory, case_id: str, *, follow_up_id: str | None,
+                           visited_on: date, channel: FollowUpChannel, satisfaction: Satisfaction,
+                           remarks: str | None, visited_by: str) -> Case:
+    async with uow_factory() as uow:
+        case = await load_case(uow, case_id)
+        follow_up_id = follow_up_id or str(uuid.uuid4())
+        if case.follow_up(follow_up_id=follow_up_id, visited_on=visited_on, channel=channel,
+                          satisfaction=satisfaction, remarks=remarks, visited_by=visited_by, at=now()):
+            await uow.save(case)
+            r, handler, f = case.registration, case.handler, case.follow_ups[-1]
+            assert r is not None and handler is not None
+            uow.emit(intake_contracts.FollowUpCompleted(
+                case_id=case.id, case_number=r.case_number, case_kind=r.case_kind, agency_id=r.agency_id,
+                handler=handler, follow_up_id=f.follow_up_id, visited_on=f.visited_on, channel=str(f.channel),
+                satisfaction=str(f.satisfaction), recorded_at=f.recorded_at),
+                event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"fayuan:follow-up:{case.id}:{f.follow_up_id}")))
         return case

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Column, DateTime, func, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from shared.store import RecordedEvent, driver
+from shared.store import RecordedEvent, driver, read_all
 
 
 class IntakeTable(SQLModel, registry=registry()):
@@ -40,6 +40,22 @@ class CaseRow(IntakeTable, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     ended_on: date | None = None
     outcome: str | None = None
+    criminal_stage: str | None = None
+    criminal_role: str | None = None
+    matter: str | None = None
+    source_system: str | None = None
+    external_reference: str | None = None
+    # The handling record's milestones that deadlines are met by (R-HDL-6, R-ASG-9).
+    first_meeting_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    mandate_signed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    closing_file_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    record_entries: int = 0
+    reassignment_requested_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    terminated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    termination_reason: str | None = None
+    closing_check_passed: bool | None = None
+    archived_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    satisfaction: str | None = Field(default=None, description="The last follow-up's answer")
     version: int
 
 
@@ -53,9 +69,25 @@ def _case_id(event: RecordedEvent) -> str:
 
 _REGISTER = """
 INSERT INTO cases (case_id, case_number, case_kind, cause, district, agency_id, group_case, status,
-                   registered_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'registered', $8, $9)
+                   registered_at, version, criminal_stage, criminal_role, matter, source_system, external_reference)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'registered', $8, $9, $10, $11, $12, $13, $14)
 """
+
+
+
+def _t(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+# What each event of a case's end sets on its row.
+_END = {
+    "ReassignmentRequested": lambda d: {"reassignment_requested_at": _t(d["requested_at"])},
+    "AidTerminated": lambda d: {"status": "terminated", "terminated_at": _t(d["terminated_at"]),
+                                "termination_reason": d["reason"]},
+    "ClosingChecked": lambda d: {"closing_check_passed": d["passed"]},
+    "CaseArchived": lambda d: {"status": "archived", "archived_at": _t(d["archived_at"])},
+    "FollowUpRecorded": lambda d: {"satisfaction": d["satisfaction"]},
+}
 
 
 async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
@@ -67,7 +99,8 @@ async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
         await db.execute(
             _REGISTER, data["case_id"], data["case_number"], data["case_kind"], data["cause"], data["district"],
             data["agency_id"], data["flags"]["group_case"], datetime.fromisoformat(data["registered_at"]),
-            event.version,
+            event.version, data.get("criminal_stage"), data.get("criminal_role"), data.get("matter"),
+            data.get("source_system"), data.get("external_reference"),
         )
     elif event.type == "HandlerAssigned":
         h = data["handler"]
@@ -78,6 +111,20 @@ async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
                 assigned_at=datetime.fromisoformat(data["assigned_at"]), version=event.version,
             )
         )
+    elif event.type == "WorkRecorded":
+        entry, at = data["entry"], datetime.fromisoformat(data["occurred_at"])
+        values: dict = {"record_entries": cases.c.record_entries + 1, "version": event.version}
+        if entry["kind"] == "meeting":
+            values["first_meeting_at"] = func.least(func.coalesce(cases.c.first_meeting_at, at), at)
+        elif entry["kind"] == "mandate" and entry["agreement_signed"] and entry["power_of_attorney_signed"]:
+            values["mandate_signed_at"] = func.least(func.coalesce(cases.c.mandate_signed_at, at), at)
+        await conn.execute(update(cases).where(cases.c.case_id == _case_id(event)).values(**values))
+    elif event.type == "ClosingFileSubmitted":
+        await conn.execute(update(cases).where(cases.c.case_id == _case_id(event)).values(
+            closing_file_at=datetime.fromisoformat(data["submitted_at"]), version=event.version))
+    elif event.type in _END:
+        await conn.execute(update(cases).where(cases.c.case_id == _case_id(event)).values(
+            **_END[event.type](data), version=event.version))
     elif event.type == "CaseClosed":
         await conn.execute(
             update(cases).where(cases.c.case_id == _case_id(event)).values(
@@ -87,3 +134,21 @@ async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
         )
 
 METADATA = IntakeTable.metadata
+
+
+async def rebuild(engine: AsyncEngine) -> int:
+    """Empty intake's projections and fold every case event of the store into them again, in
+    one transaction: readers see the old tables until it commits. TRUNCATE locks the tables, so
+    a command that commits meanwhile waits and then projects onto the rebuilt ones. Returns how
+    many events were folded."""
+    folded = 0
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {', '.join(t.name for t in PROJECTION_TABLES)}"))
+        position = 0
+        while batch := await read_all(conn, after_position=position):
+            for event in batch:
+                if event.stream_id.startswith("case-"):
+                    await project(conn, event)
+                    folded += 1
+            position = batch[-1].position
+    return folded

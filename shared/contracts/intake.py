@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +26,39 @@ class CaseFlags(BaseModel):
     named_handler_id: str | None = None
 
 
+class CriminalStage(StrEnum):
+    """侦查 / 审查起诉 / 审判 (一审, 二审) / 死刑复核 / 再审."""
+
+    investigation = "investigation"
+    prosecution_review = "prosecution_review"
+    first_instance = "first_instance"
+    second_instance = "second_instance"
+    death_penalty_review = "death_penalty_review"
+    retrial = "retrial"
+
+
+class CriminalRole(StrEnum):
+    """刑事辩护 / 刑事代理 (被害人, 自诉, 附带民事) / 值班律师法律帮助."""
+
+    defence = "defence"
+    victim_representation = "victim_representation"
+    private_prosecution_representation = "private_prosecution_representation"
+    attached_civil_claim_representation = "attached_civil_claim_representation"
+    duty_lawyer_help = "duty_lawyer_help"
+
+
+class Matter(StrEnum):
+    """民事诉讼 / 执行 / 劳动仲裁 / 调解; 行政诉讼 / 行政复议 / 国家赔偿."""
+
+    civil_litigation = "civil_litigation"
+    enforcement = "enforcement"
+    labour_arbitration = "labour_arbitration"
+    mediation = "mediation"
+    administrative_lawsuit = "administrative_lawsuit"
+    administrative_review = "administrative_review"
+    state_compensation = "state_compensation"
+
+
 @integration_event
 class CaseRegistered(IntegrationEvent):
     """A legal-aid case was registered. Carries no personal data of the aided person."""
@@ -41,6 +75,15 @@ class CaseRegistered(IntegrationEvent):
     agency_id: str
     flags: CaseFlags
     registered_at: datetime
+    criminal_stage: CriminalStage | None = None
+    criminal_role: CriminalRole | None = None
+    matter: Matter | None = None
+    # The notifying organ's system and its own reference (通知辩护), when it came from outside.
+    source_system: str | None = None
+    external_reference: str | None = None
+    # Keyed hashes (HMAC-SHA256, hex) of the adverse parties' identities, for the conflict check
+    # at assignment: the same party always hashes the same, and the hash reveals nothing.
+    adverse_party_hashes: list[str] = Field(default_factory=list)
 
 
 @integration_event
@@ -61,3 +104,25 @@ class CaseClosed(IntegrationEvent):
     outcome: str
     ended_on: date
     closed_at: datetime
+
+
+@integration_event
+class FollowUpCompleted(IntegrationEvent):
+    """回访 (R-HDL-8): the agency asked the aided person whether they were satisfied with the
+    handler's service. A dimension of the case's quality for evaluation (R-EVL-5). The aided
+    person's remarks stay in intake."""
+
+    type: ClassVar[str] = "legalaid.intake.follow-up-completed.v1"
+    topic: ClassVar[str] = CASES
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    agency_id: str
+    handler: HandlerRef
+    follow_up_id: str
+    visited_on: date
+    channel: str = Field(description="visit, phone or online")
+    satisfaction: str = Field(description="satisfied, basically_satisfied or dissatisfied")
+    recorded_at: datetime

@@ -1,0 +1,81 @@
+"""Deadlines of a case (pure): computed from its facts and a configurable policy, at a given
+moment (the caller's clock), never stored, so a change of policy applies to every case at once.
+
+- R-HDL-6 first meeting with the aided person within N working days of assignment (default 3,
+  criminal cases; *to confirm*);
+- R-ASG-9 mandate signed within 5 days of assignment;
+- R-HDL-6 closing file submitted within 30 days of the case's end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts import CaseKind
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+class DeadlinePolicy(BaseModel):
+    """The agency's time limits; defaults from domain.md, each one configurable."""
+
+    model_config = ConfigDict(frozen=True)
+
+    first_meeting_working_days: int = Field(default=3, ge=0)
+    first_meeting_case_kinds: frozenset[CaseKind] = frozenset({CaseKind.criminal})
+    mandate_days: int = Field(default=5, ge=0)
+    closing_file_days: int = Field(default=30, ge=0)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: str  # first_meeting | mandate | closing_file
+    rule: str
+    due_at: datetime
+    met_at: datetime | None
+
+    def overdue(self, now: datetime) -> bool:
+        """Not met by its due moment (met late counts: it was overdue then)."""
+        return (self.met_at or now) > self.due_at
+
+    def open_overdue(self, now: datetime) -> bool:
+        return self.met_at is None and now > self.due_at
+
+
+def end_of_day(day: date) -> datetime:
+    """A deadline on a day runs to the end of that day in Beijing."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=BEIJING)
+
+
+def add_working_days(day: date, n: int) -> date:
+    """N working days after a day (Monday to Friday; public holidays are not known yet)."""
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def deadlines(case: Any, policy: DeadlinePolicy) -> list[Deadline]:
+    """The deadlines of a case row (or anything with its fields): only those already running."""
+    found: list[Deadline] = []
+    assigned_at = getattr(case, "assigned_at", None)
+    if assigned_at is not None:
+        assigned_on = assigned_at.astimezone(BEIJING).date()
+        if case.case_kind in policy.first_meeting_case_kinds and case.criminal_role != "duty_lawyer_help":
+            found.append(Deadline("first_meeting", "R-HDL-6",
+                                  end_of_day(add_working_days(assigned_on, policy.first_meeting_working_days)),
+                                  case.first_meeting_at))
+        if case.criminal_role != "duty_lawyer_help":  # duty-lawyer help is given without a mandate
+            found.append(Deadline("mandate", "R-ASG-9", end_of_day(assigned_on + timedelta(days=policy.mandate_days)),
+                                  case.mandate_signed_at))
+    if getattr(case, "ended_on", None) is not None:
+        found.append(Deadline("closing_file", "R-HDL-6",
+                              end_of_day(case.ended_on + timedelta(days=policy.closing_file_days)),
+                              case.closing_file_at))
+    return found

@@ -1,0 +1,49 @@
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.intake.app import MIGRATIONS, IntakeSettings, create_app
+from services.intake.consumers import on_case_assigned
+from shared.contracts import CaseAssigned, HandlerRef
+from shared.testing.fixtures import serve_in_process
+from shared.uow import unit_of_work
+
+AIDED = {"name": "张三", "id_number": "110101199003071234", "phone": "13800138000", "address": "北京市朝阳区某路1号"}
+CRIMINAL = {"case_kind": "criminal", "criminal_stage": "first_instance", "criminal_role": "defence", "cause": "盗窃",
+            "district": "朝阳区", "agency_id": "chaoyang-centre", "aided_person": AIDED}
+LAWYER = HandlerRef(handler_id="lawyer-1", name="王律师", kind="lawyer", licence_number="11101201010000001",
+                    institution_id="firm-1", institution_name="北京市明法律师事务所")
+
+
+@dataclass
+class Intake:
+    client: httpx.AsyncClient
+    app: FastAPI
+
+    async def register(self, **overrides) -> dict:
+        response = await self.client.post("/api/v1/cases", json={**CRIMINAL, **overrides})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def assign(self, case: dict, handler: HandlerRef = LAWYER, at: datetime | None = None) -> None:
+        """What assignment's CaseAssigned does when it reaches intake's consumer."""
+        event = CaseAssigned(case_id=case["case_id"], case_number=case["case_number"], handler=handler,
+                             method="rotation", assigned_at=at or datetime.now(UTC))
+        async with unit_of_work(self.app.state.engine, self.app.state.settings, self.app.state.projector) as uow:
+            await on_case_assigned(event, uow)
+
+    async def record(self, case_id: str, entry: dict, *, author: str = "lawyer-1", at: str | None = None,
+                     **extra) -> httpx.Response:
+        return await self.client.post(f"/api/v1/cases/{case_id}/record", json={
+            "author_id": author, "occurred_at": at or datetime.now(UTC).isoformat(), "entry": entry, **extra})
+
+
+@pytest.fixture
+async def intake_service(migrated_settings):
+    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False)
+    app = create_app(settings)
+    async with serve_in_process(app) as client:
+        yield Intake(client, app)

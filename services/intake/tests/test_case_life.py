@@ -1,0 +1,80 @@
+import json
+
+import pytest
+from sqlalchemy import text
+
+from services.intake.tests.conftest import AIDED, CRIMINAL
+from services.intake.tests.test_handling import CHECKLIST, ENTRIES
+
+KINDS = [
+    {"case_kind": "criminal", "criminal_stage": "prosecution_review", "criminal_role": "defence"},
+    {"case_kind": "criminal", "criminal_stage": "first_instance", "criminal_role": "victim_representation"},
+    {"case_kind": "civil", "matter": "civil_litigation", "criminal_stage": None, "criminal_role": None},
+    {"case_kind": "administrative", "matter": "administrative_lawsuit", "criminal_stage": None, "criminal_role": None},
+    {"case_kind": "non_litigation", "matter": "mediation", "criminal_stage": None, "criminal_role": None},
+]
+
+
+async def _published(app, type_suffix: str) -> list[dict]:
+    async with app.state.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT data FROM outbox WHERE type LIKE :t ORDER BY position"),
+                                   {"t": f"%{type_suffix}"})).all()
+    return [r[0] if isinstance(r[0], dict) else json.loads(r[0]) for r in rows]
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: f"{k['case_kind']}-{k.get('matter') or k['criminal_role']}")
+async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake_service, kind):
+    client = intake_service.client
+    case = await intake_service.register(**kind)
+    url = f"/api/v1/cases/{case['case_id']}"
+    await intake_service.assign(case)
+    for entry in ENTRIES:
+        assert (await intake_service.record(case["case_id"], entry)).status_code == 201
+    closed = await client.post(f"{url}/closure", json={"outcome": "判决", "ended_on": "2026-11-20"})
+    assert closed.json()["status"] == "closed"
+    early = await client.post(f"{url}/archive", json={"archived_by": "staff-li"})
+    assert early.status_code == 409 and early.json()["title"] == "ClosingCheckPending"
+    await client.post(f"{url}/closing-file", json={"submitted_by": "lawyer-1",
+                                                   "checklist": {**CHECKLIST, "hearing_records": False}})
+    failed = await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "passed": False,
+                                                             "remarks": "缺庭审笔录"})
+    assert failed.json()["closing_check_passed"] is False
+    assert (await client.post(f"{url}/archive", json={"archived_by": "staff-li"})).status_code == 409
+    await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "passed": True})
+    archived = (await client.post(f"{url}/archive", json={"archived_by": "staff-li"})).json()
+    assert archived["status"] == "archived" and archived["archived_at"]
+    follow_up = {"follow_up_id": "fu-1", "visited_on": "2026-12-01", "channel": "phone",
+                 "satisfaction": "satisfied", "remarks": "张三表示满意", "visited_by": "staff-wang"}
+    assert (await client.post(f"{url}/follow-ups", json=follow_up)).json()["satisfaction"] == "satisfied"
+    await client.post(f"{url}/follow-ups", json=follow_up)  # told twice, recorded once
+    [published] = await _published(intake_service.app, "follow-up-completed.v1")
+    assert published["satisfaction"] == "satisfied" and published["handler"]["handler_id"] == "lawyer-1"
+    assert "张三" not in json.dumps(published, ensure_ascii=False)
+    actions = [t["action"] for t in (await client.get(f"{url}/timeline")).json()]
+    assert actions[-6:] == ["closed", "closing_file_submitted", "closing_checked", "closing_checked", "archived",
+                            "follow_up"]
+    assert (await intake_service.record(case["case_id"], ENTRIES[2])).status_code == 409
+    listed = (await client.get("/api/v1/cases", params={"status": "archived", "case_kind": kind["case_kind"]})).json()
+    assert [c["case_id"] for c in listed["items"]] == [case["case_id"]]
+
+
+async def test_aid_terminated_for_a_legal_reason_and_a_request_for_another_handler(intake_service):
+    client = intake_service.client
+    case = await intake_service.register()
+    url = f"/api/v1/cases/{case['case_id']}"
+    not_yet = await client.post(f"{url}/reassignment-requests", json={"requested_by": "staff-li", "reason": "x"})
+    assert not_yet.status_code == 409
+    await intake_service.assign(case)
+    asked = await client.post(f"{url}/reassignment-requests",
+                              json={"requested_by": "staff-li", "reason": "受援人认为律师未及时会见"})
+    assert asked.status_code == 201 and asked.json()["reassignment_requested_at"]
+    bad = await client.post(f"{url}/termination", json={"reason": "bored", "terminated_by": "staff-li"})
+    assert bad.status_code == 422 and "reason" in {e["field"] for e in bad.json()["errors"]}
+    ended = await client.post(f"{url}/termination", json={"reason": "own_lawyer_engaged", "terminated_by": "staff-li"})
+    assert ended.json()["status"] == "terminated" and ended.json()["termination_reason"] == "own_lawyer_engaged"
+    closing = await client.post(f"{url}/closure", json={"outcome": "判决", "ended_on": "2026-11-20"})
+    assert closing.status_code == 409
+    timeline = (await client.get(f"{url}/timeline")).json()
+    assert [t["action"] for t in timeline][-2:] == ["reassignment_requested", "terminated"]
+    assert "未及时会见" not in str(timeline) and AIDED["name"] not in str(timeline)
+    assert CRIMINAL["cause"] in (await client.get(url)).json()["cause"]

@@ -1,0 +1,83 @@
+from datetime import UTC, date, datetime, timedelta
+
+from services.intake.clock import get_clock
+from services.intake.deadlines import BEIJING, DeadlinePolicy, add_working_days
+from services.intake.tests.test_handling import CHECKLIST, ENTRIES
+
+# Assigned on Friday 2026-11-06 at 10:00 in Beijing.
+ASSIGNED = datetime(2026, 11, 6, 10, 0, tzinfo=BEIJING)
+
+
+def at(moment: datetime):
+    return lambda: (lambda: moment)
+
+
+def test_first_meeting_counts_working_days_and_runs_to_the_end_of_the_day():
+    assert add_working_days(date(2026, 11, 6), 3) == date(2026, 11, 11)  # Fri + 3 working days = Wed
+    assert DeadlinePolicy().first_meeting_working_days == 3 and DeadlinePolicy().closing_file_days == 30
+
+
+async def test_the_worklist_shows_an_overdue_case_at_the_right_moment(intake_service):
+    client, app = intake_service.client, intake_service.app
+    case = await intake_service.register(agency_id="chaoyang")
+    await intake_service.assign(case, at=ASSIGNED.astimezone(UTC))
+    other = await intake_service.register(agency_id="haidian")
+    await intake_service.assign(other, at=ASSIGNED.astimezone(UTC))
+
+    async def worklist(moment: datetime, **params) -> list[tuple[str, str]]:
+        app.dependency_overrides[get_clock] = at(moment)
+        items = (await client.get("/api/v1/worklist/overdue", params=params)).json()
+        return [(i["case_id"], i["deadline"]) for i in items]
+
+    # First meeting due by the end of Wednesday 11 November (3 working days), mandate by the end
+    # of 11 November (5 days): nothing is overdue at 23:59 that day, both are a minute later.
+    last_minute = datetime(2026, 11, 11, 23, 59, tzinfo=BEIJING)
+    assert await worklist(last_minute, agency_id="chaoyang") == []
+    after = last_minute + timedelta(minutes=2)
+    assert sorted(await worklist(after, agency_id="chaoyang")) == sorted(
+        [(case["case_id"], "first_meeting"), (case["case_id"], "mandate")])
+    assert {c for c, _ in await worklist(after, institution_id="firm-1")} == {case["case_id"], other["case_id"]}
+    assert {c for c, _ in await worklist(after, handler_id="someone-else")} == set()
+    overdue = (await client.get("/api/v1/cases", params={"overdue": "true", "agency_id": "chaoyang"})).json()
+    assert [c["case_id"] for c in overdue["items"]] == [case["case_id"]] and overdue["total"] == 1
+
+    # The meeting (held late) and the mandate take the case off the worklist; its deadlines say
+    # the meeting was missed.
+    meeting_on = datetime(2026, 11, 12, 9, 0, tzinfo=BEIJING)
+    app.dependency_overrides[get_clock] = at(meeting_on + timedelta(hours=1))
+    await intake_service.record(case["case_id"], ENTRIES[1], at=meeting_on.isoformat())
+    await intake_service.record(case["case_id"], ENTRIES[0], at=meeting_on.isoformat())
+    assert await worklist(meeting_on + timedelta(hours=1), agency_id="chaoyang") == []
+    deadlines = (await client.get(f"/api/v1/cases/{case['case_id']}/deadlines")).json()
+    assert {d["kind"]: d["overdue"] for d in deadlines} == {"first_meeting": True, "mandate": True}
+
+    # Closing file: due 30 days after the case ended.
+    await client.post(f"/api/v1/cases/{case['case_id']}/closure", json={"outcome": "判决", "ended_on": "2026-11-20"})
+    assert await worklist(datetime(2026, 12, 20, 23, 0, tzinfo=BEIJING), agency_id="chaoyang") == []
+    assert await worklist(datetime(2026, 12, 21, 0, 1, tzinfo=BEIJING), agency_id="chaoyang") == [
+        (case["case_id"], "closing_file")]
+    await client.post(f"/api/v1/cases/{case['case_id']}/closing-file",
+                      json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
+    assert await worklist(datetime(2026, 12, 21, 0, 1, tzinfo=BEIJING), agency_id="chaoyang") == []
+
+
+async def test_the_time_limits_are_configurable(migrated_settings):
+    from services.intake.app import MIGRATIONS, IntakeSettings, create_app
+    from services.intake.tests.conftest import Intake
+    from shared.testing.fixtures import serve_in_process
+
+    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False,
+                                       first_meeting_working_days=1, mandate_days=10,
+                                       first_meeting_case_kinds=["criminal", "civil"])
+    app = create_app(settings)
+    async with serve_in_process(app) as client:
+        intake = Intake(client, app)
+        case = await intake.register(case_kind="civil", criminal_stage=None, criminal_role=None,
+                                     matter="civil_litigation")
+        await intake.assign(case, at=ASSIGNED.astimezone(UTC))
+        app.dependency_overrides[get_clock] = at(datetime(2026, 11, 10, 0, 1, tzinfo=BEIJING))
+        deadlines = (await client.get(f"/api/v1/cases/{case['case_id']}/deadlines")).json()
+    due = {d["kind"]: datetime.fromisoformat(d["due_at"]).astimezone(BEIJING) for d in deadlines}
+    assert due == {"first_meeting": datetime(2026, 11, 10, tzinfo=BEIJING),
+                   "mandate": datetime(2026, 11, 17, tzinfo=BEIJING)}
+    assert {d["kind"] for d in deadlines if d["overdue"]} == {"first_meeting"}

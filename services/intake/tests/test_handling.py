@@ -1,0 +1,100 @@
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from services.intake.projections import cases, rebuild
+from services.intake.tests.conftest import AIDED
+
+SCAN = b"%PDF-1.7 judgment"
+ENTRIES = [
+    {"kind": "mandate", "agreement_signed": True, "power_of_attorney_signed": True},
+    {"kind": "meeting", "rights_explained": True, "obligations_explained": True, "risks_explained": False,
+     "conversation_record": "受援人张三称案发当晚在家，联系电话13800138000"},
+    {"kind": "file_review", "notes": "阅卷：起诉书、证人证言三份"},
+    {"kind": "investigation_work", "description": "调取监控录像", "evidence": ["监控录像一份"]},
+    {"kind": "legal_opinion", "opinion_kind": "defence_statement", "text": "辩护词：证据不足"},
+    {"kind": "hearing", "venue": "北京市朝阳区人民法院"},
+    {"kind": "report", "subject": "开庭情况", "text": "已参加庭审"},
+    {"kind": "document", "title": "判决书", "media_type": "application/pdf", "size_bytes": len(SCAN),
+     "sha256": hashlib.sha256(SCAN).hexdigest()},
+]
+CHECKLIST = dict.fromkeys(("mandate_documents", "meeting_records", "file_review_notes", "investigation_materials",
+                           "legal_opinion", "hearing_records", "outcome_document", "reports_to_agency"), True)
+
+
+async def test_the_handling_record_and_timeline_show_who_did_what_without_personal_data(intake_service):
+    case = await intake_service.register(registered_by="staff-li")
+    early = await intake_service.record(case["case_id"], ENTRIES[1])
+    assert early.status_code == 409 and early.json()["title"] == "NotAssigned"
+    await intake_service.assign(case)
+    for entry in ENTRIES:
+        response = await intake_service.record(case["case_id"], entry, author="lawyer-1")
+        assert response.status_code == 201, response.text
+    again = await intake_service.record(case["case_id"], ENTRIES[2], entry_id="e-1")
+    same = await intake_service.record(case["case_id"], ENTRIES[2], entry_id="e-1")
+    assert again.json()["record_entries"] == same.json()["record_entries"] == len(ENTRIES) + 1
+    await intake_service.client.post(f"/api/v1/cases/{case['case_id']}/closure",
+                                     json={"outcome": "判决", "ended_on": "2026-11-01", "closed_by": "lawyer-1"})
+    closing = await intake_service.client.post(f"/api/v1/cases/{case['case_id']}/closing-file",
+                                               json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
+    assert closing.status_code == 200 and closing.json()["closing_file_at"] is not None
+
+    timeline = (await intake_service.client.get(f"/api/v1/cases/{case['case_id']}/timeline")).json()
+    assert [(t["actor"], t["action"]) for t in timeline] == [
+        ("staff-li", "registered"), ("assignment", "assigned"),
+        *[("lawyer-1", e["kind"]) for e in ENTRIES], ("lawyer-1", "file_review"),
+        ("lawyer-1", "closed"), ("lawyer-1", "closing_file_submitted")]
+    assert "explained: rights, obligations" in timeline[3]["summary"]
+    assert hashlib.sha256(SCAN).hexdigest() in timeline[9]["summary"]
+    for secret in (AIDED["name"], AIDED["phone"], AIDED["id_number"], "案发当晚"):
+        assert secret not in str(timeline)
+
+
+async def test_a_bad_entry_is_a_problem_naming_its_field(intake_service):
+    case = await intake_service.register()
+    await intake_service.assign(case)
+    bad = await intake_service.record(case["case_id"], {**ENTRIES[7], "sha256": "not-a-checksum"})
+    assert bad.status_code == 422 and "entry.document.sha256" in {e["field"] for e in bad.json()["errors"]}
+    future = await intake_service.record(case["case_id"], ENTRIES[2],
+                                         at=(datetime.now(UTC) + timedelta(days=2)).isoformat())
+    assert future.status_code == 422
+
+
+async def test_the_state_as_of_a_past_moment_is_the_state_read_then(intake_service):
+    case = await intake_service.register()
+    url = f"/api/v1/cases/{case['case_id']}"
+    seen = [(datetime.now(UTC), (await intake_service.client.get(url)).json())]
+    await intake_service.assign(case)
+    await intake_service.record(case["case_id"], ENTRIES[0])
+    seen.append((datetime.now(UTC), (await intake_service.client.get(url)).json()))
+    await intake_service.record(case["case_id"], ENTRIES[1])
+    await intake_service.client.post(f"{url}/closure", json={"outcome": "判决", "ended_on": "2026-11-01"})
+    seen.append((datetime.now(UTC), (await intake_service.client.get(url)).json()))
+    for moment, view in seen:
+        as_of = await intake_service.client.get(url, params={"as_of": moment.isoformat()})
+        assert as_of.json() == view
+    assert [v["status"] for _, v in seen] == ["registered", "assigned", "closed"]
+    before = await intake_service.client.get(url, params={"as_of": "2000-01-01T00:00:00+08:00"})
+    assert before.status_code == 404
+
+
+async def test_rebuilding_the_projections_from_the_store_gives_identical_tables(intake_service):
+    for n in range(3):
+        case = await intake_service.register(cause=f"盗窃{n}")
+        if n:
+            await intake_service.assign(case)
+            for entry in ENTRIES[: 2 * n]:
+                await intake_service.record(case["case_id"], entry)
+        if n == 2:
+            await intake_service.client.post(f"/api/v1/cases/{case['case_id']}/closure",
+                                             json={"outcome": "调解", "ended_on": "2026-11-02"})
+    engine = intake_service.app.state.engine
+
+    async def table():
+        async with engine.connect() as conn:
+            return sorted(map(dict, (await conn.execute(select(cases))).mappings().all()), key=lambda r: r["case_id"])
+
+    before = await table()
+    assert await rebuild(engine) == 3 + 2 + (2 + 4) + 1  # registered, assigned, entries, closed
+    assert await table() == before
