@@ -203,9 +203,26 @@ def test_service_pods_are_default_denied_and_reach_only_dns_postgres_and_kafka(p
     assert deny and all(any(matches(p["spec"]["podSelector"], labels) for p in deny) for labels in pods)
     ports = {port["port"] for p in policies for rule in p["spec"].get("egress", []) for port in rule["ports"]}
     assert ports == {53, 5432, 9093}
-    sources = [peer for p in policies for rule in p["spec"].get("ingress", []) for peer in rule["from"]]
+    sources = [peer for p in policies for rule in p["spec"].get("ingress", []) for peer in rule["from"]
+               if any(matches(p["spec"]["podSelector"], labels) for labels in pods)]
     assert {s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in sources} == {
         "ingress-nginx", "monitoring"}
+
+
+def test_only_fayuan_reaches_postgresql_and_kafka(prod):
+    [pg] = [p for p in of_kind(prod, "NetworkPolicy") if p["spec"]["podSelector"].get("matchLabels") == {
+        "cnpg.io/cluster": "fayuan-pg"}]
+    client_rules = [r for r in pg["spec"]["ingress"] if {"port": 5432, "protocol": "TCP"} in r["ports"]]
+    service_pods = [d["spec"]["template"]["metadata"]["labels"] for d in prod if d["kind"] in ("Deployment", "Job")]
+    for labels in service_pods:
+        assert any(matches(peer["podSelector"], labels) for r in client_rules for peer in r["from"])
+    assert not any(matches(peer.get("podSelector", {"matchLabels": {"x": "y"}}), {"app.kubernetes.io/name": "other"})
+                   for r in pg["spec"]["ingress"] for peer in r["from"])
+    [kafka] = of_kind(prod, "Kafka")
+    for listener in kafka["spec"]["kafka"]["listeners"]:
+        if listener["type"] == "internal":
+            assert listener["networkPolicyPeers"] == [
+                {"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "fayuan"}}}]
 
 
 def nginx_route(ingress: dict, path: str) -> str | None:
