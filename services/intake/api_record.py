@@ -146,3 +146,15 @@ async def overdue(
                         agency_id=r["agency_id"], district=r["district"], institution_id=r["institution_id"],
                         handler_id=r["handler_id"], handler_name=r["handler_name"], deadline=d.kind, rule=d.rule,
                         due_at=d.due_at, days_overdue=(now - d.due_at).days) for r, d in found]
+
+
+class Sweep(BaseModel):
+    recorded: int = Field(description="Missed deadlines recorded by this sweep (each is recorded once)")
+
+
+@worklist.post("/sweep", response_model=Sweep)
+async def sweep(*, engine: EngineDep, uow: UowFactoryDep, request: Request, clock: ClockDep) -> Sweep:
+    """Record a `DeadlineMissed` event in the history of each case for each deadline now past due
+    and unmet; a scheduler calls it (a deadline is recorded missed once)."""
+    return Sweep(recorded=await queries.sweep_deadlines(engine, uow, request.app.state.settings.deadline_policy(),
+                                                        clock()))

@@ -166,6 +166,15 @@ class FollowUpRecorded(DomainEvent):
     recorded_at: datetime
 
 
+class DeadlineMissed(DomainEvent):
+    """A time limit of the case passed unmet (R-HDL-6, R-ASG-9), noticed by the deadline sweep."""
+
+    deadline: str
+    rule: str
+    due_at: datetime
+    noticed_at: datetime
+
+
 class CaseClosed(DomainEvent):
     outcome: str
     ended_on: date
@@ -213,6 +222,7 @@ class Case(Aggregate):
         self.reassignment_requests: list[ReassignmentRequested] = []
         self.follow_ups: list[FollowUpRecorded] = []
         self.archived_at: datetime | None = None
+        self.missed: set[str] = set()
 
     # commands
 
@@ -307,6 +317,11 @@ class Case(Aggregate):
                                      recorded_at=at))
         return True
 
+    def miss_deadline(self, *, deadline: str, rule: str, due_at: datetime, at: datetime) -> None:
+        """Record a missed time limit, once per deadline."""
+        if deadline not in self.missed:
+            self.record(DeadlineMissed(deadline=deadline, rule=rule, due_at=due_at, noticed_at=at))
+
     # state changes
 
     def when_CaseRegistered(self, e: CaseRegistered) -> None:
@@ -338,6 +353,9 @@ class Case(Aggregate):
         self.status = CaseStatus.archived
         self.archived_at = e.archived_at
 
+    def when_DeadlineMissed(self, e: DeadlineMissed) -> None:
+        self.missed.add(e.deadline)
+
     def when_FollowUpRecorded(self, e: FollowUpRecorded) -> None:
         self.follow_ups.append(e)
 
@@ -346,4 +364,4 @@ class Case(Aggregate):
         self.closure = e
 
 Case.handles(CaseRegistered, HandlerAssigned, WorkRecorded, CaseClosed, ClosingFileSubmitted, ReassignmentRequested,
-             AidTerminated, ClosingChecked, CaseArchived, FollowUpRecorded)
+             AidTerminated, ClosingChecked, CaseArchived, FollowUpRecorded, DeadlineMissed)

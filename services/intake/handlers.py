@@ -212,3 +212,12 @@ async def record_follow_up(uow_factory: UnitOfWorkFactory, case_id: str, *, foll
                 satisfaction=str(f.satisfaction), recorded_at=f.recorded_at),
                 event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"fayuan:follow-up:{case.id}:{f.follow_up_id}")))
         return case
+
+
+@retry_on_conflict
+async def record_missed_deadline(uow_factory: UnitOfWorkFactory, case_id: str, *, deadline: str, rule: str,
+                                 due_at: datetime, at: datetime) -> bool:
+    async with uow_factory() as uow:
+        case = await load_case(uow, case_id)
+        case.miss_deadline(deadline=deadline, rule=rule, due_at=due_at, at=at)
+        return bool(await uow.save(case))

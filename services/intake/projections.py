@@ -87,6 +87,7 @@ _END = {
     "ClosingChecked": lambda d: {"closing_check_passed": d["passed"]},
     "CaseArchived": lambda d: {"status": "archived", "archived_at": _t(d["archived_at"])},
     "FollowUpRecorded": lambda d: {"satisfaction": d["satisfaction"]},
+    "DeadlineMissed": lambda d: {},  # the worklist computes overdue itself; the row keeps its version
 }
 
 

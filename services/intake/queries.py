@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.intake import handlers
 from services.intake.deadlines import Deadline, DeadlinePolicy, deadlines
 from services.intake.projections import cases
 from services.intake.views import CaseView, view_of_row
@@ -98,3 +99,13 @@ async def overdue_worklist(engine: AsyncEngine, filters: CaseFilter, policy: Dea
         rows = (await conn.execute(select(cases).where(*filters.where(), _OPEN))).mappings().all()
     found = [(dict(r), d) for r in rows for d in deadlines(_Row(r), policy) if d.open_overdue(now)]
     return sorted(found, key=lambda item: (item[1].due_at, item[0]["case_id"]))
+
+
+async def sweep_deadlines(engine: AsyncEngine, uow_factory, policy: DeadlinePolicy, now: datetime) -> int:
+    """Record a DeadlineMissed event on each case for each of its deadlines now past due and
+    unmet (once: a second sweep records nothing). Run it as often as the agency wants to hear."""
+    recorded = 0
+    for row, deadline in await overdue_worklist(engine, CaseFilter(), policy, now):
+        recorded += await handlers.record_missed_deadline(uow_factory, row["case_id"], deadline=deadline.kind,
+                                                          rule=deadline.rule, due_at=deadline.due_at, at=now)
+    return recorded

@@ -17,6 +17,7 @@ from services.intake.domain import (
     CaseRegistered,
     ClosingChecked,
     ClosingFileSubmitted,
+    DeadlineMissed,
     FollowUpRecorded,
     HandlerAssigned,
     ReassignmentRequested,
@@ -153,6 +154,9 @@ def timeline_entry(event: RecordedEvent) -> TimelineEntry:
         case CaseArchived():
             return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.archived_at,
                                  actor=e.archived_by, action="archived", summary="case file archived")
+        case DeadlineMissed():
+            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.due_at, actor="intake",
+                                 action="deadline_missed", summary=f"{e.deadline} not done in time ({e.rule})")
         case FollowUpRecorded():
             return TimelineEntry(version=event.version, recorded_at=at,
                                  occurred_at=datetime.combine(e.visited_on, datetime.min.time(), tzinfo=UTC),

@@ -41,6 +41,14 @@ async def test_the_worklist_shows_an_overdue_case_at_the_right_moment(intake_ser
     overdue = (await client.get("/api/v1/cases", params={"overdue": "true", "agency_id": "chaoyang"})).json()
     assert [c["case_id"] for c in overdue["items"]] == [case["case_id"]] and overdue["total"] == 1
 
+    # The sweep records each missed deadline once in the case's history.
+    app.dependency_overrides[get_clock] = at(after)
+    assert (await client.post("/api/v1/worklist/sweep")).json()["recorded"] == 4  # two deadlines of two cases
+    assert (await client.post("/api/v1/worklist/sweep")).json()["recorded"] == 0
+    timeline = (await client.get(f"/api/v1/cases/{case['case_id']}/timeline")).json()
+    assert {t["summary"] for t in timeline if t["action"] == "deadline_missed"} == {
+        "first_meeting not done in time (R-HDL-6)", "mandate not done in time (R-ASG-9)"}
+
     # The meeting (held late) and the mandate take the case off the worklist; its deadlines say
     # the meeting was missed.
     meeting_on = datetime(2026, 11, 12, 9, 0, tzinfo=BEIJING)

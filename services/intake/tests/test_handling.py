@@ -98,3 +98,27 @@ async def test_rebuilding_the_projections_from_the_store_gives_identical_tables(
     before = await table()
     assert await rebuild(engine) == 3 + 2 + (2 + 4) + 1  # registered, assigned, entries, closed
     assert await table() == before
+
+
+async def test_the_rebuild_projections_verb_refolds_the_case_list(intake_service):
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    from sqlalchemy import text as sql
+    from sqlalchemy.engine import make_url
+
+    case = await intake_service.register()
+    await intake_service.assign(case)
+    engine, settings = intake_service.app.state.engine, intake_service.app.state.settings
+    async with engine.begin() as conn:
+        await conn.execute(sql("UPDATE cases SET status = 'garbled', handler_name = NULL"))
+    env = {**os.environ, "FAYUAN_DATABASE_URL": settings.database_url,
+           "FAYUAN_DATABASE_NAME": make_url(settings.sqlalchemy_url).database}
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "services.intake", "rebuild-projections"],
+                                   env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "from 2 events" in done.stdout
+    fetched = (await intake_service.client.get(f"/api/v1/cases/{case['case_id']}")).json()
+    assert (fetched["status"], fetched["handler_name"]) == ("assigned", "王律师")
