@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +39,9 @@ class ServiceSpec:
     migrations: Path
     consumers: dict[str, dict[type[IntegrationEvent], Handler]] = field(default_factory=dict)
     projector: Projector = no_projection
+    # Work the service does by itself, beside requests and events (e.g. a periodic sweep): each
+    # runs as a task from start-up until `stop` is set at shutdown.
+    background: Sequence[Callable[[FastAPI, asyncio.Event], Awaitable[None]]] = ()
     version: str = "0.1.0"
 
 
@@ -60,6 +63,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         tasks = [asyncio.create_task(c.run(stop), name=c.name) for c in app.state.consumers]
         if app.state.relay is not None:
             tasks.append(asyncio.create_task(app.state.relay.run(stop), name="relay"))
+        tasks += [asyncio.create_task(job(app, stop), name=job.__name__) for job in spec.background]
         log.info("service started", extra={"port": settings.port})
         try:
             yield

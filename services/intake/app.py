@@ -11,6 +11,7 @@ from services.intake import api, api_end, api_record
 from services.intake.consumers import CONSUMERS
 from services.intake.deadlines import DeadlinePolicy
 from services.intake.projections import project
+from services.intake.queries import sweep_periodically
 from shared.contracts import CaseKind
 from shared.service import ServiceSpec, build_app
 from shared.settings import ServiceSettings
@@ -30,6 +31,8 @@ class IntakeSettings(ServiceSettings):
     first_meeting_case_kinds: list[CaseKind] = [CaseKind.criminal]
     mandate_days: int = Field(default=5, ge=0)
     closing_file_days: int = Field(default=30, ge=0)
+    # How often the service records missed deadlines by itself (0: never; run `sweep-deadlines`).
+    deadline_sweep_seconds: float = Field(default=300.0, ge=0)
 
     def deadline_policy(self) -> DeadlinePolicy:
         return DeadlinePolicy(first_meeting_working_days=self.first_meeting_working_days,
@@ -46,6 +49,7 @@ SPEC = ServiceSpec(
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=project,
+    background=[sweep_periodically],
 )
 
 

@@ -3,17 +3,24 @@ worklist (deadlines are computed at read time from the case list's rows and the 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from fastapi import FastAPI
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake import handlers
+from services.intake.clock import get_clock
 from services.intake.deadlines import Deadline, DeadlinePolicy, deadlines
-from services.intake.projections import cases
+from services.intake.projections import cases, project
 from services.intake.views import CaseView, view_of_row
 from shared.aggregate import NotFound
+from shared.uow import unit_of_work
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,3 +116,26 @@ async def sweep_deadlines(engine: AsyncEngine, uow_factory, policy: DeadlinePoli
         recorded += await handlers.record_missed_deadline(uow_factory, row["case_id"], deadline=deadline.kind,
                                                           rule=deadline.rule, due_at=deadline.due_at, at=now)
     return recorded
+
+
+async def sweep_periodically(app: FastAPI, stop: asyncio.Event) -> None:
+    """Overdue items raise events without anyone asking (R-HDL-6, R-ASG-9): every
+    `deadline_sweep_seconds` the service sweeps its own cases; 0 turns it off (operators then
+    run `sweep-deadlines` from a scheduler). Replicas may sweep at once: each missed deadline is
+    still recorded once (the case's stream serialises them)."""
+    settings = app.state.settings
+    interval = settings.deadline_sweep_seconds
+    if interval <= 0:
+        return
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+            return
+        except TimeoutError:
+            pass
+        clock = app.dependency_overrides.get(get_clock, get_clock)()  # tests inject the time here too
+        try:
+            await sweep_deadlines(app.state.engine, lambda: unit_of_work(app.state.engine, settings, project),
+                                  settings.deadline_policy(), clock())
+        except Exception:  # the next sweep tries again; a request or event is never blocked by it
+            log.exception("deadline sweep failed")

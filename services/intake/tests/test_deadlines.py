@@ -1,3 +1,4 @@
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 from services.intake.clock import get_clock
@@ -89,3 +90,29 @@ async def test_the_time_limits_are_configurable(migrated_settings):
     assert due == {"first_meeting": datetime(2026, 11, 10, tzinfo=BEIJING),
                    "mandate": datetime(2026, 11, 17, tzinfo=BEIJING)}
     assert {d["kind"] for d in deadlines if d["overdue"]} == {"first_meeting"}
+
+
+async def test_the_service_sweeps_missed_deadlines_by_itself(migrated_settings):
+    from services.intake.app import MIGRATIONS, IntakeSettings, create_app
+    from services.intake.tests.conftest import Intake
+    from shared.testing.fixtures import serve_in_process
+    from shared.testing.kafka import eventually
+
+    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False,
+                                       deadline_sweep_seconds=0.2)
+    app = create_app(settings)
+    app.dependency_overrides[get_clock] = at(datetime(2026, 11, 12, 9, 0, tzinfo=BEIJING))  # both past due
+    async with serve_in_process(app) as client:
+        intake = Intake(client, app)
+        case = await intake.register()
+        await intake.assign(case, at=ASSIGNED.astimezone(UTC))
+
+        async def missed() -> set[str]:
+            timeline = (await client.get(f"/api/v1/cases/{case['case_id']}/timeline")).json()
+            return {t["summary"] for t in timeline if t["action"] == "deadline_missed"}
+
+        assert await eventually(missed, timeout=20) == {
+            "first_meeting not done in time (R-HDL-6)", "mandate not done in time (R-ASG-9)"}
+        await asyncio.sleep(0.5)  # more sweeps have run: still recorded once each
+        timeline = (await client.get(f"/api/v1/cases/{case['case_id']}/timeline")).json()
+        assert sum(t["action"] == "deadline_missed" for t in timeline) == 2
