@@ -5,8 +5,21 @@ and the AsyncAPI document and JSON Schemas cover them all."""
 from shared.contracts.assignment import AssignmentBlocked, CaseAssigned
 from shared.contracts.common import CaseKind, Grade, HandlerKind, HandlerRef
 from shared.contracts.evaluation import EvaluationCompleted, EvaluationFailed
-from shared.contracts.intake import CaseClosed, CaseFlags, CaseRegistered
-from shared.contracts.sanctions import BarNoticeIssued, InvestigationOpened
+from shared.contracts.intake import (
+    CaseClosed,
+    CaseFlags,
+    CaseRegistered,
+    CaseTerminated,
+    DeadlineMissed,
+    FollowUpCompleted,
+    ReassignmentRequested,
+)
+from shared.contracts.sanctions import (
+    BarNoticeIssued,
+    HandlerReinstated,
+    HandlerSuspended,
+    InvestigationOpened,
+)
 
 __all__ = [
     "AssignmentBlocked",
@@ -16,10 +29,16 @@ __all__ = [
     "CaseFlags",
     "CaseKind",
     "CaseRegistered",
+    "CaseTerminated",
+    "DeadlineMissed",
+    "FollowUpCompleted",
     "EvaluationCompleted",
     "EvaluationFailed",
     "Grade",
     "HandlerKind",
     "HandlerRef",
+    "HandlerReinstated",
+    "HandlerSuspended",
     "InvestigationOpened",
+    "ReassignmentRequested",
 ]

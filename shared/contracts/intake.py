@@ -24,6 +24,11 @@ class CaseFlags(BaseModel):
     major_or_sensitive: bool = False
     assigned_by_superior: bool = False
     named_handler_id: str | None = None
+    # R-ASG-8: cases that need handlers with the required experience. A minor aided person is
+    # derived by intake from the ID number's birth date; the possible sentence is the agency's
+    # call from the charge.
+    minor: bool = False
+    possible_death_penalty_or_life_imprisonment: bool = False
 
 
 class CriminalStage(StrEnum):
@@ -84,6 +89,9 @@ class CaseRegistered(IntegrationEvent):
     # Keyed hashes (HMAC-SHA256, hex) of the adverse parties' identities, for the conflict check
     # at assignment: the same party always hashes the same, and the hash reveals nothing.
     adverse_party_hashes: list[str] = Field(default_factory=list)
+    # R-HDL-7: a criminal case moving to a new stage is a new case with its own number and file,
+    # linked to the case of the previous stage.
+    previous_case_id: str | None = None
 
 
 @integration_event
@@ -126,3 +134,64 @@ class FollowUpCompleted(IntegrationEvent):
     channel: str = Field(description="visit, phone or online")
     satisfaction: str = Field(description="satisfied, basically_satisfied or dissatisfied")
     recorded_at: datetime
+
+
+class ReassignmentReason(StrEnum):
+    """Why the aided person asks for another handler (the free text stays in intake)."""
+
+    conflict_of_interest = "conflict_of_interest"
+    lack_of_diligence = "lack_of_diligence"
+    breakdown_of_trust = "breakdown_of_trust"
+    handler_unavailable = "handler_unavailable"
+    other = "other"
+
+
+@integration_event
+class ReassignmentRequested(IntegrationEvent):
+    """The aided person asked for another handler and the agency accepted the request: assignment
+    picks a new one (keeping rotation fair) and the current handler is released."""
+
+    type: ClassVar[str] = "legalaid.intake.reassignment-requested.v1"
+    topic: ClassVar[str] = CASES
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: str
+    case_number: str
+    agency_id: str
+    current_handler: HandlerRef
+    reason: ReassignmentReason
+    requested_at: datetime
+
+
+@integration_event
+class CaseTerminated(IntegrationEvent):
+    """Legal aid ended for a legal reason before the case did (终止法律援助): the handler is
+    released; the case is not evaluated."""
+
+    type: ClassVar[str] = "legalaid.intake.case-terminated.v1"
+    topic: ClassVar[str] = CASES
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: str
+    case_number: str
+    agency_id: str
+    handler: HandlerRef | None = None
+    reason: str = Field(description="the legal ground, one of intake's termination reasons")
+    terminated_at: datetime
+
+
+@integration_event
+class DeadlineMissed(IntegrationEvent):
+    """A time limit of the case passed with its duty undone (R-ASG-7, R-ASG-9, R-HDL-6)."""
+
+    type: ClassVar[str] = "legalaid.intake.deadline-missed.v1"
+    topic: ClassVar[str] = CASES
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: str
+    case_number: str
+    agency_id: str
+    deadline: str = Field(description="which duty: e.g. first_meeting, mandate, closing_file")
+    due_at: datetime
+    handler: HandlerRef | None = None
+    detected_at: datetime

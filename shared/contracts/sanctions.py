@@ -4,14 +4,17 @@ which the bar association's system consumes (key: the case id)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
+
+from pydantic import Field
 
 from shared.contracts.common import CaseKind, HandlerRef
 from shared.events import IntegrationEvent, integration_event
 
 INVESTIGATIONS = "legalaid.sanctions.investigations"
 BAR_NOTICES = "legalaid.bar-association.notices"
+SUSPENSIONS = "legalaid.sanctions.suspensions"
 
 
 @integration_event
@@ -47,3 +50,35 @@ class BarNoticeIssued(IntegrationEvent):
     lawyer: HandlerRef
     reason: str
     issued_at: datetime
+
+
+@integration_event
+class HandlerSuspended(IntegrationEvent):
+    """The agency stopped assigning cases to a handler (R-SAN-2, R-ASG-6): takes effect for the
+    next assignment. Key: the handler id."""
+
+    type: ClassVar[str] = "legalaid.sanctions.handler-suspended.v1"
+    topic: ClassVar[str] = SUSPENSIONS
+    key_field: ClassVar[str] = "handler_id"
+
+    suspension_id: str
+    handler_id: str
+    agency_id: str | None = None
+    investigation_id: str | None = None
+    reason: str
+    until: date | None = Field(default=None, description="last day of the suspension; none: until reinstated")
+    suspended_at: datetime
+
+
+@integration_event
+class HandlerReinstated(IntegrationEvent):
+    """The suspension ended: the handler may receive cases again from the next assignment."""
+
+    type: ClassVar[str] = "legalaid.sanctions.handler-reinstated.v1"
+    topic: ClassVar[str] = SUSPENSIONS
+    key_field: ClassVar[str] = "handler_id"
+
+    suspension_id: str
+    handler_id: str
+    reason: str
+    reinstated_at: datetime
