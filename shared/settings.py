@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -61,6 +61,14 @@ class ServiceSettings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    # Personal data of aided persons (docs/privacy.md). Master keys wrap the per-person data
+    # keys: "id:base64-of-32-bytes", comma-separated, the first wraps new keys, the others
+    # still unwrap what they wrapped (rotation). The reference key makes a person's pseudonym
+    # (person_ref) from their ID number; it must never change. Both come from a Secret in
+    # production; empty means the service holds no personal data (all but intake).
+    personal_data_master_keys: SecretStr = SecretStr("")
+    personal_data_ref_key: SecretStr = SecretStr("")
 
     @field_validator("kafka_acks")
     @classmethod
