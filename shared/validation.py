@@ -45,7 +45,7 @@ def _as_str(value: object) -> object:
 
 def resident_id_number(value: str) -> str:
     """The normalised ID number (upper-case X), or ValueError naming the wrong part."""
-    if len(value) > _SCAN_LIMIT or len(value) != 18:
+    if len(value) != 18:
         raise ValueError("a resident ID number has 18 characters")
     value = value.upper()
     if not value[:17].isascii() or not value[:17].isdigit():
@@ -109,6 +109,9 @@ def bounded_text(max_length: int, what: str = "the text"):
     characters (they hide in logs and break exports)."""
 
     def check(value: str) -> str:
+        # NFC can only shorten a text a few times over; refuse a huge one before the work.
+        if len(value) > 4 * max_length:
+            raise ValueError(f"{what} has at most {max_length} characters")
         value = unicodedata.normalize("NFC", value)
         if not value:
             raise ValueError(f"{what} must not be empty")

@@ -39,6 +39,11 @@ def test_an_id_number_inside_a_larger_base64_payload_is_found_at_any_alignment(p
     assert scan([payload.replace("+", "-").replace("/", "_")], [ID])
 
 
+@pytest.mark.parametrize("prefix", [b"", b"a", b"ab"])
+def test_a_three_character_name_inside_base64_is_found_at_any_alignment(prefix):
+    assert scan([base64.b64encode(prefix + NAME.encode() + b"!").decode()], [NAME])
+
+
 def test_lower_case_x_and_spaced_phone_numbers_are_found():
     assert scan([ID.lower()], [ID])
     assert scan(["call 138 1234 5678"], [PHONE])
