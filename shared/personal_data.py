@@ -192,6 +192,8 @@ class PersonalDataVault:
         for field in fields:
             if not _FIELD.fullmatch(field):
                 raise ValueError(f"field name {field!r} is not lower_snake_case")
+        if all(value is None for value in fields.values()):
+            return {}
         version, key = await self._live_key(conn, person_ref)
         aes = AESGCM(key)
         sealed = {}
@@ -261,8 +263,8 @@ class PersonalDataVault:
         self, conn: AsyncConnection, person_ref: str, *, actor: str, reason: str
     ) -> Erasure | None:
         """Crypto-shred the person: null every wrapped data key, recording who and why.
-        Idempotent: erasing again changes nothing and returns the first erasure. None when the
-        person never had a key."""
+        Idempotent: erasing again changes nothing and returns the erasure in effect (the
+        latest). None when the person never had a key."""
         if not actor.strip() or not reason.strip():
             raise ValueError("an erasure needs an actor and a reason")
         db = await driver(conn)
@@ -274,9 +276,9 @@ class PersonalDataVault:
             reason,
         )
         row = await db.fetchrow(
-            "SELECT min(erased_at) AS erased_at, count(*) AS versions, "
-            "(array_agg(erased_by ORDER BY erased_at))[1] AS erased_by, "
-            "(array_agg(erase_reason ORDER BY erased_at))[1] AS reason "
+            "SELECT max(erased_at) AS erased_at, count(*) AS versions, "
+            "(array_agg(erased_by ORDER BY erased_at DESC))[1] AS erased_by, "
+            "(array_agg(erase_reason ORDER BY erased_at DESC))[1] AS reason "
             "FROM personal_data_keys WHERE person_ref = $1",
             person_ref,
         )

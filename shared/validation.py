@@ -109,7 +109,7 @@ def bounded_text(max_length: int, what: str = "the text"):
     characters (they hide in logs and break exports)."""
 
     def check(value: str) -> str:
-        # NFC can only shorten a text a few times over; refuse a huge one before the work.
+        # NFC changes a length by a small factor at most: refuse a huge text before the work.
         if len(value) > 4 * max_length:
             raise ValueError(f"{what} has at most {max_length} characters")
         value = unicodedata.normalize("NFC", value)

@@ -142,6 +142,18 @@ async def test_an_erased_person_who_applies_again_gets_a_new_key_version(kernel_
     assert new["name"].startswith("pd1:2:")
     assert await unseal(engine, vault, ref, new) == ZHANG
     assert isinstance(await unseal(engine, vault, ref, old), Erased)
+    async with engine.begin() as conn:
+        erasure = await vault.erase(conn, ref, actor="a2", reason="second request")
+    assert (erasure.erased_by, erasure.reason, erasure.key_versions) == ("a2", "second request", 2)
+    assert isinstance(await unseal(engine, vault, ref, new), Erased)
+
+
+async def test_sealing_nothing_creates_no_key(kernel_db, vault):
+    engine, _ = kernel_db
+    async with engine.begin() as conn:
+        assert await vault.seal(conn, "p", {"address": None}) == {}
+        assert await vault.unseal(conn, "p", {}) == {}
+        assert await vault.erase(conn, "p", actor="a", reason="r") is None
 
 
 async def test_erasure_rolls_back_with_the_callers_transaction(kernel_db, vault):
