@@ -6,6 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from shared import store
+from shared.aggregate import Aggregate, DomainEvent
 from shared.personal_data import (
     Erased,
     PersonalDataError,
@@ -15,6 +16,7 @@ from shared.personal_data import (
     parse_master_keys,
 )
 from shared.store import driver
+from shared.uow import unit_of_work
 
 REF_KEY = base64.b64encode(os.urandom(32)).decode()
 ZHANG = {
@@ -241,3 +243,52 @@ def test_the_person_ref_is_keyed():
         new_master_key("a"), ref_key=other
     ).person_ref(id_number)
     assert list(parse_master_keys(f"{new_master_key('x')}, {new_master_key('y')}")) == ["x", "y"]
+
+
+class ApplicantRegistered(DomainEvent):
+    person_ref: str
+    aided_person: dict[str, str]
+
+
+class Application(Aggregate):
+    stream_prefix = "application"
+
+    def __init__(self, id: str):
+        super().__init__(id)
+        self.person_ref: str | None = None
+        self.aided_person: dict[str, str] = {}
+
+    def register(self, person_ref: str, sealed: dict[str, str]) -> None:
+        self.record(ApplicantRegistered(person_ref=person_ref, aided_person=sealed))
+
+    def when_ApplicantRegistered(self, event: ApplicantRegistered) -> None:
+        self.person_ref, self.aided_person = event.person_ref, event.aided_person
+
+
+Application.handles(ApplicantRegistered)
+
+
+async def test_in_a_unit_of_work_the_key_and_the_event_commit_together_and_the_history_outlives_erasure(
+    kernel_db, vault
+):
+    engine, settings = kernel_db
+    ref = vault.person_ref(ZHANG["id_number"])
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(engine, settings) as uow:
+            application = await uow.get(Application, "a-1")
+            application.register(ref, await vault.seal(uow.conn, ref, ZHANG))
+            await uow.save(application)
+            raise RuntimeError("the command fails after sealing")
+    async with engine.connect() as conn:
+        assert await (await driver(conn)).fetchval("SELECT count(*) FROM personal_data_keys") == 0
+
+    async with unit_of_work(engine, settings) as uow:
+        application = await uow.get(Application, "a-1")
+        application.register(ref, await vault.seal(uow.conn, ref, ZHANG))
+        await uow.save(application)
+    async with unit_of_work(engine, settings) as uow:
+        await vault.erase(uow.conn, ref, actor="a1", reason="request")
+    async with unit_of_work(engine, settings) as uow:
+        application = await uow.get(Application, "a-1")
+        assert application.version == 1 and application.person_ref == ref
+        assert isinstance(await vault.unseal(uow.conn, ref, application.aided_person), Erased)
