@@ -115,3 +115,33 @@ def test_the_openapi_schema_documents_the_formats():
     schema = Applicant.model_json_schema()["properties"]
     assert schema["id_number"]["pattern"] == r"^\d{17}[\dXx]$"
     assert schema["name"]["anyOf"][0]["maxLength"] == 50
+
+
+async def test_a_bad_id_number_in_a_request_is_a_422_problem_naming_the_field_without_echoing_it():
+    import httpx
+    from fastapi import FastAPI
+
+    from shared.http import install_problem_handlers
+
+    class Body(BaseModel):
+        aided_person: Applicant
+
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/applications")
+    async def apply(body: Body) -> dict[str, str]:
+        return {"id_number": body.aided_person.id_number}
+
+    forged = "110105194912310021"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        bad = await client.post(
+            "/applications", json={"aided_person": {"id_number": forged, "phone": "12345"}}
+        )
+        good = await client.post("/applications", json={"aided_person": {"id_number": "11010519491231002x"}})
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    errors = {e["field"]: e["message"] for e in bad.json()["errors"]}
+    assert "check character" in errors["aided_person.id_number"]
+    assert "mobile phone number" in errors["aided_person.phone"]
+    assert forged not in bad.text and "12345" not in bad.text
+    assert good.json() == {"id_number": "11010519491231002X"}
