@@ -7,7 +7,7 @@ import httpx
 import jwt
 import pytest
 
-from shared.auth import Role, roles_table, route_roles
+from shared.auth import Role, allow, roles_table, route_roles
 from shared.settings import ServiceSettings
 from shared.testing.auth import (
     AUDIENCE,
@@ -198,6 +198,18 @@ def test_route_roles_reads_both_declaration_styles_and_renders_the_table(setting
     table = roles_table(app)
     assert table.splitlines()[0] == "| Method | Path | Roles |"
     assert "| POST | `/api/v1/tallies/{tally_id}/marks` | agency_staff |" in table
+
+
+def test_route_roles_reads_roles_declared_on_a_whole_router(settings):
+    from fastapi import APIRouter
+
+    audit = APIRouter(prefix="/api/v1/audit", dependencies=[allow(Role.auditor)])
+
+    @audit.get("/trail", summary="The audit trail")
+    async def trail() -> list:
+        return []
+
+    assert route_roles(app_with_auth(settings, audit)) == [("GET", "/api/v1/audit/trail", (Role.auditor,))]
 
 
 async def test_openapi_shows_the_bearer_scheme_and_each_operations_roles(settings):

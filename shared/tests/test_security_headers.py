@@ -87,16 +87,17 @@ async def test_cors_opens_for_a_configured_origin_only():
     assert simple.headers["access-control-allow-origin"] == "https://portal.legalaid.example"
 
 
+@pytest.mark.parametrize("path", ["/api/v1/tallies/echo", "/api/v1/tallies/-/check"], ids=["raw", "model"])
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
-async def test_a_body_over_the_limit_is_413_problem(chunked):
-    body = b"x" * 2048
+async def test_a_body_over_the_limit_is_413_problem(chunked, path):
+    body = b'{"by": "' + b"x" * 2048 + b'"}'
 
     async def chunks():
         for i in range(0, len(body), 256):
             yield body[i:i + 256]
 
     async with client(max_body_bytes=1024) as http:
-        r = await http.post("/api/v1/tallies/echo", content=chunks() if chunked else body)
+        r = await http.post(path, content=chunks() if chunked else body, headers={"Content-Type": "application/json"})
         fits = await http.post("/api/v1/tallies/echo", content=b"x" * 1024)
     assert r.status_code == 413, r.text
     assert r.headers["content-type"] == "application/problem+json"
