@@ -320,14 +320,13 @@ def _in(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Netwo
 # --- reading the declarations back ----------------------------------------------------------
 
 
-def _declared(dependant) -> tuple[Role, ...] | None:
+def _declarations(dependant) -> list[tuple[Role, ...]]:
+    found = []
     for dep in dependant.dependencies:
         if isinstance(dep.call, _Allow):
-            return dep.call.roles
-        found = _declared(dep)
-        if found is not None:
-            return found
-    return None
+            found.append(dep.call.roles)
+        found += _declarations(dep)
+    return found
 
 
 def _api_routes(app: FastAPI) -> list[Any]:
@@ -345,7 +344,10 @@ def route_roles(app: FastAPI) -> list[tuple[str, str, tuple[Role, ...]]]:
     rows = []
     for route in _api_routes(app):
         if route.include_in_schema:
-            roles = _declared(route.dependant) or ()
+            declared = _declarations(route.dependant)
+            if len(declared) > 1:  # both would be enforced; the docs table could show only one
+                raise ValueError(f"{route.path}: roles declared {len(declared)} times; declare them once")
+            roles = declared[0] if declared else ()
             rows += [(method, route.path, roles) for method in sorted(route.methods)]
     return sorted(rows, key=lambda r: (r[1], r[0]))
 

@@ -211,6 +211,13 @@ def test_route_roles_reads_roles_declared_on_a_whole_router(settings):
 
     assert route_roles(app_with_auth(settings, audit)) == [("GET", "/api/v1/audit/trail", (Role.auditor,))]
 
+    @audit.get("/twice", summary="Declared twice", dependencies=[allow(Role.public)])
+    async def twice() -> list:
+        return []
+
+    with pytest.raises(ValueError, match="declare them once"):
+        route_roles(app_with_auth(settings, audit))
+
 
 async def test_openapi_shows_the_bearer_scheme_and_each_operations_roles(settings):
     async with client(settings) as http:
