@@ -151,4 +151,5 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         # consumer runner restarts on that, an HTTP client retries (Idempotency-Key).
         pool_pre_ping=False,
         pool_recycle=1800,
+        connect_args=settings.database_connect_args(),
     )
