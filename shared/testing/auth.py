@@ -20,6 +20,15 @@ from shared.settings import ServiceSettings
 ISSUER = "https://id.test.legalaid.example/"
 AUDIENCE = "fayuan-test"
 
+# The dev secret every service under test accepts (make_settings sets environment=dev with it), so
+# tests mint tokens the way `make token` does on a dev stack. Never a production secret.
+TEST_DEV_SECRET = "fayuan-tests-only-dev-secret-0123456789abcdef"  # noqa: S105 - a test fixture value
+
+# The roles of the default caller of tests that are not about authorisation: the agency's side
+# (staff, checker, quality lead), the bureau and the auditor. None of them is scoped to a handler,
+# reviewer or notifying organ, so a test acting as a handler or reviewer says so with as_role().
+STAFF_ROLES = (Role.agency_staff, Role.closing_checker, Role.quality_lead, Role.bureau_investigator, Role.auditor)
+
 
 @dataclass(frozen=True)
 class KeyPair:
@@ -85,3 +94,15 @@ def app_with_auth(settings: ServiceSettings, *routers: APIRouter) -> FastAPI:
     spec = ServiceSpec(title="auth test", description="A service under test", routers=routers,
                        migrations=Path(__file__).parent)
     return build_app(spec, settings)
+
+
+def as_role(settings: ServiceSettings, *roles: Role, **claims: str) -> dict[str, str]:
+    """Headers of a caller with `roles` (and scoping claims: handler_id, reviewer_id, ...), signed
+    with the dev secret of a service under test."""
+    scopes = {k: claims.pop(k) for k in ("agency_id", "handler_id", "institution_id", "reviewer_id") if k in claims}
+    return bearer(mint_token(settings, list(roles) or [Role.public], scopes=scopes, **claims))
+
+
+def staff(settings: ServiceSettings) -> dict[str, str]:
+    """Headers of the default caller (STAFF_ROLES)."""
+    return as_role(settings, *STAFF_ROLES, sub="staff-1")
