@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy import func, select
 
 from services.assignment import handlers
-from services.assignment.domain import MIN_REASON_LENGTH, InstitutionKind, InvalidField
+from services.assignment.domain import MIN_REASON_LENGTH, InstitutionKind, InvalidField, Qualification
 from services.assignment.projections import case_assignments, institutions
 from services.assignment.projections import handlers as handler_rows
 from shared.aggregate import NotFound
-from shared.contracts import HandlerKind, HandlerRef
+from shared.contracts import CaseKind, HandlerKind, HandlerRef
 from shared.service import EngineDep, UowFactoryDep
 
 registry = APIRouter(prefix="/api/v1", tags=["registry"])
@@ -80,6 +80,27 @@ class RegisterHandler(BaseModel):
     licence_number: str | None = Field(default=None, min_length=1, max_length=40)
     institution_id: str = Field(min_length=1, max_length=64)
     years_of_practice: int = Field(ge=0, le=70)
+    practice_areas: list[CaseKind] = Field(default_factory=list, max_length=4,
+                                           description="Kinds of case taken; empty: every kind")
+    qualifications: list[Qualification] = Field(default_factory=list, max_length=10,
+                                                description="Special-case qualifications (R-ASG-8), e.g. minors")
+
+
+class RecordUnavailability(BaseModel):
+    """Days the handler cannot take a case (leave, illness, a long trial elsewhere)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unavailable_from: date
+    unavailable_to: date
+
+    @field_validator("unavailable_to")
+    @classmethod
+    def _not_before_start(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("unavailable_from")
+        if start is not None and value < start:
+            raise ValueError("must not be before unavailable_from")
+        return value
 
 
 class ChooseHandler(BaseModel):
@@ -113,6 +134,8 @@ class HandlerView(BaseModel):
     status: str
     registered_at: datetime
     last_assigned_at: datetime | None
+    practice_areas: list[CaseKind] = []
+    qualifications: list[Qualification] = []
 
 
 class Page(BaseModel, Generic[T]):
@@ -155,12 +178,12 @@ class BlockedCase(BaseModel):
 
 def _decision(event: Any) -> Decision:
     data = event.model_dump(mode="json")
-    at = data.get("assigned_at") or data.get("blocked_at") or data.get("recorded_at")
+    at = next(data[k] for k in ("assigned_at", "blocked_at", "recorded_at", "released_at", "ended_at") if data.get(k))
     handler = data.get("handler") or {}
-    return Decision(decision=type(event).__name__, at=at, method=data.get("method"),
+    return Decision(decision=type(event).__name__, at=at, method=data.get("method") or data.get("cause"),
                     handler_id=handler.get("handler_id"), reason=data.get("reason"),
                     grounds=data.get("grounds", []), proposal=data.get("proposal"),
-                    named_handler=data.get("named_handler"), candidates=data["candidates"])
+                    named_handler=data.get("named_handler"), candidates=data.get("candidates", []))
 
 
 async def _one(engine, table, key, value: str, view: type[BaseModel], what: str) -> Any:
@@ -228,6 +251,15 @@ async def register_handler(*, body: RegisterHandler, uow: UowFactoryDep, engine:
         handler = await handlers.register_handler(uow, **body.model_dump())
     response.headers["Location"] = f"/api/v1/handlers/{handler.id}"
     return await _one(engine, handler_rows, handler_rows.c.handler_id, handler.id, HandlerView, "handler")
+
+
+@registry.post("/handlers/{handler_id}/unavailability", response_model=HandlerView)
+async def record_unavailability(*, handler_id: Id, body: RecordUnavailability, uow: UowFactoryDep,
+                                engine: EngineDep) -> HandlerView:
+    """Record days on which the handler cannot take a case; the rotation passes them over then."""
+    with reported_as_field_error():
+        await handlers.record_unavailability(uow, handler_id, **body.model_dump())
+    return await _one(engine, handler_rows, handler_rows.c.handler_id, handler_id, HandlerView, "handler")
 
 
 @registry.get("/handlers", response_model=Page[HandlerView])

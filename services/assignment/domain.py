@@ -21,12 +21,14 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.aggregate import Aggregate, DomainError, DomainEvent
 from shared.contracts import CaseFlags, CaseKind, HandlerKind, HandlerRef
-from shared.contracts.assignment import AssignmentMethod
+from shared.contracts.assignment import AssignmentMethod, ReleaseCause
 
 # Months and days are the agency's, not UTC's: a case assigned at 07:00 on the 1st in Beijing
 # belongs to the new month (R-ASG-4).
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_MONTHLY_CAP = 5
+# R-ASG-8 (Legal Aid Law art. 26): lawyers with at least three years of practice.
+DEFAULT_SENIOR_YEARS = 3
 
 
 def local_day(at: datetime) -> date:
@@ -104,6 +106,10 @@ class Institution(Aggregate):
 Institution.handles(InstitutionRecruited, CommitmentSigned)
 
 
+class Qualification(StrEnum):
+    minors = "minors"  # R-ASG-8: trained for cases of minors
+
+
 class HandlerRegistered(DomainEvent):
     handler_id: str
     name: str
@@ -113,6 +119,31 @@ class HandlerRegistered(DomainEvent):
     agency_id: str  # the pool the handler serves: their institution's agency
     years_of_practice: int
     registered_at: datetime
+    # Empty: any kind of case. Qualifications name special-case duties (R-ASG-8), e.g. "minors".
+    practice_areas: list[CaseKind] = []
+    qualifications: list[Qualification] = []
+
+
+class HandlerSuspended(DomainEvent):
+    """The bureau's decision (sanctions' HandlerSuspended) as the registry records it (R-SAN-2)."""
+
+    suspension_id: str
+    reason: str
+    until: date | None
+    suspended_at: datetime
+
+
+class HandlerReinstated(DomainEvent):
+    suspension_id: str
+    reinstated_at: datetime
+
+
+class UnavailabilityRecorded(DomainEvent):
+    """The handler cannot take cases on these days (leave, illness, a long trial elsewhere)."""
+
+    unavailable_from: date
+    unavailable_to: date
+    recorded_at: datetime
 
 
 class Handler(Aggregate):
@@ -123,9 +154,11 @@ class Handler(Aggregate):
     def __init__(self, id: str):
         super().__init__(id)
         self.registration: HandlerRegistered | None = None
+        self.suspensions: dict[str, HandlerSuspended] = {}
 
     def register(self, *, name: str, kind: HandlerKind, licence_number: str | None, institution: Institution,
-                 years_of_practice: int, at: datetime) -> None:
+                 years_of_practice: int, at: datetime, practice_areas: Sequence[CaseKind] = (),
+                 qualifications: Sequence[Qualification] = ()) -> None:
         if self.exists:
             raise DomainError(f"handler {self.id} is already registered")
         if institution.recruitment is None:
@@ -137,13 +170,40 @@ class Handler(Aggregate):
                                       institution_id=institution.id,
                                       agency_id=institution.recruitment.agency_id,
                                       years_of_practice=years_of_practice,
-                                      registered_at=at))
+                                      registered_at=at, practice_areas=list(dict.fromkeys(practice_areas)),
+                                      qualifications=list(dict.fromkeys(qualifications))))
+
+    def suspend(self, *, suspension_id: str, reason: str, until: date | None, at: datetime) -> None:
+        """R-SAN-2 / R-ASG-6: from the next assignment on, no case until reinstated (or `until`)."""
+        if suspension_id in self.suspensions:
+            return  # the same decision told twice
+        self.record(HandlerSuspended(suspension_id=suspension_id, reason=reason, until=until, suspended_at=at))
+
+    def reinstate(self, *, suspension_id: str, at: datetime) -> None:
+        if suspension_id not in self.suspensions:
+            return  # never suspended by this decision, or already reinstated
+        self.record(HandlerReinstated(suspension_id=suspension_id, reinstated_at=at))
+
+    def record_unavailability(self, *, unavailable_from: date, unavailable_to: date, at: datetime) -> None:
+        if unavailable_to < unavailable_from:
+            raise InvalidField("unavailable_to", "must not be before unavailable_from")
+        self.record(UnavailabilityRecorded(unavailable_from=unavailable_from, unavailable_to=unavailable_to,
+                                           recorded_at=at))
 
     def when_HandlerRegistered(self, e: HandlerRegistered) -> None:
         self.registration = e
 
+    def when_HandlerSuspended(self, e: HandlerSuspended) -> None:
+        self.suspensions[e.suspension_id] = e
 
-Handler.handles(HandlerRegistered)
+    def when_HandlerReinstated(self, e: HandlerReinstated) -> None:
+        self.suspensions.pop(e.suspension_id, None)
+
+    def when_UnavailabilityRecorded(self, e: UnavailabilityRecorded) -> None:
+        pass
+
+
+Handler.handles(HandlerRegistered, HandlerSuspended, HandlerReinstated, UnavailabilityRecorded)
 
 
 # --- the rotation of one agency's pool ------------------------------------------------------
@@ -168,22 +228,23 @@ class Rotation(Aggregate):
         self.turns = 0
         self.last_turn: dict[str, int] = {}
         self.monthly: dict[tuple[str, str], int] = {}
-        self.cases: set[str] = set()
+        # A case may take several turns, one per handler: a reassignment's new turn is a turn.
+        self.cases: set[tuple[str, str]] = set()
 
     def cases_in(self, handler_id: str, month: str) -> int:
         return self.monthly.get((handler_id, month), 0)
 
     def take_turn(self, *, case_id: str, handler_id: str, method: AssignmentMethod, group_case: bool,
                   at: datetime) -> None:
-        if case_id in self.cases:
-            return  # one case, one turn: a decision told twice is not a second case
+        if (case_id, handler_id) in self.cases:
+            return  # one case, one turn per handler: a decision told twice is not a second case
         self.record(TurnTaken(case_id=case_id, handler_id=handler_id, method=method, month=month_of(at),
                               counts_toward_cap=not group_case, taken_at=at))
 
     def when_TurnTaken(self, e: TurnTaken) -> None:
         self.turns += 1
         self.last_turn[e.handler_id] = self.turns
-        self.cases.add(e.case_id)
+        self.cases.add((e.case_id, e.handler_id))
         if e.counts_toward_cap:
             key = (e.handler_id, e.month)
             self.monthly[key] = self.monthly.get(key, 0) + 1
@@ -204,11 +265,19 @@ class Ineligibility(StrEnum):
     no_commitment = "no_commitment"  # R-PRV-3
     commitment_not_in_force = "commitment_not_in_force"  # R-PRV-3: expired, or not yet begun
     monthly_cap_reached = "monthly_cap_reached"  # R-ASG-4
+    suspended = "suspended"  # R-SAN-2, R-ASG-6
+    unavailable = "unavailable"
+    outside_practice_areas = "outside_practice_areas"
+    too_little_experience = "too_little_experience"  # R-ASG-8: possible death penalty or life imprisonment
+    not_qualified_for_minors = "not_qualified_for_minors"  # R-ASG-8
+    conflict_of_interest = "conflict_of_interest"  # acted for an adverse party of this case
+    released_from_case = "released_from_case"  # the handler this case was taken from
 
     @property
     def rule(self) -> str | None:
         return {"no_commitment": "R-PRV-3", "commitment_not_in_force": "R-PRV-3",
-                "monthly_cap_reached": "R-ASG-4"}.get(self.value)
+                "monthly_cap_reached": "R-ASG-4", "suspended": "R-ASG-6",
+                "too_little_experience": "R-ASG-8", "not_qualified_for_minors": "R-ASG-8"}.get(self.value)
 
 
 @dataclass(frozen=True)
@@ -225,6 +294,14 @@ class Candidate:
     active: bool
     commitments: tuple[tuple[date, date], ...]
     registered_order: int
+    years_of_practice: int = 0
+    practice_areas: frozenset[CaseKind] = frozenset()
+    qualifications: frozenset[Qualification] = frozenset()
+    # (suspension id, last day or None for "until reinstated")
+    suspensions: tuple[date | None, ...] = ()
+    unavailable: tuple[tuple[date, date], ...] = ()
+    # Keyed hashes of the aided persons the handler, or their institution, acted for.
+    represented_parties: frozenset[str] = frozenset()
 
     def ref(self) -> HandlerRef:
         return HandlerRef(handler_id=self.handler_id, name=self.name, kind=self.kind,
@@ -252,11 +329,18 @@ class Policy:
     at: datetime
     monthly_cap: int = DEFAULT_MONTHLY_CAP
     count_cap: bool = True  # group cases neither count toward the cap nor are barred by it
+    case_kind: CaseKind | None = None
+    needs_senior: bool = False  # R-ASG-8: possible death penalty or life imprisonment
+    needs_minors_qualification: bool = False  # R-ASG-8
+    senior_years: int = DEFAULT_SENIOR_YEARS
+    adverse_parties: frozenset[str] = frozenset()
+    excluded: frozenset[str] = frozenset()  # handlers released from this case
 
 
 def assess(candidate: Candidate | None, rotation: Rotation, policy: Policy, *, handler_id: str = "") -> Assessment:
     """Eligible = active, in the agency's pool, with a commitment in force on the assignment
-    day (R-PRV-3), below the monthly cap (R-ASG-4)."""
+    day (R-PRV-3), below the monthly cap (R-ASG-4), not suspended (R-ASG-6), available,
+    qualified for the case (R-ASG-8), free of conflict, and not released from this case."""
     if candidate is None:
         return Assessment(handler_id=handler_id, eligible=False, reasons=[Ineligibility.not_registered])
     day, month = local_day(policy.at), month_of(policy.at)
@@ -272,6 +356,21 @@ def assess(candidate: Candidate | None, rotation: Rotation, policy: Policy, *, h
         reasons.append(Ineligibility.commitment_not_in_force)
     if policy.count_cap and count >= policy.monthly_cap:
         reasons.append(Ineligibility.monthly_cap_reached)
+    if any(until is None or day <= until for until in candidate.suspensions):
+        reasons.append(Ineligibility.suspended)
+    if any(start <= day <= end for start, end in candidate.unavailable):
+        reasons.append(Ineligibility.unavailable)
+    if policy.case_kind and candidate.practice_areas and policy.case_kind not in candidate.practice_areas:
+        reasons.append(Ineligibility.outside_practice_areas)
+    if policy.needs_senior and (candidate.kind != HandlerKind.lawyer
+                                or candidate.years_of_practice < policy.senior_years):
+        reasons.append(Ineligibility.too_little_experience)
+    if policy.needs_minors_qualification and Qualification.minors not in candidate.qualifications:
+        reasons.append(Ineligibility.not_qualified_for_minors)
+    if candidate.represented_parties & policy.adverse_parties:
+        reasons.append(Ineligibility.conflict_of_interest)
+    if candidate.handler_id in policy.excluded:
+        reasons.append(Ineligibility.released_from_case)
     return Assessment(handler_id=candidate.handler_id, eligible=not reasons, reasons=reasons,
                       cases_this_month=count, last_turn=rotation.last_turn.get(candidate.handler_id))
 
@@ -307,6 +406,9 @@ class CaseFacts(BaseModel):
     case_kind: CaseKind
     agency_id: str
     flags: CaseFlags
+    # Keyed hashes (intake's HMAC): whom the case is against, and whom it is for.
+    adverse_party_hashes: list[str] = []
+    aided_person_hash: str | None = None
 
     def grounds(self) -> list[Grounds]:
         return [g for g in Grounds if getattr(self.flags, g.value)]
@@ -338,10 +440,30 @@ class AssignmentBlocked(DomainEvent):
     blocked_at: datetime
 
 
+class HandlerReleased(DomainEvent):
+    """The handler no longer handles the case: the aided person's accepted request for another
+    (reassignment) or the end of legal aid (termination). The turn taken stays taken."""
+
+    case_id: str
+    handler: HandlerRef
+    cause: ReleaseCause
+    reason: str
+    released_at: datetime
+
+
+class AssignmentEnded(DomainEvent):
+    """Legal aid ended before anyone was assigned (the case was awaiting a choice or blocked)."""
+
+    case_id: str
+    reason: str
+    ended_at: datetime
+
+
 class AssignmentStatus(StrEnum):
     awaiting_choice = "awaiting_choice"
     assigned = "assigned"
     blocked = "blocked"
+    released = "released"  # legal aid ended: no one handles the case any more
 
 
 class AlreadyAssigned(DomainError):
@@ -371,19 +493,52 @@ class CaseAssignment(Aggregate):
         self.case: CaseFacts | None = None
         self.status: AssignmentStatus | None = None
         self.handler: HandlerRef | None = None
+        self.released: list[str] = []
         self.decisions: list[DomainEvent] = []
 
-    def _policy(self, case: CaseFacts, at: datetime, monthly_cap: int) -> Policy:
-        return Policy(agency_id=case.agency_id, at=at, monthly_cap=monthly_cap, count_cap=not case.flags.group_case)
+    def _policy(self, case: CaseFacts, at: datetime, monthly_cap: int,
+                senior_years: int = DEFAULT_SENIOR_YEARS) -> Policy:
+        return Policy(agency_id=case.agency_id, at=at, monthly_cap=monthly_cap, count_cap=not case.flags.group_case,
+                      case_kind=case.case_kind, needs_senior=case.flags.possible_death_penalty_or_life_imprisonment,
+                      needs_minors_qualification=case.flags.minor, senior_years=senior_years,
+                      adverse_parties=frozenset(case.adverse_party_hashes), excluded=frozenset(self.released))
 
     # commands
 
     def decide(self, *, case: CaseFacts, pool: Sequence[Candidate], named: Candidate | None, rotation: Rotation,
-               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP) -> None:
+               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS) -> None:
         """The engine's decision on a newly registered case (R-ASG-1, R-ASG-2, R-ASG-3)."""
         if self.exists:
             return  # already decided: a redelivered registration changes nothing
-        policy = self._policy(case, at, monthly_cap)
+        self._decide(case=case, pool=pool, named=named, rotation=rotation, at=at, monthly_cap=monthly_cap,
+                     senior_years=senior_years)
+
+    def reassign(self, *, current_handler_id: str, reason: str, pool: Sequence[Candidate], named: Candidate | None,
+                 rotation: Rotation, at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP,
+                 senior_years: int = DEFAULT_SENIOR_YEARS) -> None:
+        """The aided person's accepted request for another handler: release the current one and
+        decide again by the same rules, without them. The released handler's turn stays taken
+        and their case still counts toward their month: they received it (R-ASG-4)."""
+        if self.case is None or self.handler is None or self.handler.handler_id != current_handler_id:
+            return  # already reassigned (a redelivered request), or no longer theirs
+        self.record(HandlerReleased(case_id=self.id, handler=self.handler, cause=ReleaseCause.reassignment,
+                                    reason=reason, released_at=at))
+        self._decide(case=self.case, pool=pool, named=named, rotation=rotation, at=at, monthly_cap=monthly_cap,
+                     senior_years=senior_years)
+
+    def terminate(self, *, reason: str, at: datetime) -> None:
+        """Legal aid ended (终止): the handler is released and no one replaces them."""
+        if self.status == AssignmentStatus.released or self.case is None:
+            return
+        if self.handler is not None:
+            self.record(HandlerReleased(case_id=self.id, handler=self.handler, cause=ReleaseCause.termination,
+                                        reason=reason, released_at=at))
+        else:
+            self.record(AssignmentEnded(case_id=self.id, reason=reason, ended_at=at))
+
+    def _decide(self, *, case: CaseFacts, pool: Sequence[Candidate], named: Candidate | None, rotation: Rotation,
+                at: datetime, monthly_cap: int, senior_years: int) -> None:
+        policy = self._policy(case, at, monthly_cap, senior_years)
         ordered = rotation_order(pool, rotation)
         considered = [assess(c, rotation, policy) for c in ordered]
         first = next((c for c, a in zip(ordered, considered, strict=True) if a.eligible), None)
@@ -411,7 +566,7 @@ class CaseAssignment(Aggregate):
             self.record(AssignmentBlocked(case=case, named_handler=named_view, candidates=considered, blocked_at=at))
 
     def choose(self, *, handler_id: str, candidate: Candidate | None, reason: str, rotation: Rotation,
-               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP) -> None:
+               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS) -> None:
         """R-ASG-3: the agency picks the handler of a major, group or superior-assigned case,
         and says why; the pick must still be eligible (R-PRV-3, R-ASG-4)."""
         if self.status == AssignmentStatus.assigned:
@@ -423,7 +578,8 @@ class CaseAssignment(Aggregate):
             raise NotAwaitingChoice(f"case {self.id} is not awaiting the agency's choice")
         if len(reason.strip()) < MIN_REASON_LENGTH:
             raise InvalidField("reason", f"state why, in at least {MIN_REASON_LENGTH} characters", rule="R-ASG-3")
-        assessment = assess(candidate, rotation, self._policy(self.case, at, monthly_cap), handler_id=handler_id)
+        assessment = assess(candidate, rotation, self._policy(self.case, at, monthly_cap, senior_years),
+                            handler_id=handler_id)
         if candidate is None or not assessment.eligible:
             why = ", ".join(r.value for r in assessment.reasons)
             raise HandlerNotEligible(f"handler_id {handler_id} may not take this case: {why}",
@@ -446,5 +602,16 @@ class CaseAssignment(Aggregate):
         self.case, self.status = e.case, AssignmentStatus.blocked
         self.decisions.append(e)
 
+    def when_HandlerReleased(self, e: HandlerReleased) -> None:
+        self.released.append(e.handler.handler_id)
+        self.handler = None
+        if e.cause == ReleaseCause.termination:
+            self.status = AssignmentStatus.released
+        self.decisions.append(e)
 
-CaseAssignment.handles(CaseAwaitingChoice, HandlerAssigned, AssignmentBlocked)
+    def when_AssignmentEnded(self, e: AssignmentEnded) -> None:
+        self.status = AssignmentStatus.released
+        self.decisions.append(e)
+
+
+CaseAssignment.handles(CaseAwaitingChoice, HandlerAssigned, AssignmentBlocked, HandlerReleased, AssignmentEnded)

@@ -11,18 +11,22 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from services.assignment import projections
 from services.assignment.domain import (
     DEFAULT_MONTHLY_CAP,
+    DEFAULT_SENIOR_YEARS,
     AssignmentBlocked,
     CaseAssignment,
     CaseFacts,
     Handler,
     HandlerAssigned,
+    HandlerReleased,
     Institution,
     InstitutionKind,
+    Qualification,
     Rotation,
 )
 from shared import contracts
 from shared.aggregate import NotFound
-from shared.contracts import HandlerKind
+from shared.contracts import CaseKind, HandlerKind
+from shared.contracts.assignment import HandlerReleased as HandlerReleasedEvent
 from shared.contracts.assignment import SkippedCandidate
 from shared.service import UnitOfWorkFactory
 from shared.store import ConcurrencyError
@@ -36,6 +40,14 @@ def now() -> datetime:
 def monthly_cap(uow: UnitOfWork) -> int:
     # The cap is the agency's to change (R-ASG-4, configurable); it lives in the service's settings.
     return getattr(uow.settings, "monthly_case_cap", DEFAULT_MONTHLY_CAP)
+
+
+def senior_years(uow: UnitOfWork) -> int:
+    return getattr(uow.settings, "senior_years_of_practice", DEFAULT_SENIOR_YEARS)
+
+
+def rules(uow: UnitOfWork) -> dict:
+    return {"monthly_cap": monthly_cap(uow), "senior_years": senior_years(uow)}
 
 
 # --- the registry ---------------------------------------------------------------------------
@@ -70,14 +82,51 @@ async def sign_commitment(uow_factory: UnitOfWorkFactory, institution_id: str, *
 
 @retry_on_conflict
 async def register_handler(uow_factory: UnitOfWorkFactory, *, name: str, kind: HandlerKind,
-                           licence_number: str | None, institution_id: str, years_of_practice: int) -> Handler:
+                           licence_number: str | None, institution_id: str, years_of_practice: int,
+                           practice_areas: list[CaseKind] | None = None,
+                           qualifications: list[Qualification] | None = None) -> Handler:
     async with uow_factory() as uow:
         institution = await uow.get(Institution, institution_id)
         handler = Handler(str(uuid.uuid4()))
         handler.register(name=name, kind=kind, licence_number=licence_number, institution=institution,
-                         years_of_practice=years_of_practice, at=now())
+                         years_of_practice=years_of_practice, at=now(), practice_areas=practice_areas or (),
+                         qualifications=qualifications or ())
         await uow.save(handler)
         return handler
+
+
+async def load_handler(uow: UnitOfWork, handler_id: str) -> Handler:
+    handler = await uow.get(Handler, handler_id)
+    if not handler.exists:
+        raise NotFound(f"no handler {handler_id}")
+    return handler
+
+
+@retry_on_conflict
+async def record_unavailability(uow_factory: UnitOfWorkFactory, handler_id: str, *, unavailable_from: date,
+                                unavailable_to: date) -> Handler:
+    async with uow_factory() as uow:
+        handler = await load_handler(uow, handler_id)
+        handler.record_unavailability(unavailable_from=unavailable_from, unavailable_to=unavailable_to, at=now())
+        await uow.save(handler)
+        return handler
+
+
+async def suspend_handler(uow: UnitOfWork, event: contracts.HandlerSuspended) -> None:
+    """R-SAN-2 / R-ASG-6: the bureau's decision, in force from the next assignment. A handler the
+    registry does not know is not in any pool, so there is nothing to stop."""
+    handler = await uow.get(Handler, event.handler_id)
+    if handler.exists:
+        handler.suspend(suspension_id=event.suspension_id, reason=event.reason, until=event.until,
+                        at=event.suspended_at)
+        await uow.save(handler)
+
+
+async def reinstate_handler(uow: UnitOfWork, event: contracts.HandlerReinstated) -> None:
+    handler = await uow.get(Handler, event.handler_id)
+    if handler.exists:
+        handler.reinstate(suspension_id=event.suspension_id, at=event.reinstated_at)
+        await uow.save(handler)
 
 
 # --- the engine -----------------------------------------------------------------------------
@@ -85,8 +134,16 @@ async def register_handler(uow_factory: UnitOfWorkFactory, *, name: str, kind: H
 
 def _tell(uow: UnitOfWork, assignment: CaseAssignment) -> None:
     """The integration event for the decision just taken (awaiting a choice tells no one yet)."""
-    decision = assignment.decisions[-1]
-    if isinstance(decision, HandlerAssigned):
+    _tell_decision(uow, assignment.decisions[-1], assignment)
+
+
+def _tell_decision(uow: UnitOfWork, decision, assignment: CaseAssignment) -> None:
+    if isinstance(decision, HandlerReleased):
+        assert assignment.case is not None
+        uow.emit(HandlerReleasedEvent(case_id=decision.case_id, case_number=assignment.case.case_number,
+                                                handler=decision.handler, cause=decision.cause,
+                                                released_at=decision.released_at))
+    elif isinstance(decision, HandlerAssigned):
         uow.emit(contracts.CaseAssigned(case_id=decision.case.case_id, case_number=decision.case.case_number,
                                         handler=decision.handler, method=decision.method, reason=decision.reason,
                                         assigned_at=decision.assigned_at))
@@ -102,38 +159,85 @@ def _tell(uow: UnitOfWork, assignment: CaseAssignment) -> None:
         ))
 
 
-async def _decide(uow: UnitOfWork, case: CaseFacts) -> None:
-    assignment = await uow.get(CaseAssignment, case.case_id)
-    rotation = await uow.get(Rotation, case.agency_id)
+async def _pool(uow: UnitOfWork, case: CaseFacts):
     pool = await projections.candidates(uow.conn, agency_id=case.agency_id)
     named = None
     if case.flags.named_handler_id:
         named = next(iter(await projections.candidates(uow.conn, handler_id=case.flags.named_handler_id)), None)
-    before = len(assignment.decisions)
-    assignment.decide(case=case, pool=pool, named=named, rotation=rotation, at=now(), monthly_cap=monthly_cap(uow))
-    if len(assignment.decisions) == before:
-        return
+    return pool, named
+
+
+async def _save_and_tell(uow: UnitOfWork, assignment: CaseAssignment, rotation: Rotation, before: int) -> None:
+    """Save what the decision recorded, take the rotation's turn for a new handler, tell others."""
     await uow.save(assignment)
-    if isinstance(decision := assignment.decisions[-1], HandlerAssigned):
-        rotation.take_turn(case_id=case.case_id, handler_id=decision.handler.handler_id, method=decision.method,
-                           group_case=case.flags.group_case, at=decision.assigned_at)
-        await uow.save(rotation)
-    _tell(uow, assignment)
+    assert assignment.case is not None
+    for decision in assignment.decisions[before:]:
+        if isinstance(decision, HandlerAssigned):
+            rotation.take_turn(case_id=assignment.id, handler_id=decision.handler.handler_id,
+                               method=decision.method, group_case=assignment.case.flags.group_case,
+                               at=decision.assigned_at)
+            await uow.save(rotation)
+        _tell_decision(uow, decision, assignment)
 
 
-async def assign_registered_case(uow: UnitOfWork, event: contracts.CaseRegistered) -> None:
-    """Decide on a newly registered case inside the consumer's transaction.
+async def _decide(uow: UnitOfWork, case: CaseFacts) -> None:
+    assignment = await uow.get(CaseAssignment, case.case_id)
+    rotation = await uow.get(Rotation, case.agency_id)
+    pool, named = await _pool(uow, case)
+    before = len(assignment.decisions)
+    assignment.decide(case=case, pool=pool, named=named, rotation=rotation, at=now(), **rules(uow))
+    if len(assignment.decisions) > before:
+        await _save_and_tell(uow, assignment, rotation, before)
 
-    The transaction also holds the inbox row, so a conflict on the agency's rotation (another
-    decision for the same pool committed first) is retried from a savepoint, on fresh state,
-    rather than by failing the whole message."""
-    case = CaseFacts(case_id=event.case_id, case_number=event.case_number, case_kind=event.case_kind,
-                     agency_id=event.agency_id, flags=event.flags)
+
+async def _retrying_in_savepoint(uow: UnitOfWork, step) -> None:
+    """The consumer's transaction also holds the inbox row, so a conflict on the agency's
+    rotation (another decision for the same pool committed first) is retried from a savepoint,
+    on fresh state, rather than by failing the whole message."""
     async for attempt in AsyncRetrying(retry=retry_if_exception_type(ConcurrencyError), stop=stop_after_attempt(8),
                                        wait=wait_random_exponential(multiplier=0.01, max=0.2), reraise=True):
         with attempt:
             async with uow.conn.begin_nested():
-                await _decide(uow, case)
+                await step()
+
+
+async def assign_registered_case(uow: UnitOfWork, event: contracts.CaseRegistered) -> None:
+    """Decide on a newly registered case inside the consumer's transaction."""
+    case = CaseFacts(case_id=event.case_id, case_number=event.case_number, case_kind=event.case_kind,
+                     agency_id=event.agency_id, flags=event.flags, adverse_party_hashes=event.adverse_party_hashes,
+                     aided_person_hash=event.aided_person_hash)
+    await _retrying_in_savepoint(uow, lambda: _decide(uow, case))
+
+
+async def reassign_case(uow: UnitOfWork, event: contracts.ReassignmentRequested) -> None:
+    """Release the current handler and pick another by the same rules, without them."""
+
+    async def step() -> None:
+        assignment = await uow.get(CaseAssignment, event.case_id)
+        if assignment.case is None:
+            raise LookupError(f"ReassignmentRequested for case {event.case_id}, which assignment never decided")
+        rotation = await uow.get(Rotation, assignment.case.agency_id)
+        pool, named = await _pool(uow, assignment.case)
+        before = len(assignment.decisions)
+        assignment.reassign(current_handler_id=event.current_handler.handler_id, reason=event.reason.value,
+                            pool=pool, named=named, rotation=rotation, at=now(), **rules(uow))
+        if len(assignment.decisions) > before:
+            await _save_and_tell(uow, assignment, rotation, before)
+
+    await _retrying_in_savepoint(uow, step)
+
+
+async def terminate_case(uow: UnitOfWork, event: contracts.CaseTerminated) -> None:
+    """Legal aid ended: release the handler; no one replaces them."""
+    assignment = await uow.get(CaseAssignment, event.case_id)
+    if not assignment.exists:
+        return  # terminated before any decision: nothing to release
+    before = len(assignment.decisions)
+    assignment.terminate(reason=event.reason, at=event.terminated_at)
+    if len(assignment.decisions) > before:
+        await uow.save(assignment)
+        for decision in assignment.decisions[before:]:
+            _tell_decision(uow, decision, assignment)
 
 
 async def load_assignment(uow: UnitOfWork, case_id: str) -> CaseAssignment:
@@ -153,7 +257,7 @@ async def choose_handler(uow_factory: UnitOfWorkFactory, case_id: str, *, handle
         candidate = next(iter(await projections.candidates(uow.conn, handler_id=handler_id)), None)
         before = len(assignment.decisions)
         assignment.choose(handler_id=handler_id, candidate=candidate, reason=reason, rotation=rotation, at=now(),
-                          monthly_cap=monthly_cap(uow))
+                          **rules(uow))
         if len(assignment.decisions) == before:
             return assignment
         await uow.save(assignment)

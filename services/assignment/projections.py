@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, select, update
+from sqlalchemy import Column, DateTime, delete, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from services.assignment.domain import Candidate
-from shared.contracts import HandlerKind
+from services.assignment.domain import Candidate, Qualification
+from shared.contracts import CaseKind, HandlerKind
 from shared.store import RecordedEvent
 
 
@@ -64,7 +64,42 @@ class HandlerRow(AssignmentTable, table=True):
     registered_order: int
     registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     last_assigned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    practice_areas: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    qualifications: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     version: int
+
+
+class SuspensionRow(AssignmentTable, table=True):
+    """Suspensions in force (R-ASG-6); a reinstatement deletes its row."""
+
+    __tablename__ = "handler_suspensions"
+
+    handler_id: str = Field(primary_key=True)
+    suspension_id: str = Field(primary_key=True)
+    reason: str
+    until: date | None = None
+    suspended_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class UnavailabilityRow(AssignmentTable, table=True):
+    __tablename__ = "handler_unavailability"
+
+    handler_id: str = Field(primary_key=True)
+    version: int = Field(primary_key=True)
+    unavailable_from: date
+    unavailable_to: date
+
+
+class RepresentedPartyRow(AssignmentTable, table=True):
+    """Whom each handler (and so their institution) acted for: the aided person's keyed hash of
+    every case assigned to them. A later case against that party is a conflict."""
+
+    __tablename__ = "represented_parties"
+
+    case_id: str = Field(primary_key=True)
+    handler_id: str = Field(primary_key=True)
+    institution_id: str
+    party_hash: str = Field(index=True)
 
 
 class HandlerMonthRow(AssignmentTable, table=True):
@@ -102,6 +137,9 @@ institutions = InstitutionRow.__table__
 commitments = CommitmentRow.__table__
 handlers = HandlerRow.__table__
 handler_month_counts = HandlerMonthRow.__table__
+suspensions = SuspensionRow.__table__
+unavailability = UnavailabilityRow.__table__
+represented_parties = RepresentedPartyRow.__table__
 case_assignments = CaseAssignmentRow.__table__
 
 
@@ -136,6 +174,22 @@ async def _project_registry(conn: AsyncConnection, event: RecordedEvent) -> None
             licence_number=data["licence_number"], institution_id=data["institution_id"],
             agency_id=data["agency_id"], years_of_practice=data["years_of_practice"], status="active",
             registered_order=event.position, registered_at=_ts(data["registered_at"]), version=event.version,
+            practice_areas=data.get("practice_areas", []), qualifications=data.get("qualifications", []),
+        ))
+    elif event.type == "HandlerSuspended":
+        await conn.execute(insert(suspensions).values(
+            handler_id=_id(event), suspension_id=data["suspension_id"], reason=data["reason"],
+            until=date.fromisoformat(data["until"]) if data["until"] else None,
+            suspended_at=_ts(data["suspended_at"]),
+        ).on_conflict_do_nothing())
+    elif event.type == "HandlerReinstated":
+        await conn.execute(delete(suspensions).where(suspensions.c.handler_id == _id(event),
+                                                     suspensions.c.suspension_id == data["suspension_id"]))
+    elif event.type == "UnavailabilityRecorded":
+        await conn.execute(insert(unavailability).values(
+            handler_id=_id(event), version=event.version,
+            unavailable_from=date.fromisoformat(data["unavailable_from"]),
+            unavailable_to=date.fromisoformat(data["unavailable_to"]),
         ))
 
 
@@ -151,6 +205,17 @@ async def _project_rotation(conn: AsyncConnection, event: RecordedEvent) -> None
         ))
 
 
+async def _project_release(conn: AsyncConnection, event: RecordedEvent) -> None:
+    data = event.data
+    row: dict[str, Any] = {"version": event.version, "handler_id": None, "handler_name": None,
+                           "institution_name": None, "method": None}
+    cause = data.get("cause")
+    if event.type == "AssignmentEnded" or cause == "termination":
+        row["status"] = "released"
+        row["decided_at"] = _ts(data.get("released_at") or data["ended_at"])
+    await conn.execute(update(case_assignments).where(case_assignments.c.case_id == data["case_id"]).values(**row))
+
+
 async def _project_case(conn: AsyncConnection, event: RecordedEvent) -> None:
     data, case = event.data, event.data["case"]
     row: dict[str, Any] = {"candidates": data["candidates"], "version": event.version}
@@ -163,6 +228,11 @@ async def _project_case(conn: AsyncConnection, event: RecordedEvent) -> None:
         row |= {"status": "assigned", "method": data["method"], "reason": data["reason"],
                 "handler_id": handler["handler_id"], "handler_name": handler["name"],
                 "institution_name": handler["institution_name"], "decided_at": _ts(data["assigned_at"])}
+        if case.get("aided_person_hash"):
+            await conn.execute(insert(represented_parties).values(
+                case_id=case["case_id"], handler_id=handler["handler_id"], institution_id=handler["institution_id"],
+                party_hash=case["aided_person_hash"],
+            ).on_conflict_do_nothing())
     values = {"case_id": case["case_id"], "case_number": case["case_number"], "case_kind": case["case_kind"],
               "agency_id": case["agency_id"], "group_case": case["flags"]["group_case"], **row}
     await conn.execute(insert(case_assignments).values(**values)
@@ -170,12 +240,15 @@ async def _project_case(conn: AsyncConnection, event: RecordedEvent) -> None:
 
 
 async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
-    if event.type in {"InstitutionRecruited", "CommitmentSigned", "HandlerRegistered"}:
+    if event.type in {"InstitutionRecruited", "CommitmentSigned", "HandlerRegistered", "HandlerSuspended",
+                      "HandlerReinstated", "UnavailabilityRecorded"}:
         await _project_registry(conn, event)
     elif event.type == "TurnTaken":
         await _project_rotation(conn, event)
     elif event.type in {"CaseAwaitingChoice", "HandlerAssigned", "AssignmentBlocked"}:
         await _project_case(conn, event)
+    elif event.type in {"HandlerReleased", "AssignmentEnded"}:
+        await _project_release(conn, event)
 
 
 # --- what the engine reads ------------------------------------------------------------------
@@ -194,14 +267,38 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
     rows = (await conn.execute(query)).mappings().all()
     letters: dict[str, list[tuple[date, date]]] = {}
     institution_ids = {r["institution_id"] for r in rows}
+    handler_ids = {r["handler_id"] for r in rows}
     if institution_ids:
         signed = await conn.execute(select(commitments).where(commitments.c.institution_id.in_(institution_ids)))
         for c in signed.mappings():
             letters.setdefault(c["institution_id"], []).append((c["signed_on"], c["valid_until"]))
+    suspended: dict[str, list[date | None]] = {}
+    away: dict[str, list[tuple[date, date]]] = {}
+    by_handler: dict[str, set[str]] = {}
+    by_institution: dict[str, set[str]] = {}
+    if handler_ids:
+        for s in (await conn.execute(select(suspensions).where(suspensions.c.handler_id.in_(handler_ids)))).mappings():
+            suspended.setdefault(s["handler_id"], []).append(s["until"])
+        for u in (await conn.execute(select(unavailability)
+                                     .where(unavailability.c.handler_id.in_(handler_ids)))).mappings():
+            away.setdefault(u["handler_id"], []).append((u["unavailable_from"], u["unavailable_to"]))
+        acted = await conn.execute(select(represented_parties).where(
+            represented_parties.c.handler_id.in_(handler_ids)
+            | represented_parties.c.institution_id.in_(institution_ids)))
+        for p in acted.mappings():
+            by_handler.setdefault(p["handler_id"], set()).add(p["party_hash"])
+            by_institution.setdefault(p["institution_id"], set()).add(p["party_hash"])
     return [
         Candidate(handler_id=r["handler_id"], name=r["name"], kind=HandlerKind(r["kind"]),
                   licence_number=r["licence_number"], institution_id=r["institution_id"],
                   institution_name=r["institution_name"], agency_id=r["agency_id"], active=r["status"] == "active",
-                  commitments=tuple(letters.get(r["institution_id"], ())), registered_order=r["registered_order"])
+                  commitments=tuple(letters.get(r["institution_id"], ())), registered_order=r["registered_order"],
+                  years_of_practice=r["years_of_practice"],
+                  practice_areas=frozenset(CaseKind(k) for k in r["practice_areas"]),
+                  qualifications=frozenset(Qualification(q) for q in r["qualifications"]),
+                  suspensions=tuple(suspended.get(r["handler_id"], ())),
+                  unavailable=tuple(away.get(r["handler_id"], ())),
+                  represented_parties=frozenset(by_handler.get(r["handler_id"], set())
+                                                | by_institution.get(r["institution_id"], set())))
         for r in rows
     ]

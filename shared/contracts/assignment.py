@@ -53,3 +53,24 @@ class AssignmentBlocked(IntegrationEvent):
     case_number: str
     candidates: list[SkippedCandidate]
     blocked_at: datetime
+
+
+class ReleaseCause(StrEnum):
+    reassignment = "reassignment"  # the aided person's accepted request for another handler
+    termination = "termination"  # legal aid ended (终止)
+
+
+@integration_event
+class HandlerReleased(IntegrationEvent):
+    """The handler no longer handles the case. On reassignment a CaseAssigned for the new
+    handler follows (or AssignmentBlocked); on termination nothing follows."""
+
+    type: ClassVar[str] = "legalaid.assignment.handler-released.v1"
+    topic: ClassVar[str] = ASSIGNMENTS
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: str
+    case_number: str
+    handler: HandlerRef
+    cause: ReleaseCause
+    released_at: datetime
