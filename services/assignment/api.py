@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from services.assignment import handlers
 from services.assignment.domain import MIN_REASON_LENGTH, InstitutionKind, InvalidField, Qualification
-from services.assignment.projections import case_assignments, institutions
+from services.assignment.handlers import now
+from services.assignment.projections import case_assignments, handler_state, institutions
 from services.assignment.projections import handlers as handler_rows
 from shared.aggregate import NotFound
 from shared.contracts import CaseKind, HandlerKind, HandlerRef
@@ -136,6 +137,8 @@ class HandlerView(BaseModel):
     last_assigned_at: datetime | None
     practice_areas: list[CaseKind] = []
     qualifications: list[Qualification] = []
+    suspended: bool = Field(default=False, description="A suspension is in force today (R-ASG-6)")
+    cases_this_month: int = Field(default=0, description="Non-group cases received this month (R-ASG-4)")
 
 
 class Page(BaseModel, Generic[T]):
@@ -250,7 +253,7 @@ async def register_handler(*, body: RegisterHandler, uow: UowFactoryDep, engine:
     with reported_as_field_error():
         handler = await handlers.register_handler(uow, **body.model_dump())
     response.headers["Location"] = f"/api/v1/handlers/{handler.id}"
-    return await _one(engine, handler_rows, handler_rows.c.handler_id, handler.id, HandlerView, "handler")
+    return await _handler(engine, handler.id)
 
 
 @registry.post("/handlers/{handler_id}/unavailability", response_model=HandlerView)
@@ -259,21 +262,32 @@ async def record_unavailability(*, handler_id: Id, body: RecordUnavailability, u
     """Record days on which the handler cannot take a case; the rotation passes them over then."""
     with reported_as_field_error():
         await handlers.record_unavailability(uow, handler_id, **body.model_dump())
-    return await _one(engine, handler_rows, handler_rows.c.handler_id, handler_id, HandlerView, "handler")
+    return await _handler(engine, handler_id)
 
 
 @registry.get("/handlers", response_model=Page[HandlerView])
 async def list_handlers(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
                         limit: Limit = 50) -> dict:
-    """List handlers in registration order."""
+    """List handlers in registration order, each with whether suspended and their cases this month."""
     where = [handler_rows.c.agency_id == agency_id] if agency_id else []
-    return await _page(engine, handler_rows, handler_rows.c.registered_order, where, HandlerView, offset, limit)
+    page = await _page(engine, handler_rows, handler_rows.c.registered_order, where, HandlerView, offset, limit)
+    async with engine.connect() as conn:
+        states = await handler_state(conn, [h.handler_id for h in page["items"]], now())
+    page["items"] = [h.model_copy(update=states.get(h.handler_id, {})) for h in page["items"]]
+    return page
+
+
+async def _handler(engine, handler_id: str) -> HandlerView:
+    view = await _one(engine, handler_rows, handler_rows.c.handler_id, handler_id, HandlerView, "handler")
+    async with engine.connect() as conn:
+        states = await handler_state(conn, [handler_id], now())
+    return view.model_copy(update=states.get(handler_id, {}))
 
 
 @registry.get("/handlers/{handler_id}", response_model=HandlerView)
 async def get_handler(*, handler_id: Id, engine: EngineDep) -> HandlerView:
-    """One handler."""
-    return await _one(engine, handler_rows, handler_rows.c.handler_id, handler_id, HandlerView, "handler")
+    """One handler: registry facts, whether suspended today, and their cases this month."""
+    return await _handler(engine, handler_id)
 
 
 # --- assignments ----------------------------------------------------------------------------

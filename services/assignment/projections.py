@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from services.assignment.domain import Candidate, Qualification
+from services.assignment.domain import Candidate, Qualification, local_day, month_of
 from shared.contracts import CaseKind, HandlerKind
 from shared.store import RecordedEvent
 
@@ -302,3 +302,19 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
                                                 | by_institution.get(r["institution_id"], set())))
         for r in rows
     ]
+
+
+async def handler_state(conn: AsyncConnection, handler_ids: list[str], at: datetime) -> dict[str, dict[str, Any]]:
+    """Per handler: whether a suspension is in force on `at`'s day, and their cases in its month."""
+    day, month = local_day(at), month_of(at)
+    state: dict[str, dict[str, Any]] = {h: {"suspended": False, "cases_this_month": 0} for h in handler_ids}
+    if not handler_ids:
+        return state
+    for s in (await conn.execute(select(suspensions).where(suspensions.c.handler_id.in_(handler_ids)))).mappings():
+        if s["until"] is None or day <= s["until"]:
+            state[s["handler_id"]]["suspended"] = True
+    counts = await conn.execute(select(handler_month_counts).where(handler_month_counts.c.handler_id.in_(handler_ids),
+                                                                   handler_month_counts.c.month == month))
+    for c in counts.mappings():
+        state[c["handler_id"]]["cases_this_month"] = c["case_count"]
+    return state
