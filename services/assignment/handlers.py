@@ -22,10 +22,13 @@ from services.assignment.domain import (
     InstitutionKind,
     Qualification,
     Rotation,
+    local_day,
 )
+from services.assignment.rules import AssignmentRules
 from shared import contracts
 from shared.aggregate import NotFound
 from shared.contracts import CaseKind, HandlerKind
+from shared.contracts import assignment as contracts_assignment
 from shared.contracts.assignment import HandlerReleased as HandlerReleasedEvent
 from shared.contracts.assignment import SkippedCandidate
 from shared.service import UnitOfWorkFactory
@@ -46,8 +49,46 @@ def senior_years(uow: UnitOfWork) -> int:
     return getattr(uow.settings, "senior_years_of_practice", DEFAULT_SENIOR_YEARS)
 
 
-def rules(uow: UnitOfWork) -> dict:
-    return {"monthly_cap": monthly_cap(uow), "senior_years": senior_years(uow)}
+async def rules(uow: UnitOfWork, agency_id: str) -> dict:
+    """The numbers the decision applies: the agency's published rules in force today (R-ASG-5),
+    else the service's settings."""
+    document = await uow.get(AssignmentRules, agency_id)
+    in_force = document.in_force(local_day(now()))
+    cap = in_force.monthly_cap if in_force and in_force.monthly_cap else monthly_cap(uow)
+    years = in_force.senior_years if in_force and in_force.senior_years is not None else senior_years(uow)
+    return {"monthly_cap": cap, "senior_years": years}
+
+
+@retry_on_conflict
+async def file_rules(uow_factory: UnitOfWorkFactory, agency_id: str, *, title: str, text: str,
+                     effective_from: date, monthly_cap: int | None, senior_years_of_practice: int | None,
+                     filed_with: str) -> int:
+    async with uow_factory() as uow:
+        document = await uow.get(AssignmentRules, agency_id)
+        version = document.file(title=title, text=text, effective_from=effective_from, monthly_cap=monthly_cap,
+                                senior_years=senior_years_of_practice, filed_with=filed_with, at=now())
+        await uow.save(document)
+        return version
+
+
+@retry_on_conflict
+async def publish_rules(uow_factory: UnitOfWorkFactory, agency_id: str, version: int) -> AssignmentRules:
+    async with uow_factory() as uow:
+        document = await uow.get(AssignmentRules, agency_id)
+        document.publish(version=version, at=now())
+        await uow.save(document)
+        filed, published = document.versions[version], document.published[version]
+        uow.emit(contracts_assignment.AssignmentRulesPublished(
+            agency_id=agency_id, version=version, title=filed.title, text=filed.text,
+            effective_from=filed.effective_from, monthly_cap=filed.monthly_cap,
+            senior_years_of_practice=filed.senior_years, filed_with=filed.filed_with,
+            published_at=published.published_at))
+        return document
+
+
+async def load_rules(uow_factory: UnitOfWorkFactory, agency_id: str) -> AssignmentRules:
+    async with uow_factory() as uow:
+        return await uow.get(AssignmentRules, agency_id)
 
 
 # --- the registry ---------------------------------------------------------------------------
@@ -185,7 +226,8 @@ async def _decide(uow: UnitOfWork, case: CaseFacts) -> None:
     rotation = await uow.get(Rotation, case.agency_id)
     pool, named = await _pool(uow, case)
     before = len(assignment.decisions)
-    assignment.decide(case=case, pool=pool, named=named, rotation=rotation, at=now(), **rules(uow))
+    assignment.decide(case=case, pool=pool, named=named, rotation=rotation, at=now(),
+                      **(await rules(uow, case.agency_id)))
     if len(assignment.decisions) > before:
         await _save_and_tell(uow, assignment, rotation, before)
 
@@ -220,7 +262,8 @@ async def reassign_case(uow: UnitOfWork, event: contracts.ReassignmentRequested)
         pool, named = await _pool(uow, assignment.case)
         before = len(assignment.decisions)
         assignment.reassign(current_handler_id=event.current_handler.handler_id, reason=event.reason.value,
-                            pool=pool, named=named, rotation=rotation, at=now(), **rules(uow))
+                            pool=pool, named=named, rotation=rotation, at=now(),
+                            **(await rules(uow, assignment.case.agency_id)))
         if len(assignment.decisions) > before:
             await _save_and_tell(uow, assignment, rotation, before)
 
@@ -257,7 +300,7 @@ async def choose_handler(uow_factory: UnitOfWorkFactory, case_id: str, *, handle
         candidate = next(iter(await projections.candidates(uow.conn, handler_id=handler_id)), None)
         before = len(assignment.decisions)
         assignment.choose(handler_id=handler_id, candidate=candidate, reason=reason, rotation=rotation, at=now(),
-                          **rules(uow))
+                          **(await rules(uow, assignment.case.agency_id)))
         if len(assignment.decisions) == before:
             return assignment
         await uow.save(assignment)

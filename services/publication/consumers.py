@@ -7,8 +7,9 @@ same fact published twice under two ids is counted once.
 
 from __future__ import annotations
 
-from services.publication import projections
+from services.publication import assignment_rules, projections
 from shared.contracts import CaseClosed, EvaluationCompleted
+from shared.contracts.assignment import AssignmentRulesPublished
 from shared.uow import UnitOfWork
 
 
@@ -20,7 +21,12 @@ async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
     await projections.record_closure(uow.conn, event)
 
 
+async def on_rules_published(event: AssignmentRulesPublished, uow: UnitOfWork) -> None:
+    await assignment_rules.record_rules(uow.conn, event)
+
+
 CONSUMERS = {
     "evaluations": {EvaluationCompleted: on_evaluation_completed},
     "cases": {CaseClosed: on_case_closed},
+    "assignments": {AssignmentRulesPublished: on_rules_published},
 }

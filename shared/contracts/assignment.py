@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -74,3 +74,23 @@ class HandlerReleased(IntegrationEvent):
     handler: HandlerRef
     cause: ReleaseCause
     released_at: datetime
+
+
+@integration_event
+class AssignmentRulesPublished(IntegrationEvent):
+    """An agency's assignment rules, filed with the city bureau, are published (R-ASG-5) and
+    shown to the public (R-PUB-3). Key: the agency id."""
+
+    type: ClassVar[str] = "legalaid.assignment.rules-published.v1"
+    topic: ClassVar[str] = ASSIGNMENTS
+    key_field: ClassVar[str] = "agency_id"
+
+    agency_id: str
+    version: int
+    title: str
+    text: str
+    effective_from: date
+    monthly_cap: int | None = None
+    senior_years_of_practice: int | None = None
+    filed_with: str
+    published_at: datetime
