@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic import Field
 
-from services.assignment import api, api_rules
+from services.assignment import api, api_reports, api_rules
 from services.assignment.consumers import CONSUMERS
 from services.assignment.domain import DEFAULT_MONTHLY_CAP, DEFAULT_SENIOR_YEARS
 from services.assignment.projections import project
@@ -32,7 +32,7 @@ SPEC = ServiceSpec(
     title="Fayuan assignment",
     description="The provider registry (institutions, handlers, commitments) and the assignment of cases: "
                 "rotation, named handlers, the agency's choice, the monthly cap.",
-    routers=[api.registry, api.assignments, api_rules.router],
+    routers=[api.registry, api_reports.router, api.assignments, api_rules.router],
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=project,

@@ -318,3 +318,27 @@ async def handler_state(conn: AsyncConnection, handler_ids: list[str], at: datet
     for c in counts.mappings():
         state[c["handler_id"]]["cases_this_month"] = c["case_count"]
     return state
+
+
+async def month_rows(conn: AsyncConnection, month: str, agency_id: str | None) -> list[dict[str, Any]]:
+    """Each handler (of the agency) with their non-group cases in `month`."""
+    counts = select(handler_month_counts).where(handler_month_counts.c.month == month).subquery()
+    query = (select(handlers.c.handler_id, handlers.c.name, handlers.c.institution_id,
+                    institutions.c.name.label("institution_name"), counts.c.case_count.label("cases"))
+             .join(institutions, institutions.c.institution_id == handlers.c.institution_id)
+             .outerjoin(counts, counts.c.handler_id == handlers.c.handler_id)
+             .order_by(handlers.c.registered_order))
+    if agency_id:
+        query = query.where(handlers.c.agency_id == agency_id)
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def rotation_decisions(conn: AsyncConnection, start: datetime, end: datetime,
+                             agency_id: str | None) -> list[dict[str, Any]]:
+    """The cases assigned by rotation in [start, end), with the candidates of that decision."""
+    query = select(case_assignments.c.handler_id, case_assignments.c.candidates).where(
+        case_assignments.c.status == "assigned", case_assignments.c.method == "rotation",
+        case_assignments.c.decided_at >= start, case_assignments.c.decided_at < end)
+    if agency_id:
+        query = query.where(case_assignments.c.agency_id == agency_id)
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
