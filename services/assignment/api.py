@@ -14,7 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy import func, select
 
 from services.assignment import handlers
-from services.assignment.domain import MIN_REASON_LENGTH, InstitutionKind, InvalidField, Qualification
+from services.assignment.domain import (
+    MIN_REASON_LENGTH,
+    InstitutionKind,
+    InvalidField,
+    Qualification,
+    Recruitment,
+    RecruitmentMethod,
+)
 from services.assignment.handlers import now
 from services.assignment.projections import case_assignments, handler_state, institutions
 from services.assignment.projections import handlers as handler_rows
@@ -54,6 +61,17 @@ class RecruitInstitution(BaseModel):
     kind: InstitutionKind
     agency_id: str = Field(min_length=1, max_length=64)
     district: str = Field(min_length=1, max_length=50)
+    recruitment: Recruitment | None = Field(default=None, description="R-PRV-1: how, when and by whom recruited, "
+                                                                      "and when the results were published")
+
+
+class WithdrawCommitment(BaseModel):
+    """The institution withdraws its quality commitment (R-PRV-3): no case from that day on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    withdrawn_on: date
+    reason: str = Field(min_length=2, max_length=500)
 
 
 class SignCommitment(BaseModel):
@@ -122,6 +140,10 @@ class InstitutionView(BaseModel):
     recruited_at: datetime
     commitment_signed_on: date | None
     commitment_valid_until: date | None
+    recruitment_method: RecruitmentMethod | None = None
+    recruited_on: date | None = None
+    recruiting_agency: str | None = None
+    results_published_on: date | None = None
 
 
 class HandlerView(BaseModel):
@@ -212,7 +234,8 @@ async def _page(engine, table, order, where: list, view: type[BaseModel], offset
 async def recruit_institution(*, body: RecruitInstitution, uow: UowFactoryDep, engine: EngineDep,
                               response: Response) -> InstitutionView:
     """Recruit an institution into an agency's pool."""
-    institution = await handlers.recruit_institution(uow, **body.model_dump())
+    institution = await handlers.recruit_institution(uow, name=body.name, kind=body.kind, agency_id=body.agency_id,
+                                                     district=body.district, recruitment=body.recruitment)
     response.headers["Location"] = f"/api/v1/institutions/{institution.id}"
     return await _one(engine, institutions, institutions.c.institution_id, institution.id, InstitutionView,
                       "institution")
@@ -224,6 +247,17 @@ async def sign_commitment(*, institution_id: Id, body: SignCommitment, uow: UowF
     """Record the institution's signed quality commitment letter."""
     with reported_as_field_error():
         await handlers.sign_commitment(uow, institution_id, **body.model_dump())
+    return await _one(engine, institutions, institutions.c.institution_id, institution_id, InstitutionView,
+                      "institution")
+
+
+@registry.post("/institutions/{institution_id}/commitment/withdrawal", response_model=InstitutionView)
+async def withdraw_commitment(*, institution_id: Id, body: WithdrawCommitment, uow: UowFactoryDep,
+                              engine: EngineDep) -> InstitutionView:
+    """Record that the institution withdrew its quality commitment: from that day its handlers
+    receive no case (R-PRV-3)."""
+    with reported_as_field_error():
+        await handlers.withdraw_commitment(uow, institution_id, **body.model_dump())
     return await _one(engine, institutions, institutions.c.institution_id, institution_id, InstitutionView,
                       "institution")
 
@@ -263,6 +297,40 @@ async def record_unavailability(*, handler_id: Id, body: RecordUnavailability, u
     with reported_as_field_error():
         await handlers.record_unavailability(uow, handler_id, **body.model_dump())
     return await _handler(engine, handler_id)
+
+
+@registry.post("/handlers/{handler_id}/commitment", response_model=HandlerView)
+async def sign_volunteer_commitment(*, handler_id: Id, body: SignCommitment, uow: UowFactoryDep,
+                                    engine: EngineDep) -> HandlerView:
+    """Record a volunteer's own signed quality commitment letter (R-PRV-3: "an institution, or
+    a volunteer"); lawyers and legal workers are covered by their institution's."""
+    with reported_as_field_error():
+        await handlers.sign_volunteer_commitment(uow, handler_id, **body.model_dump())
+    return await _handler(engine, handler_id)
+
+
+class VolunteerEntry(BaseModel):
+    """One line of the published list of volunteers (R-PRV-2): public facts only."""
+
+    name: str
+    institution_name: str
+    agency_id: str
+    registered_at: datetime
+
+
+@registry.get("/volunteers", response_model=Page[VolunteerEntry])
+async def list_volunteers(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
+                          limit: Limit = 50) -> dict:
+    """The list of legal-aid volunteers, as the agency publishes it (R-PRV-2)."""
+    where = [handler_rows.c.kind == "volunteer"] + ([handler_rows.c.agency_id == agency_id] if agency_id else [])
+    query = (select(handler_rows.c.name, institutions.c.name.label("institution_name"), handler_rows.c.agency_id,
+                    handler_rows.c.registered_at)
+             .join(institutions, institutions.c.institution_id == handler_rows.c.institution_id).where(*where))
+    async with engine.connect() as conn:
+        total = (await conn.execute(select(func.count()).select_from(handler_rows).where(*where))).scalar_one()
+        rows = (await conn.execute(query.order_by(handler_rows.c.registered_order).offset(offset).limit(limit)))
+        items = [VolunteerEntry.model_validate(dict(r)) for r in rows.mappings()]
+    return {"items": items, "total": total, "offset": offset, "limit": limit}
 
 
 @registry.get("/handlers", response_model=Page[HandlerView])

@@ -59,6 +59,26 @@ class InstitutionKind(StrEnum):
     grassroots_office = "grassroots_office"
 
 
+class RecruitmentMethod(StrEnum):
+    """R-PRV-1: how an institution came to serve legal aid."""
+
+    public_call = "public_call"  # 公开招募
+    criteria = "criteria"  # by criteria on capacity and record
+    government_procurement = "government_procurement"  # 政府采购
+
+
+class Recruitment(BaseModel):
+    """R-PRV-1: the recruitment record: how, when, by which agency, and when the results were
+    published."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: RecruitmentMethod
+    recruited_on: date
+    recruiting_agency: str
+    results_published_on: date | None = None
+
+
 class InstitutionRecruited(DomainEvent):
     institution_id: str
     name: str
@@ -66,6 +86,15 @@ class InstitutionRecruited(DomainEvent):
     agency_id: str
     district: str
     recruited_at: datetime
+    recruitment: Recruitment | None = None
+
+
+class CommitmentWithdrawn(DomainEvent):
+    """The institution withdrew its quality commitment: from that day on it receives no case."""
+
+    withdrawn_on: date
+    reason: str
+    withdrawn_at: datetime
 
 
 class CommitmentSigned(DomainEvent):
@@ -84,11 +113,18 @@ class Institution(Aggregate):
         self.recruitment: InstitutionRecruited | None = None
         self.commitments: list[CommitmentSigned] = []
 
-    def recruit(self, *, name: str, kind: InstitutionKind, agency_id: str, district: str, at: datetime) -> None:
+    def recruit(self, *, name: str, kind: InstitutionKind, agency_id: str, district: str, at: datetime,
+                recruitment: Recruitment | None = None) -> None:
         if self.exists:
             raise DomainError(f"institution {self.id} is already recruited")
         self.record(InstitutionRecruited(institution_id=self.id, name=name, kind=kind, agency_id=agency_id,
-                                         district=district, recruited_at=at))
+                                         district=district, recruited_at=at, recruitment=recruitment))
+
+    def withdraw_commitment(self, *, withdrawn_on: date, reason: str, at: datetime) -> None:
+        """R-PRV-3: without a letter in force, no case; letters end on the day before withdrawal."""
+        if not self.commitments:
+            raise InvalidField("withdrawn_on", "the institution has signed no commitment", rule="R-PRV-3")
+        self.record(CommitmentWithdrawn(withdrawn_on=withdrawn_on, reason=reason, withdrawn_at=at))
 
     def sign_commitment(self, *, signed_on: date, valid_until: date, at: datetime) -> None:
         """R-PRV-3: the quality commitment letter without which no case is received."""
@@ -102,8 +138,11 @@ class Institution(Aggregate):
     def when_CommitmentSigned(self, e: CommitmentSigned) -> None:
         self.commitments.append(e)
 
+    def when_CommitmentWithdrawn(self, e: CommitmentWithdrawn) -> None:
+        pass
 
-Institution.handles(InstitutionRecruited, CommitmentSigned)
+
+Institution.handles(InstitutionRecruited, CommitmentSigned, CommitmentWithdrawn)
 
 
 class Qualification(StrEnum):
@@ -184,6 +223,15 @@ class Handler(Aggregate):
             return  # never suspended by this decision, or already reinstated
         self.record(HandlerReinstated(suspension_id=suspension_id, reinstated_at=at))
 
+    def sign_commitment(self, *, signed_on: date, valid_until: date, at: datetime) -> None:
+        """R-PRV-3 "an institution (or a volunteer)": a volunteer signs a letter of their own."""
+        if self.registration is None or self.registration.kind != HandlerKind.volunteer:
+            raise InvalidField("handler_id", "only a volunteer signs a commitment of their own; a lawyer's or "
+                                             "legal worker's is their institution's", rule="R-PRV-3")
+        if valid_until < signed_on:
+            raise InvalidField("valid_until", "must not be before signed_on", rule="R-PRV-3")
+        self.record(CommitmentSigned(signed_on=signed_on, valid_until=valid_until, signed_at=at))
+
     def record_unavailability(self, *, unavailable_from: date, unavailable_to: date, at: datetime) -> None:
         if unavailable_to < unavailable_from:
             raise InvalidField("unavailable_to", "must not be before unavailable_from")
@@ -202,8 +250,11 @@ class Handler(Aggregate):
     def when_UnavailabilityRecorded(self, e: UnavailabilityRecorded) -> None:
         pass
 
+    def when_CommitmentSigned(self, e: CommitmentSigned) -> None:
+        pass
 
-Handler.handles(HandlerRegistered, HandlerSuspended, HandlerReinstated, UnavailabilityRecorded)
+
+Handler.handles(HandlerRegistered, HandlerSuspended, HandlerReinstated, UnavailabilityRecorded, CommitmentSigned)
 
 
 # --- the rotation of one agency's pool ------------------------------------------------------

@@ -21,6 +21,7 @@ from services.assignment.domain import (
     Institution,
     InstitutionKind,
     Qualification,
+    Recruitment,
     Rotation,
     local_day,
 )
@@ -96,10 +97,11 @@ async def load_rules(uow_factory: UnitOfWorkFactory, agency_id: str) -> Assignme
 
 @retry_on_conflict
 async def recruit_institution(uow_factory: UnitOfWorkFactory, *, name: str, kind: InstitutionKind,
-                              agency_id: str, district: str) -> Institution:
+                              agency_id: str, district: str, recruitment: Recruitment | None = None) -> Institution:
     async with uow_factory() as uow:
         institution = Institution(str(uuid.uuid4()))
-        institution.recruit(name=name, kind=kind, agency_id=agency_id, district=district, at=now())
+        institution.recruit(name=name, kind=kind, agency_id=agency_id, district=district, at=now(),
+                            recruitment=recruitment)
         await uow.save(institution)
         return institution
 
@@ -119,6 +121,26 @@ async def sign_commitment(uow_factory: UnitOfWorkFactory, institution_id: str, *
         institution.sign_commitment(signed_on=signed_on, valid_until=valid_until, at=now())
         await uow.save(institution)
         return institution
+
+
+@retry_on_conflict
+async def withdraw_commitment(uow_factory: UnitOfWorkFactory, institution_id: str, *, withdrawn_on: date,
+                              reason: str) -> Institution:
+    async with uow_factory() as uow:
+        institution = await load_institution(uow, institution_id)
+        institution.withdraw_commitment(withdrawn_on=withdrawn_on, reason=reason, at=now())
+        await uow.save(institution)
+        return institution
+
+
+@retry_on_conflict
+async def sign_volunteer_commitment(uow_factory: UnitOfWorkFactory, handler_id: str, *, signed_on: date,
+                                    valid_until: date) -> Handler:
+    async with uow_factory() as uow:
+        handler = await load_handler(uow, handler_id)
+        handler.sign_commitment(signed_on=signed_on, valid_until=valid_until, at=now())
+        await uow.save(handler)
+        return handler
 
 
 @retry_on_conflict

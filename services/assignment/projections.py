@@ -3,10 +3,10 @@ and the queries the engine reads its candidates with."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, DateTime, delete, select, update
+from sqlalchemy import Column, DateTime, delete, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import registry
@@ -34,7 +34,22 @@ class InstitutionRow(AssignmentTable, table=True):
     # The latest letter; every letter is in `commitments`.
     commitment_signed_on: date | None = None
     commitment_valid_until: date | None = None
+    recruitment_method: str | None = None
+    recruited_on: date | None = None
+    recruiting_agency: str | None = None
+    results_published_on: date | None = None
     version: int
+
+
+class VolunteerCommitmentRow(AssignmentTable, table=True):
+    """A volunteer's own quality commitment letters (R-PRV-3)."""
+
+    __tablename__ = "volunteer_commitments"
+
+    handler_id: str = Field(primary_key=True)
+    version: int = Field(primary_key=True)
+    signed_on: date
+    valid_until: date
 
 
 class CommitmentRow(AssignmentTable, table=True):
@@ -138,6 +153,7 @@ commitments = CommitmentRow.__table__
 handlers = HandlerRow.__table__
 handler_month_counts = HandlerMonthRow.__table__
 suspensions = SuspensionRow.__table__
+volunteer_commitments = VolunteerCommitmentRow.__table__
 unavailability = UnavailabilityRow.__table__
 represented_parties = RepresentedPartyRow.__table__
 case_assignments = CaseAssignmentRow.__table__
@@ -151,14 +167,34 @@ def _ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
 async def _project_registry(conn: AsyncConnection, event: RecordedEvent) -> None:
     data = event.data
     if event.type == "InstitutionRecruited":
+        recruitment = data.get("recruitment") or {}
         await conn.execute(insert(institutions).values(
             institution_id=data["institution_id"], name=data["name"], kind=data["kind"],
             agency_id=data["agency_id"], district=data["district"], recruited_at=_ts(data["recruited_at"]),
-            version=event.version,
+            version=event.version, recruitment_method=recruitment.get("method"),
+            recruited_on=_day(recruitment.get("recruited_on")),
+            recruiting_agency=recruitment.get("recruiting_agency"),
+            results_published_on=_day(recruitment.get("results_published_on")),
         ))
+    elif event.type == "CommitmentSigned" and event.stream_id.startswith("handler-"):
+        await conn.execute(insert(volunteer_commitments).values(
+            handler_id=_id(event), version=event.version, signed_on=_day(data["signed_on"]),
+            valid_until=_day(data["valid_until"])))
+    elif event.type == "CommitmentWithdrawn":
+        last_day = _day(data["withdrawn_on"]) - timedelta(days=1)
+        await conn.execute(update(commitments).where(commitments.c.institution_id == _id(event),
+                                                     commitments.c.valid_until > last_day)
+                           .values(valid_until=last_day))
+        await conn.execute(update(institutions).where(institutions.c.institution_id == _id(event))
+                           .values(commitment_valid_until=func.least(institutions.c.commitment_valid_until, last_day),
+                                   version=event.version))
     elif event.type == "CommitmentSigned":
         signed_on, valid_until = date.fromisoformat(data["signed_on"]), date.fromisoformat(data["valid_until"])
         await conn.execute(insert(commitments).values(
@@ -240,7 +276,8 @@ async def _project_case(conn: AsyncConnection, event: RecordedEvent) -> None:
 
 
 async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
-    if event.type in {"InstitutionRecruited", "CommitmentSigned", "HandlerRegistered", "HandlerSuspended",
+    if event.type in {"InstitutionRecruited", "CommitmentSigned", "CommitmentWithdrawn", "HandlerRegistered",
+                      "HandlerSuspended",
                       "HandlerReinstated", "UnavailabilityRecorded"}:
         await _project_registry(conn, event)
     elif event.type == "TurnTaken":
@@ -276,7 +313,11 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
     away: dict[str, list[tuple[date, date]]] = {}
     by_handler: dict[str, set[str]] = {}
     by_institution: dict[str, set[str]] = {}
+    own: dict[str, list[tuple[date, date]]] = {}
     if handler_ids:
+        for v in (await conn.execute(select(volunteer_commitments)
+                                     .where(volunteer_commitments.c.handler_id.in_(handler_ids)))).mappings():
+            own.setdefault(v["handler_id"], []).append((v["signed_on"], v["valid_until"]))
         for s in (await conn.execute(select(suspensions).where(suspensions.c.handler_id.in_(handler_ids)))).mappings():
             suspended.setdefault(s["handler_id"], []).append(s["until"])
         for u in (await conn.execute(select(unavailability)
@@ -292,8 +333,8 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
         Candidate(handler_id=r["handler_id"], name=r["name"], kind=HandlerKind(r["kind"]),
                   licence_number=r["licence_number"], institution_id=r["institution_id"],
                   institution_name=r["institution_name"], agency_id=r["agency_id"], active=r["status"] == "active",
-                  commitments=tuple(letters.get(r["institution_id"], ())), registered_order=r["registered_order"],
-                  years_of_practice=r["years_of_practice"],
+                  commitments=tuple(letters.get(r["institution_id"], ())) + tuple(own.get(r["handler_id"], ())),
+                  registered_order=r["registered_order"], years_of_practice=r["years_of_practice"],
                   practice_areas=frozenset(CaseKind(k) for k in r["practice_areas"]),
                   qualifications=frozenset(Qualification(q) for q in r["qualifications"]),
                   suspensions=tuple(suspended.get(r["handler_id"], ())),

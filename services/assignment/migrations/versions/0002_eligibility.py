@@ -13,6 +13,21 @@ branch_labels = None
 depends_on = None
 
 STATEMENTS = [
+    # R-PRV-1: the recruitment record
+    "ALTER TABLE institutions ADD COLUMN recruitment_method text",
+    "ALTER TABLE institutions ADD COLUMN recruited_on date",
+    "ALTER TABLE institutions ADD COLUMN recruiting_agency text",
+    "ALTER TABLE institutions ADD COLUMN results_published_on date",
+    # R-PRV-3: a volunteer's own letters
+    """
+    CREATE TABLE volunteer_commitments (
+        handler_id  text NOT NULL,
+        version     integer NOT NULL,
+        signed_on   date NOT NULL,
+        valid_until date NOT NULL,
+        PRIMARY KEY (handler_id, version)
+    )
+    """,
     "ALTER TABLE handlers ADD COLUMN practice_areas jsonb NOT NULL DEFAULT '[]'",
     "ALTER TABLE handlers ADD COLUMN qualifications jsonb NOT NULL DEFAULT '[]'",
     """
@@ -53,7 +68,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("represented_parties", "handler_unavailability", "handler_suspensions"):
+    for table in ("represented_parties", "handler_unavailability", "handler_suspensions", "volunteer_commitments"):
         op.execute(f"DROP TABLE {table}")
     op.execute("ALTER TABLE handlers DROP COLUMN qualifications")
     op.execute("ALTER TABLE handlers DROP COLUMN practice_areas")
+    for column in ("recruitment_method", "recruited_on", "recruiting_agency", "results_published_on"):
+        op.execute(f"ALTER TABLE institutions DROP COLUMN {column}")
