@@ -182,6 +182,7 @@ class Decision(BaseModel):
     proposal: str | None = None
     named_handler: dict[str, Any] | None = None
     candidates: list[dict[str, Any]]
+    rules_version: int | None = Field(default=None, description="The agency's published rules applied (R-ASG-5)")
 
 
 class AssignmentView(BaseModel):
@@ -208,7 +209,8 @@ def _decision(event: Any) -> Decision:
     return Decision(decision=type(event).__name__, at=at, method=data.get("method") or data.get("cause"),
                     handler_id=handler.get("handler_id"), reason=data.get("reason"),
                     grounds=data.get("grounds", []), proposal=data.get("proposal"),
-                    named_handler=data.get("named_handler"), candidates=data.get("candidates", []))
+                    named_handler=data.get("named_handler"), candidates=data.get("candidates", []),
+                    rules_version=data.get("rules_version"))
 
 
 async def _one(engine, table, key, value: str, view: type[BaseModel], what: str) -> Any:

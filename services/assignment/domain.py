@@ -270,6 +270,7 @@ class CaseAwaitingChoice(DomainEvent):
     proposal: str | None
     named_handler: Assessment | None
     candidates: list[Assessment]
+    rules_version: int | None = None  # the agency's published rules applied (R-ASG-5)
     recorded_at: datetime
 
 
@@ -280,6 +281,7 @@ class HandlerAssigned(DomainEvent):
     reason: str | None
     named_handler: Assessment | None
     candidates: list[Assessment]
+    rules_version: int | None = None  # the agency's published rules applied (R-ASG-5)
     assigned_at: datetime
 
 
@@ -287,6 +289,7 @@ class AssignmentBlocked(DomainEvent):
     case: CaseFacts
     named_handler: Assessment | None
     candidates: list[Assessment]
+    rules_version: int | None = None  # the agency's published rules applied (R-ASG-5)
     blocked_at: datetime
 
 
@@ -344,6 +347,7 @@ class CaseAssignment(Aggregate):
         self.status: AssignmentStatus | None = None
         self.handler: HandlerRef | None = None
         self.released: list[str] = []
+        self.rules_version: int | None = None  # of the command in hand, not folded from events
         self.decisions: list[DomainEvent] = []
 
     def _policy(self, case: CaseFacts, at: datetime, monthly_cap: int,
@@ -356,21 +360,25 @@ class CaseAssignment(Aggregate):
     # commands
 
     def decide(self, *, case: CaseFacts, pool: Sequence[Candidate], named: Candidate | None, rotation: Rotation,
-               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS) -> None:
+               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS,
+               rules_version: int | None = None) -> None:
         """The engine's decision on a newly registered case (R-ASG-1, R-ASG-2, R-ASG-3)."""
         if self.exists:
             return  # already decided: a redelivered registration changes nothing
+        self.rules_version = rules_version
         self._decide(case=case, pool=pool, named=named, rotation=rotation, at=at, monthly_cap=monthly_cap,
                      senior_years=senior_years)
 
     def reassign(self, *, current_handler_id: str, reason: str, pool: Sequence[Candidate], named: Candidate | None,
                  rotation: Rotation, at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP,
-                 senior_years: int = DEFAULT_SENIOR_YEARS) -> None:
+                 senior_years: int = DEFAULT_SENIOR_YEARS,
+               rules_version: int | None = None) -> None:
         """The aided person's accepted request for another handler: release the current one and
         decide again by the same rules, without them. The released handler's turn stays taken
         and their case still counts toward their month: they received it (R-ASG-4)."""
         if self.case is None or self.handler is None or self.handler.handler_id != current_handler_id:
             return  # already reassigned (a redelivered request), or no longer theirs
+        self.rules_version = rules_version
         self.record(HandlerReleased(case_id=self.id, handler=self.handler, cause=ReleaseCause.reassignment,
                                     reason=reason, released_at=at))
         self._decide(case=self.case, pool=pool, named=named, rotation=rotation, at=at, monthly_cap=monthly_cap,
@@ -399,11 +407,13 @@ class CaseAssignment(Aggregate):
         if grounds := case.grounds():
             proposal = named if named_ok else first
             self.record(CaseAwaitingChoice(case=case, grounds=grounds, proposal=proposal and proposal.handler_id,
-                                           named_handler=named_view, candidates=considered, recorded_at=at))
+                                           named_handler=named_view, candidates=considered, recorded_at=at,
+                                           rules_version=self.rules_version))
         elif named_ok:
             assert named is not None and named_view is not None
             self.record(HandlerAssigned(case=case, handler=named.ref(), method=AssignmentMethod.named, reason=None,
-                                        named_handler=named_view, candidates=[named_view], assigned_at=at))
+                                        named_handler=named_view, candidates=[named_view], assigned_at=at,
+                                        rules_version=self.rules_version))
         elif first is not None:
             reason = None
             if named_view is not None:
@@ -411,12 +421,14 @@ class CaseAssignment(Aggregate):
                 reason = f"named handler {named_view.handler_id} not eligible ({why}); assigned by rotation"
             self.record(HandlerAssigned(case=case, handler=first.ref(), method=AssignmentMethod.rotation,
                                         reason=reason, named_handler=named_view, candidates=considered,
-                                        assigned_at=at))
+                                        assigned_at=at, rules_version=self.rules_version))
         else:
-            self.record(AssignmentBlocked(case=case, named_handler=named_view, candidates=considered, blocked_at=at))
+            self.record(AssignmentBlocked(case=case, named_handler=named_view, candidates=considered, blocked_at=at,
+                                          rules_version=self.rules_version))
 
     def choose(self, *, handler_id: str, candidate: Candidate | None, reason: str, rotation: Rotation,
-               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS) -> None:
+               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS,
+               rules_version: int | None = None) -> None:
         """R-ASG-3: the agency picks the handler of a major, group or superior-assigned case,
         and says why; the pick must still be eligible (R-PRV-3, R-ASG-4)."""
         if self.status == AssignmentStatus.assigned:
@@ -426,6 +438,7 @@ class CaseAssignment(Aggregate):
             raise AlreadyAssigned(f"case {self.id} is already assigned to {self.handler.handler_id}")
         if self.status != AssignmentStatus.awaiting_choice or self.case is None:
             raise NotAwaitingChoice(f"case {self.id} is not awaiting the agency's choice")
+        self.rules_version = rules_version
         if len(reason.strip()) < MIN_REASON_LENGTH:
             raise InvalidField("reason", f"state why, in at least {MIN_REASON_LENGTH} characters", rule="R-ASG-3")
         assessment = assess(candidate, rotation, self._policy(self.case, at, monthly_cap, senior_years),
@@ -436,7 +449,7 @@ class CaseAssignment(Aggregate):
                                      rule=next((r.rule for r in assessment.reasons if r.rule), None))
         self.record(HandlerAssigned(case=self.case, handler=candidate.ref(), method=AssignmentMethod.chosen,
                                     reason=reason.strip(), named_handler=None, candidates=[assessment],
-                                    assigned_at=at))
+                                    assigned_at=at, rules_version=self.rules_version))
 
     # state changes
 

@@ -57,7 +57,7 @@ async def rules(uow: UnitOfWork, agency_id: str) -> dict:
     in_force = document.in_force(local_day(now()))
     cap = in_force.monthly_cap if in_force and in_force.monthly_cap else monthly_cap(uow)
     years = in_force.senior_years if in_force and in_force.senior_years is not None else senior_years(uow)
-    return {"monthly_cap": cap, "senior_years": years}
+    return {"monthly_cap": cap, "senior_years": years, "rules_version": in_force and in_force.version}
 
 
 @retry_on_conflict

@@ -8,6 +8,7 @@ from datetime import timedelta
 from services.assignment.tests.conftest import (  # noqa: F401, I001 (fixture)
     AGENCY,
     assigned_handler,
+    decision,
     handler,
     institution,
     registered,
@@ -45,6 +46,8 @@ async def test_published_rules_are_applied_and_shown_to_the_public(running, migr
         late = registered()
         await publish(settings, late)
         assert await assigned_handler(client, late.case_id) is None  # three already, the published cap is two
+        assert (await decision(client, late.case_id))["decisions"][0]["rules_version"] == 1
+        assert (await decision(client, early[0].case_id))["decisions"][0]["rules_version"] is None
 
         async def shown():
             items = (await public.get("/api/v1/assignment-rules", params={"in_force": "true"})).json()["items"]
