@@ -103,6 +103,12 @@ async def recruit_institution(uow_factory: UnitOfWorkFactory, *, name: str, kind
         institution.recruit(name=name, kind=kind, agency_id=agency_id, district=district, at=now(),
                             recruitment=recruitment)
         await uow.save(institution)
+        recruited = institution.recruitment
+        assert recruited is not None
+        uow.emit(contracts_assignment.InstitutionRecruited(
+            institution_id=institution.id, name=name, kind=kind.value, agency_id=agency_id, district=district,
+            recruitment=recruitment and contracts_assignment.RecruitmentRecord(**recruitment.model_dump()),
+            recruited_at=recruited.recruited_at))
         return institution
 
 
@@ -155,6 +161,13 @@ async def register_handler(uow_factory: UnitOfWorkFactory, *, name: str, kind: H
                          years_of_practice=years_of_practice, at=now(), practice_areas=practice_areas or (),
                          qualifications=qualifications or ())
         await uow.save(handler)
+        registration = handler.registration
+        if registration is not None and kind == HandlerKind.volunteer:
+            assert institution.recruitment is not None
+            uow.emit(contracts_assignment.VolunteerRegistered(
+                handler_id=handler.id, name=name, institution_id=institution_id,
+                institution_name=institution.recruitment.name, agency_id=registration.agency_id,
+                registered_at=registration.registered_at))
         return handler
 
 

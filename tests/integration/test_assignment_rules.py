@@ -57,3 +57,26 @@ async def test_published_rules_are_applied_and_shown_to_the_public(running, migr
     assert (rules["agency_id"], rules["version"], rules["title"], rules["monthly_cap"]) == (
         AGENCY, 1, RULES["title"], 2)
     assert rules["in_force"] and rules["filed_with"] == "市司法局"
+
+
+async def test_recruitment_results_and_the_volunteer_list_are_public(running, migrated_settings):  # noqa: F811
+    """R-PRV-1, R-PRV-2, R-PUB-3: what the registry records, the public reads at publication."""
+    public_settings = await migrated_settings(PublicationSettings, PUBLICATION_MIGRATIONS)
+    async with running() as (client, settings), serve_in_process(publication_app(public_settings)) as public:
+        recruited = await client.post("/api/v1/institutions", json={
+            "name": "某大学法律援助志愿团", "kind": "grassroots_office", "agency_id": AGENCY, "district": "海淀区",
+            "recruitment": {"method": "public_call", "recruited_on": "2026-02-01",
+                            "recruiting_agency": "海淀区法律援助中心", "results_published_on": "2026-02-15"}})
+        clinic = recruited.json()["institution_id"]
+        await handler(client, clinic, "赵志愿", kind="volunteer")
+        await handler(client, clinic, "钱律师")
+
+        async def listed(path):
+            items = (await public.get(path, params={"agency_id": AGENCY})).json()["items"]
+            return items or None
+
+        [institution_row] = await eventually(lambda: listed("/api/v1/providers/institutions"))
+        [volunteer] = await eventually(lambda: listed("/api/v1/providers/volunteers"))
+    assert (institution_row["name"], institution_row["recruitment_method"], institution_row["results_published_on"]) \
+        == ("某大学法律援助志愿团", "public_call", "2026-02-15")
+    assert volunteer == {"name": "赵志愿", "institution_name": "某大学法律援助志愿团", "agency_id": AGENCY}
