@@ -24,6 +24,11 @@ AUDIENCE = "fayuan-test"
 # tests mint tokens the way `make token` does on a dev stack. Never a production secret.
 TEST_DEV_SECRET = "fayuan-tests-only-dev-secret-0123456789abcdef"  # noqa: S105 - a test fixture value
 
+# Personal-data keys of services under test (docs/privacy.md): fixed, so a test can restart a service
+# and still read what it sealed. Never production keys.
+TEST_MASTER_KEYS = "test-1:" + "dGVzdC1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE="  # noqa: S105 - test fixture
+TEST_REF_KEY = "dGVzdC1vbmx5LXJlZmVyZW5jZS1rZXktMzItYnl0ZXM="  # noqa: S105 - test fixture
+
 # The roles of the default caller of tests that are not about authorisation: the agency's side
 # (staff, checker, quality lead), the bureau and the auditor. None of them is scoped to a handler,
 # reviewer or notifying organ, so a test acting as a handler or reviewer says so with as_role().

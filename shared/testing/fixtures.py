@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from shared.embedded import free_port, start_broker, start_postgres
 from shared.settings import ServiceSettings
-from shared.testing.auth import TEST_DEV_SECRET, staff
+from shared.testing.auth import TEST_DEV_SECRET, TEST_MASTER_KEYS, TEST_REF_KEY, staff
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +84,8 @@ def make_settings(database_server_url: str, kafka_bootstrap: str) -> Callable[..
             # Tokens in tests are minted with the dev secret (shared/testing/auth.py).
             "environment": "dev",
             "auth_dev_secret": TEST_DEV_SECRET,
+            "personal_data_master_keys": TEST_MASTER_KEYS,
+            "personal_data_ref_key": TEST_REF_KEY,
         }
         values.update(overrides)
         return settings_class(**values)
