@@ -44,8 +44,9 @@ SPEC = ServiceSpec(
     title="Fayuan intake",
     description="Legal-aid cases: registration (by agencies and by notifying courts, procuratorates and police), "
                 "the case's state and handler, the handling record and its timeline, deadlines and the overdue "
-                "worklist, closure and the closing file.",
-    routers=[api.router, api_record.router, api_end.router, api_record.worklist],
+                "worklist, closure, the closing file, its check and sign-off, archive, follow-ups, and the next "
+                "stage of a criminal case.",
+    routers=[api.router, api_record.router, api_end.router, api_end.checklists, api_record.worklist],
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=project,

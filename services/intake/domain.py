@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.intake.checklists import CHECKLIST_BY_KIND, failed_items
 from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
 from services.intake.record import WorkEntry
-from shared.aggregate import Aggregate, DomainError, DomainEvent
+from shared.aggregate import Aggregate, DomainError, DomainEvent, NotFound
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
-from shared.contracts.intake import CriminalRole, CriminalStage, Matter
+from shared.contracts.intake import CriminalRole, CriminalStage, Matter, ReassignmentReason
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+# The order of a criminal case's stages: a next stage must come later (R-HDL-7).
+STAGE_ORDER: tuple[CriminalStage, ...] = tuple(CriminalStage)
 
 # Which matters each kind of case may have (glossary: 民事 / 行政; the non-litigation ones are
 # the matters settled outside a lawsuit).
@@ -81,6 +87,22 @@ class CaseType(BaseModel):
             raise DomainError(f"{self.matter} is not a matter of a {self.case_kind} case", status=422)
 
 
+def birth_date(id_number: str) -> date | None:
+    """The birth date a resident ID number carries (characters 7-14), if it is a real date."""
+    try:
+        return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return None
+
+
+def is_minor(id_number: str, on: date) -> bool:
+    """Under 18 on that day (R-ASG-8). An ID number without a real birth date tells nothing."""
+    born = birth_date(id_number)
+    if born is None:
+        return False
+    return (on.year - born.year - ((on.month, on.day) < (born.month, born.day))) < 18
+
+
 # --- events -------------------------------------------------------------------------------
 
 
@@ -101,12 +123,23 @@ class CaseRegistered(DomainEvent):
     external_reference: str | None = None
     registered_by: str | None = None
     adverse_parties: list[AdverseParty] = []
+    previous_case_id: str | None = None  # R-HDL-7: the case of the previous stage
+
+
+class NextStageRegistered(DomainEvent):
+    """R-HDL-7: the case moved to a new stage, which is a new case with its own number and file."""
+
+    next_case_id: str
+    next_case_number: str
+    criminal_stage: CriminalStage
+    registered_at: datetime
 
 
 class HandlerAssigned(DomainEvent):
     handler: HandlerRef
     method: str
     assigned_at: datetime
+    previous_handler: HandlerRef | None = None  # set when this is a change of handler
 
 
 class WorkRecorded(DomainEvent):
@@ -126,11 +159,21 @@ class ClosingFileSubmitted(DomainEvent):
 
 
 class ReassignmentRequested(DomainEvent):
-    """The aided person asked for another handler (with their reason)."""
+    """The aided person asked for another handler (with their reason, which stays here)."""
 
     reason: str
     requested_by: str
     requested_at: datetime
+    request_id: str | None = None
+    category: ReassignmentReason = ReassignmentReason.other
+
+
+class ReassignmentAccepted(DomainEvent):
+    """The agency accepted the request: assignment picks another handler."""
+
+    request_id: str
+    accepted_by: str
+    accepted_at: datetime
 
 
 class AidTerminated(DomainEvent):
@@ -147,6 +190,17 @@ class ClosingChecked(DomainEvent):
     passed: bool
     remarks: str | None = None
     checked_at: datetime
+    standard: str | None = None
+    items: dict[str, bool] = {}  # the checklist's items and whether each passed
+    failed_items: list[str] = []
+
+
+class ClosingCheckSignedOff(DomainEvent):
+    """质量审查负责人签字确认 (R-CHK-2): the quality lead confirms the passed check."""
+
+    quality_lead_id: str
+    quality_lead_name: str | None = None
+    signed_off_at: datetime
 
 
 class CaseArchived(DomainEvent):
@@ -205,6 +259,16 @@ class ClosingCheckPending(DomainError):
     status = 409
 
 
+class SignOffPending(DomainError):
+    status = 409
+    rule = "R-CHK-2"
+
+
+class NotANextStage(DomainError):
+    status = 422
+    rule = "R-HDL-7"
+
+
 class Case(Aggregate):
     stream_prefix = "case"
 
@@ -222,31 +286,61 @@ class Case(Aggregate):
         self.reassignment_requests: list[ReassignmentRequested] = []
         self.follow_ups: list[FollowUpRecorded] = []
         self.archived_at: datetime | None = None
-        self.missed: set[str] = set()
+        self.missed: set[tuple[str, datetime]] = set()
+        self.reassigned_at: datetime | None = None
+        self.accepted_request: ReassignmentAccepted | None = None  # until the new handler comes
+        self.next_stage: NextStageRegistered | None = None
+        self.sign_off: ClosingCheckSignedOff | None = None
 
     # commands
 
     def register(self, *, case_number: str, case_type: CaseType, cause: str, district: str, agency_id: str,
                  flags: CaseFlags, aided_person: AidedPerson, at: datetime, source_system: str | None = None,
                  external_reference: str | None = None, registered_by: str | None = None,
-                 adverse_parties: list[AdverseParty] | None = None) -> None:
+                 adverse_parties: list[AdverseParty] | None = None, previous_case_id: str | None = None) -> None:
         if self.exists:
             raise DomainError(f"case {self.id} is already registered")
         case_type.check()
+        if flags.possible_death_penalty_or_life_imprisonment and case_type.case_kind != CaseKind.criminal:
+            raise DomainError("only a criminal case can carry a possible death penalty or life imprisonment",
+                              status=422)
+        # R-ASG-8: a minor is known from the ID number's birth date on the day of registration.
+        flags = flags.model_copy(update={"minor": flags.minor or is_minor(aided_person.id_number,
+                                                                          at.astimezone(BEIJING).date())})
         if (source_system is None) != (external_reference is None):
             raise DomainError("a notification names both its source system and its external reference", status=422)
         self.record(CaseRegistered(case_id=self.id, case_number=case_number, cause=cause, district=district,
                                    agency_id=agency_id, flags=flags, aided_person=aided_person, registered_at=at,
                                    source_system=source_system, external_reference=external_reference,
                                    registered_by=registered_by, adverse_parties=adverse_parties or [],
-                                   **case_type.model_dump()))
+                                   previous_case_id=previous_case_id, **case_type.model_dump()))
 
     def assign(self, *, handler: HandlerRef, method: str, at: datetime) -> None:
         if self.status in (CaseStatus.closed, CaseStatus.archived, CaseStatus.terminated):
             raise AlreadyClosed(f"case {self.id} is {self.status}; it cannot be assigned")
         if self.handler == handler:
             return  # the same decision told twice changes nothing
-        self.record(HandlerAssigned(handler=handler, method=method, assigned_at=at))
+        if self.assigned_at is not None and at <= self.assigned_at:
+            return  # an older decision than the one in force, told late
+        self.record(HandlerAssigned(handler=handler, method=method, assigned_at=at, previous_handler=self.handler))
+
+    def register_next_stage(self, *, next_case_id: str, next_case_number: str, stage: CriminalStage,
+                            at: datetime) -> None:
+        """R-HDL-7: link this case to the case of its next stage (registered beside it)."""
+        r = self.registration
+        assert r is not None
+        if r.case_kind != CaseKind.criminal:
+            raise NotANextStage(f"case {self.id} is a {r.case_kind} case; only criminal cases move to a next stage")
+        if self.next_stage is not None:
+            raise DomainError(f"case {self.id} already moved to {self.next_stage.criminal_stage} as case "
+                              f"{self.next_stage.next_case_number}", rule="R-HDL-7")
+        if self.status not in (CaseStatus.closed, CaseStatus.archived):
+            raise CaseNotClosed(f"case {self.id} is {self.status}; its stage must end (closure) before the next one",
+                                rule="R-HDL-7")
+        if r.criminal_stage is not None and STAGE_ORDER.index(stage) <= STAGE_ORDER.index(r.criminal_stage):
+            raise NotANextStage(f"{stage} does not come after {r.criminal_stage}")
+        self.record(NextStageRegistered(next_case_id=next_case_id, next_case_number=next_case_number,
+                                        criminal_stage=stage, registered_at=at))
 
     def record_work(self, *, entry_id: str, author_id: str, occurred_at: datetime, entry: WorkEntry,
                     at: datetime) -> None:
@@ -279,30 +373,69 @@ class Case(Aggregate):
             raise DomainError(f"the closing file of case {self.id} was already submitted")
         self.record(ClosingFileSubmitted(checklist=checklist, submitted_by=submitted_by, submitted_at=at))
 
-    def request_reassignment(self, *, reason: str, requested_by: str, at: datetime) -> None:
+    def request_reassignment(self, *, request_id: str, reason: str, category: ReassignmentReason,
+                             requested_by: str, at: datetime) -> None:
         if self.status != CaseStatus.assigned:
             raise NotOpen(f"case {self.id} is {self.status}; only a case with a handler can be reassigned")
-        self.record(ReassignmentRequested(reason=reason, requested_by=requested_by, requested_at=at))
+        if any(r.request_id == request_id for r in self.reassignment_requests):
+            return
+        self.record(ReassignmentRequested(request_id=request_id, reason=reason, category=category,
+                                          requested_by=requested_by, requested_at=at))
+
+    def accept_reassignment(self, *, request_id: str, accepted_by: str, at: datetime) -> ReassignmentRequested:
+        """The agency accepts the aided person's request; the handler stays until assignment names
+        the next one."""
+        request = next((r for r in self.reassignment_requests if r.request_id == request_id), None)
+        if request is None:
+            raise NotFound(f"case {self.id} has no reassignment request {request_id}")
+        if self.status != CaseStatus.assigned:
+            raise NotOpen(f"case {self.id} is {self.status}; only a case with a handler can be reassigned")
+        if self.accepted_request is not None:
+            raise DomainError(f"a request for another handler of case {self.id} was already accepted; "
+                              "assignment has not named the next handler yet")
+        if request.requested_at < (self.reassigned_at or request.requested_at):
+            raise DomainError(f"request {request_id} was made before the handler changed")
+        self.record(ReassignmentAccepted(request_id=request_id, accepted_by=accepted_by, accepted_at=at))
+        return request
 
     def terminate(self, *, reason: TerminationReason, details: str | None, terminated_by: str, at: datetime) -> None:
         if self.status not in (CaseStatus.registered, CaseStatus.assigned):
             raise NotOpen(f"case {self.id} is {self.status}; only an open case's aid can be terminated")
         self.record(AidTerminated(reason=reason, details=details, terminated_by=terminated_by, terminated_at=at))
 
-    def check_closing_file(self, *, checker_id: str, passed: bool, remarks: str | None, at: datetime) -> None:
-        """R-CHK-1: a designated person of the agency checks the closing file."""
+    def check_closing_file(self, *, checker_id: str, items: dict[str, bool], remarks: str | None,
+                           at: datetime) -> None:
+        """R-CHK-1: a designated person of the agency checks the closing file against the checklist
+        of the standard of the case's kind; it passes when every item passes."""
         if self.closing_file is None:
             raise CaseNotClosed(f"case {self.id} has no closing file to check yet")
         if self.status == CaseStatus.archived:
             raise NotOpen(f"case {self.id} is archived")
-        self.record(ClosingChecked(checker_id=checker_id, passed=passed, remarks=remarks, checked_at=at))
+        if self.sign_off is not None:
+            raise NotOpen(f"case {self.id}'s closing check was signed off", rule="R-CHK-2")
+        assert self.registration is not None
+        failed = failed_items(self.registration.case_kind, items)
+        self.record(ClosingChecked(checker_id=checker_id, passed=not failed, remarks=remarks, checked_at=at,
+                                   standard=CHECKLIST_BY_KIND[self.registration.case_kind].standard,
+                                   items=items, failed_items=failed))
+
+    def sign_off_closing_check(self, *, quality_lead_id: str, quality_lead_name: str | None, at: datetime) -> None:
+        """R-CHK-2: the agency's quality lead signs the passed check off (the subsidy follows it)."""
+        if self.closing_check is None or not self.closing_check.passed:
+            raise ClosingCheckPending(f"case {self.id}'s closing file has not passed its check", rule="R-CHK-2")
+        if self.sign_off is not None:
+            raise DomainError(f"case {self.id}'s closing check was already signed off", rule="R-CHK-2")
+        self.record(ClosingCheckSignedOff(quality_lead_id=quality_lead_id, quality_lead_name=quality_lead_name,
+                                          signed_off_at=at))
 
     def archive(self, *, archived_by: str, at: datetime) -> None:
-        """归档: only after the closing check passed."""
+        """归档: only after the closing check passed and the quality lead signed it off."""
         if self.status == CaseStatus.archived:
             return
         if self.closing_check is None or not self.closing_check.passed:
             raise ClosingCheckPending(f"case {self.id}'s closing file has not passed its check")
+        if self.sign_off is None:
+            raise SignOffPending(f"case {self.id}'s closing check awaits the quality lead's sign-off")
         self.record(CaseArchived(archived_by=archived_by, archived_at=at))
 
     def follow_up(self, *, follow_up_id: str, visited_on: date, channel: FollowUpChannel, satisfaction: Satisfaction,
@@ -317,10 +450,12 @@ class Case(Aggregate):
                                      recorded_at=at))
         return True
 
-    def miss_deadline(self, *, deadline: str, rule: str, due_at: datetime, at: datetime) -> None:
-        """Record a missed time limit, once per deadline."""
-        if deadline not in self.missed:
-            self.record(DeadlineMissed(deadline=deadline, rule=rule, due_at=due_at, noticed_at=at))
+    def miss_deadline(self, *, deadline: str, rule: str, due_at: datetime, at: datetime) -> bool:
+        """Record a missed time limit, once per deadline (a new handler's deadlines are new ones)."""
+        if (deadline, due_at) in self.missed:
+            return False
+        self.record(DeadlineMissed(deadline=deadline, rule=rule, due_at=due_at, noticed_at=at))
+        return True
 
     # state changes
 
@@ -332,6 +467,18 @@ class Case(Aggregate):
         self.status = CaseStatus.assigned
         self.handler = e.handler
         self.assigned_at = e.assigned_at
+        if e.previous_handler is not None:
+            self.reassigned_at = e.assigned_at
+        self.accepted_request = None
+
+    def when_ReassignmentAccepted(self, e: ReassignmentAccepted) -> None:
+        self.accepted_request = e
+
+    def when_NextStageRegistered(self, e: NextStageRegistered) -> None:
+        self.next_stage = e
+
+    def when_ClosingCheckSignedOff(self, e: ClosingCheckSignedOff) -> None:
+        self.sign_off = e
 
     def when_WorkRecorded(self, e: WorkRecorded) -> None:
         self.record_entries.append(e)
@@ -354,7 +501,7 @@ class Case(Aggregate):
         self.archived_at = e.archived_at
 
     def when_DeadlineMissed(self, e: DeadlineMissed) -> None:
-        self.missed.add(e.deadline)
+        self.missed.add((e.deadline, e.due_at))
 
     def when_FollowUpRecorded(self, e: FollowUpRecorded) -> None:
         self.follow_ups.append(e)
@@ -364,4 +511,5 @@ class Case(Aggregate):
         self.closure = e
 
 Case.handles(CaseRegistered, HandlerAssigned, WorkRecorded, CaseClosed, ClosingFileSubmitted, ReassignmentRequested,
-             AidTerminated, ClosingChecked, CaseArchived, FollowUpRecorded, DeadlineMissed)
+             AidTerminated, ClosingChecked, CaseArchived, FollowUpRecorded, DeadlineMissed, ReassignmentAccepted,
+             NextStageRegistered, ClosingCheckSignedOff)
