@@ -64,6 +64,8 @@ def add_working_days(day: date, n: int) -> date:
 def deadlines(case: Any, policy: DeadlinePolicy) -> list[Deadline]:
     """The deadlines of a case row (or anything with its fields): only those already running."""
     found: list[Deadline] = []
+    if getattr(case, "status", None) == "terminated":
+        return found  # aid ended: nothing more is due
     assigned_at = getattr(case, "assigned_at", None)
     if assigned_at is not None:
         assigned_on = assigned_at.astimezone(BEIJING).date()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import FastAPI
-from sqlalchemy import ARRAY, DateTime, Integer, String, bindparam, func, not_, or_, select, text
+from sqlalchemy import ARRAY, DateTime, Integer, String, bindparam, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake import handlers
@@ -56,7 +56,7 @@ _OPEN = or_(cases.c.first_meeting_at.is_(None), cases.c.mandate_signed_at.is_(No
 
 # A deadline on a day runs to the end of that day in Beijing (deadlines.end_of_day); the first
 # meeting counts working days (intake_add_working_days, migration 0004, = add_working_days).
-_OVERDUE_SQL = """(
+_OVERDUE_SQL = """(cases.status <> 'terminated' AND (
   (cases.assigned_at IS NOT NULL AND cases.first_meeting_at IS NULL
    AND cases.case_kind = ANY(:fm_kinds) AND cases.criminal_role IS DISTINCT FROM 'duty_lawyer_help'
    AND :now > ((intake_add_working_days((cases.assigned_at AT TIME ZONE 'Asia/Shanghai')::date, :fm_days) + 1)
@@ -67,12 +67,13 @@ _OVERDUE_SQL = """(
                ::timestamp AT TIME ZONE 'Asia/Shanghai'))
   OR (cases.ended_on IS NOT NULL AND cases.closing_file_at IS NULL
    AND :now > (((cases.ended_on + :closing_days) + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'))
-)"""
+))"""
 
 
-def overdue_clause(policy: DeadlinePolicy, now: datetime):
-    """A case with a deadline past due and still open at `now` (Deadline.open_overdue, in SQL)."""
-    return text(_OVERDUE_SQL).bindparams(
+def overdue_clause(policy: DeadlinePolicy, now: datetime, *, overdue: bool = True):
+    """A case with a deadline past due and still open at `now` (Deadline.open_overdue, in SQL), or
+    with none (`overdue=False`)."""
+    return text(_OVERDUE_SQL if overdue else f"NOT {_OVERDUE_SQL}").bindparams(
         bindparam("now", now, type_=DateTime(timezone=True)),
         bindparam("fm_kinds", [str(k) for k in policy.first_meeting_case_kinds], type_=ARRAY(String)),
         bindparam("fm_days", policy.first_meeting_working_days, type_=Integer),
@@ -92,8 +93,7 @@ async def list_cases(engine: AsyncEngine, filters: CaseFilter, *, offset: int, l
                      policy: DeadlinePolicy, now: datetime) -> tuple[list[CaseView], int]:
     where = filters.where()
     if overdue is not None:
-        clause = overdue_clause(policy, now)
-        where.append(clause if overdue else not_(clause))
+        where.append(overdue_clause(policy, now, overdue=overdue))
     order = (cases.c.registered_at.desc(), cases.c.case_id)
     async with engine.connect() as conn:
         total = (await conn.execute(select(func.count()).select_from(cases).where(*where))).scalar_one()

@@ -3,8 +3,8 @@ import json
 import pytest
 from sqlalchemy import text
 
-from services.intake.tests.conftest import AIDED, CRIMINAL
 from services.intake.checklists import CHECKLIST_BY_KIND
+from services.intake.tests.conftest import AIDED, CRIMINAL
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES
 
 KINDS = [

@@ -116,3 +116,39 @@ async def test_the_service_sweeps_missed_deadlines_by_itself(migrated_settings):
         await asyncio.sleep(0.5)  # more sweeps have run: still recorded once each
         timeline = (await client.get(f"/api/v1/cases/{case['case_id']}/timeline")).json()
         assert sum(t["action"] == "deadline_missed" for t in timeline) == 2
+
+
+async def test_the_overdue_filter_pages_like_any_other(intake_service):
+    client, app = intake_service.client, intake_service.app
+    late, on_time = [], []
+    for n in range(5):
+        case = await intake_service.register(agency_id="shunyi")
+        await intake_service.assign(case, at=ASSIGNED.astimezone(UTC))
+        if n % 2:
+            await intake_service.record(case["case_id"], ENTRIES[0], at=ASSIGNED.isoformat())
+            await intake_service.record(case["case_id"], ENTRIES[1], at=ASSIGNED.isoformat())
+            on_time.append(case["case_id"])
+        else:
+            late.append(case["case_id"])
+    app.dependency_overrides[get_clock] = at(datetime(2026, 11, 12, 0, 1, tzinfo=BEIJING))
+    pages = [(await client.get("/api/v1/cases", params={"overdue": overdue, "agency_id": "shunyi", "limit": 2,
+                                                         "offset": offset})).json()
+             for overdue in ("true", "false") for offset in (0, 2)]
+    assert [p["total"] for p in pages] == [3, 3, 2, 2]
+    assert [len(p["items"]) for p in pages] == [2, 1, 2, 0]
+    assert {c["case_id"] for p in pages[:2] for c in p["items"]} == set(late)
+    assert {c["case_id"] for p in pages[2:] for c in p["items"]} == set(on_time)
+    worklist = (await client.get("/api/v1/worklist/overdue", params={"agency_id": "shunyi"})).json()
+    assert {i["case_id"] for i in worklist} == set(late)
+
+
+async def test_working_days_in_sql_are_those_of_python(intake_service):
+    from sqlalchemy import text
+
+    days = [date(2026, 11, 1) + timedelta(days=d) for d in range(14)]
+    async with intake_service.app.state.engine.connect() as conn:
+        for day in days:
+            for n in range(0, 12):
+                in_sql = (await conn.execute(text("SELECT intake_add_working_days(:d, :n)"), {"d": day, "n": n})
+                          ).scalar_one()
+                assert in_sql == add_working_days(day, n), (day, n)
