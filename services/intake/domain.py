@@ -288,6 +288,7 @@ class Case(Aggregate):
         self.archived_at: datetime | None = None
         self.missed: set[tuple[str, datetime]] = set()
         self.reassigned_at: datetime | None = None
+        self.entries_before_change = 0  # the new handler's deadlines are met by work recorded after it
         self.accepted_request: ReassignmentAccepted | None = None  # until the new handler comes
         self.next_stage: NextStageRegistered | None = None
         self.sign_off: ClosingCheckSignedOff | None = None
@@ -469,6 +470,7 @@ class Case(Aggregate):
         self.assigned_at = e.assigned_at
         if e.previous_handler is not None:
             self.reassigned_at = e.assigned_at
+            self.entries_before_change = len(self.record_entries)
         self.accepted_request = None
 
     def when_ReassignmentAccepted(self, e: ReassignmentAccepted) -> None:

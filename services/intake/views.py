@@ -86,7 +86,7 @@ def _utc(t: datetime | None) -> datetime | None:
 
 def _first(case: Case, kind: str, *, signed: bool = False) -> datetime | None:
     """The earliest such work done for the current handler (as the case list's row keeps it)."""
-    times = [e.occurred_at for e in case.record_entries if e.entry.kind == kind
+    times = [e.occurred_at for e in case.record_entries[case.entries_before_change:] if e.entry.kind == kind
              and (case.reassigned_at is None or e.occurred_at >= case.reassigned_at)
              and (not signed or (e.entry.agreement_signed and e.entry.power_of_attorney_signed))]  # type: ignore[union-attr]
     return _utc(min(times)) if times else None
