@@ -1,5 +1,6 @@
 """Evaluation's REST API: peer evaluations (/api/v1/evaluations), the closed cases awaiting one
-(/api/v1/cases/awaiting-evaluation) and a case's quality record (/api/v1/cases/{case_id}/quality-record):
+(/api/v1/cases/awaiting-evaluation) and a case's quality record
+(/api/v1/evaluations/quality-records/{case_id}):
 the peer evaluation and the aided person's satisfaction at follow-ups (R-EVL-5)."""
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ async def list_cases_awaiting_evaluation(*, engine: EngineDep, offset: Offset = 
     return AwaitingCasePage(items=items, total=total, offset=offset, limit=limit)
 
 
-@cases_router.get("/{case_id}/quality-record", response_model=QualityRecordView)
+@router.get("/quality-records/{case_id}", response_model=QualityRecordView)
 async def quality_record(*, case_id: Annotated[str, Path(description="The case's id", max_length=64)],
                          engine: EngineDep) -> QualityRecordView:
     """The case's quality record: its peer evaluation (if graded) and the aided person's

@@ -83,7 +83,9 @@ class RegisterNextStage(BaseModel):
 
     criminal_stage: CriminalStage = Field(description="The new stage: later than the previous case's")
     criminal_role: CriminalRole | None = Field(default=None, description="By default, the previous case's role")
-    flags: CaseFlags | None = Field(default=None, description="By default, the previous case's flags")
+    possible_death_penalty_or_life_imprisonment: bool | None = Field(
+        default=None, description="The charge may now carry a death penalty or life imprisonment (R-ASG-8); by "
+                                  "default, as the previous case said")
     source_system: Ref | None = Field(default=None, description="The notifying organ's system, for this stage")
     external_reference: Ref | None = Field(default=None, validate_default=True,
                                            description="The notifying organ's reference for this stage")
@@ -154,7 +156,8 @@ async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: 
     a new case number and file, linked both ways (`previous_case_id`, `next_case_id`); assignment
     then picks its handler. Asked again, it answers 200 with the case already registered."""
     case, new = await handlers.register_next_stage(
-        uow, case_id, stage=body.criminal_stage, criminal_role=body.criminal_role, flags=body.flags,
+        uow, case_id, stage=body.criminal_stage, criminal_role=body.criminal_role,
+        possible_death_penalty_or_life_imprisonment=body.possible_death_penalty_or_life_imprisonment,
         source_system=body.source_system, external_reference=body.external_reference,
         registered_by=body.registered_by, hash_key=settings.adverse_party_hash_key.get_secret_value())
     return _json(view_of(case), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)

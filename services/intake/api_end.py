@@ -20,7 +20,8 @@ from shared.contracts.intake import ReassignmentReason
 from shared.service import EngineDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["end of a case"])
-checklists = APIRouter(prefix="/api/v1/closing-checklists", tags=["end of a case"])
+# Under /cases so that the ingress routes it to intake with the rest of the case resources.
+checklists = APIRouter(prefix="/api/v1/cases/closing-checklists", tags=["end of a case"])
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 RequestId = Annotated[str, Path(description="The request's id", max_length=100)]
 
@@ -67,8 +68,8 @@ class CheckClosingFile(BaseModel):
 
     checker_id: Ref
     items: dict[Annotated[str, Field(min_length=1, max_length=60)], bool] = Field(
-        min_length=1, max_length=40, description="Each item of the kind's checklist (GET /api/v1/closing-checklists/"
-                                                 "{case_kind}) and whether the file meets it")
+        min_length=1, max_length=40, description="Each item of the kind's checklist (GET /api/v1/cases/closing-"
+                                                 "checklists/{case_kind}) and whether the file meets it")
     remarks: str | None = Field(default=None, max_length=2000)
 
 

@@ -126,9 +126,19 @@ async def _next_case_number(uow: UnitOfWork, at: datetime) -> str:
     return f"FY-{at:%Y}-{serial:06d}"
 
 
+def _next_stage_flags(previous: CaseFlags, possible_death_penalty: bool | None) -> CaseFlags:
+    """The previous stage's flags, less the named handler (a new assignment) and the minor flag
+    (decided again on the new registration day)."""
+    update: dict = {"named_handler_id": None, "minor": False}
+    if possible_death_penalty is not None:
+        update["possible_death_penalty_or_life_imprisonment"] = possible_death_penalty
+    return previous.model_copy(update=update)
+
+
 @retry_on_conflict
 async def register_next_stage(uow_factory: UnitOfWorkFactory, previous_case_id: str, *, stage: CriminalStage,
-                              criminal_role: CriminalRole | None, flags: CaseFlags | None,
+                              criminal_role: CriminalRole | None,
+                              possible_death_penalty_or_life_imprisonment: bool | None,
                               source_system: str | None, external_reference: str | None,
                               registered_by: str | None, hash_key: str = "") -> tuple[Case, bool]:
     """R-HDL-7: the criminal case's next stage as a new case (own number, own file) linked to the
@@ -146,7 +156,7 @@ async def register_next_stage(uow_factory: UnitOfWorkFactory, previous_case_id: 
             case.register(case_number=number, case_type=CaseType(case_kind=r.case_kind, criminal_stage=stage,
                                                                   criminal_role=criminal_role or r.criminal_role),
                           cause=r.cause, district=r.district, agency_id=r.agency_id,
-                          flags=flags or r.flags.model_copy(update={"named_handler_id": None, "minor": False}),
+                          flags=_next_stage_flags(r.flags, possible_death_penalty_or_life_imprisonment),
                           aided_person=r.aided_person, at=at, source_system=source_system,
                           external_reference=external_reference, registered_by=registered_by,
                           adverse_parties=r.adverse_parties, previous_case_id=previous.id)

@@ -58,16 +58,16 @@ async def test_the_aided_persons_satisfaction_is_part_of_the_quality_record(serv
     assert item["satisfaction"] == "basically_satisfied"
     assert [(f["visited_on"], f["satisfaction"]) for f in item["follow_ups"]] == [
         ("2026-10-01", "dissatisfied"), ("2026-11-05", "basically_satisfied")]
-    record = (await client.get(f"/api/v1/cases/{case.case_id}/quality-record")).json()
+    record = (await client.get(f"/api/v1/evaluations/quality-records/{case.case_id}")).json()
     assert record["awaiting_evaluation"] and record["evaluation"] is None and len(record["follow_ups"]) == 2
 
     graded = (await client.post("/api/v1/evaluations", json=evaluation_of(case))).json()
     assert graded["satisfaction"] == "basically_satisfied" and len(graded["follow_ups"]) == 2
-    record = (await client.get(f"/api/v1/cases/{case.case_id}/quality-record")).json()
+    record = (await client.get(f"/api/v1/evaluations/quality-records/{case.case_id}")).json()
     assert not record["awaiting_evaluation"] and record["evaluation"]["evaluation_id"] == graded["evaluation_id"]
     listed = (await client.get("/api/v1/evaluations", params={"case_id": case.case_id})).json()["items"]
     assert listed[0]["satisfaction"] == "basically_satisfied"
-    assert (await client.get("/api/v1/cases/unknown/quality-record")).status_code == 404
+    assert (await client.get("/api/v1/evaluations/quality-records/unknown")).status_code == 404
 
 
 async def test_a_terminated_case_is_not_evaluated(service):

@@ -38,7 +38,7 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     await client.post(f"{url}/closing-file", json={"submitted_by": "lawyer-1",
                                                    "checklist": {**CHECKLIST, "hearing_records": False}})
     # R-CHK-1: the check runs on the checklist of the kind's standard and names what failed.
-    checklist = (await client.get(f"/api/v1/closing-checklists/{kind['case_kind']}")).json()
+    checklist = (await client.get(f"/api/v1/cases/closing-checklists/{kind['case_kind']}")).json()
     standard = "SF/T 0086-2020" if kind["case_kind"] == "criminal" else "SF/T 0085-2020"
     assert checklist["standard"] == standard
     items = {i["key"]: True for i in checklist["items"]}
@@ -48,7 +48,7 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     assert failed.json()["closing_check_passed"] is False and failed.json()["closing_check_failed_items"] == ["hearing"]
     assert failed.json()["closing_check_standard"] == standard
     other_kind = "civil" if kind["case_kind"] == "criminal" else "criminal"
-    wrong = (await client.get(f"/api/v1/closing-checklists/{other_kind}")).json()
+    wrong = (await client.get(f"/api/v1/cases/closing-checklists/{other_kind}")).json()
     mismatch = await client.post(f"{url}/closing-check", json={"checker_id": "checker-1",
                                                                "items": {i["key"]: True for i in wrong["items"]}})
     assert mismatch.status_code == 422 and mismatch.json()["rule"] == "R-CHK-1"

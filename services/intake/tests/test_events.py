@@ -66,7 +66,7 @@ async def test_intake_tells_the_others_on_its_topic(publishing_intake):
     url = f"/api/v1/cases/{late['case_id']}"
     await client.post(f"{url}/closure", json={"outcome": "判决", "ended_on": "2026-11-20"})
     await client.post(f"{url}/closing-file", json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
-    items = {i["key"]: True for i in (await client.get("/api/v1/closing-checklists/criminal")).json()["items"]}
+    items = {i["key"]: True for i in (await client.get("/api/v1/cases/closing-checklists/criminal")).json()["items"]}
     await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "items": items})
     assert (await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead-zhao"})).status_code == 200
     nxt = (await client.post(f"{url}/next-stage", json={"criminal_stage": "second_instance"})).json()
