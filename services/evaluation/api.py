@@ -137,7 +137,7 @@ async def _view(engine, evaluation_id: str) -> EvaluationView:
     return _evaluation(row, found.get(row["case_id"]))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=EvaluationView)
+@router.post("", summary="Grade a closed case (同行评估)", status_code=status.HTTP_201_CREATED, response_model=EvaluationView)
 async def complete_evaluation(
     *, body: CompleteEvaluation, uow: UowFactoryDep, engine: EngineDep, rule: GradingRuleDep, response: Response,
 ) -> EvaluationView:
@@ -151,7 +151,7 @@ async def complete_evaluation(
     return await _view(engine, evaluation.id)
 
 
-@router.get("", response_model=EvaluationPage)
+@router.get("", summary="List peer evaluations", response_model=EvaluationPage)
 async def list_evaluations(
     *, engine: EngineDep,
     case_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -171,14 +171,14 @@ async def list_evaluations(
                           limit=limit)
 
 
-@router.get("/{evaluation_id}", response_model=EvaluationView)
+@router.get("/{evaluation_id}", summary="One peer evaluation", response_model=EvaluationView)
 async def get_evaluation(*, evaluation_id: EvaluationId, engine: EngineDep) -> EvaluationView:
     """One evaluation with its indicator grades, the rule that graded it, and the aided person's
     satisfaction at follow-ups (R-EVL-5)."""
     return await _view(engine, evaluation_id)
 
 
-@cases_router.get("/awaiting-evaluation", response_model=AwaitingCasePage)
+@cases_router.get("/awaiting-evaluation", summary="Closed cases awaiting evaluation", response_model=AwaitingCasePage)
 async def list_cases_awaiting_evaluation(*, engine: EngineDep, offset: Offset = 0, limit: Limit = 50
                                          ) -> AwaitingCasePage:
     """Closed cases not yet evaluated, oldest closure first, each with the aided person's
@@ -194,7 +194,7 @@ async def list_cases_awaiting_evaluation(*, engine: EngineDep, offset: Offset = 
     return AwaitingCasePage(items=items, total=total, offset=offset, limit=limit)
 
 
-@router.get("/quality-records/{case_id}", response_model=QualityRecordView)
+@router.get("/quality-records/{case_id}", summary="A case's quality record", response_model=QualityRecordView)
 async def quality_record(*, case_id: Annotated[str, Path(description="The case's id", max_length=64)],
                          engine: EngineDep) -> QualityRecordView:
     """The case's quality record: its peer evaluation (if graded) and the aided person's

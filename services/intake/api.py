@@ -123,7 +123,7 @@ def _json(view: CaseView, status_code: int, case_id: str) -> Response:
                     headers={"Location": f"{router.prefix}/{case_id}"})
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseView,
+@router.post("", summary="Register a legal-aid case (登记案件)", status_code=status.HTTP_201_CREATED, response_model=CaseView,
              responses={200: {"model": CaseView, "description": "Registered before: the same notification "
                                                                 "or Idempotency-Key; nothing new was created"}})
 async def register_case(
@@ -148,7 +148,7 @@ async def register_case(
     return _json(view_of(case), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
 
 
-@router.post("/{case_id}/next-stage", status_code=status.HTTP_201_CREATED, response_model=CaseView,
+@router.post("/{case_id}/next-stage", summary="Register the next stage of a criminal case (一案一卷)", status_code=status.HTTP_201_CREATED, response_model=CaseView,
              responses={200: {"model": CaseView, "description": "The next stage was registered before: its case"}})
 async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: UowFactoryDep,
                               settings: SettingsDep) -> Response:
@@ -163,7 +163,7 @@ async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: 
     return _json(view_of(case), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
 
 
-@router.get("", response_model=CasePage)
+@router.get("", summary="List cases", response_model=CasePage)
 async def list_cases(
     *, engine: EngineDep, request: Request, clock: ClockDep,
     status_: Annotated[str | None, Query(alias="status", max_length=20,
@@ -190,7 +190,7 @@ async def list_cases(
     return CasePage(items=rows, total=total, offset=offset, limit=limit)
 
 
-@router.get("/{case_id}", response_model=CaseView)
+@router.get("/{case_id}", summary="One case, now or as of a moment", response_model=CaseView)
 async def get_case(
     *, case_id: CaseId, engine: EngineDep, uow: UowFactoryDep,
     as_of: Annotated[datetime | None, Query(description="The case as it stood at this moment (its history "
@@ -203,7 +203,7 @@ async def get_case(
         return view_of(await handlers.load_case(u, case_id, as_of=as_of))
 
 
-@router.post("/{case_id}/closure", response_model=CaseView)
+@router.post("/{case_id}/closure", summary="Close a case (结案)", response_model=CaseView)
 async def close_case(*, case_id: CaseId, body: CloseCase, uow: UowFactoryDep, engine: EngineDep) -> CaseView:
     """Close an assigned case with its outcome and end date; evaluation then sees it. The
     closing file is due within 30 days of the end (R-HDL-6)."""
