@@ -63,3 +63,13 @@ async def test_an_accepted_request_brings_a_new_handler_whose_deadlines_start_af
     assert (await client.get("/api/v1/worklist/overdue", params={"handler_id": "lawyer-2"})).json() == []
     as_of_view = (await client.get(url, params={"as_of": datetime.now(UTC).isoformat()})).json()
     assert as_of_view == (await client.get(url)).json()
+
+
+async def test_a_decision_that_arrives_after_the_aid_ended_changes_nothing(intake_service):
+    client = intake_service.client
+    case = await intake_service.register()
+    await client.post(f"/api/v1/cases/{case['case_id']}/termination",
+                      json={"reason": "aided_person_withdrew", "terminated_by": "staff-li"})
+    await intake_service.assign(case, SECOND)
+    view = (await client.get(f"/api/v1/cases/{case['case_id']}")).json()
+    assert (view["status"], view["handler_id"]) == ("terminated", None)
