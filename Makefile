@@ -6,7 +6,7 @@ UV      := python3 -m uv
 PYTEST  := .venv/bin/pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help env run test test-kernel lint bench asyncapi k8s kafka clean
+.PHONY: help env run test test-kernel lint audit token bench asyncapi k8s kafka clean
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,14 +24,24 @@ run: .venv/.synced ## start PostgreSQL, the broker and the five services (Ctrl-C
 test: .venv/.synced ## every test: lint, import contract, kernel, services, cross-service
 	.venv/bin/ruff check shared services tests bench
 	.venv/bin/lint-imports
+	.venv/bin/bandit -c pyproject.toml -r shared services -q
 	$(PYTEST) -q -n 4 --dist loadfile
 
 test-kernel: .venv/.synced ## the kernel's store/outbox/inbox tests (honours DATABASE_URL)
 	$(PYTEST) -q -n 4 --dist loadfile shared
 
-lint: .venv/.synced ## ruff and the import contract
+lint: .venv/.synced ## ruff (its S rules included), the import contract and bandit
 	.venv/bin/ruff check shared services tests bench
 	.venv/bin/lint-imports
+	.venv/bin/bandit -c pyproject.toml -r shared services -q
+
+audit: .venv/.synced ## security scans: bandit on the code, pip-audit on uv.lock's versions (docs/security.md)
+	.venv/bin/bandit -c pyproject.toml -r shared services -q
+	$(PY) scripts/audit.py
+
+ROLE ?= agency_staff
+token: .venv/.synced ## a dev bearer token for `make run`: make token ROLE=case_handler ARGS="--handler-id H1"
+	@$(PY) -m shared.cli token --role $(ROLE) $(ARGS)
 
 bench: .venv/.synced ## benchmarks: throughput against bare baselines, peak memory per process
 	$(PY) -m bench

@@ -1,5 +1,5 @@
 """The command line of every service: `python -m services.<name> serve | migrate | dead-letters |
-replay-dead-letter`."""
+replay-dead-letter`; and the kernel's own tools: `python -m shared.cli token --role ...`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
 
-from shared import deadletters
+from shared import auth, deadletters
 from shared.db import create_engine
 from shared.logs import configure_logging
 from shared.migrations import upgrade
@@ -101,3 +101,46 @@ async def _with_engine(settings: ServiceSettings, work):
 
 def _exit_cleanly(signum: int, frame: object) -> None:
     sys.exit(0)
+
+
+tools = typer.Typer(add_completion=False, no_args_is_help=True)
+
+
+@tools.callback()
+def _tools() -> None:
+    """Fayuan's kernel tools."""
+
+
+@tools.command()
+def token(
+    role: list[auth.Role] = typer.Option(..., help="A role of the token; repeat for several."),
+    sub: str | None = typer.Option(None, help="The subject (user id); default dev-<role>."),
+    name: str | None = typer.Option(None, help="Display name."),
+    agency_id: str | None = typer.Option(None, help="Scope: the legal-aid agency."),
+    handler_id: str | None = typer.Option(None, help="Scope: the case handler (lawyer)."),
+    institution_id: str | None = typer.Option(None, help="Scope: the institution (law firm, court)."),
+    reviewer_id: str | None = typer.Option(None, help="Scope: the peer reviewer."),
+    minutes: float = typer.Option(60, help="Lifetime."),
+    private_key: Path | None = typer.Option(None, help="PEM private key (RSA: RS256, P-256: ES256) instead of "
+                                                       "the dev secret."),
+    kid: str | None = typer.Option(None, help="Key id to put in the header (JWKS)."),
+) -> None:
+    """Print a bearer token for the dev stack (HS256, dev secret) or signed with a private key.
+    Issuer and audience come from FAYUAN_AUTH_ISSUER / FAYUAN_AUTH_AUDIENCE (the same defaults
+    the services use)."""
+    settings = ServiceSettings()
+    if private_key is None and not settings.auth_dev_secret:
+        secret = auth.dev_secret()
+        if secret is None:
+            typer.echo("no dev secret: run `make run` once (it creates .fayuan/auth-dev-secret), set "
+                       "FAYUAN_AUTH_DEV_SECRET, or pass --private-key", err=True)
+            raise typer.Exit(1)
+        settings = settings.model_copy(update={"auth_dev_secret": secret})
+    scopes = {"agency_id": agency_id, "handler_id": handler_id, "institution_id": institution_id,
+              "reviewer_id": reviewer_id}
+    typer.echo(auth.mint_token(settings, list(role), sub=sub, name=name, minutes=minutes, kid=kid, scopes=scopes,
+                               private_key_pem=private_key.read_bytes() if private_key else None))
+
+
+if __name__ == "__main__":
+    tools()

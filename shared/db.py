@@ -1,10 +1,12 @@
 """The database engine of one service, and the kernel's own tables.
 
-Every service's database holds the same four kernel tables beside its projections:
+Every service's database holds the same kernel tables beside its projections:
 `events` (the event store), `outbox` (integration events waiting for the relay),
-`relay_cursor` (how far the relay has published) and `inbox` (integration events a consumer
-has already handled). Their DDL lives here, once; each service's first migration calls
-`create_kernel_tables()`.
+`relay_cursor` (how far the relay has published), `inbox` (integration events a consumer
+has already handled), `dead_letters`, and for personal data `personal_data_keys` and
+`personal_data_reads` (docs/privacy.md). Their DDL lives here, once; each service's first
+migration calls `create_kernel_tables()`. Every statement is IF NOT EXISTS, so a later
+migration that calls it again adds only the tables a database created earlier lacks.
 """
 
 from __future__ import annotations
@@ -86,9 +88,46 @@ KERNEL_DDL = [
         replayed_at  timestamptz
     )
     """,
+    # Personal data (docs/privacy.md): one data key per aided person and version, wrapped by a
+    # master key. Erasure nulls wrapped_key (crypto-shredding) and keeps who, when and why;
+    # rows are never deleted, so an erased version is told apart from a forged token.
+    """
+    CREATE TABLE IF NOT EXISTS personal_data_keys (
+        person_ref    text        NOT NULL,
+        key_version   integer     NOT NULL CHECK (key_version >= 1),
+        master_key_id text,
+        wrapped_key   bytea,
+        created_at    timestamptz NOT NULL DEFAULT now(),
+        erased_at     timestamptz,
+        erased_by     text,
+        erase_reason  text,
+        PRIMARY KEY (person_ref, key_version),
+        CHECK ((wrapped_key IS NULL) = (erased_at IS NOT NULL))
+    )
+    """,
+    # Who saw an aided person's personal data unmasked, when, for which case (docs/privacy.md).
+    """
+    CREATE TABLE IF NOT EXISTS personal_data_reads (
+        id             bigserial   PRIMARY KEY,
+        read_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
+        actor          text        NOT NULL,
+        role           text,
+        case_id        text        NOT NULL,
+        person_ref     text,
+        fields         text[]      NOT NULL,
+        purpose        text,
+        source_ip      text,
+        correlation_id text
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS personal_data_reads_case ON personal_data_reads (case_id, read_at)",
+    "CREATE INDEX IF NOT EXISTS personal_data_reads_actor ON personal_data_reads (actor, read_at)",
 ]
 
-KERNEL_TABLES = ["dead_letters", "inbox", "relay_cursor", "outbox", "events"]
+KERNEL_TABLES = [
+    "personal_data_reads",
+    "personal_data_keys",
+    "dead_letters", "inbox", "relay_cursor", "outbox", "events"]
 
 
 def create_kernel_tables(execute) -> None:
@@ -112,4 +151,5 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         # consumer runner restarts on that, an HTTP client retries (Idempotency-Key).
         pool_pre_ping=False,
         pool_recycle=1800,
+        connect_args=settings.database_connect_args(),
     )

@@ -23,6 +23,7 @@ import httpx
 import typer
 from rich.console import Console
 
+from shared.auth import dev_secret
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, start_broker, start_postgres
 
 SERVICES: dict[str, int] = {"intake": 8001, "assignment": 8002, "evaluation": 8003, "sanctions": 8004,
@@ -164,7 +165,11 @@ def run(workdir: Path = typer.Option(ROOT / ".fayuan", help="Where data and logs
             console.print(f"[green]✓[/] broker (Tansu, in memory) at {bootstrap}")
         else:
             console.print(f"[green]✓[/] broker from KAFKA_BOOTSTRAP_SERVERS: {bootstrap}")
-        stack = Stack(database_url=database_url, bootstrap=bootstrap, workdir=workdir)
+        # Dev tokens (HS256) are accepted only with environment=dev; the secret is made once and
+        # kept in .fayuan/ (gitignored), so tokens minted with `make token` outlive a restart.
+        secret = dev_secret(workdir / "auth-dev-secret", create=True)
+        stack = Stack(database_url=database_url, bootstrap=bootstrap, workdir=workdir,
+                      env={"FAYUAN_ENVIRONMENT": "dev", "FAYUAN_AUTH_DEV_SECRET": secret or ""})
         with console.status("migrating the five databases"):
             stack.migrate()
         console.print("[green]✓[/] databases migrated")
@@ -176,6 +181,8 @@ def run(workdir: Path = typer.Option(ROOT / ".fayuan", help="Where data and logs
                       f"logs in {workdir / 'logs'}")
         for name in SERVICES:
             print(f"{name:<12} {stack.url(name)}  docs {stack.url(name)}/docs", flush=True)
+        print("tokens       make token ROLE=agency_staff   (or: .venv/bin/python -m shared.cli token --role "
+              "case_handler --handler-id H1); send as 'Authorization: Bearer <token>'", flush=True)
         console.print("Press Ctrl-C to stop.")
         while True:
             for name, process in stack.processes.items():

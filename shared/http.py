@@ -1,10 +1,14 @@
 """What every service's HTTP side has in common: RFC 9457 problem details, correlation ids,
-request metrics, and the operational endpoints /healthz, /readyz and /metrics."""
+request metrics, security headers, CORS, a request body limit, and the operational endpoints
+/healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,12 +16,14 @@ from typing import Any
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from shared.aggregate import DomainError
+from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +133,133 @@ class _Measure:
             REQUESTS.labels(scope["method"], template, str(status)).inc()
 
 
-def install_middleware(app: FastAPI) -> None:
+# JSON APIs load nothing and may be framed by no one.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# Swagger UI (FastAPI's /docs) loads its bundle and stylesheet from jsDelivr, its favicon from
+# fastapi.tiangolo.com, fetches /openapi.json, and starts with one inline script, allowed by its
+# hash (computed from the page itself, so a FastAPI upgrade cannot silently widen it).
+DOCS_CSP = ("default-src 'none'; script-src https://cdn.jsdelivr.net {hashes}; "
+            "style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https://fastapi.tiangolo.com; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
+
+
+class _SecurityHeaders:
+    """Outermost layer (outside Starlette's error middleware), so 500s and /metrics get the
+    headers too. Pure ASGI for the cost reason _Measure gives."""
+
+    def __init__(self, app, *, hsts: bool, docs_prefix: str | None):
+        self.app = app
+        self.docs_prefix = docs_prefix
+        self.common = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+        ]
+        if hsts:
+            self.common.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.docs_prefix and scope["path"].startswith(self.docs_prefix):
+            await self._docs(scope, receive, send)
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = self._merge(message.get("headers", []), API_CSP.encode())
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _merge(self, headers, csp: bytes) -> list[tuple[bytes, bytes]]:
+        headers = list(headers)
+        present = {k.lower() for k, _ in headers}
+        extra = [*self.common, (b"content-security-policy", csp), (b"cache-control", b"no-store")]
+        return headers + [(k, v) for k, v in extra if k not in present]
+
+    async def _docs(self, scope, receive, send) -> None:
+        """The docs page is small and not streamed: hold it to hash its inline scripts."""
+        start: dict | None = None
+        body = b""
+
+        async def hold(message) -> None:
+            nonlocal start, body
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            body += message.get("body", b"")
+            if message.get("more_body"):
+                return
+            hashes = " ".join(
+                "'sha256-" + base64.b64encode(hashlib.sha256(s).digest()).decode() + "'"
+                for s in _INLINE_SCRIPT.findall(body)
+            )
+            headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": self._merge(headers, DOCS_CSP.format(hashes=hashes).encode())})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, hold)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    def __init__(self, limit: int):
+        super().__init__(413, detail=f"The request body is larger than {limit} bytes.")
+
+
+class _BodyLimit:
+    """Counts the bytes actually received, so a chunked body (no Content-Length) or a lying
+    Content-Length cannot get past the limit. Over it, reading the body raises BodyTooLarge, which
+    the problem handlers turn into a 413; a declared length over the limit is refused up front."""
+
+    def __init__(self, app, *, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            response = problem(413, "Content Too Large", detail=str(BodyTooLarge(self.limit).detail),
+                               instance=scope["path"])
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+def install_middleware(app: FastAPI, settings: ServiceSettings | None = None) -> None:
+    settings = settings or ServiceSettings()
     app.add_middleware(_Measure)
+    app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
+    if settings.cors_origins:
+        # Bearer tokens travel in a header, never in cookies: credentials stay off.
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-ID"],
+                           expose_headers=["X-Correlation-ID", "Location", "ETag"], max_age=600)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
+    build = app.build_middleware_stack
+
+    def build_with_headers():
+        return _SecurityHeaders(build(), hsts=settings.tls_terminated, docs_prefix=app.docs_url)
+
+    app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
 
 
 ReadinessCheck = Callable[[], Awaitable[str | None]]

@@ -22,10 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from shared.settings import ServiceSettings
 
 
-def alembic_config(script_location: Path, url: str) -> Config:
+def alembic_config(script_location: Path, url: str, connect_args: dict | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    # TLS settings reach env.py's engine this way: an SSLContext cannot travel in the URL.
+    config.attributes["connect_args"] = connect_args or {}
     return config
 
 
@@ -39,7 +41,7 @@ def _asyncpg_dsn(url: str, database: str | None = None) -> str:
 async def ensure_database(settings: ServiceSettings) -> None:
     """CREATE DATABASE for the service when it does not exist yet (dev, tests, first deploy)."""
     name = make_url(settings.sqlalchemy_url).database
-    conn = await asyncpg.connect(_asyncpg_dsn(settings.database_url, "postgres"))
+    conn = await asyncpg.connect(_asyncpg_dsn(settings.database_url, "postgres"), **settings.database_connect_args())
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             try:
@@ -53,7 +55,8 @@ async def ensure_database(settings: ServiceSettings) -> None:
 def upgrade(settings: ServiceSettings, script_location: Path) -> None:
     """Create the database if needed and migrate it to head (blocking; run it in a thread)."""
     asyncio.run(ensure_database(settings))
-    command.upgrade(alembic_config(script_location, settings.sqlalchemy_url), "head")
+    config = alembic_config(script_location, settings.sqlalchemy_url, settings.database_connect_args())
+    command.upgrade(config, "head")
 
 
 async def pending(conn: AsyncConnection, script_location: Path) -> bool:
@@ -75,7 +78,8 @@ def run_env(target_metadata: MetaData | None = None) -> None:
             context.run_migrations()
 
     async def run_async() -> None:
-        engine = create_async_engine(context.config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+        engine = create_async_engine(context.config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool,
+                                     connect_args=context.config.attributes.get("connect_args", {}))
         async with engine.connect() as connection:
             await connection.run_sync(do_run)
         await engine.dispose()

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.auth import install_auth
 from shared.consumer import ConsumerRunner, Handler
 from shared.db import create_engine
 from shared.events import IntegrationEvent
@@ -84,7 +85,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_problem_handlers(app)
-    install_middleware(app)
+    install_middleware(app, settings)
+    install_auth(app, settings)
     for router in spec.routers:
         app.include_router(router)
 

@@ -7,9 +7,13 @@ database on it (`database_name`), so one URL serves all five services.
 
 from __future__ import annotations
 
+import ipaddress
+import ssl
 from functools import cached_property
+from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -48,6 +52,35 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
+    # TLS towards the brokers (SSL or SASL_SSL): the cluster CA, and a client certificate when
+    # the listener authenticates clients by certificate (mTLS) instead of SCRAM.
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+
+    # PostgreSQL TLS, libpq's names and meanings (docs/security.md). None: a plain connection.
+    database_sslmode: Literal["disable", "require", "verify-ca", "verify-full"] | None = None
+    database_sslrootcert: Path | None = None
+    database_sslcert: Path | None = None
+    database_sslkey: Path | None = None
+
+    # Authentication (docs/security.md). "dev" is the only environment that accepts HS256
+    # tokens signed with auth_dev_secret; everything else needs the identity provider's keys.
+    environment: Literal["dev", "test", "prod"] = "prod"
+    auth_issuer: str = "https://id.legalaid.example/"
+    auth_audience: str = "fayuan"
+    auth_public_keys: str | None = None  # PEM text, one or more public keys (RSA or P-256)
+    auth_jwks_file: Path | None = None  # the identity provider's JWKS document, as a file
+    auth_dev_secret: str | None = None
+    auth_leeway_seconds: float = 30.0
+    # Addresses or networks of reverse proxies whose X-Forwarded-For is believed (comma-separated).
+    trusted_proxies: str = ""
+
+    # HTTP hardening: HSTS only when TLS is terminated in front of the service; CORS closed
+    # unless origins are listed (comma-separated); request bodies above the limit get 413.
+    tls_terminated: bool = False
+    cors_allowed_origins: str = ""
+    max_body_bytes: int = 1024 * 1024
 
     relay_enabled: bool = True
     relay_batch_size: int = 500
@@ -62,12 +95,64 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Personal data of aided persons (docs/privacy.md). Master keys wrap the per-person data
+    # keys: "id:base64-of-32-bytes", comma-separated, the first wraps new keys, the others
+    # still unwrap what they wrapped (rotation). The reference key makes a person's pseudonym
+    # (person_ref) from their ID number; it must never change. Both come from a Secret in
+    # production; empty means the service holds no personal data (all but intake).
+    personal_data_master_keys: SecretStr = SecretStr("")
+    personal_data_ref_key: SecretStr = SecretStr("")
+
     @field_validator("kafka_acks")
     @classmethod
     def _acks(cls, value: str) -> str:
         if value not in {"0", "1", "all"}:
             raise ValueError("kafka_acks must be 0, 1 or all")
         return value
+
+    @field_validator("kafka_sasl_mechanism")
+    @classmethod
+    def _mechanism(cls, value: str | None) -> str | None:
+        if value not in {None, "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}:
+            raise ValueError("kafka_sasl_mechanism must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        [ipaddress.ip_network(p.strip(), strict=False) for p in value.split(",") if p.strip()]
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()]
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()]
+
+    def database_ssl(self) -> ssl.SSLContext | None:
+        """The TLS context of every connection to PostgreSQL, after libpq's sslmode: `require`
+        encrypts without checking the server (unless a root certificate is given, as libpq does),
+        `verify-ca` checks the chain, `verify-full` also the host name."""
+        mode = self.database_sslmode
+        if mode in (None, "disable"):
+            return None
+        ctx = ssl.create_default_context(cafile=str(self.database_sslrootcert) if self.database_sslrootcert else None)
+        if mode == "require" and not self.database_sslrootcert:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        elif mode in ("require", "verify-ca"):
+            ctx.check_hostname = False
+        if self.database_sslcert:
+            ctx.load_cert_chain(str(self.database_sslcert),
+                                str(self.database_sslkey) if self.database_sslkey else None)
+        return ctx
+
+    def database_connect_args(self) -> dict[str, object]:
+        """asyncpg's connect arguments: an SSLContext makes TLS mandatory (no plain fallback)."""
+        ctx = self.database_ssl()
+        return {"ssl": ctx} if ctx is not None else {}
 
     @cached_property
     def sqlalchemy_url(self) -> str:
@@ -89,7 +174,11 @@ class ServiceSettings(BaseSettings):
         if self.kafka_security_protocol in {"SSL", "SASL_SSL"}:
             from aiokafka.helpers import create_ssl_context
 
-            options["ssl_context"] = create_ssl_context()
+            options["ssl_context"] = create_ssl_context(
+                cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None,
+                certfile=str(self.kafka_ssl_certfile) if self.kafka_ssl_certfile else None,
+                keyfile=str(self.kafka_ssl_keyfile) if self.kafka_ssl_keyfile else None,
+            )
         return options
 
     def topic(self, name: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from shared.embedded import free_port, start_broker, start_postgres
 from shared.settings import ServiceSettings
+from shared.testing.auth import TEST_DEV_SECRET, staff
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +81,9 @@ def make_settings(database_server_url: str, kafka_bootstrap: str) -> Callable[..
             "relay_epoch_check_seconds": 1.0,
             "consumer_retry_backoff_seconds": 0.01,
             "log_json": False,
+            # Tokens in tests are minted with the dev secret (shared/testing/auth.py).
+            "environment": "dev",
+            "auth_dev_secret": TEST_DEV_SECRET,
         }
         values.update(overrides)
         return settings_class(**values)
@@ -120,9 +124,12 @@ def migrated_settings(fresh_database, make_settings):
 
 
 @contextlib.asynccontextmanager
-async def serve_in_process(app) -> AsyncIterator[httpx.AsyncClient]:
-    """Run an app's lifespan (engine, relay, consumers) and talk HTTP to it in-process."""
+async def serve_in_process(app, *, headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """Run an app's lifespan (engine, relay, consumers) and talk HTTP to it in-process, as the
+    default caller (agency staff and the bureau: shared/testing/auth.py STAFF_ROLES) unless
+    `headers` say otherwise; a request's own headers (as_role(...)) override them."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        default = staff(app.state.settings) if headers is None else headers
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=default) as client:
             yield client

@@ -1,0 +1,386 @@
+"""Who may call what: OAuth2 bearer JWTs from the bureau's identity provider, verified here, and
+roles declared once per endpoint (docs/security.md).
+
+An endpoint declares the roles it admits with one parameter, which also hands it the caller:
+
+    @router.get("/{case_id}", summary=...)
+    async def get_case(case_id: str, principal: Annotated[Principal, allow(Role.case_handler, Role.quality_lead)]):
+        if principal.role is Role.case_handler and case.handler_id != principal.handler_id: ...
+
+or, when it does not need the caller, `dependencies=[allow(Role.auditor)]` in the decorator. Both
+are the same `Depends`; `route_roles(app)` finds them either way. `allow(Role.public)` admits
+callers without a token. An endpoint without `allow` is not checked at all: the next phase
+declares roles on every service endpoint, and a test compares them with docs/security.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import time
+import uuid
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey, EllipticCurvePublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+
+from shared import context
+from shared.settings import ServiceSettings
+
+REALM = "fayuan"
+ASYMMETRIC = ("RS256", "ES256")
+
+
+class Role(StrEnum):
+    agency_staff = "agency_staff"
+    case_handler = "case_handler"
+    closing_checker = "closing_checker"
+    quality_lead = "quality_lead"
+    peer_reviewer = "peer_reviewer"
+    bureau_investigator = "bureau_investigator"
+    bar_association = "bar_association"
+    judicial_organ = "judicial_organ"
+    auditor = "auditor"
+    public = "public"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller, from the token's claims. `role` is the role it acts in at this endpoint: the
+    first of the endpoint's declared roles that the caller holds. The scoping claims say whose
+    records the caller may see; the endpoint compares them (a handler sees only their cases)."""
+
+    sub: str
+    roles: frozenset[Role]
+    name: str | None = None
+    agency_id: str | None = None
+    handler_id: str | None = None
+    institution_id: str | None = None
+    reviewer_id: str | None = None
+    role: Role | None = None
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> Principal:
+        raw = claims.get("roles") or []
+        if isinstance(raw, str):  # some identity providers send one role as a plain string
+            raw = [raw]
+        known = {r.value for r in Role}
+        return cls(
+            sub=str(claims["sub"]),
+            roles=frozenset(Role(r) for r in raw if r in known),
+            name=claims.get("name"),
+            agency_id=_opt(claims.get("agency_id")),
+            handler_id=_opt(claims.get("handler_id")),
+            institution_id=_opt(claims.get("institution_id")),
+            reviewer_id=_opt(claims.get("reviewer_id")),
+        )
+
+
+ANONYMOUS = Principal(sub="anonymous", roles=frozenset({Role.public}))
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+class InvalidToken(Exception):
+    """The token is missing a key, badly signed, expired or not for us; the message says which."""
+
+
+# --- verifying ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Key:
+    algorithm: str
+    key: Any
+    kid: str | None = None
+
+
+def _algorithm_of(key: Any) -> str:
+    if isinstance(key, RSAPublicKey | RSAPrivateKey):
+        return "RS256"
+    if isinstance(key, EllipticCurvePublicKey | EllipticCurvePrivateKey):
+        return "ES256"
+    raise ValueError(f"unsupported key type {type(key).__name__}: use RSA (RS256) or P-256 (ES256)")
+
+
+def _pem_blocks(text: str) -> list[str]:
+    """Several PEM public keys may be given at once (a key rotation keeps the old one for a while)."""
+    marker = "-----END PUBLIC KEY-----"
+    return [block.strip() + "\n" + marker + "\n" for block in text.split(marker) if block.strip()]
+
+
+class TokenVerifier:
+    """Checks signature, issuer, audience, `exp` (required), `nbf` and `iat` with the leeway of the
+    settings. RS256/ES256 against the configured public keys; HS256 only with the dev secret in
+    environment=dev, so a leaked dev secret can never mint tokens a production service accepts."""
+
+    def __init__(self, settings: ServiceSettings):
+        self.issuer = settings.auth_issuer
+        self.audience = settings.auth_audience
+        self.leeway = settings.auth_leeway_seconds
+        self.dev_secret = settings.auth_dev_secret if settings.environment == "dev" else None
+        self.keys: list[_Key] = []
+        if settings.auth_public_keys:
+            for block in _pem_blocks(settings.auth_public_keys):
+                key = load_pem_public_key(block.encode())
+                self.keys.append(_Key(_algorithm_of(key), key))
+        if settings.auth_jwks_file:
+            jwks = jwt.PyJWKSet.from_dict(json.loads(Path(settings.auth_jwks_file).read_text()))
+            for jwk in jwks.keys:
+                if jwk.algorithm_name in ASYMMETRIC:
+                    self.keys.append(_Key(jwk.algorithm_name, jwk.key, jwk.key_id))
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"malformed token: {exc}") from exc
+        alg = header.get("alg")
+        if alg == "HS256":
+            if not self.dev_secret:
+                raise InvalidToken("HS256 tokens are accepted only by a dev stack")
+            return self._decode(token, self.dev_secret, "HS256")
+        if alg not in ASYMMETRIC:
+            raise InvalidToken(f"algorithm {alg!r} is not accepted (RS256, ES256)")
+        kid = header.get("kid")
+        candidates = [k for k in self.keys if k.algorithm == alg and (kid is None or k.kid in (None, kid))]
+        if not candidates:
+            raise InvalidToken(f"no {alg} key configured" + (f" with kid {kid!r}" if kid else ""))
+        error: InvalidToken | None = None
+        for candidate in candidates:
+            try:
+                return self._decode(token, candidate.key, alg)
+            except InvalidToken as exc:
+                error = exc
+        assert error is not None  # noqa: S101 - candidates is not empty  # nosec B101
+        raise error
+
+    def _decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:
+        try:
+            return jwt.decode(
+                token, key, algorithms=[alg], audience=self.audience, issuer=self.issuer, leeway=self.leeway,
+                options={"require": ["exp", "sub"], "verify_iat": True, "verify_nbf": True},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc) or type(exc).__name__) from exc
+
+
+# --- minting (dev tokens and tests) ---------------------------------------------------------
+
+DEV_SECRET_FILE = Path(__file__).resolve().parent.parent / ".fayuan" / "auth-dev-secret"
+
+
+def dev_secret(path: Path = DEV_SECRET_FILE, *, create: bool = False) -> str | None:
+    """The dev stack's HS256 secret: made once per checkout, kept in .fayuan/ (never in git)."""
+    if path.exists():
+        return path.read_text().strip()
+    if not create:
+        return None
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+
+def mint_token(
+    settings: ServiceSettings,
+    role: Role | str | list[Role | str],
+    *,
+    sub: str | None = None,
+    name: str | None = None,
+    minutes: float = 60,
+    private_key_pem: bytes | None = None,
+    kid: str | None = None,
+    scopes: dict[str, str | None] | None = None,
+    now: float | None = None,
+) -> str:
+    """A token for the settings' issuer and audience, signed with a private key (RS256/ES256 by
+    its type) or else with the dev secret (HS256). `scopes`: agency_id, handler_id, ..."""
+    roles = [str(r) for r in (role if isinstance(role, list) else [role])]
+    issued = int(now if now is not None else time.time())
+    claims: dict[str, Any] = {
+        "iss": settings.auth_issuer, "aud": settings.auth_audience,
+        "sub": sub or f"dev-{roles[0]}", "name": name or f"Dev {roles[0]}", "roles": roles,
+        "iat": issued, "nbf": issued, "exp": issued + int(minutes * 60), "jti": uuid.uuid4().hex,
+    }
+    claims |= {k: v for k, v in (scopes or {}).items() if v is not None}
+    headers = {"kid": kid} if kid else None
+    if private_key_pem is not None:
+        key = load_pem_private_key(private_key_pem, password=None)
+        return jwt.encode(claims, key, algorithm=_algorithm_of(key), headers=headers)
+    if not settings.auth_dev_secret:
+        raise ValueError("no private key given and no dev secret (FAYUAN_AUTH_DEV_SECRET) set")
+    return jwt.encode(claims, settings.auth_dev_secret, algorithm="HS256", headers=headers)
+
+
+# --- declaring and enforcing ----------------------------------------------------------------
+
+_bearer = HTTPBearer(auto_error=False, bearerFormat="JWT",
+                     description="A JWT from the bureau's identity provider (dev: `make token ROLE=...`).")
+
+
+def _unauthenticated(description: str | None) -> HTTPException:
+    # RFC 6750 §3.1: a request without credentials gets no error code, a bad token gets invalid_token.
+    challenge = f'Bearer realm="{REALM}"'
+    if description:
+        challenge += f', error="invalid_token", error_description="{description.replace(chr(34), chr(39))}"'
+    return HTTPException(401, detail=description or "A bearer token is required.",
+                         headers={"WWW-Authenticate": challenge})
+
+
+class _Allow:
+    """The dependency `allow()` returns; its `roles` are what `route_roles` reads."""
+
+    def __init__(self, roles: tuple[Role, ...]):
+        self.roles = roles
+
+    async def __call__(self, request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
+                       ) -> Principal:
+        # Async on purpose: FastAPI runs it in the request's own task, so the context variables
+        # set here are the ones the endpoint's unit of work reads.
+        principal = self._authenticate(request, credentials)
+        acting = next((r for r in self.roles if r in principal.roles), None)
+        if acting is None:
+            raise HTTPException(
+                403, detail=f"This needs one of the roles: {', '.join(self.roles)}.",
+                headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"'},
+            )
+        principal = replace(principal, role=acting)
+        context.actor.set(principal.sub)
+        context.role.set(acting.value)
+        context.source_ip.set(client_ip(request))
+        return principal
+
+    def _authenticate(self, request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+        public = Role.public in self.roles
+        if credentials is None:
+            if public:
+                return ANONYMOUS
+            raise _unauthenticated(None)
+        try:
+            claims = verifier(request.app).verify(credentials.credentials)
+        except InvalidToken as exc:
+            if public:  # a stale token must not lock anyone out of what everybody may read
+                return ANONYMOUS
+            raise _unauthenticated(str(exc)) from exc
+        principal = Principal.from_claims(claims)
+        return replace(principal, roles=principal.roles | {Role.public}) if public else principal
+
+
+def allow(*roles: Role) -> Any:
+    """The roles that may call an endpoint; as a parameter's `Annotated` metadata it also gives
+    the endpoint the `Principal`."""
+    if not roles:
+        raise ValueError("allow() needs at least one role (Role.public for open endpoints)")
+    return Depends(_Allow(tuple(Role(r) for r in roles)))
+
+
+def verifier(app: FastAPI) -> TokenVerifier:
+    cached = getattr(app.state, "token_verifier", None)
+    if cached is None:
+        cached = app.state.token_verifier = TokenVerifier(app.state.settings)
+    return cached
+
+
+def client_ip(request: Request) -> str | None:
+    """The ASGI peer; behind a trusted proxy, the nearest untrusted address of X-Forwarded-For."""
+    peer = request.client.host if request.client else None
+    trusted = getattr(request.app.state, "trusted_proxies", [])
+    if not peer or not trusted or not _in(peer, trusted):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in(hop, trusted):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _in(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+# --- reading the declarations back ----------------------------------------------------------
+
+
+def _declarations(dependant) -> list[tuple[Role, ...]]:
+    found = []
+    for dep in dependant.dependencies:
+        if isinstance(dep.call, _Allow):
+            found.append(dep.call.roles)
+        found += _declarations(dep)
+    return found
+
+
+def _api_routes(app: FastAPI) -> list[Any]:
+    """The API routes as OpenAPI sees them: FastAPI >= 0.16x keeps included routers as lazy
+    branches, flattened (with the router's prefix and dependencies) by iter_route_contexts."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: include_router copies the routes into app.routes
+        return [r for r in app.routes if isinstance(r, APIRoute)]
+    return [ctx for ctx in iter_route_contexts(app.routes) if isinstance(ctx.original_route, APIRoute)]
+
+
+def route_roles(app: FastAPI) -> list[tuple[str, str, tuple[Role, ...]]]:
+    """(method, path, roles) of every API route, sorted; roles are () where none are declared."""
+    rows = []
+    for route in _api_routes(app):
+        if route.include_in_schema:
+            declared = _declarations(route.dependant)
+            if len(declared) > 1:  # both would be enforced; the docs table could show only one
+                raise ValueError(f"{route.path}: roles declared {len(declared)} times; declare them once")
+            roles = declared[0] if declared else ()
+            rows += [(method, route.path, roles) for method in sorted(route.methods)]
+    return sorted(rows, key=lambda r: (r[1], r[0]))
+
+
+def roles_table(app: FastAPI) -> str:
+    """The markdown table docs/security.md shows under "Endpoints and roles"."""
+    lines = ["| Method | Path | Roles |", "|---|---|---|"]
+    for method, path, roles in route_roles(app):
+        lines.append(f"| {method} | `{path}` | {', '.join(roles) if roles else '(none declared)'} |")
+    return "\n".join(lines) + "\n"
+
+
+def install_auth(app: FastAPI, settings: ServiceSettings) -> None:
+    """Build the verifier now (a bad key file stops start-up, not the first request) and show
+    each operation's roles in OpenAPI as `x-roles` and in its description."""
+    app.state.token_verifier = TokenVerifier(settings)
+    app.state.trusted_proxies = settings.trusted_proxy_networks
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        for method, path, roles in route_roles(app):
+            operation = schema.get("paths", {}).get(path, {}).get(method.lower())
+            if operation is None or not roles:
+                continue
+            operation["x-roles"] = list(roles)
+            note = f"Roles: {', '.join(roles)}."
+            operation["description"] = f"{operation.get('description', '')}\n\n{note}".strip()
+            if roles == (Role.public,) or Role.public in roles:
+                operation["security"] = [{}, *operation.get("security", [])]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
