@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from services.intake import handlers, queries
 from services.intake.clock import ClockDep
-from services.intake.domain import MATTERS_BY_KIND, AdverseParty, AidedPerson, CaseType
+from services.intake.domain import MATTERS_BY_KIND, CaseType
+from services.intake.people import AdverseParty, AidedPerson
 from services.intake.views import CaseView, view_of
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter

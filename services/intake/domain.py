@@ -11,12 +11,29 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from services.intake.checklists import CHECKLIST_BY_KIND, failed_items
 from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
+from services.intake.events import (
+    AidTerminated,
+    CaseArchived,
+    CaseClosed,
+    CaseRegistered,
+    ClosingChecked,
+    ClosingCheckSignedOff,
+    ClosingFileSubmitted,
+    DeadlineMissed,
+    FollowUpRecorded,
+    HandlerAssigned,
+    NextStageRegistered,
+    ReassignmentAccepted,
+    ReassignmentRequested,
+    WorkRecorded,
+)
+from services.intake.people import AdverseParty, AidedPerson, is_minor
 from services.intake.record import WorkEntry
-from shared.aggregate import Aggregate, DomainError, DomainEvent, NotFound
+from shared.aggregate import Aggregate, DomainError, NotFound
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter, ReassignmentReason
 
@@ -44,28 +61,6 @@ class CaseStatus(StrEnum):
     terminated = "terminated"  # aid ended for a legal reason before the case did
     archived = "archived"  # the closing check passed and the file is archived
 
-
-class AidedPerson(BaseModel):
-    """受援人. Personal data: stays in intake's store."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1, max_length=50)
-    id_number: str = Field(pattern=r"^\d{17}[\dX]$", description="Resident ID number (18 characters)")
-    phone: str | None = Field(default=None, pattern=r"^1\d{10}$")
-    address: str | None = Field(default=None, max_length=200)
-
-
-class AdverseParty(BaseModel):
-    """对方当事人. Personal data: stays in intake's store; others see only a keyed hash."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1, max_length=100)
-    id_number: str | None = Field(default=None, min_length=1, max_length=50,
-                                  description="ID number, or unified social credit code of an organisation")
-
-
 class CaseType(BaseModel):
     """What kind of legal-aid case it is: criminal by stage and role, or the matter of a civil,
     administrative or non-litigation case."""
@@ -85,156 +80,6 @@ class CaseType(BaseModel):
             raise DomainError(f"a {self.case_kind} case has no criminal stage or role", status=422)
         elif self.matter is not None and self.matter not in MATTERS_BY_KIND[self.case_kind]:
             raise DomainError(f"{self.matter} is not a matter of a {self.case_kind} case", status=422)
-
-
-def birth_date(id_number: str) -> date | None:
-    """The birth date a resident ID number carries (characters 7-14), if it is a real date."""
-    try:
-        return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-    except ValueError:
-        return None
-
-
-def is_minor(id_number: str, on: date) -> bool:
-    """Under 18 on that day (R-ASG-8). An ID number without a real birth date tells nothing."""
-    born = birth_date(id_number)
-    if born is None:
-        return False
-    return (on.year - born.year - ((on.month, on.day) < (born.month, born.day))) < 18
-
-
-# --- events -------------------------------------------------------------------------------
-
-
-class CaseRegistered(DomainEvent):
-    case_id: str
-    case_number: str
-    case_kind: CaseKind
-    cause: str
-    district: str
-    agency_id: str
-    flags: CaseFlags
-    aided_person: AidedPerson
-    registered_at: datetime
-    criminal_stage: CriminalStage | None = None
-    criminal_role: CriminalRole | None = None
-    matter: Matter | None = None
-    source_system: str | None = None
-    external_reference: str | None = None
-    registered_by: str | None = None
-    adverse_parties: list[AdverseParty] = []
-    previous_case_id: str | None = None  # R-HDL-7: the case of the previous stage
-
-
-class NextStageRegistered(DomainEvent):
-    """R-HDL-7: the case moved to a new stage, which is a new case with its own number and file."""
-
-    next_case_id: str
-    next_case_number: str
-    criminal_stage: CriminalStage
-    registered_at: datetime
-
-
-class HandlerAssigned(DomainEvent):
-    handler: HandlerRef
-    method: str
-    assigned_at: datetime
-    previous_handler: HandlerRef | None = None  # set when this is a change of handler
-
-
-class WorkRecorded(DomainEvent):
-    """An entry of the handling record: what was done, when, and by whom."""
-
-    entry_id: str
-    author_id: str
-    occurred_at: datetime
-    entry: WorkEntry
-    recorded_at: datetime
-
-
-class ClosingFileSubmitted(DomainEvent):
-    checklist: ClosingChecklist
-    submitted_by: str
-    submitted_at: datetime
-
-
-class ReassignmentRequested(DomainEvent):
-    """The aided person asked for another handler (with their reason, which stays here)."""
-
-    reason: str
-    requested_by: str
-    requested_at: datetime
-    request_id: str | None = None
-    category: ReassignmentReason = ReassignmentReason.other
-
-
-class ReassignmentAccepted(DomainEvent):
-    """The agency accepted the request: assignment picks another handler."""
-
-    request_id: str
-    accepted_by: str
-    accepted_at: datetime
-
-
-class AidTerminated(DomainEvent):
-    reason: TerminationReason
-    details: str | None = None
-    terminated_by: str
-    terminated_at: datetime
-
-
-class ClosingChecked(DomainEvent):
-    """结案收卷质量检查 (R-CHK-1): the agency's designated checker on the closing file."""
-
-    checker_id: str
-    passed: bool
-    remarks: str | None = None
-    checked_at: datetime
-    standard: str | None = None
-    items: dict[str, bool] = {}  # the checklist's items and whether each passed
-    failed_items: list[str] = []
-
-
-class ClosingCheckSignedOff(DomainEvent):
-    """质量审查负责人签字确认 (R-CHK-2): the quality lead confirms the passed check."""
-
-    quality_lead_id: str
-    quality_lead_name: str | None = None
-    signed_off_at: datetime
-
-
-class CaseArchived(DomainEvent):
-    archived_by: str
-    archived_at: datetime
-
-
-class FollowUpRecorded(DomainEvent):
-    """回访 (R-HDL-8). The remarks may be personal: they stay here."""
-
-    follow_up_id: str
-    visited_on: date
-    channel: FollowUpChannel
-    satisfaction: Satisfaction
-    remarks: str | None = None
-    visited_by: str
-    recorded_at: datetime
-
-
-class DeadlineMissed(DomainEvent):
-    """A time limit of the case passed unmet (R-HDL-6, R-ASG-9), noticed by the deadline sweep."""
-
-    deadline: str
-    rule: str
-    due_at: datetime
-    noticed_at: datetime
-
-
-class CaseClosed(DomainEvent):
-    outcome: str
-    ended_on: date
-    closed_at: datetime
-    closed_by: str | None = None
-
 
 # --- the aggregate ------------------------------------------------------------------------
 

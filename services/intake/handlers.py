@@ -10,7 +10,8 @@ import uuid
 from datetime import UTC, date, datetime
 
 from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
-from services.intake.domain import AdverseParty, AidedPerson, Case, CaseType
+from services.intake.domain import Case, CaseType
+from services.intake.people import AdverseParty, AidedPerson
 from services.intake.record import WorkEntry
 from shared import contracts
 from shared.aggregate import NotFound

@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from services.intake.closing import Satisfaction, TerminationReason
-from services.intake.domain import (
+from services.intake.domain import Case
+from services.intake.events import (
     AidTerminated,
-    Case,
     CaseArchived,
     CaseClosed,
     CaseRegistered,

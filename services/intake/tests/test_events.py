@@ -9,7 +9,8 @@ import pytest
 
 from services.intake.app import MIGRATIONS, IntakeSettings, create_app
 from services.intake.clock import get_clock
-from services.intake.domain import AidedPerson, Case, CaseType, is_minor
+from services.intake.domain import Case, CaseType
+from services.intake.people import AidedPerson, is_minor
 from services.intake.tests.conftest import AIDED, Intake
 from services.intake.tests.test_deadlines import ASSIGNED, at
 from services.intake.tests.test_handling import CHECKLIST
