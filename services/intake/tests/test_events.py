@@ -70,7 +70,8 @@ async def test_intake_tells_the_others_on_its_topic(publishing_intake):
     items = {i["key"]: True for i in (await client.get("/api/v1/cases/closing-checklists/criminal")).json()["items"]}
     await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "items": items})
     assert (await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead-zhao"})).status_code == 200
-    nxt = (await client.post(f"{url}/next-stage", json={"criminal_stage": "second_instance"})).json()
+    nxt = (await client.post(f"{url}/next-stage", json={"criminal_stage": "second_instance",
+                                                         "possible_death_penalty_or_life_imprisonment": True})).json()
 
     envelopes = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CASES), expect=10)
     told = [(e.data["case_id"], e.type.removeprefix("legalaid.intake.").removesuffix(".v1"), e.model())
@@ -94,7 +95,10 @@ async def test_intake_tells_the_others_on_its_topic(publishing_intake):
     assert [d for d, _ in missed] == ["first_meeting", "mandate"]
     signed = by[(late["case_id"], "closing-check-signed-off")]
     assert (signed.standard, signed.checked_by, signed.signed_off_by) == ("SF/T 0086-2020", "checker-1", "lead-zhao")
-    assert by[(nxt["case_id"], "case-registered")].previous_case_id == late["case_id"]
+    next_stage = by[(nxt["case_id"], "case-registered")]
+    assert (next_stage.previous_case_id, next_stage.criminal_stage) == (late["case_id"], "second_instance")
+    assert next_stage.flags.possible_death_penalty_or_life_imprisonment
+    assert not by[(late["case_id"], "case-registered")].flags.possible_death_penalty_or_life_imprisonment
     assert by[(late["case_id"], "case-registered")].previous_case_id is None
     wire = json.dumps([e.data for e in envelopes], ensure_ascii=False)
     for secret in (AIDED["name"], AIDED["id_number"], MINOR["id_number"], AIDED["phone"], "律师曾代理对方", "自行委托"):

@@ -70,7 +70,9 @@ async def test_a_stage_or_matter_that_does_not_fit_the_kind_is_a_problem_naming_
     for bad, field in (({"case_kind": "civil", "criminal_stage": "retrial"}, "criminal_stage"),
                        ({"case_kind": "administrative", "matter": "mediation"}, "matter"),
                        ({"case_kind": "criminal", "matter": "civil_litigation"}, "matter"),
-                       ({"case_kind": "civil", "source_system": "court-x"}, "external_reference")):
+                       ({"case_kind": "civil", "source_system": "court-x"}, "external_reference"),
+                       ({"case_kind": "civil", "possible_death_penalty_or_life_imprisonment": True},
+                        "possible_death_penalty_or_life_imprisonment")):
         response = await intake_service.client.post("/api/v1/cases", json={**base, **bad})
         assert response.status_code == 422, response.text
         assert field in {e["field"] for e in response.json()["errors"]}
