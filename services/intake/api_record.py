@@ -64,7 +64,7 @@ class Recorded(BaseModel):
 class DeadlineView(BaseModel):
     """A time limit of the case: which rule, when due, when met, whether overdue now."""
 
-    kind: str = Field(description="first_meeting, mandate or closing_file")
+    kind: str = Field(description="assignment, first_meeting, mandate or closing_file")
     rule: str = Field(description="The rule of domain.md that sets it")
     due_at: datetime
     met_at: datetime | None
@@ -123,8 +123,8 @@ async def submit_closing_file(*, case_id: CaseId, body: SubmitClosingFile, uow: 
 @router.get("/{case_id}/deadlines", summary="The case's time limits", response_model=list[DeadlineView])
 async def case_deadlines(*, case_id: CaseId, engine: EngineDep, request: Request,
                          clock: ClockDep) -> list[DeadlineView]:
-    """The case's running time limits: first meeting (R-HDL-6), mandate (R-ASG-9), closing file
-    (R-HDL-6), with the policy configured for intake."""
+    """The case's running time limits: assignment (R-ASG-7), first meeting (R-HDL-6), mandate
+    (R-ASG-9), closing file (R-HDL-6), with the policy configured for intake."""
     found = await queries.case_deadlines(engine, case_id, request.app.state.settings.deadline_policy())
     now = clock()
     return [_deadline_view(d, now) for d in found]

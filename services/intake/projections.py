@@ -62,6 +62,7 @@ class CaseRow(IntakeTable, table=True):
     next_case_id: str | None = None
     # A change of handler: the new handler's deadlines run from it, met only by work after it.
     reassigned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    first_assigned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     reassignment_accepted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     closing_check_standard: str | None = None
     closing_check_failed_items: list | None = Field(default=None, sa_column=Column(JSONB))
@@ -133,7 +134,8 @@ async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
             update(cases).where(cases.c.case_id == _case_id(event)).values(
                 status="assigned", handler_id=h["handler_id"], handler_name=h["name"], handler_kind=h["kind"],
                 institution_id=h["institution_id"], institution_name=h["institution_name"],
-                assigned_at=at, reassignment_accepted_at=None, version=event.version, **change,
+                assigned_at=at, first_assigned_at=func.coalesce(cases.c.first_assigned_at, at),
+                reassignment_accepted_at=None, version=event.version, **change,
             )
         )
     elif event.type == "WorkRecorded":

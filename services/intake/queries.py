@@ -50,14 +50,17 @@ class CaseFilter:
 
 
 # Rows that may have a deadline still open: the rest cannot be overdue.
-_OPEN = or_(cases.c.first_meeting_at.is_(None), cases.c.mandate_signed_at.is_(None),
+_OPEN = or_(cases.c.first_assigned_at.is_(None), cases.c.first_meeting_at.is_(None), cases.c.mandate_signed_at.is_(None),
             (cases.c.ended_on.is_not(None)) & cases.c.closing_file_at.is_(None))
 
 
 # A deadline on a day runs to the end of that day in Beijing (deadlines.end_of_day); the first
 # meeting counts working days (intake_add_working_days, migration 0004, = add_working_days).
 _OVERDUE_SQL = """(cases.status <> 'terminated' AND (
-  (cases.assigned_at IS NOT NULL AND cases.first_meeting_at IS NULL
+  (cases.first_assigned_at IS NULL
+   AND :now > ((intake_add_working_days((cases.registered_at AT TIME ZONE 'Asia/Shanghai')::date, :asg_days) + 1)
+               ::timestamp AT TIME ZONE 'Asia/Shanghai'))
+  OR (cases.assigned_at IS NOT NULL AND cases.first_meeting_at IS NULL
    AND cases.case_kind = ANY(:fm_kinds) AND cases.criminal_role IS DISTINCT FROM 'duty_lawyer_help'
    AND :now > ((intake_add_working_days((cases.assigned_at AT TIME ZONE 'Asia/Shanghai')::date, :fm_days) + 1)
                ::timestamp AT TIME ZONE 'Asia/Shanghai'))
@@ -76,6 +79,7 @@ def overdue_clause(policy: DeadlinePolicy, now: datetime, *, overdue: bool = Tru
     return text(_OVERDUE_SQL if overdue else f"NOT {_OVERDUE_SQL}").bindparams(
         bindparam("now", now, type_=DateTime(timezone=True)),
         bindparam("fm_kinds", [str(k) for k in policy.first_meeting_case_kinds], type_=ARRAY(String)),
+        bindparam("asg_days", policy.assignment_working_days, type_=Integer),
         bindparam("fm_days", policy.first_meeting_working_days, type_=Integer),
         bindparam("mandate_days", policy.mandate_days, type_=Integer),
         bindparam("closing_days", policy.closing_file_days, type_=Integer))

@@ -1,4 +1,5 @@
-"""The next stage of a criminal case (R-HDL-7), a change of handler, the closing check's items and
+"""The next stage of a criminal case (R-HDL-7), a change of handler (and the first assignment, for
+the R-ASG-7 time limit), the closing check's items and
 the quality lead's sign-off (R-CHK-1, R-CHK-2), and working days in SQL for the overdue filter.
 
 Revision ID: 0004
@@ -15,6 +16,7 @@ COLUMNS = {
     "previous_case_id": "text",
     "next_case_id": "text",
     "reassigned_at": "timestamptz",
+    "first_assigned_at": "timestamptz",
     "reassignment_accepted_at": "timestamptz",
     "closing_check_standard": "text",
     "closing_check_failed_items": "jsonb",
@@ -39,6 +41,7 @@ def upgrade() -> None:
     for name, kind in COLUMNS.items():
         op.execute(f"ALTER TABLE cases ADD COLUMN {name} {kind}")
     op.execute("CREATE INDEX ix_cases_previous_case_id ON cases (previous_case_id)")
+    op.execute("UPDATE cases SET first_assigned_at = assigned_at")  # no change of handler before this revision
     op.execute(WORKING_DAYS)
 
 
