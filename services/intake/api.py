@@ -175,6 +175,9 @@ async def list_cases(
     agency_id: Annotated[str | None, Query(max_length=64)] = None,
     institution_id: Annotated[str | None, Query(max_length=64)] = None,
     handler_id: Annotated[str | None, Query(max_length=64)] = None,
+    source_system: Annotated[str | None, Query(max_length=100, description="A notifying organ's system")] = None,
+    external_reference: Annotated[str | None, Query(max_length=100, description="The notifying organ's own "
+                                                    "reference: with source_system, its case and handler")] = None,
     registered_from: Annotated[datetime | None, Query(description="Registered at or after")] = None,
     registered_before: Annotated[datetime | None, Query(description="Registered before")] = None,
     overdue: Annotated[bool | None, Query(description="Only cases with a deadline missed and still open")] = None,
@@ -182,9 +185,12 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CasePage:
     """List cases, newest first, filtered by status, kind, district, agency, institution,
-    handler, registration dates, and whether a deadline is overdue."""
+    handler, registration dates, and whether a deadline is overdue. A notifying court,
+    procuratorate or police finds its case, and who was assigned to it (R-ASG-7), by its own
+    `source_system` and `external_reference`."""
     filters = queries.CaseFilter(status=status_, case_kind=case_kind, district=district, agency_id=agency_id,
-                                 institution_id=institution_id, handler_id=handler_id,
+                                 institution_id=institution_id, handler_id=handler_id, source_system=source_system,
+                                 external_reference=external_reference,
                                  registered_from=registered_from, registered_before=registered_before)
     rows, total = await queries.list_cases(engine, filters, offset=offset, limit=limit, overdue=overdue,
                                            policy=request.app.state.settings.deadline_policy(), now=clock())

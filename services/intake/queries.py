@@ -33,6 +33,8 @@ class CaseFilter:
     agency_id: str | None = None
     institution_id: str | None = None
     handler_id: str | None = None
+    source_system: str | None = None
+    external_reference: str | None = None
     registered_from: datetime | None = None
     registered_before: datetime | None = None
 
@@ -41,6 +43,7 @@ class CaseFilter:
         where = [getattr(c, name) == value for name, value in (
             ("status", self.status), ("case_kind", self.case_kind), ("district", self.district),
             ("agency_id", self.agency_id), ("institution_id", self.institution_id), ("handler_id", self.handler_id),
+            ("source_system", self.source_system), ("external_reference", self.external_reference),
         ) if value is not None]
         if self.registered_from is not None:
             where.append(c.registered_at >= self.registered_from)

@@ -26,6 +26,12 @@ async def test_a_notifying_court_retrying_its_post_creates_one_case(intake_servi
     listed = (await intake_service.client.get("/api/v1/cases")).json()
     assert listed["total"] == 1 and listed["items"][0]["external_reference"] == NOTIFIED["external_reference"]
     assert len(await _outbox(intake_service.app, "case-registered.v1")) == 1
+    # The court finds its case, and later who was assigned, by its own reference (R-ASG-7).
+    await intake_service.assign(first.json())
+    mine = (await intake_service.client.get("/api/v1/cases", params={
+        "source_system": "chaoyang-court", "external_reference": NOTIFIED["external_reference"]})).json()
+    assert [(c["case_id"], c["handler_name"], c["institution_name"]) for c in mine["items"]] == [
+        (first.json()["case_id"], "王律师", "北京市明法律师事务所")]
     # Another court's case with the same reference is another case.
     other = await intake_service.client.post("/api/v1/cases", json={**NOTIFIED, "source_system": "haidian-court"})
     assert other.status_code == 201 and other.json()["case_id"] != first.json()["case_id"]

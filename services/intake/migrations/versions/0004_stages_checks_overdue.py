@@ -41,12 +41,15 @@ def upgrade() -> None:
     for name, kind in COLUMNS.items():
         op.execute(f"ALTER TABLE cases ADD COLUMN {name} {kind}")
     op.execute("CREATE INDEX ix_cases_previous_case_id ON cases (previous_case_id)")
+    # A notifying organ looks its case up by its own reference (R-ASG-7).
+    op.execute("CREATE INDEX ix_cases_source_reference ON cases (source_system, external_reference)")
     op.execute("UPDATE cases SET first_assigned_at = assigned_at")  # no change of handler before this revision
     op.execute(WORKING_DAYS)
 
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION intake_add_working_days(date, integer)")
+    op.execute("DROP INDEX ix_cases_source_reference")
     op.execute("DROP INDEX ix_cases_previous_case_id")
     for name in COLUMNS:
         op.execute(f"ALTER TABLE cases DROP COLUMN {name}")
