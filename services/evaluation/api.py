@@ -137,7 +137,8 @@ async def _view(engine, evaluation_id: str) -> EvaluationView:
     return _evaluation(row, found.get(row["case_id"]))
 
 
-@router.post("", summary="Grade a closed case (同行评估)", status_code=status.HTTP_201_CREATED, response_model=EvaluationView)
+@router.post("", summary="Grade a closed case (同行评估)",
+             status_code=status.HTTP_201_CREATED, response_model=EvaluationView)
 async def complete_evaluation(
     *, body: CompleteEvaluation, uow: UowFactoryDep, engine: EngineDep, rule: GradingRuleDep, response: Response,
 ) -> EvaluationView:
@@ -178,7 +179,8 @@ async def get_evaluation(*, evaluation_id: EvaluationId, engine: EngineDep) -> E
     return await _view(engine, evaluation_id)
 
 
-@cases_router.get("/awaiting-evaluation", summary="Closed cases awaiting evaluation", response_model=AwaitingCasePage)
+@cases_router.get("/awaiting-evaluation", summary="Closed cases awaiting evaluation",
+                  response_model=AwaitingCasePage)
 async def list_cases_awaiting_evaluation(*, engine: EngineDep, offset: Offset = 0, limit: Limit = 50
                                          ) -> AwaitingCasePage:
     """Closed cases not yet evaluated, oldest closure first, each with the aided person's

@@ -124,7 +124,8 @@ def _json(view: CaseView, status_code: int, case_id: str) -> Response:
                     headers={"Location": f"{router.prefix}/{case_id}"})
 
 
-@router.post("", summary="Register a legal-aid case (登记案件)", status_code=status.HTTP_201_CREATED, response_model=CaseView,
+@router.post("", summary="Register a legal-aid case (登记案件)",
+             status_code=status.HTTP_201_CREATED, response_model=CaseView,
              responses={200: {"model": CaseView, "description": "Registered before: the same notification "
                                                                 "or Idempotency-Key; nothing new was created"}})
 async def register_case(
@@ -149,7 +150,8 @@ async def register_case(
     return _json(view_of(case), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
 
 
-@router.post("/{case_id}/next-stage", summary="Register the next stage of a criminal case (一案一卷)", status_code=status.HTTP_201_CREATED, response_model=CaseView,
+@router.post("/{case_id}/next-stage", summary="Register the next stage of a criminal case (一案一卷)",
+             status_code=status.HTTP_201_CREATED, response_model=CaseView,
              responses={200: {"model": CaseView, "description": "The next stage was registered before: its case"}})
 async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: UowFactoryDep,
                               settings: SettingsDep) -> Response:

@@ -116,7 +116,8 @@ class RecordFollowUp(BaseModel):
     visited_by: Ref
 
 
-@router.post("/{case_id}/reassignment-requests", summary="Record a request for another handler (更换承办人员)", status_code=status.HTTP_201_CREATED,
+@router.post("/{case_id}/reassignment-requests", summary="Record a request for another handler (更换承办人员)",
+             status_code=status.HTTP_201_CREATED,
              response_model=ReassignmentRequestView)
 async def request_reassignment(*, case_id: CaseId, body: RequestReassignment, uow: UowFactoryDep,
                                engine: EngineDep) -> ReassignmentRequestView:
@@ -127,7 +128,8 @@ async def request_reassignment(*, case_id: CaseId, body: RequestReassignment, uo
     return ReassignmentRequestView(request_id=request_id, case=await queries.case_view(engine, case_id))
 
 
-@router.post("/{case_id}/reassignment-requests/{request_id}/acceptance", summary="Accept a request for another handler", response_model=CaseView)
+@router.post("/{case_id}/reassignment-requests/{request_id}/acceptance", summary="Accept a request for another handler",
+             response_model=CaseView)
 async def accept_reassignment(*, case_id: CaseId, request_id: RequestId, body: AcceptReassignment,
                               uow: UowFactoryDep, engine: EngineDep) -> CaseView:
     """The agency accepts the aided person's request for another handler: assignment is told
@@ -156,7 +158,8 @@ async def check_closing_file(*, case_id: CaseId, body: CheckClosingFile, uow: Uo
     return await queries.case_view(engine, case_id)
 
 
-@router.post("/{case_id}/closing-check/sign-off", summary="Quality lead's sign-off (质量审查负责人签字确认)", response_model=CaseView)
+@router.post("/{case_id}/closing-check/sign-off", summary="Quality lead's sign-off (质量审查负责人签字确认)",
+             response_model=CaseView)
 async def sign_off_closing_check(*, case_id: CaseId, body: SignOffClosingCheck, uow: UowFactoryDep,
                                  engine: EngineDep) -> CaseView:
     """The agency's quality lead signs off a passed closing check (R-CHK-2): the file may then be
@@ -166,7 +169,8 @@ async def sign_off_closing_check(*, case_id: CaseId, body: SignOffClosingCheck, 
     return await queries.case_view(engine, case_id)
 
 
-@checklists.get("/{case_kind}", summary="The closing check's checklist for a kind of case", response_model=ChecklistView)
+@checklists.get("/{case_kind}", summary="The closing check's checklist for a kind of case",
+                response_model=ChecklistView)
 async def closing_checklist(*, case_kind: CaseKind) -> ChecklistView:
     """The closing check's items for a kind of case, under its evaluation standard (R-CHK-1)."""
     checklist = CHECKLIST_BY_KIND[case_kind]
@@ -181,7 +185,8 @@ async def archive_case(*, case_id: CaseId, body: ArchiveCase, uow: UowFactoryDep
     return await queries.case_view(engine, case_id)
 
 
-@router.post("/{case_id}/follow-ups", summary="Record a follow-up with the aided person (回访)", status_code=status.HTTP_201_CREATED, response_model=CaseView)
+@router.post("/{case_id}/follow-ups", summary="Record a follow-up with the aided person (回访)",
+             status_code=status.HTTP_201_CREATED, response_model=CaseView)
 async def record_follow_up(*, case_id: CaseId, body: RecordFollowUp, uow: UowFactoryDep,
                            engine: EngineDep) -> CaseView:
     """Record a follow-up with the aided person and whether they were satisfied; evaluation

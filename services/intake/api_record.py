@@ -92,7 +92,8 @@ def _deadline_view(d: Deadline, now: datetime) -> DeadlineView:
     return DeadlineView(kind=d.kind, rule=d.rule, due_at=d.due_at, met_at=d.met_at, overdue=d.overdue(now))
 
 
-@router.post("/{case_id}/record", summary="Add to the handling record (办案记录)", status_code=status.HTTP_201_CREATED, response_model=Recorded)
+@router.post("/{case_id}/record", summary="Add to the handling record (办案记录)",
+             status_code=status.HTTP_201_CREATED, response_model=Recorded)
 async def record_work(*, case_id: CaseId, body: RecordWork, uow: UowFactoryDep) -> Recorded:
     """Add an entry to the case's handling record, with its time and author. Open from assignment
     on; an entry sent again with the same entry_id is recorded once."""
@@ -101,7 +102,8 @@ async def record_work(*, case_id: CaseId, body: RecordWork, uow: UowFactoryDep) 
     return Recorded(case_id=case.id, record_entries=len(case.record_entries))
 
 
-@router.get("/{case_id}/timeline", summary="The case's timeline: who did what", response_model=list[TimelineEntry])
+@router.get("/{case_id}/timeline", summary="The case's timeline: who did what",
+            response_model=list[TimelineEntry])
 async def timeline(*, case_id: CaseId, engine: EngineDep) -> list[TimelineEntry]:
     """Who did what on the case, and when, oldest first: registration, assignment, each entry
     of the handling record, closure, the closing file. Never the aided person's data."""
