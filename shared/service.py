@@ -89,6 +89,10 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     install_auth(app, settings)
     for router in spec.routers:
         app.include_router(router)
+    # Imported here: the audit router uses this module's dependencies (EngineDep).
+    from shared import audit_api
+
+    app.include_router(audit_api.router)
 
     migrated = False  # once at head, a running process stays there: check the revision once
 

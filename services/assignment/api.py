@@ -14,11 +14,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy import func, select
 
 from services.assignment import handlers
-from services.assignment.domain import MIN_REASON_LENGTH, InstitutionKind, InvalidField
-from services.assignment.projections import case_assignments, institutions
+from services.assignment.domain import (
+    MIN_REASON_LENGTH,
+    InstitutionKind,
+    InvalidField,
+    Qualification,
+    Recruitment,
+    RecruitmentMethod,
+)
+from services.assignment.handlers import now
+from services.assignment.projections import case_assignments, handler_state, institutions
 from services.assignment.projections import handlers as handler_rows
 from shared.aggregate import NotFound
-from shared.contracts import HandlerKind, HandlerRef
+from shared.contracts import CaseKind, HandlerKind, HandlerRef
 from shared.service import EngineDep, UowFactoryDep
 
 registry = APIRouter(prefix="/api/v1", tags=["registry"])
@@ -53,6 +61,17 @@ class RecruitInstitution(BaseModel):
     kind: InstitutionKind
     agency_id: str = Field(min_length=1, max_length=64)
     district: str = Field(min_length=1, max_length=50)
+    recruitment: Recruitment | None = Field(default=None, description="R-PRV-1: how, when and by whom recruited, "
+                                                                      "and when the results were published")
+
+
+class WithdrawCommitment(BaseModel):
+    """The institution withdraws its quality commitment (R-PRV-3): no case from that day on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    withdrawn_on: date
+    reason: str = Field(min_length=2, max_length=500)
 
 
 class SignCommitment(BaseModel):
@@ -80,6 +99,27 @@ class RegisterHandler(BaseModel):
     licence_number: str | None = Field(default=None, min_length=1, max_length=40)
     institution_id: str = Field(min_length=1, max_length=64)
     years_of_practice: int = Field(ge=0, le=70)
+    practice_areas: list[CaseKind] = Field(default_factory=list, max_length=4,
+                                           description="Kinds of case taken; empty: every kind")
+    qualifications: list[Qualification] = Field(default_factory=list, max_length=10,
+                                                description="Special-case qualifications (R-ASG-8), e.g. minors")
+
+
+class RecordUnavailability(BaseModel):
+    """Days the handler cannot take a case (leave, illness, a long trial elsewhere)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unavailable_from: date
+    unavailable_to: date
+
+    @field_validator("unavailable_to")
+    @classmethod
+    def _not_before_start(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("unavailable_from")
+        if start is not None and value < start:
+            raise ValueError("must not be before unavailable_from")
+        return value
 
 
 class ChooseHandler(BaseModel):
@@ -100,6 +140,10 @@ class InstitutionView(BaseModel):
     recruited_at: datetime
     commitment_signed_on: date | None
     commitment_valid_until: date | None
+    recruitment_method: RecruitmentMethod | None = None
+    recruited_on: date | None = None
+    recruiting_agency: str | None = None
+    results_published_on: date | None = None
 
 
 class HandlerView(BaseModel):
@@ -113,6 +157,10 @@ class HandlerView(BaseModel):
     status: str
     registered_at: datetime
     last_assigned_at: datetime | None
+    practice_areas: list[CaseKind] = []
+    qualifications: list[Qualification] = []
+    suspended: bool = Field(default=False, description="A suspension is in force today (R-ASG-6)")
+    cases_this_month: int = Field(default=0, description="Non-group cases received this month (R-ASG-4)")
 
 
 class Page(BaseModel, Generic[T]):
@@ -134,6 +182,7 @@ class Decision(BaseModel):
     proposal: str | None = None
     named_handler: dict[str, Any] | None = None
     candidates: list[dict[str, Any]]
+    rules_version: int | None = Field(default=None, description="The agency's published rules applied (R-ASG-5)")
 
 
 class AssignmentView(BaseModel):
@@ -155,12 +204,13 @@ class BlockedCase(BaseModel):
 
 def _decision(event: Any) -> Decision:
     data = event.model_dump(mode="json")
-    at = data.get("assigned_at") or data.get("blocked_at") or data.get("recorded_at")
+    at = next(data[k] for k in ("assigned_at", "blocked_at", "recorded_at", "released_at", "ended_at") if data.get(k))
     handler = data.get("handler") or {}
-    return Decision(decision=type(event).__name__, at=at, method=data.get("method"),
+    return Decision(decision=type(event).__name__, at=at, method=data.get("method") or data.get("cause"),
                     handler_id=handler.get("handler_id"), reason=data.get("reason"),
                     grounds=data.get("grounds", []), proposal=data.get("proposal"),
-                    named_handler=data.get("named_handler"), candidates=data["candidates"])
+                    named_handler=data.get("named_handler"), candidates=data.get("candidates", []),
+                    rules_version=data.get("rules_version"))
 
 
 async def _one(engine, table, key, value: str, view: type[BaseModel], what: str) -> Any:
@@ -186,7 +236,8 @@ async def _page(engine, table, order, where: list, view: type[BaseModel], offset
 async def recruit_institution(*, body: RecruitInstitution, uow: UowFactoryDep, engine: EngineDep,
                               response: Response) -> InstitutionView:
     """Recruit an institution into an agency's pool."""
-    institution = await handlers.recruit_institution(uow, **body.model_dump())
+    institution = await handlers.recruit_institution(uow, name=body.name, kind=body.kind, agency_id=body.agency_id,
+                                                     district=body.district, recruitment=body.recruitment)
     response.headers["Location"] = f"/api/v1/institutions/{institution.id}"
     return await _one(engine, institutions, institutions.c.institution_id, institution.id, InstitutionView,
                       "institution")
@@ -198,6 +249,17 @@ async def sign_commitment(*, institution_id: Id, body: SignCommitment, uow: UowF
     """Record the institution's signed quality commitment letter."""
     with reported_as_field_error():
         await handlers.sign_commitment(uow, institution_id, **body.model_dump())
+    return await _one(engine, institutions, institutions.c.institution_id, institution_id, InstitutionView,
+                      "institution")
+
+
+@registry.post("/institutions/{institution_id}/commitment/withdrawal", response_model=InstitutionView)
+async def withdraw_commitment(*, institution_id: Id, body: WithdrawCommitment, uow: UowFactoryDep,
+                              engine: EngineDep) -> InstitutionView:
+    """Record that the institution withdrew its quality commitment: from that day its handlers
+    receive no case (R-PRV-3)."""
+    with reported_as_field_error():
+        await handlers.withdraw_commitment(uow, institution_id, **body.model_dump())
     return await _one(engine, institutions, institutions.c.institution_id, institution_id, InstitutionView,
                       "institution")
 
@@ -227,21 +289,75 @@ async def register_handler(*, body: RegisterHandler, uow: UowFactoryDep, engine:
     with reported_as_field_error():
         handler = await handlers.register_handler(uow, **body.model_dump())
     response.headers["Location"] = f"/api/v1/handlers/{handler.id}"
-    return await _one(engine, handler_rows, handler_rows.c.handler_id, handler.id, HandlerView, "handler")
+    return await _handler(engine, handler.id)
+
+
+@registry.post("/handlers/{handler_id}/unavailability", response_model=HandlerView)
+async def record_unavailability(*, handler_id: Id, body: RecordUnavailability, uow: UowFactoryDep,
+                                engine: EngineDep) -> HandlerView:
+    """Record days on which the handler cannot take a case; the rotation passes them over then."""
+    with reported_as_field_error():
+        await handlers.record_unavailability(uow, handler_id, **body.model_dump())
+    return await _handler(engine, handler_id)
+
+
+@registry.post("/handlers/{handler_id}/commitment", response_model=HandlerView)
+async def sign_volunteer_commitment(*, handler_id: Id, body: SignCommitment, uow: UowFactoryDep,
+                                    engine: EngineDep) -> HandlerView:
+    """Record a volunteer's own signed quality commitment letter (R-PRV-3: "an institution, or
+    a volunteer"); lawyers and legal workers are covered by their institution's."""
+    with reported_as_field_error():
+        await handlers.sign_volunteer_commitment(uow, handler_id, **body.model_dump())
+    return await _handler(engine, handler_id)
+
+
+class VolunteerEntry(BaseModel):
+    """One line of the published list of volunteers (R-PRV-2): public facts only."""
+
+    name: str
+    institution_name: str
+    agency_id: str
+    registered_at: datetime
+
+
+@registry.get("/volunteers", response_model=Page[VolunteerEntry])
+async def list_volunteers(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
+                          limit: Limit = 50) -> dict:
+    """The list of legal-aid volunteers, as the agency publishes it (R-PRV-2)."""
+    where = [handler_rows.c.kind == "volunteer"] + ([handler_rows.c.agency_id == agency_id] if agency_id else [])
+    query = (select(handler_rows.c.name, institutions.c.name.label("institution_name"), handler_rows.c.agency_id,
+                    handler_rows.c.registered_at)
+             .join(institutions, institutions.c.institution_id == handler_rows.c.institution_id).where(*where))
+    async with engine.connect() as conn:
+        total = (await conn.execute(select(func.count()).select_from(handler_rows).where(*where))).scalar_one()
+        rows = (await conn.execute(query.order_by(handler_rows.c.registered_order).offset(offset).limit(limit)))
+        items = [VolunteerEntry.model_validate(dict(r)) for r in rows.mappings()]
+    return {"items": items, "total": total, "offset": offset, "limit": limit}
 
 
 @registry.get("/handlers", response_model=Page[HandlerView])
 async def list_handlers(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
                         limit: Limit = 50) -> dict:
-    """List handlers in registration order."""
+    """List handlers in registration order, each with whether suspended and their cases this month."""
     where = [handler_rows.c.agency_id == agency_id] if agency_id else []
-    return await _page(engine, handler_rows, handler_rows.c.registered_order, where, HandlerView, offset, limit)
+    page = await _page(engine, handler_rows, handler_rows.c.registered_order, where, HandlerView, offset, limit)
+    async with engine.connect() as conn:
+        states = await handler_state(conn, [h.handler_id for h in page["items"]], now())
+    page["items"] = [h.model_copy(update=states.get(h.handler_id, {})) for h in page["items"]]
+    return page
+
+
+async def _handler(engine, handler_id: str) -> HandlerView:
+    view = await _one(engine, handler_rows, handler_rows.c.handler_id, handler_id, HandlerView, "handler")
+    async with engine.connect() as conn:
+        states = await handler_state(conn, [handler_id], now())
+    return view.model_copy(update=states.get(handler_id, {}))
 
 
 @registry.get("/handlers/{handler_id}", response_model=HandlerView)
 async def get_handler(*, handler_id: Id, engine: EngineDep) -> HandlerView:
-    """One handler."""
-    return await _one(engine, handler_rows, handler_rows.c.handler_id, handler_id, HandlerView, "handler")
+    """One handler: registry facts, whether suspended today, and their cases this month."""
+    return await _handler(engine, handler_id)
 
 
 # --- assignments ----------------------------------------------------------------------------

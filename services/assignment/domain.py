@@ -1,6 +1,7 @@
-"""The provider registry and the assignment of cases (pure: no I/O).
+"""The assignment of cases (pure: no I/O); the provider registry is in registry.py (its names
+are re-exported here).
 
-Streams: `institution-<id>` and `handler-<id>` (the registry), `rotation-<agency_id>` (whose turn
+Streams: `rotation-<agency_id>` (whose turn
 it is in an agency's pool, and how many cases each handler took this month), and
 `assignment-<case_id>` (every decision on one case, with the candidates considered).
 
@@ -19,14 +20,32 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
+from services.assignment.registry import (  # noqa: F401
+    CommitmentSigned,
+    CommitmentWithdrawn,
+    Handler,
+    HandlerRegistered,
+    HandlerReinstated,
+    HandlerSuspended,
+    Institution,
+    InstitutionKind,
+    InstitutionRecruited,
+    InvalidField,
+    Qualification,
+    Recruitment,
+    RecruitmentMethod,
+    UnavailabilityRecorded,
+)
 from shared.aggregate import Aggregate, DomainError, DomainEvent
 from shared.contracts import CaseFlags, CaseKind, HandlerKind, HandlerRef
-from shared.contracts.assignment import AssignmentMethod
+from shared.contracts.assignment import AssignmentMethod, ReleaseCause
 
 # Months and days are the agency's, not UTC's: a case assigned at 07:00 on the 1st in Beijing
 # belongs to the new month (R-ASG-4).
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_MONTHLY_CAP = 5
+# R-ASG-8 (Legal Aid Law art. 26): lawyers with at least three years of practice.
+DEFAULT_SENIOR_YEARS = 3
 
 
 def local_day(at: datetime) -> date:
@@ -35,115 +54,6 @@ def local_day(at: datetime) -> date:
 
 def month_of(at: datetime) -> str:
     return at.astimezone(SHANGHAI).strftime("%Y-%m")
-
-
-class InvalidField(DomainError):
-    """A command names something the registry does not accept; the API reports it as that
-    field's validation error."""
-
-    status = 422
-
-    def __init__(self, field: str, message: str, *, rule: str | None = None):
-        super().__init__(f"{field}: {message}", rule=rule)
-        self.field = field
-        self.message = message
-
-
-# --- the registry ---------------------------------------------------------------------------
-
-
-class InstitutionKind(StrEnum):
-    law_firm = "law_firm"
-    grassroots_office = "grassroots_office"
-
-
-class InstitutionRecruited(DomainEvent):
-    institution_id: str
-    name: str
-    kind: InstitutionKind
-    agency_id: str
-    district: str
-    recruited_at: datetime
-
-
-class CommitmentSigned(DomainEvent):
-    signed_on: date
-    valid_until: date
-    signed_at: datetime
-
-
-class Institution(Aggregate):
-    """A law firm or grassroots office recruited into an agency's pool (R-PRV-1)."""
-
-    stream_prefix = "institution"
-
-    def __init__(self, id: str):
-        super().__init__(id)
-        self.recruitment: InstitutionRecruited | None = None
-        self.commitments: list[CommitmentSigned] = []
-
-    def recruit(self, *, name: str, kind: InstitutionKind, agency_id: str, district: str, at: datetime) -> None:
-        if self.exists:
-            raise DomainError(f"institution {self.id} is already recruited")
-        self.record(InstitutionRecruited(institution_id=self.id, name=name, kind=kind, agency_id=agency_id,
-                                         district=district, recruited_at=at))
-
-    def sign_commitment(self, *, signed_on: date, valid_until: date, at: datetime) -> None:
-        """R-PRV-3: the quality commitment letter without which no case is received."""
-        if valid_until < signed_on:
-            raise InvalidField("valid_until", "must not be before signed_on", rule="R-PRV-3")
-        self.record(CommitmentSigned(signed_on=signed_on, valid_until=valid_until, signed_at=at))
-
-    def when_InstitutionRecruited(self, e: InstitutionRecruited) -> None:
-        self.recruitment = e
-
-    def when_CommitmentSigned(self, e: CommitmentSigned) -> None:
-        self.commitments.append(e)
-
-
-Institution.handles(InstitutionRecruited, CommitmentSigned)
-
-
-class HandlerRegistered(DomainEvent):
-    handler_id: str
-    name: str
-    kind: HandlerKind
-    licence_number: str | None
-    institution_id: str
-    agency_id: str  # the pool the handler serves: their institution's agency
-    years_of_practice: int
-    registered_at: datetime
-
-
-class Handler(Aggregate):
-    """A lawyer, grassroots legal worker or volunteer doing legal-aid work for an institution."""
-
-    stream_prefix = "handler"
-
-    def __init__(self, id: str):
-        super().__init__(id)
-        self.registration: HandlerRegistered | None = None
-
-    def register(self, *, name: str, kind: HandlerKind, licence_number: str | None, institution: Institution,
-                 years_of_practice: int, at: datetime) -> None:
-        if self.exists:
-            raise DomainError(f"handler {self.id} is already registered")
-        if institution.recruitment is None:
-            raise InvalidField("institution_id", f"no institution {institution.id}")
-        # Lawyers and grassroots legal workers practise under a licence; volunteers may not hold one.
-        if kind != HandlerKind.volunteer and not licence_number:
-            raise InvalidField("licence_number", f"required for a {kind.value}")
-        self.record(HandlerRegistered(handler_id=self.id, name=name, kind=kind, licence_number=licence_number,
-                                      institution_id=institution.id,
-                                      agency_id=institution.recruitment.agency_id,
-                                      years_of_practice=years_of_practice,
-                                      registered_at=at))
-
-    def when_HandlerRegistered(self, e: HandlerRegistered) -> None:
-        self.registration = e
-
-
-Handler.handles(HandlerRegistered)
 
 
 # --- the rotation of one agency's pool ------------------------------------------------------
@@ -168,22 +78,23 @@ class Rotation(Aggregate):
         self.turns = 0
         self.last_turn: dict[str, int] = {}
         self.monthly: dict[tuple[str, str], int] = {}
-        self.cases: set[str] = set()
+        # A case may take several turns, one per handler: a reassignment's new turn is a turn.
+        self.cases: set[tuple[str, str]] = set()
 
     def cases_in(self, handler_id: str, month: str) -> int:
         return self.monthly.get((handler_id, month), 0)
 
     def take_turn(self, *, case_id: str, handler_id: str, method: AssignmentMethod, group_case: bool,
                   at: datetime) -> None:
-        if case_id in self.cases:
-            return  # one case, one turn: a decision told twice is not a second case
+        if (case_id, handler_id) in self.cases:
+            return  # one case, one turn per handler: a decision told twice is not a second case
         self.record(TurnTaken(case_id=case_id, handler_id=handler_id, method=method, month=month_of(at),
                               counts_toward_cap=not group_case, taken_at=at))
 
     def when_TurnTaken(self, e: TurnTaken) -> None:
         self.turns += 1
         self.last_turn[e.handler_id] = self.turns
-        self.cases.add(e.case_id)
+        self.cases.add((e.case_id, e.handler_id))
         if e.counts_toward_cap:
             key = (e.handler_id, e.month)
             self.monthly[key] = self.monthly.get(key, 0) + 1
@@ -204,11 +115,19 @@ class Ineligibility(StrEnum):
     no_commitment = "no_commitment"  # R-PRV-3
     commitment_not_in_force = "commitment_not_in_force"  # R-PRV-3: expired, or not yet begun
     monthly_cap_reached = "monthly_cap_reached"  # R-ASG-4
+    suspended = "suspended"  # R-SAN-2, R-ASG-6
+    unavailable = "unavailable"
+    outside_practice_areas = "outside_practice_areas"
+    too_little_experience = "too_little_experience"  # R-ASG-8: possible death penalty or life imprisonment
+    not_qualified_for_minors = "not_qualified_for_minors"  # R-ASG-8
+    conflict_of_interest = "conflict_of_interest"  # acted for an adverse party of this case
+    released_from_case = "released_from_case"  # the handler this case was taken from
 
     @property
     def rule(self) -> str | None:
         return {"no_commitment": "R-PRV-3", "commitment_not_in_force": "R-PRV-3",
-                "monthly_cap_reached": "R-ASG-4"}.get(self.value)
+                "monthly_cap_reached": "R-ASG-4", "suspended": "R-ASG-6",
+                "too_little_experience": "R-ASG-8", "not_qualified_for_minors": "R-ASG-8"}.get(self.value)
 
 
 @dataclass(frozen=True)
@@ -225,6 +144,14 @@ class Candidate:
     active: bool
     commitments: tuple[tuple[date, date], ...]
     registered_order: int
+    years_of_practice: int = 0
+    practice_areas: frozenset[CaseKind] = frozenset()
+    qualifications: frozenset[Qualification] = frozenset()
+    # (suspension id, last day or None for "until reinstated")
+    suspensions: tuple[date | None, ...] = ()
+    unavailable: tuple[tuple[date, date], ...] = ()
+    # Keyed hashes of the aided persons the handler, or their institution, acted for.
+    represented_parties: frozenset[str] = frozenset()
 
     def ref(self) -> HandlerRef:
         return HandlerRef(handler_id=self.handler_id, name=self.name, kind=self.kind,
@@ -252,11 +179,18 @@ class Policy:
     at: datetime
     monthly_cap: int = DEFAULT_MONTHLY_CAP
     count_cap: bool = True  # group cases neither count toward the cap nor are barred by it
+    case_kind: CaseKind | None = None
+    needs_senior: bool = False  # R-ASG-8: possible death penalty or life imprisonment
+    needs_minors_qualification: bool = False  # R-ASG-8
+    senior_years: int = DEFAULT_SENIOR_YEARS
+    adverse_parties: frozenset[str] = frozenset()
+    excluded: frozenset[str] = frozenset()  # handlers released from this case
 
 
 def assess(candidate: Candidate | None, rotation: Rotation, policy: Policy, *, handler_id: str = "") -> Assessment:
     """Eligible = active, in the agency's pool, with a commitment in force on the assignment
-    day (R-PRV-3), below the monthly cap (R-ASG-4)."""
+    day (R-PRV-3), below the monthly cap (R-ASG-4), not suspended (R-ASG-6), available,
+    qualified for the case (R-ASG-8), free of conflict, and not released from this case."""
     if candidate is None:
         return Assessment(handler_id=handler_id, eligible=False, reasons=[Ineligibility.not_registered])
     day, month = local_day(policy.at), month_of(policy.at)
@@ -272,6 +206,21 @@ def assess(candidate: Candidate | None, rotation: Rotation, policy: Policy, *, h
         reasons.append(Ineligibility.commitment_not_in_force)
     if policy.count_cap and count >= policy.monthly_cap:
         reasons.append(Ineligibility.monthly_cap_reached)
+    if any(until is None or day <= until for until in candidate.suspensions):
+        reasons.append(Ineligibility.suspended)
+    if any(start <= day <= end for start, end in candidate.unavailable):
+        reasons.append(Ineligibility.unavailable)
+    if policy.case_kind and candidate.practice_areas and policy.case_kind not in candidate.practice_areas:
+        reasons.append(Ineligibility.outside_practice_areas)
+    if policy.needs_senior and (candidate.kind != HandlerKind.lawyer
+                                or candidate.years_of_practice < policy.senior_years):
+        reasons.append(Ineligibility.too_little_experience)
+    if policy.needs_minors_qualification and Qualification.minors not in candidate.qualifications:
+        reasons.append(Ineligibility.not_qualified_for_minors)
+    if candidate.represented_parties & policy.adverse_parties:
+        reasons.append(Ineligibility.conflict_of_interest)
+    if candidate.handler_id in policy.excluded:
+        reasons.append(Ineligibility.released_from_case)
     return Assessment(handler_id=candidate.handler_id, eligible=not reasons, reasons=reasons,
                       cases_this_month=count, last_turn=rotation.last_turn.get(candidate.handler_id))
 
@@ -307,6 +256,9 @@ class CaseFacts(BaseModel):
     case_kind: CaseKind
     agency_id: str
     flags: CaseFlags
+    # Keyed hashes (intake's HMAC): whom the case is against, and whom it is for.
+    adverse_party_hashes: list[str] = []
+    aided_person_hash: str | None = None
 
     def grounds(self) -> list[Grounds]:
         return [g for g in Grounds if getattr(self.flags, g.value)]
@@ -318,6 +270,7 @@ class CaseAwaitingChoice(DomainEvent):
     proposal: str | None
     named_handler: Assessment | None
     candidates: list[Assessment]
+    rules_version: int | None = None  # the agency's published rules applied (R-ASG-5)
     recorded_at: datetime
 
 
@@ -328,6 +281,7 @@ class HandlerAssigned(DomainEvent):
     reason: str | None
     named_handler: Assessment | None
     candidates: list[Assessment]
+    rules_version: int | None = None  # the agency's published rules applied (R-ASG-5)
     assigned_at: datetime
 
 
@@ -335,13 +289,34 @@ class AssignmentBlocked(DomainEvent):
     case: CaseFacts
     named_handler: Assessment | None
     candidates: list[Assessment]
+    rules_version: int | None = None  # the agency's published rules applied (R-ASG-5)
     blocked_at: datetime
+
+
+class HandlerReleased(DomainEvent):
+    """The handler no longer handles the case: the aided person's accepted request for another
+    (reassignment) or the end of legal aid (termination). The turn taken stays taken."""
+
+    case_id: str
+    handler: HandlerRef
+    cause: ReleaseCause
+    reason: str
+    released_at: datetime
+
+
+class AssignmentEnded(DomainEvent):
+    """Legal aid ended before anyone was assigned (the case was awaiting a choice or blocked)."""
+
+    case_id: str
+    reason: str
+    ended_at: datetime
 
 
 class AssignmentStatus(StrEnum):
     awaiting_choice = "awaiting_choice"
     assigned = "assigned"
     blocked = "blocked"
+    released = "released"  # legal aid ended: no one handles the case any more
 
 
 class AlreadyAssigned(DomainError):
@@ -371,19 +346,57 @@ class CaseAssignment(Aggregate):
         self.case: CaseFacts | None = None
         self.status: AssignmentStatus | None = None
         self.handler: HandlerRef | None = None
+        self.released: list[str] = []
+        self.rules_version: int | None = None  # of the command in hand, not folded from events
         self.decisions: list[DomainEvent] = []
 
-    def _policy(self, case: CaseFacts, at: datetime, monthly_cap: int) -> Policy:
-        return Policy(agency_id=case.agency_id, at=at, monthly_cap=monthly_cap, count_cap=not case.flags.group_case)
+    def _policy(self, case: CaseFacts, at: datetime, monthly_cap: int,
+                senior_years: int = DEFAULT_SENIOR_YEARS) -> Policy:
+        return Policy(agency_id=case.agency_id, at=at, monthly_cap=monthly_cap, count_cap=not case.flags.group_case,
+                      case_kind=case.case_kind, needs_senior=case.flags.possible_death_penalty_or_life_imprisonment,
+                      needs_minors_qualification=case.flags.minor, senior_years=senior_years,
+                      adverse_parties=frozenset(case.adverse_party_hashes), excluded=frozenset(self.released))
 
     # commands
 
     def decide(self, *, case: CaseFacts, pool: Sequence[Candidate], named: Candidate | None, rotation: Rotation,
-               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP) -> None:
+               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS,
+               rules_version: int | None = None) -> None:
         """The engine's decision on a newly registered case (R-ASG-1, R-ASG-2, R-ASG-3)."""
         if self.exists:
             return  # already decided: a redelivered registration changes nothing
-        policy = self._policy(case, at, monthly_cap)
+        self.rules_version = rules_version
+        self._decide(case=case, pool=pool, named=named, rotation=rotation, at=at, monthly_cap=monthly_cap,
+                     senior_years=senior_years)
+
+    def reassign(self, *, current_handler_id: str, reason: str, pool: Sequence[Candidate], named: Candidate | None,
+                 rotation: Rotation, at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP,
+                 senior_years: int = DEFAULT_SENIOR_YEARS,
+               rules_version: int | None = None) -> None:
+        """The aided person's accepted request for another handler: release the current one and
+        decide again by the same rules, without them. The released handler's turn stays taken
+        and their case still counts toward their month: they received it (R-ASG-4)."""
+        if self.case is None or self.handler is None or self.handler.handler_id != current_handler_id:
+            return  # already reassigned (a redelivered request), or no longer theirs
+        self.rules_version = rules_version
+        self.record(HandlerReleased(case_id=self.id, handler=self.handler, cause=ReleaseCause.reassignment,
+                                    reason=reason, released_at=at))
+        self._decide(case=self.case, pool=pool, named=named, rotation=rotation, at=at, monthly_cap=monthly_cap,
+                     senior_years=senior_years)
+
+    def terminate(self, *, reason: str, at: datetime) -> None:
+        """Legal aid ended (终止): the handler is released and no one replaces them."""
+        if self.status == AssignmentStatus.released or self.case is None:
+            return
+        if self.handler is not None:
+            self.record(HandlerReleased(case_id=self.id, handler=self.handler, cause=ReleaseCause.termination,
+                                        reason=reason, released_at=at))
+        else:
+            self.record(AssignmentEnded(case_id=self.id, reason=reason, ended_at=at))
+
+    def _decide(self, *, case: CaseFacts, pool: Sequence[Candidate], named: Candidate | None, rotation: Rotation,
+                at: datetime, monthly_cap: int, senior_years: int) -> None:
+        policy = self._policy(case, at, monthly_cap, senior_years)
         ordered = rotation_order(pool, rotation)
         considered = [assess(c, rotation, policy) for c in ordered]
         first = next((c for c, a in zip(ordered, considered, strict=True) if a.eligible), None)
@@ -394,11 +407,13 @@ class CaseAssignment(Aggregate):
         if grounds := case.grounds():
             proposal = named if named_ok else first
             self.record(CaseAwaitingChoice(case=case, grounds=grounds, proposal=proposal and proposal.handler_id,
-                                           named_handler=named_view, candidates=considered, recorded_at=at))
+                                           named_handler=named_view, candidates=considered, recorded_at=at,
+                                           rules_version=self.rules_version))
         elif named_ok:
             assert named is not None and named_view is not None
             self.record(HandlerAssigned(case=case, handler=named.ref(), method=AssignmentMethod.named, reason=None,
-                                        named_handler=named_view, candidates=[named_view], assigned_at=at))
+                                        named_handler=named_view, candidates=[named_view], assigned_at=at,
+                                        rules_version=self.rules_version))
         elif first is not None:
             reason = None
             if named_view is not None:
@@ -406,12 +421,14 @@ class CaseAssignment(Aggregate):
                 reason = f"named handler {named_view.handler_id} not eligible ({why}); assigned by rotation"
             self.record(HandlerAssigned(case=case, handler=first.ref(), method=AssignmentMethod.rotation,
                                         reason=reason, named_handler=named_view, candidates=considered,
-                                        assigned_at=at))
+                                        assigned_at=at, rules_version=self.rules_version))
         else:
-            self.record(AssignmentBlocked(case=case, named_handler=named_view, candidates=considered, blocked_at=at))
+            self.record(AssignmentBlocked(case=case, named_handler=named_view, candidates=considered, blocked_at=at,
+                                          rules_version=self.rules_version))
 
     def choose(self, *, handler_id: str, candidate: Candidate | None, reason: str, rotation: Rotation,
-               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP) -> None:
+               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS,
+               rules_version: int | None = None) -> None:
         """R-ASG-3: the agency picks the handler of a major, group or superior-assigned case,
         and says why; the pick must still be eligible (R-PRV-3, R-ASG-4)."""
         if self.status == AssignmentStatus.assigned:
@@ -421,16 +438,18 @@ class CaseAssignment(Aggregate):
             raise AlreadyAssigned(f"case {self.id} is already assigned to {self.handler.handler_id}")
         if self.status != AssignmentStatus.awaiting_choice or self.case is None:
             raise NotAwaitingChoice(f"case {self.id} is not awaiting the agency's choice")
+        self.rules_version = rules_version
         if len(reason.strip()) < MIN_REASON_LENGTH:
             raise InvalidField("reason", f"state why, in at least {MIN_REASON_LENGTH} characters", rule="R-ASG-3")
-        assessment = assess(candidate, rotation, self._policy(self.case, at, monthly_cap), handler_id=handler_id)
+        assessment = assess(candidate, rotation, self._policy(self.case, at, monthly_cap, senior_years),
+                            handler_id=handler_id)
         if candidate is None or not assessment.eligible:
             why = ", ".join(r.value for r in assessment.reasons)
             raise HandlerNotEligible(f"handler_id {handler_id} may not take this case: {why}",
                                      rule=next((r.rule for r in assessment.reasons if r.rule), None))
         self.record(HandlerAssigned(case=self.case, handler=candidate.ref(), method=AssignmentMethod.chosen,
                                     reason=reason.strip(), named_handler=None, candidates=[assessment],
-                                    assigned_at=at))
+                                    assigned_at=at, rules_version=self.rules_version))
 
     # state changes
 
@@ -446,5 +465,16 @@ class CaseAssignment(Aggregate):
         self.case, self.status = e.case, AssignmentStatus.blocked
         self.decisions.append(e)
 
+    def when_HandlerReleased(self, e: HandlerReleased) -> None:
+        self.released.append(e.handler.handler_id)
+        self.handler = None
+        if e.cause == ReleaseCause.termination:
+            self.status = AssignmentStatus.released
+        self.decisions.append(e)
 
-CaseAssignment.handles(CaseAwaitingChoice, HandlerAssigned, AssignmentBlocked)
+    def when_AssignmentEnded(self, e: AssignmentEnded) -> None:
+        self.status = AssignmentStatus.released
+        self.decisions.append(e)
+
+
+CaseAssignment.handles(CaseAwaitingChoice, HandlerAssigned, AssignmentBlocked, HandlerReleased, AssignmentEnded)

@@ -11,18 +11,26 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from services.assignment import projections
 from services.assignment.domain import (
     DEFAULT_MONTHLY_CAP,
+    DEFAULT_SENIOR_YEARS,
     AssignmentBlocked,
     CaseAssignment,
     CaseFacts,
     Handler,
     HandlerAssigned,
+    HandlerReleased,
     Institution,
     InstitutionKind,
+    Qualification,
+    Recruitment,
     Rotation,
+    local_day,
 )
+from services.assignment.rules import AssignmentRules
 from shared import contracts
 from shared.aggregate import NotFound
-from shared.contracts import HandlerKind
+from shared.contracts import CaseKind, HandlerKind
+from shared.contracts import assignment as contracts_assignment
+from shared.contracts.assignment import HandlerReleased as HandlerReleasedEvent
 from shared.contracts.assignment import SkippedCandidate
 from shared.service import UnitOfWorkFactory
 from shared.store import ConcurrencyError
@@ -38,16 +46,69 @@ def monthly_cap(uow: UnitOfWork) -> int:
     return getattr(uow.settings, "monthly_case_cap", DEFAULT_MONTHLY_CAP)
 
 
+def senior_years(uow: UnitOfWork) -> int:
+    return getattr(uow.settings, "senior_years_of_practice", DEFAULT_SENIOR_YEARS)
+
+
+async def rules(uow: UnitOfWork, agency_id: str) -> dict:
+    """The numbers the decision applies: the agency's published rules in force today (R-ASG-5),
+    else the service's settings."""
+    document = await uow.get(AssignmentRules, agency_id)
+    in_force = document.in_force(local_day(now()))
+    cap = in_force.monthly_cap if in_force and in_force.monthly_cap else monthly_cap(uow)
+    years = in_force.senior_years if in_force and in_force.senior_years is not None else senior_years(uow)
+    return {"monthly_cap": cap, "senior_years": years, "rules_version": in_force and in_force.version}
+
+
+@retry_on_conflict
+async def file_rules(uow_factory: UnitOfWorkFactory, agency_id: str, *, title: str, text: str,
+                     effective_from: date, monthly_cap: int | None, senior_years_of_practice: int | None,
+                     filed_with: str) -> int:
+    async with uow_factory() as uow:
+        document = await uow.get(AssignmentRules, agency_id)
+        version = document.file(title=title, text=text, effective_from=effective_from, monthly_cap=monthly_cap,
+                                senior_years=senior_years_of_practice, filed_with=filed_with, at=now())
+        await uow.save(document)
+        return version
+
+
+@retry_on_conflict
+async def publish_rules(uow_factory: UnitOfWorkFactory, agency_id: str, version: int) -> AssignmentRules:
+    async with uow_factory() as uow:
+        document = await uow.get(AssignmentRules, agency_id)
+        document.publish(version=version, at=now())
+        await uow.save(document)
+        filed, published = document.versions[version], document.published[version]
+        uow.emit(contracts_assignment.AssignmentRulesPublished(
+            agency_id=agency_id, version=version, title=filed.title, text=filed.text,
+            effective_from=filed.effective_from, monthly_cap=filed.monthly_cap,
+            senior_years_of_practice=filed.senior_years, filed_with=filed.filed_with,
+            published_at=published.published_at))
+        return document
+
+
+async def load_rules(uow_factory: UnitOfWorkFactory, agency_id: str) -> AssignmentRules:
+    async with uow_factory() as uow:
+        return await uow.get(AssignmentRules, agency_id)
+
+
 # --- the registry ---------------------------------------------------------------------------
 
 
 @retry_on_conflict
 async def recruit_institution(uow_factory: UnitOfWorkFactory, *, name: str, kind: InstitutionKind,
-                              agency_id: str, district: str) -> Institution:
+                              agency_id: str, district: str, recruitment: Recruitment | None = None) -> Institution:
     async with uow_factory() as uow:
         institution = Institution(str(uuid.uuid4()))
-        institution.recruit(name=name, kind=kind, agency_id=agency_id, district=district, at=now())
+        institution.recruit(name=name, kind=kind, agency_id=agency_id, district=district, at=now(),
+                            recruitment=recruitment)
         await uow.save(institution)
+        recruited = institution.recruitment
+        assert recruited is not None
+        uow.emit(contracts_assignment.InstitutionRecruited(
+            institution_id=institution.id, name=name, kind=kind.value, agency_id=agency_id, district=district,
+            recruitment=recruitment and contracts_assignment.RecruitmentRecord(**recruitment.model_dump()),
+            recruited_at=recruited.recruited_at))
         return institution
 
 
@@ -69,15 +130,79 @@ async def sign_commitment(uow_factory: UnitOfWorkFactory, institution_id: str, *
 
 
 @retry_on_conflict
+async def withdraw_commitment(uow_factory: UnitOfWorkFactory, institution_id: str, *, withdrawn_on: date,
+                              reason: str) -> Institution:
+    async with uow_factory() as uow:
+        institution = await load_institution(uow, institution_id)
+        institution.withdraw_commitment(withdrawn_on=withdrawn_on, reason=reason, at=now())
+        await uow.save(institution)
+        return institution
+
+
+@retry_on_conflict
+async def sign_volunteer_commitment(uow_factory: UnitOfWorkFactory, handler_id: str, *, signed_on: date,
+                                    valid_until: date) -> Handler:
+    async with uow_factory() as uow:
+        handler = await load_handler(uow, handler_id)
+        handler.sign_commitment(signed_on=signed_on, valid_until=valid_until, at=now())
+        await uow.save(handler)
+        return handler
+
+
+@retry_on_conflict
 async def register_handler(uow_factory: UnitOfWorkFactory, *, name: str, kind: HandlerKind,
-                           licence_number: str | None, institution_id: str, years_of_practice: int) -> Handler:
+                           licence_number: str | None, institution_id: str, years_of_practice: int,
+                           practice_areas: list[CaseKind] | None = None,
+                           qualifications: list[Qualification] | None = None) -> Handler:
     async with uow_factory() as uow:
         institution = await uow.get(Institution, institution_id)
         handler = Handler(str(uuid.uuid4()))
         handler.register(name=name, kind=kind, licence_number=licence_number, institution=institution,
-                         years_of_practice=years_of_practice, at=now())
+                         years_of_practice=years_of_practice, at=now(), practice_areas=practice_areas or (),
+                         qualifications=qualifications or ())
+        await uow.save(handler)
+        registration = handler.registration
+        if registration is not None and kind == HandlerKind.volunteer:
+            assert institution.recruitment is not None
+            uow.emit(contracts_assignment.VolunteerRegistered(
+                handler_id=handler.id, name=name, institution_id=institution_id,
+                institution_name=institution.recruitment.name, agency_id=registration.agency_id,
+                registered_at=registration.registered_at))
+        return handler
+
+
+async def load_handler(uow: UnitOfWork, handler_id: str) -> Handler:
+    handler = await uow.get(Handler, handler_id)
+    if not handler.exists:
+        raise NotFound(f"no handler {handler_id}")
+    return handler
+
+
+@retry_on_conflict
+async def record_unavailability(uow_factory: UnitOfWorkFactory, handler_id: str, *, unavailable_from: date,
+                                unavailable_to: date) -> Handler:
+    async with uow_factory() as uow:
+        handler = await load_handler(uow, handler_id)
+        handler.record_unavailability(unavailable_from=unavailable_from, unavailable_to=unavailable_to, at=now())
         await uow.save(handler)
         return handler
+
+
+async def suspend_handler(uow: UnitOfWork, event: contracts.HandlerSuspended) -> None:
+    """R-SAN-2 / R-ASG-6: the bureau's decision, in force from the next assignment. A handler the
+    registry does not know is not in any pool, so there is nothing to stop."""
+    handler = await uow.get(Handler, event.handler_id)
+    if handler.exists:
+        handler.suspend(suspension_id=event.suspension_id, reason=event.reason, until=event.until,
+                        at=event.suspended_at)
+        await uow.save(handler)
+
+
+async def reinstate_handler(uow: UnitOfWork, event: contracts.HandlerReinstated) -> None:
+    handler = await uow.get(Handler, event.handler_id)
+    if handler.exists:
+        handler.reinstate(suspension_id=event.suspension_id, at=event.reinstated_at)
+        await uow.save(handler)
 
 
 # --- the engine -----------------------------------------------------------------------------
@@ -85,8 +210,16 @@ async def register_handler(uow_factory: UnitOfWorkFactory, *, name: str, kind: H
 
 def _tell(uow: UnitOfWork, assignment: CaseAssignment) -> None:
     """The integration event for the decision just taken (awaiting a choice tells no one yet)."""
-    decision = assignment.decisions[-1]
-    if isinstance(decision, HandlerAssigned):
+    _tell_decision(uow, assignment.decisions[-1], assignment)
+
+
+def _tell_decision(uow: UnitOfWork, decision, assignment: CaseAssignment) -> None:
+    if isinstance(decision, HandlerReleased):
+        assert assignment.case is not None
+        uow.emit(HandlerReleasedEvent(case_id=decision.case_id, case_number=assignment.case.case_number,
+                                                handler=decision.handler, cause=decision.cause,
+                                                released_at=decision.released_at))
+    elif isinstance(decision, HandlerAssigned):
         uow.emit(contracts.CaseAssigned(case_id=decision.case.case_id, case_number=decision.case.case_number,
                                         handler=decision.handler, method=decision.method, reason=decision.reason,
                                         assigned_at=decision.assigned_at))
@@ -102,38 +235,87 @@ def _tell(uow: UnitOfWork, assignment: CaseAssignment) -> None:
         ))
 
 
-async def _decide(uow: UnitOfWork, case: CaseFacts) -> None:
-    assignment = await uow.get(CaseAssignment, case.case_id)
-    rotation = await uow.get(Rotation, case.agency_id)
+async def _pool(uow: UnitOfWork, case: CaseFacts):
     pool = await projections.candidates(uow.conn, agency_id=case.agency_id)
     named = None
     if case.flags.named_handler_id:
         named = next(iter(await projections.candidates(uow.conn, handler_id=case.flags.named_handler_id)), None)
-    before = len(assignment.decisions)
-    assignment.decide(case=case, pool=pool, named=named, rotation=rotation, at=now(), monthly_cap=monthly_cap(uow))
-    if len(assignment.decisions) == before:
-        return
+    return pool, named
+
+
+async def _save_and_tell(uow: UnitOfWork, assignment: CaseAssignment, rotation: Rotation, before: int) -> None:
+    """Save what the decision recorded, take the rotation's turn for a new handler, tell others."""
     await uow.save(assignment)
-    if isinstance(decision := assignment.decisions[-1], HandlerAssigned):
-        rotation.take_turn(case_id=case.case_id, handler_id=decision.handler.handler_id, method=decision.method,
-                           group_case=case.flags.group_case, at=decision.assigned_at)
-        await uow.save(rotation)
-    _tell(uow, assignment)
+    assert assignment.case is not None
+    for decision in assignment.decisions[before:]:
+        if isinstance(decision, HandlerAssigned):
+            rotation.take_turn(case_id=assignment.id, handler_id=decision.handler.handler_id,
+                               method=decision.method, group_case=assignment.case.flags.group_case,
+                               at=decision.assigned_at)
+            await uow.save(rotation)
+        _tell_decision(uow, decision, assignment)
 
 
-async def assign_registered_case(uow: UnitOfWork, event: contracts.CaseRegistered) -> None:
-    """Decide on a newly registered case inside the consumer's transaction.
+async def _decide(uow: UnitOfWork, case: CaseFacts) -> None:
+    assignment = await uow.get(CaseAssignment, case.case_id)
+    rotation = await uow.get(Rotation, case.agency_id)
+    pool, named = await _pool(uow, case)
+    before = len(assignment.decisions)
+    assignment.decide(case=case, pool=pool, named=named, rotation=rotation, at=now(),
+                      **(await rules(uow, case.agency_id)))
+    if len(assignment.decisions) > before:
+        await _save_and_tell(uow, assignment, rotation, before)
 
-    The transaction also holds the inbox row, so a conflict on the agency's rotation (another
-    decision for the same pool committed first) is retried from a savepoint, on fresh state,
-    rather than by failing the whole message."""
-    case = CaseFacts(case_id=event.case_id, case_number=event.case_number, case_kind=event.case_kind,
-                     agency_id=event.agency_id, flags=event.flags)
+
+async def _retrying_in_savepoint(uow: UnitOfWork, step) -> None:
+    """The consumer's transaction also holds the inbox row, so a conflict on the agency's
+    rotation (another decision for the same pool committed first) is retried from a savepoint,
+    on fresh state, rather than by failing the whole message."""
     async for attempt in AsyncRetrying(retry=retry_if_exception_type(ConcurrencyError), stop=stop_after_attempt(8),
                                        wait=wait_random_exponential(multiplier=0.01, max=0.2), reraise=True):
         with attempt:
             async with uow.conn.begin_nested():
-                await _decide(uow, case)
+                await step()
+
+
+async def assign_registered_case(uow: UnitOfWork, event: contracts.CaseRegistered) -> None:
+    """Decide on a newly registered case inside the consumer's transaction."""
+    case = CaseFacts(case_id=event.case_id, case_number=event.case_number, case_kind=event.case_kind,
+                     agency_id=event.agency_id, flags=event.flags, adverse_party_hashes=event.adverse_party_hashes,
+                     aided_person_hash=event.aided_person_hash)
+    await _retrying_in_savepoint(uow, lambda: _decide(uow, case))
+
+
+async def reassign_case(uow: UnitOfWork, event: contracts.ReassignmentRequested) -> None:
+    """Release the current handler and pick another by the same rules, without them."""
+
+    async def step() -> None:
+        assignment = await uow.get(CaseAssignment, event.case_id)
+        if assignment.case is None:
+            raise LookupError(f"ReassignmentRequested for case {event.case_id}, which assignment never decided")
+        rotation = await uow.get(Rotation, assignment.case.agency_id)
+        pool, named = await _pool(uow, assignment.case)
+        before = len(assignment.decisions)
+        assignment.reassign(current_handler_id=event.current_handler.handler_id, reason=event.reason.value,
+                            pool=pool, named=named, rotation=rotation, at=now(),
+                            **(await rules(uow, assignment.case.agency_id)))
+        if len(assignment.decisions) > before:
+            await _save_and_tell(uow, assignment, rotation, before)
+
+    await _retrying_in_savepoint(uow, step)
+
+
+async def terminate_case(uow: UnitOfWork, event: contracts.CaseTerminated) -> None:
+    """Legal aid ended: release the handler; no one replaces them."""
+    assignment = await uow.get(CaseAssignment, event.case_id)
+    if not assignment.exists:
+        return  # terminated before any decision: nothing to release
+    before = len(assignment.decisions)
+    assignment.terminate(reason=event.reason, at=event.terminated_at)
+    if len(assignment.decisions) > before:
+        await uow.save(assignment)
+        for decision in assignment.decisions[before:]:
+            _tell_decision(uow, decision, assignment)
 
 
 async def load_assignment(uow: UnitOfWork, case_id: str) -> CaseAssignment:
@@ -153,7 +335,7 @@ async def choose_handler(uow_factory: UnitOfWorkFactory, case_id: str, *, handle
         candidate = next(iter(await projections.candidates(uow.conn, handler_id=handler_id)), None)
         before = len(assignment.decisions)
         assignment.choose(handler_id=handler_id, candidate=candidate, reason=reason, rotation=rotation, at=now(),
-                          monthly_cap=monthly_cap(uow))
+                          **(await rules(uow, assignment.case.agency_id)))
         if len(assignment.decisions) == before:
             return assignment
         await uow.save(assignment)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.publication import api
+from services.publication import api, assignment_rules, providers
 from services.publication.consumers import CONSUMERS
 from services.publication.projections import project
 from shared.service import ServiceSpec, build_app
@@ -24,7 +24,7 @@ class PublicationSettings(ServiceSettings):
 SPEC = ServiceSpec(
     title="Fayuan publication",
     description="Half-yearly public disclosures: cases closed per institution and person, peer-evaluation results.",
-    routers=[api.router],
+    routers=[api.router, assignment_rules.router, providers.router],
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=project,

@@ -7,8 +7,9 @@ same fact published twice under two ids is counted once.
 
 from __future__ import annotations
 
-from services.publication import projections
+from services.publication import assignment_rules, projections, providers
 from shared.contracts import CaseClosed, EvaluationCompleted
+from shared.contracts.assignment import AssignmentRulesPublished, InstitutionRecruited, VolunteerRegistered
 from shared.uow import UnitOfWork
 
 
@@ -20,7 +21,21 @@ async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
     await projections.record_closure(uow.conn, event)
 
 
+async def on_rules_published(event: AssignmentRulesPublished, uow: UnitOfWork) -> None:
+    await assignment_rules.record_rules(uow.conn, event)
+
+
+async def on_institution_recruited(event: InstitutionRecruited, uow: UnitOfWork) -> None:
+    await providers.record_institution(uow.conn, event)
+
+
+async def on_volunteer_registered(event: VolunteerRegistered, uow: UnitOfWork) -> None:
+    await providers.record_volunteer(uow.conn, event)
+
+
 CONSUMERS = {
     "evaluations": {EvaluationCompleted: on_evaluation_completed},
     "cases": {CaseClosed: on_case_closed},
+    "assignments": {AssignmentRulesPublished: on_rules_published},
+    "providers": {InstitutionRecruited: on_institution_recruited, VolunteerRegistered: on_volunteer_registered},
 }

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.sanctions import api
+from services.sanctions import api, api_suspensions
 from services.sanctions.consumers import CONSUMERS
 from services.sanctions.projections import project
 from shared.service import ServiceSpec, build_app
@@ -23,8 +23,9 @@ class SanctionsSettings(ServiceSettings):
 
 SPEC = ServiceSpec(
     title="Fayuan sanctions",
-    description="Follow-up of failed cases: the justice bureau's investigations and its notices to the bar association.",
-    routers=[api.router, api.notices_router],
+    description="Follow-up of failed cases: the justice bureau's investigations, its notices to the bar "
+                "association, and its suspensions of handlers from assignment.",
+    routers=[api.router, api.notices_router, api_suspensions.router],
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=project,

@@ -5,11 +5,14 @@ runner retries on fresh state."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from services.sanctions.domain import Investigation, investigation_id_for
+from services.sanctions.suspensions import Suspension
 from shared import contracts
-from shared.uow import UnitOfWork
+from shared.aggregate import NotFound
+from shared.service import UnitOfWorkFactory
+from shared.uow import UnitOfWork, retry_on_conflict
 
 
 def now() -> datetime:
@@ -46,3 +49,46 @@ def _tell_others(uow: UnitOfWork, investigation: Investigation) -> None:
             case_number=opening.case_number, case_kind=opening.case_kind, lawyer=opening.handler,
             reason=notice.reason, issued_at=notice.issued_at,
         ))
+
+
+# --- suspensions (R-SAN-2, R-ASG-6) --------------------------------------------------------
+
+
+async def load_suspension(uow: UnitOfWork, suspension_id: str) -> Suspension:
+    suspension = await uow.get(Suspension, suspension_id)
+    if not suspension.exists:
+        raise NotFound(f"no suspension {suspension_id}")
+    return suspension
+
+
+@retry_on_conflict
+async def suspend_handler(uow_factory: UnitOfWorkFactory, *, handler_id: str, reason: str, until: date | None,
+                          investigation_id: str | None, agency_id: str | None) -> Suspension:
+    async with uow_factory() as uow:
+        if investigation_id is not None and not (await uow.get(Investigation, investigation_id)).exists:
+            raise NotFound(f"no investigation {investigation_id}")
+        suspension = Suspension(str(uuid.uuid4()))
+        suspension.decide(handler_id=handler_id, agency_id=agency_id, investigation_id=investigation_id,
+                          reason=reason, until=until, at=now())
+        await uow.save(suspension)
+        decision = suspension.decision
+        assert decision is not None
+        uow.emit(contracts.HandlerSuspended(
+            suspension_id=suspension.id, handler_id=handler_id, agency_id=agency_id,
+            investigation_id=investigation_id, reason=reason, until=until, suspended_at=decision.decided_at,
+        ))
+        return suspension
+
+
+@retry_on_conflict
+async def reinstate_handler(uow_factory: UnitOfWorkFactory, suspension_id: str, *, reason: str) -> Suspension:
+    async with uow_factory() as uow:
+        suspension = await load_suspension(uow, suspension_id)
+        suspension.reinstate(reason=reason, at=now())
+        await uow.save(suspension)
+        assert suspension.decision is not None and suspension.reinstatement is not None
+        uow.emit(contracts.HandlerReinstated(
+            suspension_id=suspension.id, handler_id=suspension.decision.handler_id, reason=reason,
+            reinstated_at=suspension.reinstatement.reinstated_at,
+        ))
+        return suspension

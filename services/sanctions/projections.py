@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, DateTime, update
 from sqlalchemy.dialects.postgresql import insert
@@ -60,7 +60,25 @@ class BarNoticeRow(SanctionsTable, table=True):
     issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class SuspensionRow(SanctionsTable, table=True):
+    """The bureau's decisions to stop assigning cases to a handler (R-SAN-2)."""
+
+    __tablename__ = "suspensions"
+
+    suspension_id: str = Field(primary_key=True)
+    handler_id: str = Field(index=True)
+    agency_id: str | None = None
+    investigation_id: str | None = None
+    reason: str
+    until: date | None = None
+    status: str = Field(index=True)
+    decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    reinstated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    reinstatement_reason: str | None = None
+
+
 investigations = InvestigationRow.__table__
+suspensions = SuspensionRow.__table__
 bar_notices = BarNoticeRow.__table__
 
 
@@ -68,9 +86,27 @@ def _investigation_id(event: RecordedEvent) -> str:
     return event.stream_id.removeprefix("investigation-")
 
 
+async def _project_suspension(conn: AsyncConnection, event: RecordedEvent) -> None:
+    data = event.data
+    if event.type == "SuspensionDecided":
+        await conn.execute(insert(suspensions).values(
+            suspension_id=data["suspension_id"], handler_id=data["handler_id"], agency_id=data["agency_id"],
+            investigation_id=data["investigation_id"], reason=data["reason"],
+            until=date.fromisoformat(data["until"]) if data["until"] else None, status="in_force",
+            decided_at=datetime.fromisoformat(data["decided_at"]),
+        ))
+    else:
+        await conn.execute(update(suspensions)
+                           .where(suspensions.c.suspension_id == event.stream_id.removeprefix("suspension-"))
+                           .values(status="reinstated", reinstated_at=datetime.fromisoformat(data["reinstated_at"]),
+                                   reinstatement_reason=data["reason"]))
+
+
 async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
     data = event.data
-    if event.type == "InvestigationOpened":
+    if event.type in {"SuspensionDecided", "HandlerReinstated"}:
+        await _project_suspension(conn, event)
+    elif event.type == "InvestigationOpened":
         h = data["handler"]
         await conn.execute(
             insert(investigations).values(

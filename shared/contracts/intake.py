@@ -89,6 +89,9 @@ class CaseRegistered(IntegrationEvent):
     # Keyed hashes (HMAC-SHA256, hex) of the adverse parties' identities, for the conflict check
     # at assignment: the same party always hashes the same, and the hash reveals nothing.
     adverse_party_hashes: list[str] = Field(default_factory=list)
+    # The aided person's keyed hash (same key): lets assignment know, in later cases, whom a
+    # handler and their institution acted for (the conflict check). Reveals nothing by itself.
+    aided_person_hash: str | None = None
     # R-HDL-7: a criminal case moving to a new stage is a new case with its own number and file,
     # linked to the case of the previous stage.
     previous_case_id: str | None = None

@@ -209,7 +209,7 @@ def test_route_roles_reads_roles_declared_on_a_whole_router(settings):
     async def trail() -> list:
         return []
 
-    assert route_roles(app_with_auth(settings, audit)) == [("GET", "/api/v1/audit/trail", (Role.auditor,))]
+    assert ("GET", "/api/v1/audit/trail", (Role.auditor,)) in route_roles(app_with_auth(settings, audit))
 
     @audit.get("/twice", summary="Declared twice", dependencies=[allow(Role.public)])
     async def twice() -> list:

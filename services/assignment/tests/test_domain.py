@@ -165,3 +165,53 @@ def test_a_case_takes_one_turn_however_often_it_is_told():
     turn(rotation, "c1", "h1")
     turn(rotation, "c1", "h1")
     assert rotation.turns == 1 and rotation.cases_in("h1", "2026-11") == 1
+
+
+def test_special_cases_need_experience_or_the_minors_qualification_and_say_so():
+    from dataclasses import replace
+
+    from services.assignment.domain import Qualification
+
+    junior = replace(candidate("h1", 1), years_of_practice=2)
+    senior = replace(candidate("h2", 2), years_of_practice=3)
+    grave = Policy(agency_id="a1", at=AT, needs_senior=True)
+    assert assess(junior, Rotation("a1"), grave).reasons == [Ineligibility.too_little_experience]
+    assert assess(senior, Rotation("a1"), grave).eligible
+    assert assess(senior, Rotation("a1"), replace(grave, senior_years=5)).reasons[0].rule == "R-ASG-8"
+    minors = Policy(agency_id="a1", at=AT, needs_minors_qualification=True)
+    assert assess(senior, Rotation("a1"), minors).reasons == [Ineligibility.not_qualified_for_minors]
+    trained = replace(senior, qualifications=frozenset({Qualification.minors}))
+    assert assess(trained, Rotation("a1"), minors).eligible
+
+
+def test_suspension_until_a_day_ends_after_it_and_conflicts_are_matched_on_party_hashes():
+    from dataclasses import replace
+
+    suspended = replace(candidate("h1", 1), suspensions=(date(2026, 11, 10),))
+    assert assess(suspended, Rotation("a1"), Policy(agency_id="a1", at=AT)).reasons == [Ineligibility.suspended]
+    assert assess(suspended, Rotation("a1"), Policy(agency_id="a1", at=AT + timedelta(days=1))).eligible
+    acted_for = replace(candidate("h2", 2), represented_parties=frozenset({"hash-of-li"}))
+    against = Policy(agency_id="a1", at=AT, adverse_parties=frozenset({"hash-of-li"}))
+    assert assess(acted_for, Rotation("a1"), against).reasons == [Ineligibility.conflict_of_interest]
+
+
+def test_reassignment_releases_the_handler_whose_case_still_counts_and_picks_another():
+    from services.assignment.domain import HandlerReleased
+
+    pool = [candidate("h1", 1), candidate("h2", 2)]
+    rotation = Rotation("a1")
+    assignment = CaseAssignment("c1")
+    assignment.decide(case=case(), pool=pool, named=None, rotation=rotation, at=AT)
+    turn(rotation, "c1", "h1")
+    assignment.reassign(current_handler_id="h1", reason="breakdown_of_trust", pool=pool, named=None,
+                        rotation=rotation, at=AT)
+    released, reassigned = assignment.decisions[-2:]
+    assert isinstance(released, HandlerReleased) and released.handler.handler_id == "h1"
+    assert isinstance(reassigned, HandlerAssigned) and reassigned.handler.handler_id == "h2"
+    turn(rotation, "c1", "h2")
+    assert rotation.cases_in("h1", "2026-11") == 1 and rotation.cases_in("h2", "2026-11") == 1
+    assignment.reassign(current_handler_id="h1", reason="breakdown_of_trust", pool=pool, named=None,
+                        rotation=rotation, at=AT)  # told twice: h1 no longer holds it
+    assert len(assignment.decisions) == 3
+    assignment.terminate(reason="aided_person_withdrew", at=AT)
+    assert assignment.status == "released" and assignment.handler is None
