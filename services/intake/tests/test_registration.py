@@ -92,6 +92,10 @@ async def test_adverse_parties_leave_intake_only_as_keyed_hashes(intake_service)
     expected = [hmac.new(key, b"id:110101198001011234", hashlib.sha256).hexdigest(),
                 hmac.new(key, "name:某某科技有限公司".encode(), hashlib.sha256).hexdigest()]
     assert published["adverse_party_hashes"] == expected
+    # The aided person leaves as a keyed hash of the same kind, so that assignment can tell whom a
+    # handler acted for when that person is an adverse party of a later case.
+    assert published["aided_person_hash"] == hmac.new(key, f"id:{AIDED['id_number']}".encode(),
+                                                      hashlib.sha256).hexdigest()
     assert published["flags"]["head_count"] == 12 and published["criminal_stage"] == "first_instance"
     text_out = json.dumps(published, ensure_ascii=False) + json.dumps(created, ensure_ascii=False)
     for secret in ("李四", "110101198001011234", "某某科技", AIDED["name"], AIDED["id_number"], AIDED["phone"]):
