@@ -1,19 +1,21 @@
-"""Evaluation's read models: the closed cases it has been told about (from intake's CaseClosed)
-and the completed evaluations (folded from its own events in the same transaction as the
-append)."""
+"""Evaluation's read models: the closed cases it has been told about (from intake's CaseClosed,
+less those whose aid was terminated), the aided person's answers at follow-ups (intake's
+FollowUpCompleted, R-EVL-5), and the completed evaluations (folded from its own events in the
+same transaction as the append)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, select, update
+from sqlalchemy import Column, DateTime, delete, exists, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.evaluation.domain import ClosedCase
-from shared.contracts import CaseClosed, HandlerRef
+from shared.contracts import CaseClosed, CaseTerminated, FollowUpCompleted, HandlerRef
 from shared.store import RecordedEvent
 
 
@@ -67,15 +69,44 @@ class EvaluationRow(EvaluationTable, table=True):
     version: int
 
 
+class FollowUpRow(EvaluationTable, table=True):
+    """回访: whether the aided person was satisfied with the handler's service (never their words)."""
+
+    __tablename__ = "follow_ups"
+
+    follow_up_id: str = Field(primary_key=True)
+    case_id: str = Field(index=True)
+    visited_on: date
+    channel: str
+    satisfaction: str
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TerminatedCaseRow(EvaluationTable, table=True):
+    """A case whose aid ended before the case did: it is not evaluated."""
+
+    __tablename__ = "terminated_cases"
+
+    case_id: str = Field(primary_key=True)
+    reason: str
+    terminated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 closed_cases = ClosedCaseRow.__table__
 evaluations = EvaluationRow.__table__
+follow_ups = FollowUpRow.__table__
+terminated_cases = TerminatedCaseRow.__table__
 
 
 # --- closed cases, from intake --------------------------------------------------------------
 
 
 async def record_closed_case(conn: AsyncConnection, event: CaseClosed) -> None:
-    """Remember a closed case; a second report of the same closure changes nothing."""
+    """Remember a closed case; a second report of the same closure changes nothing, and a case
+    whose aid was terminated is not evaluated."""
+    terminated = (await conn.execute(select(exists().where(terminated_cases.c.case_id == event.case_id)))).scalar()
+    if terminated:
+        return
     h = event.handler
     await conn.execute(
         insert(closed_cases).values(
@@ -85,6 +116,34 @@ async def record_closed_case(conn: AsyncConnection, event: CaseClosed) -> None:
             institution_name=h.institution_name, closed_at=event.closed_at,
         ).on_conflict_do_nothing(index_elements=["case_id"])
     )
+
+
+async def record_termination(conn: AsyncConnection, event: CaseTerminated) -> None:
+    """A terminated case leaves the awaiting list (if it was there) and never enters it."""
+    await conn.execute(insert(terminated_cases).values(case_id=event.case_id, reason=event.reason,
+                                                       terminated_at=event.terminated_at)
+                       .on_conflict_do_nothing(index_elements=["case_id"]))
+    await conn.execute(delete(closed_cases).where(closed_cases.c.case_id == event.case_id,
+                                                  closed_cases.c.evaluation_id.is_(None)))
+
+
+async def record_follow_up(conn: AsyncConnection, event: FollowUpCompleted) -> None:
+    """R-EVL-5: the aided person's satisfaction joins the case's quality record, once per follow-up
+    (it may come during the case, before the closure)."""
+    await conn.execute(insert(follow_ups).values(
+        follow_up_id=event.follow_up_id, case_id=event.case_id, visited_on=event.visited_on, channel=event.channel,
+        satisfaction=event.satisfaction, recorded_at=event.recorded_at,
+    ).on_conflict_do_nothing(index_elements=["follow_up_id"]))
+
+
+async def follow_ups_of(conn: AsyncConnection, case_ids: Iterable[str]) -> dict[str, list[dict]]:
+    """The follow-ups of these cases, oldest first."""
+    rows = (await conn.execute(select(follow_ups).where(follow_ups.c.case_id.in_(list(case_ids)))
+                               .order_by(follow_ups.c.visited_on, follow_ups.c.recorded_at))).mappings().all()
+    found: dict[str, list[dict]] = {}
+    for row in rows:
+        found.setdefault(row["case_id"], []).append(dict(row))
+    return found
 
 
 async def closed_case_for_update(conn: AsyncConnection, case_id: str) -> ClosedCase | None:

@@ -1,5 +1,5 @@
-"""Intake's REST API: legal-aid cases (/api/v1/cases): registration, the list, one case now or
-as of a past moment, closure."""
+"""Intake's REST API: legal-aid cases (/api/v1/cases): registration, the next stage of a criminal
+case, the list, one case now or as of a past moment, closure."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from services.intake import handlers, queries
 from services.intake.clock import ClockDep
-from services.intake.domain import MATTERS_BY_KIND, AdverseParty, AidedPerson, CaseType
+from services.intake.domain import MATTERS_BY_KIND, CaseType
+from services.intake.people import AdverseParty, AidedPerson
 from services.intake.views import CaseView, view_of
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter
@@ -47,12 +48,15 @@ class RegisterCase(BaseModel):
     external_reference: Ref | None = Field(default=None, validate_default=True,
                                            description="The notifying organ's reference for the case")
     registered_by: Ref | None = Field(default=None, description="The staff member or system registering it")
+    possible_death_penalty_or_life_imprisonment: bool = Field(
+        default=False, description="Criminal cases: the charge may carry a death penalty or life imprisonment, so "
+                                   "the handler needs the experience the law requires (R-ASG-8)")
 
-    @field_validator("criminal_stage", "criminal_role")
+    @field_validator("criminal_stage", "criminal_role", "possible_death_penalty_or_life_imprisonment")
     @classmethod
     def _criminal_only(cls, value, info: ValidationInfo):
-        if value is not None and info.data.get("case_kind") not in (None, CaseKind.criminal):
-            raise ValueError("only a criminal case has a stage and a role")
+        if value and info.data.get("case_kind") not in (None, CaseKind.criminal):
+            raise ValueError("only a criminal case has a stage, a role or a possible death penalty")
         return value
 
     @field_validator("matter")
@@ -62,6 +66,31 @@ class RegisterCase(BaseModel):
         if value is not None and kind is not None and value not in MATTERS_BY_KIND[kind]:
             raise ValueError(f"{value} is not a matter of a {kind} case")
         return value
+
+    @field_validator("external_reference")
+    @classmethod
+    def _both_or_neither(cls, value, info: ValidationInfo):
+        if (value is None) != (info.data.get("source_system") is None):
+            raise ValueError("a notification names both its source_system and its external_reference")
+        return value
+
+
+class RegisterNextStage(BaseModel):
+    """R-HDL-7 一案一卷: a criminal case moving to a later stage under a new assignment is a new case
+    with its own number and file; the aided person, cause, parties and flags come from the case of
+    the previous stage, which must have ended."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    criminal_stage: CriminalStage = Field(description="The new stage: later than the previous case's")
+    criminal_role: CriminalRole | None = Field(default=None, description="By default, the previous case's role")
+    possible_death_penalty_or_life_imprisonment: bool | None = Field(
+        default=None, description="The charge may now carry a death penalty or life imprisonment (R-ASG-8); by "
+                                  "default, as the previous case said")
+    source_system: Ref | None = Field(default=None, description="The notifying organ's system, for this stage")
+    external_reference: Ref | None = Field(default=None, validate_default=True,
+                                           description="The notifying organ's reference for this stage")
+    registered_by: Ref | None = None
 
     @field_validator("external_reference")
     @classmethod
@@ -95,7 +124,8 @@ def _json(view: CaseView, status_code: int, case_id: str) -> Response:
                     headers={"Location": f"{router.prefix}/{case_id}"})
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseView,
+@router.post("", summary="Register a legal-aid case (登记案件)",
+             status_code=status.HTTP_201_CREATED, response_model=CaseView,
              responses={200: {"model": CaseView, "description": "Registered before: the same notification "
                                                                 "or Idempotency-Key; nothing new was created"}})
 async def register_case(
@@ -107,26 +137,49 @@ async def register_case(
     case that needs a defender); assignment then picks its handler. Idempotent per source system
     and external reference, and per Idempotency-Key: a retry answers 200 with the case already
     registered."""
+    flags = body.flags
+    if body.possible_death_penalty_or_life_imprisonment:
+        flags = flags.model_copy(update={"possible_death_penalty_or_life_imprisonment": True})
     case, new = await handlers.register_case(
         uow, case_type=CaseType(case_kind=body.case_kind, criminal_stage=body.criminal_stage,
                                 criminal_role=body.criminal_role, matter=body.matter),
-        cause=body.cause, district=body.district, agency_id=body.agency_id, flags=body.flags,
+        cause=body.cause, district=body.district, agency_id=body.agency_id, flags=flags,
         aided_person=body.aided_person, adverse_parties=body.adverse_parties, source_system=body.source_system,
         external_reference=body.external_reference, registered_by=body.registered_by,
         idempotency_key=idempotency_key, hash_key=settings.adverse_party_hash_key.get_secret_value())
     return _json(view_of(case), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
 
 
-@router.get("", response_model=CasePage)
+@router.post("/{case_id}/next-stage", summary="Register the next stage of a criminal case (一案一卷)",
+             status_code=status.HTTP_201_CREATED, response_model=CaseView,
+             responses={200: {"model": CaseView, "description": "The next stage was registered before: its case"}})
+async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: UowFactoryDep,
+                              settings: SettingsDep) -> Response:
+    """Register the next stage of an ended criminal case as a new case (R-HDL-7, one case one file):
+    a new case number and file, linked both ways (`previous_case_id`, `next_case_id`); assignment
+    then picks its handler. Asked again, it answers 200 with the case already registered."""
+    case, new = await handlers.register_next_stage(
+        uow, case_id, stage=body.criminal_stage, criminal_role=body.criminal_role,
+        possible_death_penalty_or_life_imprisonment=body.possible_death_penalty_or_life_imprisonment,
+        source_system=body.source_system, external_reference=body.external_reference,
+        registered_by=body.registered_by, hash_key=settings.adverse_party_hash_key.get_secret_value())
+    return _json(view_of(case), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
+
+
+@router.get("", summary="List cases", response_model=CasePage)
 async def list_cases(
     *, engine: EngineDep, request: Request, clock: ClockDep,
     status_: Annotated[str | None, Query(alias="status", max_length=20,
-                                         description="registered, assigned or closed")] = None,
+                                         description="registered, assigned, closed, terminated or "
+                                                     "archived")] = None,
     case_kind: CaseKind | None = None,
     district: Annotated[str | None, Query(max_length=50)] = None,
     agency_id: Annotated[str | None, Query(max_length=64)] = None,
     institution_id: Annotated[str | None, Query(max_length=64)] = None,
     handler_id: Annotated[str | None, Query(max_length=64)] = None,
+    source_system: Annotated[str | None, Query(max_length=100, description="A notifying organ's system")] = None,
+    external_reference: Annotated[str | None, Query(max_length=100, description="The notifying organ's own "
+                                                    "reference: with source_system, its case and handler")] = None,
     registered_from: Annotated[datetime | None, Query(description="Registered at or after")] = None,
     registered_before: Annotated[datetime | None, Query(description="Registered before")] = None,
     overdue: Annotated[bool | None, Query(description="Only cases with a deadline missed and still open")] = None,
@@ -134,16 +187,19 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CasePage:
     """List cases, newest first, filtered by status, kind, district, agency, institution,
-    handler, registration dates, and whether a deadline is overdue."""
+    handler, registration dates, and whether a deadline is overdue. A notifying court,
+    procuratorate or police finds its case, and who was assigned to it (R-ASG-7), by its own
+    `source_system` and `external_reference`."""
     filters = queries.CaseFilter(status=status_, case_kind=case_kind, district=district, agency_id=agency_id,
-                                 institution_id=institution_id, handler_id=handler_id,
+                                 institution_id=institution_id, handler_id=handler_id, source_system=source_system,
+                                 external_reference=external_reference,
                                  registered_from=registered_from, registered_before=registered_before)
     rows, total = await queries.list_cases(engine, filters, offset=offset, limit=limit, overdue=overdue,
                                            policy=request.app.state.settings.deadline_policy(), now=clock())
     return CasePage(items=rows, total=total, offset=offset, limit=limit)
 
 
-@router.get("/{case_id}", response_model=CaseView)
+@router.get("/{case_id}", summary="One case, now or as of a moment", response_model=CaseView)
 async def get_case(
     *, case_id: CaseId, engine: EngineDep, uow: UowFactoryDep,
     as_of: Annotated[datetime | None, Query(description="The case as it stood at this moment (its history "
@@ -156,7 +212,7 @@ async def get_case(
         return view_of(await handlers.load_case(u, case_id, as_of=as_of))
 
 
-@router.post("/{case_id}/closure", response_model=CaseView)
+@router.post("/{case_id}/closure", summary="Close a case (结案)", response_model=CaseView)
 async def close_case(*, case_id: CaseId, body: CloseCase, uow: UowFactoryDep, engine: EngineDep) -> CaseView:
     """Close an assigned case with its outcome and end date; evaluation then sees it. The
     closing file is due within 30 days of the end (R-HDL-6)."""

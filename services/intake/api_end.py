@@ -1,22 +1,29 @@
-"""Intake's REST API for the end of a case: a request for another handler, termination of aid,
-the closing check, archive, and follow-up visits with the aided person."""
+"""Intake's REST API for the end of a case: a request for another handler and its acceptance,
+termination of aid, the closing check and its sign-off, archive, and follow-up visits with the
+aided person."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake import handlers, queries
 from services.intake.api import CaseId, Ref
+from services.intake.checklists import CHECKLIST_BY_KIND
 from services.intake.closing import FollowUpChannel, Satisfaction, TerminationReason
 from services.intake.views import CaseView
+from shared.contracts import CaseKind
+from shared.contracts.intake import ReassignmentReason
 from shared.service import EngineDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["end of a case"])
+# Under /cases so that the ingress routes it to intake with the rest of the case resources.
+checklists = APIRouter(prefix="/api/v1/cases/closing-checklists", tags=["end of a case"])
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+RequestId = Annotated[str, Path(description="The request's id", max_length=100)]
 
 
 class RequestReassignment(BaseModel):
@@ -24,8 +31,23 @@ class RequestReassignment(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    request_id: Ref | None = Field(default=None, description="The client's id: sending it again records it once")
     requested_by: Ref = Field(description="The staff member who took the request")
-    reason: Reason
+    category: ReassignmentReason = Field(description="The kind of reason, the only part assignment is told")
+    reason: Reason = Field(description="The aided person's own words; they stay in intake")
+
+
+class ReassignmentRequestView(BaseModel):
+    request_id: str = Field(description="Accept the request with POST .../reassignment-requests/{request_id}/acceptance")
+    case: CaseView
+
+
+class AcceptReassignment(BaseModel):
+    """The agency accepts the aided person's request for another handler."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accepted_by: Ref = Field(description="The agency staff member who decided it")
 
 
 class TerminateAid(BaseModel):
@@ -39,16 +61,42 @@ class TerminateAid(BaseModel):
 
 
 class CheckClosingFile(BaseModel):
-    """结案收卷质量检查 (R-CHK-1): the agency's designated checker's result."""
+    """结案收卷质量检查 (R-CHK-1): the agency's designated checker's answer for each item of the
+    checklist of the case's kind; the check passes when every item passes."""
 
     model_config = ConfigDict(extra="forbid")
 
     checker_id: Ref
-    passed: bool
+    items: dict[Annotated[str, Field(min_length=1, max_length=60)], bool] = Field(
+        min_length=1, max_length=40, description="Each item of the kind's checklist (GET /api/v1/cases/closing-"
+                                                 "checklists/{case_kind}) and whether the file meets it")
     remarks: str | None = Field(default=None, max_length=2000)
 
 
+class SignOffClosingCheck(BaseModel):
+    """质量审查负责人签字确认 (R-CHK-2): the agency's quality lead confirms the passed check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quality_lead_id: Ref
+    quality_lead_name: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class ChecklistItemView(BaseModel):
+    key: str
+    text: str
+    text_zh: str
+
+
+class ChecklistView(BaseModel):
+    case_kind: CaseKind
+    standard: str = Field(description="SF/T 0086-2020 (criminal) or SF/T 0085-2020 (civil, administrative)")
+    items: list[ChecklistItemView]
+
+
 class ArchiveCase(BaseModel):
+    """归档: the staff member who archives the case file."""
+
     model_config = ConfigDict(extra="forbid")
 
     archived_by: Ref
@@ -68,40 +116,77 @@ class RecordFollowUp(BaseModel):
     visited_by: Ref
 
 
-@router.post("/{case_id}/reassignment-requests", status_code=status.HTTP_201_CREATED, response_model=CaseView)
+@router.post("/{case_id}/reassignment-requests", summary="Record a request for another handler (更换承办人员)",
+             status_code=status.HTTP_201_CREATED,
+             response_model=ReassignmentRequestView)
 async def request_reassignment(*, case_id: CaseId, body: RequestReassignment, uow: UowFactoryDep,
-                               engine: EngineDep) -> CaseView:
-    """Record that the aided person asked for another handler; assignment's new decision, when it
-    comes, replaces the handler."""
-    await handlers.request_reassignment(uow, case_id, reason=body.reason, requested_by=body.requested_by)
+                               engine: EngineDep) -> ReassignmentRequestView:
+    """Record that the aided person asked for another handler, with the kind of reason and their
+    own words; nothing changes until the agency accepts the request."""
+    _, request_id = await handlers.request_reassignment(uow, case_id, request_id=body.request_id, reason=body.reason,
+                                                        category=body.category, requested_by=body.requested_by)
+    return ReassignmentRequestView(request_id=request_id, case=await queries.case_view(engine, case_id))
+
+
+@router.post("/{case_id}/reassignment-requests/{request_id}/acceptance", summary="Accept a request for another handler",
+             response_model=CaseView)
+async def accept_reassignment(*, case_id: CaseId, request_id: RequestId, body: AcceptReassignment,
+                              uow: UowFactoryDep, engine: EngineDep) -> CaseView:
+    """The agency accepts the aided person's request for another handler: assignment is told
+    (ReassignmentRequested, with the kind of reason only) and names the next handler, who then
+    replaces the current one on the case (its deadlines restart for them)."""
+    await handlers.accept_reassignment(uow, case_id, request_id=request_id, accepted_by=body.accepted_by)
     return await queries.case_view(engine, case_id)
 
 
-@router.post("/{case_id}/termination", response_model=CaseView)
+@router.post("/{case_id}/termination", summary="Terminate legal aid (终止法律援助)", response_model=CaseView)
 async def terminate_aid(*, case_id: CaseId, body: TerminateAid, uow: UowFactoryDep, engine: EngineDep) -> CaseView:
-    """End the legal aid of an open case for a legal reason (the case is then `terminated`)."""
+    """End the legal aid of an open case for a legal reason (the case is then `terminated`): the
+    handler is released and the case is not evaluated (CaseTerminated tells the others)."""
     await handlers.terminate_aid(uow, case_id, reason=body.reason, details=body.details,
                                  terminated_by=body.terminated_by)
     return await queries.case_view(engine, case_id)
 
 
-@router.post("/{case_id}/closing-check", response_model=CaseView)
+@router.post("/{case_id}/closing-check", summary="Check the closing file (结案收卷质量检查)", response_model=CaseView)
 async def check_closing_file(*, case_id: CaseId, body: CheckClosingFile, uow: UowFactoryDep,
                              engine: EngineDep) -> CaseView:
-    """The agency's checker records the closing check of a submitted closing file (R-CHK-1)."""
-    await handlers.check_closing_file(uow, case_id, checker_id=body.checker_id, passed=body.passed,
+    """The agency's designated checker checks a submitted closing file against the "excellent and
+    good" checklist of the case's kind (R-CHK-1); a check that fails names its items."""
+    await handlers.check_closing_file(uow, case_id, checker_id=body.checker_id, items=body.items,
                                       remarks=body.remarks)
     return await queries.case_view(engine, case_id)
 
 
-@router.post("/{case_id}/archive", response_model=CaseView)
+@router.post("/{case_id}/closing-check/sign-off", summary="Quality lead's sign-off (质量审查负责人签字确认)",
+             response_model=CaseView)
+async def sign_off_closing_check(*, case_id: CaseId, body: SignOffClosingCheck, uow: UowFactoryDep,
+                                 engine: EngineDep) -> CaseView:
+    """The agency's quality lead signs off a passed closing check (R-CHK-2): the file may then be
+    archived and the subsidy paid (ClosingCheckSignedOff tells the others)."""
+    await handlers.sign_off_closing_check(uow, case_id, quality_lead_id=body.quality_lead_id,
+                                          quality_lead_name=body.quality_lead_name)
+    return await queries.case_view(engine, case_id)
+
+
+@checklists.get("/{case_kind}", summary="The closing check's checklist for a kind of case",
+                response_model=ChecklistView)
+async def closing_checklist(*, case_kind: CaseKind) -> ChecklistView:
+    """The closing check's items for a kind of case, under its evaluation standard (R-CHK-1)."""
+    checklist = CHECKLIST_BY_KIND[case_kind]
+    return ChecklistView(case_kind=case_kind, standard=checklist.standard,
+                         items=[ChecklistItemView(key=i.key, text=i.text, text_zh=i.text_zh) for i in checklist.items])
+
+
+@router.post("/{case_id}/archive", summary="Archive the case (归档)", response_model=CaseView)
 async def archive_case(*, case_id: CaseId, body: ArchiveCase, uow: UowFactoryDep, engine: EngineDep) -> CaseView:
-    """Archive the case (归档) once its closing check has passed."""
+    """Archive the case (归档) once its closing check has passed and the quality lead signed it off."""
     await handlers.archive_case(uow, case_id, archived_by=body.archived_by)
     return await queries.case_view(engine, case_id)
 
 
-@router.post("/{case_id}/follow-ups", status_code=status.HTTP_201_CREATED, response_model=CaseView)
+@router.post("/{case_id}/follow-ups", summary="Record a follow-up with the aided person (回访)",
+             status_code=status.HTTP_201_CREATED, response_model=CaseView)
 async def record_follow_up(*, case_id: CaseId, body: RecordFollowUp, uow: UowFactoryDep,
                            engine: EngineDep) -> CaseView:
     """Record a follow-up with the aided person and whether they were satisfied; evaluation

@@ -64,7 +64,7 @@ class Recorded(BaseModel):
 class DeadlineView(BaseModel):
     """A time limit of the case: which rule, when due, when met, whether overdue now."""
 
-    kind: str = Field(description="first_meeting, mandate or closing_file")
+    kind: str = Field(description="assignment, first_meeting, mandate or closing_file")
     rule: str = Field(description="The rule of domain.md that sets it")
     due_at: datetime
     met_at: datetime | None
@@ -92,7 +92,8 @@ def _deadline_view(d: Deadline, now: datetime) -> DeadlineView:
     return DeadlineView(kind=d.kind, rule=d.rule, due_at=d.due_at, met_at=d.met_at, overdue=d.overdue(now))
 
 
-@router.post("/{case_id}/record", status_code=status.HTTP_201_CREATED, response_model=Recorded)
+@router.post("/{case_id}/record", summary="Add to the handling record (办案记录)",
+             status_code=status.HTTP_201_CREATED, response_model=Recorded)
 async def record_work(*, case_id: CaseId, body: RecordWork, uow: UowFactoryDep) -> Recorded:
     """Add an entry to the case's handling record, with its time and author. Open from assignment
     on; an entry sent again with the same entry_id is recorded once."""
@@ -101,7 +102,8 @@ async def record_work(*, case_id: CaseId, body: RecordWork, uow: UowFactoryDep) 
     return Recorded(case_id=case.id, record_entries=len(case.record_entries))
 
 
-@router.get("/{case_id}/timeline", response_model=list[TimelineEntry])
+@router.get("/{case_id}/timeline", summary="The case's timeline: who did what",
+            response_model=list[TimelineEntry])
 async def timeline(*, case_id: CaseId, engine: EngineDep) -> list[TimelineEntry]:
     """Who did what on the case, and when, oldest first: registration, assignment, each entry
     of the handling record, closure, the closing file. Never the aided person's data."""
@@ -112,7 +114,7 @@ async def timeline(*, case_id: CaseId, engine: EngineDep) -> list[TimelineEntry]
     return [timeline_entry(e) for e in events]
 
 
-@router.post("/{case_id}/closing-file", response_model=CaseView)
+@router.post("/{case_id}/closing-file", summary="Submit the closing file (结案归档材料)", response_model=CaseView)
 async def submit_closing_file(*, case_id: CaseId, body: SubmitClosingFile, uow: UowFactoryDep,
                               engine: EngineDep) -> CaseView:
     """Submit the closing file of a closed case (R-HDL-5), due within 30 days of its end (R-HDL-6)."""
@@ -120,17 +122,17 @@ async def submit_closing_file(*, case_id: CaseId, body: SubmitClosingFile, uow: 
     return await queries.case_view(engine, case_id)
 
 
-@router.get("/{case_id}/deadlines", response_model=list[DeadlineView])
+@router.get("/{case_id}/deadlines", summary="The case's time limits", response_model=list[DeadlineView])
 async def case_deadlines(*, case_id: CaseId, engine: EngineDep, request: Request,
                          clock: ClockDep) -> list[DeadlineView]:
-    """The case's running time limits: first meeting (R-HDL-6), mandate (R-ASG-9), closing file
-    (R-HDL-6), with the policy configured for intake."""
+    """The case's running time limits: assignment (R-ASG-7), first meeting (R-HDL-6), mandate
+    (R-ASG-9), closing file (R-HDL-6), with the policy configured for intake."""
     found = await queries.case_deadlines(engine, case_id, request.app.state.settings.deadline_policy())
     now = clock()
     return [_deadline_view(d, now) for d in found]
 
 
-@worklist.get("/overdue", response_model=list[OverdueItem])
+@worklist.get("/overdue", summary="The overdue worklist", response_model=list[OverdueItem])
 async def overdue(
     *, engine: EngineDep, request: Request, clock: ClockDep,
     agency_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -152,7 +154,7 @@ class Sweep(BaseModel):
     recorded: int = Field(description="Missed deadlines recorded by this sweep (each is recorded once)")
 
 
-@worklist.post("/sweep", response_model=Sweep)
+@worklist.post("/sweep", summary="Record missed deadlines", response_model=Sweep)
 async def sweep(*, engine: EngineDep, uow: UowFactoryDep, request: Request, clock: ClockDep) -> Sweep:
     """Record a `DeadlineMissed` event in the history of each case for each deadline now past due
     and unmet; a scheduler calls it (a deadline is recorded missed once)."""

@@ -26,7 +26,8 @@ class IntakeSettings(ServiceSettings):
     # The key of the adverse parties' hashes (HMAC-SHA256). Changing it changes every hash, so
     # assignment's conflict check would stop matching parties registered before.
     adverse_party_hash_key: SecretStr = SecretStr("fayuan-development-key-change-me")
-    # Time limits (domain.md R-HDL-6, R-ASG-9), configurable per deployment.
+    # Time limits (domain.md R-ASG-7, R-HDL-6, R-ASG-9), configurable per deployment.
+    assignment_working_days: int = Field(default=3, ge=0)
     first_meeting_working_days: int = Field(default=3, ge=0)
     first_meeting_case_kinds: list[CaseKind] = [CaseKind.criminal]
     mandate_days: int = Field(default=5, ge=0)
@@ -35,7 +36,8 @@ class IntakeSettings(ServiceSettings):
     deadline_sweep_seconds: float = Field(default=300.0, ge=0)
 
     def deadline_policy(self) -> DeadlinePolicy:
-        return DeadlinePolicy(first_meeting_working_days=self.first_meeting_working_days,
+        return DeadlinePolicy(assignment_working_days=self.assignment_working_days,
+                              first_meeting_working_days=self.first_meeting_working_days,
                               first_meeting_case_kinds=frozenset(self.first_meeting_case_kinds),
                               mandate_days=self.mandate_days, closing_file_days=self.closing_file_days)
 
@@ -44,8 +46,9 @@ SPEC = ServiceSpec(
     title="Fayuan intake",
     description="Legal-aid cases: registration (by agencies and by notifying courts, procuratorates and police), "
                 "the case's state and handler, the handling record and its timeline, deadlines and the overdue "
-                "worklist, closure and the closing file.",
-    routers=[api.router, api_record.router, api_end.router, api_record.worklist],
+                "worklist, closure, the closing file, its check and sign-off, archive, follow-ups, and the next "
+                "stage of a criminal case.",
+    routers=[api.router, api_record.router, api_end.router, api_end.checklists, api_record.worklist],
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=project,

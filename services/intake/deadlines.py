@@ -1,6 +1,8 @@
 """Deadlines of a case (pure): computed from its facts and a configurable policy, at a given
 moment (the caller's clock), never stored, so a change of policy applies to every case at once.
 
+- R-ASG-7 a handler assigned within N working days of registration (the agency's decision to
+  grant aid, or the notification from a court, procuratorate or police; default 3);
 - R-HDL-6 first meeting with the aided person within N working days of assignment (default 3,
   criminal cases; *to confirm*);
 - R-ASG-9 mandate signed within 5 days of assignment;
@@ -26,6 +28,7 @@ class DeadlinePolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    assignment_working_days: int = Field(default=3, ge=0)
     first_meeting_working_days: int = Field(default=3, ge=0)
     first_meeting_case_kinds: frozenset[CaseKind] = frozenset({CaseKind.criminal})
     mandate_days: int = Field(default=5, ge=0)
@@ -34,7 +37,7 @@ class DeadlinePolicy(BaseModel):
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: str  # first_meeting | mandate | closing_file
+    kind: str  # assignment | first_meeting | mandate | closing_file
     rule: str
     due_at: datetime
     met_at: datetime | None
@@ -64,6 +67,12 @@ def add_working_days(day: date, n: int) -> date:
 def deadlines(case: Any, policy: DeadlinePolicy) -> list[Deadline]:
     """The deadlines of a case row (or anything with its fields): only those already running."""
     found: list[Deadline] = []
+    if getattr(case, "status", None) == "terminated":
+        return found  # aid ended: nothing more is due
+    registered_on = case.registered_at.astimezone(BEIJING).date()
+    found.append(Deadline("assignment", "R-ASG-7",
+                          end_of_day(add_working_days(registered_on, policy.assignment_working_days)),
+                          getattr(case, "first_assigned_at", None)))
     assigned_at = getattr(case, "assigned_at", None)
     if assigned_at is not None:
         assigned_on = assigned_at.astimezone(BEIJING).date()

@@ -9,14 +9,37 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
+from services.intake.checklists import CHECKLIST_BY_KIND, failed_items
 from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
+from services.intake.events import (
+    AidTerminated,
+    CaseArchived,
+    CaseClosed,
+    CaseRegistered,
+    ClosingChecked,
+    ClosingCheckSignedOff,
+    ClosingFileSubmitted,
+    DeadlineMissed,
+    FollowUpRecorded,
+    HandlerAssigned,
+    NextStageRegistered,
+    ReassignmentAccepted,
+    ReassignmentRequested,
+    WorkRecorded,
+)
+from services.intake.people import AdverseParty, AidedPerson, is_minor
 from services.intake.record import WorkEntry
-from shared.aggregate import Aggregate, DomainError, DomainEvent
+from shared.aggregate import Aggregate, DomainError, NotFound
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
-from shared.contracts.intake import CriminalRole, CriminalStage, Matter
+from shared.contracts.intake import CriminalRole, CriminalStage, Matter, ReassignmentReason
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+# The order of a criminal case's stages: a next stage must come later (R-HDL-7).
+STAGE_ORDER: tuple[CriminalStage, ...] = tuple(CriminalStage)
 
 # Which matters each kind of case may have (glossary: 民事 / 行政; the non-litigation ones are
 # the matters settled outside a lawsuit).
@@ -38,28 +61,6 @@ class CaseStatus(StrEnum):
     terminated = "terminated"  # aid ended for a legal reason before the case did
     archived = "archived"  # the closing check passed and the file is archived
 
-
-class AidedPerson(BaseModel):
-    """受援人. Personal data: stays in intake's store."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1, max_length=50)
-    id_number: str = Field(pattern=r"^\d{17}[\dX]$", description="Resident ID number (18 characters)")
-    phone: str | None = Field(default=None, pattern=r"^1\d{10}$")
-    address: str | None = Field(default=None, max_length=200)
-
-
-class AdverseParty(BaseModel):
-    """对方当事人. Personal data: stays in intake's store; others see only a keyed hash."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1, max_length=100)
-    id_number: str | None = Field(default=None, min_length=1, max_length=50,
-                                  description="ID number, or unified social credit code of an organisation")
-
-
 class CaseType(BaseModel):
     """What kind of legal-aid case it is: criminal by stage and role, or the matter of a civil,
     administrative or non-litigation case."""
@@ -79,108 +80,6 @@ class CaseType(BaseModel):
             raise DomainError(f"a {self.case_kind} case has no criminal stage or role", status=422)
         elif self.matter is not None and self.matter not in MATTERS_BY_KIND[self.case_kind]:
             raise DomainError(f"{self.matter} is not a matter of a {self.case_kind} case", status=422)
-
-
-# --- events -------------------------------------------------------------------------------
-
-
-class CaseRegistered(DomainEvent):
-    case_id: str
-    case_number: str
-    case_kind: CaseKind
-    cause: str
-    district: str
-    agency_id: str
-    flags: CaseFlags
-    aided_person: AidedPerson
-    registered_at: datetime
-    criminal_stage: CriminalStage | None = None
-    criminal_role: CriminalRole | None = None
-    matter: Matter | None = None
-    source_system: str | None = None
-    external_reference: str | None = None
-    registered_by: str | None = None
-    adverse_parties: list[AdverseParty] = []
-
-
-class HandlerAssigned(DomainEvent):
-    handler: HandlerRef
-    method: str
-    assigned_at: datetime
-
-
-class WorkRecorded(DomainEvent):
-    """An entry of the handling record: what was done, when, and by whom."""
-
-    entry_id: str
-    author_id: str
-    occurred_at: datetime
-    entry: WorkEntry
-    recorded_at: datetime
-
-
-class ClosingFileSubmitted(DomainEvent):
-    checklist: ClosingChecklist
-    submitted_by: str
-    submitted_at: datetime
-
-
-class ReassignmentRequested(DomainEvent):
-    """The aided person asked for another handler (with their reason)."""
-
-    reason: str
-    requested_by: str
-    requested_at: datetime
-
-
-class AidTerminated(DomainEvent):
-    reason: TerminationReason
-    details: str | None = None
-    terminated_by: str
-    terminated_at: datetime
-
-
-class ClosingChecked(DomainEvent):
-    """结案收卷质量检查 (R-CHK-1): the agency's designated checker on the closing file."""
-
-    checker_id: str
-    passed: bool
-    remarks: str | None = None
-    checked_at: datetime
-
-
-class CaseArchived(DomainEvent):
-    archived_by: str
-    archived_at: datetime
-
-
-class FollowUpRecorded(DomainEvent):
-    """回访 (R-HDL-8). The remarks may be personal: they stay here."""
-
-    follow_up_id: str
-    visited_on: date
-    channel: FollowUpChannel
-    satisfaction: Satisfaction
-    remarks: str | None = None
-    visited_by: str
-    recorded_at: datetime
-
-
-class DeadlineMissed(DomainEvent):
-    """A time limit of the case passed unmet (R-HDL-6, R-ASG-9), noticed by the deadline sweep."""
-
-    deadline: str
-    rule: str
-    due_at: datetime
-    noticed_at: datetime
-
-
-class CaseClosed(DomainEvent):
-    outcome: str
-    ended_on: date
-    closed_at: datetime
-    closed_by: str | None = None
-
 
 # --- the aggregate ------------------------------------------------------------------------
 
@@ -205,6 +104,16 @@ class ClosingCheckPending(DomainError):
     status = 409
 
 
+class SignOffPending(DomainError):
+    status = 409
+    rule = "R-CHK-2"
+
+
+class NotANextStage(DomainError):
+    status = 422
+    rule = "R-HDL-7"
+
+
 class Case(Aggregate):
     stream_prefix = "case"
 
@@ -222,31 +131,62 @@ class Case(Aggregate):
         self.reassignment_requests: list[ReassignmentRequested] = []
         self.follow_ups: list[FollowUpRecorded] = []
         self.archived_at: datetime | None = None
-        self.missed: set[str] = set()
+        self.missed: set[tuple[str, datetime]] = set()
+        self.reassigned_at: datetime | None = None
+        self.entries_before_change = 0  # the new handler's deadlines are met by work recorded after it
+        self.accepted_request: ReassignmentAccepted | None = None  # until the new handler comes
+        self.next_stage: NextStageRegistered | None = None
+        self.sign_off: ClosingCheckSignedOff | None = None
 
     # commands
 
     def register(self, *, case_number: str, case_type: CaseType, cause: str, district: str, agency_id: str,
                  flags: CaseFlags, aided_person: AidedPerson, at: datetime, source_system: str | None = None,
                  external_reference: str | None = None, registered_by: str | None = None,
-                 adverse_parties: list[AdverseParty] | None = None) -> None:
+                 adverse_parties: list[AdverseParty] | None = None, previous_case_id: str | None = None) -> None:
         if self.exists:
             raise DomainError(f"case {self.id} is already registered")
         case_type.check()
+        if flags.possible_death_penalty_or_life_imprisonment and case_type.case_kind != CaseKind.criminal:
+            raise DomainError("only a criminal case can carry a possible death penalty or life imprisonment",
+                              status=422)
+        # R-ASG-8: a minor is known from the ID number's birth date on the day of registration.
+        flags = flags.model_copy(update={"minor": flags.minor or is_minor(aided_person.id_number,
+                                                                          at.astimezone(BEIJING).date())})
         if (source_system is None) != (external_reference is None):
             raise DomainError("a notification names both its source system and its external reference", status=422)
         self.record(CaseRegistered(case_id=self.id, case_number=case_number, cause=cause, district=district,
                                    agency_id=agency_id, flags=flags, aided_person=aided_person, registered_at=at,
                                    source_system=source_system, external_reference=external_reference,
                                    registered_by=registered_by, adverse_parties=adverse_parties or [],
-                                   **case_type.model_dump()))
+                                   previous_case_id=previous_case_id, **case_type.model_dump()))
 
     def assign(self, *, handler: HandlerRef, method: str, at: datetime) -> None:
         if self.status in (CaseStatus.closed, CaseStatus.archived, CaseStatus.terminated):
             raise AlreadyClosed(f"case {self.id} is {self.status}; it cannot be assigned")
         if self.handler == handler:
             return  # the same decision told twice changes nothing
-        self.record(HandlerAssigned(handler=handler, method=method, assigned_at=at))
+        if self.assigned_at is not None and at <= self.assigned_at:
+            return  # an older decision than the one in force, told late
+        self.record(HandlerAssigned(handler=handler, method=method, assigned_at=at, previous_handler=self.handler))
+
+    def register_next_stage(self, *, next_case_id: str, next_case_number: str, stage: CriminalStage,
+                            at: datetime) -> None:
+        """R-HDL-7: link this case to the case of its next stage (registered beside it)."""
+        r = self.registration
+        assert r is not None
+        if r.case_kind != CaseKind.criminal:
+            raise NotANextStage(f"case {self.id} is a {r.case_kind} case; only criminal cases move to a next stage")
+        if self.next_stage is not None:
+            raise DomainError(f"case {self.id} already moved to {self.next_stage.criminal_stage} as case "
+                              f"{self.next_stage.next_case_number}", rule="R-HDL-7")
+        if self.status not in (CaseStatus.closed, CaseStatus.archived):
+            raise CaseNotClosed(f"case {self.id} is {self.status}; its stage must end (closure) before the next one",
+                                rule="R-HDL-7")
+        if r.criminal_stage is not None and STAGE_ORDER.index(stage) <= STAGE_ORDER.index(r.criminal_stage):
+            raise NotANextStage(f"{stage} does not come after {r.criminal_stage}")
+        self.record(NextStageRegistered(next_case_id=next_case_id, next_case_number=next_case_number,
+                                        criminal_stage=stage, registered_at=at))
 
     def record_work(self, *, entry_id: str, author_id: str, occurred_at: datetime, entry: WorkEntry,
                     at: datetime) -> None:
@@ -279,30 +219,69 @@ class Case(Aggregate):
             raise DomainError(f"the closing file of case {self.id} was already submitted")
         self.record(ClosingFileSubmitted(checklist=checklist, submitted_by=submitted_by, submitted_at=at))
 
-    def request_reassignment(self, *, reason: str, requested_by: str, at: datetime) -> None:
+    def request_reassignment(self, *, request_id: str, reason: str, category: ReassignmentReason,
+                             requested_by: str, at: datetime) -> None:
         if self.status != CaseStatus.assigned:
             raise NotOpen(f"case {self.id} is {self.status}; only a case with a handler can be reassigned")
-        self.record(ReassignmentRequested(reason=reason, requested_by=requested_by, requested_at=at))
+        if any(r.request_id == request_id for r in self.reassignment_requests):
+            return
+        self.record(ReassignmentRequested(request_id=request_id, reason=reason, category=category,
+                                          requested_by=requested_by, requested_at=at))
+
+    def accept_reassignment(self, *, request_id: str, accepted_by: str, at: datetime) -> ReassignmentRequested:
+        """The agency accepts the aided person's request; the handler stays until assignment names
+        the next one."""
+        request = next((r for r in self.reassignment_requests if r.request_id == request_id), None)
+        if request is None:
+            raise NotFound(f"case {self.id} has no reassignment request {request_id}")
+        if self.status != CaseStatus.assigned:
+            raise NotOpen(f"case {self.id} is {self.status}; only a case with a handler can be reassigned")
+        if self.accepted_request is not None:
+            raise DomainError(f"a request for another handler of case {self.id} was already accepted; "
+                              "assignment has not named the next handler yet")
+        if request.requested_at < (self.reassigned_at or request.requested_at):
+            raise DomainError(f"request {request_id} was made before the handler changed")
+        self.record(ReassignmentAccepted(request_id=request_id, accepted_by=accepted_by, accepted_at=at))
+        return request
 
     def terminate(self, *, reason: TerminationReason, details: str | None, terminated_by: str, at: datetime) -> None:
         if self.status not in (CaseStatus.registered, CaseStatus.assigned):
             raise NotOpen(f"case {self.id} is {self.status}; only an open case's aid can be terminated")
         self.record(AidTerminated(reason=reason, details=details, terminated_by=terminated_by, terminated_at=at))
 
-    def check_closing_file(self, *, checker_id: str, passed: bool, remarks: str | None, at: datetime) -> None:
-        """R-CHK-1: a designated person of the agency checks the closing file."""
+    def check_closing_file(self, *, checker_id: str, items: dict[str, bool], remarks: str | None,
+                           at: datetime) -> None:
+        """R-CHK-1: a designated person of the agency checks the closing file against the checklist
+        of the standard of the case's kind; it passes when every item passes."""
         if self.closing_file is None:
             raise CaseNotClosed(f"case {self.id} has no closing file to check yet")
         if self.status == CaseStatus.archived:
             raise NotOpen(f"case {self.id} is archived")
-        self.record(ClosingChecked(checker_id=checker_id, passed=passed, remarks=remarks, checked_at=at))
+        if self.sign_off is not None:
+            raise NotOpen(f"case {self.id}'s closing check was signed off", rule="R-CHK-2")
+        assert self.registration is not None
+        failed = failed_items(self.registration.case_kind, items)
+        self.record(ClosingChecked(checker_id=checker_id, passed=not failed, remarks=remarks, checked_at=at,
+                                   standard=CHECKLIST_BY_KIND[self.registration.case_kind].standard,
+                                   items=items, failed_items=failed))
+
+    def sign_off_closing_check(self, *, quality_lead_id: str, quality_lead_name: str | None, at: datetime) -> None:
+        """R-CHK-2: the agency's quality lead signs the passed check off (the subsidy follows it)."""
+        if self.closing_check is None or not self.closing_check.passed:
+            raise ClosingCheckPending(f"case {self.id}'s closing file has not passed its check", rule="R-CHK-2")
+        if self.sign_off is not None:
+            raise DomainError(f"case {self.id}'s closing check was already signed off", rule="R-CHK-2")
+        self.record(ClosingCheckSignedOff(quality_lead_id=quality_lead_id, quality_lead_name=quality_lead_name,
+                                          signed_off_at=at))
 
     def archive(self, *, archived_by: str, at: datetime) -> None:
-        """归档: only after the closing check passed."""
+        """归档: only after the closing check passed and the quality lead signed it off."""
         if self.status == CaseStatus.archived:
             return
         if self.closing_check is None or not self.closing_check.passed:
             raise ClosingCheckPending(f"case {self.id}'s closing file has not passed its check")
+        if self.sign_off is None:
+            raise SignOffPending(f"case {self.id}'s closing check awaits the quality lead's sign-off")
         self.record(CaseArchived(archived_by=archived_by, archived_at=at))
 
     def follow_up(self, *, follow_up_id: str, visited_on: date, channel: FollowUpChannel, satisfaction: Satisfaction,
@@ -317,10 +296,12 @@ class Case(Aggregate):
                                      recorded_at=at))
         return True
 
-    def miss_deadline(self, *, deadline: str, rule: str, due_at: datetime, at: datetime) -> None:
-        """Record a missed time limit, once per deadline."""
-        if deadline not in self.missed:
-            self.record(DeadlineMissed(deadline=deadline, rule=rule, due_at=due_at, noticed_at=at))
+    def miss_deadline(self, *, deadline: str, rule: str, due_at: datetime, at: datetime) -> bool:
+        """Record a missed time limit, once per deadline (a new handler's deadlines are new ones)."""
+        if (deadline, due_at) in self.missed:
+            return False
+        self.record(DeadlineMissed(deadline=deadline, rule=rule, due_at=due_at, noticed_at=at))
+        return True
 
     # state changes
 
@@ -332,6 +313,19 @@ class Case(Aggregate):
         self.status = CaseStatus.assigned
         self.handler = e.handler
         self.assigned_at = e.assigned_at
+        if e.previous_handler is not None:
+            self.reassigned_at = e.assigned_at
+            self.entries_before_change = len(self.record_entries)
+        self.accepted_request = None
+
+    def when_ReassignmentAccepted(self, e: ReassignmentAccepted) -> None:
+        self.accepted_request = e
+
+    def when_NextStageRegistered(self, e: NextStageRegistered) -> None:
+        self.next_stage = e
+
+    def when_ClosingCheckSignedOff(self, e: ClosingCheckSignedOff) -> None:
+        self.sign_off = e
 
     def when_WorkRecorded(self, e: WorkRecorded) -> None:
         self.record_entries.append(e)
@@ -354,7 +348,7 @@ class Case(Aggregate):
         self.archived_at = e.archived_at
 
     def when_DeadlineMissed(self, e: DeadlineMissed) -> None:
-        self.missed.add(e.deadline)
+        self.missed.add((e.deadline, e.due_at))
 
     def when_FollowUpRecorded(self, e: FollowUpRecorded) -> None:
         self.follow_ups.append(e)
@@ -364,4 +358,5 @@ class Case(Aggregate):
         self.closure = e
 
 Case.handles(CaseRegistered, HandlerAssigned, WorkRecorded, CaseClosed, ClosingFileSubmitted, ReassignmentRequested,
-             AidTerminated, ClosingChecked, CaseArchived, FollowUpRecorded, DeadlineMissed)
+             AidTerminated, ClosingChecked, CaseArchived, FollowUpRecorded, DeadlineMissed, ReassignmentAccepted,
+             NextStageRegistered, ClosingCheckSignedOff)

@@ -10,12 +10,14 @@ import uuid
 from datetime import UTC, date, datetime
 
 from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
-from services.intake.domain import AdverseParty, AidedPerson, Case, CaseType
+from services.intake.domain import Case, CaseType
+from services.intake.people import AdverseParty, AidedPerson
 from services.intake.record import WorkEntry
 from shared import contracts
 from shared.aggregate import NotFound
 from shared.contracts import CaseFlags
 from shared.contracts import intake as intake_contracts
+from shared.contracts.intake import CriminalRole, CriminalStage, ReassignmentReason
 from shared.service import UnitOfWorkFactory
 from shared.store import driver
 from shared.uow import UnitOfWork, retry_on_conflict
@@ -94,21 +96,78 @@ async def _register(uow_factory: UnitOfWorkFactory, keys: list[str], *, case_typ
         case = Case(str(uuid.uuid4()))
         await _claim(uow, keys, case.id)
         at = now()
-        serial = await (await driver(uow.conn)).fetchval("SELECT nextval('case_number_seq')")
-        case.register(case_number=f"FY-{at:%Y}-{serial:06d}", case_type=case_type, cause=cause, district=district,
+        case.register(case_number=await _next_case_number(uow, at), case_type=case_type, cause=cause, district=district,
                       agency_id=agency_id, flags=flags, aided_person=aided_person, at=at,
                       source_system=source_system, external_reference=external_reference,
                       registered_by=registered_by, adverse_parties=adverse_parties)
         await uow.save(case)
-        r = case.registration
-        assert r is not None
-        uow.emit(contracts.CaseRegistered(
-            case_id=case.id, case_number=r.case_number, case_kind=r.case_kind, cause=r.cause, district=r.district,
-            agency_id=r.agency_id, flags=r.flags, registered_at=r.registered_at, criminal_stage=r.criminal_stage,
-            criminal_role=r.criminal_role, matter=r.matter, source_system=r.source_system,
-            external_reference=r.external_reference,
-            adverse_party_hashes=[adverse_party_hash(hash_key, p) for p in r.adverse_parties]))
+        _tell_registered(uow, case, hash_key)
         return case
+
+
+def _tell_registered(uow: UnitOfWork, case: Case, hash_key: str) -> None:
+    r = case.registration
+    assert r is not None
+    extra = {}
+    if "aided_person_hash" in contracts.CaseRegistered.model_fields:
+        # Assignment's check that a handler never serves both sides: the aided person, hashed
+        # with the same key as the adverse parties, so one person matches across cases.
+        extra["aided_person_hash"] = adverse_party_hash(
+            hash_key, AdverseParty(name=r.aided_person.name, id_number=r.aided_person.id_number))
+    uow.emit(contracts.CaseRegistered(
+        case_id=case.id, case_number=r.case_number, case_kind=r.case_kind, cause=r.cause, district=r.district,
+        agency_id=r.agency_id, flags=r.flags, registered_at=r.registered_at, criminal_stage=r.criminal_stage,
+        criminal_role=r.criminal_role, matter=r.matter, source_system=r.source_system,
+        external_reference=r.external_reference, previous_case_id=r.previous_case_id,
+        adverse_party_hashes=[adverse_party_hash(hash_key, p) for p in r.adverse_parties], **extra))
+
+
+async def _next_case_number(uow: UnitOfWork, at: datetime) -> str:
+    serial = await (await driver(uow.conn)).fetchval("SELECT nextval('case_number_seq')")
+    return f"FY-{at:%Y}-{serial:06d}"
+
+
+def _next_stage_flags(previous: CaseFlags, possible_death_penalty: bool | None) -> CaseFlags:
+    """The previous stage's flags, less the named handler (a new assignment) and the minor flag
+    (decided again on the new registration day)."""
+    update: dict = {"named_handler_id": None, "minor": False}
+    if possible_death_penalty is not None:
+        update["possible_death_penalty_or_life_imprisonment"] = possible_death_penalty
+    return previous.model_copy(update=update)
+
+
+@retry_on_conflict
+async def register_next_stage(uow_factory: UnitOfWorkFactory, previous_case_id: str, *, stage: CriminalStage,
+                              criminal_role: CriminalRole | None,
+                              possible_death_penalty_or_life_imprisonment: bool | None,
+                              source_system: str | None, external_reference: str | None,
+                              registered_by: str | None, hash_key: str = "") -> tuple[Case, bool]:
+    """R-HDL-7: the criminal case's next stage as a new case (own number, own file) linked to the
+    previous one. Asked twice, the answer is the case already opened (False: nothing new)."""
+    try:
+        async with uow_factory() as uow:
+            previous = await load_case(uow, previous_case_id)
+            case = Case(str(uuid.uuid4()))
+            await _claim(uow, [f"next:{previous_case_id}"], case.id)
+            at = now()
+            number = await _next_case_number(uow, at)
+            previous.register_next_stage(next_case_id=case.id, next_case_number=number, stage=stage, at=at)
+            r = previous.registration
+            assert r is not None
+            case.register(case_number=number, case_type=CaseType(case_kind=r.case_kind, criminal_stage=stage,
+                                                                  criminal_role=criminal_role or r.criminal_role),
+                          cause=r.cause, district=r.district, agency_id=r.agency_id,
+                          flags=_next_stage_flags(r.flags, possible_death_penalty_or_life_imprisonment),
+                          aided_person=r.aided_person, at=at, source_system=source_system,
+                          external_reference=external_reference, registered_by=registered_by,
+                          adverse_parties=r.adverse_parties, previous_case_id=previous.id)
+            await uow.save(previous)
+            await uow.save(case)
+            _tell_registered(uow, case, hash_key)
+            return case, True
+    except _Seen as seen:
+        async with uow_factory() as uow:
+            return await load_case(uow, seen.case_id), False
 
 
 async def load_case(uow: UnitOfWork, case_id: str, *, as_of: datetime | None = None) -> Case:
@@ -156,12 +215,32 @@ async def submit_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, c
 
 
 @retry_on_conflict
-async def request_reassignment(uow_factory: UnitOfWorkFactory, case_id: str, *, reason: str,
-                               requested_by: str) -> Case:
+async def request_reassignment(uow_factory: UnitOfWorkFactory, case_id: str, *, request_id: str | None,
+                               reason: str, category: ReassignmentReason, requested_by: str) -> tuple[Case, str]:
     async with uow_factory() as uow:
         case = await load_case(uow, case_id)
-        case.request_reassignment(reason=reason, requested_by=requested_by, at=now())
+        request_id = request_id or str(uuid.uuid4())
+        case.request_reassignment(request_id=request_id, reason=reason, category=category,
+                                  requested_by=requested_by, at=now())
         await uow.save(case)
+        return case, request_id
+
+
+@retry_on_conflict
+async def accept_reassignment(uow_factory: UnitOfWorkFactory, case_id: str, *, request_id: str,
+                              accepted_by: str) -> Case:
+    """The agency accepts the aided person's request: assignment is told to pick another handler
+    (the category of the reason travels, the aided person's words stay here)."""
+    async with uow_factory() as uow:
+        case = await load_case(uow, case_id)
+        request = case.accept_reassignment(request_id=request_id, accepted_by=accepted_by, at=now())
+        await uow.save(case)
+        r, handler = case.registration, case.handler
+        assert r is not None and handler is not None
+        uow.emit(intake_contracts.ReassignmentRequested(
+            case_id=case.id, case_number=r.case_number, agency_id=r.agency_id, current_handler=handler,
+            reason=request.category, requested_at=request.requested_at),
+            event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"fayuan:reassignment:{case.id}:{request_id}")))
         return case
 
 
@@ -172,16 +251,38 @@ async def terminate_aid(uow_factory: UnitOfWorkFactory, case_id: str, *, reason:
         case = await load_case(uow, case_id)
         case.terminate(reason=reason, details=details, terminated_by=terminated_by, at=now())
         await uow.save(case)
+        r, t = case.registration, case.termination
+        assert r is not None and t is not None
+        # The details may name the aided person's circumstances: only the legal ground leaves.
+        uow.emit(intake_contracts.CaseTerminated(case_id=case.id, case_number=r.case_number, agency_id=r.agency_id,
+                                                 handler=case.handler, reason=str(t.reason),
+                                                 terminated_at=t.terminated_at))
         return case
 
 
 @retry_on_conflict
-async def check_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, checker_id: str, passed: bool,
-                             remarks: str | None) -> Case:
+async def check_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, checker_id: str,
+                             items: dict[str, bool], remarks: str | None) -> Case:
     async with uow_factory() as uow:
         case = await load_case(uow, case_id)
-        case.check_closing_file(checker_id=checker_id, passed=passed, remarks=remarks, at=now())
+        case.check_closing_file(checker_id=checker_id, items=items, remarks=remarks, at=now())
         await uow.save(case)
+        return case
+
+
+@retry_on_conflict
+async def sign_off_closing_check(uow_factory: UnitOfWorkFactory, case_id: str, *, quality_lead_id: str,
+                                 quality_lead_name: str | None) -> Case:
+    async with uow_factory() as uow:
+        case = await load_case(uow, case_id)
+        case.sign_off_closing_check(quality_lead_id=quality_lead_id, quality_lead_name=quality_lead_name, at=now())
+        await uow.save(case)
+        r, check, signed = case.registration, case.closing_check, case.sign_off
+        assert r is not None and check is not None and signed is not None and case.handler is not None
+        uow.emit(intake_contracts.ClosingCheckSignedOff(
+            case_id=case.id, case_number=r.case_number, case_kind=r.case_kind, agency_id=r.agency_id,
+            handler=case.handler, standard=check.standard or "", checked_by=check.checker_id,
+            signed_off_by=signed.quality_lead_id, signed_off_at=signed.signed_off_at))
         return case
 
 
@@ -219,5 +320,14 @@ async def record_missed_deadline(uow_factory: UnitOfWorkFactory, case_id: str, *
                                  due_at: datetime, at: datetime) -> bool:
     async with uow_factory() as uow:
         case = await load_case(uow, case_id)
-        case.miss_deadline(deadline=deadline, rule=rule, due_at=due_at, at=at)
-        return bool(await uow.save(case))
+        if not case.miss_deadline(deadline=deadline, rule=rule, due_at=due_at, at=at):
+            return False
+        await uow.save(case)
+        r = case.registration
+        assert r is not None
+        uow.emit(intake_contracts.DeadlineMissed(case_id=case.id, case_number=r.case_number, agency_id=r.agency_id,
+                                                 deadline=deadline, due_at=due_at, handler=case.handler,
+                                                 detected_at=at),
+                 event_id=str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                         f"fayuan:deadline-missed:{case.id}:{deadline}:{due_at.isoformat()}")))
+        return True

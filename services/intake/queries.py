@@ -1,5 +1,7 @@
 """Intake's read side: the case list with its filters, one case, the deadlines and the overdue
-worklist (deadlines are computed at read time from the case list's rows and the policy)."""
+worklist. Deadlines are computed at read time from the case list's milestone columns and the
+policy (so a change of policy applies at once): in Python for one case (deadlines.py), and as the
+same arithmetic in SQL for the list's `overdue` filter, so that it pages like any other filter."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import FastAPI
-from sqlalchemy import func, or_, select
+from sqlalchemy import ARRAY, DateTime, Integer, String, bindparam, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake import handlers
@@ -31,6 +33,8 @@ class CaseFilter:
     agency_id: str | None = None
     institution_id: str | None = None
     handler_id: str | None = None
+    source_system: str | None = None
+    external_reference: str | None = None
     registered_from: datetime | None = None
     registered_before: datetime | None = None
 
@@ -39,6 +43,7 @@ class CaseFilter:
         where = [getattr(c, name) == value for name, value in (
             ("status", self.status), ("case_kind", self.case_kind), ("district", self.district),
             ("agency_id", self.agency_id), ("institution_id", self.institution_id), ("handler_id", self.handler_id),
+            ("source_system", self.source_system), ("external_reference", self.external_reference),
         ) if value is not None]
         if self.registered_from is not None:
             where.append(c.registered_at >= self.registered_from)
@@ -48,8 +53,39 @@ class CaseFilter:
 
 
 # Rows that may have a deadline still open: the rest cannot be overdue.
-_OPEN = or_(cases.c.first_meeting_at.is_(None), cases.c.mandate_signed_at.is_(None),
+_OPEN = or_(cases.c.first_assigned_at.is_(None), cases.c.first_meeting_at.is_(None), cases.c.mandate_signed_at.is_(None),
             (cases.c.ended_on.is_not(None)) & cases.c.closing_file_at.is_(None))
+
+
+# A deadline on a day runs to the end of that day in Beijing (deadlines.end_of_day); the first
+# meeting counts working days (intake_add_working_days, migration 0004, = add_working_days).
+_OVERDUE_SQL = """(cases.status <> 'terminated' AND (
+  (cases.first_assigned_at IS NULL
+   AND :now > ((intake_add_working_days((cases.registered_at AT TIME ZONE 'Asia/Shanghai')::date, :asg_days) + 1)
+               ::timestamp AT TIME ZONE 'Asia/Shanghai'))
+  OR (cases.assigned_at IS NOT NULL AND cases.first_meeting_at IS NULL
+   AND cases.case_kind = ANY(:fm_kinds) AND cases.criminal_role IS DISTINCT FROM 'duty_lawyer_help'
+   AND :now > ((intake_add_working_days((cases.assigned_at AT TIME ZONE 'Asia/Shanghai')::date, :fm_days) + 1)
+               ::timestamp AT TIME ZONE 'Asia/Shanghai'))
+  OR (cases.assigned_at IS NOT NULL AND cases.mandate_signed_at IS NULL
+   AND cases.criminal_role IS DISTINCT FROM 'duty_lawyer_help'
+   AND :now > ((((cases.assigned_at AT TIME ZONE 'Asia/Shanghai')::date + :mandate_days) + 1)
+               ::timestamp AT TIME ZONE 'Asia/Shanghai'))
+  OR (cases.ended_on IS NOT NULL AND cases.closing_file_at IS NULL
+   AND :now > (((cases.ended_on + :closing_days) + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'))
+))"""
+
+
+def overdue_clause(policy: DeadlinePolicy, now: datetime, *, overdue: bool = True):
+    """A case with a deadline past due and still open at `now` (Deadline.open_overdue, in SQL), or
+    with none (`overdue=False`)."""
+    return text(_OVERDUE_SQL if overdue else f"NOT {_OVERDUE_SQL}").bindparams(
+        bindparam("now", now, type_=DateTime(timezone=True)),
+        bindparam("fm_kinds", [str(k) for k in policy.first_meeting_case_kinds], type_=ARRAY(String)),
+        bindparam("asg_days", policy.assignment_working_days, type_=Integer),
+        bindparam("fm_days", policy.first_meeting_working_days, type_=Integer),
+        bindparam("mandate_days", policy.mandate_days, type_=Integer),
+        bindparam("closing_days", policy.closing_file_days, type_=Integer))
 
 
 async def case_view(engine: AsyncEngine, case_id: str) -> CaseView:
@@ -63,22 +99,14 @@ async def case_view(engine: AsyncEngine, case_id: str) -> CaseView:
 async def list_cases(engine: AsyncEngine, filters: CaseFilter, *, offset: int, limit: int, overdue: bool | None,
                      policy: DeadlinePolicy, now: datetime) -> tuple[list[CaseView], int]:
     where = filters.where()
+    if overdue is not None:
+        where.append(overdue_clause(policy, now, overdue=overdue))
     order = (cases.c.registered_at.desc(), cases.c.case_id)
     async with engine.connect() as conn:
-        if overdue is None:
-            total = (await conn.execute(select(func.count()).select_from(cases).where(*where))).scalar_one()
-            rows = (await conn.execute(select(cases).where(*where).order_by(*order).offset(offset).limit(limit))
-                    ).mappings().all()
-            return [view_of_row(r) for r in rows], total
-        # Overdue is decided by the policy at `now`, not by a column: filter the candidates here.
-        narrowed = [*where, _OPEN] if overdue else where
-        candidates = (await conn.execute(select(cases).where(*narrowed).order_by(*order))).mappings().all()
-    rows = [r for r in candidates if _is_overdue(r, policy, now) == overdue]
-    return [view_of_row(r) for r in rows[offset:offset + limit]], len(rows)
-
-
-def _is_overdue(row, policy: DeadlinePolicy, now: datetime) -> bool:
-    return any(d.open_overdue(now) for d in deadlines(_Row(row), policy))
+        total = (await conn.execute(select(func.count()).select_from(cases).where(*where))).scalar_one()
+        rows = (await conn.execute(select(cases).where(*where).order_by(*order).offset(offset).limit(limit))
+                ).mappings().all()
+    return [view_of_row(r) for r in rows], total
 
 
 class _Row:

@@ -9,17 +9,20 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from services.intake.closing import Satisfaction, TerminationReason
-from services.intake.domain import (
+from services.intake.domain import Case
+from services.intake.events import (
     AidTerminated,
-    Case,
     CaseArchived,
     CaseClosed,
     CaseRegistered,
     ClosingChecked,
+    ClosingCheckSignedOff,
     ClosingFileSubmitted,
     DeadlineMissed,
     FollowUpRecorded,
     HandlerAssigned,
+    NextStageRegistered,
+    ReassignmentAccepted,
     ReassignmentRequested,
     WorkRecorded,
 )
@@ -64,6 +67,17 @@ class CaseView(BaseModel):
     closing_check_passed: bool | None = Field(default=None, description="The closing check's result (R-CHK-1)")
     archived_at: datetime | None = None
     satisfaction: Satisfaction | None = Field(default=None, description="The last follow-up's answer (R-HDL-8)")
+    previous_case_id: str | None = Field(default=None, description="R-HDL-7: the case of the previous stage")
+    next_case_id: str | None = Field(default=None, description="R-HDL-7: the case of the next stage")
+    reassigned_at: datetime | None = Field(default=None, description="When the handler last changed")
+    reassignment_accepted_at: datetime | None = Field(
+        default=None, description="When the agency accepted a request for another handler, until one is named")
+    closing_check_standard: str | None = Field(default=None, description="The standard the closing file was "
+                                               "checked against (SF/T 0086-2020 or SF/T 0085-2020)")
+    closing_check_failed_items: list[str] | None = Field(default=None, description="The checklist items that "
+                                                         "did not pass at the last closing check")
+    signed_off_at: datetime | None = Field(default=None, description="When the quality lead signed the check off")
+    signed_off_by: str | None = Field(default=None, description="The quality lead who signed it off (R-CHK-2)")
 
 
 def _utc(t: datetime | None) -> datetime | None:
@@ -71,7 +85,9 @@ def _utc(t: datetime | None) -> datetime | None:
 
 
 def _first(case: Case, kind: str, *, signed: bool = False) -> datetime | None:
-    times = [e.occurred_at for e in case.record_entries if e.entry.kind == kind
+    """The earliest such work done for the current handler (as the case list's row keeps it)."""
+    times = [e.occurred_at for e in case.record_entries[case.entries_before_change:] if e.entry.kind == kind
+             and (case.reassigned_at is None or e.occurred_at >= case.reassigned_at)
              and (not signed or (e.entry.agreement_signed and e.entry.power_of_attorney_signed))]  # type: ignore[union-attr]
     return _utc(min(times)) if times else None
 
@@ -79,6 +95,7 @@ def _first(case: Case, kind: str, *, signed: bool = False) -> datetime | None:
 def view_of(case: Case) -> CaseView:
     """The view of a case folded from its events (the case list's row holds the same)."""
     r, h, c, t = case.registration, case.handler, case.closure, case.termination
+    check, signed = case.closing_check, case.sign_off
     assert r is not None
     return CaseView(
         case_id=case.id, case_number=r.case_number, case_kind=r.case_kind, criminal_stage=r.criminal_stage,
@@ -96,6 +113,13 @@ def view_of(case: Case) -> CaseView:
         terminated_at=_utc(t.terminated_at) if t else None, termination_reason=t.reason if t else None,
         closing_check_passed=case.closing_check.passed if case.closing_check else None,
         archived_at=_utc(case.archived_at), satisfaction=case.follow_ups[-1].satisfaction if case.follow_ups else None,
+        previous_case_id=r.previous_case_id, next_case_id=case.next_stage.next_case_id if case.next_stage else None,
+        reassigned_at=_utc(case.reassigned_at),
+        reassignment_accepted_at=_utc(case.accepted_request.accepted_at) if case.accepted_request else None,
+        closing_check_standard=check.standard if check else None,
+        closing_check_failed_items=check.failed_items if check else None,
+        signed_off_at=_utc(signed.signed_off_at) if signed else None,
+        signed_off_by=signed.quality_lead_id if signed else None,
     )
 
 
@@ -121,12 +145,28 @@ def timeline_entry(event: RecordedEvent) -> TimelineEntry:
         case CaseRegistered():
             kind = ", ".join(str(x) for x in (e.case_kind, e.criminal_stage, e.criminal_role, e.matter) if x)
             actor = e.registered_by or (f"system:{e.source_system}" if e.source_system else f"agency:{e.agency_id}")
+            follows = f"; next stage of case {e.previous_case_id}" if e.previous_case_id else ""
             return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.registered_at, actor=actor,
-                                 action="registered", summary=f"case {e.case_number} registered ({kind})")
+                                 action="registered", summary=f"case {e.case_number} registered ({kind}){follows}")
+        case HandlerAssigned() if e.previous_handler is not None:
+            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.assigned_at, actor="assignment",
+                                 action="reassigned", summary=f"handler changed from {e.previous_handler.name} to "
+                                 f"{e.handler.name} ({e.handler.institution_name}) by {e.method}")
         case HandlerAssigned():
             return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.assigned_at, actor="assignment",
                                  action="assigned", summary=f"assigned to {e.handler.name} ({e.handler.institution_name}) "
                                                             f"by {e.method}")
+        case ReassignmentAccepted():
+            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.accepted_at, actor=e.accepted_by,
+                                 action="reassignment_accepted",
+                                 summary="the agency accepted the request for another handler")
+        case NextStageRegistered():
+            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.registered_at, actor="intake",
+                                 action="next_stage", summary=f"moved to {e.criminal_stage} as case {e.next_case_number}")
+        case ClosingCheckSignedOff():
+            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.signed_off_at,
+                                 actor=e.quality_lead_id, action="closing_check_signed_off",
+                                 summary="closing check signed off by the quality lead")
         case WorkRecorded():
             return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.occurred_at, actor=e.author_id,
                                  action=e.entry.kind, summary=summary(e.entry))
@@ -143,14 +183,16 @@ def timeline_entry(event: RecordedEvent) -> TimelineEntry:
         case ReassignmentRequested():
             return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.requested_at,
                                  actor=e.requested_by, action="reassignment_requested",
-                                 summary="the aided person asked for another handler")
+                                 summary=f"the aided person asked for another handler ({e.category})")
         case AidTerminated():
             return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.terminated_at,
                                  actor=e.terminated_by, action="terminated", summary=f"aid terminated: {e.reason}")
         case ClosingChecked():
             return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.checked_at, actor=e.checker_id,
                                  action="closing_checked",
-                                 summary=f"closing file check: {'passed' if e.passed else 'not passed'}")
+                                 summary=f"closing file check{f' ({e.standard})' if e.standard else ''}: "
+                                 + ("passed" if e.passed else "not passed" + (f"; failed: {', '.join(e.failed_items)}"
+                                                                              if e.failed_items else "")))
         case CaseArchived():
             return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.archived_at,
                                  actor=e.archived_by, action="archived", summary="case file archived")

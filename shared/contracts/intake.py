@@ -198,3 +198,23 @@ class DeadlineMissed(IntegrationEvent):
     due_at: datetime
     handler: HandlerRef | None = None
     detected_at: datetime
+
+
+@integration_event
+class ClosingCheckSignedOff(IntegrationEvent):
+    """质量审查负责人签字确认 (R-CHK-2): the closing file passed its check against the standard of the
+    case's kind and the agency's quality lead signed it off; the subsidy may be paid (R-CHK-3)."""
+
+    type: ClassVar[str] = "legalaid.intake.closing-check-signed-off.v1"
+    topic: ClassVar[str] = CASES
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    agency_id: str
+    handler: HandlerRef
+    standard: str = Field(description="The standard the file was checked against, e.g. SF/T 0086-2020")
+    checked_by: str = Field(description="The designated checker's id")
+    signed_off_by: str = Field(description="The quality lead's id")
+    signed_off_at: datetime

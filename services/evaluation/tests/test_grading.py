@@ -105,3 +105,13 @@ def test_a_reviewer_never_grades_their_own_case_or_institution(reviewer):
         PeerEvaluation("e-1").complete(case=closed(), reviewer=reviewer, indicators=indicators, findings="x",
                                        rule_version="default-v1", at="2026-11-02T10:00:00+08:00")
     assert error.value.rule == "R-EVL-4"
+
+
+def test_every_endpoint_is_described_in_the_domains_words():
+    from services.evaluation.app import EvaluationSettings, create_app
+
+    spec = create_app(EvaluationSettings()).openapi()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if path.startswith("/api/v1/"):
+                assert op.get("summary") and len(op.get("description", "")) > 30, (method, path)

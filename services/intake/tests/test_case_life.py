@@ -3,6 +3,7 @@ import json
 import pytest
 from sqlalchemy import text
 
+from services.intake.checklists import CHECKLIST_BY_KIND
 from services.intake.tests.conftest import AIDED, CRIMINAL
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES
 
@@ -36,11 +37,34 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     assert early.status_code == 409 and early.json()["title"] == "ClosingCheckPending"
     await client.post(f"{url}/closing-file", json={"submitted_by": "lawyer-1",
                                                    "checklist": {**CHECKLIST, "hearing_records": False}})
-    failed = await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "passed": False,
-                                                             "remarks": "缺庭审笔录"})
-    assert failed.json()["closing_check_passed"] is False
+    # R-CHK-1: the check runs on the checklist of the kind's standard and names what failed.
+    checklist = (await client.get(f"/api/v1/cases/closing-checklists/{kind['case_kind']}")).json()
+    standard = "SF/T 0086-2020" if kind["case_kind"] == "criminal" else "SF/T 0085-2020"
+    assert checklist["standard"] == standard
+    items = {i["key"]: True for i in checklist["items"]}
+    assert list(items) == list(CHECKLIST_BY_KIND[kind["case_kind"]].keys)
+    failed = await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "remarks": "缺庭审笔录",
+                                                             "items": {**items, "hearing": False}})
+    assert failed.json()["closing_check_passed"] is False and failed.json()["closing_check_failed_items"] == ["hearing"]
+    assert failed.json()["closing_check_standard"] == standard
+    other_kind = "civil" if kind["case_kind"] == "criminal" else "criminal"
+    wrong = (await client.get(f"/api/v1/cases/closing-checklists/{other_kind}")).json()
+    mismatch = await client.post(f"{url}/closing-check", json={"checker_id": "checker-1",
+                                                               "items": {i["key"]: True for i in wrong["items"]}})
+    assert mismatch.status_code == 422 and mismatch.json()["rule"] == "R-CHK-1"
     assert (await client.post(f"{url}/archive", json={"archived_by": "staff-li"})).status_code == 409
-    await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "passed": True})
+    early_sign = await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead-zhao"})
+    assert early_sign.status_code == 409 and early_sign.json()["rule"] == "R-CHK-2"
+    passed = await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "items": items})
+    assert passed.json()["closing_check_passed"] is True and passed.json()["closing_check_failed_items"] == []
+    # R-CHK-2: archive waits for the quality lead's sign-off.
+    unsigned = await client.post(f"{url}/archive", json={"archived_by": "staff-li"})
+    assert unsigned.status_code == 409 and unsigned.json()["title"] == "SignOffPending"
+    signed = await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead-zhao",
+                                                                      "quality_lead_name": "赵主任"})
+    assert signed.json()["signed_off_by"] == "lead-zhao" and signed.json()["signed_off_at"]
+    again = await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "items": items})
+    assert again.status_code == 409  # a signed-off check stands
     archived = (await client.post(f"{url}/archive", json={"archived_by": "staff-li"})).json()
     assert archived["status"] == "archived" and archived["archived_at"]
     follow_up = {"follow_up_id": "fu-1", "visited_on": "2026-12-01", "channel": "phone",
@@ -50,9 +74,12 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     [published] = await _published(intake_service.app, "follow-up-completed.v1")
     assert published["satisfaction"] == "satisfied" and published["handler"]["handler_id"] == "lawyer-1"
     assert "张三" not in json.dumps(published, ensure_ascii=False)
-    actions = [t["action"] for t in (await client.get(f"{url}/timeline")).json()]
-    assert actions[-6:] == ["closed", "closing_file_submitted", "closing_checked", "closing_checked", "archived",
-                            "follow_up"]
+    timeline = (await client.get(f"{url}/timeline")).json()
+    assert [(t["actor"], t["action"]) for t in timeline][-7:] == [
+        ("handler", "closed"), ("lawyer-1", "closing_file_submitted"), ("checker-1", "closing_checked"),
+        ("checker-1", "closing_checked"), ("lead-zhao", "closing_check_signed_off"), ("staff-li", "archived"),
+        ("staff-wang", "follow_up")]
+    assert timeline[-5]["summary"] == f"closing file check ({standard}): not passed; failed: hearing"
     assert (await intake_service.record(case["case_id"], ENTRIES[2])).status_code == 409
     listed = (await client.get("/api/v1/cases", params={"status": "archived", "case_kind": kind["case_kind"]})).json()
     assert [c["case_id"] for c in listed["items"]] == [case["case_id"]]
@@ -62,12 +89,14 @@ async def test_aid_terminated_for_a_legal_reason_and_a_request_for_another_handl
     client = intake_service.client
     case = await intake_service.register()
     url = f"/api/v1/cases/{case['case_id']}"
-    not_yet = await client.post(f"{url}/reassignment-requests", json={"requested_by": "staff-li", "reason": "x"})
+    not_yet = await client.post(f"{url}/reassignment-requests", json={"requested_by": "staff-li", "reason": "x",
+                                                                      "category": "other"})
     assert not_yet.status_code == 409
     await intake_service.assign(case)
     asked = await client.post(f"{url}/reassignment-requests",
-                              json={"requested_by": "staff-li", "reason": "受援人认为律师未及时会见"})
-    assert asked.status_code == 201 and asked.json()["reassignment_requested_at"]
+                              json={"requested_by": "staff-li", "reason": "受援人认为律师未及时会见",
+                                    "category": "lack_of_diligence"})
+    assert asked.status_code == 201 and asked.json()["case"]["reassignment_requested_at"]
     bad = await client.post(f"{url}/termination", json={"reason": "bored", "terminated_by": "staff-li"})
     assert bad.status_code == 422 and "reason" in {e["field"] for e in bad.json()["errors"]}
     ended = await client.post(f"{url}/termination", json={"reason": "own_lawyer_engaged", "terminated_by": "staff-li"})

@@ -45,3 +45,13 @@ async def test_closing_an_unassigned_case_is_a_conflict(intake):
 async def test_unknown_case_is_a_404_problem(intake):
     response = await intake.get("/api/v1/cases/nope")
     assert response.status_code == 404 and response.json()["status"] == 404
+
+
+def test_every_endpoint_is_described_in_the_domains_words():
+    spec = create_app(IntakeSettings()).openapi()
+    operations = [(path, method, op) for path, ops in spec["paths"].items() for method, op in ops.items()
+                  if path.startswith("/api/v1/")]
+    assert len(operations) >= 19
+    for path, method, op in operations:
+        assert op.get("summary") and len(op.get("description", "")) > 40, (method, path)
+    assert spec["paths"]["/api/v1/cases/{case_id}/next-stage"]["post"]["summary"].endswith("(一案一卷)")

@@ -58,7 +58,8 @@ async def test_the_worklist_shows_an_overdue_case_at_the_right_moment(intake_ser
     await intake_service.record(case["case_id"], ENTRIES[0], at=meeting_on.isoformat())
     assert await worklist(meeting_on + timedelta(hours=1), agency_id="chaoyang") == []
     deadlines = (await client.get(f"/api/v1/cases/{case['case_id']}/deadlines")).json()
-    assert {d["kind"]: d["overdue"] for d in deadlines} == {"first_meeting": True, "mandate": True}
+    assert {d["kind"]: d["overdue"] for d in deadlines} == {"assignment": False, "first_meeting": True,
+                                                             "mandate": True}
 
     # Closing file: due 30 days after the case ended.
     await client.post(f"/api/v1/cases/{case['case_id']}/closure", json={"outcome": "判决", "ended_on": "2026-11-20"})
@@ -86,7 +87,8 @@ async def test_the_time_limits_are_configurable(migrated_settings):
         await intake.assign(case, at=ASSIGNED.astimezone(UTC))
         app.dependency_overrides[get_clock] = at(datetime(2026, 11, 10, 0, 1, tzinfo=BEIJING))
         deadlines = (await client.get(f"/api/v1/cases/{case['case_id']}/deadlines")).json()
-    due = {d["kind"]: datetime.fromisoformat(d["due_at"]).astimezone(BEIJING) for d in deadlines}
+    due = {d["kind"]: datetime.fromisoformat(d["due_at"]).astimezone(BEIJING) for d in deadlines
+           if d["kind"] != "assignment"}
     assert due == {"first_meeting": datetime(2026, 11, 10, tzinfo=BEIJING),
                    "mandate": datetime(2026, 11, 17, tzinfo=BEIJING)}
     assert {d["kind"] for d in deadlines if d["overdue"]} == {"first_meeting"}
@@ -116,3 +118,60 @@ async def test_the_service_sweeps_missed_deadlines_by_itself(migrated_settings):
         await asyncio.sleep(0.5)  # more sweeps have run: still recorded once each
         timeline = (await client.get(f"/api/v1/cases/{case['case_id']}/timeline")).json()
         assert sum(t["action"] == "deadline_missed" for t in timeline) == 2
+
+
+async def test_the_overdue_filter_pages_like_any_other(intake_service):
+    client, app = intake_service.client, intake_service.app
+    late, on_time = [], []
+    for n in range(5):
+        case = await intake_service.register(agency_id="shunyi")
+        await intake_service.assign(case, at=ASSIGNED.astimezone(UTC))
+        if n % 2:
+            await intake_service.record(case["case_id"], ENTRIES[0], at=ASSIGNED.isoformat())
+            await intake_service.record(case["case_id"], ENTRIES[1], at=ASSIGNED.isoformat())
+            on_time.append(case["case_id"])
+        else:
+            late.append(case["case_id"])
+    app.dependency_overrides[get_clock] = at(datetime(2026, 11, 12, 0, 1, tzinfo=BEIJING))
+    pages = [(await client.get("/api/v1/cases", params={"overdue": overdue, "agency_id": "shunyi", "limit": 2,
+                                                         "offset": offset})).json()
+             for overdue in ("true", "false") for offset in (0, 2)]
+    assert [p["total"] for p in pages] == [3, 3, 2, 2]
+    assert [len(p["items"]) for p in pages] == [2, 1, 2, 0]
+    assert {c["case_id"] for p in pages[:2] for c in p["items"]} == set(late)
+    assert {c["case_id"] for p in pages[2:] for c in p["items"]} == set(on_time)
+    worklist = (await client.get("/api/v1/worklist/overdue", params={"agency_id": "shunyi"})).json()
+    assert {i["case_id"] for i in worklist} == set(late)
+
+
+async def test_working_days_in_sql_are_those_of_python(intake_service):
+    from sqlalchemy import text
+
+    days = [date(2026, 11, 1) + timedelta(days=d) for d in range(14)]
+    async with intake_service.app.state.engine.connect() as conn:
+        for day in days:
+            for n in range(0, 12):
+                in_sql = (await conn.execute(text("SELECT intake_add_working_days(:d, :n)"), {"d": day, "n": n})
+                          ).scalar_one()
+                assert in_sql == add_working_days(day, n), (day, n)
+
+
+async def test_a_case_not_assigned_within_3_working_days_of_registration_is_overdue(intake_service):
+    client, app = intake_service.client, intake_service.app
+    case = await intake_service.register(agency_id="miyun", source_system="miyun-court", external_reference="刑初1号")
+    registered_on = datetime.fromisoformat(case["registered_at"]).astimezone(BEIJING).date()
+    due = datetime.combine(add_working_days(registered_on, 3) + timedelta(days=1), datetime.min.time(), BEIJING)
+
+    async def overdue_at(moment: datetime) -> tuple[list, int]:
+        app.dependency_overrides[get_clock] = at(moment)
+        items = (await client.get("/api/v1/worklist/overdue", params={"agency_id": "miyun"})).json()
+        listed = (await client.get("/api/v1/cases", params={"overdue": "true", "agency_id": "miyun"})).json()
+        return [(i["deadline"], i["rule"]) for i in items], listed["total"]
+
+    assert await overdue_at(due - timedelta(minutes=1)) == ([], 0)
+    assert await overdue_at(due + timedelta(minutes=1)) == ([("assignment", "R-ASG-7")], 1)
+    await intake_service.assign(case, at=(due + timedelta(hours=1)).astimezone(UTC))
+    assert await overdue_at(due + timedelta(hours=2)) == ([], 0)
+    [deadline] = [d for d in (await client.get(f"/api/v1/cases/{case['case_id']}/deadlines")).json()
+                  if d["kind"] == "assignment"]
+    assert deadline["overdue"] and deadline["met_at"]  # assigned, but late

@@ -26,6 +26,12 @@ async def test_a_notifying_court_retrying_its_post_creates_one_case(intake_servi
     listed = (await intake_service.client.get("/api/v1/cases")).json()
     assert listed["total"] == 1 and listed["items"][0]["external_reference"] == NOTIFIED["external_reference"]
     assert len(await _outbox(intake_service.app, "case-registered.v1")) == 1
+    # The court finds its case, and later who was assigned, by its own reference (R-ASG-7).
+    await intake_service.assign(first.json())
+    mine = (await intake_service.client.get("/api/v1/cases", params={
+        "source_system": "chaoyang-court", "external_reference": NOTIFIED["external_reference"]})).json()
+    assert [(c["case_id"], c["handler_name"], c["institution_name"]) for c in mine["items"]] == [
+        (first.json()["case_id"], "王律师", "北京市明法律师事务所")]
     # Another court's case with the same reference is another case.
     other = await intake_service.client.post("/api/v1/cases", json={**NOTIFIED, "source_system": "haidian-court"})
     assert other.status_code == 201 and other.json()["case_id"] != first.json()["case_id"]
@@ -70,7 +76,9 @@ async def test_a_stage_or_matter_that_does_not_fit_the_kind_is_a_problem_naming_
     for bad, field in (({"case_kind": "civil", "criminal_stage": "retrial"}, "criminal_stage"),
                        ({"case_kind": "administrative", "matter": "mediation"}, "matter"),
                        ({"case_kind": "criminal", "matter": "civil_litigation"}, "matter"),
-                       ({"case_kind": "civil", "source_system": "court-x"}, "external_reference")):
+                       ({"case_kind": "civil", "source_system": "court-x"}, "external_reference"),
+                       ({"case_kind": "civil", "possible_death_penalty_or_life_imprisonment": True},
+                        "possible_death_penalty_or_life_imprisonment")):
         response = await intake_service.client.post("/api/v1/cases", json={**base, **bad})
         assert response.status_code == 422, response.text
         assert field in {e["field"] for e in response.json()["errors"]}
@@ -84,6 +92,10 @@ async def test_adverse_parties_leave_intake_only_as_keyed_hashes(intake_service)
     expected = [hmac.new(key, b"id:110101198001011234", hashlib.sha256).hexdigest(),
                 hmac.new(key, "name:某某科技有限公司".encode(), hashlib.sha256).hexdigest()]
     assert published["adverse_party_hashes"] == expected
+    # The aided person leaves as a keyed hash of the same kind, so that assignment can tell whom a
+    # handler acted for when that person is an adverse party of a later case.
+    assert published["aided_person_hash"] == hmac.new(key, f"id:{AIDED['id_number']}".encode(),
+                                                      hashlib.sha256).hexdigest()
     assert published["flags"]["head_count"] == 12 and published["criminal_stage"] == "first_instance"
     text_out = json.dumps(published, ensure_ascii=False) + json.dumps(created, ensure_ascii=False)
     for secret in ("李四", "110101198001011234", "某某科技", AIDED["name"], AIDED["id_number"], AIDED["phone"]):

@@ -1,0 +1,80 @@
+"""Rebuilding intake's projections from its store (the `rebuild-projections` verb) gives the
+same tables, whatever happened to the cases."""
+
+import asyncio
+import os
+import subprocess
+import sys
+from datetime import UTC, timedelta
+
+from sqlalchemy import select
+from sqlalchemy import text as sql
+from sqlalchemy.engine import make_url
+
+from services.intake.clock import get_clock
+from services.intake.projections import cases
+from services.intake.tests.test_deadlines import ASSIGNED, at
+from services.intake.tests.test_handling import CHECKLIST, ENTRIES
+from services.intake.tests.test_reassignment import SECOND
+
+
+async def _a_bit_of_everything(intake_service) -> None:
+    client = intake_service.client
+    archived = await intake_service.register(criminal_stage="investigation")
+    url = f"/api/v1/cases/{archived['case_id']}"
+    await intake_service.assign(archived, at=ASSIGNED.astimezone(UTC))
+    for entry in ENTRIES[:3]:
+        await intake_service.record(archived["case_id"], entry)
+    await client.post(f"{url}/reassignment-requests", json={"request_id": "r", "requested_by": "s", "category": "other",
+                                                           "reason": "x"})
+    await client.post(f"{url}/reassignment-requests/r/acceptance", json={"accepted_by": "d"})
+    await intake_service.assign(archived, SECOND, at=ASSIGNED.astimezone(UTC) + timedelta(days=3))
+    await intake_service.record(archived["case_id"], ENTRIES[1], author="lawyer-2")
+    await client.post(f"{url}/closure", json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
+    await client.post(f"{url}/closing-file", json={"submitted_by": "lawyer-2", "checklist": CHECKLIST})
+    items = {i["key"]: True for i in (await client.get("/api/v1/cases/closing-checklists/criminal")).json()["items"]}
+    await client.post(f"{url}/closing-check", json={"checker_id": "c", "items": {**items, "hearing": False}})
+    await client.post(f"{url}/closing-check", json={"checker_id": "c", "items": items})
+    await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead"})
+    assert (await client.post(f"{url}/archive", json={"archived_by": "s"})).status_code == 200
+    await client.post(f"{url}/follow-ups", json={"visited_on": "2026-12-01", "channel": "visit",
+                                                 "satisfaction": "basically_satisfied", "visited_by": "s"})
+    assert (await client.post(f"{url}/next-stage", json={"criminal_stage": "prosecution_review"})).status_code == 201
+    ended = await intake_service.register(case_kind="civil", criminal_stage=None, criminal_role=None)
+    await intake_service.assign(ended)
+    await client.post(f"/api/v1/cases/{ended['case_id']}/termination", json={"reason": "aided_person_withdrew",
+                                                                             "terminated_by": "s"})
+    late = await intake_service.register()
+    await intake_service.assign(late, at=ASSIGNED.astimezone(UTC))
+    intake_service.app.dependency_overrides[get_clock] = at(ASSIGNED + timedelta(days=10))
+    assert (await client.post("/api/v1/worklist/sweep")).json()["recorded"] == 3  # the new handler's mandate too
+
+
+async def test_the_rebuild_projections_verb_gives_identical_tables(intake_service):
+    await _a_bit_of_everything(intake_service)
+    engine, settings = intake_service.app.state.engine, intake_service.app.state.settings
+
+    async def table():
+        async with engine.connect() as conn:
+            return sorted(map(dict, (await conn.execute(select(cases))).mappings().all()), key=lambda r: r["case_id"])
+
+    before = await table()
+    assert len(before) == 4 and {r["status"] for r in before} == {"archived", "registered", "terminated", "assigned"}
+    async with engine.begin() as conn:
+        await conn.execute(sql("UPDATE cases SET status = 'garbled', handler_name = NULL, next_case_id = NULL"))
+    env = {**os.environ, "FAYUAN_DATABASE_URL": settings.database_url,
+           "FAYUAN_DATABASE_NAME": make_url(settings.sqlalchemy_url).database}
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "services.intake", "rebuild-projections"],
+                                   env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert await table() == before
+
+
+async def test_every_case_as_of_now_is_the_case_list_s_row(intake_service):
+    await _a_bit_of_everything(intake_service)
+    client = intake_service.client
+    listed = (await client.get("/api/v1/cases")).json()["items"]
+    assert len(listed) == 4
+    for case in listed:
+        folded = await client.get(f"/api/v1/cases/{case['case_id']}", params={"as_of": "2100-01-01T00:00:00+08:00"})
+        assert folded.json() == case
