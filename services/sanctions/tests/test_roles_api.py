@@ -1,4 +1,4 @@
-"""Who may call sanctions (docs/sanctions section of README / docs): investigations are the
+"""Who may call sanctions (docs/sanctions.md "Who may call"): investigations are the
 bureau's (and the agency reads them), suspensions are decided by the agency or the bureau, and
 the bar association reads the notices sent to it and nothing else."""
 
