@@ -11,6 +11,8 @@ them (the import contract forbids it).
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import secrets
 import signal
@@ -26,6 +28,7 @@ from rich.console import Console
 
 from shared.auth import Role, dev_secret, mint_token
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, start_broker, start_postgres
+from shared.personal_data import new_master_key
 from shared.settings import ServiceSettings
 
 SERVICES: dict[str, int] = {"intake": 8001, "assignment": 8002, "evaluation": 8003, "sanctions": 8004,
@@ -51,6 +54,8 @@ class Stack:
     # HS256 tokens signed with it are accepted because the five run with environment=dev; a
     # stack started without one gets a fresh secret, so every client of a stack can mint tokens.
     auth_dev_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # The keys that seal the aided persons' personal data (docs/privacy.md): intake's only.
+    personal_data_keys: dict[str, str] = field(default_factory=lambda: new_personal_data_keys())
 
     def settings(self) -> ServiceSettings:
         """The settings the five share for tokens (issuer, audience, dev secret)."""
@@ -87,6 +92,8 @@ class Stack:
         })
         if self.database_prefix:
             env["FAYUAN_DATABASE_NAME"] = f"{self.database_prefix}_{name}"
+        if name == "intake":
+            env.update(self.personal_data_keys)
         env.update(self.env)
         return env
 
@@ -154,6 +161,21 @@ class Stack:
             self.stop(name)
 
 
+def new_personal_data_keys() -> dict[str, str]:
+    return {"FAYUAN_PERSONAL_DATA_MASTER_KEYS": new_master_key("dev-1"),
+            "FAYUAN_PERSONAL_DATA_REF_KEY": base64.b64encode(os.urandom(32)).decode()}
+
+
+def dev_personal_data_keys(path: Path) -> dict[str, str]:
+    """`make run`'s keys, made once and kept beside its database (a new master key would not
+    unwrap the data keys already stored there). Mode 0600, gitignored with .fayuan/."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(new_personal_data_keys()))
+    return json.loads(path.read_text())
+
+
 cli = typer.Typer(add_completion=False, no_args_is_help=True)
 
 
@@ -195,7 +217,8 @@ def run(workdir: Path = typer.Option(ROOT / ".fayuan", help="Where data and logs
         # Dev tokens (HS256) are accepted only with environment=dev; the secret is made once and
         # kept in .fayuan/ (gitignored), so tokens minted with `make token` outlive a restart.
         secret = dev_secret(workdir / "auth-dev-secret", create=True)
-        stack = Stack(database_url=database_url, bootstrap=bootstrap, workdir=workdir, auth_dev_secret=secret or "")
+        stack = Stack(database_url=database_url, bootstrap=bootstrap, workdir=workdir, auth_dev_secret=secret or "",
+                      personal_data_keys=dev_personal_data_keys(workdir / "personal-data-keys.json"))
         with console.status("migrating the five databases"):
             stack.migrate()
         console.print("[green]✓[/] databases migrated")
