@@ -53,9 +53,9 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     # HS256 tokens signed with it are accepted because the five run with environment=dev; a
     # stack started without one gets a fresh secret, so every client of a stack can mint tokens.
-    auth_dev_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    auth_dev_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     # The keys that seal the aided persons' personal data (docs/privacy.md): intake's only.
-    personal_data_keys: dict[str, str] = field(default_factory=lambda: new_personal_data_keys())
+    personal_data_keys: dict[str, str] = field(default_factory=lambda: new_personal_data_keys(), repr=False)
 
     def settings(self) -> ServiceSettings:
         """The settings the five share for tokens (issuer, audience, dev secret)."""
