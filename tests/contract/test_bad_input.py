@@ -15,6 +15,7 @@ import pytest
 from shared.auth import Role
 from shared.testing.auth import as_role
 from shared.testing.fixtures import serve_in_process
+from tests.security.services import personal_data_keys
 
 SERVICES = {
     "intake": "IntakeSettings",
@@ -64,7 +65,7 @@ def _fields(body: dict) -> set[str]:
 async def test_every_endpoint_answers_bad_input_with_a_problem_naming_the_field(service, migrated_settings):
     module = importlib.import_module(f"services.{service}.app")
     settings = await migrated_settings(getattr(module, SERVICES[service]), module.MIGRATIONS,
-                                       relay_enabled=False, consumers_enabled=False)
+                                       relay_enabled=False, consumers_enabled=False, **personal_data_keys())
     app = module.create_app(settings)
     spec = app.openapi()
     checked = 0

@@ -151,8 +151,10 @@ async def give_for_review(evaluation: httpx.AsyncClient, stack: Stack, case: dic
     """The quality lead gives the closed case to a peer reviewer (evaluation's review
     assignments: a reviewer sees and grades only the cases given to them). Until evaluation
     serves the endpoint, nothing is given and any reviewer may grade (None)."""
-    spec = (await evaluation.get("/openapi.json")).json()
-    if REVIEW_ASSIGNMENTS not in spec.get("paths", {}):
+    paths = (await evaluation.get("/openapi.json")).json().get("paths", {})
+    if REVIEW_ASSIGNMENTS not in paths:
+        others = [p for p in paths if "review" in p]
+        assert not others, f"evaluation serves {others}, not {REVIEW_ASSIGNMENTS}: adapt give_for_review"
         return None
     return await ok(await evaluation.post(REVIEW_ASSIGNMENTS, headers=quality_lead(stack, case["agency_id"]), json={
         "case_id": case["case_id"], "reviewer_id": reviewer_id, "reviewer_institution_id": reviewer_institution_id}),
