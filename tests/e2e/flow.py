@@ -21,7 +21,6 @@ CRIMINAL_INDICATORS = ("meeting", "file_review", "investigation_work", "legal_op
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A valid resident ID number (its check character matches: shared/validation.py).
 ID_NUMBER = "110101199003071233"
-REVIEW_ASSIGNMENTS = "/api/v1/review-assignments"
 
 
 # --- who calls ------------------------------------------------------------------------------
@@ -147,18 +146,13 @@ async def closing_check(intake: httpx.AsyncClient, stack: Stack, case: dict) -> 
 
 
 async def give_for_review(evaluation: httpx.AsyncClient, stack: Stack, case: dict, reviewer_id: str,
-                          reviewer_institution_id: str) -> dict | None:
-    """The quality lead gives the closed case to a peer reviewer (evaluation's review
-    assignments: a reviewer sees and grades only the cases given to them). Until evaluation
-    serves the endpoint, nothing is given and any reviewer may grade (None)."""
-    paths = (await evaluation.get("/openapi.json")).json().get("paths", {})
-    if REVIEW_ASSIGNMENTS not in paths:
-        others = [p for p in paths if "review" in p]
-        assert not others, f"evaluation serves {others}, not {REVIEW_ASSIGNMENTS}: adapt give_for_review"
-        return None
-    return await ok(await evaluation.post(REVIEW_ASSIGNMENTS, headers=quality_lead(stack, case["agency_id"]), json={
-        "case_id": case["case_id"], "reviewer_id": reviewer_id, "reviewer_institution_id": reviewer_institution_id}),
-        201)
+                          reviewer_institution_id: str) -> dict:
+    """The quality lead gives the closed case to a peer reviewer of another firm (R-EVL-4, R-EVL-6):
+    a reviewer sees and grades only the cases given to them."""
+    return await ok(await evaluation.post(f"/api/v1/cases/{case['case_id']}/reviewers",
+                                          headers=quality_lead(stack, case["agency_id"]), json={
+        "reviewer_id": reviewer_id, "name": "赵律师", "institution_id": reviewer_institution_id,
+        "years_of_practice": 12}), 201)
 
 
 async def fail_evaluation(evaluation: httpx.AsyncClient, stack: Stack, case: dict, timeout: float = 90,
@@ -177,8 +171,7 @@ async def fail_evaluation(evaluation: httpx.AsyncClient, stack: Stack, case: dic
     indicators = dict.fromkeys(CRIMINAL_INDICATORS, "good") | {"meeting": "fail"}
     return await ok(await evaluation.post("/api/v1/evaluations", headers=reviewer(
         stack, reviewer_id, reviewer_institution_id), json={
-        "case_id": case["case_id"], "reviewer_id": reviewer_id, "reviewer_institution_id": reviewer_institution_id,
-        "indicators": indicators, "findings": "未会见受援人"}), 201)
+        "case_id": case["case_id"], "indicators": indicators, "findings": "未会见受援人"}), 201)
 
 
 def now() -> datetime:
