@@ -19,7 +19,7 @@ AGENCY_READERS = (Role.agency_staff, Role.closing_checker, Role.quality_lead, Ro
 CASE_READERS = (*AGENCY_READERS, Role.case_handler)
 NOTIFIED_READERS = (*CASE_READERS, Role.judicial_organ)
 # Never a real id: a scoped caller whose token lacks its scoping claim sees nothing.
-_NOBODY = "\x00nobody"
+_NOBODY = "∅ without a scoping claim"
 
 
 def handler_scope(principal: Principal) -> str | None:

@@ -9,7 +9,7 @@ from services.intake.app import MIGRATIONS, IntakeSettings, create_app
 from services.intake.consumers import on_case_assigned
 from shared.auth import Role
 from shared.contracts import CaseAssigned, HandlerRef
-from shared.testing.auth import as_role
+from shared.testing.auth import as_role, staff
 from shared.testing.fixtures import serve_in_process
 from shared.uow import unit_of_work
 
@@ -36,6 +36,9 @@ class Intake:
                              method="rotation", assigned_at=at or datetime.now(UTC))
         async with unit_of_work(self.app.state.engine, self.app.state.settings, self.app.state.projector) as uow:
             await on_case_assigned(event, uow)
+
+    def staff(self) -> dict[str, str]:
+        return staff(self.app.state.settings)
 
     def handler(self, handler_id: str = LAWYER.handler_id) -> dict[str, str]:
         """Headers of the handler `handler_id` (a case's handler records, closes, submits its file)."""
