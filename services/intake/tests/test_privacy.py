@@ -3,9 +3,14 @@ itself: sealed per person in the store (the raw events table holds tokens, never
 unmasked only to agency staff and the case's handler (each look recorded for auditors), masked to
 the others, and erased by crypto-shredding with the case and its history still readable."""
 
+import asyncio
 import json
+import os
+import subprocess
+import sys
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from services.intake.app import ConfigurationError, IntakeSettings, create_app
 from services.intake.people import SealedPerson
@@ -103,6 +108,25 @@ async def test_erasure_makes_the_person_unreadable_and_keeps_the_case_whole(inta
     later = await intake_service.register()
     assert (await client.get(f"/api/v1/cases/{later['case_id']}/aided-person")).json()["name"] == AIDED["name"]
     assert (await client.get(f"{url}/aided-person")).json()["erased"] is True
+
+
+async def test_operators_erase_from_the_command_line_as_the_api_does(intake_service):
+    case = await intake_service.register()
+    settings = intake_service.app.state.settings
+    env = {**os.environ, "FAYUAN_DATABASE_URL": settings.database_url, "FAYUAN_ENVIRONMENT": "dev",
+           "FAYUAN_DATABASE_NAME": make_url(settings.sqlalchemy_url).database,
+           "FAYUAN_PERSONAL_DATA_MASTER_KEYS": TEST_MASTER_KEYS, "FAYUAN_PERSONAL_DATA_REF_KEY": TEST_REF_KEY}
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "services.intake", "erase-aided-person", "--actor", "ops-1",
+                         "--reason", "受援人申请"], input=AIDED["id_number"] + "\n", env=env, capture_output=True,
+        text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert AIDED["id_number"] not in done.stdout + done.stderr
+    shown = (await intake_service.client.get(f"/api/v1/cases/{case['case_id']}/aided-person")).json()
+    assert shown["erased"] is True
+    ref = done.stdout.split("erased ")[1].split()[0]
+    audited = (await intake_service.client.get(f"/api/v1/audit/streams/aided-person-{ref}/events")).json()
+    assert [(e["actor"], e["role"]) for e in audited] == [("ops-1", "operator")]
 
 
 def test_intake_refuses_to_start_without_its_keys():
