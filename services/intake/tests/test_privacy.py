@@ -104,6 +104,11 @@ async def test_erasure_makes_the_person_unreadable_and_keeps_the_case_whole(inta
     # Who did it, recorded on the person's own stream.
     audited = (await client.get(f"/api/v1/audit/streams/aided-person-{ref}/events")).json()
     assert [(e["type"], e["actor"], e["role"]) for e in audited] == [("AidedPersonErased", "staff-1", "agency_staff")]
+    # The next stage of the erased person's case copies tokens that stay unreadable.
+    await client.post(f"{url}/closure", headers=intake_service.handler(), json={"outcome": "移送", "ended_on": "2026-11-20"})
+    following = await client.post(f"{url}/next-stage", json={"criminal_stage": "second_instance"})
+    assert following.status_code == 201, following.text
+    assert (await client.get(f"/api/v1/cases/{following.json()['case_id']}/aided-person")).json()["erased"] is True
     # The same person applying again gets a new key: the new case is readable, the old stays erased.
     later = await intake_service.register()
     assert (await client.get(f"/api/v1/cases/{later['case_id']}/aided-person")).json()["name"] == AIDED["name"]
