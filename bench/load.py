@@ -25,6 +25,8 @@ from pathlib import Path
 
 import httpx
 
+from shared.validation import id_check_char
+
 PATH = "/api/v1/cases"
 
 _KINDS = ["criminal", "civil", "administrative", "non_litigation"]
@@ -32,6 +34,7 @@ _CAUSES = ["盗窃", "故意伤害", "劳动争议", "追索劳动报酬", "婚�
            "医疗损害责任纠纷", "行政处罚"]
 _DISTRICTS = ["朝阳区", "海淀区", "东城区", "西城区", "丰台区", "通州区", "昌平区", "大兴区"]
 _SURNAMES = "王李张刘陈杨赵黄周吴"
+_REGIONS = ["110101", "110102", "110105", "110106", "110108", "310101", "440103"]
 _GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "军"]
 
 
@@ -42,10 +45,13 @@ def registration_bodies(count: int = 500, seed: int = 7) -> list[dict]:
     bodies = []
     for n in range(count):
         district = rng.choice(_DISTRICTS)
-        id_number = "".join(rng.choice("0123456789") for _ in range(17)) + rng.choice("0123456789X")
+        # Valid ones (shared/validation.py): a region, a real birth date, the check character.
+        first17 = (rng.choice(_REGIONS) + f"{rng.randint(1950, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+                   + f"{rng.randint(0, 999):03d}")
+        id_number = first17 + id_check_char(first17)
         person: dict = {"name": rng.choice(_SURNAMES) + rng.choice(_GIVEN), "id_number": id_number}
         if n % 3:
-            person["phone"] = "1" + "".join(rng.choice("0123456789") for _ in range(10))
+            person["phone"] = "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
         if n % 4:
             person["address"] = f"北京市{district}某路{rng.randint(1, 300)}号"
         flags: dict = {}
@@ -103,9 +109,13 @@ def _lua_string(text: str) -> str:
     return f"[{level}[{text}]{level}]"
 
 
-def _wrk_script(bodies: list[dict]) -> str:
+def _wrk_script(bodies: list[dict], headers: dict[str, str]) -> str:
     literals = ",\n".join(_lua_string(json.dumps(b, ensure_ascii=False)) for b in bodies)
+    header_lines = "".join(f"  [ {_lua_string(k)} ] = {_lua_string(v)},\n" for k, v in headers.items())
     return f"""
+local headers = {{
+  ["Content-Type"] = "application/json",
+{header_lines}}}
 local bodies = {{
 {literals}
 }}
@@ -114,7 +124,7 @@ local i = 0
 
 function init(args)
   for n, body in ipairs(bodies) do
-    formatted[n] = wrk.format("POST", "{PATH}", {{["Content-Type"] = "application/json"}}, body)
+    formatted[n] = wrk.format("POST", "{PATH}", headers, body)
   end
 end
 
@@ -135,9 +145,9 @@ end
 
 
 def wrk_load(wrk: str, target: str, base_url: str, bodies: list[dict], *, connections: int,
-             seconds: float) -> LoadResult:
+             seconds: float, headers: dict[str, str] | None = None) -> LoadResult:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as script:
-        script.write(_wrk_script(bodies))
+        script.write(_wrk_script(bodies, headers or {}))
     try:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
@@ -165,10 +175,11 @@ def wrk_load(wrk: str, target: str, base_url: str, bodies: list[dict], *, connec
 # --- httpx (the fallback) -------------------------------------------------------------------
 
 
-async def _httpx_load(target: str, base_url: str, bodies: list[dict], connections: int, seconds: float) -> LoadResult:
+async def _httpx_load(target: str, base_url: str, bodies: list[dict], connections: int, seconds: float,
+                      extra_headers: dict[str, str]) -> LoadResult:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     payloads = [json.dumps(b, ensure_ascii=False).encode() for b in bodies]
-    headers = {"content-type": "application/json"}
+    headers = {"content-type": "application/json", **extra_headers}
     async with httpx.AsyncClient(base_url=base_url, limits=limits, http1=True, http2=False, timeout=10.0) as client:
         # Warm the pool: every connection opened before the clock starts.
         await asyncio.gather(*(client.get("/readyz") for _ in range(connections)))
@@ -202,12 +213,15 @@ async def _httpx_load(target: str, base_url: str, bodies: list[dict], connection
                       client_cpu=cpu / wall)
 
 
-def httpx_load(target: str, base_url: str, bodies: list[dict], *, connections: int, seconds: float) -> LoadResult:
-    return asyncio.run(_httpx_load(target, base_url, bodies, connections, seconds))
+def httpx_load(target: str, base_url: str, bodies: list[dict], *, connections: int, seconds: float,
+               headers: dict[str, str] | None = None) -> LoadResult:
+    return asyncio.run(_httpx_load(target, base_url, bodies, connections, seconds, headers or {}))
 
 
 def drive(wrk: str | None, target: str, base_url: str, bodies: list[dict], *, connections: int,
-          seconds: float) -> LoadResult:
+          seconds: float, headers: dict[str, str] | None = None) -> LoadResult:
+    """`headers`: the caller's Authorization (agency staff registering); the bare baseline gets
+    the same bytes on the wire, so the comparison includes verifying the token, not sending it."""
     if wrk:
-        return wrk_load(wrk, target, base_url, bodies, connections=connections, seconds=seconds)
-    return httpx_load(target, base_url, bodies, connections=connections, seconds=seconds)
+        return wrk_load(wrk, target, base_url, bodies, connections=connections, seconds=seconds, headers=headers)
+    return httpx_load(target, base_url, bodies, connections=connections, seconds=seconds, headers=headers)

@@ -11,7 +11,10 @@ them (the import contract forbids it).
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -23,8 +26,10 @@ import httpx
 import typer
 from rich.console import Console
 
-from shared.auth import dev_secret
+from shared.auth import Role, dev_secret, mint_token
 from shared.embedded import EmbeddedBroker, EmbeddedPostgres, start_broker, start_postgres
+from shared.personal_data import new_master_key
+from shared.settings import ServiceSettings
 
 SERVICES: dict[str, int] = {"intake": 8001, "assignment": 8002, "evaluation": 8003, "sanctions": 8004,
                             "publication": 8005}
@@ -46,6 +51,31 @@ class Stack:
     database_prefix: str = ""
     ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # HS256 tokens signed with it are accepted because the five run with environment=dev; a
+    # stack started without one gets a fresh secret, so every client of a stack can mint tokens.
+    auth_dev_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    # The keys that seal the aided persons' personal data (docs/privacy.md): intake's only.
+    personal_data_keys: dict[str, str] = field(default_factory=lambda: new_personal_data_keys(), repr=False)
+
+    def settings(self) -> ServiceSettings:
+        """The settings the five share for tokens (issuer, audience, dev secret)."""
+        env = self.service_env(next(iter(self.ports)))
+        return ServiceSettings(environment="dev", auth_dev_secret=self.auth_dev_secret,
+                               auth_issuer=env.get("FAYUAN_AUTH_ISSUER", ServiceSettings.model_fields[
+                                   "auth_issuer"].default),
+                               auth_audience=env.get("FAYUAN_AUTH_AUDIENCE", ServiceSettings.model_fields[
+                                   "auth_audience"].default))
+
+    def token(self, *roles: Role | str, minutes: float = 60, **claims: str) -> str:
+        """A bearer token the running services accept: `roles`, and the scoping claims
+        (agency_id, handler_id, institution_id, reviewer_id) and sub/name given as keywords."""
+        scopes = {k: claims.pop(k) for k in ("agency_id", "handler_id", "institution_id", "reviewer_id")
+                  if k in claims}
+        return mint_token(self.settings(), [str(r) for r in roles], minutes=minutes, scopes=scopes, **claims)
+
+    def headers(self, *roles: Role | str, **claims: str) -> dict[str, str]:
+        """`Authorization: Bearer ...` of a caller with `roles`; no roles: no header (the public)."""
+        return {"Authorization": f"Bearer {self.token(*roles, **claims)}"} if roles else {}
 
     def service_env(self, name: str) -> dict[str, str]:
         # One service's settings (port, database) must not leak into the other four, but the
@@ -57,9 +87,13 @@ class Stack:
             "FAYUAN_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "FAYUAN_PORT": str(self.ports[name]),
             "PYTHONUNBUFFERED": "1",
+            "FAYUAN_ENVIRONMENT": "dev",
+            "FAYUAN_AUTH_DEV_SECRET": self.auth_dev_secret,
         })
         if self.database_prefix:
             env["FAYUAN_DATABASE_NAME"] = f"{self.database_prefix}_{name}"
+        if name == "intake":
+            env.update(self.personal_data_keys)
         env.update(self.env)
         return env
 
@@ -127,6 +161,21 @@ class Stack:
             self.stop(name)
 
 
+def new_personal_data_keys() -> dict[str, str]:
+    return {"FAYUAN_PERSONAL_DATA_MASTER_KEYS": new_master_key("dev-1"),
+            "FAYUAN_PERSONAL_DATA_REF_KEY": base64.b64encode(os.urandom(32)).decode()}
+
+
+def dev_personal_data_keys(path: Path) -> dict[str, str]:
+    """`make run`'s keys, made once and kept beside its database (a new master key would not
+    unwrap the data keys already stored there). Mode 0600, gitignored with .fayuan/."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(new_personal_data_keys()))
+    return json.loads(path.read_text())
+
+
 cli = typer.Typer(add_completion=False, no_args_is_help=True)
 
 
@@ -168,8 +217,8 @@ def run(workdir: Path = typer.Option(ROOT / ".fayuan", help="Where data and logs
         # Dev tokens (HS256) are accepted only with environment=dev; the secret is made once and
         # kept in .fayuan/ (gitignored), so tokens minted with `make token` outlive a restart.
         secret = dev_secret(workdir / "auth-dev-secret", create=True)
-        stack = Stack(database_url=database_url, bootstrap=bootstrap, workdir=workdir,
-                      env={"FAYUAN_ENVIRONMENT": "dev", "FAYUAN_AUTH_DEV_SECRET": secret or ""})
+        stack = Stack(database_url=database_url, bootstrap=bootstrap, workdir=workdir, auth_dev_secret=secret or "",
+                      personal_data_keys=dev_personal_data_keys(workdir / "personal-data-keys.json"))
         with console.status("migrating the five databases"):
             stack.migrate()
         console.print("[green]✓[/] databases migrated")

@@ -26,6 +26,7 @@ from services.assignment.handlers import now
 from services.assignment.projections import case_assignments, handler_state, institutions
 from services.assignment.projections import handlers as handler_rows
 from shared.aggregate import NotFound
+from shared.auth import Principal, Role, allow
 from shared.contracts import CaseKind, HandlerKind, HandlerRef
 from shared.service import EngineDep, UowFactoryDep
 
@@ -35,9 +36,13 @@ assignments = APIRouter(prefix="/api/v1", tags=["assignments"])
 T = TypeVar("T")
 
 Id = Annotated[str, Path(max_length=64)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 AgencyFilter = Annotated[str | None, Query(max_length=64)]
+
+# Who reads the provider pool: the agency that manages it, the bureau that suspends handlers
+# from it (R-SAN-2) and the auditor. The public reads the published part in publication.
+REGISTRY_READERS = (Role.agency_staff, Role.bureau_investigator, Role.auditor)
 
 
 @contextmanager
@@ -191,6 +196,7 @@ class AssignmentView(BaseModel):
     agency_id: str
     status: str
     handler: HandlerRef | None
+    source_system: str | None = Field(default=None, description="The notifying organ's system, if it notified the case")
     decisions: list[Decision]
 
 
@@ -217,7 +223,7 @@ async def _one(engine, table, key, value: str, view: type[BaseModel], what: str)
     async with engine.connect() as conn:
         row = (await conn.execute(select(table).where(key == value))).mappings().first()
     if row is None:
-        raise NotFound(f"no {what} {value}")
+        raise NotFound(f"no {what} with this {key.name}")
     return view.model_validate(dict(row))
 
 
@@ -232,7 +238,8 @@ async def _page(engine, table, order, where: list, view: type[BaseModel], offset
 # --- institutions ---------------------------------------------------------------------------
 
 
-@registry.post("/institutions", status_code=status.HTTP_201_CREATED, response_model=InstitutionView)
+@registry.post("/institutions", status_code=status.HTTP_201_CREATED, response_model=InstitutionView,
+               dependencies=[allow(Role.agency_staff)])
 async def recruit_institution(*, body: RecruitInstitution, uow: UowFactoryDep, engine: EngineDep,
                               response: Response) -> InstitutionView:
     """Recruit an institution into an agency's pool."""
@@ -243,7 +250,8 @@ async def recruit_institution(*, body: RecruitInstitution, uow: UowFactoryDep, e
                       "institution")
 
 
-@registry.post("/institutions/{institution_id}/commitment", response_model=InstitutionView)
+@registry.post("/institutions/{institution_id}/commitment", response_model=InstitutionView,
+               dependencies=[allow(Role.agency_staff)])
 async def sign_commitment(*, institution_id: Id, body: SignCommitment, uow: UowFactoryDep,
                           engine: EngineDep) -> InstitutionView:
     """Record the institution's signed quality commitment letter."""
@@ -253,7 +261,8 @@ async def sign_commitment(*, institution_id: Id, body: SignCommitment, uow: UowF
                       "institution")
 
 
-@registry.post("/institutions/{institution_id}/commitment/withdrawal", response_model=InstitutionView)
+@registry.post("/institutions/{institution_id}/commitment/withdrawal", response_model=InstitutionView,
+               dependencies=[allow(Role.agency_staff)])
 async def withdraw_commitment(*, institution_id: Id, body: WithdrawCommitment, uow: UowFactoryDep,
                               engine: EngineDep) -> InstitutionView:
     """Record that the institution withdrew its quality commitment: from that day its handlers
@@ -264,7 +273,7 @@ async def withdraw_commitment(*, institution_id: Id, body: WithdrawCommitment, u
                       "institution")
 
 
-@registry.get("/institutions", response_model=Page[InstitutionView])
+@registry.get("/institutions", response_model=Page[InstitutionView], dependencies=[allow(*REGISTRY_READERS)])
 async def list_institutions(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
                             limit: Limit = 50) -> dict:
     """List institutions in recruitment order."""
@@ -272,7 +281,8 @@ async def list_institutions(*, engine: EngineDep, agency_id: AgencyFilter = None
     return await _page(engine, institutions, institutions.c.recruited_at, where, InstitutionView, offset, limit)
 
 
-@registry.get("/institutions/{institution_id}", response_model=InstitutionView)
+@registry.get("/institutions/{institution_id}", response_model=InstitutionView,
+              dependencies=[allow(*REGISTRY_READERS)])
 async def get_institution(*, institution_id: Id, engine: EngineDep) -> InstitutionView:
     """One institution and its commitment."""
     return await _one(engine, institutions, institutions.c.institution_id, institution_id, InstitutionView,
@@ -282,7 +292,8 @@ async def get_institution(*, institution_id: Id, engine: EngineDep) -> Instituti
 # --- handlers -------------------------------------------------------------------------------
 
 
-@registry.post("/handlers", status_code=status.HTTP_201_CREATED, response_model=HandlerView)
+@registry.post("/handlers", status_code=status.HTTP_201_CREATED, response_model=HandlerView,
+               dependencies=[allow(Role.agency_staff)])
 async def register_handler(*, body: RegisterHandler, uow: UowFactoryDep, engine: EngineDep,
                            response: Response) -> HandlerView:
     """Register a handler of an institution."""
@@ -292,7 +303,8 @@ async def register_handler(*, body: RegisterHandler, uow: UowFactoryDep, engine:
     return await _handler(engine, handler.id)
 
 
-@registry.post("/handlers/{handler_id}/unavailability", response_model=HandlerView)
+@registry.post("/handlers/{handler_id}/unavailability", response_model=HandlerView,
+               dependencies=[allow(Role.agency_staff)])
 async def record_unavailability(*, handler_id: Id, body: RecordUnavailability, uow: UowFactoryDep,
                                 engine: EngineDep) -> HandlerView:
     """Record days on which the handler cannot take a case; the rotation passes them over then."""
@@ -301,7 +313,8 @@ async def record_unavailability(*, handler_id: Id, body: RecordUnavailability, u
     return await _handler(engine, handler_id)
 
 
-@registry.post("/handlers/{handler_id}/commitment", response_model=HandlerView)
+@registry.post("/handlers/{handler_id}/commitment", response_model=HandlerView,
+               dependencies=[allow(Role.agency_staff)])
 async def sign_volunteer_commitment(*, handler_id: Id, body: SignCommitment, uow: UowFactoryDep,
                                     engine: EngineDep) -> HandlerView:
     """Record a volunteer's own signed quality commitment letter (R-PRV-3: "an institution, or
@@ -320,7 +333,7 @@ class VolunteerEntry(BaseModel):
     registered_at: datetime
 
 
-@registry.get("/volunteers", response_model=Page[VolunteerEntry])
+@registry.get("/volunteers", response_model=Page[VolunteerEntry], dependencies=[allow(*REGISTRY_READERS)])
 async def list_volunteers(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
                           limit: Limit = 50) -> dict:
     """The list of legal-aid volunteers, as the agency publishes it (R-PRV-2)."""
@@ -335,7 +348,7 @@ async def list_volunteers(*, engine: EngineDep, agency_id: AgencyFilter = None, 
     return {"items": items, "total": total, "offset": offset, "limit": limit}
 
 
-@registry.get("/handlers", response_model=Page[HandlerView])
+@registry.get("/handlers", response_model=Page[HandlerView], dependencies=[allow(*REGISTRY_READERS)])
 async def list_handlers(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
                         limit: Limit = 50) -> dict:
     """List handlers in registration order, each with whether suspended and their cases this month."""
@@ -355,8 +368,12 @@ async def _handler(engine, handler_id: str) -> HandlerView:
 
 
 @registry.get("/handlers/{handler_id}", response_model=HandlerView)
-async def get_handler(*, handler_id: Id, engine: EngineDep) -> HandlerView:
-    """One handler: registry facts, whether suspended today, and their cases this month."""
+async def get_handler(*, handler_id: Id, engine: EngineDep,
+                      principal: Annotated[Principal, allow(*REGISTRY_READERS, Role.case_handler)]) -> HandlerView:
+    """One handler: registry facts, whether suspended today, and their cases this month. A
+    handler reads only their own record."""
+    if principal.role is Role.case_handler and handler_id != principal.handler_id:
+        raise NotFound("no handler with this handler_id")  # the same answer as for an unknown id
     return await _handler(engine, handler_id)
 
 
@@ -368,17 +385,34 @@ async def _assignment_view(uow_factory, case_id: str) -> AssignmentView:
         assignment = await handlers.load_assignment(uow, case_id)
     case = assignment.case
     return AssignmentView(case_id=case.case_id, case_number=case.case_number, agency_id=case.agency_id,
-                          status=assignment.status, handler=assignment.handler,
+                          status=assignment.status, handler=assignment.handler, source_system=case.source_system,
                           decisions=[_decision(d) for d in assignment.decisions])
 
 
+# Unscoped roles first: a caller who is also a handler or an organ reads with the wider view.
+ASSIGNMENT_READERS = (Role.agency_staff, Role.bureau_investigator, Role.auditor, Role.case_handler,
+                      Role.judicial_organ)
+
+
 @assignments.get("/cases/{case_id}/assignment", response_model=AssignmentView)
-async def get_assignment(*, case_id: Id, uow: UowFactoryDep) -> AssignmentView:
-    """The case's decision record: each decision with the candidates considered."""
-    return await _assignment_view(uow, case_id)
+async def get_assignment(*, case_id: Id, uow: UowFactoryDep,
+                         principal: Annotated[Principal, allow(*ASSIGNMENT_READERS)]) -> AssignmentView:
+    """The case's decision record: each decision with the candidates considered. A handler reads
+    the record of a case they handle; the judicial organ that notified the case reads its status
+    and the assigned handler only (R-ASG-7), without the decisions."""
+    view = await _assignment_view(uow, case_id)
+    if principal.role is Role.case_handler:
+        if principal.handler_id is None or view.handler is None or view.handler.handler_id != principal.handler_id:
+            raise NotFound(handlers.NO_ASSIGNMENT)  # as for an unknown case: its existence is not theirs to know
+    elif principal.role is Role.judicial_organ:
+        if principal.institution_id is None or view.source_system != principal.institution_id:
+            raise NotFound(handlers.NO_ASSIGNMENT)
+        return view.model_copy(update={"decisions": []})
+    return view
 
 
-@assignments.post("/cases/{case_id}/assignment", response_model=AssignmentView)
+@assignments.post("/cases/{case_id}/assignment", response_model=AssignmentView,
+                  dependencies=[allow(Role.agency_staff)])
 async def choose_handler(*, case_id: Id, body: ChooseHandler, uow: UowFactoryDep) -> AssignmentView:
     """Assign the agency's chosen handler to a case awaiting its choice."""
     with reported_as_field_error():
@@ -386,7 +420,8 @@ async def choose_handler(*, case_id: Id, body: ChooseHandler, uow: UowFactoryDep
     return await _assignment_view(uow, case_id)
 
 
-@assignments.get("/assignments/blocked", response_model=Page[BlockedCase])
+@assignments.get("/assignments/blocked", response_model=Page[BlockedCase],
+                 dependencies=[allow(Role.agency_staff, Role.auditor)])
 async def list_blocked(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
                        limit: Limit = 50) -> dict:
     """Cases no one in the pool may take, each candidate with why not."""

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 
 from services.assignment import handlers, projections, reports
 from services.assignment.domain import SHANGHAI, month_of
+from shared.auth import Role, allow
 from shared.service import EngineDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/assignments/reports", tags=["reports"])
@@ -19,6 +20,10 @@ Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples
                                     description="Calendar month in Beijing time; default: this month")]
 Agency = Annotated[str | None, Query(max_length=64)]
 Format = Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")]
+
+# Figures about handlers and institutions, no case record: for the agency, its quality lead, the
+# bureau and the auditor.
+READERS = (Role.agency_staff, Role.quality_lead, Role.bureau_investigator, Role.auditor)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -31,7 +36,7 @@ def _bounds(month: str) -> tuple[datetime, datetime]:
 
 
 @router.get("/monthly", response_model=reports.MonthlyReport, summary="Cases per handler and institution in a month",
-            responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+            responses={200: {"content": {"text/csv": {}, XLSX: {}}}}, dependencies=[allow(*READERS)])
 async def monthly(*, engine: EngineDep, uow: UowFactoryDep, month: Month = None, agency_id: Agency = None,
                   format_: Format = "json") -> reports.MonthlyReport | Response:
     """Each handler's non-group cases in the month against the monthly cap (R-ASG-4), and each
@@ -50,7 +55,8 @@ async def monthly(*, engine: EngineDep, uow: UowFactoryDep, month: Month = None,
     return report
 
 
-@router.get("/fairness", response_model=reports.FairnessReport, summary="How fair the rotation was in a month")
+@router.get("/fairness", response_model=reports.FairnessReport, summary="How fair the rotation was in a month",
+            dependencies=[allow(*READERS)])
 async def fairness(*, engine: EngineDep, month: Month = None, agency_id: Agency = None) -> reports.FairnessReport:
     """Per handler: the rotation decisions they were eligible for, the cases they got, what
     strict rotation would have given (each decision shared equally among the eligible), and the

@@ -11,12 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.assignment import handlers
 from services.assignment.rules import AssignmentRules
+from shared.auth import Role, allow
 from shared.service import UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/agencies", tags=["assignment rules"])
 
 AgencyId = Annotated[str, Path(max_length=64, description="The legal-aid agency (or district bureau)")]
 Version = Annotated[int, Path(ge=1, le=10_000)]
+
+# The agency writes its rules and files them with the city bureau, whose investigators file and
+# approve them too. The public reads the published versions in publication.
+AUTHORS = (Role.agency_staff, Role.bureau_investigator)
 
 
 class FileRules(BaseModel):
@@ -62,7 +67,7 @@ def _document(agency_id: str, document: AssignmentRules) -> RulesDocument:
 
 
 @router.post("/{agency_id}/assignment-rules", status_code=status.HTTP_201_CREATED, response_model=RulesDocument,
-             summary="File a version of the agency's assignment rules")
+             summary="File a version of the agency's assignment rules", dependencies=[allow(*AUTHORS)])
 async def file_rules(*, agency_id: AgencyId, body: FileRules, uow: UowFactoryDep, response: Response) -> RulesDocument:
     """Record a new version of the agency's assignment rules as filed with the city bureau
     (R-ASG-5). It is not applied until published."""
@@ -72,7 +77,7 @@ async def file_rules(*, agency_id: AgencyId, body: FileRules, uow: UowFactoryDep
 
 
 @router.post("/{agency_id}/assignment-rules/{version}/publication", response_model=RulesDocument,
-             summary="Publish a filed version of the assignment rules")
+             summary="Publish a filed version of the assignment rules", dependencies=[allow(*AUTHORS)])
 async def publish_rules(*, agency_id: AgencyId, version: Version, uow: UowFactoryDep) -> RulesDocument:
     """Publish a filed version (R-ASG-5): from its `effective_from` day it is the version the
     engine applies, and the public sees it (R-PUB-3)."""
@@ -80,7 +85,7 @@ async def publish_rules(*, agency_id: AgencyId, version: Version, uow: UowFactor
 
 
 @router.get("/{agency_id}/assignment-rules", response_model=RulesDocument,
-            summary="The agency's assignment rules, every version")
+            summary="The agency's assignment rules, every version", dependencies=[allow(*AUTHORS, Role.auditor)])
 async def get_rules(*, agency_id: AgencyId, uow: UowFactoryDep) -> RulesDocument:
     """Every filed version, which are published, and which is in force today."""
     return _document(agency_id, await handlers.load_rules(uow, agency_id))

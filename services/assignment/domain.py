@@ -259,6 +259,9 @@ class CaseFacts(BaseModel):
     # Keyed hashes (intake's HMAC): whom the case is against, and whom it is for.
     adverse_party_hashes: list[str] = []
     aided_person_hash: str | None = None
+    # The notifying organ's system (通知辩护): that organ, and only it, may read whom the case was
+    # assigned to (R-ASG-7). None when the agency registered the case itself.
+    source_system: str | None = None
 
     def grounds(self) -> list[Grounds]:
         return [g for g in Grounds if getattr(self.flags, g.value)]
@@ -435,9 +438,9 @@ class CaseAssignment(Aggregate):
             assert self.handler is not None
             if self.handler.handler_id == handler_id:
                 return  # the same choice sent twice
-            raise AlreadyAssigned(f"case {self.id} is already assigned to {self.handler.handler_id}")
+            raise AlreadyAssigned("the case is already assigned to another handler")
         if self.status != AssignmentStatus.awaiting_choice or self.case is None:
-            raise NotAwaitingChoice(f"case {self.id} is not awaiting the agency's choice")
+            raise NotAwaitingChoice("the case is not awaiting the agency's choice")
         self.rules_version = rules_version
         if len(reason.strip()) < MIN_REASON_LENGTH:
             raise InvalidField("reason", f"state why, in at least {MIN_REASON_LENGTH} characters", rule="R-ASG-3")
@@ -445,7 +448,7 @@ class CaseAssignment(Aggregate):
                             handler_id=handler_id)
         if candidate is None or not assessment.eligible:
             why = ", ".join(r.value for r in assessment.reasons)
-            raise HandlerNotEligible(f"handler_id {handler_id} may not take this case: {why}",
+            raise HandlerNotEligible(f"the handler_id given may not take this case: {why}",
                                      rule=next((r.rule for r in assessment.reasons if r.rule), None))
         self.record(HandlerAssigned(case=self.case, handler=candidate.ref(), method=AssignmentMethod.chosen,
                                     reason=reason.strip(), named_handler=None, candidates=[assessment],

@@ -115,7 +115,7 @@ async def recruit_institution(uow_factory: UnitOfWorkFactory, *, name: str, kind
 async def load_institution(uow: UnitOfWork, institution_id: str) -> Institution:
     institution = await uow.get(Institution, institution_id)
     if not institution.exists:
-        raise NotFound(f"no institution {institution_id}")
+        raise NotFound("no institution with this institution_id")
     return institution
 
 
@@ -174,7 +174,7 @@ async def register_handler(uow_factory: UnitOfWorkFactory, *, name: str, kind: H
 async def load_handler(uow: UnitOfWork, handler_id: str) -> Handler:
     handler = await uow.get(Handler, handler_id)
     if not handler.exists:
-        raise NotFound(f"no handler {handler_id}")
+        raise NotFound("no handler with this handler_id")
     return handler
 
 
@@ -282,7 +282,7 @@ async def assign_registered_case(uow: UnitOfWork, event: contracts.CaseRegistere
     """Decide on a newly registered case inside the consumer's transaction."""
     case = CaseFacts(case_id=event.case_id, case_number=event.case_number, case_kind=event.case_kind,
                      agency_id=event.agency_id, flags=event.flags, adverse_party_hashes=event.adverse_party_hashes,
-                     aided_person_hash=event.aided_person_hash)
+                     aided_person_hash=event.aided_person_hash, source_system=event.source_system)
     await _retrying_in_savepoint(uow, lambda: _decide(uow, case))
 
 
@@ -318,10 +318,13 @@ async def terminate_case(uow: UnitOfWork, event: contracts.CaseTerminated) -> No
             _tell_decision(uow, decision, assignment)
 
 
+NO_ASSIGNMENT = "no assignment record for this case_id"
+
+
 async def load_assignment(uow: UnitOfWork, case_id: str) -> CaseAssignment:
     assignment = await uow.get(CaseAssignment, case_id)
     if not assignment.exists:
-        raise NotFound(f"no assignment record for case {case_id}")
+        raise NotFound(NO_ASSIGNMENT)
     return assignment
 
 

@@ -143,6 +143,7 @@ class CaseAssignmentRow(AssignmentTable, table=True):
     reason: str | None = None
     proposal: str | None = None
     candidates: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    source_system: str | None = None
     decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     version: int
 
@@ -270,7 +271,8 @@ async def _project_case(conn: AsyncConnection, event: RecordedEvent) -> None:
                 party_hash=case["aided_person_hash"],
             ).on_conflict_do_nothing())
     values = {"case_id": case["case_id"], "case_number": case["case_number"], "case_kind": case["case_kind"],
-              "agency_id": case["agency_id"], "group_case": case["flags"]["group_case"], **row}
+              "agency_id": case["agency_id"], "group_case": case["flags"]["group_case"],
+              "source_system": case.get("source_system"), **row}
     await conn.execute(insert(case_assignments).values(**values)
                        .on_conflict_do_update(index_elements=["case_id"], set_=row))
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.aggregate import Aggregate, DomainError, DomainEvent
 from shared.contracts import CaseKind, HandlerKind
@@ -51,7 +51,7 @@ class Recruitment(BaseModel):
 
     method: RecruitmentMethod
     recruited_on: date
-    recruiting_agency: str
+    recruiting_agency: str = Field(min_length=1, max_length=100)
     results_published_on: date | None = None
 
 
@@ -177,7 +177,7 @@ class Handler(Aggregate):
         if self.exists:
             raise DomainError(f"handler {self.id} is already registered")
         if institution.recruitment is None:
-            raise InvalidField("institution_id", f"no institution {institution.id}")
+            raise InvalidField("institution_id", "no institution with this institution_id")
         # Lawyers and grassroots legal workers practise under a licence; volunteers may not hold one.
         if kind != HandlerKind.volunteer and not licence_number:
             raise InvalidField("licence_number", f"required for a {kind.value}")

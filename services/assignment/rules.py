@@ -55,10 +55,10 @@ class AssignmentRules(Aggregate):
     def publish(self, *, version: int, at: datetime) -> None:
         """Only what was filed with the city bureau is published (R-ASG-5)."""
         if version not in self.versions:
-            raise DomainError(f"version {version} of {self.id}'s rules was never filed", status=404,
+            raise DomainError("this version of the agency's rules was never filed", status=404,
                               rule="R-ASG-5")
         if version in self.published:
-            raise AlreadyPublished(f"version {version} of {self.id}'s rules is already published")
+            raise AlreadyPublished("this version of the agency's rules is already published")
         self.record(RulesPublished(version=version, published_at=at))
 
     def in_force(self, day: date) -> RulesFiled | None:

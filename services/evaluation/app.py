@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from services.evaluation import api
 from services.evaluation.consumers import CONSUMERS
@@ -23,6 +23,9 @@ class EvaluationSettings(ServiceSettings):
     database_name: str = "fayuan_evaluation"
     # Agencies choose how indicator grades make the case's grade without a release (domain.md).
     grading_rule: str = DEFAULT_RULE
+    # R-EVL-6 (configurable): one reviewer reads each file; reviewers have 5+ years of practice.
+    reviewers_per_case: int = Field(default=1, ge=1, le=5)
+    reviewer_min_years_of_practice: int = Field(default=5, ge=0, le=50)
 
     @field_validator("grading_rule")
     @classmethod
@@ -34,7 +37,8 @@ class EvaluationSettings(ServiceSettings):
 
 SPEC = ServiceSpec(
     title="Fayuan evaluation",
-    description="Peer evaluation of closed legal-aid cases: indicator grades, the case's grade, avoidance.",
+    description="Peer evaluation of closed legal-aid cases: review assignments, indicator grades, the case's grade, "
+                "avoidance.",
     routers=[api.router, api.cases_router],
     migrations=MIGRATIONS,
     consumers=CONSUMERS,

@@ -1,6 +1,8 @@
 """Peer evaluation of closed cases (pure: no I/O). Its stream is `evaluation-<id>`.
 
-A peer reviewer grades each first-level indicator of the case's standard (SF/T 0086 criminal,
+Agency staff or the quality lead give a closed case to a peer reviewer (its stream is
+`review-<case_id>`), avoidance checked at that moment (R-EVL-4); only a reviewer it was given to
+grades it. A peer reviewer grades each first-level indicator of the case's standard (SF/T 0086 criminal,
 SF/T 0085 civil and administrative); a versioned grading rule turns the indicator grades into
 the case's grade (R-EVL-1, R-EVL-2). Which indicators belong to which standard, and which rule
 grades, are data: domain.md could not confirm them from the standards' own text.
@@ -128,6 +130,15 @@ class Reviewer(BaseModel):
     institution_id: str
 
 
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """R-EVL-6's configurable parts that apply when a case is given: how many reviewers read a
+    file and the least years of practice a reviewer needs."""
+
+    reviewers_per_case: int = 1
+    min_years_of_practice: int = 5
+
+
 # --- events -------------------------------------------------------------------------------
 
 
@@ -146,6 +157,16 @@ class EvaluationCompleted(DomainEvent):
     reviewer_institution_id: str
     findings: str
     completed_at: datetime
+
+
+class ReviewerGiven(DomainEvent):
+    case_id: str
+    case_number: str
+    reviewer_id: str
+    reviewer_name: str
+    reviewer_institution_id: str
+    years_of_practice: int
+    given_at: datetime
 
 
 # --- the aggregate ------------------------------------------------------------------------
@@ -167,6 +188,61 @@ class AlreadyEvaluated(DomainError):
 
 class UnknownGradingRule(DomainError):
     status = 422
+
+
+class ReviewerAlreadyGiven(DomainError):
+    status = 409
+
+
+class ReviewersComplete(DomainError):
+    status = 409
+    rule = "R-EVL-6"
+
+
+class ReviewerNotQualified(DomainError):
+    status = 422
+    rule = "R-EVL-6"
+
+
+class CaseReview(Aggregate):
+    """Who a closed case was given to for peer review. Its id is the case's id."""
+
+    stream_prefix = "review"
+
+    def __init__(self, id: str):
+        super().__init__(id)
+        self.reviewers: dict[str, Reviewer] = {}
+
+    def reviewer(self, reviewer_id: str | None) -> Reviewer | None:
+        return self.reviewers.get(reviewer_id) if reviewer_id else None
+
+    def give(self, *, case: ClosedCase, reviewer: Reviewer, name: str, years_of_practice: int,
+             policy: ReviewPolicy, at: datetime) -> None:
+        if case.evaluation_id is not None:
+            raise AlreadyEvaluated(f"case {case.case_number} already has a completed evaluation ({case.evaluation_id})")
+        if reviewer.reviewer_id in self.reviewers:
+            raise ReviewerAlreadyGiven(f"case {case.case_number} is already given to reviewer {reviewer.reviewer_id}")
+        # Checked when the case is given, so a reviewer never receives a file they must not read.
+        _check_avoidance(case.handler, reviewer)
+        if years_of_practice < policy.min_years_of_practice:
+            raise ReviewerNotQualified(
+                f"a reviewer needs at least {policy.min_years_of_practice} years of practice, not {years_of_practice}"
+            )
+        if len(self.reviewers) >= policy.reviewers_per_case:
+            raise ReviewersComplete(
+                f"case {case.case_number} already has its {policy.reviewers_per_case} reviewer(s)"
+            )
+        self.record(ReviewerGiven(
+            case_id=case.case_id, case_number=case.case_number, reviewer_id=reviewer.reviewer_id,
+            reviewer_name=name, reviewer_institution_id=reviewer.institution_id,
+            years_of_practice=years_of_practice, given_at=at,
+        ))
+
+    def when_ReviewerGiven(self, e: ReviewerGiven) -> None:
+        self.reviewers[e.reviewer_id] = Reviewer(reviewer_id=e.reviewer_id, institution_id=e.reviewer_institution_id)
+
+
+CaseReview.handles(ReviewerGiven)
 
 
 class PeerEvaluation(Aggregate):

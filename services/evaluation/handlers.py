@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from services.evaluation.domain import PeerEvaluation, Reviewer
+from services.evaluation.domain import CaseReview, PeerEvaluation, Reviewer, ReviewPolicy
 from services.evaluation.projections import closed_case_for_update
 from shared import contracts
 from shared.aggregate import NotFound
@@ -21,14 +21,32 @@ def now() -> datetime:
 
 
 @retry_on_conflict
-async def complete_evaluation(
-    uow_factory: UnitOfWorkFactory, *, case_id: str, reviewer: Reviewer, indicators: Mapping[str, Grade],
-    findings: str, rule_version: str,
-) -> PeerEvaluation:
+async def give_to_reviewer(
+    uow_factory: UnitOfWorkFactory, *, case_id: str, reviewer: Reviewer, name: str, years_of_practice: int,
+    policy: ReviewPolicy,
+) -> CaseReview:
     async with uow_factory() as uow:
         case = await closed_case_for_update(uow.conn, case_id)
         if case is None:
             raise NotFound(f"no closed case {case_id} awaits evaluation")
+        review = await uow.get(CaseReview, case_id)
+        review.give(case=case, reviewer=reviewer, name=name, years_of_practice=years_of_practice, policy=policy,
+                    at=now())
+        await uow.save(review)
+        return review
+
+
+@retry_on_conflict
+async def complete_evaluation(
+    uow_factory: UnitOfWorkFactory, *, case_id: str, reviewer_id: str | None, indicators: Mapping[str, Grade],
+    findings: str, rule_version: str,
+) -> PeerEvaluation:
+    async with uow_factory() as uow:
+        case = await closed_case_for_update(uow.conn, case_id)
+        reviewer = (await uow.get(CaseReview, case_id)).reviewer(reviewer_id)
+        # A case not given to this reviewer is answered as if it did not exist (docs/evaluation.md).
+        if case is None or reviewer is None:
+            raise NotFound(f"no closed case {case_id} awaits your evaluation")
         evaluation = PeerEvaluation(str(uuid.uuid4()))
         evaluation.complete(case=case, reviewer=reviewer, indicators=indicators, findings=findings,
                             rule_version=rule_version, at=now())

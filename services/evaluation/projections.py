@@ -1,7 +1,7 @@
 """Evaluation's read models: the closed cases it has been told about (from intake's CaseClosed,
 less those whose aid was terminated), the aided person's answers at follow-ups (intake's
-FollowUpCompleted, R-EVL-5), and the completed evaluations (folded from its own events in the
-same transaction as the append)."""
+FollowUpCompleted, R-EVL-5), and, folded from its own events in the same transaction as the
+append, the reviewers each case was given to and the completed evaluations."""
 
 from __future__ import annotations
 
@@ -92,7 +92,21 @@ class TerminatedCaseRow(EvaluationTable, table=True):
     terminated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class ReviewAssignmentRow(EvaluationTable, table=True):
+    """A closed case given to a peer reviewer: what scopes the reviewer's reads and grading."""
+
+    __tablename__ = "review_assignments"
+
+    case_id: str = Field(primary_key=True)
+    reviewer_id: str = Field(primary_key=True, index=True)
+    reviewer_name: str
+    reviewer_institution_id: str
+    years_of_practice: int
+    given_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 closed_cases = ClosedCaseRow.__table__
+review_assignments = ReviewAssignmentRow.__table__
 evaluations = EvaluationRow.__table__
 follow_ups = FollowUpRow.__table__
 terminated_cases = TerminatedCaseRow.__table__
@@ -166,7 +180,21 @@ async def closed_case_for_update(conn: AsyncConnection, case_id: str) -> ClosedC
 # --- evaluation's own events ----------------------------------------------------------------
 
 
+def given_to(reviewer_id: str | None, case_id=closed_cases.c.case_id):
+    """A where-clause: the case was given to this reviewer (never true without a reviewer id)."""
+    return exists().where(review_assignments.c.case_id == case_id,
+                          review_assignments.c.reviewer_id == (reviewer_id or ""))
+
+
 async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
+    if event.type == "ReviewerGiven":
+        data = event.data
+        await conn.execute(insert(review_assignments).values(
+            case_id=data["case_id"], reviewer_id=data["reviewer_id"], reviewer_name=data["reviewer_name"],
+            reviewer_institution_id=data["reviewer_institution_id"], years_of_practice=data["years_of_practice"],
+            given_at=datetime.fromisoformat(data["given_at"]),
+        ))
+        return
     if event.type != "EvaluationCompleted":
         return
     data, h = event.data, event.data["handler"]

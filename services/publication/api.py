@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from services.publication import handlers
 from services.publication.domain import PERIOD_PATTERN, Disclosure, Period
 from services.publication.formats import table_csv
+from shared.auth import Role, allow
 from shared.service import EngineDep
 
 router = APIRouter(prefix="/api/v1/disclosures", tags=["disclosures"])
@@ -23,6 +24,8 @@ FormatParam = Annotated[Literal["json", "csv"], Query(alias="format", descriptio
 @router.get(
     "/{period}",
     response_model=Disclosure,
+    summary="The half-year's public disclosure",
+    dependencies=[allow(Role.public)],
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                      "description": "The disclosure; with format=csv, the evaluation-results table (Annex 7)"}},
 )

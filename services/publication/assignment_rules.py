@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field
 
 from services.publication.projections import PublicationTable
+from shared.auth import Role, allow
 from shared.contracts.assignment import AssignmentRulesPublished
 from shared.service import EngineDep
 
@@ -63,7 +64,8 @@ class PublishedRulesList(BaseModel):
     items: list[PublishedRules]
 
 
-@router.get("", response_model=PublishedRulesList, summary="Assignment rules the agencies published")
+@router.get("", response_model=PublishedRulesList, summary="Assignment rules the agencies published",
+            dependencies=[allow(Role.public)])
 async def list_rules(*, engine: EngineDep, agency_id: Annotated[str | None, Query(max_length=64)] = None,
                      in_force: Annotated[bool, Query(description="Only the version each agency applies today")]
                      = False) -> PublishedRulesList:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field
 
 from services.publication.projections import PublicationTable
+from shared.auth import Role, allow
 from shared.contracts.assignment import InstitutionRecruited, VolunteerRegistered
 from shared.service import EngineDep
 
@@ -95,7 +96,8 @@ class VolunteerList(BaseModel):
     items: list[PublicVolunteer]
 
 
-@router.get("/institutions", response_model=InstitutionList, summary="Institutions recruited for legal aid")
+@router.get("/institutions", response_model=InstitutionList, summary="Institutions recruited for legal aid",
+            dependencies=[allow(Role.public)])
 async def list_institutions(*, engine: EngineDep, agency_id: Agency = None) -> InstitutionList:
     """The results of recruitment (R-PRV-1, R-PUB-3): each institution serving legal aid, and how,
     when and by which agency it was recruited."""
@@ -106,7 +108,8 @@ async def list_institutions(*, engine: EngineDep, agency_id: Agency = None) -> I
     return InstitutionList(items=[PublicInstitution.model_validate(dict(r)) for r in rows])
 
 
-@router.get("/volunteers", response_model=VolunteerList, summary="The list of legal-aid volunteers")
+@router.get("/volunteers", response_model=VolunteerList, summary="The list of legal-aid volunteers",
+            dependencies=[allow(Role.public)])
 async def list_volunteers(*, engine: EngineDep, agency_id: Agency = None) -> VolunteerList:
     """The published list of volunteers (R-PRV-2, R-PUB-3): name, institution, agency."""
     where = [volunteers.c.agency_id == agency_id] if agency_id else []

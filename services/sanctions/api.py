@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from services.sanctions.domain import InvestigationStatus
 from services.sanctions.projections import bar_notices, investigations
 from shared.aggregate import NotFound
+from shared.auth import Role, allow
 from shared.contracts import CaseKind, HandlerRef
 from shared.service import EngineDep
 
@@ -20,8 +21,12 @@ router = APIRouter(prefix="/api/v1/investigations", tags=["investigations"])
 notices_router = APIRouter(prefix="/api/v1/bar-notices", tags=["bar notices"])
 
 InvestigationId = Annotated[str, Path(description="The investigation's id", max_length=64)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Limit = Annotated[int, Query(ge=1, le=200)]
+
+# Investigations are the bureau's; the agency reads them too, since it decides suspensions on
+# their findings (R-SAN-2). The bar association reads only the notices sent to it.
+INVESTIGATION_READERS = (Role.bureau_investigator, Role.agency_staff, Role.auditor)
 
 
 class BarNoticeView(BaseModel):
@@ -78,7 +83,8 @@ def _notice(row) -> BarNoticeView:
     return BarNoticeView.model_validate({**row, "lawyer": lawyer})
 
 
-@router.get("", response_model=InvestigationPage)
+@router.get("", response_model=InvestigationPage, summary="Investigations of failed cases",
+            dependencies=[allow(*INVESTIGATION_READERS)])
 async def list_investigations(
     *, engine: EngineDep, status: InvestigationStatus | None = None, offset: Offset = 0, limit: Limit = 50,
 ) -> InvestigationPage:
@@ -98,7 +104,8 @@ async def list_investigations(
     return InvestigationPage(items=items, total=total, offset=offset, limit=limit)
 
 
-@router.get("/{investigation_id}", response_model=InvestigationView)
+@router.get("/{investigation_id}", response_model=InvestigationView, summary="One investigation",
+            dependencies=[allow(*INVESTIGATION_READERS)])
 async def get_investigation(*, investigation_id: InvestigationId, engine: EngineDep) -> InvestigationView:
     """One investigation, with the bar association's notice when the handler is a lawyer."""
     async with engine.connect() as conn:
@@ -109,11 +116,12 @@ async def get_investigation(*, investigation_id: InvestigationId, engine: Engine
             select(bar_notices).where(bar_notices.c.investigation_id == investigation_id)
         )).mappings().first()
     if row is None:
-        raise NotFound(f"no investigation {investigation_id}")
+        raise NotFound("no investigation with this investigation_id")
     return _investigation(row, notice)
 
 
-@notices_router.get("", response_model=BarNoticePage)
+@notices_router.get("", response_model=BarNoticePage, summary="Notices to the bar association",
+                    dependencies=[allow(Role.bar_association, Role.bureau_investigator, Role.auditor)])
 async def list_bar_notices(*, engine: EngineDep, offset: Offset = 0, limit: Limit = 50) -> BarNoticePage:
     """List the notices sent to the bar association, newest first."""
     async with engine.connect() as conn:

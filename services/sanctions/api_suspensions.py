@@ -14,11 +14,16 @@ from services.sanctions import handlers
 from services.sanctions.projections import suspensions
 from services.sanctions.suspensions import SuspensionStatus
 from shared.aggregate import NotFound
+from shared.auth import Role, allow
 from shared.service import EngineDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/suspensions", tags=["suspensions"])
 
 SuspensionId = Annotated[str, Path(description="The suspension's id", max_length=64)]
+
+# R-SAN-2: the agency decides a suspension, the bureau too (after its investigation); both and
+# the auditor read them. A handler is told by their agency, not through this API.
+DECIDERS = (Role.agency_staff, Role.bureau_investigator)
 
 
 class Suspend(BaseModel):
@@ -65,12 +70,12 @@ async def _view(engine, suspension_id: str) -> SuspensionView:
         row = (await conn.execute(select(suspensions).where(suspensions.c.suspension_id == suspension_id))
                ).mappings().first()
     if row is None:
-        raise NotFound(f"no suspension {suspension_id}")
+        raise NotFound("no suspension with this suspension_id")
     return SuspensionView.model_validate(dict(row))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SuspensionView,
-             summary="Stop assigning cases to a handler")
+             summary="Stop assigning cases to a handler", dependencies=[allow(*DECIDERS)])
 async def suspend(*, body: Suspend, uow: UowFactoryDep, engine: EngineDep, response: Response) -> SuspensionView:
     """The bureau's decision to stop assigning cases to a handler, typically one whose case failed
     peer evaluation (R-SAN-2, R-ASG-6). In force from assignment's next decision until `until`
@@ -81,7 +86,7 @@ async def suspend(*, body: Suspend, uow: UowFactoryDep, engine: EngineDep, respo
 
 
 @router.post("/{suspension_id}/reinstatement", response_model=SuspensionView,
-             summary="Reinstate a suspended handler")
+             summary="Reinstate a suspended handler", dependencies=[allow(*DECIDERS)])
 async def reinstate(*, suspension_id: SuspensionId, body: Reinstate, uow: UowFactoryDep,
                     engine: EngineDep) -> SuspensionView:
     """End the suspension: the handler may receive cases again from the next assignment."""
@@ -89,11 +94,12 @@ async def reinstate(*, suspension_id: SuspensionId, body: Reinstate, uow: UowFac
     return await _view(engine, suspension_id)
 
 
-@router.get("", response_model=SuspensionPage, summary="List suspensions")
+@router.get("", response_model=SuspensionPage, summary="List suspensions",
+            dependencies=[allow(*DECIDERS, Role.auditor)])
 async def list_suspensions(*, engine: EngineDep,
                            handler_id: Annotated[str | None, Query(max_length=64)] = None,
                            status: SuspensionStatus | None = None,
-                           offset: Annotated[int, Query(ge=0)] = 0,
+                           offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
                            limit: Annotated[int, Query(ge=1, le=200)] = 50) -> SuspensionPage:
     """The bureau's suspensions, newest first; filter by handler or by status."""
     where = []
@@ -110,7 +116,8 @@ async def list_suspensions(*, engine: EngineDep,
                           limit=limit)
 
 
-@router.get("/{suspension_id}", response_model=SuspensionView, summary="One suspension")
+@router.get("/{suspension_id}", response_model=SuspensionView, summary="One suspension",
+            dependencies=[allow(*DECIDERS, Role.auditor)])
 async def get_suspension(*, suspension_id: SuspensionId, engine: EngineDep) -> SuspensionView:
     """One suspension and, once reinstated, when and why."""
     return await _view(engine, suspension_id)

@@ -57,7 +57,7 @@ def _tell_others(uow: UnitOfWork, investigation: Investigation) -> None:
 async def load_suspension(uow: UnitOfWork, suspension_id: str) -> Suspension:
     suspension = await uow.get(Suspension, suspension_id)
     if not suspension.exists:
-        raise NotFound(f"no suspension {suspension_id}")
+        raise NotFound("no suspension with this suspension_id")
     return suspension
 
 
@@ -66,7 +66,7 @@ async def suspend_handler(uow_factory: UnitOfWorkFactory, *, handler_id: str, re
                           investigation_id: str | None, agency_id: str | None) -> Suspension:
     async with uow_factory() as uow:
         if investigation_id is not None and not (await uow.get(Investigation, investigation_id)).exists:
-            raise NotFound(f"no investigation {investigation_id}")
+            raise NotFound("no investigation with this investigation_id")
         suspension = Suspension(str(uuid.uuid4()))
         suspension.decide(handler_id=handler_id, agency_id=agency_id, investigation_id=investigation_id,
                           reason=reason, until=until, at=now())

@@ -57,7 +57,7 @@ class Suspension(Aggregate):
 
     def reinstate(self, *, reason: str, at: datetime) -> None:
         if self.reinstatement is not None:
-            raise AlreadyReinstated(f"the handler of suspension {self.id} was already reinstated")
+            raise AlreadyReinstated("the handler of this suspension was already reinstated")
         self.record(HandlerReinstated(reason=reason, reinstated_at=at))
 
     def when_SuspensionDecided(self, e: SuspensionDecided) -> None:

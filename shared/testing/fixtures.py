@@ -66,6 +66,27 @@ async def fresh_database(database_server_url: str) -> AsyncIterator[Callable[...
     await admin.close()
 
 
+def settings_under_test(settings_class: type[ServiceSettings], database_server_url: str, kafka_bootstrap: str,
+                        topic_prefix: str, **overrides: object) -> ServiceSettings:
+    """The settings `make_settings` gives, for fixtures of a wider scope than one test."""
+    values: dict[str, object] = {
+        "database_url": database_server_url,
+        "kafka_bootstrap_servers": kafka_bootstrap,
+        "topic_prefix": topic_prefix,
+        "relay_poll_seconds": 0.02,
+        "relay_epoch_check_seconds": 1.0,
+        "consumer_retry_backoff_seconds": 0.01,
+        "log_json": False,
+        # Tokens in tests are minted with the dev secret (shared/testing/auth.py).
+        "environment": "dev",
+        "auth_dev_secret": TEST_DEV_SECRET,
+        "personal_data_master_keys": TEST_MASTER_KEYS,
+        "personal_data_ref_key": TEST_REF_KEY,
+    }
+    values.update(overrides)
+    return settings_class(**values)
+
+
 @pytest.fixture
 def make_settings(database_server_url: str, kafka_bootstrap: str) -> Callable[..., ServiceSettings]:
     """Settings for a service under test: the session's server and broker, topics and groups
@@ -73,22 +94,7 @@ def make_settings(database_server_url: str, kafka_bootstrap: str) -> Callable[..
     prefix = f"t{uuid.uuid4().hex[:8]}."
 
     def make(settings_class: type[ServiceSettings] = ServiceSettings, **overrides: object) -> ServiceSettings:
-        values: dict[str, object] = {
-            "database_url": database_server_url,
-            "kafka_bootstrap_servers": kafka_bootstrap,
-            "topic_prefix": prefix,
-            "relay_poll_seconds": 0.02,
-            "relay_epoch_check_seconds": 1.0,
-            "consumer_retry_backoff_seconds": 0.01,
-            "log_json": False,
-            # Tokens in tests are minted with the dev secret (shared/testing/auth.py).
-            "environment": "dev",
-            "auth_dev_secret": TEST_DEV_SECRET,
-            "personal_data_master_keys": TEST_MASTER_KEYS,
-            "personal_data_ref_key": TEST_REF_KEY,
-        }
-        values.update(overrides)
-        return settings_class(**values)
+        return settings_under_test(settings_class, database_server_url, kafka_bootstrap, prefix, **overrides)
 
     return make
 

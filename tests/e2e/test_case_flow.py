@@ -8,7 +8,20 @@ import pytest
 
 from shared.contracts import BarNoticeIssued
 from shared.testing.kafka import eventually, read_topic
-from tests.e2e.flow import assigned, case_body, close, current_period, fail_evaluation, ok, recruit_pool
+from tests.e2e.flow import (
+    ID_NUMBER,
+    assigned,
+    case_body,
+    close,
+    closing_check,
+    current_period,
+    fail_evaluation,
+    investigator,
+    ok,
+    record_work,
+    recruit_pool,
+    register,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -18,20 +31,24 @@ async def test_failed_case_reaches_investigation_bar_notice_and_disclosure(stack
     intake, assignment, evaluation, sanctions, publication = (
         clients[n] for n in ("intake", "assignment", "evaluation", "sanctions", "publication"))
     try:
-        firm, (lawyer,) = await recruit_pool(assignment, agency_id="chaoyang", lawyers=1)
+        firm, (lawyer,) = await recruit_pool(assignment, stack, agency_id="chaoyang", lawyers=1)
 
-        case = await ok(await intake.post("/api/v1/cases", json=case_body("chaoyang")), 201)
-        case = await assigned(intake, case["case_id"])
+        case = await register(intake, stack, case_body("chaoyang"))
+        case = await assigned(intake, stack, case)
         assert case["handler_id"] == lawyer["handler_id"]
         assert case["institution_name"] == firm["name"]
 
-        closed = await close(intake, case["case_id"])
+        recorded = await record_work(intake, stack, case, "告知权利义务, 了解案情")
+        assert recorded["record_entries"] == 2
+        closed = await close(intake, stack, case)
         assert closed["status"] == "closed"
-        result = await fail_evaluation(evaluation, case["case_id"])
+        checked = await closing_check(intake, stack, case)
+        assert checked["closing_check_passed"] is True
+        result = await fail_evaluation(evaluation, stack, case)
         assert result["grade"] == "fail"
 
         async def investigation():
-            page = await ok(await sanctions.get("/api/v1/investigations"))
+            page = await ok(await sanctions.get("/api/v1/investigations", headers=investigator(stack)))
             return next((i for i in page["items"] if i["case_id"] == case["case_id"]), None)
 
         opened = await eventually(investigation, timeout=60)
@@ -44,9 +61,9 @@ async def test_failed_case_reaches_investigation_bar_notice_and_disclosure(stack
         notice = BarNoticeIssued.model_validate(notices[0].data)
         assert notice.case_number == case["case_number"]
         assert notice.lawyer.licence_number == lawyer["licence_number"]
-        assert "张三" not in notices[0].data.__repr__() and "110101199003071234" not in notices[0].data.__repr__()
+        assert "张三" not in notices[0].data.__repr__() and ID_NUMBER not in notices[0].data.__repr__()
 
-        async def disclosed():
+        async def disclosed():  # the public's view: no token
             body = await ok(await publication.get(f"/api/v1/disclosures/{current_period()}"))
             rows = body["tables"]["evaluation_results"]["rows"]
             return next((r for r in rows if r["case_number"] == case["case_number"]), None)

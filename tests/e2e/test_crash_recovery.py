@@ -15,7 +15,17 @@ import pytest
 from shared.contracts import BarNoticeIssued
 from shared.testing.fixtures import dsn
 from shared.testing.kafka import eventually, read_topic
-from tests.e2e.flow import assigned, case_body, close, current_period, fail_evaluation, ok, recruit_pool
+from tests.e2e.flow import (
+    assigned,
+    case_body,
+    close,
+    current_period,
+    fail_evaluation,
+    investigator,
+    ok,
+    recruit_pool,
+    register,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -36,31 +46,30 @@ async def test_killed_services_restart_and_the_flow_completes_exactly_once(stack
     intake, assignment, evaluation, sanctions, publication = (
         clients[n] for n in ("intake", "assignment", "evaluation", "sanctions", "publication"))
     try:
-        await recruit_pool(assignment, agency_id="haidian", lawyers=4)  # 4 x 5 a month = room for 16
+        await recruit_pool(assignment, stack, agency_id="haidian", lawyers=4)  # 4 x 5 a month = room for 16
 
         # Half the cases, then kill assignment as soon as it has decided one, mid-stream.
-        first = [await ok(await intake.post("/api/v1/cases", json=case_body("haidian", n)), 201)
-                 for n in range(CASES // 2)]
-        await assigned(intake, first[0]["case_id"])
+        first = [await register(intake, stack, case_body("haidian", n)) for n in range(CASES // 2)]
+        await assigned(intake, stack, first[0])
         stack.stop("assignment", signal.SIGKILL)
         # The other half is registered while assignment is dead: it must pick them up on return.
-        second = [await ok(await intake.post("/api/v1/cases", json=case_body("haidian", n)), 201)
-                  for n in range(CASES // 2, CASES)]
+        second = [await register(intake, stack, case_body("haidian", n)) for n in range(CASES // 2, CASES)]
         stack.start("assignment")
         stack.wait_ready(["assignment"])
-        cases = [await assigned(intake, c["case_id"], timeout=120) for c in first + second]
+        cases = [await assigned(intake, stack, c, timeout=120) for c in first + second]
 
         # Close and fail them all; kill sanctions once it has opened its first investigation.
-        for case in cases:
-            await close(intake, case["case_id"])
-        await fail_evaluation(evaluation, cases[0]["case_id"])
+        for case in cases:  # each by its own handler
+            await close(intake, stack, case)
+        await fail_evaluation(evaluation, stack, cases[0])
 
         async def investigations() -> list[dict]:
-            return (await ok(await sanctions.get("/api/v1/investigations", params={"limit": 200})))["items"]
+            return (await ok(await sanctions.get("/api/v1/investigations", params={"limit": 200},
+                                                 headers=investigator(stack))))["items"]
 
         await eventually(investigations, timeout=90)
         stack.stop("sanctions", signal.SIGKILL)
-        await asyncio.gather(*(fail_evaluation(evaluation, c["case_id"]) for c in cases[1:]))
+        await asyncio.gather(*(fail_evaluation(evaluation, stack, c) for c in cases[1:]))
         stack.start("sanctions")
         stack.wait_ready(["sanctions"])
 

@@ -1,4 +1,5 @@
-"""Peer evaluation over HTTP, fed with intake's CaseClosed through the broker."""
+"""Peer evaluation over HTTP, fed with intake's CaseClosed through the broker: the agency gives a
+closed case to a peer reviewer, who grades it with their own token."""
 
 import asyncio
 import uuid
@@ -9,8 +10,10 @@ from sqlalchemy import text
 
 from services.evaluation.app import MIGRATIONS, EvaluationSettings, create_app
 from services.evaluation.domain import standard_for
+from shared.auth import Role
 from shared.contracts import CaseClosed, CaseKind, EvaluationCompleted, EvaluationFailed, HandlerRef
 from shared.contracts.evaluation import EVALUATIONS
+from shared.testing.auth import as_role
 from shared.testing.fixtures import serve_in_process
 from shared.testing.kafka import eventually, publish, read_topic
 
@@ -25,10 +28,30 @@ def case_closed(kind: CaseKind = CaseKind.criminal) -> CaseClosed:
                       closed_at=datetime(2026, 10, 30, 2, 0, tzinfo=UTC))
 
 
-def evaluation_of(case: CaseClosed, *, grade: str = "good", institution: str = "firm-b", **overrides) -> dict:
+REVIEWER = {"reviewer_id": "reviewer-wang", "name": "王律师", "institution_id": "firm-b", "years_of_practice": 12}
+
+
+def evaluation_of(case: CaseClosed, *, grade: str = "good", **overrides) -> dict:
     indicators = dict.fromkeys(standard_for(case.case_kind).indicators, grade)
-    return {"case_id": case.case_id, "reviewer_id": "reviewer-wang", "reviewer_institution_id": institution,
-            "indicators": indicators, "findings": "会见笔录简略，辩护意见针对性不足", **overrides}
+    return {"case_id": case.case_id, "indicators": indicators, "findings": "会见笔录简略，辩护意见针对性不足",
+            **overrides}
+
+
+def reviewer(settings, reviewer_id: str = REVIEWER["reviewer_id"]) -> dict[str, str]:
+    """Headers of a peer reviewer: who grades is who the token says."""
+    return as_role(settings, Role.peer_reviewer, reviewer_id=reviewer_id, sub=f"user-{reviewer_id}")
+
+
+async def give(client, case: CaseClosed, **overrides):
+    """The agency (the default staff caller) gives the case to a reviewer (REVIEWER unless overridden)."""
+    return await client.post(f"/api/v1/cases/{case.case_id}/reviewers", json={**REVIEWER, **overrides})
+
+
+async def grade(service, case: CaseClosed, **overrides):
+    """Give the case to REVIEWER and grade it as them."""
+    settings, _, client = service
+    assert (await give(client, case)).status_code == 201
+    return await client.post("/api/v1/evaluations", json=evaluation_of(case, **overrides), headers=reviewer(settings))
 
 
 @pytest.fixture
@@ -44,7 +67,7 @@ async def http_only(migrated_settings):
     """The API alone, for what needs no closed case (no consumer to wait for)."""
     settings = await migrated_settings(EvaluationSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False)
     async with serve_in_process(create_app(settings)) as client:
-        yield client
+        yield settings, client
 
 
 async def closed_and_known(service, case: CaseClosed) -> CaseClosed:
@@ -70,7 +93,7 @@ async def test_a_closed_case_awaits_evaluation_and_leaves_the_list_once_graded(s
                                                                            "chaoyang-centre")
     assert item["handler"] == HANDLER.model_dump(mode="json")
 
-    created = await client.post("/api/v1/evaluations", json=evaluation_of(case))
+    created = await grade(service, case)
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["grade"] == "good" and body["rule_version"] == "default-v1" and body["standard"] == "SF/T 0086-2020"
@@ -85,7 +108,7 @@ async def test_a_closed_case_awaits_evaluation_and_leaves_the_list_once_graded(s
 async def test_a_redelivered_closure_neither_duplicates_nor_reopens_the_case(service):
     settings, app, client = service
     case = await closed_and_known(service, case_closed())
-    assert (await client.post("/api/v1/evaluations", json=evaluation_of(case))).status_code == 201
+    assert (await grade(service, case)).status_code == 201
     await publish(settings, case, source="/fayuan/intake")
 
     async def handled_twice():
@@ -98,18 +121,20 @@ async def test_a_redelivered_closure_neither_duplicates_nor_reopens_the_case(ser
 
 
 async def test_an_unknown_case_is_a_404_problem(http_only):
-    client = http_only
-    response = await client.post("/api/v1/evaluations", json=evaluation_of(case_closed()))
+    settings, client = http_only
+    response = await client.post("/api/v1/evaluations", json=evaluation_of(case_closed()), headers=reviewer(settings))
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert (await client.get("/api/v1/evaluations/nope")).status_code == 404
+    assert (await give(client, case_closed())).status_code == 404
+    assert (await client.get("/api/v1/cases/nope/reviewers")).status_code == 404
 
 
 async def test_indicators_outside_the_case_standard_are_a_422_naming_them(service):
     _, _, client = service
     case = await closed_and_known(service, case_closed(CaseKind.criminal))
     civil = evaluation_of(case_closed(CaseKind.civil))["indicators"]
-    response = await client.post("/api/v1/evaluations", json=evaluation_of(case, indicators=civil))
+    response = await grade(service, case, indicators=civil)
     assert response.status_code == 422
     problem = response.json()
     assert problem["rule"] == "R-EVL-1"
@@ -117,37 +142,48 @@ async def test_indicators_outside_the_case_standard_are_a_422_naming_them(servic
         assert name in problem["detail"]
 
 
-async def test_a_grade_outside_the_scale_and_a_missing_field_are_422_naming_the_fields(http_only):
-    client = http_only
+async def test_a_grade_outside_the_scale_a_missing_and_an_extra_field_are_422_naming_the_fields(http_only):
+    settings, client = http_only
     body = evaluation_of(case_closed())
     body["indicators"]["meeting"] = "superb"
-    del body["reviewer_institution_id"]
-    response = await client.post("/api/v1/evaluations", json=body)
+    del body["findings"]
+    # The reviewer is the caller: a body naming one is refused rather than silently believed or ignored.
+    body["reviewer_id"] = "someone-else"
+    response = await client.post("/api/v1/evaluations", json=body, headers=reviewer(settings))
     assert response.status_code == 422
-    assert {e["field"] for e in response.json()["errors"]} == {"indicators.meeting", "reviewer_institution_id"}
+    assert {e["field"] for e in response.json()["errors"]} == {"indicators.meeting", "findings", "reviewer_id"}
 
 
-async def test_a_reviewer_of_the_handlers_own_institution_is_refused_r_evl_4(service):
-    _, _, client = service
+async def test_a_case_is_never_given_to_its_handler_or_the_handlers_institution_r_evl_4(service):
+    settings, _, client = service
     case = await closed_and_known(service, case_closed())
-    response = await client.post("/api/v1/evaluations", json=evaluation_of(case, institution=HANDLER.institution_id))
+    response = await give(client, case, institution_id=HANDLER.institution_id)
     assert response.status_code == 409
     assert response.json()["rule"] == "R-EVL-4"
-    own = evaluation_of(case, reviewer_id=HANDLER.handler_id)
-    assert (await client.post("/api/v1/evaluations", json=own)).json()["rule"] == "R-EVL-4"
+    own = await give(client, case, reviewer_id=HANDLER.handler_id, institution_id="firm-z")
+    assert (own.status_code, own.json()["rule"]) == (409, "R-EVL-4")
+    assert (await client.get(f"/api/v1/cases/{case.case_id}/reviewers")).json()["reviewers"] == []
+    refused = await client.post("/api/v1/evaluations", json=evaluation_of(case),
+                                headers=reviewer(settings, HANDLER.handler_id))
+    assert refused.status_code == 404
     assert (await client.get("/api/v1/cases/awaiting-evaluation")).json()["total"] == 1
 
 
-async def test_a_case_is_evaluated_once_even_when_two_reviewers_race(service):
-    _, _, client = service
-    case = await closed_and_known(service, case_closed(CaseKind.administrative))
-    first, second = await asyncio.gather(
-        client.post("/api/v1/evaluations", json=evaluation_of(case, grade="excellent")),
-        client.post("/api/v1/evaluations", json=evaluation_of(case, institution="firm-c")),
-    )
-    assert sorted([first.status_code, second.status_code]) == [201, 409]
-    assert (await client.get("/api/v1/evaluations", params={"case_id": case.case_id})).json()["total"] == 1
-    again = await client.post("/api/v1/evaluations", json=evaluation_of(case))
+async def test_a_case_is_evaluated_once_even_when_two_gradings_race(migrated_settings):
+    # Two reviewers per file (R-EVL-6's other setting), both grading at once: one evaluation.
+    settings = await migrated_settings(EvaluationSettings, MIGRATIONS, reviewers_per_case=2)
+    async with serve_in_process(create_app(settings)) as client:
+        service = settings, None, client
+        case = await closed_and_known(service, case_closed(CaseKind.administrative))
+        assert (await give(client, case)).status_code == 201
+        assert (await give(client, case, reviewer_id="reviewer-zhao", institution_id="firm-c")).status_code == 201
+        first, second = await asyncio.gather(
+            client.post("/api/v1/evaluations", json=evaluation_of(case, grade="excellent"), headers=reviewer(settings)),
+            client.post("/api/v1/evaluations", json=evaluation_of(case), headers=reviewer(settings, "reviewer-zhao")),
+        )
+        assert sorted([first.status_code, second.status_code]) == [201, 409]
+        assert (await client.get("/api/v1/evaluations", params={"case_id": case.case_id})).json()["total"] == 1
+        again = await client.post("/api/v1/evaluations", json=evaluation_of(case), headers=reviewer(settings))
     assert again.status_code == 409 and again.json()["title"] == "AlreadyEvaluated"
 
 
@@ -157,9 +193,9 @@ async def test_a_fail_is_published_as_completed_and_failed_with_the_findings(ser
     good_case = await closed_and_known(service, case_closed(CaseKind.non_litigation))
     fail = evaluation_of(failed_case, grade="excellent")
     fail["indicators"]["meeting"] = "fail"
-    failed = await client.post("/api/v1/evaluations", json=fail)
+    failed = await grade(service, failed_case, indicators=fail["indicators"])
     assert failed.status_code == 201 and failed.json()["grade"] == "fail"
-    assert (await client.post("/api/v1/evaluations", json=evaluation_of(good_case))).json()["grade"] == "good"
+    assert (await grade(service, good_case)).json()["grade"] == "good"
 
     envelopes = await read_topic(settings.kafka_bootstrap_servers, settings.topic(EVALUATIONS), expect=3)
     events = [(e.type, e.model()) for e in envelopes]

@@ -115,3 +115,17 @@ def test_every_endpoint_is_described_in_the_domains_words():
         for method, op in ops.items():
             if path.startswith("/api/v1/"):
                 assert op.get("summary") and len(op.get("description", "")) > 30, (method, path)
+
+
+def test_a_case_given_to_a_reviewer_remembers_them_and_refuses_the_handlers_institution():
+    from services.evaluation.domain import CaseReview, ReviewPolicy
+
+    review = CaseReview("c-1")
+    with pytest.raises(ReviewerNotIndependent):
+        review.give(case=closed(), reviewer=Reviewer(reviewer_id="r-1", institution_id="firm-a"), name="王",
+                    years_of_practice=10, policy=ReviewPolicy(), at="2026-11-02T10:00:00+08:00")
+    review.give(case=closed(), reviewer=Reviewer(reviewer_id="r-1", institution_id="firm-b"), name="王",
+                years_of_practice=10, policy=ReviewPolicy(), at="2026-11-02T10:00:00+08:00")
+    folded = CaseReview.fold("c-1", [(e.event_type(), e.model_dump(mode="json"), e.given_at) for e in review.pending])
+    assert folded.reviewer("r-1") == Reviewer(reviewer_id="r-1", institution_id="firm-b")
+    assert folded.reviewer("r-2") is None and folded.reviewer(None) is None

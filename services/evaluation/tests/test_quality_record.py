@@ -12,6 +12,9 @@ from services.evaluation.tests.test_evaluations_api import (
     case_closed,
     closed_and_known,
     evaluation_of,
+    give,
+    grade,
+    reviewer,
 )
 from shared.contracts import CaseTerminated, FollowUpCompleted
 from shared.testing.fixtures import serve_in_process
@@ -61,7 +64,7 @@ async def test_the_aided_persons_satisfaction_is_part_of_the_quality_record(serv
     record = (await client.get(f"/api/v1/evaluations/quality-records/{case.case_id}")).json()
     assert record["awaiting_evaluation"] and record["evaluation"] is None and len(record["follow_ups"]) == 2
 
-    graded = (await client.post("/api/v1/evaluations", json=evaluation_of(case))).json()
+    graded = (await grade(service, case)).json()
     assert graded["satisfaction"] == "basically_satisfied" and len(graded["follow_ups"]) == 2
     record = (await client.get(f"/api/v1/evaluations/quality-records/{case.case_id}")).json()
     assert not record["awaiting_evaluation"] and record["evaluation"]["evaluation_id"] == graded["evaluation_id"]
@@ -79,5 +82,6 @@ async def test_a_terminated_case_is_not_evaluated(service):
     await _handled(app, 5)
     awaiting = (await client.get("/api/v1/cases/awaiting-evaluation")).json()
     assert [i["case_id"] for i in awaiting["items"]] == [kept.case_id] and awaiting["total"] == 1
-    refused = await client.post("/api/v1/evaluations", json=evaluation_of(dropped))
+    assert (await give(client, dropped)).status_code == 404
+    refused = await client.post("/api/v1/evaluations", json=evaluation_of(dropped), headers=reviewer(settings))
     assert refused.status_code == 404
