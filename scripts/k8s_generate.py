@@ -182,9 +182,24 @@ POD_SECURITY_CONTEXT = {
 RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
 
 
+# Intake alone holds personal data (docs/privacy.md): its vault keys and the adverse parties'
+# hash key come from a Secret the operator creates (docs/operations.md); no other pod reads it.
+INTAKE_KEYS_SECRET = "fayuan-intake-keys"
+INTAKE_KEYS = {"FAYUAN_PERSONAL_DATA_MASTER_KEYS": "personal-data-master-keys",
+               "FAYUAN_PERSONAL_DATA_REF_KEY": "personal-data-ref-key",
+               "FAYUAN_ADVERSE_PARTY_HASH_KEY": "adverse-party-hash-key"}
+
+
+def key_env(service: str) -> list[dict]:
+    if service != "intake":
+        return []
+    return [{"name": name, "valueFrom": {"secretKeyRef": {"name": INTAKE_KEYS_SECRET, "key": key}}}
+            for name, key in INTAKE_KEYS.items()]
+
+
 def container_env(service: str) -> dict:
     """What every container of the service reads: the shared and own ConfigMaps, and the two
-    passwords from Secrets (never in a ConfigMap)."""
+    passwords (and intake's keys) from Secrets (never in a ConfigMap)."""
     return {
         "envFrom": [{"configMapRef": {"name": "fayuan-common"}}, {"configMapRef": {"name": f"fayuan-{service}"}}],
         "env": [
@@ -194,6 +209,7 @@ def container_env(service: str) -> dict:
             # The Secret the Strimzi User Operator writes for the KafkaUser of the same name.
             {"name": "FAYUAN_KAFKA_SASL_PASSWORD",
              "valueFrom": {"secretKeyRef": {"name": f"fayuan-{service}", "key": "password"}}},
+            *key_env(service),
         ],
         "volumeMounts": [
             {"name": "kafka-ca", "mountPath": "/etc/fayuan/kafka-ca", "readOnly": True},

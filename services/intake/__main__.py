@@ -44,4 +44,42 @@ def sweep_deadlines() -> None:
     typer.echo(f"intake: {asyncio.run(run())} missed deadlines recorded")
 
 
+@cli.command("erase-aided-person")
+def erase_aided_person(
+    actor: str = typer.Option(..., help="Who orders the erasure (the operator's user id)."),
+    reason: str = typer.Option(..., help="Why: the request or decision it follows (no personal data)."),
+) -> None:
+    """Crypto-shred an aided person, as POST /api/v1/aided-persons/erasure does: their data keys
+    erased, the erasure recorded on their own stream. The ID number is asked for, hidden, so it
+    stays out of shell histories and process lists."""
+    from services.intake.app import check_keys
+    from services.intake.privacy import erase_person
+    from services.intake.projections import project
+    from shared import context
+    from shared.aggregate import NotFound
+    from shared.uow import unit_of_work
+    from shared.validation import resident_id_number
+
+    id_number = resident_id_number(typer.prompt("Resident ID number", hide_input=True).strip())
+
+    async def run():
+        settings = IntakeSettings()
+        vault = check_keys(settings)
+        engine = create_engine(settings)
+        context.actor.set(actor)
+        context.role.set("operator")
+        try:
+            return await erase_person(lambda: unit_of_work(engine, settings, project), vault, id_number=id_number,
+                                      reason=reason)
+        finally:
+            await engine.dispose()
+
+    try:
+        erasure = asyncio.run(run())
+    except NotFound as missing:
+        typer.echo(f"intake: {missing}")
+        raise typer.Exit(1) from None
+    typer.echo(f"intake: erased {erasure.person_ref} at {erasure.erased_at:%Y-%m-%d %H:%M:%S%z} by {erasure.erased_by}")
+
+
 cli()

@@ -9,11 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.intake import handlers, queries
+from services.intake import access, handlers, queries
 from services.intake.clock import ClockDep
 from services.intake.domain import MATTERS_BY_KIND, CaseType
 from services.intake.people import AdverseParty, AidedPerson
-from services.intake.views import CaseView, view_of
+from services.intake.privacy import VaultDep
+from services.intake.views import CaseView, NotifiedCaseView, view_of
+from shared.aggregate import DomainError
+from shared.auth import Principal, Role, allow
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter
 from shared.service import EngineDep, SettingsDep, UowFactoryDep
@@ -110,14 +113,18 @@ class CloseCase(BaseModel):
     closed_by: Ref | None = Field(default=None, description="Who closes it (by default, the handler)")
 
 
+class NotYourNotification(DomainError):
+    status = 403
+
+
 class CasePage(BaseModel):
-    items: list[CaseView]
+    items: list[CaseView | NotifiedCaseView] = Field(description="Notifying organs see the reduced view")
     total: int
     offset: int
     limit: int
 
 
-def _json(view: CaseView, status_code: int, case_id: str) -> Response:
+def _json(view: CaseView | NotifiedCaseView, status_code: int, case_id: str) -> Response:
     # Registration is the hot path: the view is built by us and typed, so FastAPI's second
     # validation and serialisation of it (response_model) is skipped; the schema still documents it.
     return Response(view.model_dump_json(), status_code=status_code, media_type="application/json",
@@ -125,18 +132,27 @@ def _json(view: CaseView, status_code: int, case_id: str) -> Response:
 
 
 @router.post("", summary="Register a legal-aid case (登记案件)",
-             status_code=status.HTTP_201_CREATED, response_model=CaseView,
-             responses={200: {"model": CaseView, "description": "Registered before: the same notification "
-                                                                "or Idempotency-Key; nothing new was created"}})
+             status_code=status.HTTP_201_CREATED, response_model=CaseView | NotifiedCaseView,
+             responses={200: {"model": CaseView | NotifiedCaseView,
+                              "description": "Registered before: the same notification or Idempotency-Key; "
+                                             "nothing new was created"},
+                        403: {"description": "A notifying organ named a source_system other than its own"}})
 async def register_case(
-    *, body: RegisterCase, uow: UowFactoryDep, settings: SettingsDep,
+    *, body: RegisterCase, uow: UowFactoryDep, settings: SettingsDep, vault: VaultDep,
+    principal: Annotated[Principal, allow(Role.agency_staff, Role.judicial_organ)],
     idempotency_key: Annotated[str | None, Header(max_length=200, description="A client's key for this "
                                                   "registration: sending it again returns the same case")] = None,
 ) -> Response:
     """Register a legal-aid case (agency staff, or a court, procuratorate or police notifying a
     case that needs a defender); assignment then picks its handler. Idempotent per source system
     and external reference, and per Idempotency-Key: a retry answers 200 with the case already
-    registered."""
+    registered. A notifying organ notifies as itself: its `source_system` is its own institution
+    id, and it is shown the case's status and handler only. The aided person's data is sealed
+    before anything is recorded."""
+    organ = access.organ_scope(principal)
+    if organ is not None and body.source_system != organ:
+        raise NotYourNotification("source_system: a notifying organ notifies cases as its own institution "
+                                  "(the institution_id of its token), with its external_reference")
     flags = body.flags
     if body.possible_death_penalty_or_life_imprisonment:
         flags = flags.model_copy(update={"possible_death_penalty_or_life_imprisonment": True})
@@ -146,15 +162,18 @@ async def register_case(
         cause=body.cause, district=body.district, agency_id=body.agency_id, flags=flags,
         aided_person=body.aided_person, adverse_parties=body.adverse_parties, source_system=body.source_system,
         external_reference=body.external_reference, registered_by=body.registered_by,
-        idempotency_key=idempotency_key, hash_key=settings.adverse_party_hash_key.get_secret_value())
-    return _json(view_of(case), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
+        idempotency_key=idempotency_key, hash_key=settings.adverse_party_hash_key.get_secret_value(), vault=vault)
+    view = view_of(case)
+    if not new:  # an Idempotency-Key of someone else's registration must not show their case
+        access.check(view, principal)
+    return _json(access.shown(view, principal), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
 
 
 @router.post("/{case_id}/next-stage", summary="Register the next stage of a criminal case (一案一卷)",
-             status_code=status.HTTP_201_CREATED, response_model=CaseView,
+             status_code=status.HTTP_201_CREATED, response_model=CaseView, dependencies=[allow(Role.agency_staff)],
              responses={200: {"model": CaseView, "description": "The next stage was registered before: its case"}})
 async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: UowFactoryDep,
-                              settings: SettingsDep) -> Response:
+                              vault: VaultDep) -> Response:
     """Register the next stage of an ended criminal case as a new case (R-HDL-7, one case one file):
     a new case number and file, linked both ways (`previous_case_id`, `next_case_id`); assignment
     then picks its handler. Asked again, it answers 200 with the case already registered."""
@@ -162,13 +181,14 @@ async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: 
         uow, case_id, stage=body.criminal_stage, criminal_role=body.criminal_role,
         possible_death_penalty_or_life_imprisonment=body.possible_death_penalty_or_life_imprisonment,
         source_system=body.source_system, external_reference=body.external_reference,
-        registered_by=body.registered_by, hash_key=settings.adverse_party_hash_key.get_secret_value())
+        registered_by=body.registered_by, vault=vault)
     return _json(view_of(case), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
 
 
 @router.get("", summary="List cases", response_model=CasePage)
 async def list_cases(
     *, engine: EngineDep, request: Request, clock: ClockDep,
+    principal: Annotated[Principal, allow(*access.NOTIFIED_READERS)],
     status_: Annotated[str | None, Query(alias="status", max_length=20,
                                          description="registered, assigned, closed, terminated or "
                                                      "archived")] = None,
@@ -189,34 +209,44 @@ async def list_cases(
     """List cases, newest first, filtered by status, kind, district, agency, institution,
     handler, registration dates, and whether a deadline is overdue. A notifying court,
     procuratorate or police finds its case, and who was assigned to it (R-ASG-7), by its own
-    `source_system` and `external_reference`."""
+    `source_system` and `external_reference`. A handler's list holds only their own cases, an
+    organ's only the cases it notified (whatever the query says)."""
+    handler_id = access.handler_scope(principal) or handler_id
+    source_system = access.organ_scope(principal) or source_system
     filters = queries.CaseFilter(status=status_, case_kind=case_kind, district=district, agency_id=agency_id,
                                  institution_id=institution_id, handler_id=handler_id, source_system=source_system,
                                  external_reference=external_reference,
                                  registered_from=registered_from, registered_before=registered_before)
     rows, total = await queries.list_cases(engine, filters, offset=offset, limit=limit, overdue=overdue,
                                            policy=request.app.state.settings.deadline_policy(), now=clock())
-    return CasePage(items=rows, total=total, offset=offset, limit=limit)
+    return CasePage(items=[access.shown(r, principal) for r in rows], total=total, offset=offset, limit=limit)
 
 
-@router.get("/{case_id}", summary="One case, now or as of a moment", response_model=CaseView)
+@router.get("/{case_id}", summary="One case, now or as of a moment", response_model=CaseView | NotifiedCaseView)
 async def get_case(
     *, case_id: CaseId, engine: EngineDep, uow: UowFactoryDep,
+    principal: Annotated[Principal, allow(*access.NOTIFIED_READERS)],
     as_of: Annotated[datetime | None, Query(description="The case as it stood at this moment (its history "
                                                         "folded up to then)")] = None,
-) -> CaseView:
-    """The case's status, handler and milestones; with `as_of`, as they were at that moment."""
-    if as_of is None:
-        return await queries.case_view(engine, case_id)
-    async with uow() as u:
-        return view_of(await handlers.load_case(u, case_id, as_of=as_of))
+) -> CaseView | NotifiedCaseView:
+    """The case's status, handler and milestones; with `as_of`, as they were at that moment. A
+    handler sees their own cases, a notifying organ the status and handler of a case it notified
+    (R-ASG-7); any other case is not found for them."""
+    view = await access.visible_case(engine, case_id, principal)
+    if as_of is not None:
+        async with uow() as u:
+            view = view_of(await handlers.load_case(u, case_id, as_of=as_of))
+    return access.shown(view, principal)
 
 
 @router.post("/{case_id}/closure", summary="Close a case (结案)", response_model=CaseView)
-async def close_case(*, case_id: CaseId, body: CloseCase, uow: UowFactoryDep, engine: EngineDep) -> CaseView:
-    """Close an assigned case with its outcome and end date; evaluation then sees it. The
-    closing file is due within 30 days of the end (R-HDL-6)."""
-    await handlers.close_case(uow, case_id, outcome=body.outcome, ended_on=body.ended_on, closed_by=body.closed_by)
+async def close_case(*, case_id: CaseId, body: CloseCase, uow: UowFactoryDep, engine: EngineDep,
+                     principal: Annotated[Principal, allow(Role.case_handler)]) -> CaseView:
+    """The case's handler closes their assigned case with its outcome and end date; evaluation
+    then sees it. The closing file is due within 30 days of the end (R-HDL-6)."""
+    await handlers.close_case(uow, case_id, outcome=body.outcome, ended_on=body.ended_on,
+                              closed_by=body.closed_by or principal.handler_id,
+                              only_handler=access.handler_scope(principal))
     return await queries.case_view(engine, case_id)
 
 

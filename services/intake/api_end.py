@@ -15,6 +15,7 @@ from services.intake.api import CaseId, Ref
 from services.intake.checklists import CHECKLIST_BY_KIND
 from services.intake.closing import FollowUpChannel, Satisfaction, TerminationReason
 from services.intake.views import CaseView
+from shared.auth import Role, allow
 from shared.contracts import CaseKind
 from shared.contracts.intake import ReassignmentReason
 from shared.service import EngineDep, UowFactoryDep
@@ -117,8 +118,8 @@ class RecordFollowUp(BaseModel):
 
 
 @router.post("/{case_id}/reassignment-requests", summary="Record a request for another handler (更换承办人员)",
-             status_code=status.HTTP_201_CREATED,
-             response_model=ReassignmentRequestView)
+             status_code=status.HTTP_201_CREATED, response_model=ReassignmentRequestView,
+             dependencies=[allow(Role.agency_staff)])
 async def request_reassignment(*, case_id: CaseId, body: RequestReassignment, uow: UowFactoryDep,
                                engine: EngineDep) -> ReassignmentRequestView:
     """Record that the aided person asked for another handler, with the kind of reason and their
@@ -129,7 +130,7 @@ async def request_reassignment(*, case_id: CaseId, body: RequestReassignment, uo
 
 
 @router.post("/{case_id}/reassignment-requests/{request_id}/acceptance", summary="Accept a request for another handler",
-             response_model=CaseView)
+             response_model=CaseView, dependencies=[allow(Role.agency_staff)])
 async def accept_reassignment(*, case_id: CaseId, request_id: RequestId, body: AcceptReassignment,
                               uow: UowFactoryDep, engine: EngineDep) -> CaseView:
     """The agency accepts the aided person's request for another handler: assignment is told
@@ -139,7 +140,8 @@ async def accept_reassignment(*, case_id: CaseId, request_id: RequestId, body: A
     return await queries.case_view(engine, case_id)
 
 
-@router.post("/{case_id}/termination", summary="Terminate legal aid (终止法律援助)", response_model=CaseView)
+@router.post("/{case_id}/termination", summary="Terminate legal aid (终止法律援助)", response_model=CaseView,
+             dependencies=[allow(Role.agency_staff)])
 async def terminate_aid(*, case_id: CaseId, body: TerminateAid, uow: UowFactoryDep, engine: EngineDep) -> CaseView:
     """End the legal aid of an open case for a legal reason (the case is then `terminated`): the
     handler is released and the case is not evaluated (CaseTerminated tells the others)."""
@@ -148,7 +150,8 @@ async def terminate_aid(*, case_id: CaseId, body: TerminateAid, uow: UowFactoryD
     return await queries.case_view(engine, case_id)
 
 
-@router.post("/{case_id}/closing-check", summary="Check the closing file (结案收卷质量检查)", response_model=CaseView)
+@router.post("/{case_id}/closing-check", summary="Check the closing file (结案收卷质量检查)", response_model=CaseView,
+             dependencies=[allow(Role.closing_checker)])
 async def check_closing_file(*, case_id: CaseId, body: CheckClosingFile, uow: UowFactoryDep,
                              engine: EngineDep) -> CaseView:
     """The agency's designated checker checks a submitted closing file against the "excellent and
@@ -159,7 +162,7 @@ async def check_closing_file(*, case_id: CaseId, body: CheckClosingFile, uow: Uo
 
 
 @router.post("/{case_id}/closing-check/sign-off", summary="Quality lead's sign-off (质量审查负责人签字确认)",
-             response_model=CaseView)
+             response_model=CaseView, dependencies=[allow(Role.quality_lead)])
 async def sign_off_closing_check(*, case_id: CaseId, body: SignOffClosingCheck, uow: UowFactoryDep,
                                  engine: EngineDep) -> CaseView:
     """The agency's quality lead signs off a passed closing check (R-CHK-2): the file may then be
@@ -170,7 +173,9 @@ async def sign_off_closing_check(*, case_id: CaseId, body: SignOffClosingCheck, 
 
 
 @checklists.get("/{case_kind}", summary="The closing check's checklist for a kind of case",
-                response_model=ChecklistView)
+                response_model=ChecklistView,
+                dependencies=[allow(Role.agency_staff, Role.closing_checker, Role.quality_lead, Role.bureau_investigator,
+                                    Role.auditor, Role.case_handler, Role.peer_reviewer)])
 async def closing_checklist(*, case_kind: CaseKind) -> ChecklistView:
     """The closing check's items for a kind of case, under its evaluation standard (R-CHK-1)."""
     checklist = CHECKLIST_BY_KIND[case_kind]
@@ -178,7 +183,8 @@ async def closing_checklist(*, case_kind: CaseKind) -> ChecklistView:
                          items=[ChecklistItemView(key=i.key, text=i.text, text_zh=i.text_zh) for i in checklist.items])
 
 
-@router.post("/{case_id}/archive", summary="Archive the case (归档)", response_model=CaseView)
+@router.post("/{case_id}/archive", summary="Archive the case (归档)", response_model=CaseView,
+             dependencies=[allow(Role.agency_staff)])
 async def archive_case(*, case_id: CaseId, body: ArchiveCase, uow: UowFactoryDep, engine: EngineDep) -> CaseView:
     """Archive the case (归档) once its closing check has passed and the quality lead signed it off."""
     await handlers.archive_case(uow, case_id, archived_by=body.archived_by)
@@ -186,7 +192,8 @@ async def archive_case(*, case_id: CaseId, body: ArchiveCase, uow: UowFactoryDep
 
 
 @router.post("/{case_id}/follow-ups", summary="Record a follow-up with the aided person (回访)",
-             status_code=status.HTTP_201_CREATED, response_model=CaseView)
+             status_code=status.HTTP_201_CREATED, response_model=CaseView,
+             dependencies=[allow(Role.agency_staff)])
 async def record_follow_up(*, case_id: CaseId, body: RecordFollowUp, uow: UowFactoryDep,
                            engine: EngineDep) -> CaseView:
     """Record a follow-up with the aided person and whether they were satisfied; evaluation

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from services.intake import handlers, queries
+from services.intake import access, handlers, queries
 from services.intake.api import CaseId, Ref
 from services.intake.clock import ClockDep
 from services.intake.closing import ClosingChecklist
@@ -17,6 +17,7 @@ from services.intake.deadlines import Deadline
 from services.intake.record import WorkEntry
 from services.intake.views import CaseView, TimelineEntry, timeline_entry
 from shared import store
+from shared.auth import Principal, Role, allow
 from shared.service import EngineDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["handling"])
@@ -94,39 +95,45 @@ def _deadline_view(d: Deadline, now: datetime) -> DeadlineView:
 
 @router.post("/{case_id}/record", summary="Add to the handling record (办案记录)",
              status_code=status.HTTP_201_CREATED, response_model=Recorded)
-async def record_work(*, case_id: CaseId, body: RecordWork, uow: UowFactoryDep) -> Recorded:
-    """Add an entry to the case's handling record, with its time and author. Open from assignment
-    on; an entry sent again with the same entry_id is recorded once."""
+async def record_work(*, case_id: CaseId, body: RecordWork, uow: UowFactoryDep,
+                      principal: Annotated[Principal, allow(Role.case_handler)]) -> Recorded:
+    """The case's handler adds an entry to its handling record, with its time and author. Open
+    from assignment on; an entry sent again with the same entry_id is recorded once."""
     case = await handlers.record_work(uow, case_id, entry_id=body.entry_id, author_id=body.author_id,
-                                      occurred_at=body.occurred_at, entry=body.entry)
+                                      occurred_at=body.occurred_at, entry=body.entry,
+                                      only_handler=access.handler_scope(principal))
     return Recorded(case_id=case.id, record_entries=len(case.record_entries))
 
 
 @router.get("/{case_id}/timeline", summary="The case's timeline: who did what",
             response_model=list[TimelineEntry])
-async def timeline(*, case_id: CaseId, engine: EngineDep) -> list[TimelineEntry]:
+async def timeline(*, case_id: CaseId, engine: EngineDep,
+                   principal: Annotated[Principal, allow(*access.CASE_READERS)]) -> list[TimelineEntry]:
     """Who did what on the case, and when, oldest first: registration, assignment, each entry
     of the handling record, closure, the closing file. Never the aided person's data."""
+    await access.visible_case(engine, case_id, principal)  # the 404, for a case or for a handler's
     async with engine.connect() as conn:
         events = await store.load(conn, f"case-{case_id}")
-    if not events:
-        await queries.case_view(engine, case_id)  # the 404
     return [timeline_entry(e) for e in events]
 
 
 @router.post("/{case_id}/closing-file", summary="Submit the closing file (结案归档材料)", response_model=CaseView)
 async def submit_closing_file(*, case_id: CaseId, body: SubmitClosingFile, uow: UowFactoryDep,
-                              engine: EngineDep) -> CaseView:
-    """Submit the closing file of a closed case (R-HDL-5), due within 30 days of its end (R-HDL-6)."""
-    await handlers.submit_closing_file(uow, case_id, checklist=body.checklist, submitted_by=body.submitted_by)
+                              engine: EngineDep,
+                              principal: Annotated[Principal, allow(Role.case_handler)]) -> CaseView:
+    """The case's handler submits the closing file of a closed case (R-HDL-5), due within 30 days
+    of its end (R-HDL-6)."""
+    await handlers.submit_closing_file(uow, case_id, checklist=body.checklist, submitted_by=body.submitted_by,
+                                       only_handler=access.handler_scope(principal))
     return await queries.case_view(engine, case_id)
 
 
 @router.get("/{case_id}/deadlines", summary="The case's time limits", response_model=list[DeadlineView])
-async def case_deadlines(*, case_id: CaseId, engine: EngineDep, request: Request,
-                         clock: ClockDep) -> list[DeadlineView]:
+async def case_deadlines(*, case_id: CaseId, engine: EngineDep, request: Request, clock: ClockDep,
+                         principal: Annotated[Principal, allow(*access.CASE_READERS)]) -> list[DeadlineView]:
     """The case's running time limits: assignment (R-ASG-7), first meeting (R-HDL-6), mandate
     (R-ASG-9), closing file (R-HDL-6), with the policy configured for intake."""
+    await access.visible_case(engine, case_id, principal)
     found = await queries.case_deadlines(engine, case_id, request.app.state.settings.deadline_policy())
     now = clock()
     return [_deadline_view(d, now) for d in found]
@@ -135,13 +142,16 @@ async def case_deadlines(*, case_id: CaseId, engine: EngineDep, request: Request
 @worklist.get("/overdue", summary="The overdue worklist", response_model=list[OverdueItem])
 async def overdue(
     *, engine: EngineDep, request: Request, clock: ClockDep,
+    principal: Annotated[Principal, allow(Role.agency_staff, Role.quality_lead, Role.bureau_investigator,
+                                          Role.auditor, Role.case_handler)],
     agency_id: Annotated[str | None, Query(max_length=64)] = None,
     institution_id: Annotated[str | None, Query(max_length=64)] = None,
     handler_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[OverdueItem]:
     """The overdue worklist: every deadline past due and not met, most overdue first, for an
-    agency, an institution or a handler."""
+    agency, an institution or a handler. A handler's worklist holds their own cases only."""
     now = clock()
+    handler_id = access.handler_scope(principal) or handler_id
     filters = queries.CaseFilter(agency_id=agency_id, institution_id=institution_id, handler_id=handler_id)
     found = await queries.overdue_worklist(engine, filters, request.app.state.settings.deadline_policy(), now)
     return [OverdueItem(case_id=r["case_id"], case_number=r["case_number"], case_kind=r["case_kind"],
@@ -154,7 +164,8 @@ class Sweep(BaseModel):
     recorded: int = Field(description="Missed deadlines recorded by this sweep (each is recorded once)")
 
 
-@worklist.post("/sweep", summary="Record missed deadlines", response_model=Sweep)
+@worklist.post("/sweep", summary="Record missed deadlines", response_model=Sweep,
+               dependencies=[allow(Role.agency_staff)])
 async def sweep(*, engine: EngineDep, uow: UowFactoryDep, request: Request, clock: ClockDep) -> Sweep:
     """Record a `DeadlineMissed` event in the history of each case for each deadline now past due
     and unmet; a scheduler calls it (a deadline is recorded missed once)."""

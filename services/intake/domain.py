@@ -2,7 +2,8 @@
 
 A case is registered, assigned (assignment decides; intake folds the decision in), its handling
 recorded entry by entry, and closed. The aided person's data, and the adverse parties', live
-only in this service's store, never in integration events (adverse parties leave as keyed hashes).
+only in this service's store, sealed (people.SealedPerson), never in integration events (they
+leave as keyed hashes).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from services.intake.events import (
     ReassignmentRequested,
     WorkRecorded,
 )
-from services.intake.people import AdverseParty, AidedPerson, is_minor
+from services.intake.people import SealedPerson, under_18
 from services.intake.record import WorkEntry
 from shared.aggregate import Aggregate, DomainError, NotFound
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
@@ -141,9 +142,13 @@ class Case(Aggregate):
     # commands
 
     def register(self, *, case_number: str, case_type: CaseType, cause: str, district: str, agency_id: str,
-                 flags: CaseFlags, aided_person: AidedPerson, at: datetime, source_system: str | None = None,
-                 external_reference: str | None = None, registered_by: str | None = None,
-                 adverse_parties: list[AdverseParty] | None = None, previous_case_id: str | None = None) -> None:
+                 flags: CaseFlags, aided_person: SealedPerson, at: datetime, born_on: date | None = None,
+                 source_system: str | None = None, external_reference: str | None = None,
+                 registered_by: str | None = None, adverse_parties: list[SealedPerson] | None = None,
+                 previous_case_id: str | None = None, aided_person_hash: str | None = None,
+                 adverse_party_hashes: list[str] | None = None) -> None:
+        """`born_on`: the birth date the aided person's ID number carries, read before it was
+        sealed; it decides the minor flag and is not recorded."""
         if self.exists:
             raise DomainError(f"case {self.id} is already registered")
         case_type.check()
@@ -151,15 +156,15 @@ class Case(Aggregate):
             raise DomainError("only a criminal case can carry a possible death penalty or life imprisonment",
                               status=422)
         # R-ASG-8: a minor is known from the ID number's birth date on the day of registration.
-        flags = flags.model_copy(update={"minor": flags.minor or is_minor(aided_person.id_number,
-                                                                          at.astimezone(BEIJING).date())})
+        flags = flags.model_copy(update={"minor": flags.minor or under_18(born_on, at.astimezone(BEIJING).date())})
         if (source_system is None) != (external_reference is None):
             raise DomainError("a notification names both its source system and its external reference", status=422)
         self.record(CaseRegistered(case_id=self.id, case_number=case_number, cause=cause, district=district,
                                    agency_id=agency_id, flags=flags, aided_person=aided_person, registered_at=at,
                                    source_system=source_system, external_reference=external_reference,
                                    registered_by=registered_by, adverse_parties=adverse_parties or [],
-                                   previous_case_id=previous_case_id, **case_type.model_dump()))
+                                   previous_case_id=previous_case_id, aided_person_hash=aided_person_hash,
+                                   adverse_party_hashes=adverse_party_hashes or [], **case_type.model_dump()))
 
     def assign(self, *, handler: HandlerRef, method: str, at: datetime) -> None:
         if self.status in (CaseStatus.closed, CaseStatus.archived, CaseStatus.terminated):

@@ -1,12 +1,13 @@
 """The domain events of a case (its stream `case-<id>`): facts in the past tense, private to
-intake (they may hold the aided person's data; integration events never do)."""
+intake. The aided person and the adverse parties are in them only sealed (people.SealedPerson):
+tokens of the vault, never values (docs/privacy.md); integration events carry neither."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
-from services.intake.people import AdverseParty, AidedPerson
+from services.intake.people import SealedPerson
 from services.intake.record import WorkEntry
 from shared.aggregate import DomainEvent
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
@@ -21,7 +22,7 @@ class CaseRegistered(DomainEvent):
     district: str
     agency_id: str
     flags: CaseFlags
-    aided_person: AidedPerson
+    aided_person: SealedPerson
     registered_at: datetime
     criminal_stage: CriminalStage | None = None
     criminal_role: CriminalRole | None = None
@@ -29,8 +30,12 @@ class CaseRegistered(DomainEvent):
     source_system: str | None = None
     external_reference: str | None = None
     registered_by: str | None = None
-    adverse_parties: list[AdverseParty] = []
+    adverse_parties: list[SealedPerson] = []
     previous_case_id: str | None = None  # R-HDL-7: the case of the previous stage
+    # Keyed hashes (the adverse-party hash key) for assignment's conflict check, computed from
+    # the values before sealing: a next stage tells them again without unsealing anyone.
+    aided_person_hash: str | None = None
+    adverse_party_hashes: list[str] = []
 
 
 class NextStageRegistered(DomainEvent):

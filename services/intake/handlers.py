@@ -11,13 +11,15 @@ from datetime import UTC, date, datetime
 
 from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
 from services.intake.domain import Case, CaseType
-from services.intake.people import AdverseParty, AidedPerson
+from services.intake.people import AdverseParty, AidedPerson, born_on
+from services.intake.privacy import seal_people
 from services.intake.record import WorkEntry
 from shared import contracts
 from shared.aggregate import NotFound
 from shared.contracts import CaseFlags
 from shared.contracts import intake as intake_contracts
 from shared.contracts.intake import CriminalRole, CriminalStage, ReassignmentReason
+from shared.personal_data import Erased, PersonalDataVault
 from shared.service import UnitOfWorkFactory
 from shared.store import driver
 from shared.uow import UnitOfWork, retry_on_conflict
@@ -72,9 +74,10 @@ async def register_case(
     uow_factory: UnitOfWorkFactory, *, case_type: CaseType, cause: str, district: str, agency_id: str,
     flags: CaseFlags, aided_person: AidedPerson, adverse_parties: list[AdverseParty] | None = None,
     source_system: str | None = None, external_reference: str | None = None, registered_by: str | None = None,
-    idempotency_key: str | None = None, hash_key: str = "",
+    idempotency_key: str | None = None, hash_key: str = "", vault: PersonalDataVault,
 ) -> tuple[Case, bool]:
-    """The case registered, and whether it is new (False: this registration was seen before)."""
+    """The case registered, and whether it is new (False: this registration was seen before).
+    The people are sealed in the registration's transaction, before anything is recorded."""
     keys = registration_keys(source_system=source_system, external_reference=external_reference,
                              idempotency_key=idempotency_key)
     try:
@@ -82,7 +85,7 @@ async def register_case(
                                agency_id=agency_id, flags=flags, aided_person=aided_person,
                                adverse_parties=adverse_parties, source_system=source_system,
                                external_reference=external_reference, registered_by=registered_by,
-                               hash_key=hash_key), True
+                               hash_key=hash_key, vault=vault), True
     except _Seen as seen:
         async with uow_factory() as uow:
             return await load_case(uow, seen.case_id), False
@@ -91,35 +94,40 @@ async def register_case(
 async def _register(uow_factory: UnitOfWorkFactory, keys: list[str], *, case_type: CaseType, cause: str,
                     district: str, agency_id: str, flags: CaseFlags, aided_person: AidedPerson,
                     adverse_parties: list[AdverseParty] | None, source_system: str | None,
-                    external_reference: str | None, registered_by: str | None, hash_key: str) -> Case:
+                    external_reference: str | None, registered_by: str | None, hash_key: str,
+                    vault: PersonalDataVault) -> Case:
     async with uow_factory() as uow:
         case = Case(str(uuid.uuid4()))
         await _claim(uow, keys, case.id)
         at = now()
+        parties = adverse_parties or []
+        person, sealed_parties = await seal_people(uow.conn, vault, case.id, aided_person, parties)
         case.register(case_number=await _next_case_number(uow, at), case_type=case_type, cause=cause, district=district,
-                      agency_id=agency_id, flags=flags, aided_person=aided_person, at=at,
-                      source_system=source_system, external_reference=external_reference,
-                      registered_by=registered_by, adverse_parties=adverse_parties)
+                      agency_id=agency_id, flags=flags, aided_person=person, born_on=born_on(aided_person.id_number),
+                      at=at, source_system=source_system, external_reference=external_reference,
+                      registered_by=registered_by, adverse_parties=sealed_parties,
+                      aided_person_hash=adverse_party_hash(hash_key, AdverseParty(name=aided_person.name,
+                                                                                  id_number=aided_person.id_number)),
+                      adverse_party_hashes=[adverse_party_hash(hash_key, p) for p in parties])
         await uow.save(case)
-        _tell_registered(uow, case, hash_key)
+        _tell_registered(uow, case)
         return case
 
 
-def _tell_registered(uow: UnitOfWork, case: Case, hash_key: str) -> None:
+def _tell_registered(uow: UnitOfWork, case: Case) -> None:
     r = case.registration
     assert r is not None
     extra = {}
     if "aided_person_hash" in contracts.CaseRegistered.model_fields:
         # Assignment's check that a handler never serves both sides: the aided person, hashed
         # with the same key as the adverse parties, so one person matches across cases.
-        extra["aided_person_hash"] = adverse_party_hash(
-            hash_key, AdverseParty(name=r.aided_person.name, id_number=r.aided_person.id_number))
+        extra["aided_person_hash"] = r.aided_person_hash
     uow.emit(contracts.CaseRegistered(
         case_id=case.id, case_number=r.case_number, case_kind=r.case_kind, cause=r.cause, district=r.district,
         agency_id=r.agency_id, flags=r.flags, registered_at=r.registered_at, criminal_stage=r.criminal_stage,
         criminal_role=r.criminal_role, matter=r.matter, source_system=r.source_system,
         external_reference=r.external_reference, previous_case_id=r.previous_case_id,
-        adverse_party_hashes=[adverse_party_hash(hash_key, p) for p in r.adverse_parties], **extra))
+        adverse_party_hashes=r.adverse_party_hashes, **extra))
 
 
 async def _next_case_number(uow: UnitOfWork, at: datetime) -> str:
@@ -127,10 +135,12 @@ async def _next_case_number(uow: UnitOfWork, at: datetime) -> str:
     return f"FY-{at:%Y}-{serial:06d}"
 
 
-def _next_stage_flags(previous: CaseFlags, possible_death_penalty: bool | None) -> CaseFlags:
+def _next_stage_flags(previous: CaseFlags, possible_death_penalty: bool | None, *, decide_minor: bool) -> CaseFlags:
     """The previous stage's flags, less the named handler (a new assignment) and the minor flag
-    (decided again on the new registration day)."""
-    update: dict = {"named_handler_id": None, "minor": False}
+    (decided again on the new registration day, unless the ID number was erased)."""
+    update: dict = {"named_handler_id": None}
+    if decide_minor:
+        update["minor"] = False
     if possible_death_penalty is not None:
         update["possible_death_penalty_or_life_imprisonment"] = possible_death_penalty
     return previous.model_copy(update=update)
@@ -141,7 +151,7 @@ async def register_next_stage(uow_factory: UnitOfWorkFactory, previous_case_id: 
                               criminal_role: CriminalRole | None,
                               possible_death_penalty_or_life_imprisonment: bool | None,
                               source_system: str | None, external_reference: str | None,
-                              registered_by: str | None, hash_key: str = "") -> tuple[Case, bool]:
+                              registered_by: str | None, vault: PersonalDataVault) -> tuple[Case, bool]:
     """R-HDL-7: the criminal case's next stage as a new case (own number, own file) linked to the
     previous one. Asked twice, the answer is the case already opened (False: nothing new)."""
     try:
@@ -154,34 +164,44 @@ async def register_next_stage(uow_factory: UnitOfWorkFactory, previous_case_id: 
             previous.register_next_stage(next_case_id=case.id, next_case_number=number, stage=stage, at=at)
             r = previous.registration
             assert r is not None
+            # The same person, the same tokens: only the birth date is read again, for the minor flag.
+            person = await vault.unseal(uow.conn, r.aided_person.person_ref,
+                                        {k: v for k, v in r.aided_person.sealed.items() if k == "id_number"})
+            born = None if isinstance(person, Erased) else born_on(person["id_number"])
             case.register(case_number=number, case_type=CaseType(case_kind=r.case_kind, criminal_stage=stage,
                                                                   criminal_role=criminal_role or r.criminal_role),
                           cause=r.cause, district=r.district, agency_id=r.agency_id,
-                          flags=_next_stage_flags(r.flags, possible_death_penalty_or_life_imprisonment),
-                          aided_person=r.aided_person, at=at, source_system=source_system,
+                          flags=_next_stage_flags(r.flags, possible_death_penalty_or_life_imprisonment,
+                                                  decide_minor=not isinstance(person, Erased)),
+                          aided_person=r.aided_person, born_on=born, at=at, source_system=source_system,
                           external_reference=external_reference, registered_by=registered_by,
-                          adverse_parties=r.adverse_parties, previous_case_id=previous.id)
+                          adverse_parties=r.adverse_parties, previous_case_id=previous.id,
+                          aided_person_hash=r.aided_person_hash, adverse_party_hashes=r.adverse_party_hashes)
             await uow.save(previous)
             await uow.save(case)
-            _tell_registered(uow, case, hash_key)
+            _tell_registered(uow, case)
             return case, True
     except _Seen as seen:
         async with uow_factory() as uow:
             return await load_case(uow, seen.case_id), False
 
 
-async def load_case(uow: UnitOfWork, case_id: str, *, as_of: datetime | None = None) -> Case:
+async def load_case(uow: UnitOfWork, case_id: str, *, as_of: datetime | None = None,
+                    only_handler: str | None = None) -> Case:
+    """The case; `only_handler`: the caller is a handler, who acts only on the cases whose current
+    handler they are (any other is "not found": a handler does not learn that it exists)."""
     case = await uow.get(Case, case_id, as_of=as_of)
-    if not case.exists:
+    if not case.exists or (only_handler is not None
+                           and (case.handler is None or case.handler.handler_id != only_handler)):
         raise NotFound(f"no case {case_id}" + (f" as of {as_of.isoformat()}" if as_of else ""))
     return case
 
 
 @retry_on_conflict
 async def record_work(uow_factory: UnitOfWorkFactory, case_id: str, *, entry_id: str | None, author_id: str,
-                      occurred_at: datetime, entry: WorkEntry) -> Case:
+                      occurred_at: datetime, entry: WorkEntry, only_handler: str | None = None) -> Case:
     async with uow_factory() as uow:
-        case = await load_case(uow, case_id)
+        case = await load_case(uow, case_id, only_handler=only_handler)
         case.record_work(entry_id=entry_id or str(uuid.uuid4()), author_id=author_id, occurred_at=occurred_at,
                          entry=entry, at=now())
         await uow.save(case)
@@ -190,9 +210,9 @@ async def record_work(uow_factory: UnitOfWorkFactory, case_id: str, *, entry_id:
 
 @retry_on_conflict
 async def close_case(uow_factory: UnitOfWorkFactory, case_id: str, *, outcome: str, ended_on: date,
-                     closed_by: str | None = None) -> Case:
+                     closed_by: str | None = None, only_handler: str | None = None) -> Case:
     async with uow_factory() as uow:
-        case = await load_case(uow, case_id)
+        case = await load_case(uow, case_id, only_handler=only_handler)
         case.close(outcome=outcome, ended_on=ended_on, at=now(), closed_by=closed_by)
         await uow.save(case)
         r, closure, handler = case.registration, case.closure, case.handler
@@ -206,9 +226,9 @@ async def close_case(uow_factory: UnitOfWorkFactory, case_id: str, *, outcome: s
 
 @retry_on_conflict
 async def submit_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, checklist: ClosingChecklist,
-                              submitted_by: str) -> Case:
+                              submitted_by: str, only_handler: str | None = None) -> Case:
     async with uow_factory() as uow:
-        case = await load_case(uow, case_id)
+        case = await load_case(uow, case_id, only_handler=only_handler)
         case.submit_closing_file(checklist=checklist, submitted_by=submitted_by, at=now())
         await uow.save(case)
         return case

@@ -1,5 +1,6 @@
-"""The people of a case (pure): the aided person and the adverse parties, whose data stays in
-intake's store, and what their ID numbers tell (a minor, R-ASG-8)."""
+"""The people of a case (pure): the aided person and the adverse parties as the agency types them
+in, what their ID numbers tell (a minor, R-ASG-8), and the sealed form in which they are recorded
+(docs/privacy.md): a person's values never enter an event or a table, only their tokens."""
 
 from __future__ import annotations
 
@@ -7,20 +8,26 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.validation import Address, MobilePhone, PersonName, ResidentIdNumber, birth_date
+
+# What the vault seals of an aided person, in this order (the masks and the read audit name them).
+AIDED_PERSON_FIELDS = ("name", "id_number", "phone", "address")
+
 
 class AidedPerson(BaseModel):
-    """受援人. Personal data: stays in intake's store."""
+    """受援人, as the agency types it in: validated (the ID number's check character too), then
+    sealed before anything is recorded."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1, max_length=50)
-    id_number: str = Field(pattern=r"^\d{17}[\dX]$", description="Resident ID number (18 characters)")
-    phone: str | None = Field(default=None, pattern=r"^1\d{10}$")
-    address: str | None = Field(default=None, max_length=200)
+    name: PersonName
+    id_number: ResidentIdNumber
+    phone: MobilePhone | None = None
+    address: Address | None = None
 
 
 class AdverseParty(BaseModel):
-    """对方当事人. Personal data: stays in intake's store; others see only a keyed hash."""
+    """对方当事人. Sealed like the aided person; others see only a keyed hash."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -29,17 +36,32 @@ class AdverseParty(BaseModel):
                                   description="ID number, or unified social credit code of an organisation")
 
 
-def birth_date(id_number: str) -> date | None:
-    """The birth date a resident ID number carries (characters 7-14), if it is a real date."""
-    try:
-        return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-    except ValueError:
-        return None
+class SealedPerson(BaseModel):
+    """A person as intake records them: their pseudonym (`person_ref`, a keyed HMAC of the ID
+    number) and one vault token per field. Erasing the person's data key makes every token of
+    theirs unreadable, wherever it was copied, and leaves the history whole."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    person_ref: str
+    sealed: dict[str, str] = Field(description="field -> token `pd1:<key version>:...`")
 
 
 def is_minor(id_number: str, on: date) -> bool:
-    """Under 18 on that day (R-ASG-8). An ID number without a real birth date tells nothing."""
-    born = birth_date(id_number)
+    """Under 18 on that day by the ID number's birth date (R-ASG-8)."""
+    return under_18(born_on(id_number), on)
+
+
+def under_18(born: date | None, on: date) -> bool:
+    """Under 18 on that day (R-ASG-8). An unknown birth date tells nothing."""
     if born is None:
         return False
     return (on.year - born.year - ((on.month, on.day) < (born.month, born.day))) < 18
+
+
+def born_on(id_number: str) -> date | None:
+    """The birth date a resident ID number carries (characters 7-14), if it is a real date."""
+    try:
+        return birth_date(id_number)
+    except ValueError:
+        return None

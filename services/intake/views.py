@@ -80,6 +80,25 @@ class CaseView(BaseModel):
     signed_off_by: str | None = Field(default=None, description="The quality lead who signed it off (R-CHK-2)")
 
 
+class NotifiedCaseView(BaseModel):
+    """What a notifying court, procuratorate or police sees of a case it notified (R-ASG-7): its
+    status and who was assigned, nothing of the record or of the aided person."""
+
+    case_id: str
+    case_number: str = Field(description="案件编号, FY-<year>-<serial>")
+    source_system: str | None = Field(description="The notifying organ's system")
+    external_reference: str | None = Field(description="The notifying organ's own reference")
+    status: str = Field(description="registered, assigned, closed, terminated or archived")
+    registered_at: datetime
+    assigned_at: datetime | None
+    handler_name: str | None = Field(description="The assigned handler (R-ASG-7: the organ is told who)")
+    institution_name: str | None = Field(description="The handler's law firm or legal service office")
+
+    @classmethod
+    def of(cls, view: CaseView) -> NotifiedCaseView:
+        return cls(**view.model_dump(include=set(cls.model_fields)))
+
+
 def _utc(t: datetime | None) -> datetime | None:
     return t.astimezone(UTC) if t is not None else None
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from shared.embedded import free_port
+from shared.testing.auth import TEST_MASTER_KEYS, TEST_REF_KEY
 from shared.testing.kafka import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,10 @@ async def test_a_service_process_exits_0_within_20_seconds_of_sigterm(database_s
         "FAYUAN_PORT": str(port),
         "FAYUAN_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}.",
         "FAYUAN_LOG_JSON": "true",
+        # Intake refuses to start without the keys that protect personal data (docs/intake.md).
+        "FAYUAN_PERSONAL_DATA_MASTER_KEYS": TEST_MASTER_KEYS,
+        "FAYUAN_PERSONAL_DATA_REF_KEY": TEST_REF_KEY,
+        "FAYUAN_ADVERSE_PARTY_HASH_KEY": "a-test-only-hash-key-0123456789abcdef",
     }
     migrate = await asyncio.create_subprocess_exec(PYTHON, "-m", "services.intake", "migrate", cwd=ROOT, env=env)
     assert await asyncio.wait_for(migrate.wait(), 120) == 0

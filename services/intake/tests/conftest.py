@@ -7,11 +7,13 @@ from fastapi import FastAPI
 
 from services.intake.app import MIGRATIONS, IntakeSettings, create_app
 from services.intake.consumers import on_case_assigned
+from shared.auth import Role
 from shared.contracts import CaseAssigned, HandlerRef
+from shared.testing.auth import as_role, staff
 from shared.testing.fixtures import serve_in_process
 from shared.uow import unit_of_work
 
-AIDED = {"name": "张三", "id_number": "110101199003071234", "phone": "13800138000", "address": "北京市朝阳区某路1号"}
+AIDED = {"name": "张三", "id_number": "110101199003071233", "phone": "13800138000", "address": "北京市朝阳区某路1号"}
 CRIMINAL = {"case_kind": "criminal", "criminal_stage": "first_instance", "criminal_role": "defence", "cause": "盗窃",
             "district": "朝阳区", "agency_id": "chaoyang-centre", "aided_person": AIDED}
 LAWYER = HandlerRef(handler_id="lawyer-1", name="王律师", kind="lawyer", licence_number="11101201010000001",
@@ -35,9 +37,17 @@ class Intake:
         async with unit_of_work(self.app.state.engine, self.app.state.settings, self.app.state.projector) as uow:
             await on_case_assigned(event, uow)
 
+    def staff(self) -> dict[str, str]:
+        return staff(self.app.state.settings)
+
+    def handler(self, handler_id: str = LAWYER.handler_id) -> dict[str, str]:
+        """Headers of the handler `handler_id` (a case's handler records, closes, submits its file)."""
+        return as_role(self.app.state.settings, Role.case_handler, handler_id=handler_id, sub=f"user-{handler_id}")
+
     async def record(self, case_id: str, entry: dict, *, author: str = "lawyer-1", at: str | None = None,
                      **extra) -> httpx.Response:
-        return await self.client.post(f"/api/v1/cases/{case_id}/record", json={
+        """The handler `author` adds an entry to the handling record."""
+        return await self.client.post(f"/api/v1/cases/{case_id}/record", headers=self.handler(author), json={
             "author_id": author, "occurred_at": at or datetime.now(UTC).isoformat(), "entry": entry, **extra})
 
 

@@ -31,11 +31,11 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     await intake_service.assign(case)
     for entry in ENTRIES:
         assert (await intake_service.record(case["case_id"], entry)).status_code == 201
-    closed = await client.post(f"{url}/closure", json={"outcome": "判决", "ended_on": "2026-11-20"})
+    closed = await client.post(f"{url}/closure", headers=intake_service.handler(), json={"outcome": "判决", "ended_on": "2026-11-20"})
     assert closed.json()["status"] == "closed"
     early = await client.post(f"{url}/archive", json={"archived_by": "staff-li"})
     assert early.status_code == 409 and early.json()["title"] == "ClosingCheckPending"
-    await client.post(f"{url}/closing-file", json={"submitted_by": "lawyer-1",
+    await client.post(f"{url}/closing-file", headers=intake_service.handler(), json={"submitted_by": "lawyer-1",
                                                    "checklist": {**CHECKLIST, "hearing_records": False}})
     # R-CHK-1: the check runs on the checklist of the kind's standard and names what failed.
     checklist = (await client.get(f"/api/v1/cases/closing-checklists/{kind['case_kind']}")).json()
@@ -76,7 +76,7 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     assert "张三" not in json.dumps(published, ensure_ascii=False)
     timeline = (await client.get(f"{url}/timeline")).json()
     assert [(t["actor"], t["action"]) for t in timeline][-7:] == [
-        ("handler", "closed"), ("lawyer-1", "closing_file_submitted"), ("checker-1", "closing_checked"),
+        ("lawyer-1", "closed"), ("lawyer-1", "closing_file_submitted"), ("checker-1", "closing_checked"),
         ("checker-1", "closing_checked"), ("lead-zhao", "closing_check_signed_off"), ("staff-li", "archived"),
         ("staff-wang", "follow_up")]
     assert timeline[-5]["summary"] == f"closing file check ({standard}): not passed; failed: hearing"
@@ -101,7 +101,7 @@ async def test_aid_terminated_for_a_legal_reason_and_a_request_for_another_handl
     assert bad.status_code == 422 and "reason" in {e["field"] for e in bad.json()["errors"]}
     ended = await client.post(f"{url}/termination", json={"reason": "own_lawyer_engaged", "terminated_by": "staff-li"})
     assert ended.json()["status"] == "terminated" and ended.json()["termination_reason"] == "own_lawyer_engaged"
-    closing = await client.post(f"{url}/closure", json={"outcome": "判决", "ended_on": "2026-11-20"})
+    closing = await client.post(f"{url}/closure", headers=intake_service.handler(), json={"outcome": "判决", "ended_on": "2026-11-20"})
     assert closing.status_code == 409
     timeline = (await client.get(f"{url}/timeline")).json()
     assert [t["action"] for t in timeline][-2:] == ["reassignment_requested", "terminated"]

@@ -62,11 +62,11 @@ async def test_the_worklist_shows_an_overdue_case_at_the_right_moment(intake_ser
                                                              "mandate": True}
 
     # Closing file: due 30 days after the case ended.
-    await client.post(f"/api/v1/cases/{case['case_id']}/closure", json={"outcome": "判决", "ended_on": "2026-11-20"})
+    await client.post(f"/api/v1/cases/{case['case_id']}/closure", headers=intake_service.handler(), json={"outcome": "判决", "ended_on": "2026-11-20"})
     assert await worklist(datetime(2026, 12, 20, 23, 0, tzinfo=BEIJING), agency_id="chaoyang") == []
     assert await worklist(datetime(2026, 12, 21, 0, 1, tzinfo=BEIJING), agency_id="chaoyang") == [
         (case["case_id"], "closing_file")]
-    await client.post(f"/api/v1/cases/{case['case_id']}/closing-file",
+    await client.post(f"/api/v1/cases/{case['case_id']}/closing-file", headers=intake_service.handler(),
                       json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
     assert await worklist(datetime(2026, 12, 21, 0, 1, tzinfo=BEIJING), agency_id="chaoyang") == []
 

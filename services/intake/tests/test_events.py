@@ -10,7 +10,7 @@ import pytest
 from services.intake.app import MIGRATIONS, IntakeSettings, create_app
 from services.intake.clock import get_clock
 from services.intake.domain import Case, CaseType
-from services.intake.people import AidedPerson, is_minor
+from services.intake.people import SealedPerson, is_minor
 from services.intake.tests.conftest import AIDED, Intake
 from services.intake.tests.test_deadlines import ASSIGNED, at
 from services.intake.tests.test_handling import CHECKLIST
@@ -19,18 +19,18 @@ from shared.contracts.intake import CASES
 from shared.testing.fixtures import serve_in_process
 from shared.testing.kafka import read_topic
 
-MINOR = {**AIDED, "id_number": "110101201005051234"}  # born 5 May 2010
+MINOR = {**AIDED, "id_number": "110101201005051236"}  # born 5 May 2010
 
 
 def test_a_minor_is_under_18_on_the_day_of_registration_in_beijing():
-    assert is_minor("110101200811251234", date(2026, 11, 24))
-    assert not is_minor("110101200811251234", date(2026, 11, 25))  # 18 today
+    assert is_minor("110101200811251238", date(2026, 11, 24))
+    assert not is_minor("110101200811251238", date(2026, 11, 25))  # 18 today
     assert not is_minor("110101209913991234", date(2026, 11, 25))  # no real birth date: nothing to tell
     case = Case("c-1")
     # 01:00 on 25 November in Beijing is still the 24th in UTC: the Beijing day decides.
     case.register(case_number="FY-1", case_type=CaseType(case_kind=CaseKind.criminal), cause="盗窃", district="朝阳区",
-                  agency_id="a", flags=CaseFlags(), aided_person=AidedPerson(name="李某", id_number="110101200811251234"),
-                  at=datetime(2026, 11, 24, 17, 0, tzinfo=UTC))
+                  agency_id="a", flags=CaseFlags(), aided_person=SealedPerson(person_ref="p", sealed={}),
+                  born_on=date(2008, 11, 25), at=datetime(2026, 11, 24, 17, 0, tzinfo=UTC))
     assert case.registration is not None and case.registration.flags.minor is False
 
 
@@ -65,8 +65,8 @@ async def test_intake_tells_the_others_on_its_topic(publishing_intake):
     assert (await client.post("/api/v1/worklist/sweep")).json()["recorded"] == 2
     assert (await client.post("/api/v1/worklist/sweep")).json()["recorded"] == 0
     url = f"/api/v1/cases/{late['case_id']}"
-    await client.post(f"{url}/closure", json={"outcome": "判决", "ended_on": "2026-11-20"})
-    await client.post(f"{url}/closing-file", json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
+    await client.post(f"{url}/closure", headers=intake.handler(), json={"outcome": "判决", "ended_on": "2026-11-20"})
+    await client.post(f"{url}/closing-file", headers=intake.handler(), json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
     items = {i["key"]: True for i in (await client.get("/api/v1/cases/closing-checklists/criminal")).json()["items"]}
     await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "items": items})
     assert (await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead-zhao"})).status_code == 200

@@ -6,7 +6,7 @@ from services.intake.tests.conftest import CRIMINAL
 async def _ended(intake_service, **overrides) -> dict:
     case = await intake_service.register(**overrides)
     await intake_service.assign(case)
-    closed = await intake_service.client.post(f"/api/v1/cases/{case['case_id']}/closure",
+    closed = await intake_service.client.post(f"/api/v1/cases/{case['case_id']}/closure", headers=intake_service.handler(),
                                               json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
     assert closed.status_code == 200, closed.text
     return closed.json()
@@ -19,7 +19,7 @@ async def test_the_next_stage_is_a_new_case_with_its_own_number_linked_both_ways
     open_stage = await client.post(f"{url}/next-stage", json={"criminal_stage": "prosecution_review"})
     assert open_stage.status_code == 409 and open_stage.json()["rule"] == "R-HDL-7"
     await intake_service.assign(previous)
-    await client.post(f"{url}/closure", json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
+    await client.post(f"{url}/closure", headers=intake_service.handler(), json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
 
     created = await client.post(f"{url}/next-stage", json={"criminal_stage": "prosecution_review",
                                                            "registered_by": "staff-li"})

@@ -30,8 +30,8 @@ async def _a_bit_of_everything(intake_service) -> None:
     await client.post(f"{url}/reassignment-requests/r/acceptance", json={"accepted_by": "d"})
     await intake_service.assign(archived, SECOND, at=ASSIGNED.astimezone(UTC) + timedelta(days=3))
     await intake_service.record(archived["case_id"], ENTRIES[1], author="lawyer-2")
-    await client.post(f"{url}/closure", json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
-    await client.post(f"{url}/closing-file", json={"submitted_by": "lawyer-2", "checklist": CHECKLIST})
+    await client.post(f"{url}/closure", headers=intake_service.handler("lawyer-2"), json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
+    await client.post(f"{url}/closing-file", headers=intake_service.handler("lawyer-2"), json={"submitted_by": "lawyer-2", "checklist": CHECKLIST})
     items = {i["key"]: True for i in (await client.get("/api/v1/cases/closing-checklists/criminal")).json()["items"]}
     await client.post(f"{url}/closing-check", json={"checker_id": "c", "items": {**items, "hearing": False}})
     await client.post(f"{url}/closing-check", json={"checker_id": "c", "items": items})

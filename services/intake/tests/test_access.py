@@ -1,0 +1,111 @@
+"""Who may call what on intake, over HTTP with real tokens: 401 without a token, 403 for a role
+the endpoint does not admit, and scoping: a handler acts on and sees only the cases whose current
+handler they are, a notifying organ only the status and handler of the cases it notified
+(R-ASG-7); anything else is "not found" to them, never "forbidden"."""
+
+from services.intake.tests.conftest import CRIMINAL, LAWYER
+from services.intake.tests.test_handling import ENTRIES
+from shared.auth import Role
+from shared.contracts import HandlerRef
+from shared.testing.auth import as_role
+
+OTHER = HandlerRef(handler_id="lawyer-9", name="孙律师", kind="lawyer", licence_number="11101201010000009",
+                   institution_id="firm-9", institution_name="北京市远方律师事务所")
+NOTIFIED_KEYS = {"case_id", "case_number", "source_system", "external_reference", "status", "registered_at",
+                 "assigned_at", "handler_name", "institution_name"}
+
+
+def _who(intake, *roles: Role, **claims: str) -> dict[str, str]:
+    return as_role(intake.app.state.settings, *roles, sub=f"user-{roles[0]}", **claims)
+
+
+async def test_without_a_token_401_with_a_role_not_admitted_403(intake_service):
+    client = intake_service.client
+    case = await intake_service.register()
+    url = f"/api/v1/cases/{case['case_id']}"
+    for method, path in (("GET", "/api/v1/cases"), ("POST", "/api/v1/cases"), ("GET", url),
+                         ("GET", f"{url}/aided-person"), ("POST", "/api/v1/aided-persons/erasure")):
+        anonymous = await client.request(method, path, headers={"Authorization": ""}, json={})
+        assert anonymous.status_code == 401, (method, path, anonymous.text)
+        assert anonymous.headers["www-authenticate"].startswith("Bearer")
+    for role in (Role.bar_association, Role.peer_reviewer, Role.public):
+        refused = await client.get(url, headers=_who(intake_service, role))
+        assert refused.status_code == 403 and refused.json()["status"] == 403, role
+    # The auditor reads everything and changes nothing.
+    auditor = _who(intake_service, Role.auditor)
+    assert (await client.get(url, headers=auditor)).status_code == 200
+    assert (await client.get(f"{url}/timeline", headers=auditor)).status_code == 200
+    assert (await client.post("/api/v1/cases", headers=auditor, json=CRIMINAL)).status_code == 403
+    assert (await client.post(f"{url}/termination", headers=auditor,
+                              json={"reason": "own_lawyer_engaged", "terminated_by": "x"})).status_code == 403
+    # The agency's commands are the agency's; the closing check the checker's, the sign-off the lead's.
+    checker = _who(intake_service, Role.closing_checker)
+    assert (await client.post(f"{url}/archive", headers=checker, json={"archived_by": "c"})).status_code == 403
+    assert (await client.post(f"{url}/closing-check/sign-off", headers=checker,
+                              json={"quality_lead_id": "c"})).status_code == 403
+    lead = _who(intake_service, Role.quality_lead)
+    assert (await client.post(f"{url}/closing-check", headers=lead,
+                              json={"checker_id": "l", "items": {"x": True}})).status_code == 403
+    staff = _who(intake_service, Role.agency_staff)
+    assert (await client.post(f"{url}/closure", headers=staff,
+                              json={"outcome": "判决", "ended_on": "2026-11-20"})).status_code == 403
+
+
+async def test_a_handler_sees_and_acts_on_their_own_cases_only(intake_service):
+    client = intake_service.client
+    mine, theirs = await intake_service.register(), await intake_service.register()
+    await intake_service.assign(mine, LAWYER)
+    await intake_service.assign(theirs, OTHER)
+    me = intake_service.handler(LAWYER.handler_id)
+    listed = (await client.get("/api/v1/cases", headers=me, params={"handler_id": OTHER.handler_id})).json()
+    assert [c["case_id"] for c in listed["items"]] == [mine["case_id"]] and listed["total"] == 1
+    other = f"/api/v1/cases/{theirs['case_id']}"
+    for path in (other, f"{other}/timeline", f"{other}/deadlines", f"{other}/aided-person"):
+        response = await client.get(path, headers=me)
+        assert response.status_code == 404 and response.json()["status"] == 404, path
+    assert (await intake_service.record(theirs["case_id"], ENTRIES[1], author=LAWYER.handler_id)).status_code == 404
+    assert (await client.post(f"{other}/closure", headers=me,
+                              json={"outcome": "判决", "ended_on": "2026-11-20"})).status_code == 404
+    assert (await client.get(f"/api/v1/cases/{mine['case_id']}", headers=me)).json()["handler_id"] == "lawyer-1"
+    assert (await intake_service.record(mine["case_id"], ENTRIES[1])).status_code == 201
+    # The overdue worklist of a handler is theirs, whatever the query asks.
+    worklist = (await client.get("/api/v1/worklist/overdue", headers=me,
+                                 params={"handler_id": OTHER.handler_id})).json()
+    assert {item["handler_id"] for item in worklist} <= {LAWYER.handler_id}
+    # A handler's token without its handler id sees nothing; staff who are also handlers see all.
+    nobody = _who(intake_service, Role.case_handler)
+    assert (await client.get("/api/v1/cases", headers=nobody)).json()["total"] == 0
+    both = _who(intake_service, Role.agency_staff, Role.case_handler, handler_id=LAWYER.handler_id)
+    assert (await client.get("/api/v1/cases", headers=both)).json()["total"] == 2
+
+
+async def test_a_notifying_organ_notifies_as_itself_and_sees_whom_its_case_was_given(intake_service):
+    client = intake_service.client
+    court = _who(intake_service, Role.judicial_organ, institution_id="chaoyang-court")
+    notified = {**CRIMINAL, "source_system": "chaoyang-court", "external_reference": "(2026)京0105刑初7号"}
+    created = await client.post("/api/v1/cases", headers=court, json=notified)
+    assert created.status_code == 201, created.text
+    assert set(created.json()) == NOTIFIED_KEYS  # status and handler: nothing of the record or the person
+    for posing_as in ({"source_system": "haidian-court"}, {"source_system": None, "external_reference": None}):
+        posing = await client.post("/api/v1/cases", headers=court, json={**notified, **posing_as})
+        assert posing.status_code == 403 and "source_system" in posing.json()["detail"], posing.text
+    again = await client.post("/api/v1/cases", headers=court, json=notified)
+    assert again.status_code == 200 and again.json()["case_id"] == created.json()["case_id"]
+    await intake_service.assign(created.json())
+    seen = (await client.get(f"/api/v1/cases/{created.json()['case_id']}", headers=court)).json()
+    assert (seen["status"], seen["handler_name"], seen["institution_name"]) == ("assigned", "王律师",
+                                                                                "北京市明法律师事务所")
+    assert set(seen) == NOTIFIED_KEYS
+    by_staff = await intake_service.register()
+    assert (await client.get(f"/api/v1/cases/{by_staff['case_id']}", headers=court)).status_code == 404
+    listed = (await client.get("/api/v1/cases", headers=court, params={"source_system": "haidian-court"})).json()
+    assert [c["case_id"] for c in listed["items"]] == [created.json()["case_id"]]
+    assert set(listed["items"][0]) == NOTIFIED_KEYS
+    for path in ("timeline", "deadlines", "aided-person"):
+        response = await client.get(f"/api/v1/cases/{created.json()['case_id']}/{path}", headers=court)
+        assert response.status_code == 403, path
+    # Another's Idempotency-Key does not show the organ someone else's case.
+    await client.post("/api/v1/cases", json=CRIMINAL, headers={**intake_service.staff(), "Idempotency-Key": "k-1"})
+    borrowed = await client.post("/api/v1/cases", json={**notified, "external_reference": "(2026)京0105刑初8号"},
+                                 headers={**court, "Idempotency-Key": "k-1"})
+    assert borrowed.status_code == 404
