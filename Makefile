@@ -22,7 +22,7 @@ run: .venv/.synced ## start PostgreSQL, the broker and the five services (Ctrl-C
 	$(PY) -m shared.devstack run
 
 test: .venv/.synced ## every test: lint, import contract, kernel, services, cross-service
-	.venv/bin/ruff check shared services tests bench
+	.venv/bin/ruff check shared services tests bench scripts
 	.venv/bin/lint-imports
 	.venv/bin/bandit -c pyproject.toml -r shared services -q
 	$(PYTEST) -q -n 4 --dist loadfile
@@ -31,7 +31,7 @@ test-kernel: .venv/.synced ## the kernel's store/outbox/inbox tests (honours DAT
 	$(PYTEST) -q -n 4 --dist loadfile shared
 
 lint: .venv/.synced ## ruff (its S rules included), the import contract and bandit
-	.venv/bin/ruff check shared services tests bench
+	.venv/bin/ruff check shared services tests bench scripts
 	.venv/bin/lint-imports
 	.venv/bin/bandit -c pyproject.toml -r shared services -q
 

@@ -184,7 +184,7 @@ RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "
 
 # Intake alone holds personal data (docs/privacy.md): its vault keys and the adverse parties'
 # hash key come from a Secret the operator creates (docs/operations.md); no other pod reads it.
-INTAKE_KEYS_SECRET = "fayuan-intake-keys"
+INTAKE_KEYS_SECRET = "fayuan-intake-keys"  # noqa: S105 - the Secret's name, not a secret
 INTAKE_KEYS = {"FAYUAN_PERSONAL_DATA_MASTER_KEYS": "personal-data-master-keys",
                "FAYUAN_PERSONAL_DATA_REF_KEY": "personal-data-ref-key",
                "FAYUAN_ADVERSE_PARTY_HASH_KEY": "adverse-party-hash-key"}
@@ -213,7 +213,7 @@ def container_env(service: str) -> dict:
         ],
         "volumeMounts": [
             {"name": "kafka-ca", "mountPath": "/etc/fayuan/kafka-ca", "readOnly": True},
-            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - the pod's own emptyDir, in a read-only root
         ],
     }
 

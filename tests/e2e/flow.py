@@ -19,6 +19,9 @@ from shared.testing.kafka import eventually
 CRIMINAL_INDICATORS = ("meeting", "file_review", "investigation_work", "legal_opinion", "hearing", "notice_duty",
                        "report_duty", "closing_file")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The closing check's items for a criminal case (SF/T 0086: GET /api/v1/cases/closing-checklists/criminal).
+CRIMINAL_CHECKLIST = ("meeting_record", "file_review_notes", "investigation", "defence_statement", "hearing",
+                      "notice_duty", "report_duty", "closing_file_in_time")
 # A valid resident ID number (its check character matches: shared/validation.py).
 ID_NUMBER = "110101199003071233"
 
@@ -142,7 +145,8 @@ async def closing_check(intake: httpx.AsyncClient, stack: Stack, case: dict) -> 
                                json={"submitted_by": case["handler_id"], "checklist": checklist}))
     return await ok(await intake.post(f"/api/v1/cases/{case['case_id']}/closing-check",
                                       headers=checker(stack, case["agency_id"]),
-                                      json={"checker_id": f"checker-{case['agency_id']}", "passed": True}))
+                                      json={"checker_id": f"checker-{case['agency_id']}", "items": dict.fromkeys(
+                                          CRIMINAL_CHECKLIST, True)}))
 
 
 async def give_for_review(evaluation: httpx.AsyncClient, stack: Stack, case: dict, reviewer_id: str,
