@@ -236,7 +236,7 @@ def nginx_route(ingress: dict, path: str) -> str | None:
 
 
 def test_the_ingress_routes_every_api_path_to_the_service_that_serves_it(prod):
-    [ingress] = of_kind(prod, "Ingress")
+    [ingress] = [i for i in of_kind(prod, "Ingress") if i["metadata"]["name"] == "fayuan"]
     assert ingress["spec"]["tls"]
     for service in SERVICES:
         spec = importlib.import_module(f"services.{service}.app").SPEC
@@ -267,3 +267,23 @@ def test_postgresql_has_room_for_every_pod_at_the_autoscalers_ceiling(prod):
     pods = sum(h["spec"]["maxReplicas"] for h in of_kind(prod, "HorizontalPodAutoscaler"))
     needed = pods * per_pod + 2 * len(of_kind(prod, "Job")) + 10  # + superuser and operator slots
     assert needed <= int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
+
+
+def test_auditors_reach_each_services_audit_endpoints_under_its_name(prod):
+    """Every service serves /api/v1/audit/... (shared/audit_api.py); from outside,
+    /api/v1/audit/<service>/... reaches that service's, rewritten to its own path, over TLS."""
+    from shared.audit_api import router as audit_router
+
+    [audit] = [i for i in of_kind(prod, "Ingress") if i["metadata"]["name"] == "fayuan-audit"]
+    assert audit["spec"]["tls"] and audit["spec"]["rules"][0]["host"] == "fayuan.justice.example.gov"
+    target = audit["metadata"]["annotations"]["nginx.ingress.kubernetes.io/rewrite-target"]
+    for service in SERVICES:
+        for route in audit_router.routes:
+            served = re.sub(r"\{[^}]+\}", "case-1", route.path)
+            outside = served.replace("/api/v1/audit", f"/api/v1/audit/{service}", 1)
+            assert nginx_route(audit, outside) == f"fayuan-{service}", outside
+            [path] = [p["path"] for p in audit["spec"]["rules"][0]["http"]["paths"]
+                      if p["backend"]["service"]["name"] == f"fayuan-{service}"]
+            groups = re.match(path, outside).groups()
+            rewritten = re.sub(r"\$(\d)", lambda m, groups=groups: groups[int(m.group(1)) - 1], target)
+            assert rewritten == served, (outside, rewritten)
