@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from services.assignment.app import MIGRATIONS, AssignmentSettings, create_app
 from services.assignment.tests.conftest import assigned_handler, handler, institution, registered
-from shared.contracts import CaseAssigned, HandlerSuspended
+from shared.contracts import CaseAssigned, CaseRegistered, HandlerSuspended
 from shared.testing.fixtures import serve_in_process
 from shared.testing.kafka import eventually, publish, read_topic
 
@@ -18,8 +18,9 @@ from shared.testing.kafka import eventually, publish, read_topic
 async def test_two_replicas_assign_each_case_once_within_the_rules(migrated_settings):
     settings = await migrated_settings(AssignmentSettings, MIGRATIONS, monthly_case_cap=3)
     async with contextlib.AsyncExitStack() as stack:
-        one = await stack.enter_async_context(serve_in_process(create_app(settings)))
-        two = await stack.enter_async_context(serve_in_process(create_app(settings)))
+        apps = [create_app(settings), create_app(settings)]
+        one = await stack.enter_async_context(serve_in_process(apps[0]))
+        two = await stack.enter_async_context(serve_in_process(apps[1]))
         firm = await institution(one)
         uncommitted = await institution(one, commitment=False, name="未签承诺书律师事务所")
         pool = [await handler(one, firm, name) for name in ("甲", "乙", "丙", "丁")]
@@ -32,6 +33,9 @@ async def test_two_replicas_assign_each_case_once_within_the_rules(migrated_sett
         await publish(settings, *cases)
         outcomes = [await assigned_handler(one if i % 2 else two, c.case_id) for i, c in enumerate(cases)]
         told = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CaseAssigned.topic), expect=14)
+        # Both replicas took part: the group split the registrations' partitions between them.
+        cases_topic = settings.topic(CaseRegistered.topic)
+        handled = [sum(c.handled for c in app.state.consumers if cases_topic in c.topics) for app in apps]
     assigned = [e.model() for e in told if e.type == CaseAssigned.type]
     per_case = Counter(a.case_id for a in assigned)
     assert all(n == 1 for n in per_case.values()) and len(per_case) == 12
@@ -39,6 +43,7 @@ async def test_two_replicas_assign_each_case_once_within_the_rules(migrated_sett
     assert counts == dict.fromkeys(pool, 3)
     assert suspended not in counts and outsider not in counts
     assert outcomes.count(None) == 2
+    assert all(handled) and sum(handled) >= 14, handled
 
 
 async def _suspended(client, handler_id: str):
