@@ -4,11 +4,10 @@ a service's database, every line its processes wrote. Each source is named, for 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from shared.testing.fixtures import dsn
 
@@ -17,18 +16,24 @@ async def topic_texts(bootstrap: str, prefix: str, quiet_seconds: float = 2.0,
                       timeout: float = 60.0) -> dict[str, bytes]:
     """Key, headers and value of every record on every topic under `prefix` (the integration
     topics, their .dlq topics and the bar association's), read from the beginning until quiet."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=f"scan-{uuid.uuid4().hex[:8]}",
+    lister = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await lister.start()
+    try:
+        topics = sorted(t for t in await lister.topics() if t.startswith(prefix))
+    finally:
+        await lister.stop()
+    assert topics, f"no topic under {prefix!r}"
+    # Subscribed without a group: the consumer takes every partition of every topic itself, from
+    # the client's own metadata (which, on Apache Kafka, holds only the topics it subscribed to).
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     texts: dict[str, bytes] = {}
     try:
-        topics = sorted(t for t in await consumer.topics() if t.startswith(prefix))
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
         loop = asyncio.get_running_loop()
-        deadline, quiet_since = loop.time() + timeout, loop.time()
-        while loop.time() < deadline and loop.time() - quiet_since < quiet_seconds:
+        deadline = loop.time() + timeout
+        quiet_since = None  # the quiet is counted from the first record: joining takes a moment
+        while loop.time() < deadline and (quiet_since is None or loop.time() - quiet_since < quiet_seconds):
             batch = await consumer.getmany(timeout_ms=200)
             for records in batch.values():
                 for r in records:
@@ -38,7 +43,6 @@ async def topic_texts(bootstrap: str, prefix: str, quiet_seconds: float = 2.0,
                         [r.key or b"", headers, r.value or b""])
     finally:
         await consumer.stop()
-    assert topics, f"no topic under {prefix!r}"
     return texts
 
 
