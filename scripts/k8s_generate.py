@@ -213,6 +213,8 @@ def container_env(service: str) -> dict:
         ],
         "volumeMounts": [
             {"name": "kafka-ca", "mountPath": "/etc/fayuan/kafka-ca", "readOnly": True},
+            {"name": "pg-ca", "mountPath": "/etc/fayuan/pg-ca", "readOnly": True},
+            {"name": "auth-jwks", "mountPath": "/etc/fayuan/auth", "readOnly": True},
             {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - the pod's own emptyDir, in a read-only root
         ],
     }
@@ -222,6 +224,13 @@ VOLUMES = [
     # The Strimzi cluster CA; SSL_CERT_FILE (fayuan-common) points Python's default trust at it.
     {"name": "kafka-ca", "secret": {"secretName": f"{KAFKA_CLUSTER}-cluster-ca-cert",
                                     "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+    # CloudNativePG's CA, which signs the PostgreSQL server's certificate (FAYUAN_DATABASE_SSLROOTCERT).
+    {"name": "pg-ca", "secret": {"secretName": f"{PG_CLUSTER}-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+    # The identity provider's public keys (FAYUAN_AUTH_JWKS_FILE), from a ConfigMap the operator
+    # keeps current. Optional for the kubelet, so a missing one shows as the service's own start-up
+    # error naming the file, not as a pod stuck in ContainerCreating.
+    {"name": "auth-jwks", "configMap": {"name": "fayuan-auth-jwks", "optional": True,
+                                        "items": [{"key": "jwks.json", "path": "jwks.json"}]}},
     {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
 ]
 

@@ -85,6 +85,7 @@ def test_prod_renders_no_secret_and_every_secret_it_reads_has_an_owner(prod):
     owned |= {u["metadata"]["name"] for u in of_kind(prod, "KafkaUser")}  # written by the User Operator
     owned.add("fayuan-kafka-cluster-ca-cert")  # written by the Cluster Operator
     owned.add("fayuan-intake-keys")  # intake's personal-data and hash keys, created by ops (docs/operations.md)
+    owned.add(f"{cluster['metadata']['name']}-ca")  # CloudNativePG's CA, written by the operator
     for name, spec in pod_specs(prod):
         for c in spec["containers"]:
             for env in c.get("env", []):
@@ -287,3 +288,25 @@ def test_auditors_reach_each_services_audit_endpoints_under_its_name(prod):
             groups = re.match(path, outside).groups()
             rewritten = re.sub(r"\$(\d)", lambda m, groups=groups: groups[int(m.group(1)) - 1], target)
             assert rewritten == served, (outside, rewritten)
+
+
+def test_services_verify_postgresql_and_tokens_against_mounted_authorities(prod):
+    """Every service pod (and its migration Job) speaks TLS to PostgreSQL, verifying the server
+    against CloudNativePG's CA and the -rw name, and verifies bearer tokens against the identity
+    provider's JWKS from a ConfigMap; HS256 dev tokens are not accepted in prod."""
+    [common] = [c for c in of_kind(prod, "ConfigMap") if c["metadata"]["name"] == "fayuan-common"]
+    data = common["data"]
+    assert data["FAYUAN_DATABASE_SSLMODE"] == "verify-full"
+    assert data.get("FAYUAN_ENVIRONMENT", "prod") == "prod" and "FAYUAN_AUTH_DEV_SECRET" not in data
+    assert data["FAYUAN_TLS_TERMINATED"] == "true"
+    [cluster] = of_kind(prod, "Cluster")
+    assert pod_specs(prod)
+    for name, spec in pod_specs(prod):
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        for c in spec["containers"]:
+            mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
+            ca = volumes[mounts["/etc/fayuan/pg-ca"]]["secret"]
+            assert ca["secretName"] == f"{cluster['metadata']['name']}-ca", name
+            assert data["FAYUAN_DATABASE_SSLROOTCERT"] == "/etc/fayuan/pg-ca/" + ca["items"][0]["path"]
+            jwks = volumes[mounts["/etc/fayuan/auth"]]["configMap"]
+            assert data["FAYUAN_AUTH_JWKS_FILE"] == "/etc/fayuan/auth/" + jwks["items"][0]["path"], name
