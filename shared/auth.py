@@ -19,6 +19,7 @@ import ipaddress
 import json
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -125,7 +126,14 @@ class TokenVerifier:
     settings. RS256/ES256 against the configured public keys; HS256 only with the dev secret in
     environment=dev, so a leaked dev secret can never mint tokens a production service accepts."""
 
+    # Verified tokens, by the whole token (signature included), so a client sending the same token
+    # on every request is checked once (the signature is about 6 % of a registration's CPU:
+    # docs/benchmarks.md). Keys load once per process, so a cached verdict cannot outlive its key;
+    # `exp` is checked again on every hit. Bounded, least recently used out first.
+    CACHE_SIZE = 1024
+
     def __init__(self, settings: ServiceSettings):
+        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.issuer = settings.auth_issuer
         self.audience = settings.auth_audience
         self.leeway = settings.auth_leeway_seconds
@@ -142,6 +150,20 @@ class TokenVerifier:
                     self.keys.append(_Key(jwk.algorithm_name, jwk.key, jwk.key_id))
 
     def verify(self, token: str) -> dict[str, Any]:
+        claims = self._verified.get(token)
+        if claims is not None:
+            if time.time() > claims["exp"] + self.leeway:
+                del self._verified[token]
+                raise InvalidToken("Signature has expired")
+            self._verified.move_to_end(token)
+            return claims
+        claims = self._verify(token)
+        self._verified[token] = claims
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

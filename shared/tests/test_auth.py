@@ -115,6 +115,18 @@ async def test_every_kind_of_bad_token_is_401_invalid_token(settings):
             assert r.headers["content-type"] == "application/problem+json", kind
 
 
+async def test_a_token_accepted_once_is_refused_when_it_expires(settings, monkeypatch):
+    """Verified tokens are remembered (one signature check per token), never past their `exp`."""
+    issued = time.time()
+    value = token(settings, RSA, Role.case_handler, handler_id="h1", now=issued, minutes=1)
+    async with client(settings) as http:
+        assert (await http.get("/api/v1/tallies/h1", headers=bearer(value))).status_code == 200
+        assert (await http.get("/api/v1/tallies/h1", headers=bearer(value))).status_code == 200
+        monkeypatch.setattr(time, "time", lambda: issued + 60 + settings.auth_leeway_seconds + 1)
+        r = await http.get("/api/v1/tallies/h1", headers=bearer(value))
+    assert r.status_code == 401 and 'error="invalid_token"' in r.headers["www-authenticate"]
+
+
 async def test_clock_skew_within_the_leeway_is_accepted(settings):
     async with client(settings) as http:
         r = await http.get("/api/v1/tallies/h1", headers=bearer(token(
