@@ -18,18 +18,9 @@ from shared.service import EngineDep
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], dependencies=[allow(Role.auditor)])
 
 
-class AuditedEventView(BaseModel):
-    version: int
-    type: str
-    recorded_at: datetime
-    actor: str | None
-    role: str | None
-    source_ip: str | None
-    correlation_id: str | None
-    causation_id: str | None
-
-
 class PersonalDataReadView(BaseModel):
+    """A read as auditors see it: without the row id and the person's pseudonym."""
+
     read_at: datetime
     actor: str
     role: str | None
@@ -42,7 +33,7 @@ class PersonalDataReadView(BaseModel):
 
 @router.get(
     "/streams/{stream_id}/events",
-    response_model=list[AuditedEventView],
+    response_model=list[audit.AuditedEvent],
     summary="Who did what to one stream",
     description="Every event of the stream (e.g. `case-<id>`) in order: its type, when it was recorded, and the "
                 "actor, role, source IP and correlation id of the command that recorded it. Never the event's "
@@ -50,12 +41,12 @@ class PersonalDataReadView(BaseModel):
 )
 async def stream_events(
     stream_id: Annotated[str, Path(max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")], engine: EngineDep,
-) -> list[AuditedEventView]:
+) -> list[audit.AuditedEvent]:
     async with engine.connect() as conn:
         events = await audit.stream_events_with_metadata(conn, stream_id)
     if not events:
         raise NotFound(f"no stream {stream_id}")
-    return [AuditedEventView(**asdict(e)) for e in events]
+    return events
 
 
 @router.get(

@@ -27,6 +27,13 @@ CaseId = Annotated[str, Path(description="The case's id", max_length=64)]
 Ref = Annotated[str, Field(min_length=1, max_length=100)]
 
 
+def _notification_names_both(value, info: ValidationInfo):
+    """A notification from a court, procuratorate or police names its system and its reference."""
+    if (value is None) != (info.data.get("source_system") is None):
+        raise ValueError("a notification names both its source_system and its external_reference")
+    return value
+
+
 class RegisterCase(BaseModel):
     """登记法律援助案件: what the agency (or a notifying court, procuratorate or police) knows at
     registration. A notification names its `source_system` and `external_reference`: sending it
@@ -70,12 +77,7 @@ class RegisterCase(BaseModel):
             raise ValueError(f"{value} is not a matter of a {kind} case")
         return value
 
-    @field_validator("external_reference")
-    @classmethod
-    def _both_or_neither(cls, value, info: ValidationInfo):
-        if (value is None) != (info.data.get("source_system") is None):
-            raise ValueError("a notification names both its source_system and its external_reference")
-        return value
+    _both_or_neither = field_validator("external_reference")(_notification_names_both)
 
 
 class RegisterNextStage(BaseModel):
@@ -95,12 +97,7 @@ class RegisterNextStage(BaseModel):
                                            description="The notifying organ's reference for this stage")
     registered_by: Ref | None = None
 
-    @field_validator("external_reference")
-    @classmethod
-    def _both_or_neither(cls, value, info: ValidationInfo):
-        if (value is None) != (info.data.get("source_system") is None):
-            raise ValueError("a notification names both its source_system and its external_reference")
-        return value
+    _both_or_neither = field_validator("external_reference")(_notification_names_both)
 
 
 class CloseCase(BaseModel):

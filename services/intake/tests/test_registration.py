@@ -37,6 +37,16 @@ async def test_a_notifying_court_retrying_its_post_creates_one_case(intake_servi
     assert other.status_code == 201 and other.json()["case_id"] != first.json()["case_id"]
 
 
+async def test_a_notification_names_both_its_system_and_its_reference(intake_service):
+    half = {k: v for k, v in NOTIFIED.items() if k != "external_reference"}
+    r = await intake_service.client.post("/api/v1/cases", json=half)
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["external_reference"]
+    case_id = (await intake_service.client.post("/api/v1/cases", json=CRIMINAL)).json()["case_id"]
+    nxt = await intake_service.client.post(f"/api/v1/cases/{case_id}/next-stage", json={
+        "criminal_stage": "prosecution_review", "source_system": "chaoyang-procuratorate"})
+    assert nxt.status_code == 422 and [e["field"] for e in nxt.json()["errors"]] == ["external_reference"]
+
+
 async def test_concurrent_first_notifications_make_one_case(intake_service):
     answers = await asyncio.gather(*(intake_service.client.post("/api/v1/cases", json=NOTIFIED) for _ in range(6)))
     assert sorted(r.status_code for r in answers) == [200] * 5 + [201]
