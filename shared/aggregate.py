@@ -14,20 +14,28 @@ from pydantic import BaseModel, ConfigDict
 
 
 class DomainError(Exception):
-    """A command broke a rule of the domain; the API answers it with a 409 or 422 problem."""
+    """A command broke a rule of the domain. The domain says which kind of refusal it is by the
+    class it raises, never by an HTTP status: the API edge (shared/http.py) maps each kind to
+    one. A plain `DomainError` is a conflict with the state (the case is already closed)."""
 
-    status: int = 409
     rule: str | None = None
 
-    def __init__(self, message: str, *, rule: str | None = None, status: int | None = None):
+    def __init__(self, message: str, *, rule: str | None = None):
         super().__init__(message)
         self.rule = rule or self.rule
-        if status is not None:
-            self.status = status
+
+
+class Conflict(DomainError):
+    """The command contradicts what has already happened (already assigned, already closed)."""
+
+
+class Invalid(DomainError):
+    """The command itself breaks a rule, whatever the state (dates out of order, a matter
+    that is not of this case's kind)."""
 
 
 class NotFound(DomainError):
-    status = 404
+    """The command or read names something that does not exist (or that the caller may not see)."""
 
 
 class DomainEvent(BaseModel):

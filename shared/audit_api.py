@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from shared import audit
 from shared.aggregate import NotFound
 from shared.auth import Role, allow
-from shared.service import EngineDep
+from shared.deps import EngineDep
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], dependencies=[allow(Role.auditor)])
 

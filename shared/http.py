@@ -22,7 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from shared.aggregate import DomainError
+from shared.aggregate import Conflict, DomainError, Invalid, NotFound
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -85,10 +85,18 @@ async def _http_problem(request: Request, exc: StarletteHTTPException) -> JSONRe
     return response
 
 
+# The API edge's reading of the domain's refusals; the most specific class wins.
+DOMAIN_ERROR_STATUS: dict[type[DomainError], int] = {NotFound: 404, Invalid: 422, Conflict: 409, DomainError: 409}
+
+
+def domain_error_status(exc: DomainError) -> int:
+    return next(DOMAIN_ERROR_STATUS[cls] for cls in type(exc).__mro__ if cls in DOMAIN_ERROR_STATUS)
+
+
 async def _domain_problem(request: Request, exc: DomainError) -> JSONResponse:
     kind = type(exc).__name__
     slug = "".join("-" + c.lower() if c.isupper() else c for c in kind).lstrip("-")
-    return problem(exc.status, kind, type_=PROBLEM_BASE + slug, detail=str(exc), instance=request.url.path, rule=exc.rule)
+    return problem(domain_error_status(exc), kind, type_=PROBLEM_BASE + slug, detail=str(exc), instance=request.url.path, rule=exc.rule)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -7,16 +7,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
 
 from aiokafka.admin import AIOKafkaAdminClient
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared import audit_api
 from shared.auth import install_auth
 from shared.consumer import ConsumerRunner, Handler
 from shared.db import create_engine
@@ -25,7 +24,7 @@ from shared.http import install_middleware, install_operational_routes, install_
 from shared.migrations import pending
 from shared.outbox import Relay
 from shared.settings import ServiceSettings
-from shared.uow import Projector, UnitOfWork, no_projection, unit_of_work
+from shared.uow import Projector, no_projection
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +88,6 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     install_auth(app, settings)
     for router in spec.routers:
         app.include_router(router)
-    # Imported here: the audit router uses this module's dependencies (EngineDep).
-    from shared import audit_api
-
     app.include_router(audit_api.router)
 
     migrated = False  # once at head, a running process stays there: check the revision once
@@ -115,27 +111,3 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
 
     install_operational_routes(app, {"database": database, "broker": broker})
     return app
-
-
-# --- dependencies routers declare ---------------------------------------------------------
-
-
-def get_engine(request: Request) -> AsyncEngine:
-    return request.app.state.engine
-
-
-def get_settings(request: Request) -> ServiceSettings:
-    return request.app.state.settings
-
-
-def get_unit_of_work(request: Request) -> Callable[[], AbstractAsyncContextManager[UnitOfWork]]:
-    """A factory of units of work for command handlers (each opens and commits its own, so it
-    can retry on a concurrency conflict)."""
-    state = request.app.state
-    return lambda: unit_of_work(state.engine, state.settings, state.projector)
-
-
-EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
-SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
-UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
-UowFactoryDep = Annotated[UnitOfWorkFactory, Depends(get_unit_of_work)]

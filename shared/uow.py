@@ -9,7 +9,7 @@ wrapped in `retry_on_conflict`, which runs it again on fresh state.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import ParamSpec, TypeVar
 
@@ -94,6 +94,10 @@ async def unit_of_work(
         uow = UnitOfWork(conn, settings, projector)
         yield uow
         await uow.flush()
+
+
+UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+"""What a command handler is given: it opens its own unit of work, so it can retry."""
 
 
 def retry_on_conflict(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

@@ -28,7 +28,7 @@ from services.assignment.projections import handlers as handler_rows
 from shared.aggregate import NotFound
 from shared.auth import Principal, Role, allow
 from shared.contracts import CaseKind, HandlerKind, HandlerRef
-from shared.service import EngineDep, UowFactoryDep
+from shared.deps import EngineDep, UowFactoryDep
 
 registry = APIRouter(prefix="/api/v1", tags=["registry"])
 assignments = APIRouter(prefix="/api/v1", tags=["assignments"])

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 from services.assignment import handlers, projections, reports
 from services.assignment.domain import SHANGHAI, month_of
 from shared.auth import Role, allow
-from shared.service import EngineDep, UowFactoryDep
+from shared.deps import EngineDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/assignments/reports", tags=["reports"])
 

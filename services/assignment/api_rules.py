@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.assignment import handlers
 from services.assignment.rules import AssignmentRules
 from shared.auth import Role, allow
-from shared.service import UowFactoryDep
+from shared.deps import UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/agencies", tags=["assignment rules"])
 

@@ -36,7 +36,7 @@ from services.assignment.registry import (  # noqa: F401
     RecruitmentMethod,
     UnavailabilityRecorded,
 )
-from shared.aggregate import Aggregate, DomainError, DomainEvent
+from shared.aggregate import Aggregate, Conflict, DomainEvent, Invalid
 from shared.contracts import CaseFlags, CaseKind, HandlerKind, HandlerRef
 from shared.contracts.assignment import AssignmentMethod, ReleaseCause
 
@@ -322,17 +322,16 @@ class AssignmentStatus(StrEnum):
     released = "released"  # legal aid ended: no one handles the case any more
 
 
-class AlreadyAssigned(DomainError):
-    status = 409
+class AlreadyAssigned(Conflict):
+    pass
 
 
-class NotAwaitingChoice(DomainError):
-    status = 409
+class NotAwaitingChoice(Conflict):
     rule = "R-ASG-3"
 
 
-class HandlerNotEligible(DomainError):
-    status = 422
+class HandlerNotEligible(Invalid):
+    pass
 
 
 MIN_REASON_LENGTH = 5

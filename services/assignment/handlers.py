@@ -32,9 +32,8 @@ from shared.contracts import CaseKind, HandlerKind
 from shared.contracts import assignment as contracts_assignment
 from shared.contracts.assignment import HandlerReleased as HandlerReleasedEvent
 from shared.contracts.assignment import SkippedCandidate
-from shared.service import UnitOfWorkFactory
 from shared.store import ConcurrencyError
-from shared.uow import UnitOfWork, retry_on_conflict
+from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
 
 
 def now() -> datetime:

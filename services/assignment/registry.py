@@ -11,15 +11,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.aggregate import Aggregate, DomainError, DomainEvent
+from shared.aggregate import Aggregate, DomainError, DomainEvent, Invalid
 from shared.contracts import CaseKind, HandlerKind
 
 
-class InvalidField(DomainError):
+class InvalidField(Invalid):
     """A command names something the registry does not accept; the API reports it as that
     field's validation error."""
-
-    status = 422
 
     def __init__(self, field: str, message: str, *, rule: str | None = None):
         super().__init__(f"{field}: {message}", rule=rule)

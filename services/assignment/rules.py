@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from shared.aggregate import Aggregate, DomainError, DomainEvent
+from shared.aggregate import Aggregate, Conflict, DomainEvent, NotFound
 
 
 class RulesFiled(DomainEvent):
@@ -31,8 +31,7 @@ class RulesPublished(DomainEvent):
     published_at: datetime
 
 
-class AlreadyPublished(DomainError):
-    status = 409
+class AlreadyPublished(Conflict):
     rule = "R-ASG-5"
 
 
@@ -55,7 +54,7 @@ class AssignmentRules(Aggregate):
     def publish(self, *, version: int, at: datetime) -> None:
         """Only what was filed with the city bureau is published (R-ASG-5)."""
         if version not in self.versions:
-            raise DomainError("this version of the agency's rules was never filed", status=404,
+            raise NotFound("this version of the agency's rules was never filed",
                               rule="R-ASG-5")
         if version in self.published:
             raise AlreadyPublished("this version of the agency's rules is already published")

@@ -29,7 +29,7 @@ from services.evaluation.projections import (
 from shared.aggregate import NotFound
 from shared.auth import Principal, Role, allow
 from shared.contracts import CaseKind, Grade, HandlerRef
-from shared.service import EngineDep, SettingsDep, UowFactoryDep
+from shared.deps import EngineDep, SettingsDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
 cases_router = APIRouter(prefix="/api/v1/cases", tags=["cases"])

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.aggregate import Aggregate, DomainError, DomainEvent
+from shared.aggregate import Aggregate, Conflict, DomainEvent, Invalid
 from shared.contracts import CaseKind, Grade, HandlerRef
 
 # --- the first-level indicators (一级指标) --------------------------------------------------
@@ -172,35 +172,31 @@ class ReviewerGiven(DomainEvent):
 # --- the aggregate ------------------------------------------------------------------------
 
 
-class IndicatorsMismatch(DomainError):
-    status = 422
+class IndicatorsMismatch(Invalid):
     rule = "R-EVL-1"
 
 
-class ReviewerNotIndependent(DomainError):
-    status = 409
+class ReviewerNotIndependent(Conflict):
     rule = "R-EVL-4"
 
 
-class AlreadyEvaluated(DomainError):
-    status = 409
+class AlreadyEvaluated(Conflict):
+    pass
 
 
-class UnknownGradingRule(DomainError):
-    status = 422
+class UnknownGradingRule(Invalid):
+    pass
 
 
-class ReviewerAlreadyGiven(DomainError):
-    status = 409
+class ReviewerAlreadyGiven(Conflict):
+    pass
 
 
-class ReviewersComplete(DomainError):
-    status = 409
+class ReviewersComplete(Conflict):
     rule = "R-EVL-6"
 
 
-class ReviewerNotQualified(DomainError):
-    status = 422
+class ReviewerNotQualified(Invalid):
     rule = "R-EVL-6"
 
 

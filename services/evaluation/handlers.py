@@ -12,8 +12,7 @@ from services.evaluation.projections import closed_case_for_update
 from shared import contracts
 from shared.aggregate import NotFound
 from shared.contracts import Grade
-from shared.service import UnitOfWorkFactory
-from shared.uow import retry_on_conflict
+from shared.uow import UnitOfWorkFactory, retry_on_conflict
 
 
 def now() -> datetime:

@@ -19,7 +19,7 @@ from shared.aggregate import DomainError
 from shared.auth import Principal, Role, allow
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter
-from shared.service import EngineDep, SettingsDep, UowFactoryDep
+from shared.deps import EngineDep, SettingsDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 

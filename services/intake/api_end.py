@@ -18,7 +18,7 @@ from services.intake.views import CaseView
 from shared.auth import Role, allow
 from shared.contracts import CaseKind
 from shared.contracts.intake import ReassignmentReason
-from shared.service import EngineDep, UowFactoryDep
+from shared.deps import EngineDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["end of a case"])
 # Under /cases so that the ingress routes it to intake with the rest of the case resources.

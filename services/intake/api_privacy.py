@@ -16,8 +16,8 @@ from services.intake.people import AIDED_PERSON_FIELDS
 from services.intake.privacy import VaultDep
 from shared import audit
 from shared.auth import Principal, Role, allow
+from shared.deps import EngineDep, UowFactoryDep
 from shared.personal_data import Erased
-from shared.service import EngineDep, UowFactoryDep
 from shared.validation import ResidentIdNumber
 
 router = APIRouter(prefix="/api/v1/cases", tags=["aided person"])

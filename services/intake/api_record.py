@@ -18,7 +18,7 @@ from services.intake.record import WorkEntry
 from services.intake.views import CaseView, TimelineEntry, timeline_entry
 from shared import store
 from shared.auth import Principal, Role, allow
-from shared.service import EngineDep, UowFactoryDep
+from shared.deps import EngineDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["handling"])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.aggregate import DomainError
+from shared.aggregate import Invalid
 from shared.contracts import CaseKind
 
 
@@ -66,8 +66,7 @@ CHECKLIST_BY_KIND: dict[CaseKind, Checklist] = {
 }
 
 
-class ItemsMismatch(DomainError):
-    status = 422
+class ItemsMismatch(Invalid):
     rule = "R-CHK-1"
 
 

@@ -34,7 +34,7 @@ from services.intake.events import (
 )
 from services.intake.people import SealedPerson, under_18
 from services.intake.record import WorkEntry
-from shared.aggregate import Aggregate, DomainError, NotFound
+from shared.aggregate import Aggregate, Conflict, DomainError, Invalid, NotFound
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter, ReassignmentReason
 
@@ -76,42 +76,40 @@ class CaseType(BaseModel):
     def check(self) -> None:
         if self.case_kind == CaseKind.criminal:
             if self.matter is not None:
-                raise DomainError("a criminal case has a stage and a role, not a matter", status=422)
+                raise Invalid("a criminal case has a stage and a role, not a matter")
         elif self.criminal_stage is not None or self.criminal_role is not None:
-            raise DomainError(f"a {self.case_kind} case has no criminal stage or role", status=422)
+            raise Invalid(f"a {self.case_kind} case has no criminal stage or role")
         elif self.matter is not None and self.matter not in MATTERS_BY_KIND[self.case_kind]:
-            raise DomainError(f"{self.matter} is not a matter of a {self.case_kind} case", status=422)
+            raise Invalid(f"{self.matter} is not a matter of a {self.case_kind} case")
 
 # --- the aggregate ------------------------------------------------------------------------
 
 
-class NotAssigned(DomainError):
-    status = 409
+class NotAssigned(Conflict):
+    pass
 
 
-class AlreadyClosed(DomainError):
-    status = 409
+class AlreadyClosed(Conflict):
+    pass
 
 
-class CaseNotClosed(DomainError):
-    status = 409
+class CaseNotClosed(Conflict):
+    pass
 
 
-class NotOpen(DomainError):
-    status = 409
+class NotOpen(Conflict):
+    pass
 
 
-class ClosingCheckPending(DomainError):
-    status = 409
+class ClosingCheckPending(Conflict):
+    pass
 
 
-class SignOffPending(DomainError):
-    status = 409
+class SignOffPending(Conflict):
     rule = "R-CHK-2"
 
 
-class NotANextStage(DomainError):
-    status = 422
+class NotANextStage(Invalid):
     rule = "R-HDL-7"
 
 
@@ -153,12 +151,11 @@ class Case(Aggregate):
             raise DomainError(f"case {self.id} is already registered")
         case_type.check()
         if flags.possible_death_penalty_or_life_imprisonment and case_type.case_kind != CaseKind.criminal:
-            raise DomainError("only a criminal case can carry a possible death penalty or life imprisonment",
-                              status=422)
+            raise Invalid("only a criminal case can carry a possible death penalty or life imprisonment")
         # R-ASG-8: a minor is known from the ID number's birth date on the day of registration.
         flags = flags.model_copy(update={"minor": flags.minor or under_18(born_on, at.astimezone(BEIJING).date())})
         if (source_system is None) != (external_reference is None):
-            raise DomainError("a notification names both its source system and its external reference", status=422)
+            raise Invalid("a notification names both its source system and its external reference")
         self.record(CaseRegistered(case_id=self.id, case_number=case_number, cause=cause, district=district,
                                    agency_id=agency_id, flags=flags, aided_person=aided_person, registered_at=at,
                                    source_system=source_system, external_reference=external_reference,
@@ -201,7 +198,7 @@ class Case(Aggregate):
         if self.status == CaseStatus.archived:
             raise NotOpen(f"case {self.id} is archived; its record is closed")
         if occurred_at > at:
-            raise DomainError("occurred_at is in the future", status=422)
+            raise Invalid("occurred_at is in the future")
         if any(e.entry_id == entry_id for e in self.record_entries):
             return  # the same entry sent twice is recorded once
         self.record(WorkRecorded(entry_id=entry_id, author_id=author_id, occurred_at=occurred_at, entry=entry,

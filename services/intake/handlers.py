@@ -20,9 +20,8 @@ from shared.contracts import CaseFlags
 from shared.contracts import intake as intake_contracts
 from shared.contracts.intake import CriminalRole, CriminalStage, ReassignmentReason
 from shared.personal_data import Erased, PersonalDataVault
-from shared.service import UnitOfWorkFactory
 from shared.store import driver
-from shared.uow import UnitOfWork, retry_on_conflict
+from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
 
 
 def now() -> datetime:

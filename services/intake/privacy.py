@@ -16,8 +16,7 @@ from shared import context
 from shared.aggregate import NotFound
 from shared.masking import mask_address, mask_id_number, mask_name, mask_phone
 from shared.personal_data import Erased, Erasure, PersonalDataVault
-from shared.service import UnitOfWorkFactory
-from shared.uow import retry_on_conflict
+from shared.uow import UnitOfWorkFactory, retry_on_conflict
 
 
 def get_vault(request: Request) -> PersonalDataVault:

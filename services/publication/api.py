@@ -11,7 +11,7 @@ from services.publication import handlers
 from services.publication.domain import PERIOD_PATTERN, Disclosure, Period
 from services.publication.formats import table_csv
 from shared.auth import Role, allow
-from shared.service import EngineDep
+from shared.deps import EngineDep
 
 router = APIRouter(prefix="/api/v1/disclosures", tags=["disclosures"])
 

@@ -18,7 +18,7 @@ from sqlmodel import Field
 from services.publication.projections import PublicationTable
 from shared.auth import Role, allow
 from shared.contracts.assignment import AssignmentRulesPublished
-from shared.service import EngineDep
+from shared.deps import EngineDep
 
 
 class AssignmentRulesRow(PublicationTable, table=True):

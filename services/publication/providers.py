@@ -17,7 +17,7 @@ from sqlmodel import Field
 from services.publication.projections import PublicationTable
 from shared.auth import Role, allow
 from shared.contracts.assignment import InstitutionRecruited, VolunteerRegistered
-from shared.service import EngineDep
+from shared.deps import EngineDep
 
 
 class RecruitedInstitutionRow(PublicationTable, table=True):

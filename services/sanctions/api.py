@@ -15,7 +15,7 @@ from services.sanctions.projections import bar_notices, investigations
 from shared.aggregate import NotFound
 from shared.auth import Role, allow
 from shared.contracts import CaseKind, HandlerRef
-from shared.service import EngineDep
+from shared.deps import EngineDep
 
 router = APIRouter(prefix="/api/v1/investigations", tags=["investigations"])
 notices_router = APIRouter(prefix="/api/v1/bar-notices", tags=["bar notices"])

@@ -15,7 +15,7 @@ from services.sanctions.projections import suspensions
 from services.sanctions.suspensions import SuspensionStatus
 from shared.aggregate import NotFound
 from shared.auth import Role, allow
-from shared.service import EngineDep, UowFactoryDep
+from shared.deps import EngineDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/suspensions", tags=["suspensions"])
 

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from shared.aggregate import Aggregate, DomainError, DomainEvent
+from shared.aggregate import Aggregate, Conflict, DomainError, DomainEvent
 from shared.contracts import CaseKind, HandlerKind, HandlerRef
 
 # One investigation per failed evaluation: its id is derived from the evaluation's, so the same
@@ -51,13 +51,11 @@ class BarNoticeIssued(DomainEvent):
 # --- the aggregate ------------------------------------------------------------------------
 
 
-class NotALawyer(DomainError):
-    status = 409
+class NotALawyer(Conflict):
     rule = "R-SAN-4"
 
 
-class NoticeAlreadyIssued(DomainError):
-    status = 409
+class NoticeAlreadyIssued(Conflict):
     rule = "R-SAN-4"
 
 

@@ -11,8 +11,7 @@ from services.sanctions.domain import Investigation, investigation_id_for
 from services.sanctions.suspensions import Suspension
 from shared import contracts
 from shared.aggregate import NotFound
-from shared.service import UnitOfWorkFactory
-from shared.uow import UnitOfWork, retry_on_conflict
+from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
 
 
 def now() -> datetime:

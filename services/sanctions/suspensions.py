@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from shared.aggregate import Aggregate, DomainError, DomainEvent
+from shared.aggregate import Aggregate, Conflict, DomainError, DomainEvent
 
 
 class SuspensionStatus(StrEnum):
@@ -35,8 +35,7 @@ class HandlerReinstated(DomainEvent):
     reinstated_at: datetime
 
 
-class AlreadyReinstated(DomainError):
-    status = 409
+class AlreadyReinstated(Conflict):
     rule = "R-SAN-2"
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role, allow
-from shared.service import UowFactoryDep
+from shared.deps import UowFactoryDep
 from shared.tests.test_store import Tally
 
 router = APIRouter(prefix="/api/v1/tallies", tags=["tallies"])
