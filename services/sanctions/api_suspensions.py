@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from services.sanctions import handlers
+from services.sanctions.domain import SuspensionStatus
 from services.sanctions.projections import suspensions
-from services.sanctions.suspensions import SuspensionStatus
 from shared.aggregate import NotFound
 from shared.auth import Role, allow
 from shared.deps import EngineDep, UowFactoryDep

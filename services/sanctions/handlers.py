@@ -7,8 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from services.sanctions.domain import Investigation, investigation_id_for
-from services.sanctions.suspensions import Suspension
+from services.sanctions.domain import Investigation, Suspension, investigation_id_for
 from shared import contracts
 from shared.aggregate import NotFound
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
