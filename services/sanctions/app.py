@@ -9,17 +9,14 @@ from fastapi import FastAPI
 from services.sanctions import api, api_suspensions
 from services.sanctions.consumers import CONSUMERS
 from services.sanctions.projections import project
+from services.sanctions.settings import SanctionsSettings
 from shared.service import ServiceSpec, build_app
 from shared.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-
-class SanctionsSettings(ServiceSettings):
-    service_name: str = "sanctions"
-    port: int = 8004
-    database_name: str = "fayuan_sanctions"
-
+# SanctionsSettings is named here too: tests build the app from this module alone.
+__all__ = ["MIGRATIONS", "SPEC", "SanctionsSettings", "create_app"]
 
 SPEC = ServiceSpec(
     title="Fayuan sanctions",

@@ -5,16 +5,13 @@ runner retries on fresh state."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 from services.sanctions.domain import Investigation, Suspension, investigation_id_for
 from shared import contracts
 from shared.aggregate import NotFound
+from shared.clock import now
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def open_investigation(uow: UnitOfWork, failure: contracts.EvaluationFailed) -> Investigation | None:
