@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from services.sanctions import api, api_suspensions
 from services.sanctions.consumers import CONSUMERS
-from services.sanctions.projections import project
+from services.sanctions.projections import projection
 from services.sanctions.settings import SanctionsSettings
 from shared.service import ServiceSpec, build_app
 from shared.settings import ServiceSettings
@@ -25,7 +25,7 @@ SPEC = ServiceSpec(
     routers=[api.router, api.notices_router, api_suspensions.router],
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
-    projector=project,
+    projector=projection,
 )
 
 
