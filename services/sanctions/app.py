@@ -1,4 +1,4 @@
-"""Wiring of the sanctions service."""
+"""The composition root of the sanctions service: its routers, consumers and projection."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.sanctions import api, api_suspensions
+from services.sanctions.api import ROUTERS
 from services.sanctions.consumers import CONSUMERS
 from services.sanctions.projections import projection
 from services.sanctions.settings import SanctionsSettings
@@ -22,7 +22,7 @@ SPEC = ServiceSpec(
     title="Fayuan sanctions",
     description="Follow-up of failed cases: the justice bureau's investigations, its notices to the bar "
                 "association, and its suspensions of handlers from assignment.",
-    routers=[api.router, api.notices_router, api_suspensions.router],
+    routers=ROUTERS,
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=projection,
