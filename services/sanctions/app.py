@@ -1,4 +1,4 @@
-"""Wiring of the sanctions service."""
+"""The composition root of the sanctions service: its routers, consumers and projection."""
 
 from __future__ import annotations
 
@@ -6,29 +6,26 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.sanctions import api, api_suspensions
+from services.sanctions.api import ROUTERS
 from services.sanctions.consumers import CONSUMERS
-from services.sanctions.projections import project
+from services.sanctions.projections import projection
+from services.sanctions.settings import SanctionsSettings
 from shared.service import ServiceSpec, build_app
 from shared.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-
-class SanctionsSettings(ServiceSettings):
-    service_name: str = "sanctions"
-    port: int = 8004
-    database_name: str = "fayuan_sanctions"
-
+# SanctionsSettings is named here too: tests build the app from this module alone.
+__all__ = ["MIGRATIONS", "SPEC", "SanctionsSettings", "create_app"]
 
 SPEC = ServiceSpec(
     title="Fayuan sanctions",
     description="Follow-up of failed cases: the justice bureau's investigations, its notices to the bar "
                 "association, and its suspensions of handlers from assignment.",
-    routers=[api.router, api.notices_router, api_suspensions.router],
+    routers=ROUTERS,
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
-    projector=project,
+    projector=projection,
 )
 
 

@@ -5,17 +5,14 @@ runner retries on fresh state."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
-from services.sanctions.domain import Investigation, investigation_id_for
-from services.sanctions.suspensions import Suspension
+from services.sanctions import queries
+from services.sanctions.domain import Investigation, Suspension, investigation_id_for
 from shared import contracts
 from shared.aggregate import NotFound
+from shared.clock import now
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def open_investigation(uow: UnitOfWork, failure: contracts.EvaluationFailed) -> Investigation | None:
@@ -26,8 +23,8 @@ async def open_investigation(uow: UnitOfWork, failure: contracts.EvaluationFaile
         return None
     at = now()
     investigation.open(evaluation_id=failure.evaluation_id, case_id=failure.case_id,
-                       case_number=failure.case_number, case_kind=failure.case_kind, agency_id=failure.agency_id,
-                       handler=failure.handler, findings=failure.findings, at=at)
+                       case_number=failure.case_number, case_kind=failure.case_kind,
+                       agency_id=failure.agency_id, handler=failure.handler, findings=failure.findings, at=at)
     if investigation.handler_is_lawyer:
         investigation.notify_bar_association(notice_id=str(uuid.uuid4()), at=at)
     await uow.save(investigation)
@@ -62,7 +59,8 @@ async def load_suspension(uow: UnitOfWork, suspension_id: str) -> Suspension:
 
 @retry_on_conflict
 async def suspend_handler(uow_factory: UnitOfWorkFactory, *, handler_id: str, reason: str, until: date | None,
-                          investigation_id: str | None, agency_id: str | None) -> Suspension:
+                          investigation_id: str | None, agency_id: str | None) -> queries.SuspensionView:
+    """The decision, as it now reads (its read model was written in the same transaction)."""
     async with uow_factory() as uow:
         if investigation_id is not None and not (await uow.get(Investigation, investigation_id)).exists:
             raise NotFound("no investigation with this investigation_id")
@@ -76,11 +74,13 @@ async def suspend_handler(uow_factory: UnitOfWorkFactory, *, handler_id: str, re
             suspension_id=suspension.id, handler_id=handler_id, agency_id=agency_id,
             investigation_id=investigation_id, reason=reason, until=until, suspended_at=decision.decided_at,
         ))
-        return suspension
+        return await queries.suspension_in(uow.conn, suspension.id)
 
 
 @retry_on_conflict
-async def reinstate_handler(uow_factory: UnitOfWorkFactory, suspension_id: str, *, reason: str) -> Suspension:
+async def reinstate_handler(uow_factory: UnitOfWorkFactory, suspension_id: str, *,
+                            reason: str) -> queries.SuspensionView:
+    """The suspension, reinstated, as it now reads."""
     async with uow_factory() as uow:
         suspension = await load_suspension(uow, suspension_id)
         suspension.reinstate(reason=reason, at=now())
@@ -90,4 +90,4 @@ async def reinstate_handler(uow_factory: UnitOfWorkFactory, suspension_id: str, 
             suspension_id=suspension.id, handler_id=suspension.decision.handler_id, reason=reason,
             reinstated_at=suspension.reinstatement.reinstated_at,
         ))
-        return suspension
+        return await queries.suspension_in(uow.conn, suspension.id)

@@ -1,21 +1,35 @@
-"""Sanctions' read models, folded from its own events in the same transaction as the append."""
+"""Sanctions' read models (SQLModel tables, exactly as the migrations create them: the schema
+test compares the two) and the folds of its domain events into them, in the same transaction as
+the append."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, update
+from sqlalchemy import Column, DateTime, Index, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from shared.store import RecordedEvent
+from services.sanctions.domain import (
+    AGGREGATES,
+    BarNoticeIssued,
+    HandlerReinstated,
+    InvestigationOpened,
+    InvestigationStatus,
+    SuspensionDecided,
+    SuspensionStatus,
+)
+from shared.projection import Projection, Recorded
 
 
 class SanctionsTable(SQLModel, registry=registry()):
     """The base of this service's tables: their own metadata, so that no other service's
     table of the same name can collide with them when both are imported in one process."""
+
+
+# --- tables ---------------------------------------------------------------------------------
 
 
 class InvestigationRow(SanctionsTable, table=True):
@@ -47,7 +61,7 @@ class BarNoticeRow(SanctionsTable, table=True):
     __tablename__ = "bar_notices"
 
     notice_id: str = Field(primary_key=True)
-    investigation_id: str = Field(unique=True)
+    investigation_id: str = Field(unique=True, foreign_key="investigations.investigation_id")
     case_id: str = Field(index=True)
     case_number: str
     case_kind: str
@@ -78,61 +92,64 @@ class SuspensionRow(SanctionsTable, table=True):
 
 
 investigations = InvestigationRow.__table__
-suspensions = SuspensionRow.__table__
 bar_notices = BarNoticeRow.__table__
+suspensions = SuspensionRow.__table__
 
-
-def _investigation_id(event: RecordedEvent) -> str:
-    return event.stream_id.removeprefix("investigation-")
-
-
-async def _project_suspension(conn: AsyncConnection, event: RecordedEvent) -> None:
-    data = event.data
-    if event.type == "SuspensionDecided":
-        await conn.execute(insert(suspensions).values(
-            suspension_id=data["suspension_id"], handler_id=data["handler_id"], agency_id=data["agency_id"],
-            investigation_id=data["investigation_id"], reason=data["reason"],
-            until=date.fromisoformat(data["until"]) if data["until"] else None, status="in_force",
-            decided_at=datetime.fromisoformat(data["decided_at"]),
-        ))
-    else:
-        await conn.execute(update(suspensions)
-                           .where(suspensions.c.suspension_id == event.stream_id.removeprefix("suspension-"))
-                           .values(status="reinstated", reinstated_at=datetime.fromisoformat(data["reinstated_at"]),
-                                   reinstatement_reason=data["reason"]))
-
-
-async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
-    data = event.data
-    if event.type in {"SuspensionDecided", "HandlerReinstated"}:
-        await _project_suspension(conn, event)
-    elif event.type == "InvestigationOpened":
-        h = data["handler"]
-        await conn.execute(
-            insert(investigations).values(
-                investigation_id=data["investigation_id"], evaluation_id=data["evaluation_id"],
-                case_id=data["case_id"], case_number=data["case_number"], case_kind=data["case_kind"],
-                agency_id=data["agency_id"], handler_id=h["handler_id"], handler_name=h["name"],
-                handler_kind=h["kind"], licence_number=h.get("licence_number"), institution_id=h["institution_id"],
-                institution_name=h["institution_name"], findings=data["findings"], status="open",
-                opened_at=datetime.fromisoformat(data["opened_at"]), version=event.version,
-            )
-        )
-    elif event.type == "BarNoticeIssued":
-        investigation_id = _investigation_id(event)
-        opened = (await conn.execute(
-            update(investigations).where(investigations.c.investigation_id == investigation_id)
-            .values(version=event.version)
-            .returning(*investigations.c)
-        )).mappings().one()
-        await conn.execute(
-            insert(bar_notices).values(
-                notice_id=data["notice_id"], investigation_id=investigation_id, case_id=opened["case_id"],
-                case_number=opened["case_number"], case_kind=opened["case_kind"], lawyer_id=opened["handler_id"],
-                lawyer_name=opened["handler_name"], licence_number=opened["licence_number"],
-                institution_id=opened["institution_id"], institution_name=opened["institution_name"],
-                reason=data["reason"], issued_at=datetime.fromisoformat(data["issued_at"]),
-            )
-        )
+# Both lists read newest first: descending indexes (migration 0001), which `Field(index=True)`
+# cannot say.
+Index("ix_investigations_opened_at", investigations.c.opened_at.desc())
+Index("ix_bar_notices_issued_at", bar_notices.c.issued_at.desc())
 
 METADATA = SanctionsTable.metadata
+
+
+# --- folds ----------------------------------------------------------------------------------
+
+projection = Projection(*AGGREGATES)
+"""The projector app.py hands to its ServiceSpec: one fold per domain event."""
+
+
+@projection.on(InvestigationOpened)
+async def investigation_opened(conn: AsyncConnection, event: InvestigationOpened, at: Recorded) -> None:
+    handler = event.handler
+    await conn.execute(insert(investigations).values(
+        investigation_id=event.investigation_id, evaluation_id=event.evaluation_id, case_id=event.case_id,
+        case_number=event.case_number, case_kind=event.case_kind, agency_id=event.agency_id,
+        handler_id=handler.handler_id, handler_name=handler.name, handler_kind=handler.kind,
+        licence_number=handler.licence_number, institution_id=handler.institution_id,
+        institution_name=handler.institution_name, findings=event.findings, status=InvestigationStatus.open,
+        opened_at=event.opened_at, version=at.version,
+    ))
+
+
+@projection.on(BarNoticeIssued)
+async def bar_notice_issued(conn: AsyncConnection, event: BarNoticeIssued, at: Recorded) -> None:
+    opened = (await conn.execute(
+        update(investigations).where(investigations.c.investigation_id == at.aggregate_id)
+        .values(version=at.version)
+        .returning(*investigations.c)
+    )).mappings().one()
+    await conn.execute(insert(bar_notices).values(
+        notice_id=event.notice_id, investigation_id=at.aggregate_id, case_id=opened["case_id"],
+        case_number=opened["case_number"], case_kind=opened["case_kind"], lawyer_id=opened["handler_id"],
+        lawyer_name=opened["handler_name"], licence_number=opened["licence_number"],
+        institution_id=opened["institution_id"], institution_name=opened["institution_name"],
+        reason=event.reason, issued_at=event.issued_at,
+    ))
+
+
+@projection.on(SuspensionDecided)
+async def suspension_decided(conn: AsyncConnection, event: SuspensionDecided, at: Recorded) -> None:
+    await conn.execute(insert(suspensions).values(
+        suspension_id=event.suspension_id, handler_id=event.handler_id, agency_id=event.agency_id,
+        investigation_id=event.investigation_id, reason=event.reason, until=event.until,
+        status=SuspensionStatus.in_force, decided_at=event.decided_at,
+    ))
+
+
+@projection.on(HandlerReinstated)
+async def handler_reinstated(conn: AsyncConnection, event: HandlerReinstated, at: Recorded) -> None:
+    await conn.execute(update(suspensions).where(suspensions.c.suspension_id == at.aggregate_id).values(
+        status=SuspensionStatus.reinstated, reinstated_at=event.reinstated_at,
+        reinstatement_reason=event.reason,
+    ))

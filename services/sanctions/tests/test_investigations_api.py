@@ -24,8 +24,8 @@ from shared.testing.kafka import eventually, publish, read_topic
 
 LAWYER = HandlerRef(handler_id="lawyer-li", name="李明", kind="lawyer", licence_number="11101200910000001",
                     institution_id="firm-a", institution_name="北京甲律师事务所")
-VOLUNTEER = HandlerRef(handler_id="volunteer-zhao", name="赵志愿", kind="volunteer", institution_id="uni-clinic",
-                       institution_name="某大学法律援助志愿团")
+VOLUNTEER = HandlerRef(handler_id="volunteer-zhao", name="赵志愿", kind="volunteer",
+                       institution_id="uni-clinic", institution_name="某大学法律援助志愿团")
 AIDED_NAME = "张三丰"
 FINDINGS = f"承办人未会见受援人{AIDED_NAME}，未提交辩护词"
 
@@ -33,8 +33,8 @@ FINDINGS = f"承办人未会见受援人{AIDED_NAME}，未提交辩护词"
 def evaluation_failed(handler: HandlerRef) -> EvaluationFailed:
     n = uuid.uuid4().hex[:6]
     return EvaluationFailed(evaluation_id=f"evaluation-{n}", case_id=f"case-{n}", case_number=f"FY-2026-{n}",
-                            case_kind="criminal", agency_id="chaoyang-centre", handler=handler, findings=FINDINGS,
-                            failed_at=datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
+                            case_kind="criminal", agency_id="chaoyang-centre", handler=handler,
+                            findings=FINDINGS, failed_at=datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -27,7 +27,8 @@ async def test_suspension_and_reinstatement_are_recorded_listed_and_told(migrate
         again = await client.post(f"/api/v1/suspensions/{suspension['suspension_id']}/reinstatement",
                                   json={"reason": "整改完成，经复查合格"})
         assert again.status_code == 409 and again.json()["rule"] == "R-SAN-2"
-        assert (await client.get("/api/v1/suspensions", params={"handler_id": "lawyer-li"})).json()["total"] == 1
+        of_handler = await client.get("/api/v1/suspensions", params={"handler_id": "lawyer-li"})
+        assert of_handler.json()["total"] == 1
         events = await read_topic(settings.kafka_bootstrap_servers, settings.topic(SUSPENSIONS), expect=2)
     told = [e.model() for e in events]
     assert [type(t) for t in told] == [HandlerSuspended, HandlerReinstated]
@@ -37,13 +38,15 @@ async def test_suspension_and_reinstatement_are_recorded_listed_and_told(migrate
 
 
 async def test_bad_suspensions_are_refused_with_problems(migrated_settings):
-    settings = await migrated_settings(SanctionsSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False)
+    settings = await migrated_settings(SanctionsSettings, MIGRATIONS, consumers_enabled=False,
+                                       relay_enabled=False)
     async with serve_in_process(create_app(settings)) as client:
         short = await client.post("/api/v1/suspensions", json={"handler_id": "h1", "reason": "no"})
         assert short.status_code == 422 and "reason" in short.text
         unknown = await client.post("/api/v1/suspensions", json={
             "handler_id": "h1", "reason": "承办案件不合格", "investigation_id": "no-such-investigation"})
-        assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/problem+json")
+        assert unknown.status_code == 404
+        assert unknown.headers["content-type"].startswith("application/problem+json")
         missing = await client.post("/api/v1/suspensions/nope/reinstatement", json={"reason": "整改完成了"})
         assert missing.status_code == 404
         assert (await client.get("/api/v1/suspensions/nope")).status_code == 404

@@ -88,15 +88,17 @@ class Investigation(Aggregate):
         if opening is None:
             raise DomainError(f"investigation {self.id} is not open")
         if not self.handler_is_lawyer:
-            raise NotALawyer(f"the handler of case {opening.case_number} is not a lawyer; the bar association "
-                             "disciplines lawyers only")
+            raise NotALawyer(f"the handler of case {opening.case_number} is not a lawyer; the bar "
+                             "association disciplines lawyers only")
         if self.bar_notice is not None:
-            raise NoticeAlreadyIssued(f"the bar association was already notified of case {opening.case_number}")
+            raise NoticeAlreadyIssued(
+                f"the bar association was already notified of case {opening.case_number}")
         # The reason is composed here, not copied from the reviewer's free-text findings, which
         # could mention the aided person.
-        reason = (f"Case {opening.case_number} ({opening.case_kind}) handled by lawyer {opening.handler.name} of "
-                  f"{opening.handler.institution_name} failed peer evaluation {opening.evaluation_id}; the justice "
-                  f"bureau has opened investigation {self.id} and notifies the bar association (R-SAN-4).")
+        reason = (f"Case {opening.case_number} ({opening.case_kind}) handled by lawyer "
+                  f"{opening.handler.name} of {opening.handler.institution_name} failed peer evaluation "
+                  f"{opening.evaluation_id}; the justice bureau has opened investigation {self.id} and "
+                  "notifies the bar association (R-SAN-4).")
         self.record(BarNoticeIssued(notice_id=notice_id, reason=reason, issued_at=at))
 
     # state changes

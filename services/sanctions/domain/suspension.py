@@ -52,7 +52,8 @@ class Suspension(Aggregate):
         if self.exists:
             raise DomainError(f"suspension {self.id} is already decided")
         self.record(SuspensionDecided(suspension_id=self.id, handler_id=handler_id, agency_id=agency_id,
-                                      investigation_id=investigation_id, reason=reason, until=until, decided_at=at))
+                                      investigation_id=investigation_id, reason=reason, until=until,
+                                      decided_at=at))
 
     def reinstate(self, *, reason: str, at: datetime) -> None:
         if self.reinstatement is not None:
