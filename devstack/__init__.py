@@ -2,5 +2,5 @@
 as processes (`stack`), and `make run` (`python -m devstack run`).
 
 Installed with the `embedded` dependency group (on by default for `uv sync`, absent from the
-image); tests, benchmarks and scripts import it, runtime code never does (docs/adr/0005).
+image); the tests and the benchmarks import it, runtime code never does (docs/adr/0005).
 """
