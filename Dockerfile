@@ -15,9 +15,11 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_PYTHON=/usr/local/bin/python3.11 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /app
-# Dependencies first, so a code change reuses this layer.
+# Dependencies first, so a code change reuses this layer. Only [project].dependencies: no
+# dependency group, neither `dev` (tests, linters) nor `embedded` (the local PostgreSQL and broker
+# of devstack/, which the image does not carry either).
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-default-groups --no-install-project
 COPY shared ./shared
 COPY services ./services
 # The root filesystem is read-only at run time: compile now, never at import.

@@ -34,9 +34,9 @@ from sqlalchemy.engine import make_url
 from bench import consumer, load
 from bench.cpu import CpuMeter, Usage
 from bench.memory import MemorySampler, MiB
+from devstack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, start_broker, start_postgres
+from devstack.stack import SERVICES, Stack
 from shared.auth import Role
-from shared.devstack import SERVICES, Stack
-from shared.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, start_broker, start_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRATION_TARGET = 0.40

@@ -27,7 +27,7 @@ MiB = 1024 * 1024
 
 
 def memory_of_tree(members: list[psutil.Process], *, pss: bool) -> tuple[int, int]:
-    """(RSS, PSS) in bytes of a process tree, as shared.embedded.rss_of_tree plus PSS when
+    """(RSS, PSS) in bytes of a process tree, as devstack.embedded.rss_of_tree plus PSS when
     asked (reading smaps costs ten times more, so it is sampled less often)."""
     total_rss = total_pss = 0
     for p in members:

@@ -21,9 +21,9 @@ import psutil
 import typer
 
 from bench import load
+from devstack.embedded import free_port, start_broker, start_postgres
+from devstack.stack import ROOT, Stack
 from shared.auth import Role
-from shared.devstack import ROOT, Stack
-from shared.embedded import free_port, start_broker, start_postgres
 
 cli = typer.Typer(add_completion=False)
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from shared.embedded import free_port, start_broker, start_postgres
+from devstack.embedded import free_port, start_broker, start_postgres
 from shared.settings import ServiceSettings
 from shared.testing.auth import TEST_DEV_SECRET, TEST_MASTER_KEYS, TEST_REF_KEY, staff
 

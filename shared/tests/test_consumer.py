@@ -8,8 +8,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
+from devstack.embedded import free_port, start_broker
 from shared.consumer import ConsumerRunner
-from shared.embedded import free_port, start_broker
 from shared.events import Envelope
 from shared.store import driver
 from shared.testing.kafka import apache_kafka_only, create_topics, embedded_broker_only, eventually, publish

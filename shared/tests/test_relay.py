@@ -1,8 +1,8 @@
 import asyncio
 import contextlib
 
+from devstack.embedded import free_port, start_broker
 from shared import outbox
-from shared.embedded import free_port, start_broker
 from shared.outbox import Relay
 from shared.store import driver
 from shared.testing.kafka import embedded_broker_only, eventually, read_topic

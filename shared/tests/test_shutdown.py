@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.embedded import free_port
+from devstack.embedded import free_port
 from shared.testing.auth import TEST_MASTER_KEYS, TEST_REF_KEY
 from shared.testing.kafka import eventually
 

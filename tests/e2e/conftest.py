@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.devstack import SERVICES, Stack
-from shared.embedded import free_port
+from devstack.embedded import free_port
+from devstack.stack import SERVICES, Stack
 
 
 @contextlib.contextmanager

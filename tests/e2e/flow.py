@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from devstack.stack import Stack
 from shared.auth import Role
-from shared.devstack import Stack
 from shared.testing.kafka import eventually
 
 CRIMINAL_INDICATORS = ("meeting", "file_review", "investigation_work", "legal_opinion", "hearing", "notice_duty",

@@ -28,7 +28,7 @@ TESTED = (
     "(public endpoints excepted); every role but the listed ones, a `403` problem; each listed role "
     "alone, let through. The end-to-end tests, the README walk-through and the bench call the "
     "running stack as the person each call belongs to, with tokens from `Stack.token(*roles, "
-    "**claims)` / `Stack.headers(...)` (shared/devstack.py: every stack runs with "
+    "**claims)` / `Stack.headers(...)` (devstack/stack.py: every stack runs with "
     "`FAYUAN_ENVIRONMENT=dev` and a dev secret of its own); tests/e2e/test_personal_data_scan.py "
     "runs the whole flow with a seeded aided person and finds none of their data on any topic, in "
     "any log line, export or response, or in the other services' databases (docs/privacy.md).\n"
