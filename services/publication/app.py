@@ -9,16 +9,11 @@ from fastapi import FastAPI
 from services.publication import api, assignment_rules, providers
 from services.publication.consumers import CONSUMERS
 from services.publication.projections import project
+from services.publication.settings import PublicationSettings
 from shared.service import ServiceSpec, build_app
 from shared.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class PublicationSettings(ServiceSettings):
-    service_name: str = "publication"
-    port: int = 8005
-    database_name: str = "fayuan_publication"
 
 
 SPEC = ServiceSpec(
