@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Generic, TypeVar
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.clock import BEIJING, local_date
 from shared.contracts import CaseKind, Grade
 
 # Disclosures follow the bureau's calendar, not UTC: an evaluation at 01:00 on 1 July in Beijing
-# belongs to the second half-year even though it is still 30 June in UTC.
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+# belongs to the second half-year even though it is still 30 June in UTC (shared.clock).
 PERIOD_PATTERN = r"^[1-9]\d{3}-H[12]$"
 
 CASE_KIND_TITLES = {
@@ -51,8 +50,8 @@ class Period:
         """The period a moment falls in; a naive moment is taken as UTC, as the kernel writes it."""
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        local = moment.astimezone(SHANGHAI)
-        return cls(local.year, 1 if local.month <= 6 else 2)
+        day = local_date(moment)
+        return cls(day.year, 1 if day.month <= 6 else 2)
 
     @property
     def starts_on(self) -> date:
@@ -181,7 +180,7 @@ class Disclosure(BaseModel):
     period: str
     starts_on: date
     ends_on: date
-    timezone: str = str(SHANGHAI)
+    timezone: str = str(BEIJING)
     summary: Summary
     tables: Tables
 
