@@ -1,5 +1,5 @@
-"""Publication's REST API: the half-yearly public disclosures (/api/v1/disclosures). Public:
-disclosures are for anyone to read (design.md §4)."""
+"""The half-yearly public disclosures (/api/v1/disclosures). Public: disclosures are for anyone
+to read (design.md §4)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.publication import handlers
+from services.publication.adapters import table_csv
 from services.publication.domain import PERIOD_PATTERN, Disclosure, Period
-from services.publication.formats import table_csv
+from services.publication.queries import disclosures as queries
 from shared.auth import Role, allow
 from shared.deps import EngineDep
 
@@ -34,7 +34,7 @@ async def get_disclosure(
     format_: FormatParam = "json",
 ) -> Disclosure | Response:
     """The half-year's disclosure: summary figures and the annexes' tables."""
-    disclosure = await handlers.disclosure(engine, Period.parse(period), agency_id=agency_id)
+    disclosure = await queries.disclosure(engine, Period.parse(period), agency_id=agency_id)
     if format_ == "csv":
         return Response(table_csv(disclosure.tables.evaluation_results), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="evaluation-results-{period}.csv"'})
