@@ -17,7 +17,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 SPEC = ServiceSpec(
     title="Fayuan publication",
-    description="Half-yearly public disclosures: cases closed per institution and person, peer-evaluation results.",
+    description="Half-yearly public disclosures: cases closed per institution and person, "
+                "peer-evaluation results.",
     routers=ROUTERS,
     migrations=MIGRATIONS,
     consumers=CONSUMERS,

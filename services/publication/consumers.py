@@ -38,5 +38,8 @@ CONSUMERS = {
     "evaluations": {EvaluationCompleted: on_evaluation_completed},
     "cases": {CaseClosed: on_case_closed},
     "assignments": {AssignmentRulesPublished: on_rules_published},
-    "providers": {InstitutionRecruited: on_institution_recruited, VolunteerRegistered: on_volunteer_registered},
+    "providers": {
+        InstitutionRecruited: on_institution_recruited,
+        VolunteerRegistered: on_volunteer_registered,
+    },
 }

@@ -155,7 +155,8 @@ class GradeCount(BaseModel):
     grade: Grade
     title: str
     count: int
-    percentage: float | None = Field(description="Share of the evaluated cases, in %; null when none was evaluated")
+    percentage: float | None = Field(
+        description="Share of the evaluated cases, in %; null when none was evaluated")
 
 
 class Summary(BaseModel):
@@ -187,8 +188,9 @@ class Disclosure(BaseModel):
     @classmethod
     def of(cls, period: Period, *, evaluations: list[EvaluationResult], institutions: list[InstitutionCases],
            persons: list[PersonCases]) -> Disclosure:
-        closed = CasesByKind(**{kind.value: sum(getattr(i, kind.value) for i in institutions) for kind in CaseKind},
-                             total=sum(i.total for i in institutions))
+        closed = CasesByKind(
+            **{kind.value: sum(getattr(i, kind.value) for i in institutions) for kind in CaseKind},
+            total=sum(i.total for i in institutions))
         evaluated = len(evaluations)
         counts = {grade: sum(1 for e in evaluations if e.grade == grade) for grade in Grade}
         return cls(
@@ -211,6 +213,7 @@ class Disclosure(BaseModel):
                     rows=sorted(evaluations, key=lambda e: e.case_number)),
                 cases_per_institution=Table.of(
                     InstitutionCases, annex=5, title="法律服务机构承办案件情况", rows=institutions),
-                cases_per_person=Table.of(PersonCases, annex=6, title="法律援助人员承办案件情况", rows=persons),
+                cases_per_person=Table.of(
+                    PersonCases, annex=6, title="法律援助人员承办案件情况", rows=persons),
             ),
         )

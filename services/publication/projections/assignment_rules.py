@@ -33,6 +33,7 @@ assignment_rules = AssignmentRulesRow.__table__
 
 
 async def record_rules(conn: AsyncConnection, event: AssignmentRulesPublished) -> None:
-    values = event.model_dump(include={"agency_id", "version", "title", "text", "effective_from", "monthly_cap",
-                                       "senior_years_of_practice", "filed_with", "published_at"})
+    values = event.model_dump(include={
+        "agency_id", "version", "title", "text", "effective_from", "monthly_cap", "senior_years_of_practice",
+        "filed_with", "published_at"})
     await conn.execute(insert(assignment_rules).values(**values).on_conflict_do_nothing())

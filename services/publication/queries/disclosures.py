@@ -31,11 +31,13 @@ def _latest(column: Column[Any]) -> Any:
 
 
 def _counts_by_kind() -> list[Any]:
-    return [func.count().filter(closed_cases.c.case_kind == kind.value).label(kind.value) for kind in CaseKind] + [
-        func.count().label("total")]
+    kind_column = closed_cases.c.case_kind
+    by_kind = [func.count().filter(kind_column == kind.value).label(kind.value) for kind in CaseKind]
+    return [*by_kind, func.count().label("total")]
 
 
-async def read_evaluations(conn: AsyncConnection, period: Period, agency_id: str | None) -> list[EvaluationResult]:
+async def read_evaluations(conn: AsyncConnection, period: Period,
+                           agency_id: str | None) -> list[EvaluationResult]:
     t = evaluation_results
     where = [t.c.period == str(period)] + ([t.c.agency_id == agency_id] if agency_id else [])
     rows = (await conn.execute(
@@ -58,7 +60,8 @@ async def read_cases_per_institution(conn: AsyncConnection, period: Period,
     return [InstitutionCases.model_validate(dict(r)) for r in rows]
 
 
-async def read_cases_per_person(conn: AsyncConnection, period: Period, agency_id: str | None) -> list[PersonCases]:
+async def read_cases_per_person(conn: AsyncConnection, period: Period,
+                                agency_id: str | None) -> list[PersonCases]:
     t = closed_cases
     where = [t.c.period == str(period)] + ([t.c.agency_id == agency_id] if agency_id else [])
     institution = _latest(t.c.institution_name).label("institution_name")

@@ -22,7 +22,8 @@ def test_a_moment_belongs_to_the_half_year_of_its_beijing_day(moment, period):
 def test_a_period_reads_back_as_it_is_written_with_its_first_and_last_day():
     first, second = Period.parse("2026-H1"), Period.parse("2026-H2")
     assert (str(first), first.starts_on, first.ends_on) == ("2026-H1", date(2026, 1, 1), date(2026, 6, 30))
-    assert (str(second), second.starts_on, second.ends_on) == ("2026-H2", date(2026, 7, 1), date(2026, 12, 31))
+    assert (str(second), second.starts_on, second.ends_on) == (
+        "2026-H2", date(2026, 7, 1), date(2026, 12, 31))
     assert first < second
 
 

@@ -32,7 +32,8 @@ def rules(agency_id: str, version: int, effective_from: str) -> AssignmentRulesP
 
 def recruited(n: int, agency_id: str = CHAOYANG) -> InstitutionRecruited:
     return InstitutionRecruited(
-        institution_id=f"firm-{n}", name=f"律师事务所{n}", kind="law_firm", agency_id=agency_id, district="朝阳区",
+        institution_id=f"firm-{n}", name=f"律师事务所{n}", kind="law_firm", agency_id=agency_id,
+        district="朝阳区",
         recruitment=RecruitmentRecord(method="public_call", recruited_on=date(2026, 2, 1),
                                       recruiting_agency="朝阳区法律援助中心"),
         recruited_at=PUBLISHED_AT + timedelta(hours=n))
@@ -40,7 +41,8 @@ def recruited(n: int, agency_id: str = CHAOYANG) -> InstitutionRecruited:
 
 def volunteer(n: int, agency_id: str = CHAOYANG) -> VolunteerRegistered:
     return VolunteerRegistered(
-        handler_id=f"h-{n}", name=f"志愿者{n}", institution_id="clinic-1", institution_name="某大学法律援助志愿团",
+        handler_id=f"h-{n}", name=f"志愿者{n}", institution_id="clinic-1",
+        institution_name="某大学法律援助志愿团",
         agency_id=agency_id, registered_at=PUBLISHED_AT + timedelta(hours=n))
 
 
@@ -55,7 +57,8 @@ async def publication(migrated_settings):
 @pytest.fixture
 async def public_api(migrated_settings):
     """The HTTP side only, for what needs no events."""
-    settings = await migrated_settings(PublicationSettings, MIGRATIONS, relay_enabled=False, consumers_enabled=False)
+    settings = await migrated_settings(PublicationSettings, MIGRATIONS, relay_enabled=False,
+                                       consumers_enabled=False)
     async with serve_in_process(create_app(settings), headers={}) as client:
         yield client
 
@@ -142,12 +145,14 @@ async def test_institutions_and_volunteers_are_listed_in_the_order_they_joined_a
         {"name": "志愿者1", "institution_name": "某大学法律援助志愿团", "agency_id": CHAOYANG},
         {"name": "志愿者2", "institution_name": "某大学法律援助志愿团", "agency_id": CHAOYANG}]
     assert volunteers["total"] == 3
-    assert [v["name"] for v in await items(client, "/api/v1/providers/volunteers", agency_id=HAIDIAN)] == ["志愿者3"]
+    haidian = await items(client, "/api/v1/providers/volunteers", agency_id=HAIDIAN)
+    assert [v["name"] for v in haidian] == ["志愿者3"]
 
 
 @pytest.mark.parametrize("params", [{"offset": -1}, {"limit": 0}, {"limit": MAX_LIMIT + 1}])
 async def test_a_page_out_of_bounds_is_a_problem_naming_the_parameter(public_api, params):
-    for path in ("/api/v1/assignment-rules", "/api/v1/providers/institutions", "/api/v1/providers/volunteers"):
+    for path in ("/api/v1/assignment-rules", "/api/v1/providers/institutions",
+                 "/api/v1/providers/volunteers"):
         response = await public_api.get(path, params=params)
         assert response.status_code == 422, path
         assert [e["field"] for e in response.json()["errors"]] == [f"query.{next(iter(params))}"], path
