@@ -1,4 +1,4 @@
-"""Wiring of the publication service."""
+"""Wiring of the publication service: its routers, consumers and projection (the composition root)."""
 
 from __future__ import annotations
 
@@ -6,28 +6,23 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.publication import api, assignment_rules, providers
+from services.publication.api import ROUTERS
 from services.publication.consumers import CONSUMERS
-from services.publication.projections import project
+from services.publication.projections import projection
+from services.publication.settings import PublicationSettings
 from shared.service import ServiceSpec, build_app
 from shared.settings import ServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-
-class PublicationSettings(ServiceSettings):
-    service_name: str = "publication"
-    port: int = 8005
-    database_name: str = "fayuan_publication"
-
-
 SPEC = ServiceSpec(
     title="Fayuan publication",
-    description="Half-yearly public disclosures: cases closed per institution and person, peer-evaluation results.",
-    routers=[api.router, assignment_rules.router, providers.router],
+    description="Half-yearly public disclosures: cases closed per institution and person, "
+                "peer-evaluation results.",
+    routers=ROUTERS,
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
-    projector=project,
+    projector=projection,
 )
 
 

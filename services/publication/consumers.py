@@ -1,4 +1,5 @@
-"""What publication does with other services' events: keep the rows the disclosure publishes.
+"""What publication does with other services' events: keep the rows it publishes
+(projections/), one small function per contract class, routed by class.
 
 The consumer runner records each event id in the inbox in the same transaction, so a
 redelivered message changes nothing; the rows themselves are one per case as well, so even the
@@ -7,18 +8,18 @@ same fact published twice under two ids is counted once.
 
 from __future__ import annotations
 
-from services.publication import assignment_rules, projections, providers
+from services.publication.projections import assignment_rules, disclosures, providers
 from shared.contracts import CaseClosed, EvaluationCompleted
 from shared.contracts.assignment import AssignmentRulesPublished, InstitutionRecruited, VolunteerRegistered
 from shared.uow import UnitOfWork
 
 
 async def on_evaluation_completed(event: EvaluationCompleted, uow: UnitOfWork) -> None:
-    await projections.record_evaluation(uow.conn, event)
+    await disclosures.record_evaluation(uow.conn, event)
 
 
 async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
-    await projections.record_closure(uow.conn, event)
+    await disclosures.record_closure(uow.conn, event)
 
 
 async def on_rules_published(event: AssignmentRulesPublished, uow: UnitOfWork) -> None:
@@ -37,5 +38,8 @@ CONSUMERS = {
     "evaluations": {EvaluationCompleted: on_evaluation_completed},
     "cases": {CaseClosed: on_case_closed},
     "assignments": {AssignmentRulesPublished: on_rules_published},
-    "providers": {InstitutionRecruited: on_institution_recruited, VolunteerRegistered: on_volunteer_registered},
+    "providers": {
+        InstitutionRecruited: on_institution_recruited,
+        VolunteerRegistered: on_volunteer_registered,
+    },
 }

@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Generic, TypeVar
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.clock import BEIJING, local_date
 from shared.contracts import CaseKind, Grade
 
 # Disclosures follow the bureau's calendar, not UTC: an evaluation at 01:00 on 1 July in Beijing
-# belongs to the second half-year even though it is still 30 June in UTC.
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+# belongs to the second half-year even though it is still 30 June in UTC (shared.clock).
 PERIOD_PATTERN = r"^[1-9]\d{3}-H[12]$"
 
 CASE_KIND_TITLES = {
@@ -51,8 +50,8 @@ class Period:
         """The period a moment falls in; a naive moment is taken as UTC, as the kernel writes it."""
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        local = moment.astimezone(SHANGHAI)
-        return cls(local.year, 1 if local.month <= 6 else 2)
+        day = local_date(moment)
+        return cls(day.year, 1 if day.month <= 6 else 2)
 
     @property
     def starts_on(self) -> date:
@@ -156,7 +155,8 @@ class GradeCount(BaseModel):
     grade: Grade
     title: str
     count: int
-    percentage: float | None = Field(description="Share of the evaluated cases, in %; null when none was evaluated")
+    percentage: float | None = Field(
+        description="Share of the evaluated cases, in %; null when none was evaluated")
 
 
 class Summary(BaseModel):
@@ -181,15 +181,16 @@ class Disclosure(BaseModel):
     period: str
     starts_on: date
     ends_on: date
-    timezone: str = str(SHANGHAI)
+    timezone: str = str(BEIJING)
     summary: Summary
     tables: Tables
 
     @classmethod
     def of(cls, period: Period, *, evaluations: list[EvaluationResult], institutions: list[InstitutionCases],
            persons: list[PersonCases]) -> Disclosure:
-        closed = CasesByKind(**{kind.value: sum(getattr(i, kind.value) for i in institutions) for kind in CaseKind},
-                             total=sum(i.total for i in institutions))
+        closed = CasesByKind(
+            **{kind.value: sum(getattr(i, kind.value) for i in institutions) for kind in CaseKind},
+            total=sum(i.total for i in institutions))
         evaluated = len(evaluations)
         counts = {grade: sum(1 for e in evaluations if e.grade == grade) for grade in Grade}
         return cls(
@@ -212,6 +213,7 @@ class Disclosure(BaseModel):
                     rows=sorted(evaluations, key=lambda e: e.case_number)),
                 cases_per_institution=Table.of(
                     InstitutionCases, annex=5, title="法律服务机构承办案件情况", rows=institutions),
-                cases_per_person=Table.of(PersonCases, annex=6, title="法律援助人员承办案件情况", rows=persons),
+                cases_per_person=Table.of(
+                    PersonCases, annex=6, title="法律援助人员承办案件情况", rows=persons),
             ),
         )

@@ -19,8 +19,9 @@ from shared.testing.kafka import eventually, publish
 BEIJING = timezone(timedelta(hours=8))
 AGENCY = "chaoyang-centre"
 
-WANG = HandlerRef(handler_id="h-wang", name="王律师", kind=HandlerKind.lawyer, licence_number="11101200000001",
-                  institution_id="firm-1", institution_name="北京市某某律师事务所")
+WANG = HandlerRef(handler_id="h-wang", name="王律师", kind=HandlerKind.lawyer,
+                  licence_number="11101200000001", institution_id="firm-1",
+                  institution_name="北京市某某律师事务所")
 LI = HandlerRef(handler_id="h-li", name="李律师", kind=HandlerKind.lawyer, institution_id="firm-1",
                 institution_name="北京市某某律师事务所")
 ZHAO = HandlerRef(handler_id="h-zhao", name="赵工作者", kind=HandlerKind.grassroots_legal_worker,
@@ -31,14 +32,15 @@ def evaluated(case_number: str, grade: Grade, at: datetime, *, handler: HandlerR
               kind: CaseKind = CaseKind.criminal, case_id: str | None = None) -> EvaluationCompleted:
     return EvaluationCompleted(
         evaluation_id=str(uuid.uuid4()), case_id=case_id or f"case-{case_number}", case_number=case_number,
-        case_kind=kind, agency_id=AGENCY, handler=handler, grade=grade, reviewer_id="reviewer-1", completed_at=at,
+        case_kind=kind, agency_id=AGENCY, handler=handler, grade=grade, reviewer_id="reviewer-1",
+        completed_at=at,
     )
 
 
 def closed(case_number: str, kind: CaseKind, at: datetime, *, handler: HandlerRef = WANG) -> CaseClosed:
     return CaseClosed(
-        case_id=f"case-{case_number}", case_number=case_number, case_kind=kind, district="朝阳区", agency_id=AGENCY,
-        handler=handler, outcome="判决", ended_on=at.date(), closed_at=at,
+        case_id=f"case-{case_number}", case_number=case_number, case_kind=kind, district="朝阳区",
+        agency_id=AGENCY, handler=handler, outcome="判决", ended_on=at.date(), closed_at=at,
     )
 
 
@@ -56,7 +58,8 @@ async def publication(migrated_settings):
 @pytest.fixture
 async def public_api(migrated_settings):
     """The HTTP side only, for what needs no events."""
-    settings = await migrated_settings(PublicationSettings, MIGRATIONS, relay_enabled=False, consumers_enabled=False)
+    settings = await migrated_settings(PublicationSettings, MIGRATIONS, relay_enabled=False,
+                                       consumers_enabled=False)
     async with serve_in_process(create_app(settings)) as client:
         yield client
 
@@ -68,7 +71,8 @@ async def disclosure_once(client, period: str, *, cases_closed: int, cases_evalu
         response = await client.get(f"/api/v1/disclosures/{period}")
         assert response.status_code == 200, response.text
         summary = response.json()["summary"]
-        assert (summary["cases_closed"], summary["cases_evaluated"]) == (cases_closed, cases_evaluated), summary
+        counts = (summary["cases_closed"], summary["cases_evaluated"])
+        assert counts == (cases_closed, cases_evaluated), summary
         return response.json()
 
     return await eventually(probe)
@@ -122,10 +126,11 @@ async def test_disclosure_has_the_half_years_figures_and_the_annexes_tables(publ
 
     assert (body["period"], body["starts_on"], body["ends_on"]) == ("2026-H1", "2026-01-01", "2026-06-30")
     summary = body["summary"]
-    assert summary["cases_closed_by_kind"] == {"criminal": 2, "civil": 1, "administrative": 1, "non_litigation": 0,
-                                               "total": 4}
+    assert summary["cases_closed_by_kind"] == {"criminal": 2, "civil": 1, "administrative": 1,
+                                               "non_litigation": 0, "total": 4}
     assert [(g["grade"], g["title"], g["count"], g["percentage"]) for g in summary["grade_distribution"]] == [
-        ("excellent", "优秀", 1, 33.3), ("good", "良好", 1, 33.3), ("pass", "合格", 0, 0.0), ("fail", "不合格", 1, 33.3)]
+        ("excellent", "优秀", 1, 33.3), ("good", "良好", 1, 33.3), ("pass", "合格", 0, 0.0),
+        ("fail", "不合格", 1, 33.3)]
     assert summary["excellent_and_good_rate"] == 66.7
 
     results = body["tables"]["evaluation_results"]
@@ -137,19 +142,21 @@ async def test_disclosure_has_the_half_years_figures_and_the_annexes_tables(publ
          "grade": "excellent", "institution_name": "北京市某某律师事务所", "handler_name": "王律师"},
         {"period": "2026-H1", "agency_id": AGENCY, "case_number": "FY-2026-000003", "case_kind": "civil",
          "grade": "good", "institution_name": "北京市某某律师事务所", "handler_name": "李律师"},
-        {"period": "2026-H1", "agency_id": AGENCY, "case_number": "FY-2026-000004", "case_kind": "administrative",
-         "grade": "fail", "institution_name": "朝阳区某某法律服务所", "handler_name": "赵工作者"},
+        {"period": "2026-H1", "agency_id": AGENCY, "case_number": "FY-2026-000004",
+         "case_kind": "administrative", "grade": "fail", "institution_name": "朝阳区某某法律服务所",
+         "handler_name": "赵工作者"},
     ]
 
     institutions = body["tables"]["cases_per_institution"]
     assert (institutions["annex"], institutions["title"]) == (5, "法律服务机构承办案件情况")
     assert [(r["institution_name"], r["criminal"], r["civil"], r["administrative"], r["total"])
-            for r in institutions["rows"]] == [("北京市某某律师事务所", 2, 1, 0, 3), ("朝阳区某某法律服务所", 0, 0, 1, 1)]
+            for r in institutions["rows"]] == [
+        ("北京市某某律师事务所", 2, 1, 0, 3), ("朝阳区某某法律服务所", 0, 0, 1, 1)]
 
     persons = body["tables"]["cases_per_person"]
     assert (persons["annex"], persons["title"]) == (6, "法律援助人员承办案件情况")
-    assert [(r["institution_name"], r["handler_name"], r["handler_kind"], r["criminal"], r["civil"], r["total"])
-            for r in persons["rows"]] == [
+    assert [(r["institution_name"], r["handler_name"], r["handler_kind"], r["criminal"], r["civil"],
+             r["total"]) for r in persons["rows"]] == [
         ("北京市某某律师事务所", "李律师", "lawyer", 0, 1, 1),
         ("北京市某某律师事务所", "王律师", "lawyer", 2, 0, 2),
         ("朝阳区某某法律服务所", "赵工作者", "grassroots_legal_worker", 0, 0, 1),
@@ -157,7 +164,8 @@ async def test_disclosure_has_the_half_years_figures_and_the_annexes_tables(publ
 
     previous = (await client.get("/api/v1/disclosures/2025-H2")).json()
     assert (previous["summary"]["cases_closed"], previous["summary"]["cases_evaluated"]) == (1, 1)
-    other_agency = (await client.get("/api/v1/disclosures/2026-H1", params={"agency_id": "haidian-centre"})).json()
+    other_agency = (await client.get("/api/v1/disclosures/2026-H1",
+                                     params={"agency_id": "haidian-centre"})).json()
     assert other_agency["summary"]["cases_evaluated"] == 0
     assert other_agency["tables"]["evaluation_results"]["rows"] == []
 
@@ -233,7 +241,8 @@ async def test_evaluation_results_as_csv_open_in_excel_with_chinese_headers(publ
     settings, client = publication
     await publish(
         settings,
-        evaluated("FY-2026-000402", Grade.pass_, on("2026-08-01"), handler=ZHAO, kind=CaseKind.non_litigation),
+        evaluated("FY-2026-000402", Grade.pass_, on("2026-08-01"), handler=ZHAO,
+                  kind=CaseKind.non_litigation),
         evaluated("FY-2026-000401", Grade.excellent, on("2026-08-02")),
     )
     await disclosure_once(client, "2026-H2", cases_closed=0, cases_evaluated=2)
@@ -262,7 +271,8 @@ async def test_a_period_without_cases_has_zero_counts(public_api):
     assert body["summary"]["excellent_and_good_rate"] is None
     assert all(table["rows"] == [] and table["columns"] for table in body["tables"].values())
     empty_csv = (await public_api.get("/api/v1/disclosures/2031-H2", params={"format": "csv"})).content
-    assert empty_csv.decode("utf-8-sig").splitlines() == ["期间,法律援助机构,案件编号,案件类别,评估等级,法律服务机构,承办人员"]
+    assert empty_csv.decode("utf-8-sig").splitlines() == [
+        "期间,法律援助机构,案件编号,案件类别,评估等级,法律服务机构,承办人员"]
 
 
 @pytest.mark.parametrize("period", ["2026-H3", "2026H1", "26-H1", "2026-h1", "0000-H1", "2026-H1x"])

@@ -14,7 +14,8 @@ PUBLIC = ("/api/v1/disclosures/2026-H1", "/api/v1/disclosures/2026-H1?format=csv
 
 @pytest.fixture
 async def app(migrated_settings):
-    settings = await migrated_settings(PublicationSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False)
+    settings = await migrated_settings(PublicationSettings, MIGRATIONS, consumers_enabled=False,
+                                       relay_enabled=False)
     return create_app(settings)
 
 
@@ -32,9 +33,10 @@ async def test_a_caller_with_any_role_reads_the_same(app):
     async with serve_in_process(app, headers={}) as client:
         for role in (Role.bar_association, Role.case_handler, Role.judicial_organ):
             headers = as_role(app.state.settings, role)
-            assert (await client.get("/api/v1/providers/volunteers", headers=headers)).status_code == 200, role
-        assert (await client.get("/api/v1/audit/personal-data-reads",
-                                 headers=as_role(app.state.settings, Role.bar_association))).status_code == 403
+            response = await client.get("/api/v1/providers/volunteers", headers=headers)
+            assert response.status_code == 200, role
+        bar = as_role(app.state.settings, Role.bar_association)
+        assert (await client.get("/api/v1/audit/personal-data-reads", headers=bar)).status_code == 403
 
 
 async def test_a_bad_period_is_a_problem_naming_the_field(app):

@@ -52,8 +52,10 @@ def upgrade() -> None:
         )
         """
     )
-    op.execute("CREATE INDEX ix_evaluation_results_period ON evaluation_results (period, agency_id, case_number)")
-    op.execute("CREATE INDEX ix_closed_cases_period ON closed_cases (period, agency_id, institution_id, handler_id)")
+    op.execute("CREATE INDEX ix_evaluation_results_period ON evaluation_results "
+               "(period, agency_id, case_number)")
+    op.execute("CREATE INDEX ix_closed_cases_period ON closed_cases "
+               "(period, agency_id, institution_id, handler_id)")
 
 
 def downgrade() -> None:

@@ -1,0 +1,8 @@
+"""Publication's routers, one module per concept of what the public reads; app.py mounts
+`ROUTERS` in this order."""
+
+from __future__ import annotations
+
+from services.publication.api import assignment_rules, disclosures, providers
+
+ROUTERS = [disclosures.router, assignment_rules.router, providers.router]
