@@ -41,11 +41,14 @@ class GiveToReviewer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reviewer_id: str = Field(min_length=1, max_length=64, description="The reviewer's id (their tokens' reviewer_id)")
+    reviewer_id: str = Field(min_length=1, max_length=64,
+                             description="The reviewer's id (their tokens' reviewer_id)")
     name: str = Field(min_length=1, max_length=100, description="The reviewer's name")
     institution_id: str = Field(min_length=1, max_length=64,
-                                description="The reviewer's law firm or service; never the handler's (R-EVL-4)")
-    years_of_practice: int = Field(ge=0, le=70, description="Years of practice (R-EVL-6: at least 5 by default)")
+                                description="The reviewer's law firm or service; never the handler's "
+                                            "(R-EVL-4)")
+    years_of_practice: int = Field(ge=0, le=70,
+                                   description="Years of practice (R-EVL-6: at least 5 by default)")
 
 
 class CompleteEvaluation(BaseModel):
@@ -58,7 +61,8 @@ class CompleteEvaluation(BaseModel):
     case_id: str = Field(min_length=1, max_length=64)
     indicators: dict[IndicatorKey, Grade] = Field(min_length=1, max_length=20,
                                                   description="Indicator key -> excellent|good|pass|fail")
-    findings: str = Field(min_length=1, max_length=5000, description="What the reviewer found, for the handler")
+    findings: str = Field(min_length=1, max_length=5000,
+                          description="What the reviewer found, for the handler")
 
 
 @cases_router.post("/{case_id}/reviewers", summary="Give a closed case to a peer reviewer",
@@ -70,8 +74,9 @@ async def give_to_reviewer(*, case_id: CaseId, body: GiveToReviewer, uow: UowFac
     who alone may then read and grade it. Avoidance is checked now: never the handler, never the
     handler's institution (R-EVL-4); one reviewer per file and 5 years of practice by default (R-EVL-6)."""
     reviewers = await handlers.give_to_reviewer(
-        uow, case_id=case_id, reviewer=Reviewer(reviewer_id=body.reviewer_id, institution_id=body.institution_id),
-        name=body.name, years_of_practice=body.years_of_practice, policy=settings.review_policy,
+        uow, case_id=case_id,
+        reviewer=Reviewer(reviewer_id=body.reviewer_id, institution_id=body.institution_id), name=body.name,
+        years_of_practice=body.years_of_practice, policy=settings.review_policy,
     )
     response.headers["Location"] = f"{cases_router.prefix}/{case_id}/reviewers"
     return reviewers
@@ -88,8 +93,8 @@ async def case_reviewers(*, case_id: CaseId, engine: EngineDep) -> CaseReviewers
 @router.post("", summary="Grade a closed case given to you (同行评估)",
              status_code=status.HTTP_201_CREATED, response_model=EvaluationView)
 async def complete_evaluation(
-    *, body: CompleteEvaluation, principal: Annotated[Principal, allow(Role.peer_reviewer)], uow: UowFactoryDep,
-    settings: EvaluationSettingsDep, response: Response,
+    *, body: CompleteEvaluation, principal: Annotated[Principal, allow(Role.peer_reviewer)],
+    uow: UowFactoryDep, settings: EvaluationSettingsDep, response: Response,
 ) -> EvaluationView:
     """A peer reviewer grades a closed case of another institution that was given to them (a case
     not given to them is a 404); a fail is followed up by sanctions."""
@@ -111,8 +116,8 @@ async def list_evaluations(
 ) -> Page[EvaluationView]:
     """List completed evaluations, newest first, each with the aided person's satisfaction. A peer
     reviewer sees only the evaluations they made, a case handler only those of their own cases."""
-    return await queries.evaluations_list(engine, asking=principal, case_id=case_id, grade=grade, offset=offset,
-                                          limit=limit)
+    return await queries.evaluations_list(engine, asking=principal, case_id=case_id, grade=grade,
+                                          offset=offset, limit=limit)
 
 
 @router.get("/{evaluation_id}", summary="One peer evaluation", response_model=EvaluationView)
@@ -137,7 +142,8 @@ async def list_cases_awaiting_evaluation(
 
 
 @router.get("/quality-records/{case_id}", summary="A case's quality record", response_model=QualityRecordView)
-async def quality_record(*, case_id: CaseId, principal: EvaluationReader, engine: EngineDep) -> QualityRecordView:
+async def quality_record(*, case_id: CaseId, principal: EvaluationReader, engine: EngineDep
+                         ) -> QualityRecordView:
     """The case's quality record: its peer evaluation (if graded) and the aided person's
     satisfaction at each follow-up (R-EVL-5). A peer reviewer reads it only for a case given to
     them, a case handler only for their own case."""

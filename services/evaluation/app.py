@@ -19,8 +19,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 SPEC = ServiceSpec(
     title="Fayuan evaluation",
-    description="Peer evaluation of closed legal-aid cases: review assignments, indicator grades, the case's grade, "
-                "avoidance.",
+    description="Peer evaluation of closed legal-aid cases: review assignments, indicator grades, "
+                "the case's grade, avoidance.",
     routers=[api.router, api.cases_router],
     migrations=MIGRATIONS,
     consumers=CONSUMERS,

@@ -27,8 +27,8 @@ async def give_to_reviewer(
         if case is None:
             raise NotFound(f"no closed case {case_id} awaits evaluation")
         review = await uow.get(CaseReview, case_id)
-        review.give(case=case, reviewer=reviewer, name=name, years_of_practice=years_of_practice, policy=policy,
-                    at=clock.now())
+        review.give(case=case, reviewer=reviewer, name=name, years_of_practice=years_of_practice,
+                    policy=policy, at=clock.now())
         await uow.save(review)
         return await queries.read_case_reviewers(uow.conn, case_id)
 
@@ -52,9 +52,9 @@ async def complete_evaluation(
         r = evaluation.result
         assert r is not None
         uow.emit(contracts.EvaluationCompleted(
-            evaluation_id=r.evaluation_id, case_id=r.case_id, case_number=r.case_number, case_kind=r.case_kind,
-            agency_id=r.agency_id, handler=r.handler, grade=r.grade, reviewer_id=r.reviewer_id,
-            completed_at=r.completed_at,
+            evaluation_id=r.evaluation_id, case_id=r.case_id, case_number=r.case_number,
+            case_kind=r.case_kind, agency_id=r.agency_id, handler=r.handler, grade=r.grade,
+            reviewer_id=r.reviewer_id, completed_at=r.completed_at,
         ))
         if evaluation.failed:
             # R-SAN-1: a fail is followed up; sanctions opens the investigation from this.

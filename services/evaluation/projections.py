@@ -33,7 +33,8 @@ class ClosedCaseRow(EvaluationTable, table=True):
     __tablename__ = "closed_cases"
     __table_args__ = (
         # The awaiting list, oldest closure first.
-        Index("ix_closed_cases_awaiting", "closed_at", "case_id", postgresql_where=text("evaluation_id IS NULL")),
+        Index("ix_closed_cases_awaiting", "closed_at", "case_id",
+              postgresql_where=text("evaluation_id IS NULL")),
     )
 
     case_id: str = Field(primary_key=True)
@@ -135,7 +136,9 @@ METADATA = EvaluationTable.metadata
 async def record_closed_case(conn: AsyncConnection, event: CaseClosed) -> None:
     """Remember a closed case; a second report of the same closure changes nothing, and a case
     whose aid was terminated is not evaluated."""
-    terminated = (await conn.execute(select(exists().where(terminated_cases.c.case_id == event.case_id)))).scalar()
+    terminated = (await conn.execute(
+        select(exists().where(terminated_cases.c.case_id == event.case_id))
+    )).scalar()
     if terminated:
         return
     h = event.handler
@@ -162,8 +165,8 @@ async def record_follow_up(conn: AsyncConnection, event: FollowUpCompleted) -> N
     """R-EVL-5: the aided person's satisfaction joins the case's quality record, once per follow-up
     (it may come during the case, before the closure)."""
     await conn.execute(insert(follow_ups).values(
-        follow_up_id=event.follow_up_id, case_id=event.case_id, visited_on=event.visited_on, channel=event.channel,
-        satisfaction=event.satisfaction, recorded_at=event.recorded_at,
+        follow_up_id=event.follow_up_id, case_id=event.case_id, visited_on=event.visited_on,
+        channel=event.channel, satisfaction=event.satisfaction, recorded_at=event.recorded_at,
     ).on_conflict_do_nothing(index_elements=["follow_up_id"]))
 
 

@@ -52,7 +52,8 @@ class FollowUpView(BaseModel):
 class QualityDimensions(BaseModel):
     """R-EVL-5: dimensions of the case's quality beside the peer evaluation."""
 
-    satisfaction: str | None = Field(default=None, description="The aided person's answer at the latest follow-up")
+    satisfaction: str | None = Field(default=None,
+                                     description="The aided person's answer at the latest follow-up")
     follow_ups: list[FollowUpView] = Field(default_factory=list, description="Every follow-up, oldest first")
 
 
@@ -118,8 +119,8 @@ def _awaiting(row: Row, found: list[dict[str, Any]] | None) -> AwaitingCaseView:
 
 def _reviewer(row: Row) -> ReviewerView:
     return ReviewerView(reviewer_id=row["reviewer_id"], name=row["reviewer_name"],
-                        institution_id=row["reviewer_institution_id"], years_of_practice=row["years_of_practice"],
-                        given_at=row["given_at"])
+                        institution_id=row["reviewer_institution_id"],
+                        years_of_practice=row["years_of_practice"], given_at=row["given_at"])
 
 
 async def _follow_ups_of(conn: AsyncConnection, case_ids: Iterable[str]) -> FollowUps:
@@ -160,7 +161,8 @@ def _closed_cases_seen_by(asking: Principal) -> list[ColumnElement[bool]]:
     return []
 
 
-async def _may_read_case(conn: AsyncConnection, asking: Principal, case_id: str, handler_ids: set[str]) -> bool:
+async def _may_read_case(conn: AsyncConnection, asking: Principal, case_id: str,
+                         handler_ids: set[str]) -> bool:
     """Whether the caller may read this case's quality record: a reviewer if the case was given
     to them, a handler if the case was theirs (`handler_ids`: who it closed or was graded with)."""
     if asking.role is Role.peer_reviewer:
@@ -177,7 +179,8 @@ async def cases_awaiting_evaluation(engine: AsyncEngine, *, asking: Principal, o
                                     ) -> Page[AwaitingCaseView]:
     """Closed cases not yet evaluated, oldest closure first, each with the aided person's
     satisfaction so far; a terminated case is never among them (projections.record_termination)."""
-    query = (select(closed_cases).where(closed_cases.c.evaluation_id.is_(None), *_closed_cases_seen_by(asking))
+    query = (select(closed_cases)
+             .where(closed_cases.c.evaluation_id.is_(None), *_closed_cases_seen_by(asking))
              .order_by(closed_cases.c.closed_at, closed_cases.c.case_id))
     async with engine.connect() as conn:
         page = await paginate(conn, query, offset=offset, limit=limit, item=dict)
@@ -206,8 +209,9 @@ async def case_reviewers(engine: AsyncEngine, case_id: str) -> CaseReviewers:
 
 async def _read_evaluation(conn: AsyncConnection, evaluation_id: str,
                            seen_by: Sequence[ColumnElement[bool]]) -> EvaluationView:
-    row = (await conn.execute(select(evaluations).where(evaluations.c.evaluation_id == evaluation_id, *seen_by))
-           ).mappings().first()
+    row = (await conn.execute(
+        select(evaluations).where(evaluations.c.evaluation_id == evaluation_id, *seen_by)
+    )).mappings().first()
     if row is None:
         raise NotFound(f"no evaluation {evaluation_id}")
     found = await _follow_ups_of(conn, [row["case_id"]])
@@ -226,8 +230,8 @@ async def evaluation(engine: AsyncEngine, evaluation_id: str, *, asking: Princip
         return await _read_evaluation(conn, evaluation_id, _evaluations_seen_by(asking))
 
 
-async def evaluations_list(engine: AsyncEngine, *, asking: Principal, case_id: str | None, grade: Grade | None,
-                           offset: int, limit: int) -> Page[EvaluationView]:
+async def evaluations_list(engine: AsyncEngine, *, asking: Principal, case_id: str | None,
+                           grade: Grade | None, offset: int, limit: int) -> Page[EvaluationView]:
     """Completed evaluations, newest first, each with the aided person's satisfaction."""
     where = [c for c in (evaluations.c.case_id == case_id if case_id else None,
                          evaluations.c.grade == grade if grade else None) if c is not None]
@@ -244,8 +248,10 @@ async def quality_record(engine: AsyncEngine, case_id: str, *, asking: Principal
     """The case's quality record: its peer evaluation (if graded) and the aided person's
     satisfaction at each follow-up (R-EVL-5)."""
     async with engine.connect() as conn:
-        closed = (await conn.execute(select(closed_cases).where(closed_cases.c.case_id == case_id))).mappings().first()
-        graded = (await conn.execute(select(evaluations).where(evaluations.c.case_id == case_id))).mappings().first()
+        closed = (await conn.execute(select(closed_cases).where(closed_cases.c.case_id == case_id))
+                  ).mappings().first()
+        graded = (await conn.execute(select(evaluations).where(evaluations.c.case_id == case_id))
+                  ).mappings().first()
         found = (await _follow_ups_of(conn, [case_id])).get(case_id)
         in_scope = await _may_read_case(conn, asking, case_id,
                                         {r["handler_id"] for r in (closed, graded) if r is not None})
@@ -267,5 +273,5 @@ async def closed_case_for_update(conn: AsyncConnection, case_id: str) -> ClosedC
     if row is None:
         return None
     return ClosedCase(case_id=row["case_id"], case_number=row["case_number"], case_kind=row["case_kind"],
-                      agency_id=row["agency_id"], closed_at=row["closed_at"], evaluation_id=row["evaluation_id"],
-                      handler=_handler(row))
+                      agency_id=row["agency_id"], closed_at=row["closed_at"],
+                      evaluation_id=row["evaluation_id"], handler=_handler(row))
