@@ -11,6 +11,7 @@ from services.evaluation.consumers import CONSUMERS
 from services.evaluation.projections import projection
 from services.evaluation.settings import EvaluationSettings
 from shared.service import ServiceSpec, build_app
+from shared.settings import ServiceSettings
 
 __all__ = ["MIGRATIONS", "SPEC", "EvaluationSettings", "create_app"]
 
@@ -28,5 +29,5 @@ SPEC = ServiceSpec(
 )
 
 
-def create_app(settings: EvaluationSettings | None = None) -> FastAPI:
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     return build_app(SPEC, settings or EvaluationSettings())

@@ -93,7 +93,7 @@ class QualityRecordView(QualityDimensions):
 
 # --- rows -> read models --------------------------------------------------------------------
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a row read by name (a RowMapping, or a dict of one)
 FollowUps = dict[str, list[dict[str, Any]]]
 
 
@@ -190,8 +190,8 @@ async def cases_awaiting_evaluation(engine: AsyncEngine, *, asking: Principal, o
 
 
 async def read_case_reviewers(conn: AsyncConnection, case_id: str) -> CaseReviewers:
-    """The reviewers a case was given to, first given first; NotFound for a case evaluation has
-    never known as closed (one given and later terminated still has its reviewers)."""
+    """The reviewers a case was given to, first given first; NotFound when the case is neither
+    closed and known here nor given to anyone (a case given and later terminated keeps its reviewers)."""
     rows: Sequence[Row] = (await conn.execute(
         select(review_assignments).where(review_assignments.c.case_id == case_id)
         .order_by(review_assignments.c.given_at, review_assignments.c.reviewer_id)
