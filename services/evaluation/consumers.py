@@ -5,7 +5,9 @@ person's satisfaction as part of the case's quality record (R-EVL-5)."""
 from __future__ import annotations
 
 from services.evaluation.projections import record_closed_case, record_follow_up, record_termination
+from shared.consumer import Handler
 from shared.contracts import CaseClosed, CaseTerminated, FollowUpCompleted
+from shared.events import IntegrationEvent
 from shared.uow import UnitOfWork
 
 
@@ -21,5 +23,7 @@ async def on_follow_up_completed(event: FollowUpCompleted, uow: UnitOfWork) -> N
     await record_follow_up(uow.conn, event)
 
 
-CONSUMERS = {"cases": {CaseClosed: on_case_closed, CaseTerminated: on_case_terminated,
-                       FollowUpCompleted: on_follow_up_completed}}
+CONSUMERS: dict[str, dict[type[IntegrationEvent], Handler]] = {
+    "cases": {CaseClosed: on_case_closed, CaseTerminated: on_case_terminated,
+              FollowUpCompleted: on_follow_up_completed},
+}

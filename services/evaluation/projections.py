@@ -1,22 +1,25 @@
 """Evaluation's read models: the closed cases it has been told about (from intake's CaseClosed,
 less those whose aid was terminated), the aided person's answers at follow-ups (intake's
 FollowUpCompleted, R-EVL-5), and, folded from its own events in the same transaction as the
-append, the reviewers each case was given to and the completed evaluations."""
+append, the reviewers each case was given to and the completed evaluations.
+
+The tables say exactly what the migrations create (services/evaluation/tests/test_schema.py);
+reads over them are in queries.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, delete, exists, select, update
+from sqlalchemy import Column, DateTime, Index, delete, exists, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from services.evaluation.domain import ClosedCase
-from shared.contracts import CaseClosed, CaseTerminated, FollowUpCompleted, HandlerRef
-from shared.store import RecordedEvent
+from services.evaluation.domain import CaseReview, EvaluationCompleted, PeerEvaluation, ReviewerGiven
+from shared.contracts import CaseClosed, CaseTerminated, FollowUpCompleted
+from shared.projection import Projection, Recorded
 
 
 class EvaluationTable(SQLModel, registry=registry()):
@@ -28,6 +31,11 @@ class ClosedCaseRow(EvaluationTable, table=True):
     """A closed case and, once graded, its evaluation. No personal data of the aided person."""
 
     __tablename__ = "closed_cases"
+    __table_args__ = (
+        # The awaiting list, oldest closure first.
+        Index("ix_closed_cases_awaiting", "closed_at", "case_id",
+              postgresql_where=text("evaluation_id IS NULL")),
+    )
 
     case_id: str = Field(primary_key=True)
     case_number: str
@@ -59,7 +67,7 @@ class EvaluationRow(EvaluationTable, table=True):
     institution_id: str = Field(index=True)
     institution_name: str
     standard: str
-    indicators: dict = Field(sa_column=Column(JSONB, nullable=False))
+    indicators: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     grade: str = Field(index=True)
     rule_version: str
     reviewer_id: str
@@ -69,13 +77,21 @@ class EvaluationRow(EvaluationTable, table=True):
     version: int
 
 
+# The list of evaluations, newest first.
+Index("ix_evaluations_completed_at", EvaluationRow.__table__.c.completed_at.desc())
+
+
 class FollowUpRow(EvaluationTable, table=True):
     """回访: whether the aided person was satisfied with the handler's service (never their words)."""
 
     __tablename__ = "follow_ups"
+    __table_args__ = (
+        # A case's follow-ups, oldest first.
+        Index("ix_follow_ups_case_id", "case_id", "visited_on", "recorded_at"),
+    )
 
     follow_up_id: str = Field(primary_key=True)
-    case_id: str = Field(index=True)
+    case_id: str
     visited_on: date
     channel: str
     satisfaction: str
@@ -111,14 +127,18 @@ evaluations = EvaluationRow.__table__
 follow_ups = FollowUpRow.__table__
 terminated_cases = TerminatedCaseRow.__table__
 
+METADATA = EvaluationTable.metadata
 
-# --- closed cases, from intake --------------------------------------------------------------
+
+# --- closed cases, from intake (consumers.py) -----------------------------------------------
 
 
 async def record_closed_case(conn: AsyncConnection, event: CaseClosed) -> None:
     """Remember a closed case; a second report of the same closure changes nothing, and a case
     whose aid was terminated is not evaluated."""
-    terminated = (await conn.execute(select(exists().where(terminated_cases.c.case_id == event.case_id)))).scalar()
+    terminated = (await conn.execute(
+        select(exists().where(terminated_cases.c.case_id == event.case_id))
+    )).scalar()
     if terminated:
         return
     h = event.handler
@@ -145,74 +165,40 @@ async def record_follow_up(conn: AsyncConnection, event: FollowUpCompleted) -> N
     """R-EVL-5: the aided person's satisfaction joins the case's quality record, once per follow-up
     (it may come during the case, before the closure)."""
     await conn.execute(insert(follow_ups).values(
-        follow_up_id=event.follow_up_id, case_id=event.case_id, visited_on=event.visited_on, channel=event.channel,
-        satisfaction=event.satisfaction, recorded_at=event.recorded_at,
+        follow_up_id=event.follow_up_id, case_id=event.case_id, visited_on=event.visited_on,
+        channel=event.channel, satisfaction=event.satisfaction, recorded_at=event.recorded_at,
     ).on_conflict_do_nothing(index_elements=["follow_up_id"]))
-
-
-async def follow_ups_of(conn: AsyncConnection, case_ids: Iterable[str]) -> dict[str, list[dict]]:
-    """The follow-ups of these cases, oldest first."""
-    rows = (await conn.execute(select(follow_ups).where(follow_ups.c.case_id.in_(list(case_ids)))
-                               .order_by(follow_ups.c.visited_on, follow_ups.c.recorded_at))).mappings().all()
-    found: dict[str, list[dict]] = {}
-    for row in rows:
-        found.setdefault(row["case_id"], []).append(dict(row))
-    return found
-
-
-async def closed_case_for_update(conn: AsyncConnection, case_id: str) -> ClosedCase | None:
-    """The closed case, locked until the transaction ends: two reviewers grading the same case
-    at once are serialised here, so the second sees the first's evaluation."""
-    row = (await conn.execute(
-        select(closed_cases).where(closed_cases.c.case_id == case_id).with_for_update()
-    )).mappings().first()
-    if row is None:
-        return None
-    return ClosedCase(
-        case_id=row["case_id"], case_number=row["case_number"], case_kind=row["case_kind"],
-        agency_id=row["agency_id"], closed_at=row["closed_at"], evaluation_id=row["evaluation_id"],
-        handler=HandlerRef(handler_id=row["handler_id"], name=row["handler_name"], kind=row["handler_kind"],
-                           licence_number=row["licence_number"], institution_id=row["institution_id"],
-                           institution_name=row["institution_name"]),
-    )
 
 
 # --- evaluation's own events ----------------------------------------------------------------
 
-
-def given_to(reviewer_id: str | None, case_id=closed_cases.c.case_id):
-    """A where-clause: the case was given to this reviewer (never true without a reviewer id)."""
-    return exists().where(review_assignments.c.case_id == case_id,
-                          review_assignments.c.reviewer_id == (reviewer_id or ""))
+projection = Projection(CaseReview, PeerEvaluation)
 
 
-async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
-    if event.type == "ReviewerGiven":
-        data = event.data
-        await conn.execute(insert(review_assignments).values(
-            case_id=data["case_id"], reviewer_id=data["reviewer_id"], reviewer_name=data["reviewer_name"],
-            reviewer_institution_id=data["reviewer_institution_id"], years_of_practice=data["years_of_practice"],
-            given_at=datetime.fromisoformat(data["given_at"]),
-        ))
-        return
-    if event.type != "EvaluationCompleted":
-        return
-    data, h = event.data, event.data["handler"]
+@projection.on(ReviewerGiven)
+async def reviewer_given(conn: AsyncConnection, event: ReviewerGiven, at: Recorded) -> None:
+    await conn.execute(insert(review_assignments).values(
+        case_id=event.case_id, reviewer_id=event.reviewer_id, reviewer_name=event.reviewer_name,
+        reviewer_institution_id=event.reviewer_institution_id, years_of_practice=event.years_of_practice,
+        given_at=event.given_at,
+    ))
+
+
+@projection.on(EvaluationCompleted)
+async def evaluation_completed(conn: AsyncConnection, event: EvaluationCompleted, at: Recorded) -> None:
+    """The evaluation joins the list, and its case leaves the awaiting list."""
+    h = event.handler
+    await conn.execute(insert(evaluations).values(
+        evaluation_id=event.evaluation_id, case_id=event.case_id, case_number=event.case_number,
+        case_kind=event.case_kind, agency_id=event.agency_id, handler_id=h.handler_id, handler_name=h.name,
+        handler_kind=h.kind, licence_number=h.licence_number, institution_id=h.institution_id,
+        institution_name=h.institution_name, standard=event.standard,
+        indicators={key: grade.value for key, grade in event.indicators.items()},
+        grade=event.grade, rule_version=event.rule_version, reviewer_id=event.reviewer_id,
+        reviewer_institution_id=event.reviewer_institution_id, findings=event.findings,
+        completed_at=event.completed_at, version=at.version,
+    ))
     await conn.execute(
-        insert(evaluations).values(
-            evaluation_id=data["evaluation_id"], case_id=data["case_id"], case_number=data["case_number"],
-            case_kind=data["case_kind"], agency_id=data["agency_id"], handler_id=h["handler_id"],
-            handler_name=h["name"], handler_kind=h["kind"], licence_number=h.get("licence_number"),
-            institution_id=h["institution_id"],
-            institution_name=h["institution_name"], standard=data["standard"], indicators=data["indicators"],
-            grade=data["grade"], rule_version=data["rule_version"], reviewer_id=data["reviewer_id"],
-            reviewer_institution_id=data["reviewer_institution_id"], findings=data["findings"],
-            completed_at=datetime.fromisoformat(data["completed_at"]), version=event.version,
-        )
+        update(closed_cases).where(closed_cases.c.case_id == event.case_id)
+        .values(evaluation_id=event.evaluation_id)
     )
-    await conn.execute(
-        update(closed_cases).where(closed_cases.c.case_id == data["case_id"])
-        .values(evaluation_id=data["evaluation_id"])
-    )
-
-METADATA = EvaluationTable.metadata

@@ -24,11 +24,12 @@ HANDLER = HandlerRef(handler_id="lawyer-li", name="李明", kind="lawyer", licen
 def case_closed(kind: CaseKind = CaseKind.criminal) -> CaseClosed:
     n = uuid.uuid4().hex[:6]
     return CaseClosed(case_id=f"case-{n}", case_number=f"FY-2026-{n}", case_kind=kind, district="朝阳区",
-                      agency_id="chaoyang-centre", handler=HANDLER, outcome="判决", ended_on=date(2026, 10, 20),
-                      closed_at=datetime(2026, 10, 30, 2, 0, tzinfo=UTC))
+                      agency_id="chaoyang-centre", handler=HANDLER, outcome="判决",
+                      ended_on=date(2026, 10, 20), closed_at=datetime(2026, 10, 30, 2, 0, tzinfo=UTC))
 
 
-REVIEWER = {"reviewer_id": "reviewer-wang", "name": "王律师", "institution_id": "firm-b", "years_of_practice": 12}
+REVIEWER = {"reviewer_id": "reviewer-wang", "name": "王律师", "institution_id": "firm-b",
+            "years_of_practice": 12}
 
 
 def evaluation_of(case: CaseClosed, *, grade: str = "good", **overrides) -> dict:
@@ -51,7 +52,8 @@ async def grade(service, case: CaseClosed, **overrides):
     """Give the case to REVIEWER and grade it as them."""
     settings, _, client = service
     assert (await give(client, case)).status_code == 201
-    return await client.post("/api/v1/evaluations", json=evaluation_of(case, **overrides), headers=reviewer(settings))
+    return await client.post("/api/v1/evaluations", json=evaluation_of(case, **overrides),
+                             headers=reviewer(settings))
 
 
 @pytest.fixture
@@ -65,7 +67,8 @@ async def service(migrated_settings):
 @pytest.fixture
 async def http_only(migrated_settings):
     """The API alone, for what needs no closed case (no consumer to wait for)."""
-    settings = await migrated_settings(EvaluationSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False)
+    settings = await migrated_settings(EvaluationSettings, MIGRATIONS, consumers_enabled=False,
+                                       relay_enabled=False)
     async with serve_in_process(create_app(settings)) as client:
         yield settings, client
 
@@ -96,7 +99,7 @@ async def test_a_closed_case_awaits_evaluation_and_leaves_the_list_once_graded(s
     created = await grade(service, case)
     assert created.status_code == 201, created.text
     body = created.json()
-    assert body["grade"] == "good" and body["rule_version"] == "default-v1" and body["standard"] == "SF/T 0086-2020"
+    assert (body["grade"], body["rule_version"], body["standard"]) == ("good", "default-v1", "SF/T 0086-2020")
     assert set(body["indicators"]) == set(standard_for(CaseKind.criminal).indicators)
     assert created.headers["location"] == f"/api/v1/evaluations/{body['evaluation_id']}"
     assert (await client.get(f"/api/v1/evaluations/{body['evaluation_id']}")).json() == body
@@ -122,7 +125,8 @@ async def test_a_redelivered_closure_neither_duplicates_nor_reopens_the_case(ser
 
 async def test_an_unknown_case_is_a_404_problem(http_only):
     settings, client = http_only
-    response = await client.post("/api/v1/evaluations", json=evaluation_of(case_closed()), headers=reviewer(settings))
+    response = await client.post("/api/v1/evaluations", json=evaluation_of(case_closed()),
+                                 headers=reviewer(settings))
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert (await client.get("/api/v1/evaluations/nope")).status_code == 404
@@ -151,7 +155,8 @@ async def test_a_grade_outside_the_scale_a_missing_and_an_extra_field_are_422_na
     body["reviewer_id"] = "someone-else"
     response = await client.post("/api/v1/evaluations", json=body, headers=reviewer(settings))
     assert response.status_code == 422
-    assert {e["field"] for e in response.json()["errors"]} == {"indicators.meeting", "findings", "reviewer_id"}
+    assert {e["field"] for e in response.json()["errors"]} == {"indicators.meeting", "findings",
+                                                                "reviewer_id"}
 
 
 async def test_a_case_is_never_given_to_its_handler_or_the_handlers_institution_r_evl_4(service):
@@ -176,13 +181,17 @@ async def test_a_case_is_evaluated_once_even_when_two_gradings_race(migrated_set
         service = settings, None, client
         case = await closed_and_known(service, case_closed(CaseKind.administrative))
         assert (await give(client, case)).status_code == 201
-        assert (await give(client, case, reviewer_id="reviewer-zhao", institution_id="firm-c")).status_code == 201
+        zhao = await give(client, case, reviewer_id="reviewer-zhao", institution_id="firm-c")
+        assert zhao.status_code == 201
         first, second = await asyncio.gather(
-            client.post("/api/v1/evaluations", json=evaluation_of(case, grade="excellent"), headers=reviewer(settings)),
-            client.post("/api/v1/evaluations", json=evaluation_of(case), headers=reviewer(settings, "reviewer-zhao")),
+            client.post("/api/v1/evaluations", json=evaluation_of(case, grade="excellent"),
+                        headers=reviewer(settings)),
+            client.post("/api/v1/evaluations", json=evaluation_of(case),
+                        headers=reviewer(settings, "reviewer-zhao")),
         )
         assert sorted([first.status_code, second.status_code]) == [201, 409]
-        assert (await client.get("/api/v1/evaluations", params={"case_id": case.case_id})).json()["total"] == 1
+        listed = await client.get("/api/v1/evaluations", params={"case_id": case.case_id})
+        assert listed.json()["total"] == 1
         again = await client.post("/api/v1/evaluations", json=evaluation_of(case), headers=reviewer(settings))
     assert again.status_code == 409 and again.json()["title"] == "AlreadyEvaluated"
 
@@ -201,7 +210,8 @@ async def test_a_fail_is_published_as_completed_and_failed_with_the_findings(ser
     events = [(e.type, e.model()) for e in envelopes]
     completed = {e.case_id: e for t, e in events if t == EvaluationCompleted.type}
     failures = [e for t, e in events if t == EvaluationFailed.type]
-    assert {c: e.grade for c, e in completed.items()} == {failed_case.case_id: "fail", good_case.case_id: "good"}
+    assert {c: e.grade for c, e in completed.items()} == {failed_case.case_id: "fail",
+                                                          good_case.case_id: "good"}
     assert len(failures) == 1
     failure = failures[0]
     assert (failure.case_id, failure.evaluation_id) == (failed_case.case_id, failed.json()["evaluation_id"])

@@ -27,7 +27,8 @@ def test_criminal_cases_are_graded_on_indicators_2_to_9_of_sf_t_0086():
 
 
 @pytest.mark.parametrize("kind", [CaseKind.civil, CaseKind.administrative, CaseKind.non_litigation])
-def test_civil_administrative_and_non_litigation_cases_use_sf_t_0085_with_informing_and_reporting_as_one(kind):
+def test_civil_administrative_and_non_litigation_cases_use_sf_t_0085_with_informing_and_reporting_as_one(
+        kind):
     standard = standard_for(kind)
     assert standard.code == "SF/T 0085-2020"
     assert list(standard.indicators) == [*NINE[:6], "notice_and_report_duty", "closing_file"]
@@ -72,18 +73,20 @@ HANDLER = HandlerRef(handler_id="h-1", name="李律师", kind="lawyer", licence_
 
 
 def closed(kind: CaseKind = CaseKind.criminal) -> ClosedCase:
-    return ClosedCase(case_id="c-1", case_number="FY-2026-000001", case_kind=kind, agency_id="chaoyang-centre",
-                      handler=HANDLER, closed_at="2026-11-01T10:00:00+08:00")
+    return ClosedCase(case_id="c-1", case_number="FY-2026-000001", case_kind=kind,
+                      agency_id="chaoyang-centre", handler=HANDLER, closed_at="2026-11-01T10:00:00+08:00")
 
 
 def test_an_evaluation_records_its_standard_grades_and_rule_version():
     evaluation = PeerEvaluation("e-1")
     indicators = dict.fromkeys(standard_for(CaseKind.civil).indicators, Grade.good)
-    evaluation.complete(case=closed(CaseKind.civil), reviewer=Reviewer(reviewer_id="r-1", institution_id="firm-b"),
-                        indicators=indicators, findings="卷宗完整", rule_version="default-v1",
+    evaluation.complete(case=closed(CaseKind.civil),
+                        reviewer=Reviewer(reviewer_id="r-1", institution_id="firm-b"), indicators=indicators,
+                        findings="卷宗完整", rule_version="default-v1",
                         at="2026-11-02T10:00:00+08:00")
     result = evaluation.result
-    assert (result.standard, result.grade, result.rule_version) == ("SF/T 0085-2020", Grade.good, "default-v1")
+    assert (result.standard, result.grade, result.rule_version) == ("SF/T 0085-2020", Grade.good,
+                                                                     "default-v1")
     assert result.indicators == indicators
 
 
@@ -94,7 +97,8 @@ def test_indicators_of_the_wrong_standard_are_refused_naming_each_one():
                                        institution_id="firm-b"), indicators=indicators, findings="x",
                                        rule_version="default-v1", at="2026-11-02T10:00:00+08:00")
     message = str(error.value)
-    assert "missing: notice_duty, report_duty" in message and "unknown: mandate, notice_and_report_duty" in message
+    assert "missing: notice_duty, report_duty" in message
+    assert "unknown: mandate, notice_and_report_duty" in message
 
 
 @pytest.mark.parametrize("reviewer", [Reviewer(reviewer_id="r-1", institution_id="firm-a"),
@@ -126,6 +130,7 @@ def test_a_case_given_to_a_reviewer_remembers_them_and_refuses_the_handlers_inst
                     years_of_practice=10, policy=ReviewPolicy(), at="2026-11-02T10:00:00+08:00")
     review.give(case=closed(), reviewer=Reviewer(reviewer_id="r-1", institution_id="firm-b"), name="王",
                 years_of_practice=10, policy=ReviewPolicy(), at="2026-11-02T10:00:00+08:00")
-    folded = CaseReview.fold("c-1", [(e.event_type(), e.model_dump(mode="json"), e.given_at) for e in review.pending])
+    folded = CaseReview.fold("c-1", [(e.event_type(), e.model_dump(mode="json"), e.given_at)
+                                     for e in review.pending])
     assert folded.reviewer("r-1") == Reviewer(reviewer_id="r-1", institution_id="firm-b")
     assert folded.reviewer("r-2") is None and folded.reviewer(None) is None

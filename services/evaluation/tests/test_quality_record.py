@@ -67,7 +67,8 @@ async def test_the_aided_persons_satisfaction_is_part_of_the_quality_record(serv
     graded = (await grade(service, case)).json()
     assert graded["satisfaction"] == "basically_satisfied" and len(graded["follow_ups"]) == 2
     record = (await client.get(f"/api/v1/evaluations/quality-records/{case.case_id}")).json()
-    assert not record["awaiting_evaluation"] and record["evaluation"]["evaluation_id"] == graded["evaluation_id"]
+    assert not record["awaiting_evaluation"]
+    assert record["evaluation"]["evaluation_id"] == graded["evaluation_id"]
     listed = (await client.get("/api/v1/evaluations", params={"case_id": case.case_id})).json()["items"]
     assert listed[0]["satisfaction"] == "basically_satisfied"
     assert (await client.get("/api/v1/evaluations/quality-records/unknown")).status_code == 404
@@ -83,5 +84,6 @@ async def test_a_terminated_case_is_not_evaluated(service):
     awaiting = (await client.get("/api/v1/cases/awaiting-evaluation")).json()
     assert [i["case_id"] for i in awaiting["items"]] == [kept.case_id] and awaiting["total"] == 1
     assert (await give(client, dropped)).status_code == 404
-    refused = await client.post("/api/v1/evaluations", json=evaluation_of(dropped), headers=reviewer(settings))
+    refused = await client.post("/api/v1/evaluations", json=evaluation_of(dropped),
+                                headers=reviewer(settings))
     assert refused.status_code == 404

@@ -47,13 +47,15 @@ async def service(migrated_settings):
 
 @pytest.fixture
 async def http_only(migrated_settings):
-    settings = await migrated_settings(EvaluationSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False)
+    settings = await migrated_settings(EvaluationSettings, MIGRATIONS, consumers_enabled=False,
+                                       relay_enabled=False)
     async with serve_in_process(create_app(settings)) as client:
         yield settings, client
 
 
 def test_every_endpoint_declares_the_roles_of_the_team_plan():
-    declared = {(m, p): tuple(r.value for r in roles) for m, p, roles in route_roles(create_app(EvaluationSettings()))
+    declared = {(m, p): tuple(r.value for r in roles)
+                for m, p, roles in route_roles(create_app(EvaluationSettings()))
                 if p.startswith("/api/v1/") and not p.startswith("/api/v1/audit/")}
     assert declared == EXPECTED
 
@@ -67,7 +69,8 @@ async def test_without_a_token_every_endpoint_is_a_401_problem(http_only):
         assert response.headers["www-authenticate"] == 'Bearer realm="fayuan"'
 
 
-@pytest.mark.parametrize("role", [Role.bar_association, Role.judicial_organ, Role.closing_checker, Role.public])
+@pytest.mark.parametrize("role", [Role.bar_association, Role.judicial_organ, Role.closing_checker,
+                                  Role.public])
 async def test_roles_without_a_part_in_evaluation_are_refused_with_403(http_only, role):
     settings, client = http_only
     for method, path, body in CALLS:
@@ -77,7 +80,8 @@ async def test_roles_without_a_part_in_evaluation_are_refused_with_403(http_only
 
 async def test_only_a_peer_reviewer_grades_and_only_the_agency_or_quality_lead_gives_cases(http_only):
     settings, client = http_only
-    grading = await client.post("/api/v1/evaluations", json=evaluation_of(case_closed()))  # staff, lead, bureau
+    # As the default caller: agency staff, the quality lead, the bureau.
+    grading = await client.post("/api/v1/evaluations", json=evaluation_of(case_closed()))
     assert grading.status_code == 403 and "peer_reviewer" in grading.json()["detail"]
     for role in (Role.peer_reviewer, Role.bureau_investigator, Role.auditor, Role.case_handler):
         headers = as_role(settings, role, reviewer_id="reviewer-wang", handler_id=HANDLER.handler_id)
@@ -113,7 +117,8 @@ async def test_a_reviewer_sees_and_grades_a_case_only_once_it_is_given_to_them(s
     # Another reviewer still sees nothing of it, whatever they ask.
     assert (await client.get("/api/v1/cases/awaiting-evaluation", headers=zhao)).json()["total"] == 0
     assert (await client.get(record, headers=zhao)).status_code == 404
-    assert (await client.post("/api/v1/evaluations", json=evaluation_of(case), headers=zhao)).status_code == 404
+    assert (await client.post("/api/v1/evaluations", json=evaluation_of(case), headers=zhao)
+            ).status_code == 404
 
     graded = await client.post("/api/v1/evaluations", json=evaluation_of(case), headers=wang)
     assert graded.status_code == 201, graded.text
@@ -144,11 +149,12 @@ async def test_a_handler_reads_the_evaluation_of_their_own_cases_only(service):
     assert (await client.get("/api/v1/cases/awaiting-evaluation", headers=own)).status_code == 403
 
     assert (await give(client, case)).status_code == 201
-    body = (await client.post("/api/v1/evaluations", json=evaluation_of(case), headers=reviewer(settings))).json()
+    body = (await client.post("/api/v1/evaluations", json=evaluation_of(case),
+                              headers=reviewer(settings))).json()
     evaluation = f"/api/v1/evaluations/{body['evaluation_id']}"
     assert (await client.get(evaluation, headers=own)).json()["findings"] == body["findings"]
-    assert [e["evaluation_id"] for e in (await client.get("/api/v1/evaluations", headers=own)).json()["items"]] == [
-        body["evaluation_id"]]
+    own_list = (await client.get("/api/v1/evaluations", headers=own)).json()
+    assert [e["evaluation_id"] for e in own_list["items"]] == [body["evaluation_id"]]
     assert (await client.get(evaluation, headers=other)).status_code == 404
     assert (await client.get("/api/v1/evaluations", params={"case_id": case.case_id}, headers=other)
             ).json()["total"] == 0

@@ -36,7 +36,8 @@ def upgrade() -> None:
     )
     for column in ("case_kind", "agency_id", "handler_id", "institution_id"):
         op.execute(f"CREATE INDEX ix_closed_cases_{column} ON closed_cases ({column})")
-    op.execute("CREATE INDEX ix_closed_cases_awaiting ON closed_cases (closed_at, case_id) WHERE evaluation_id IS NULL")
+    op.execute("CREATE INDEX ix_closed_cases_awaiting ON closed_cases (closed_at, case_id) "
+               "WHERE evaluation_id IS NULL")
     op.execute(
         """
         CREATE TABLE evaluations (

@@ -1,0 +1,71 @@
+"""Peer evaluation of closed cases (pure: no I/O), one module per concept:
+
+- `case`: a closed case as evaluation knows it (from intake's CaseClosed), evaluated once;
+- `grading`: the first-level indicators of each case kind's standard and the versioned rules that
+  turn indicator grades into the case's grade (R-EVL-1, R-EVL-2);
+- `review`: giving a closed case to a peer reviewer, avoidance checked at that moment (R-EVL-4,
+  R-EVL-6); its stream is `review-<case_id>`;
+- `evaluation`: a reviewer's grades for the case, recorded with the rule that graded them; its
+  stream is `evaluation-<id>`.
+
+Which indicators belong to which standard, and which rule grades, are data: domain.md could not
+confirm them from the standards' own text. The names other rooms use are listed here.
+"""
+
+from services.evaluation.domain.case import AlreadyEvaluated, ClosedCase
+from services.evaluation.domain.evaluation import EvaluationCompleted, PeerEvaluation
+from services.evaluation.domain.grading import (
+    CIVIL_ADMINISTRATIVE_STANDARD,
+    CRIMINAL_STANDARD,
+    DEFAULT_RULE,
+    GRADING_RULES,
+    INDICATORS,
+    STANDARD_BY_KIND,
+    GradingRule,
+    Indicator,
+    IndicatorsMismatch,
+    Standard,
+    UnknownGradingRule,
+    default_v1,
+    grading_rule,
+    standard_for,
+)
+from services.evaluation.domain.review import (
+    CaseReview,
+    Reviewer,
+    ReviewerAlreadyGiven,
+    ReviewerGiven,
+    ReviewerNotIndependent,
+    ReviewerNotQualified,
+    ReviewersComplete,
+    ReviewPolicy,
+)
+
+__all__ = [
+    "CIVIL_ADMINISTRATIVE_STANDARD",
+    "CRIMINAL_STANDARD",
+    "DEFAULT_RULE",
+    "GRADING_RULES",
+    "INDICATORS",
+    "STANDARD_BY_KIND",
+    "AlreadyEvaluated",
+    "CaseReview",
+    "ClosedCase",
+    "EvaluationCompleted",
+    "GradingRule",
+    "Indicator",
+    "IndicatorsMismatch",
+    "PeerEvaluation",
+    "ReviewPolicy",
+    "Reviewer",
+    "ReviewerAlreadyGiven",
+    "ReviewerGiven",
+    "ReviewerNotIndependent",
+    "ReviewerNotQualified",
+    "ReviewersComplete",
+    "Standard",
+    "UnknownGradingRule",
+    "default_v1",
+    "grading_rule",
+    "standard_for",
+]

@@ -1,0 +1,277 @@
+"""Evaluation's reads: the closed cases awaiting evaluation, the reviewers a case was given to,
+the completed evaluations and a case's quality record (R-EVL-5), as typed read models; and the
+closed case a command decides on.
+
+Who may read what (docs/evaluation.md) is decided here, by who is asking: a peer reviewer reads
+only the cases given to them and the evaluations they made, a case handler only the evaluations
+and quality records of their own cases; anything outside a scoped caller's scope is a 404 (or
+left out of a list), so that they do not learn the case exists. A scoped caller whose token lacks
+its scoping claim reads nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.evaluation.domain import ClosedCase
+from services.evaluation.projections import closed_cases, evaluations, follow_ups, review_assignments
+from shared.aggregate import NotFound
+from shared.auth import Principal, Role
+from shared.contracts import CaseKind, Grade, HandlerRef
+from shared.paging import Page, paginate
+
+# --- the read models ------------------------------------------------------------------------
+
+
+class ReviewerView(BaseModel):
+    reviewer_id: str
+    name: str
+    institution_id: str
+    years_of_practice: int
+    given_at: datetime
+
+
+class CaseReviewers(BaseModel):
+    case_id: str
+    reviewers: list[ReviewerView] = Field(description="Who the case was given to, first given first")
+
+
+class FollowUpView(BaseModel):
+    """回访: what the aided person answered (their words stay in intake)."""
+
+    visited_on: date
+    channel: str = Field(description="visit, phone or online")
+    satisfaction: str = Field(description="satisfied, basically_satisfied or dissatisfied")
+
+
+class QualityDimensions(BaseModel):
+    """R-EVL-5: dimensions of the case's quality beside the peer evaluation."""
+
+    satisfaction: str | None = Field(default=None,
+                                     description="The aided person's answer at the latest follow-up")
+    follow_ups: list[FollowUpView] = Field(default_factory=list, description="Every follow-up, oldest first")
+
+
+class EvaluationView(QualityDimensions):
+    evaluation_id: str
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    agency_id: str
+    handler: HandlerRef
+    standard: str
+    indicators: dict[str, Grade]
+    grade: Grade
+    rule_version: str
+    reviewer_id: str
+    reviewer_institution_id: str
+    findings: str
+    completed_at: datetime
+
+
+class AwaitingCaseView(QualityDimensions):
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    agency_id: str
+    handler: HandlerRef
+    closed_at: datetime
+
+
+class QualityRecordView(QualityDimensions):
+    """The case's quality record as evaluation knows it."""
+
+    case_id: str
+    awaiting_evaluation: bool = Field(description="Closed and not yet evaluated")
+    evaluation: EvaluationView | None = None
+
+
+# --- rows -> read models --------------------------------------------------------------------
+
+Row = Mapping[Any, Any]  # a row read by name (a RowMapping, or a dict of one)
+FollowUps = dict[str, list[dict[str, Any]]]
+
+
+def _handler(row: Row) -> HandlerRef:
+    return HandlerRef(handler_id=row["handler_id"], name=row["handler_name"], kind=row["handler_kind"],
+                      licence_number=row["licence_number"], institution_id=row["institution_id"],
+                      institution_name=row["institution_name"])
+
+
+def _dimensions(found: list[dict[str, Any]] | None) -> dict[str, Any]:
+    found = found or []
+    return {"satisfaction": found[-1]["satisfaction"] if found else None,
+            "follow_ups": [FollowUpView.model_validate(f) for f in found]}
+
+
+def _evaluation(row: Row, found: list[dict[str, Any]] | None = None) -> EvaluationView:
+    return EvaluationView.model_validate({**row, "handler": _handler(row), **_dimensions(found)})
+
+
+def _awaiting(row: Row, found: list[dict[str, Any]] | None) -> AwaitingCaseView:
+    return AwaitingCaseView.model_validate({**row, "handler": _handler(row), **_dimensions(found)})
+
+
+def _reviewer(row: Row) -> ReviewerView:
+    return ReviewerView(reviewer_id=row["reviewer_id"], name=row["reviewer_name"],
+                        institution_id=row["reviewer_institution_id"],
+                        years_of_practice=row["years_of_practice"], given_at=row["given_at"])
+
+
+async def _follow_ups_of(conn: AsyncConnection, case_ids: Iterable[str]) -> FollowUps:
+    """The follow-ups of these cases, oldest first."""
+    rows = (await conn.execute(select(follow_ups).where(follow_ups.c.case_id.in_(list(case_ids)))
+                               .order_by(follow_ups.c.visited_on, follow_ups.c.recorded_at))).mappings().all()
+    found: FollowUps = {}
+    for row in rows:
+        found.setdefault(row["case_id"], []).append(dict(row))
+    return found
+
+
+# --- who is asking --------------------------------------------------------------------------
+
+
+def _given_to(reviewer_id: str | None, case_id: Any = closed_cases.c.case_id) -> ColumnElement[bool]:
+    """The case was given to this reviewer (never true without a reviewer id)."""
+    return exists().where(review_assignments.c.case_id == case_id,
+                          review_assignments.c.reviewer_id == (reviewer_id or ""))
+
+
+def _evaluations_seen_by(asking: Principal) -> list[ColumnElement[bool]]:
+    """The evaluations a scoped caller may read, whatever they ask for."""
+    if asking.role is Role.peer_reviewer:
+        return [evaluations.c.reviewer_id == (asking.reviewer_id or "")]
+    if asking.role is Role.case_handler:
+        return [evaluations.c.handler_id == (asking.handler_id or "")]
+    return []
+
+
+def _closed_cases_seen_by(asking: Principal) -> list[ColumnElement[bool]]:
+    """The closed cases a scoped caller may read: a reviewer those given to them, a handler their
+    own (the awaiting list admits no handler today; the scope holds should one be admitted)."""
+    if asking.role is Role.peer_reviewer:
+        return [_given_to(asking.reviewer_id)]
+    if asking.role is Role.case_handler:
+        return [closed_cases.c.handler_id == (asking.handler_id or "")]
+    return []
+
+
+async def _may_read_case(conn: AsyncConnection, asking: Principal, case_id: str,
+                         handler_ids: set[str]) -> bool:
+    """Whether the caller may read this case's quality record: a reviewer if the case was given
+    to them, a handler if the case was theirs (`handler_ids`: who it closed or was graded with)."""
+    if asking.role is Role.peer_reviewer:
+        return bool((await conn.execute(select(_given_to(asking.reviewer_id, case_id)))).scalar())
+    if asking.role is Role.case_handler:
+        return asking.handler_id is not None and asking.handler_id in handler_ids
+    return True
+
+
+# --- the reads ------------------------------------------------------------------------------
+
+
+async def cases_awaiting_evaluation(engine: AsyncEngine, *, asking: Principal, offset: int, limit: int
+                                    ) -> Page[AwaitingCaseView]:
+    """Closed cases not yet evaluated, oldest closure first, each with the aided person's
+    satisfaction so far; a terminated case is never among them (projections.record_termination)."""
+    query = (select(closed_cases)
+             .where(closed_cases.c.evaluation_id.is_(None), *_closed_cases_seen_by(asking))
+             .order_by(closed_cases.c.closed_at, closed_cases.c.case_id))
+    async with engine.connect() as conn:
+        page = await paginate(conn, query, offset=offset, limit=limit, item=dict)
+        found = await _follow_ups_of(conn, [r["case_id"] for r in page.items])
+    return Page[AwaitingCaseView](items=[_awaiting(r, found.get(r["case_id"])) for r in page.items],
+                                  total=page.total, offset=offset, limit=limit)
+
+
+async def read_case_reviewers(conn: AsyncConnection, case_id: str) -> CaseReviewers:
+    """The reviewers a case was given to, first given first; NotFound when the case is neither
+    closed and known here nor given to anyone (a case given and later terminated keeps its reviewers)."""
+    rows: Sequence[Row] = (await conn.execute(
+        select(review_assignments).where(review_assignments.c.case_id == case_id)
+        .order_by(review_assignments.c.given_at, review_assignments.c.reviewer_id)
+    )).mappings().all()
+    known = rows or (await conn.execute(select(exists().where(closed_cases.c.case_id == case_id)))).scalar()
+    if not known:
+        raise NotFound(f"evaluation knows no closed case {case_id}")
+    return CaseReviewers(case_id=case_id, reviewers=[_reviewer(r) for r in rows])
+
+
+async def case_reviewers(engine: AsyncEngine, case_id: str) -> CaseReviewers:
+    async with engine.connect() as conn:
+        return await read_case_reviewers(conn, case_id)
+
+
+async def _read_evaluation(conn: AsyncConnection, evaluation_id: str,
+                           seen_by: Sequence[ColumnElement[bool]]) -> EvaluationView:
+    row = (await conn.execute(
+        select(evaluations).where(evaluations.c.evaluation_id == evaluation_id, *seen_by)
+    )).mappings().first()
+    if row is None:
+        raise NotFound(f"no evaluation {evaluation_id}")
+    found = await _follow_ups_of(conn, [row["case_id"]])
+    return _evaluation(row, found.get(row["case_id"]))
+
+
+async def read_evaluation(conn: AsyncConnection, evaluation_id: str) -> EvaluationView:
+    """An evaluation as the command that completed it shows it to its reviewer (no scope: the
+    command checked the case was given to them)."""
+    return await _read_evaluation(conn, evaluation_id, [])
+
+
+async def evaluation(engine: AsyncEngine, evaluation_id: str, *, asking: Principal) -> EvaluationView:
+    """One evaluation with the aided person's satisfaction at follow-ups (R-EVL-5)."""
+    async with engine.connect() as conn:
+        return await _read_evaluation(conn, evaluation_id, _evaluations_seen_by(asking))
+
+
+async def evaluations_list(engine: AsyncEngine, *, asking: Principal, case_id: str | None,
+                           grade: Grade | None, offset: int, limit: int) -> Page[EvaluationView]:
+    """Completed evaluations, newest first, each with the aided person's satisfaction."""
+    where = [c for c in (evaluations.c.case_id == case_id if case_id else None,
+                         evaluations.c.grade == grade if grade else None) if c is not None]
+    query = (select(evaluations).where(*where, *_evaluations_seen_by(asking))
+             .order_by(evaluations.c.completed_at.desc(), evaluations.c.evaluation_id))
+    async with engine.connect() as conn:
+        page = await paginate(conn, query, offset=offset, limit=limit, item=dict)
+        found = await _follow_ups_of(conn, [r["case_id"] for r in page.items])
+    return Page[EvaluationView](items=[_evaluation(r, found.get(r["case_id"])) for r in page.items],
+                                total=page.total, offset=offset, limit=limit)
+
+
+async def quality_record(engine: AsyncEngine, case_id: str, *, asking: Principal) -> QualityRecordView:
+    """The case's quality record: its peer evaluation (if graded) and the aided person's
+    satisfaction at each follow-up (R-EVL-5)."""
+    async with engine.connect() as conn:
+        closed = (await conn.execute(select(closed_cases).where(closed_cases.c.case_id == case_id))
+                  ).mappings().first()
+        graded = (await conn.execute(select(evaluations).where(evaluations.c.case_id == case_id))
+                  ).mappings().first()
+        found = (await _follow_ups_of(conn, [case_id])).get(case_id)
+        in_scope = await _may_read_case(conn, asking, case_id,
+                                        {r["handler_id"] for r in (closed, graded) if r is not None})
+    if not in_scope or (closed is None and graded is None and not found):
+        raise NotFound(f"evaluation knows nothing of case {case_id}")
+    return QualityRecordView(case_id=case_id, awaiting_evaluation=closed is not None and graded is None,
+                             evaluation=_evaluation(graded, found) if graded else None, **_dimensions(found))
+
+
+# --- what a command decides on (handlers.py) ------------------------------------------------
+
+
+async def closed_case_for_update(conn: AsyncConnection, case_id: str) -> ClosedCase | None:
+    """The closed case, locked until the transaction ends: two reviewers grading the same case
+    at once are serialised here, so the second sees the first's evaluation."""
+    row = (await conn.execute(
+        select(closed_cases).where(closed_cases.c.case_id == case_id).with_for_update()
+    )).mappings().first()
+    if row is None:
+        return None
+    return ClosedCase(case_id=row["case_id"], case_number=row["case_number"], case_kind=row["case_kind"],
+                      agency_id=row["agency_id"], closed_at=row["closed_at"],
+                      evaluation_id=row["evaluation_id"], handler=_handler(row))
