@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
@@ -107,12 +108,16 @@ class _Key:
     kid: str | None = None
 
 
+def _unsupported(key: object) -> ValueError:
+    return ValueError(f"unsupported key type {type(key).__name__}: use RSA (RS256) or P-256 (ES256)")
+
+
 def _algorithm_of(key: Any) -> str:
     if isinstance(key, RSAPublicKey | RSAPrivateKey):
         return "RS256"
     if isinstance(key, EllipticCurvePublicKey | EllipticCurvePrivateKey):
         return "ES256"
-    raise ValueError(f"unsupported key type {type(key).__name__}: use RSA (RS256) or P-256 (ES256)")
+    raise _unsupported(key)
 
 
 def _pem_blocks(text: str) -> list[str]:
@@ -243,6 +248,8 @@ def mint_token(
     headers = {"kid": kid} if kid else None
     if private_key_pem is not None:
         key = load_pem_private_key(private_key_pem, password=None)
+        if not isinstance(key, RSAPrivateKey | EllipticCurvePrivateKey):
+            raise _unsupported(key)
         return jwt.encode(claims, key, algorithm=_algorithm_of(key), headers=headers)
     if not settings.auth_dev_secret:
         raise ValueError("no private key given and no dev secret (FAYUAN_AUTH_DEV_SECRET) set")
@@ -342,8 +349,8 @@ def _in(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Netwo
 # --- reading the declarations back ----------------------------------------------------------
 
 
-def _declarations(dependant) -> list[tuple[Role, ...]]:
-    found = []
+def _declarations(dependant: Dependant) -> list[tuple[Role, ...]]:
+    found: list[tuple[Role, ...]] = []
     for dep in dependant.dependencies:
         if isinstance(dep.call, _Allow):
             found.append(dep.call.roles)

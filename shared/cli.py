@@ -6,20 +6,24 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import auth, deadletters
 from shared.db import create_engine
 from shared.logs import configure_logging
 from shared.migrations import upgrade
 from shared.settings import ServiceSettings
+
+T = TypeVar("T")
 
 
 def service_cli(
@@ -91,7 +95,7 @@ def service_cli(
     return cli
 
 
-async def _with_engine(settings: ServiceSettings, work):
+async def _with_engine(settings: ServiceSettings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     engine = create_engine(settings)
     try:
         return await work(engine)

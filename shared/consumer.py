@@ -26,8 +26,9 @@ import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
+# aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
+from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition  # type: ignore[import-untyped]
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -125,13 +126,11 @@ class ConsumerRunner:
         raise AssertionError("unreachable")
 
     async def _apply(self, envelope: Envelope, event: IntegrationEvent, handler: Handler) -> str:
-        tokens = [
-            context.actor.set(f"service:{self.name}"),
-            context.causation_id.set(envelope.id),
-        ]
+        actor = context.actor.set(f"service:{self.name}")
+        causation = context.causation_id.set(envelope.id)
         from asgi_correlation_id import correlation_id
 
-        tokens.append(correlation_id.set(envelope.correlation_id))
+        correlation = correlation_id.set(envelope.correlation_id)
         try:
             async with self.engine.begin() as conn:
                 db = await driver(conn)
@@ -160,9 +159,9 @@ class ConsumerRunner:
         except _AlreadyHandled:
             return "duplicate"
         finally:
-            correlation_id.reset(tokens.pop())
-            context.causation_id.reset(tokens.pop())
-            context.actor.reset(tokens.pop())
+            correlation_id.reset(correlation)
+            context.causation_id.reset(causation)
+            context.actor.reset(actor)
 
     async def _dead_letter(
         self,

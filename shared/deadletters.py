@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from aiokafka import AIOKafkaProducer
+# aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
+from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.settings import ServiceSettings

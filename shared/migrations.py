@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import asyncpg
+# asyncpg ships no type information (no py.typed, no stubs): its objects are Any here.
+import asyncpg  # type: ignore[import-untyped]
 from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from shared.settings import ServiceSettings
 
 
-def alembic_config(script_location: Path, url: str, connect_args: dict | None = None) -> Config:
+def alembic_config(script_location: Path, url: str, connect_args: dict[str, object] | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -78,7 +79,10 @@ def run_env(target_metadata: MetaData | None = None) -> None:
             context.run_migrations()
 
     async def run_async() -> None:
-        engine = create_async_engine(context.config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool,
+        url = context.config.get_main_option("sqlalchemy.url")
+        if url is None:  # alembic_config always sets it
+            raise RuntimeError("the Alembic configuration has no sqlalchemy.url")
+        engine = create_async_engine(url, poolclass=pool.NullPool,
                                      connect_args=context.config.attributes.get("connect_args", {}))
         async with engine.connect() as connection:
             await connection.run_sync(do_run)

@@ -24,10 +24,13 @@ import asyncio
 import json
 import logging
 import zlib
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import TopicPartition
+# aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
+from aiokafka.structs import TopicPartition  # type: ignore[import-untyped]
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -110,7 +113,7 @@ LIMIT $3
 # '1000' < '999', and the cursor would jump back and forth (re-sending, and out of order).
 
 
-def _envelope(row) -> Envelope:
+def _envelope(row: Mapping[str, Any]) -> Envelope:
     return Envelope(
         id=row["event_id"],
         type=row["type"],
@@ -198,7 +201,7 @@ class Relay:
         async with self.engine.connect() as conn:
             txid, position = await self._cursor(conn)
             db = await driver(conn)
-            count = await db.fetchval(
+            count: int = await db.fetchval(
                 "SELECT count(*) FROM outbox WHERE (txid, position) > ($1::text::xid8, $2)", txid, position
             )
             await conn.commit()

@@ -172,7 +172,8 @@ class ServiceSettings(BaseSettings):
                 "sasl_plain_password": self.kafka_sasl_password,
             }
         if self.kafka_security_protocol in {"SSL", "SASL_SSL"}:
-            from aiokafka.helpers import create_ssl_context
+            # aiokafka ships no type information (no py.typed, no stubs).
+            from aiokafka.helpers import create_ssl_context  # type: ignore[import-untyped]
 
             options["ssl_context"] = create_ssl_context(
                 cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None,

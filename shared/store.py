@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import asyncpg
+# asyncpg ships no type information (no py.typed, no stubs): its objects are Any here.
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
@@ -59,7 +60,7 @@ async def driver(conn: AsyncConnection) -> asyncpg.Connection:
     outside the caller's transaction. So when the caller is in a transaction that has not yet
     reached the server, make the adapter open it first."""
     raw = await conn.get_raw_connection()
-    db: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    db: asyncpg.Connection = raw.driver_connection
     if conn.in_transaction() and not db.is_in_transaction():
         # The adapter's own BEGIN keeps SQLAlchemy's view of the transaction true (it commits or
         # rolls back what we start) for one round trip; a statement through SQLAlchemy would

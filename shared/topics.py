@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+# aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
+from aiokafka.errors import TopicAlreadyExistsError  # type: ignore[import-untyped]
 
 import shared.contracts  # noqa: F401  (registers every event type, so the catalogue is whole)
 from shared.events import registered_events

@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+# aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
 
 from shared.events import Envelope, IntegrationEvent
 from shared.settings import ServiceSettings
