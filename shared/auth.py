@@ -4,7 +4,8 @@ roles declared once per endpoint (docs/security.md).
 An endpoint declares the roles it admits with one parameter, which also hands it the caller:
 
     @router.get("/{case_id}", summary=...)
-    async def get_case(case_id: str, principal: Annotated[Principal, allow(Role.case_handler, Role.quality_lead)]):
+    async def get_case(case_id: str,
+                       principal: Annotated[Principal, allow(Role.case_handler, Role.quality_lead)]):
         if principal.role is Role.case_handler and case.handler_id != principal.handler_id: ...
 
 or, when it does not need the caller, `dependencies=[allow(Role.auditor)]` in the decorator. Both
@@ -277,8 +278,11 @@ class _Allow:
     def __init__(self, roles: tuple[Role, ...]):
         self.roles = roles
 
-    async def __call__(self, request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
-                       ) -> Principal:
+    async def __call__(
+        self,
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
+    ) -> Principal:
         # Async on purpose: FastAPI runs it in the request's own task, so the context variables
         # set here are the ones the endpoint's unit of work reads.
         principal = self._authenticate(request, credentials)

@@ -45,9 +45,12 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
 
-CONSUMED = Counter("fayuan_events_consumed_total", "Integration events handled", ["consumer", "type", "outcome"])
-DEAD_LETTERS = Counter("fayuan_dead_letters_total", "Messages sent to a dead-letter topic", ["consumer", "topic"])
-LAG = Gauge("fayuan_consumer_lag", "Messages behind the end of the partition", ["consumer", "topic", "partition"])
+CONSUMED = Counter("fayuan_events_consumed_total", "Integration events handled",
+                   ["consumer", "type", "outcome"])
+DEAD_LETTERS = Counter("fayuan_dead_letters_total", "Messages sent to a dead-letter topic",
+                       ["consumer", "topic"])
+LAG = Gauge("fayuan_consumer_lag", "Messages behind the end of the partition",
+            ["consumer", "topic", "partition"])
 
 
 class Infrastructure(Exception):
@@ -118,7 +121,8 @@ class ConsumerRunner:
                 if _is_infrastructure(exc):
                     raise Infrastructure(str(exc)) from exc
                 if attempt == attempts:
-                    log.exception("event failed after retries", extra={"consumer": self.name, "event_id": envelope.id})
+                    log.exception("event failed after retries",
+                                  extra={"consumer": self.name, "event_id": envelope.id})
                     await self._dead_letter(message, producer, exc, event_id=envelope.id, type_=envelope.type)
                     CONSUMED.labels(self.name, envelope.type, "dead-letter").inc()
                     return "dead-letter"
@@ -182,11 +186,13 @@ class ConsumerRunner:
             ("x-dead-letter-error", error.encode()),
             ("x-dead-letter-stack", "".join(traceback.format_exception(exc))[-4000:].encode()),
         ]
-        await producer.send_and_wait(dead_letter_topic(message.topic), message.value, key=message.key, headers=headers)
+        await producer.send_and_wait(dead_letter_topic(message.topic), message.value, key=message.key,
+                                     headers=headers)
         async with self.engine.begin() as conn:
             db = await driver(conn)
             await db.execute(
-                'INSERT INTO dead_letters (consumer, topic, partition, "offset", event_id, type, key, value, headers, error) '
+                'INSERT INTO dead_letters '
+                '(consumer, topic, partition, "offset", event_id, type, key, value, headers, error) '
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 self.name,
                 message.topic,
@@ -200,8 +206,8 @@ class ConsumerRunner:
                 error,
             )
         DEAD_LETTERS.labels(self.name, message.topic).inc()
-        log.error("dead-lettered", extra={"consumer": self.name, "topic": message.topic, "offset": message.offset,
-                                          "error": error})
+        log.error("dead-lettered", extra={"consumer": self.name, "topic": message.topic,
+                                          "offset": message.offset, "error": error})
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -242,7 +248,9 @@ class ConsumerRunner:
                     except Exception:
                         log.warning("kafka client did not stop cleanly", extra={"consumer": self.name})
 
-    async def _consume(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
+    async def _consume(
+        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event
+    ) -> None:
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=200, max_records=self.settings.consumer_batch_size)
             if not batch:

@@ -36,8 +36,8 @@ LATENCY = Histogram("fayuan_http_request_seconds", "HTTP request latency", ["met
 
 
 def problem(
-    status: int, title: str, *, type_: str = "about:blank", detail: str | None = None, instance: str | None = None,
-    **extensions: Any,
+    status: int, title: str, *, type_: str = "about:blank", detail: str | None = None,
+    instance: str | None = None, **extensions: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status}
     if detail:
@@ -87,7 +87,9 @@ async def _http_problem(request: Request, exc: StarletteHTTPException) -> JSONRe
 
 
 # The API edge's reading of the domain's refusals; the most specific class wins.
-DOMAIN_ERROR_STATUS: dict[type[DomainError], int] = {NotFound: 404, Invalid: 422, Conflict: 409, DomainError: 409}
+DOMAIN_ERROR_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404, Invalid: 422, Conflict: 409, DomainError: 409,
+}
 
 
 def domain_error_status(exc: DomainError) -> int:
@@ -97,12 +99,14 @@ def domain_error_status(exc: DomainError) -> int:
 async def _domain_problem(request: Request, exc: DomainError) -> JSONResponse:
     kind = type(exc).__name__
     slug = "".join("-" + c.lower() if c.isupper() else c for c in kind).lstrip("-")
-    return problem(domain_error_status(exc), kind, type_=PROBLEM_BASE + slug, detail=str(exc), instance=request.url.path, rule=exc.rule)
+    return problem(domain_error_status(exc), kind, type_=PROBLEM_BASE + slug, detail=str(exc),
+                   instance=request.url.path, rule=exc.rule)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", extra={"path": request.url.path})
-    return problem(500, "Internal Server Error", detail="The error was logged with this request's correlation id.",
+    return problem(500, "Internal Server Error",
+                   detail="The error was logged with this request's correlation id.",
                    instance=request.url.path)
 
 
@@ -151,7 +155,8 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 # fastapi.tiangolo.com, fetches /openapi.json, and starts with one inline script, allowed by its
 # hash (computed from the page itself, so a FastAPI upgrade cannot silently widen it).
 DOCS_CSP = ("default-src 'none'; script-src https://cdn.jsdelivr.net {hashes}; "
-            "style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https://fastapi.tiangolo.com; "
+            "style-src https://cdn.jsdelivr.net 'unsafe-inline'; "
+            "img-src 'self' data: https://fastapi.tiangolo.com; "
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
@@ -264,7 +269,8 @@ def install_middleware(app: FastAPI, settings: ServiceSettings | None = None) ->
         # Bearer tokens travel in a header, never in cookies: credentials stay off.
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-ID"],
+                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key",
+                                          "X-Correlation-ID"],
                            expose_headers=["X-Correlation-ID", "Location", "ETag"], max_age=600)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
     build = app.build_middleware_stack

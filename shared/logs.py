@@ -28,7 +28,8 @@ def configure_logging(*, service: str, level: str = "INFO", json_format: bool = 
         _add_correlation_id,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json_format else structlog.dev.ConsoleRenderer()
+    renderer = (structlog.processors.JSONRenderer(ensure_ascii=False) if json_format
+                else structlog.dev.ConsoleRenderer())
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[

@@ -42,7 +42,8 @@ def _asyncpg_dsn(url: str, database: str | None = None) -> str:
 async def ensure_database(settings: ServiceSettings) -> None:
     """CREATE DATABASE for the service when it does not exist yet (dev, tests, first deploy)."""
     name = make_url(settings.sqlalchemy_url).database
-    conn = await asyncpg.connect(_asyncpg_dsn(settings.database_url, "postgres"), **settings.database_connect_args())
+    conn = await asyncpg.connect(_asyncpg_dsn(settings.database_url, "postgres"),
+                                 **settings.database_connect_args())
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             try:

@@ -141,10 +141,13 @@ class Relay:
 
     async def _cursor(self, conn: AsyncConnection) -> tuple[str, int]:
         db = await driver(conn)
-        row = await db.fetchrow("SELECT txid::text AS txid, position FROM relay_cursor WHERE relay = $1", self.name)
+        row = await db.fetchrow(
+            "SELECT txid::text AS txid, position FROM relay_cursor WHERE relay = $1", self.name
+        )
         if row is None:
             await db.execute(
-                "INSERT INTO relay_cursor (relay, txid, position) VALUES ($1, '0'::xid8, 0) ON CONFLICT DO NOTHING",
+                "INSERT INTO relay_cursor (relay, txid, position) VALUES ($1, '0'::xid8, 0) "
+                "ON CONFLICT DO NOTHING",
                 self.name,
             )
             return "0", 0
@@ -186,7 +189,8 @@ class Relay:
             message = _envelope(row).to_kafka()
             key = message.key.encode() if isinstance(message.key, str) else message.key
             sends.append(
-                await self.producer.send(row["topic"], message.value, key=key, headers=list(message.headers.items()))
+                await self.producer.send(row["topic"], message.value, key=key,
+                                         headers=list(message.headers.items()))
             )
         await asyncio.gather(*sends)  # every row acknowledged before the cursor moves past it
         for row in rows:
@@ -239,7 +243,8 @@ class Relay:
     async def _start_producer(self) -> None:
         self.producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
-            acks=self.settings.kafka_acks if self.settings.kafka_acks == "all" else int(self.settings.kafka_acks),
+            acks=(self.settings.kafka_acks if self.settings.kafka_acks == "all"
+                  else int(self.settings.kafka_acks)),
             enable_idempotence=self.settings.kafka_enable_idempotence,
             linger_ms=5,
             max_batch_size=1 << 20,

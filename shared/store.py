@@ -140,11 +140,16 @@ def _recorded(row: asyncpg.Record) -> RecordedEvent:
 _COLUMNS = "stream_id, version, event_id, type, data, metadata, recorded_at, position"
 
 
-async def load(conn: AsyncConnection, stream_id: str, *, as_of: datetime | None = None) -> list[RecordedEvent]:
+async def load(
+    conn: AsyncConnection, stream_id: str, *, as_of: datetime | None = None
+) -> list[RecordedEvent]:
     """The events of one stream in version order; with `as_of`, only those recorded by then."""
     db = await driver(conn)
     if as_of is None:
-        rows = await db.fetch(f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version", stream_id)  # noqa: S608
+        rows = await db.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version",  # noqa: S608
+            stream_id,
+        )
     else:
         rows = await db.fetch(
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND recorded_at <= $2 ORDER BY version",  # noqa: S608
@@ -154,7 +159,9 @@ async def load(conn: AsyncConnection, stream_id: str, *, as_of: datetime | None 
     return [_recorded(r) for r in rows]
 
 
-async def read_all(conn: AsyncConnection, *, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+async def read_all(
+    conn: AsyncConnection, *, after_position: int = 0, limit: int = 1000
+) -> list[RecordedEvent]:
     """Every stream's events in recording order, a page at a time (for rebuilding projections)."""
     db = await driver(conn)
     rows = await db.fetch(

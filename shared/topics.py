@@ -39,10 +39,13 @@ def catalog_topics(settings: ServiceSettings) -> list[str]:
     return topics + [dead_letter_topic(t) for t in topics]
 
 
-async def ensure_topics(settings: ServiceSettings, topics: list[str], *, partitions: int = PARTITIONS) -> None:
+async def ensure_topics(
+    settings: ServiceSettings, topics: list[str], *, partitions: int = PARTITIONS
+) -> None:
     if not settings.kafka_create_topics or not topics:
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, **settings.kafka_security())
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                **settings.kafka_security())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

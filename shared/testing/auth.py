@@ -33,7 +33,9 @@ TEST_REF_KEY = "dGVzdC1vbmx5LXJlZmVyZW5jZS1rZXktMzItYnl0ZXM="  # noqa: S105 - te
 # The roles of the default caller of tests that are not about authorisation: the agency's side
 # (staff, checker, quality lead), the bureau and the auditor. None of them is scoped to a handler,
 # reviewer or notifying organ, so a test acting as a handler or reviewer says so with as_role().
-STAFF_ROLES = (Role.agency_staff, Role.closing_checker, Role.quality_lead, Role.bureau_investigator, Role.auditor)
+STAFF_ROLES = (
+    Role.agency_staff, Role.closing_checker, Role.quality_lead, Role.bureau_investigator, Role.auditor,
+)
 
 
 @dataclass(frozen=True)
@@ -120,12 +122,14 @@ def _take_scopes(claims: Claims) -> dict[str, str | None]:
 
 
 def token(
-    settings: ServiceSettings, key: KeyPair | None, *roles: Role, use_kid: bool = True, **claims: Unpack[Claims]
+    settings: ServiceSettings, key: KeyPair | None, *roles: Role, use_kid: bool = True,
+    **claims: Unpack[Claims],
 ) -> str:
     """A token for `settings`, signed with `key` (or the dev secret when None)."""
     scopes = _take_scopes(claims)
     options: TokenOptions = claims
-    return mint_token(settings, list(roles) or [Role.public], private_key_pem=key.private_pem if key else None,
+    return mint_token(settings, list(roles) or [Role.public],
+                      private_key_pem=key.private_pem if key else None,
                       kid=key.kid if key and use_kid else None, scopes=scopes, **options)
 
 

@@ -72,7 +72,9 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def dsn(server_url: str, database: str) -> str:
     """An asyncpg DSN for `database` on the session's server."""
-    return make_url(server_url).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+    return make_url(server_url).set(drivername="postgresql", database=database).render_as_string(
+        hide_password=False
+    )
 
 
 @pytest.fixture
@@ -126,7 +128,9 @@ def make_settings(database_server_url: str, kafka_bootstrap: str) -> MakeSetting
     def make(settings_class: type[S], /, **overrides: object) -> S: ...
     @overload
     def make(**overrides: object) -> ServiceSettings: ...
-    def make(settings_class: type[ServiceSettings] = ServiceSettings, /, **overrides: object) -> ServiceSettings:
+    def make(
+        settings_class: type[ServiceSettings] = ServiceSettings, /, **overrides: object
+    ) -> ServiceSettings:
         return settings_under_test(settings_class, database_server_url, kafka_bootstrap, prefix, **overrides)
 
     return make
@@ -166,12 +170,15 @@ def migrated_settings(fresh_database: FreshDatabase, make_settings: MakeSettings
 
 
 @contextlib.asynccontextmanager
-async def serve_in_process(app: FastAPI, *, headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
+async def serve_in_process(
+    app: FastAPI, *, headers: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """Run an app's lifespan (engine, relay, consumers) and talk HTTP to it in-process, as the
     default caller (agency staff and the bureau: shared/testing/auth.py STAFF_ROLES) unless
     `headers` say otherwise; a request's own headers (as_role(...)) override them."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         default = staff(app.state.settings) if headers is None else headers
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=default) as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                     headers=default) as client:
             yield client

@@ -37,7 +37,9 @@ apache_kafka_only = pytest.mark.skipif(
 )
 
 
-async def publish(settings: ServiceSettings, *events: IntegrationEvent, source: str = "/test") -> list[Envelope]:
+async def publish(
+    settings: ServiceSettings, *events: IntegrationEvent, source: str = "/test"
+) -> list[Envelope]:
     """Publish events as their producing service would (binary CloudEvents, keyed), honouring
     the settings' topic prefix."""
     await create_topics(settings, *{event.topic for event in events})
