@@ -21,18 +21,20 @@ env: .venv/.synced ## create or update the environment (.venv) from uv.lock
 run: .venv/.synced ## start PostgreSQL, the broker and the five services (devstack/; Ctrl-C stops)
 	$(PY) -m devstack run
 
-test: .venv/.synced ## every test: lint, import contract, kernel, services, cross-service
+test: .venv/.synced ## every test: lint, import contract, types, kernel, services, cross-service
 	.venv/bin/ruff check shared services tests bench scripts devstack
 	.venv/bin/lint-imports
+	.venv/bin/mypy
 	.venv/bin/bandit -c pyproject.toml -r shared services devstack -q
 	$(PYTEST) -q -n 4 --dist loadfile
 
 test-kernel: .venv/.synced ## the kernel's store/outbox/inbox tests (honours DATABASE_URL)
 	$(PYTEST) -q -n 4 --dist loadfile shared
 
-lint: .venv/.synced ## ruff (its S rules included), the import contract and bandit
+lint: .venv/.synced ## ruff (its S rules included), the import contract, mypy and bandit
 	.venv/bin/ruff check shared services tests bench scripts devstack
 	.venv/bin/lint-imports
+	.venv/bin/mypy
 	.venv/bin/bandit -c pyproject.toml -r shared services devstack -q
 
 audit: .venv/.synced ## security scans: bandit on the code, pip-audit on uv.lock's versions (docs/security.md)

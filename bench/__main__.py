@@ -57,7 +57,9 @@ def existing_services() -> list[str]:
 
 
 def _dsn(server_url: str, database: str) -> str:
-    return make_url(server_url).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+    return make_url(server_url).set(drivername="postgresql", database=database).render_as_string(
+        hide_password=False
+    )
 
 
 def start_bare_app(database_url: str, workdir: Path) -> tuple[subprocess.Popen, str]:
@@ -92,12 +94,13 @@ def _verdict(ok: bool) -> str:
 
 def print_registration(results: list[load.LoadResult]) -> None:
     table = Table(title="Registration throughput: POST /api/v1/cases")
-    for column in ("endpoint", "client", "conns", "seconds", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms",
-                   "errors"):
+    for column in ("endpoint", "client", "conns", "seconds", "requests", "req/s", "p50 ms", "p95 ms",
+                   "p99 ms", "errors"):
         table.add_column(column, justify="left" if column in ("endpoint", "client") else "right")
     for r in results:
-        table.add_row(r.target, r.client, str(r.connections), f"{r.seconds:.1f}", f"{r.requests:,}", f"{r.rate:,.0f}",
-                      f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}", f"{r.p99_ms:.1f}", str(r.errors))
+        table.add_row(r.target, r.client, str(r.connections), f"{r.seconds:.1f}", f"{r.requests:,}",
+                      f"{r.rate:,.0f}", f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}", f"{r.p99_ms:.1f}",
+                      str(r.errors))
     console.print(table)
     registration, bare = results
     ratio = registration.rate / bare.rate if bare.rate else 0.0
@@ -107,7 +110,8 @@ def print_registration(results: list[load.LoadResult]) -> None:
 
 def print_cpu(windows: dict[str, tuple[Usage, float]], stack_labels: list[str]) -> None:
     """Who used the two cores in each window: the stack's processes, the bench, the client, the rest."""
-    table = Table(title=f"Cores used ({os.cpu_count()} on this machine; 1.00 = one core busy the whole window)")
+    table = Table(title=f"Cores used ({os.cpu_count()} on this machine; "
+                        "1.00 = one core busy the whole window)")
     table.add_column("process")
     for name in windows:
         table.add_column(name, justify="right")
@@ -118,17 +122,19 @@ def print_cpu(windows: dict[str, tuple[Usage, float]], stack_labels: list[str]) 
     table.add_row("[yellow]other processes on the machine[/]",
                   *(f"[yellow]{usage.others(client):.2f}[/]" for usage, client in windows.values()))
     table.add_section()
-    table.add_row("[bold]machine busy[/]", *(f"[bold]{usage.machine:.2f}[/]" for usage, _ in windows.values()))
+    table.add_row("[bold]machine busy[/]",
+                  *(f"[bold]{usage.machine:.2f}[/]" for usage, _ in windows.values()))
     console.print(table)
     if max(usage.others(client) for usage, client in windows.values()) > 0.15:
-        console.print("[yellow]other processes used the CPU while measuring: the figures are lower, and the ratios "
-                      "less certain, than on an idle machine[/]")
+        console.print("[yellow]other processes used the CPU while measuring: the figures are lower, "
+                      "and the ratios less certain, than on an idle machine[/]")
     console.print()
 
 
 def print_consumers(produced: consumer.ProduceResult, plain: consumer.ConsumeResult,
                     kernel: consumer.ConsumeResult) -> None:
-    table = Table(title=f"Consumer throughput: {plain.events:,} pre-produced CaseRegistered events, 4 partitions")
+    table = Table(title=f"Consumer throughput: {plain.events:,} pre-produced CaseRegistered events, "
+                        "4 partitions")
     for column in ("path", "events", "join + first fetch s", "seconds", "events/s"):
         table.add_column(column, justify="left" if column == "path" else "right")
     for r in (plain, kernel):
@@ -142,7 +148,8 @@ def print_consumers(produced: consumer.ProduceResult, plain: consumer.ConsumeRes
 def print_memory(sampler: MemorySampler, stack_labels: list[str], extra_labels: list[str]) -> None:
     rss_rest, pss_rest = sampler.at_rest("ready", "load", 0), sampler.at_rest("ready", "load", 1)
     rss_peak, pss_peak = sampler.peak("load", 0), sampler.peak("load", 1)
-    table = Table(title=f"Memory of the stack ({len(sampler.samples)} samples: RSS every {sampler.interval:g} s, "
+    table = Table(title=f"Memory of the stack ({len(sampler.samples)} samples: "
+                        f"RSS every {sampler.interval:g} s, "
                         f"PSS every {sampler.interval * sampler.pss_every:g} s)")
     for column in ("process", "RSS at rest MiB", "RSS peak MiB", "PSS at rest MiB", "PSS peak MiB"):
         table.add_column(column, justify="left" if column == "process" else "right")
@@ -151,7 +158,8 @@ def print_memory(sampler: MemorySampler, stack_labels: list[str], extra_labels: 
         return f"{value / MiB:,.0f}"
 
     for label in stack_labels:
-        table.add_row(label, mib(rss_rest[label]), mib(rss_peak[label]), mib(pss_rest[label]), mib(pss_peak[label]))
+        table.add_row(label, mib(rss_rest[label]), mib(rss_peak[label]), mib(pss_rest[label]),
+                      mib(pss_peak[label]))
     sums = [sum(d[label] for label in stack_labels) for d in (rss_rest, rss_peak, pss_rest, pss_peak)]
     table.add_section()
     table.add_row("[bold]the stack (sum)[/]", *(f"[bold]{mib(v)}[/]" for v in sums))
@@ -161,13 +169,14 @@ def print_memory(sampler: MemorySampler, stack_labels: list[str], extra_labels: 
     if extra_labels:
         table.add_section()
         for label in extra_labels:
-            table.add_row(f"[dim]{label} (not in the sum)[/]", *(f"[dim]{mib(d[label])}[/]"
-                                                                 for d in (rss_rest, rss_peak, pss_rest, pss_peak)))
+            table.add_row(f"[dim]{label} (not in the sum)[/]",
+                          *(f"[dim]{mib(d[label])}[/]" for d in (rss_rest, rss_peak, pss_rest, pss_peak)))
     console.print(table)
     pss_sum = sums[3]
-    console.print(f"peak PSS sum / budget = [bold]{pss_sum / MEMORY_BUDGET:.0%}[/]   budget 1.5 GiB for the whole "
-                  f"stack: {_verdict(pss_sum <= MEMORY_BUDGET)}   (sum of RSS peaks, an upper bound that counts "
-                  f"PostgreSQL's shared buffers once per backend: {sums[1] / MEMORY_BUDGET:.0%})\n")
+    console.print(f"peak PSS sum / budget = [bold]{pss_sum / MEMORY_BUDGET:.0%}[/]   "
+                  f"budget 1.5 GiB for the whole stack: {_verdict(pss_sum <= MEMORY_BUDGET)}   "
+                  "(sum of RSS peaks, an upper bound that counts PostgreSQL's shared buffers once "
+                  f"per backend: {sums[1] / MEMORY_BUDGET:.0%})\n")
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -193,7 +202,8 @@ def main(
     console.rule(f"Fayuan bench · {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
     console.print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
                   f"{psutil.virtual_memory().total / 1024**3:.1f} GiB, Python {platform.python_version()}")
-    console.print(f"stack: {', '.join(names)}" + (f"  (not running: {', '.join(missing)})" if missing else ""))
+    console.print(f"stack: {', '.join(names)}"
+                  + (f"  (not running: {', '.join(missing)})" if missing else ""))
 
     wrk = load.ensure_wrk(say) if client == "wrk" else None
     if client == "wrk" and not wrk:
@@ -231,7 +241,8 @@ def main(
         stack_pids |= {"PostgreSQL (server + backends)": postgres.pid, "Tansu broker": broker.pid}
         stack_labels = list(stack_pids)
         sampler = MemorySampler({**stack_pids, "bare baseline app": bare_process.pid}).start()
-        meter = CpuMeter({**stack_pids, "bare baseline app": bare_process.pid}, alone={"bench (this process)": os.getpid()})
+        meter = CpuMeter({**stack_pids, "bare baseline app": bare_process.pid},
+                         alone={"bench (this process)": os.getpid()})
         with console.status("waiting for the stack's start-up work to end"):
             meter.steady(stack_labels)
             sampler.mark("ready")
@@ -247,14 +258,16 @@ def main(
         # Agency staff register cases; a token long enough for the whole bench.
         as_staff = stack.headers(Role.agency_staff, sub="bench-staff", minutes=120)
         with console.status(f"warming up: {warmup:g} s on each endpoint"):
-            load.drive(wrk, "bare", bare_url, bodies, connections=connections, seconds=warmup, headers=as_staff)
-            load.drive(wrk, "intake", intake_url, bodies, connections=connections, seconds=warmup, headers=as_staff)
+            load.drive(wrk, "bare", bare_url, bodies, connections=connections, seconds=warmup,
+                       headers=as_staff)
+            load.drive(wrk, "intake", intake_url, bodies, connections=connections, seconds=warmup,
+                       headers=as_staff)
             waited = drained()
         say(f"warmed up (the stack drained in {waited:.1f} s)")
         with console.status(f"bare insert: {connections} clients for {seconds:g} s"):
             bare, bare_usage = meter.measure(lambda: load.drive(
-                wrk, "bare FastAPI + asyncpg insert", bare_url, bodies, connections=connections, seconds=seconds,
-                headers=as_staff))
+                wrk, "bare FastAPI + asyncpg insert", bare_url, bodies, connections=connections,
+                seconds=seconds, headers=as_staff))
             drained()
         say(f"bare insert: {bare.rate:,.0f} req/s")
         with console.status(f"registration: {connections} clients for {seconds:g} s"):

@@ -40,7 +40,8 @@ from shared.uow import UnitOfWork
 DATABASE = "fayuan_bench_consumer"
 
 _metadata = MetaData()
-handled = Table("bench_handled", _metadata, Column("case_id", Text, primary_key=True), Column("case_number", Text))
+handled = Table("bench_handled", _metadata, Column("case_id", Text, primary_key=True),
+                Column("case_number", Text))
 _TABLE = "CREATE TABLE IF NOT EXISTS bench_handled (case_id text PRIMARY KEY, case_number text NOT NULL)"
 
 
@@ -70,8 +71,9 @@ def _events(count: int) -> list[CaseRegistered]:
     kinds = list(CaseKind)
     at = datetime.now(UTC)
     return [
-        CaseRegistered(case_id=str(uuid.uuid4()), case_number=f"FY-BENCH-{n:06d}", case_kind=kinds[n % len(kinds)],
-                       cause="盗窃", district="朝阳区", agency_id="chaoyang-centre", flags=CaseFlags(), registered_at=at)
+        CaseRegistered(case_id=str(uuid.uuid4()), case_number=f"FY-BENCH-{n:06d}",
+                       case_kind=kinds[n % len(kinds)], cause="盗窃", district="朝阳区",
+                       agency_id="chaoyang-centre", flags=CaseFlags(), registered_at=at)
         for n in range(count)
     ]
 
@@ -81,12 +83,14 @@ async def produce(settings: ServiceSettings, topic: str, count: int) -> ProduceR
     messages = []
     for event in _events(count):
         m = Envelope.wrap(event, source="/fayuan/bench").to_kafka()
-        messages.append((m.value, m.key.encode() if isinstance(m.key, str) else m.key, list(m.headers.items())))
+        messages.append((m.value, m.key.encode() if isinstance(m.key, str) else m.key,
+                         list(m.headers.items())))
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=5)
     await producer.start()
     try:
         started = time.perf_counter()
-        sends = [await producer.send(topic, value, key=key, headers=headers) for value, key, headers in messages]
+        sends = [await producer.send(topic, value, key=key, headers=headers)
+                 for value, key, headers in messages]
         await asyncio.gather(*sends)
         return ProduceResult(count, time.perf_counter() - started)
     finally:
@@ -138,7 +142,9 @@ async def runner(settings: ServiceSettings, topic: str, count: int, patience: fl
     try:
         await asyncio.wait_for(all_in.wait(), patience)
     except TimeoutError:
-        raise RuntimeError(f"the ConsumerRunner handled {consumer.handled} of {count} events in {patience}s") from None
+        raise RuntimeError(
+            f"the ConsumerRunner handled {consumer.handled} of {count} events in {patience}s"
+        ) from None
     finally:
         stop.set()
         await task
@@ -180,7 +186,8 @@ async def prepare(settings: ServiceSettings) -> None:
 async def run(database_url: str, bootstrap: str, count: int, *, patience: float = 120.0,
               say=print) -> tuple[ProduceResult, ConsumeResult, ConsumeResult]:
     settings = ServiceSettings(service_name="bench", database_url=database_url, database_name=DATABASE,
-                               kafka_bootstrap_servers=bootstrap, topic_prefix=f"bench{uuid.uuid4().hex[:6]}.")
+                               kafka_bootstrap_servers=bootstrap,
+                               topic_prefix=f"bench{uuid.uuid4().hex[:6]}.")
     topic = settings.topic(CaseRegistered.topic)
     await prepare(settings)
     produced = await produce(settings, topic, count)

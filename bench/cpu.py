@@ -92,7 +92,8 @@ class CpuMeter:
         before, machine, started = self._snapshot(), machine_busy(), time.monotonic()
         result = run()
         after, busy, wall = self._snapshot(), machine_busy() - machine, time.monotonic() - started
-        return result, Usage(wall, {label: (after[label] - before[label]) / wall for label in after}, busy / wall)
+        return result, Usage(wall, {label: (after[label] - before[label]) / wall for label in after},
+                             busy / wall)
 
     def over(self, seconds: float) -> Usage:
         return self.measure(lambda: time.sleep(seconds))[1]

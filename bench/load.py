@@ -30,8 +30,8 @@ from shared.validation import id_check_char
 PATH = "/api/v1/cases"
 
 _KINDS = ["criminal", "civil", "administrative", "non_litigation"]
-_CAUSES = ["盗窃", "故意伤害", "劳动争议", "追索劳动报酬", "婚姻家庭纠纷", "交通事故损害赔偿", "工伤认定", "诈骗",
-           "医疗损害责任纠纷", "行政处罚"]
+_CAUSES = ["盗窃", "故意伤害", "劳动争议", "追索劳动报酬", "婚姻家庭纠纷", "交通事故损害赔偿",
+           "工伤认定", "诈骗", "医疗损害责任纠纷", "行政处罚"]
 _DISTRICTS = ["朝阳区", "海淀区", "东城区", "西城区", "丰台区", "通州区", "昌平区", "大兴区"]
 _SURNAMES = "王李张刘陈杨赵黄周吴"
 _REGIONS = ["110101", "110102", "110105", "110106", "110108", "310101", "440103"]
@@ -46,12 +46,14 @@ def registration_bodies(count: int = 500, seed: int = 7) -> list[dict]:
     for n in range(count):
         district = rng.choice(_DISTRICTS)
         # Valid ones (shared/validation.py): a region, a real birth date, the check character.
-        first17 = (rng.choice(_REGIONS) + f"{rng.randint(1950, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+        first17 = (rng.choice(_REGIONS)
+                   + f"{rng.randint(1950, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
                    + f"{rng.randint(0, 999):03d}")
         id_number = first17 + id_check_char(first17)
         person: dict = {"name": rng.choice(_SURNAMES) + rng.choice(_GIVEN), "id_number": id_number}
         if n % 3:
-            person["phone"] = "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
+            person["phone"] = ("1" + rng.choice("3456789")
+                               + "".join(rng.choice("0123456789") for _ in range(9)))
         if n % 4:
             person["address"] = f"北京市{district}某路{rng.randint(1, 300)}号"
         flags: dict = {}
@@ -60,7 +62,8 @@ def registration_bodies(count: int = 500, seed: int = 7) -> list[dict]:
         elif n % 23 == 0:
             flags = {"major_or_sensitive": True}
         bodies.append({"case_kind": rng.choice(_KINDS), "cause": rng.choice(_CAUSES), "district": district,
-                       "agency_id": f"agency-{rng.randint(1, 12):02d}", "flags": flags, "aided_person": person})
+                       "agency_id": f"agency-{rng.randint(1, 12):02d}", "flags": flags,
+                       "aided_person": person})
     return bodies
 
 
@@ -152,8 +155,8 @@ def wrk_load(wrk: str, target: str, base_url: str, bodies: list[dict], *, connec
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         done = subprocess.run(  # noqa: S603
-            [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", script.name,
-             base_url + PATH],
+            [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+             "-s", script.name, base_url + PATH],
             capture_output=True, text=True, check=False,
         )
         wall = time.monotonic() - started
@@ -180,7 +183,8 @@ async def _httpx_load(target: str, base_url: str, bodies: list[dict], connection
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     payloads = [json.dumps(b, ensure_ascii=False).encode() for b in bodies]
     headers = {"content-type": "application/json", **extra_headers}
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, http1=True, http2=False, timeout=10.0) as client:
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, http1=True, http2=False,
+                                 timeout=10.0) as client:
         # Warm the pool: every connection opened before the clock starts.
         await asyncio.gather(*(client.get("/readyz") for _ in range(connections)))
         latencies: list[float] = []
@@ -208,8 +212,9 @@ async def _httpx_load(target: str, base_url: str, bodies: list[dict], connection
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu_before
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    return LoadResult(target=target, client="httpx", connections=connections, seconds=wall, requests=len(latencies),
-                      errors=errors, p50_ms=cuts[49] * 1000, p95_ms=cuts[94] * 1000, p99_ms=cuts[98] * 1000,
+    return LoadResult(target=target, client="httpx", connections=connections, seconds=wall,
+                      requests=len(latencies), errors=errors,
+                      p50_ms=cuts[49] * 1000, p95_ms=cuts[94] * 1000, p99_ms=cuts[98] * 1000,
                       client_cpu=cpu / wall)
 
 
@@ -223,5 +228,6 @@ def drive(wrk: str | None, target: str, base_url: str, bodies: list[dict], *, co
     """`headers`: the caller's Authorization (agency staff registering); the bare baseline gets
     the same bytes on the wire, so the comparison includes verifying the token, not sending it."""
     if wrk:
-        return wrk_load(wrk, target, base_url, bodies, connections=connections, seconds=seconds, headers=headers)
+        return wrk_load(wrk, target, base_url, bodies, connections=connections, seconds=seconds,
+                        headers=headers)
     return httpx_load(target, base_url, bodies, connections=connections, seconds=seconds, headers=headers)

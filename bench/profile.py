@@ -57,25 +57,27 @@ def main(
         stack.migrate()
         log = open(workdir / "logs" / "intake.log", "ab")  # noqa: SIM115 - the child owns it
         process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "pyinstrument", "--interval", str(interval), "-r", "session", "-o", str(session),
-             "-m", "services.intake", "serve"],
-            cwd=ROOT, env=stack.service_env("intake"), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "pyinstrument", "--interval", str(interval), "-r", "session",
+             "-o", str(session), "-m", "services.intake", "serve"],
+            cwd=ROOT, env=stack.service_env("intake"), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         stack.processes["intake"] = process
         stack.wait_ready(["intake"], timeout=60)
         wrk = load.ensure_wrk(print)
         bodies = load.registration_bodies()
         as_staff = stack.headers(Role.agency_staff, sub="bench-staff")
-        load.drive(wrk, "warm-up", stack.url("intake"), bodies, connections=connections, seconds=3, headers=as_staff)
+        load.drive(wrk, "warm-up", stack.url("intake"), bodies, connections=connections, seconds=3,
+                   headers=as_staff)
         busy = {"intake": psutil.Process(process.pid), "PostgreSQL": psutil.Process(postgres.pid),
                 "broker": psutil.Process(broker.pid)}
         before = {name: _cpu(p) for name, p in busy.items()}
         started = time.monotonic()
-        result = load.drive(wrk, "intake", stack.url("intake"), bodies, connections=connections, seconds=seconds,
-                            headers=as_staff)
+        result = load.drive(wrk, "intake", stack.url("intake"), bodies, connections=connections,
+                            seconds=seconds, headers=as_staff)
         wall = time.monotonic() - started
-        print(f"{result.rate:,.0f} req/s under the profiler, p50 {result.p50_ms:.1f} ms, p95 {result.p95_ms:.1f} ms, "
-              f"errors {result.errors}")
+        print(f"{result.rate:,.0f} req/s under the profiler, p50 {result.p50_ms:.1f} ms, "
+              f"p95 {result.p95_ms:.1f} ms, errors {result.errors}")
         print("cores used: " + ", ".join(f"{n} {(_cpu(p) - before[n]) / wall:.2f}" for n, p in busy.items())
               + f", client {result.client_cpu:.2f}")
         process.send_signal(signal.SIGINT)

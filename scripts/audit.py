@@ -55,16 +55,18 @@ def fallback(requirements: Path) -> int:
         results = list(pool.map(latest_release_advisories, locked(requirements)))
     checked = [r for r in results if r[2] is not None]
     if not checked:
-        print("pip-audit: SKIPPED, neither per-version nor project advisory data is reachable from this machine")
+        print("pip-audit: SKIPPED, neither per-version nor project advisory data is reachable "
+              "from this machine")
         return 0
     for name, version, ids in checked:
         for advisory in ids or []:
             print(f"pip-audit: {name} {version}: {advisory}")
     unchecked = sorted(f"{n}=={v}" for n, v, ids in results if ids is None)
-    print(f"pip-audit (project JSON): {len(checked)} locked dependencies are their latest release and were checked; "
-          f"{sum(1 for *_, ids in checked if ids)} have known vulnerabilities")
+    print(f"pip-audit (project JSON): {len(checked)} locked dependencies are their latest release "
+          f"and were checked; {sum(1 for *_, ids in checked if ids)} have known vulnerabilities")
     if unchecked:
-        print(f"pip-audit: UNCHECKED (not the latest release, or PyPI did not answer): {', '.join(unchecked)}")
+        print("pip-audit: UNCHECKED (not the latest release, or PyPI did not answer): "
+              f"{', '.join(unchecked)}")
     return 1 if any(ids for *_, ids in checked) else 0
 
 
@@ -73,8 +75,8 @@ def main() -> int:
         requirements = Path(tmp) / "requirements.txt"
         subprocess.run(  # noqa: S603  # nosec B603
             # uv lives beside the system python3 (the Makefile's `python3 -m uv`), not in .venv.
-            [shutil.which("python3") or "python3", "-m", "uv", "export", "--frozen", "--no-hashes", "--no-emit-project", "--all-groups",
-             "-o", str(requirements)],
+            [shutil.which("python3") or "python3", "-m", "uv", "export", "--frozen", "--no-hashes",
+             "--no-emit-project", "--all-groups", "-o", str(requirements)],
             cwd=ROOT, check=True, capture_output=True,
         )
         result = subprocess.run(  # noqa: S603  # nosec B603
@@ -86,18 +88,20 @@ def main() -> int:
         try:
             report = json.loads(result.stdout)
         except json.JSONDecodeError:
-            print(f"pip-audit: could not run ({result.stderr.strip()[-300:]}); asking the project JSON instead")
+            print(f"pip-audit: could not run ({result.stderr.strip()[-300:]}); "
+                  "asking the project JSON instead")
             return fallback(requirements)
         dependencies = report.get("dependencies", [])
         if dependencies and all(d.get("skip_reason") for d in dependencies):
-            print(f"pip-audit: the per-version advisory data is not reachable ({dependencies[0]['skip_reason']}); "
-                  "asking the project JSON instead")
+            print("pip-audit: the per-version advisory data is not reachable "
+                  f"({dependencies[0]['skip_reason']}); asking the project JSON instead")
             return fallback(requirements)
     skipped = [d for d in dependencies if d.get("skip_reason")]
     vulnerable = [d for d in dependencies if d.get("vulns")]
     for d in vulnerable:
         for v in d["vulns"]:
-            print(f"pip-audit: {d['name']} {d['version']}: {v['id']} (fixed in {', '.join(v['fix_versions']) or '-'})")
+            print(f"pip-audit: {d['name']} {d['version']}: {v['id']} "
+                  f"(fixed in {', '.join(v['fix_versions']) or '-'})")
     if vulnerable:
         return 1
     print(f"pip-audit: no known vulnerabilities in {len(dependencies) - len(skipped)} locked dependencies"

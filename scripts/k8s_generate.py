@@ -91,7 +91,8 @@ def topic_spec(topic: str) -> tuple[int, dict[str, str]]:
 
 def kafka_topics() -> list[dict]:
     names = event_topics()
-    names = names + [dead_letter_topic(t) for t in names] + [BAR_OUTCOMES] + [epoch_topic(s) for s in SERVICES]
+    names = (names + [dead_letter_topic(t) for t in names] + [BAR_OUTCOMES]
+             + [epoch_topic(s) for s in SERVICES])
     docs = []
     for name in sorted(names):
         partitions, config = topic_spec(name)
@@ -114,7 +115,8 @@ def kafka_topics() -> list[dict]:
 
 
 def acl(resource_type: str, name: str, operations: list[str], pattern: str = "literal") -> dict:
-    return {"resource": {"type": resource_type, "name": name, "patternType": pattern}, "operations": operations}
+    return {"resource": {"type": resource_type, "name": name, "patternType": pattern},
+            "operations": operations}
 
 
 def service_acls(service: str) -> list[dict]:
@@ -139,7 +141,8 @@ def kafka_user(name: str, acls: list[dict], component: str) -> dict:
             "labels": {"strimzi.io/cluster": KAFKA_CLUSTER, "app.kubernetes.io/part-of": "fayuan",
                        "app.kubernetes.io/name": component},
         },
-        "spec": {"authentication": {"type": "scram-sha-512"}, "authorization": {"type": "simple", "acls": acls}},
+        "spec": {"authentication": {"type": "scram-sha-512"},
+                 "authorization": {"type": "simple", "acls": acls}},
     }
 
 
@@ -201,7 +204,8 @@ def container_env(service: str) -> dict:
     """What every container of the service reads: the shared and own ConfigMaps, and the two
     passwords (and intake's keys) from Secrets (never in a ConfigMap)."""
     return {
-        "envFrom": [{"configMapRef": {"name": "fayuan-common"}}, {"configMapRef": {"name": f"fayuan-{service}"}}],
+        "envFrom": [{"configMapRef": {"name": "fayuan-common"}},
+                    {"configMapRef": {"name": f"fayuan-{service}"}}],
         "env": [
             # asyncpg reads PGPASSWORD when the URL has none, so the password needs no URL-encoding.
             {"name": "PGPASSWORD",
@@ -225,7 +229,8 @@ VOLUMES = [
     {"name": "kafka-ca", "secret": {"secretName": f"{KAFKA_CLUSTER}-cluster-ca-cert",
                                     "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
     # CloudNativePG's CA, which signs the PostgreSQL server's certificate (FAYUAN_DATABASE_SSLROOTCERT).
-    {"name": "pg-ca", "secret": {"secretName": f"{PG_CLUSTER}-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+    {"name": "pg-ca", "secret": {"secretName": f"{PG_CLUSTER}-ca",
+                                 "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
     # The identity provider's public keys (FAYUAN_AUTH_JWKS_FILE), from a ConfigMap the operator
     # keeps current. Optional for the kubelet, so a missing one shows as the service's own start-up
     # error naming the file, not as a pod stuck in ContainerCreating.
@@ -246,7 +251,8 @@ def workload(service: str) -> list[dict]:
           "metadata": {"name": name, "labels": labels(service, "api")},
           # The services never call the Kubernetes API.
           "automountServiceAccountToken": False}
-    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": labels(service, "api")},
+    config = {"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"name": name, "labels": labels(service, "api")},
               "data": {
                   "FAYUAN_SERVICE_NAME": service,
                   "FAYUAN_DATABASE_NAME": f"fayuan_{service}",
@@ -275,11 +281,13 @@ def workload(service: str) -> list[dict]:
         "metadata": {"name": name, "labels": pod_labels},
         "spec": {
             "replicas": 1,
-            "selector": {"matchLabels": {"app.kubernetes.io/name": service, "app.kubernetes.io/component": "api"}},
+            "selector": {"matchLabels": {"app.kubernetes.io/name": service,
+                                         "app.kubernetes.io/component": "api"}},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
                 "metadata": {"labels": pod_labels, "annotations": {
-                    "prometheus.io/scrape": "true", "prometheus.io/port": str(PORT), "prometheus.io/path": "/metrics"}},
+                    "prometheus.io/scrape": "true", "prometheus.io/port": str(PORT),
+                    "prometheus.io/path": "/metrics"}},
                 "spec": {
                     "serviceAccountName": name,
                     "automountServiceAccountToken": False,

@@ -16,7 +16,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import yaml
+# PyYAML's stubs (types-PyYAML) are not in the environment: yaml's objects are Any here.
+import yaml  # type: ignore[import-untyped]
 from pydantic.json_schema import models_json_schema
 
 import shared.contracts  # noqa: F401  (registers every contract event type)
@@ -86,33 +87,43 @@ CLOUDEVENTS_HEADERS: dict[str, dict[str, Any]] = {
     "ce_type": {"type": "string", "description": "The event type and its version."},
     "ce_source": {"type": "string", "description": "The producing service, as `/fayuan/<service>`."},
     "ce_time": {"type": "string", "format": "date-time",
-                "description": "When the event was emitted (RFC 3339, UTC); the fact's own time is in the data."},
+                "description": "When the event was emitted (RFC 3339, UTC); "
+                               "the fact's own time is in the data."},
     "ce_subject": {"type": "string", "description": "What the event is about: the same value as the key."},
     "ce_partitionkey": {"type": "string",
-                        "description": "CloudEvents partitioning extension: the key, repeated as an attribute."},
+                        "description": "CloudEvents partitioning extension: "
+                                       "the key, repeated as an attribute."},
     "content-type": {"type": "string", "const": JSON, "description": "Media type of the value."},
     "ce_correlationid": {"type": "string",
                          "description": "Id shared by every event of one request or flow (optional)."},
-    "ce_causationid": {"type": "string", "description": "`ce_id` of the event that caused this one (optional)."},
+    "ce_causationid": {"type": "string",
+                       "description": "`ce_id` of the event that caused this one (optional)."},
 }
-REQUIRED_HEADERS = ["ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_subject", "content-type"]
+REQUIRED_HEADERS = [
+    "ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_subject", "content-type",
+]
 
 DEAD_LETTER_HEADERS: dict[str, dict[str, Any]] = {
-    "x-dead-letter-consumer": {"type": "string", "description": "The consumer that gave up (`<service>.<name>`)."},
+    "x-dead-letter-consumer": {"type": "string",
+                               "description": "The consumer that gave up (`<service>.<name>`)."},
     "x-dead-letter-topic": {"type": "string", "description": "The topic the message was read from."},
     "x-dead-letter-partition": {"type": "string", "pattern": r"^\d+$",
                                 "description": "Its partition there (decimal text)."},
     "x-dead-letter-offset": {"type": "string", "pattern": r"^\d+$",
                              "description": "Its offset there (decimal text)."},
-    "x-dead-letter-error-type": {"type": "string", "description": "Class of the error, e.g. `ValidationError`."},
+    "x-dead-letter-error-type": {"type": "string",
+                                 "description": "Class of the error, e.g. `ValidationError`."},
     "x-dead-letter-error": {"type": "string", "maxLength": 2000, "description": "The error message."},
-    "x-dead-letter-stack": {"type": "string", "maxLength": 4000, "description": "The tail of the stack trace."},
+    "x-dead-letter-stack": {"type": "string", "maxLength": 4000,
+                            "description": "The tail of the stack trace."},
 }
 
 
 def contract_events() -> dict[str, type[IntegrationEvent]]:
     """The contract's event types. Test-only types registered by kernel tests stay out."""
-    return {t: m for t, m in sorted(registered_events().items()) if m.__module__.startswith(CONTRACTS_PACKAGE)}
+    return {
+        t: m for t, m in sorted(registered_events().items()) if m.__module__.startswith(CONTRACTS_PACKAGE)
+    }
 
 
 def _channel_id(topic: str) -> str:
@@ -157,8 +168,8 @@ def _dead_letter_message() -> dict[str, Any]:
         "summary": "A message a consumer could not handle, unchanged, with why.",
         "description": "Value, key and original headers as they were on the source topic (the CloudEvents "
                        "headers are missing when the message was not a valid event at all), plus the "
-                       "`x-dead-letter-*` headers. Fayuan also keeps dead letters in each service's database, "
-                       "so they can be listed and replayed.",
+                       "`x-dead-letter-*` headers. Fayuan also keeps dead letters in each service's "
+                       "database, so they can be listed and replayed.",
         "headers": {"type": "object", "required": list(DEAD_LETTER_HEADERS),
                     "properties": {**DEAD_LETTER_HEADERS, **cloudevents}},
         "payload": {"description": "The original message value, byte for byte."},
@@ -180,7 +191,8 @@ def _open(schema: Any) -> Any:
 
 def _schemas(models: list[type[IntegrationEvent]]) -> dict[str, Any]:
     _, top = models_json_schema([(m, "validation") for m in models], ref_template=SCHEMAS + "{model}")
-    return _open(top.get("$defs", {}))
+    schemas: dict[str, Any] = _open(top.get("$defs", {}))
+    return schemas
 
 
 def _kafka_channel(topic: str) -> dict[str, Any]:
@@ -258,13 +270,16 @@ def document() -> dict[str, Any]:
         "channels": channels,
         "operations": operations,
         "components": {
-            "messages": {**{m.__name__: _message(m) for m in events.values()}, "DeadLetter": _dead_letter_message()},
+            "messages": {
+                **{m.__name__: _message(m) for m in events.values()},
+                "DeadLetter": _dead_letter_message(),
+            },
             "schemas": _schemas(list(events.values())),
         },
     }
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(yaml.SafeDumper):  # type: ignore[misc]  # SafeDumper is Any: PyYAML has no stubs here
     """Block style for multi-line text, and no anchors: the document is read by people."""
 
     def ignore_aliases(self, data: Any) -> bool:
@@ -281,7 +296,8 @@ HEADER = "# Generated by `python -m shared.asyncapi` from shared/contracts: do n
 
 
 def render() -> str:
-    return HEADER + yaml.dump(document(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
+    text: str = yaml.dump(document(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
+    return HEADER + text
 
 
 if __name__ == "__main__":

@@ -49,7 +49,8 @@ async def record_read(
         raise ValueError("a read of personal data names the fields shown")
     db = await driver(conn)
     row = await db.fetchrow(
-        "INSERT INTO personal_data_reads (actor, role, case_id, person_ref, fields, purpose, source_ip, correlation_id) "
+        "INSERT INTO personal_data_reads "
+        "(actor, role, case_id, person_ref, fields, purpose, source_ip, correlation_id) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
         context.actor.get(),
         context.role.get(),

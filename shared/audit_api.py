@@ -35,9 +35,9 @@ class PersonalDataReadView(BaseModel):
     "/streams/{stream_id}/events",
     response_model=list[audit.AuditedEvent],
     summary="Who did what to one stream",
-    description="Every event of the stream (e.g. `case-<id>`) in order: its type, when it was recorded, and the "
-                "actor, role, source IP and correlation id of the command that recorded it. Never the event's "
-                "data, which may hold sealed personal data.",
+    description="Every event of the stream (e.g. `case-<id>`) in order: its type, when it was recorded, "
+                "and the actor, role, source IP and correlation id of the command that recorded it. Never "
+                "the event's data, which may hold sealed personal data.",
 )
 async def stream_events(
     stream_id: Annotated[str, Path(max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")], engine: EngineDep,
@@ -53,9 +53,9 @@ async def stream_events(
     "/personal-data-reads",
     response_model=list[PersonalDataReadView],
     summary="Who saw an aided person's personal data",
-    description="Each response that showed an aided person's personal data unmasked: who, in which role, when, "
-                "for which case, which fields, from which address. Newest first; `since` inclusive, `until` "
-                "exclusive.",
+    description="Each response that showed an aided person's personal data unmasked: who, in which role, "
+                "when, for which case, which fields, from which address. Newest first; `since` inclusive, "
+                "`until` exclusive.",
 )
 async def personal_data_reads(
     engine: EngineDep,
@@ -69,5 +69,7 @@ async def personal_data_reads(
     async with engine.connect() as conn:
         reads = await audit.list_reads(conn, case_id=case_id, actor=actor, since=since, until=until,
                                        offset=offset, limit=limit)
-    return [PersonalDataReadView(**{k: v for k, v in asdict(r).items() if k in PersonalDataReadView.model_fields})
-            for r in reads]
+    return [
+        PersonalDataReadView(**{k: v for k, v in asdict(r).items() if k in PersonalDataReadView.model_fields})
+        for r in reads
+    ]

@@ -4,7 +4,8 @@ roles declared once per endpoint (docs/security.md).
 An endpoint declares the roles it admits with one parameter, which also hands it the caller:
 
     @router.get("/{case_id}", summary=...)
-    async def get_case(case_id: str, principal: Annotated[Principal, allow(Role.case_handler, Role.quality_lead)]):
+    async def get_case(case_id: str,
+                       principal: Annotated[Principal, allow(Role.case_handler, Role.quality_lead)]):
         if principal.role is Role.case_handler and case.handler_id != principal.handler_id: ...
 
 or, when it does not need the caller, `dependencies=[allow(Role.auditor)]` in the decorator. Both
@@ -30,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
@@ -107,12 +109,16 @@ class _Key:
     kid: str | None = None
 
 
+def _unsupported(key: object) -> ValueError:
+    return ValueError(f"unsupported key type {type(key).__name__}: use RSA (RS256) or P-256 (ES256)")
+
+
 def _algorithm_of(key: Any) -> str:
     if isinstance(key, RSAPublicKey | RSAPrivateKey):
         return "RS256"
     if isinstance(key, EllipticCurvePublicKey | EllipticCurvePrivateKey):
         return "ES256"
-    raise ValueError(f"unsupported key type {type(key).__name__}: use RSA (RS256) or P-256 (ES256)")
+    raise _unsupported(key)
 
 
 def _pem_blocks(text: str) -> list[str]:
@@ -243,6 +249,8 @@ def mint_token(
     headers = {"kid": kid} if kid else None
     if private_key_pem is not None:
         key = load_pem_private_key(private_key_pem, password=None)
+        if not isinstance(key, RSAPrivateKey | EllipticCurvePrivateKey):
+            raise _unsupported(key)
         return jwt.encode(claims, key, algorithm=_algorithm_of(key), headers=headers)
     if not settings.auth_dev_secret:
         raise ValueError("no private key given and no dev secret (FAYUAN_AUTH_DEV_SECRET) set")
@@ -270,8 +278,11 @@ class _Allow:
     def __init__(self, roles: tuple[Role, ...]):
         self.roles = roles
 
-    async def __call__(self, request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
-                       ) -> Principal:
+    async def __call__(
+        self,
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
+    ) -> Principal:
         # Async on purpose: FastAPI runs it in the request's own task, so the context variables
         # set here are the ones the endpoint's unit of work reads.
         principal = self._authenticate(request, credentials)
@@ -342,8 +353,8 @@ def _in(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Netwo
 # --- reading the declarations back ----------------------------------------------------------
 
 
-def _declarations(dependant) -> list[tuple[Role, ...]]:
-    found = []
+def _declarations(dependant: Dependant) -> list[tuple[Role, ...]]:
+    found: list[tuple[Role, ...]] = []
     for dep in dependant.dependencies:
         if isinstance(dep.call, _Allow):
             found.append(dep.call.roles)

@@ -6,20 +6,24 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import auth, deadletters
 from shared.db import create_engine
 from shared.logs import configure_logging
 from shared.migrations import upgrade
 from shared.settings import ServiceSettings
+
+T = TypeVar("T")
 
 
 def service_cli(
@@ -33,7 +37,8 @@ def service_cli(
     def serve(migrate: bool = typer.Option(False, help="Migrate the database to head first.")) -> None:
         """Serve the HTTP API, the outbox relay and the consumers."""
         settings = settings_class()
-        configure_logging(service=settings.service_name, level=settings.log_level, json_format=settings.log_json)
+        configure_logging(service=settings.service_name, level=settings.log_level,
+                          json_format=settings.log_json)
         if migrate:
             upgrade(settings, migrations)
         # uvicorn re-raises the SIGTERM it caught once its graceful shutdown is done, which
@@ -44,7 +49,8 @@ def service_cli(
             host=settings.host,
             port=settings.port,
             log_config=None,
-            access_log=False,  # /metrics counts requests per route; a line per request would cost on the hot path
+            # /metrics counts requests per route; a line per request would cost on the hot path.
+            access_log=False,
             timeout_graceful_shutdown=20,
         )
 
@@ -52,7 +58,8 @@ def service_cli(
     def migrate() -> None:
         """Create the service's database if missing and migrate it to head."""
         settings = settings_class()
-        configure_logging(service=settings.service_name, level=settings.log_level, json_format=settings.log_json)
+        configure_logging(service=settings.service_name, level=settings.log_level,
+                          json_format=settings.log_json)
         upgrade(settings, migrations)
         typer.echo(f"{settings.service_name}: database migrated to head")
 
@@ -69,7 +76,8 @@ def service_cli(
             typer.echo(deadletters.as_json(letters))
             return
         table = Table(title=f"{settings.service_name}: dead letters ({len(letters)})")
-        for column in ("id", "consumer", "topic", "partition/offset", "type", "error", "recorded", "replayed"):
+        for column in ("id", "consumer", "topic", "partition/offset", "type", "error", "recorded",
+                       "replayed"):
             table.add_column(column, overflow="fold")
         for d in letters:
             table.add_row(str(d.id), d.consumer, d.topic, f"{d.partition}/{d.offset}", d.type or "-", d.error,
@@ -78,11 +86,14 @@ def service_cli(
         Console().print(table)
 
     @cli.command("replay-dead-letter")
-    def replay_dead_letter(dead_letter_id: int = typer.Argument(..., help="The id `dead-letters` shows.")) -> None:
+    def replay_dead_letter(
+        dead_letter_id: int = typer.Argument(..., help="The id `dead-letters` shows."),
+    ) -> None:
         """Put a dead letter back on its original topic (after fixing what made it fail)."""
         settings = settings_class()
         try:
-            replayed = asyncio.run(_with_engine(settings, lambda e: deadletters.replay(e, settings, dead_letter_id)))
+            replayed = asyncio.run(_with_engine(
+                settings, lambda e: deadletters.replay(e, settings, dead_letter_id)))
         except deadletters.UnknownDeadLetter as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from exc
@@ -91,7 +102,7 @@ def service_cli(
     return cli
 
 
-async def _with_engine(settings: ServiceSettings, work):
+async def _with_engine(settings: ServiceSettings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     engine = create_engine(settings)
     try:
         return await work(engine)
@@ -121,8 +132,8 @@ def token(
     institution_id: str | None = typer.Option(None, help="Scope: the institution (law firm, court)."),
     reviewer_id: str | None = typer.Option(None, help="Scope: the peer reviewer."),
     minutes: float = typer.Option(60, help="Lifetime."),
-    private_key: Path | None = typer.Option(None, help="PEM private key (RSA: RS256, P-256: ES256) instead of "
-                                                       "the dev secret."),
+    private_key: Path | None = typer.Option(
+        None, help="PEM private key (RSA: RS256, P-256: ES256) instead of the dev secret."),
     kid: str | None = typer.Option(None, help="Key id to put in the header (JWKS)."),
 ) -> None:
     """Print a bearer token for the dev stack (HS256, dev secret) or signed with a private key.
@@ -138,7 +149,8 @@ def token(
         settings = settings.model_copy(update={"auth_dev_secret": secret})
     scopes = {"agency_id": agency_id, "handler_id": handler_id, "institution_id": institution_id,
               "reviewer_id": reviewer_id}
-    typer.echo(auth.mint_token(settings, list(role), sub=sub, name=name, minutes=minutes, kid=kid, scopes=scopes,
+    typer.echo(auth.mint_token(settings, list(role), sub=sub, name=name, minutes=minutes, kid=kid,
+                               scopes=scopes,
                                private_key_pem=private_key.read_bytes() if private_key else None))
 
 

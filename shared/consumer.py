@@ -26,8 +26,9 @@ import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
+# aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
+from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition  # type: ignore[import-untyped]
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -44,9 +45,12 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
 
-CONSUMED = Counter("fayuan_events_consumed_total", "Integration events handled", ["consumer", "type", "outcome"])
-DEAD_LETTERS = Counter("fayuan_dead_letters_total", "Messages sent to a dead-letter topic", ["consumer", "topic"])
-LAG = Gauge("fayuan_consumer_lag", "Messages behind the end of the partition", ["consumer", "topic", "partition"])
+CONSUMED = Counter("fayuan_events_consumed_total", "Integration events handled",
+                   ["consumer", "type", "outcome"])
+DEAD_LETTERS = Counter("fayuan_dead_letters_total", "Messages sent to a dead-letter topic",
+                       ["consumer", "topic"])
+LAG = Gauge("fayuan_consumer_lag", "Messages behind the end of the partition",
+            ["consumer", "topic", "partition"])
 
 
 class Infrastructure(Exception):
@@ -117,7 +121,8 @@ class ConsumerRunner:
                 if _is_infrastructure(exc):
                     raise Infrastructure(str(exc)) from exc
                 if attempt == attempts:
-                    log.exception("event failed after retries", extra={"consumer": self.name, "event_id": envelope.id})
+                    log.exception("event failed after retries",
+                                  extra={"consumer": self.name, "event_id": envelope.id})
                     await self._dead_letter(message, producer, exc, event_id=envelope.id, type_=envelope.type)
                     CONSUMED.labels(self.name, envelope.type, "dead-letter").inc()
                     return "dead-letter"
@@ -125,13 +130,11 @@ class ConsumerRunner:
         raise AssertionError("unreachable")
 
     async def _apply(self, envelope: Envelope, event: IntegrationEvent, handler: Handler) -> str:
-        tokens = [
-            context.actor.set(f"service:{self.name}"),
-            context.causation_id.set(envelope.id),
-        ]
+        actor = context.actor.set(f"service:{self.name}")
+        causation = context.causation_id.set(envelope.id)
         from asgi_correlation_id import correlation_id
 
-        tokens.append(correlation_id.set(envelope.correlation_id))
+        correlation = correlation_id.set(envelope.correlation_id)
         try:
             async with self.engine.begin() as conn:
                 db = await driver(conn)
@@ -160,9 +163,9 @@ class ConsumerRunner:
         except _AlreadyHandled:
             return "duplicate"
         finally:
-            correlation_id.reset(tokens.pop())
-            context.causation_id.reset(tokens.pop())
-            context.actor.reset(tokens.pop())
+            correlation_id.reset(correlation)
+            context.causation_id.reset(causation)
+            context.actor.reset(actor)
 
     async def _dead_letter(
         self,
@@ -183,11 +186,13 @@ class ConsumerRunner:
             ("x-dead-letter-error", error.encode()),
             ("x-dead-letter-stack", "".join(traceback.format_exception(exc))[-4000:].encode()),
         ]
-        await producer.send_and_wait(dead_letter_topic(message.topic), message.value, key=message.key, headers=headers)
+        await producer.send_and_wait(dead_letter_topic(message.topic), message.value, key=message.key,
+                                     headers=headers)
         async with self.engine.begin() as conn:
             db = await driver(conn)
             await db.execute(
-                'INSERT INTO dead_letters (consumer, topic, partition, "offset", event_id, type, key, value, headers, error) '
+                'INSERT INTO dead_letters '
+                '(consumer, topic, partition, "offset", event_id, type, key, value, headers, error) '
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 self.name,
                 message.topic,
@@ -201,8 +206,8 @@ class ConsumerRunner:
                 error,
             )
         DEAD_LETTERS.labels(self.name, message.topic).inc()
-        log.error("dead-lettered", extra={"consumer": self.name, "topic": message.topic, "offset": message.offset,
-                                          "error": error})
+        log.error("dead-lettered", extra={"consumer": self.name, "topic": message.topic,
+                                          "offset": message.offset, "error": error})
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -243,7 +248,9 @@ class ConsumerRunner:
                     except Exception:
                         log.warning("kafka client did not stop cleanly", extra={"consumer": self.name})
 
-    async def _consume(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
+    async def _consume(
+        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event
+    ) -> None:
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=200, max_records=self.settings.consumer_batch_size)
             if not batch:

@@ -11,6 +11,8 @@ migration that calls it again adds only the tables a database created earlier la
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from shared.settings import ServiceSettings
@@ -130,13 +132,13 @@ KERNEL_TABLES = [
     "dead_letters", "inbox", "relay_cursor", "outbox", "events"]
 
 
-def create_kernel_tables(execute) -> None:
+def create_kernel_tables(execute: Callable[[str], object]) -> None:
     """Run the kernel DDL through `execute` (Alembic's `op.execute`)."""
     for statement in KERNEL_DDL:
         execute(statement)
 
 
-def drop_kernel_tables(execute) -> None:
+def drop_kernel_tables(execute: Callable[[str], object]) -> None:
     for table in KERNEL_TABLES:
         execute(f"DROP TABLE IF EXISTS {table}")
 

@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from aiokafka import AIOKafkaProducer
+# aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
+from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.settings import ServiceSettings
@@ -60,8 +61,10 @@ async def replay(engine: AsyncEngine, settings: ServiceSettings, dead_letter_id:
         )
         if row is None:
             raise UnknownDeadLetter(f"no dead letter {dead_letter_id}")
-        headers = [(k, v.encode()) for k, v in from_jsonb(row["headers"]) if not k.startswith("x-dead-letter-")]
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, **settings.kafka_security())
+        headers = [(k, v.encode()) for k, v in from_jsonb(row["headers"])
+                   if not k.startswith("x-dead-letter-")]
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                    **settings.kafka_security())
         await producer.start()
         try:
             await producer.send_and_wait(row["topic"], row["value"], key=row["key"], headers=headers)
@@ -74,5 +77,6 @@ async def replay(engine: AsyncEngine, settings: ServiceSettings, dead_letter_id:
 
 def as_json(letters: list[DeadLetter]) -> str:
     return json.dumps([{**d.__dict__, "recorded_at": d.recorded_at.isoformat(),
-                        "replayed_at": d.replayed_at.isoformat() if d.replayed_at else None} for d in letters],
+                        "replayed_at": d.replayed_at.isoformat() if d.replayed_at else None}
+                       for d in letters],
                       ensure_ascii=False, indent=2)

@@ -13,6 +13,7 @@ On the wire: CloudEvents 1.0, Kafka protocol binding, binary mode, JSON data, bu
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -140,7 +141,7 @@ class Envelope:
 
     @classmethod
     def from_kafka(
-        cls, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | tuple
+        cls, topic: str, key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, bytes]]
     ) -> Envelope:
         """Parse a binary-mode CloudEvent; raises ValueError when it is not one."""
         raw = dict(headers or ())

@@ -10,7 +10,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.aggregate import Conflict, DomainError, Invalid, NotFound
 from shared.settings import ServiceSettings
@@ -35,8 +36,8 @@ LATENCY = Histogram("fayuan_http_request_seconds", "HTTP request latency", ["met
 
 
 def problem(
-    status: int, title: str, *, type_: str = "about:blank", detail: str | None = None, instance: str | None = None,
-    **extensions: Any,
+    status: int, title: str, *, type_: str = "about:blank", detail: str | None = None,
+    instance: str | None = None, **extensions: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status}
     if detail:
@@ -47,7 +48,7 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
-def _field(loc: tuple | list) -> str:
+def _field(loc: Sequence[str | int]) -> str:
     """('body', 'aided_person', 'name') -> 'aided_person.name'; query/path keep their origin."""
     parts = [str(p) for p in loc]
     if parts and parts[0] == "body":
@@ -86,7 +87,9 @@ async def _http_problem(request: Request, exc: StarletteHTTPException) -> JSONRe
 
 
 # The API edge's reading of the domain's refusals; the most specific class wins.
-DOMAIN_ERROR_STATUS: dict[type[DomainError], int] = {NotFound: 404, Invalid: 422, Conflict: 409, DomainError: 409}
+DOMAIN_ERROR_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404, Invalid: 422, Conflict: 409, DomainError: 409,
+}
 
 
 def domain_error_status(exc: DomainError) -> int:
@@ -96,19 +99,24 @@ def domain_error_status(exc: DomainError) -> int:
 async def _domain_problem(request: Request, exc: DomainError) -> JSONResponse:
     kind = type(exc).__name__
     slug = "".join("-" + c.lower() if c.isupper() else c for c in kind).lstrip("-")
-    return problem(domain_error_status(exc), kind, type_=PROBLEM_BASE + slug, detail=str(exc), instance=request.url.path, rule=exc.rule)
+    return problem(domain_error_status(exc), kind, type_=PROBLEM_BASE + slug, detail=str(exc),
+                   instance=request.url.path, rule=exc.rule)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", extra={"path": request.url.path})
-    return problem(500, "Internal Server Error", detail="The error was logged with this request's correlation id.",
+    return problem(500, "Internal Server Error",
+                   detail="The error was logged with this request's correlation id.",
                    instance=request.url.path)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _validation_problem)
-    app.add_exception_handler(StarletteHTTPException, _http_problem)
-    app.add_exception_handler(DomainError, _domain_problem)
+    # Starlette calls a handler only with instances of the class it is registered for, but its
+    # signature asks for handlers of any Exception: it cannot say that a handler's parameter may be
+    # the registered class. Hence the three ignores.
+    app.add_exception_handler(RequestValidationError, _validation_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(DomainError, _domain_problem)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -117,17 +125,17 @@ class _Measure:
     (BaseHTTPMiddleware) runs every request through an anyio task group and memory streams,
     which cost more than the rest of the HTTP stack together (docs/benchmarks.md)."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500
 
-        async def send_and_note(message) -> None:
+        async def send_and_note(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -147,7 +155,8 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 # fastapi.tiangolo.com, fetches /openapi.json, and starts with one inline script, allowed by its
 # hash (computed from the page itself, so a FastAPI upgrade cannot silently widen it).
 DOCS_CSP = ("default-src 'none'; script-src https://cdn.jsdelivr.net {hashes}; "
-            "style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https://fastapi.tiangolo.com; "
+            "style-src https://cdn.jsdelivr.net 'unsafe-inline'; "
+            "img-src 'self' data: https://fastapi.tiangolo.com; "
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
@@ -156,10 +165,10 @@ class _SecurityHeaders:
     """Outermost layer (outside Starlette's error middleware), so 500s and /metrics get the
     headers too. Pure ASGI for the cost reason _Measure gives."""
 
-    def __init__(self, app, *, hsts: bool, docs_prefix: str | None):
+    def __init__(self, app: ASGIApp, *, hsts: bool, docs_prefix: str | None):
         self.app = app
         self.docs_prefix = docs_prefix
-        self.common = [
+        self.common: list[tuple[bytes, bytes]] = [
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),
             (b"x-frame-options", b"DENY"),
@@ -167,7 +176,7 @@ class _SecurityHeaders:
         if hsts:
             self.common.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -175,25 +184,25 @@ class _SecurityHeaders:
             await self._docs(scope, receive, send)
             return
 
-        async def send_with_headers(message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = self._merge(message.get("headers", []), API_CSP.encode())
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
-    def _merge(self, headers, csp: bytes) -> list[tuple[bytes, bytes]]:
-        headers = list(headers)
-        present = {k.lower() for k, _ in headers}
+    def _merge(self, headers: Iterable[tuple[bytes, bytes]], csp: bytes) -> list[tuple[bytes, bytes]]:
+        merged = list(headers)
+        present = {k.lower() for k, _ in merged}
         extra = [*self.common, (b"content-security-policy", csp), (b"cache-control", b"no-store")]
-        return headers + [(k, v) for k, v in extra if k not in present]
+        return merged + [(k, v) for k, v in extra if k not in present]
 
-    async def _docs(self, scope, receive, send) -> None:
+    async def _docs(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The docs page is small and not streamed: hold it to hash its inline scripts."""
-        start: dict | None = None
+        start: Message | None = None
         body = b""
 
-        async def hold(message) -> None:
+        async def hold(message: Message) -> None:
             nonlocal start, body
             if message["type"] == "http.response.start":
                 start = message
@@ -201,6 +210,7 @@ class _SecurityHeaders:
             body += message.get("body", b"")
             if message.get("more_body"):
                 return
+            assert start is not None  # ASGI: the response starts before its body
             hashes = " ".join(
                 "'sha256-" + base64.b64encode(hashlib.sha256(s).digest()).decode() + "'"
                 for s in _INLINE_SCRIPT.findall(body)
@@ -223,11 +233,11 @@ class _BodyLimit:
     Content-Length cannot get past the limit. Over it, reading the body raises BodyTooLarge, which
     the problem handlers turn into a 413; a declared length over the limit is refused up front."""
 
-    def __init__(self, app, *, limit: int):
+    def __init__(self, app: ASGIApp, *, limit: int):
         self.app = app
         self.limit = limit
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -239,7 +249,7 @@ class _BodyLimit:
             return
         received = 0
 
-        async def counting_receive():
+        async def counting_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
@@ -259,12 +269,13 @@ def install_middleware(app: FastAPI, settings: ServiceSettings | None = None) ->
         # Bearer tokens travel in a header, never in cookies: credentials stay off.
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-ID"],
+                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key",
+                                          "X-Correlation-ID"],
                            expose_headers=["X-Correlation-ID", "Location", "ETag"], max_age=600)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
     build = app.build_middleware_stack
 
-    def build_with_headers():
+    def build_with_headers() -> ASGIApp:
         return _SecurityHeaders(build(), hsts=settings.tls_terminated, docs_prefix=app.docs_url)
 
     app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]

@@ -9,9 +9,10 @@ import sys
 
 import structlog
 from asgi_correlation_id import correlation_id
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 
-def _add_correlation_id(_, __, event_dict):
+def _add_correlation_id(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     cid = correlation_id.get()
     if cid:
         event_dict.setdefault("correlation_id", cid)
@@ -19,7 +20,7 @@ def _add_correlation_id(_, __, event_dict):
 
 
 def configure_logging(*, service: str, level: str = "INFO", json_format: bool = True) -> None:
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -27,7 +28,8 @@ def configure_logging(*, service: str, level: str = "INFO", json_format: bool = 
         _add_correlation_id,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json_format else structlog.dev.ConsoleRenderer()
+    renderer = (structlog.processors.JSONRenderer(ensure_ascii=False) if json_format
+                else structlog.dev.ConsoleRenderer())
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import asyncpg
+# asyncpg ships no type information (no py.typed, no stubs): its objects are Any here.
+import asyncpg  # type: ignore[import-untyped]
 from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from shared.settings import ServiceSettings
 
 
-def alembic_config(script_location: Path, url: str, connect_args: dict | None = None) -> Config:
+def alembic_config(script_location: Path, url: str, connect_args: dict[str, object] | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -41,7 +42,8 @@ def _asyncpg_dsn(url: str, database: str | None = None) -> str:
 async def ensure_database(settings: ServiceSettings) -> None:
     """CREATE DATABASE for the service when it does not exist yet (dev, tests, first deploy)."""
     name = make_url(settings.sqlalchemy_url).database
-    conn = await asyncpg.connect(_asyncpg_dsn(settings.database_url, "postgres"), **settings.database_connect_args())
+    conn = await asyncpg.connect(_asyncpg_dsn(settings.database_url, "postgres"),
+                                 **settings.database_connect_args())
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             try:
@@ -78,7 +80,10 @@ def run_env(target_metadata: MetaData | None = None) -> None:
             context.run_migrations()
 
     async def run_async() -> None:
-        engine = create_async_engine(context.config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool,
+        url = context.config.get_main_option("sqlalchemy.url")
+        if url is None:  # alembic_config always sets it
+            raise RuntimeError("the Alembic configuration has no sqlalchemy.url")
+        engine = create_async_engine(url, poolclass=pool.NullPool,
                                      connect_args=context.config.attributes.get("connect_args", {}))
         async with engine.connect() as connection:
             await connection.run_sync(do_run)

@@ -24,10 +24,13 @@ import asyncio
 import json
 import logging
 import zlib
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import TopicPartition
+# aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
+from aiokafka.structs import TopicPartition  # type: ignore[import-untyped]
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -110,7 +113,7 @@ LIMIT $3
 # '1000' < '999', and the cursor would jump back and forth (re-sending, and out of order).
 
 
-def _envelope(row) -> Envelope:
+def _envelope(row: Mapping[str, Any]) -> Envelope:
     return Envelope(
         id=row["event_id"],
         type=row["type"],
@@ -138,10 +141,13 @@ class Relay:
 
     async def _cursor(self, conn: AsyncConnection) -> tuple[str, int]:
         db = await driver(conn)
-        row = await db.fetchrow("SELECT txid::text AS txid, position FROM relay_cursor WHERE relay = $1", self.name)
+        row = await db.fetchrow(
+            "SELECT txid::text AS txid, position FROM relay_cursor WHERE relay = $1", self.name
+        )
         if row is None:
             await db.execute(
-                "INSERT INTO relay_cursor (relay, txid, position) VALUES ($1, '0'::xid8, 0) ON CONFLICT DO NOTHING",
+                "INSERT INTO relay_cursor (relay, txid, position) VALUES ($1, '0'::xid8, 0) "
+                "ON CONFLICT DO NOTHING",
                 self.name,
             )
             return "0", 0
@@ -183,7 +189,8 @@ class Relay:
             message = _envelope(row).to_kafka()
             key = message.key.encode() if isinstance(message.key, str) else message.key
             sends.append(
-                await self.producer.send(row["topic"], message.value, key=key, headers=list(message.headers.items()))
+                await self.producer.send(row["topic"], message.value, key=key,
+                                         headers=list(message.headers.items()))
             )
         await asyncio.gather(*sends)  # every row acknowledged before the cursor moves past it
         for row in rows:
@@ -198,7 +205,7 @@ class Relay:
         async with self.engine.connect() as conn:
             txid, position = await self._cursor(conn)
             db = await driver(conn)
-            count = await db.fetchval(
+            count: int = await db.fetchval(
                 "SELECT count(*) FROM outbox WHERE (txid, position) > ($1::text::xid8, $2)", txid, position
             )
             await conn.commit()
@@ -236,7 +243,8 @@ class Relay:
     async def _start_producer(self) -> None:
         self.producer = AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
-            acks=self.settings.kafka_acks if self.settings.kafka_acks == "all" else int(self.settings.kafka_acks),
+            acks=(self.settings.kafka_acks if self.settings.kafka_acks == "all"
+                  else int(self.settings.kafka_acks)),
             enable_idempotence=self.settings.kafka_enable_idempotence,
             linger_ms=5,
             max_batch_size=1 << 20,

@@ -41,6 +41,8 @@ async def paginate(
 ) -> Page[T]:
     """Count the rows `query` selects, read the page of them it orders, and turn each row into
     an item. `query` carries its own ORDER BY (a page of an unordered list means nothing)."""
-    total = (await conn.execute(select(func.count()).select_from(query.order_by(None).subquery()))).scalar_one()
+    total = (
+        await conn.execute(select(func.count()).select_from(query.order_by(None).subquery()))
+    ).scalar_one()
     rows: Sequence[RowMapping] = (await conn.execute(query.offset(offset).limit(limit))).mappings().all()
     return Page[T](items=[item(row) for row in rows], total=total, offset=offset, limit=limit)

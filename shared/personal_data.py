@@ -142,7 +142,8 @@ class PersonalDataVault:
             )
         except InvalidTag:
             raise VaultConfigError(
-                f"the data key does not unwrap with master key {master_id!r}: wrong master key, or the row was altered"
+                f"the data key does not unwrap with master key {master_id!r}: "
+                "wrong master key, or the row was altered"
             ) from None
 
     def _wrap(self, person_ref: str, version: int, data_key: bytes) -> bytes:
@@ -252,7 +253,8 @@ class PersonalDataVault:
                 )
             except (InvalidTag, ValueError):
                 raise PersonalDataError(
-                    f"the sealed value of {field!r} does not open: altered, or sealed for another field or person"
+                    f"the sealed value of {field!r} does not open: "
+                    "altered, or sealed for another field or person"
                 ) from None
             values[field] = plain.decode()
         return values

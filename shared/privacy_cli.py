@@ -14,7 +14,7 @@ import os
 import typer
 
 from shared.db import create_engine
-from shared.personal_data import PersonalDataVault, new_master_key
+from shared.personal_data import Erasure, PersonalDataVault, new_master_key
 from shared.settings import ServiceSettings
 from shared.validation import resident_id_number
 
@@ -30,7 +30,7 @@ def keygen(key_id: str = typer.Option(..., help="Id of the new master key, e.g. 
     )
 
 
-async def _erase(settings: ServiceSettings, person_ref: str, actor: str, reason: str):
+async def _erase(settings: ServiceSettings, person_ref: str, actor: str, reason: str) -> Erasure | None:
     vault = PersonalDataVault.from_settings(settings)
     engine = create_engine(settings)
     try:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient
+# aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
+from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 
@@ -41,7 +43,7 @@ class ServiceSpec:
     projector: Projector = no_projection
     # Work the service does by itself, beside requests and events (e.g. a periodic sweep): each
     # runs as a task from start-up until `stop` is set at shutdown.
-    background: Sequence[Callable[[FastAPI, asyncio.Event], Awaitable[None]]] = ()
+    background: Sequence[Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]] = ()
     version: str = "0.1.0"
 
 

@@ -21,7 +21,8 @@ PREFIX = "FAYUAN_"
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", env_ignore_empty=True, populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", env_ignore_empty=True,
+                                      populate_by_name=True)
 
     service_name: str = "fayuan"
     host: str = "127.0.0.1"
@@ -125,7 +126,8 @@ class ServiceSettings(BaseSettings):
 
     @property
     def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-        return [ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()]
+        return [ipaddress.ip_network(p.strip(), strict=False)
+                for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def cors_origins(self) -> list[str]:
@@ -138,7 +140,9 @@ class ServiceSettings(BaseSettings):
         mode = self.database_sslmode
         if mode in (None, "disable"):
             return None
-        ctx = ssl.create_default_context(cafile=str(self.database_sslrootcert) if self.database_sslrootcert else None)
+        ctx = ssl.create_default_context(
+            cafile=str(self.database_sslrootcert) if self.database_sslrootcert else None
+        )
         if mode == "require" and not self.database_sslrootcert:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
@@ -172,7 +176,8 @@ class ServiceSettings(BaseSettings):
                 "sasl_plain_password": self.kafka_sasl_password,
             }
         if self.kafka_security_protocol in {"SSL", "SASL_SSL"}:
-            from aiokafka.helpers import create_ssl_context
+            # aiokafka ships no type information (no py.typed, no stubs).
+            from aiokafka.helpers import create_ssl_context  # type: ignore[import-untyped]
 
             options["ssl_context"] = create_ssl_context(
                 cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None,

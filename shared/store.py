@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import asyncpg
+# asyncpg ships no type information (no py.typed, no stubs): its objects are Any here.
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
@@ -59,7 +60,7 @@ async def driver(conn: AsyncConnection) -> asyncpg.Connection:
     outside the caller's transaction. So when the caller is in a transaction that has not yet
     reached the server, make the adapter open it first."""
     raw = await conn.get_raw_connection()
-    db: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    db: asyncpg.Connection = raw.driver_connection
     if conn.in_transaction() and not db.is_in_transaction():
         # The adapter's own BEGIN keeps SQLAlchemy's view of the transaction true (it commits or
         # rolls back what we start) for one round trip; a statement through SQLAlchemy would
@@ -139,11 +140,16 @@ def _recorded(row: asyncpg.Record) -> RecordedEvent:
 _COLUMNS = "stream_id, version, event_id, type, data, metadata, recorded_at, position"
 
 
-async def load(conn: AsyncConnection, stream_id: str, *, as_of: datetime | None = None) -> list[RecordedEvent]:
+async def load(
+    conn: AsyncConnection, stream_id: str, *, as_of: datetime | None = None
+) -> list[RecordedEvent]:
     """The events of one stream in version order; with `as_of`, only those recorded by then."""
     db = await driver(conn)
     if as_of is None:
-        rows = await db.fetch(f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version", stream_id)  # noqa: S608
+        rows = await db.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version",  # noqa: S608
+            stream_id,
+        )
     else:
         rows = await db.fetch(
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND recorded_at <= $2 ORDER BY version",  # noqa: S608
@@ -153,7 +159,9 @@ async def load(conn: AsyncConnection, stream_id: str, *, as_of: datetime | None 
     return [_recorded(r) for r in rows]
 
 
-async def read_all(conn: AsyncConnection, *, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+async def read_all(
+    conn: AsyncConnection, *, after_position: int = 0, limit: int = 1000
+) -> list[RecordedEvent]:
     """Every stream's events in recording order, a page at a time (for rebuilding projections)."""
     db = await driver(conn)
     rows = await db.fetch(

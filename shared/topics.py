@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+# aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
+from aiokafka.errors import TopicAlreadyExistsError  # type: ignore[import-untyped]
 
 import shared.contracts  # noqa: F401  (registers every event type, so the catalogue is whole)
 from shared.events import registered_events
@@ -38,10 +39,13 @@ def catalog_topics(settings: ServiceSettings) -> list[str]:
     return topics + [dead_letter_topic(t) for t in topics]
 
 
-async def ensure_topics(settings: ServiceSettings, topics: list[str], *, partitions: int = PARTITIONS) -> None:
+async def ensure_topics(
+    settings: ServiceSettings, topics: list[str], *, partitions: int = PARTITIONS
+) -> None:
     if not settings.kafka_create_topics or not topics:
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, **settings.kafka_security())
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                **settings.kafka_security())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -38,7 +38,9 @@ class UnitOfWork:
     the service's read models through its projector, so what a command wrote is readable the
     moment it returns."""
 
-    def __init__(self, conn: AsyncConnection, settings: ServiceSettings, projector: Projector = no_projection):
+    def __init__(
+        self, conn: AsyncConnection, settings: ServiceSettings, projector: Projector = no_projection
+    ):
         self.conn = conn
         self.settings = settings
         self.projector = projector
@@ -59,14 +61,17 @@ class UnitOfWork:
             self.conn,
             aggregate.stream_id(aggregate.id),
             loaded_at,
-            [store.NewEvent(type=e.event_type(), data=e.model_dump(mode="json"), metadata=meta) for e in pending],
+            [store.NewEvent(type=e.event_type(), data=e.model_dump(mode="json"), metadata=meta)
+             for e in pending],
         )
         aggregate.version = loaded_at + len(recorded)
         for event in recorded:
             await self.projector(self.conn, event)
         return recorded
 
-    def emit(self, event: IntegrationEvent, *, event_id: str | None = None, time: datetime | None = None) -> Envelope:
+    def emit(
+        self, event: IntegrationEvent, *, event_id: str | None = None, time: datetime | None = None
+    ) -> Envelope:
         """Queue an integration event; it is written to the outbox on commit."""
         envelope = Envelope.wrap(
             event,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -104,7 +105,7 @@ def landline(value: str) -> str:
     return f"{match.group(1)}-{match.group(2)}"
 
 
-def bounded_text(max_length: int, what: str = "the text"):
+def bounded_text(max_length: int, what: str = "the text") -> Callable[[str], str]:
     """A validator for free text: NFC, stripped, 1..max_length characters, no control
     characters (they hide in logs and break exports)."""
 

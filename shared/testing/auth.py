@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypedDict, Unpack
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -32,7 +33,9 @@ TEST_REF_KEY = "dGVzdC1vbmx5LXJlZmVyZW5jZS1rZXktMzItYnl0ZXM="  # noqa: S105 - te
 # The roles of the default caller of tests that are not about authorisation: the agency's side
 # (staff, checker, quality lead), the bureau and the auditor. None of them is scoped to a handler,
 # reviewer or notifying organ, so a test acting as a handler or reviewer says so with as_role().
-STAFF_ROLES = (Role.agency_staff, Role.closing_checker, Role.quality_lead, Role.bureau_investigator, Role.auditor)
+STAFF_ROLES = (
+    Role.agency_staff, Role.closing_checker, Role.quality_lead, Role.bureau_investigator, Role.auditor,
+)
 
 
 @dataclass(frozen=True)
@@ -44,13 +47,18 @@ class KeyPair:
     algorithm: str
     kid: str
 
-    def jwk(self) -> dict:
+    def jwk(self) -> dict[str, Any]:
         public = serialization.load_pem_public_key(self.public_pem.encode())
-        to_jwk = RSAAlgorithm.to_jwk if self.algorithm == "RS256" else ECAlgorithm.to_jwk
-        return {**to_jwk(public, as_dict=True), "kid": self.kid, "alg": self.algorithm, "use": "sig"}
+        if self.algorithm == "RS256" and isinstance(public, rsa.RSAPublicKey):
+            fields = RSAAlgorithm.to_jwk(public, as_dict=True)
+        elif self.algorithm != "RS256" and isinstance(public, ec.EllipticCurvePublicKey):
+            fields = ECAlgorithm.to_jwk(public, as_dict=True)
+        else:
+            raise TypeError(f"a {type(public).__name__} is no {self.algorithm} key")
+        return {**fields, "kid": self.kid, "alg": self.algorithm, "use": "sig"}
 
 
-def _pair(private, algorithm: str, kid: str) -> KeyPair:
+def _pair(private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, algorithm: str, kid: str) -> KeyPair:
     private_pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                         serialization.NoEncryption())
     public_pem = private.public_key().public_bytes(serialization.Encoding.PEM,
@@ -71,9 +79,11 @@ def write_jwks(path: Path, *keys: KeyPair) -> Path:
     return path
 
 
-def auth_settings(*, public_keys: Sequence[KeyPair] = (), jwks_file: Path | None = None, **overrides: object) -> dict:
+def auth_settings(
+    *, public_keys: Sequence[KeyPair] = (), jwks_file: Path | None = None, **overrides: object
+) -> dict[str, Any]:
     """Overrides for make_settings / ServiceSettings: the test issuer, audience and keys."""
-    values: dict[str, object] = {"auth_issuer": ISSUER, "auth_audience": AUDIENCE, "environment": "test",
+    values: dict[str, Any] = {"auth_issuer": ISSUER, "auth_audience": AUDIENCE, "environment": "test",
                                  "relay_enabled": False, "consumers_enabled": False}
     if public_keys:
         values["auth_public_keys"] = "".join(k.public_pem for k in public_keys)
@@ -83,11 +93,44 @@ def auth_settings(*, public_keys: Sequence[KeyPair] = (), jwks_file: Path | None
     return values
 
 
-def token(settings: ServiceSettings, key: KeyPair | None, *roles: Role, use_kid: bool = True, **claims) -> str:
+class TokenOptions(TypedDict, total=False):
+    """The options of shared.auth.mint_token a test may give."""
+
+    sub: str | None
+    name: str | None
+    minutes: float
+    now: float | None
+
+
+class Claims(TokenOptions, total=False):
+    """What a test says of its caller beside the roles: mint_token's options and the scoping claims."""
+
+    agency_id: str
+    handler_id: str
+    institution_id: str
+    reviewer_id: str
+
+
+def _take_scopes(claims: Claims) -> dict[str, str | None]:
+    """The scoping claims, taken out of `claims` (mint_token leaves out the ones that are None)."""
+    return {
+        "agency_id": claims.pop("agency_id", None),
+        "handler_id": claims.pop("handler_id", None),
+        "institution_id": claims.pop("institution_id", None),
+        "reviewer_id": claims.pop("reviewer_id", None),
+    }
+
+
+def token(
+    settings: ServiceSettings, key: KeyPair | None, *roles: Role, use_kid: bool = True,
+    **claims: Unpack[Claims],
+) -> str:
     """A token for `settings`, signed with `key` (or the dev secret when None)."""
-    scopes = {k: claims.pop(k) for k in ("agency_id", "handler_id", "institution_id", "reviewer_id") if k in claims}
-    return mint_token(settings, list(roles) or [Role.public], private_key_pem=key.private_pem if key else None,
-                      kid=key.kid if key and use_kid else None, scopes=scopes, **claims)
+    scopes = _take_scopes(claims)
+    options: TokenOptions = claims
+    return mint_token(settings, list(roles) or [Role.public],
+                      private_key_pem=key.private_pem if key else None,
+                      kid=key.kid if key and use_kid else None, scopes=scopes, **options)
 
 
 def bearer(value: str) -> dict[str, str]:
@@ -101,11 +144,12 @@ def app_with_auth(settings: ServiceSettings, *routers: APIRouter) -> FastAPI:
     return build_app(spec, settings)
 
 
-def as_role(settings: ServiceSettings, *roles: Role, **claims: str) -> dict[str, str]:
+def as_role(settings: ServiceSettings, *roles: Role, **claims: Unpack[Claims]) -> dict[str, str]:
     """Headers of a caller with `roles` (and scoping claims: handler_id, reviewer_id, ...), signed
     with the dev secret of a service under test."""
-    scopes = {k: claims.pop(k) for k in ("agency_id", "handler_id", "institution_id", "reviewer_id") if k in claims}
-    return bearer(mint_token(settings, list(roles) or [Role.public], scopes=scopes, **claims))
+    scopes = _take_scopes(claims)
+    options: TokenOptions = claims
+    return bearer(mint_token(settings, list(roles) or [Role.public], scopes=scopes, **options))
 
 
 def staff(settings: ServiceSettings) -> dict[str, str]:

@@ -6,17 +6,44 @@ import contextlib
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
+from typing import Any, Protocol, TypeVar, overload
 
-import asyncpg
+# asyncpg ships no type information (no py.typed, no stubs): its objects are Any here.
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from devstack.embedded import free_port, start_broker, start_postgres
 from shared.settings import ServiceSettings
 from shared.testing.auth import TEST_DEV_SECRET, TEST_MASTER_KEYS, TEST_REF_KEY, staff
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+class FreshDatabase(Protocol):
+    """`fresh_database`: creates an empty database named after `prefix` and gives its name."""
+
+    def __call__(self, prefix: str = ...) -> Awaitable[str]: ...
+
+
+class MakeSettings(Protocol):
+    """`make_settings`: settings of `settings_class` (ServiceSettings when not given) for this test."""
+
+    @overload
+    def __call__(self, settings_class: type[S], /, **overrides: object) -> S: ...
+    @overload
+    def __call__(self, /, **overrides: object) -> ServiceSettings: ...
+
+
+class MigratedSettings(Protocol):
+    """`migrated_settings`: settings of a service whose fresh database is migrated to head."""
+
+    def __call__(self, settings_class: type[S], migrations: Path, **overrides: object) -> Awaitable[S]: ...
 
 
 @pytest.fixture(scope="session")
@@ -45,11 +72,13 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def dsn(server_url: str, database: str) -> str:
     """An asyncpg DSN for `database` on the session's server."""
-    return make_url(server_url).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+    return make_url(server_url).set(drivername="postgresql", database=database).render_as_string(
+        hide_password=False
+    )
 
 
 @pytest.fixture
-async def fresh_database(database_server_url: str) -> AsyncIterator[Callable[..., object]]:
+async def fresh_database(database_server_url: str) -> AsyncIterator[FreshDatabase]:
     """Factory of empty databases named for the test; all dropped when the test ends."""
     created: list[str] = []
     admin = await asyncpg.connect(dsn(database_server_url, "postgres"))
@@ -66,10 +95,11 @@ async def fresh_database(database_server_url: str) -> AsyncIterator[Callable[...
     await admin.close()
 
 
-def settings_under_test(settings_class: type[ServiceSettings], database_server_url: str, kafka_bootstrap: str,
-                        topic_prefix: str, **overrides: object) -> ServiceSettings:
+def settings_under_test(settings_class: type[S], database_server_url: str, kafka_bootstrap: str,
+                        topic_prefix: str, **overrides: object) -> S:
     """The settings `make_settings` gives, for fixtures of a wider scope than one test."""
-    values: dict[str, object] = {
+    # Any: the values go to the settings class's fields, each of its own type.
+    values: dict[str, Any] = {
         "database_url": database_server_url,
         "kafka_bootstrap_servers": kafka_bootstrap,
         "topic_prefix": topic_prefix,
@@ -88,19 +118,27 @@ def settings_under_test(settings_class: type[ServiceSettings], database_server_u
 
 
 @pytest.fixture
-def make_settings(database_server_url: str, kafka_bootstrap: str) -> Callable[..., ServiceSettings]:
+def make_settings(database_server_url: str, kafka_bootstrap: str) -> MakeSettings:
     """Settings for a service under test: the session's server and broker, topics and groups
     under a prefix of this test's own, so tests sharing the broker never see each other."""
     prefix = f"t{uuid.uuid4().hex[:8]}."
 
-    def make(settings_class: type[ServiceSettings] = ServiceSettings, **overrides: object) -> ServiceSettings:
+    # The class is positional-only so that the overloads can say: the settings are of the class given.
+    @overload
+    def make(settings_class: type[S], /, **overrides: object) -> S: ...
+    @overload
+    def make(**overrides: object) -> ServiceSettings: ...
+    def make(
+        settings_class: type[ServiceSettings] = ServiceSettings, /, **overrides: object
+    ) -> ServiceSettings:
         return settings_under_test(settings_class, database_server_url, kafka_bootstrap, prefix, **overrides)
 
     return make
 
 
 @pytest.fixture
-async def kernel_db(fresh_database, make_settings, database_server_url):
+async def kernel_db(fresh_database: FreshDatabase, make_settings: MakeSettings,
+                    database_server_url: str) -> AsyncIterator[tuple[AsyncEngine, ServiceSettings]]:
     """A fresh database with the kernel tables, its engine and settings (service `kernel`)."""
     from shared.db import KERNEL_DDL, create_engine
 
@@ -116,13 +154,13 @@ async def kernel_db(fresh_database, make_settings, database_server_url):
 
 
 @pytest.fixture
-def migrated_settings(fresh_database, make_settings):
+def migrated_settings(fresh_database: FreshDatabase, make_settings: MakeSettings) -> MigratedSettings:
     """Factory: settings of a service whose fresh database is migrated to head."""
     import asyncio
 
     from shared.migrations import upgrade
 
-    async def make(settings_class: type[ServiceSettings], migrations: Path, **overrides: object) -> ServiceSettings:
+    async def make(settings_class: type[S], migrations: Path, **overrides: object) -> S:
         name = await fresh_database(settings_class.model_fields["service_name"].default)
         settings = make_settings(settings_class, database_name=name, **overrides)
         await asyncio.to_thread(upgrade, settings, migrations)
@@ -132,12 +170,15 @@ def migrated_settings(fresh_database, make_settings):
 
 
 @contextlib.asynccontextmanager
-async def serve_in_process(app, *, headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
+async def serve_in_process(
+    app: FastAPI, *, headers: dict[str, str] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """Run an app's lifespan (engine, relay, consumers) and talk HTTP to it in-process, as the
     default caller (agency staff and the bureau: shared/testing/auth.py STAFF_ROLES) unless
     `headers` say otherwise; a request's own headers (as_role(...)) override them."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         default = staff(app.state.settings) if headers is None else headers
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=default) as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                     headers=default) as client:
             yield client

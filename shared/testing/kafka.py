@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+# aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
 
 from shared.events import Envelope, IntegrationEvent
 from shared.settings import ServiceSettings
@@ -35,7 +37,9 @@ apache_kafka_only = pytest.mark.skipif(
 )
 
 
-async def publish(settings: ServiceSettings, *events: IntegrationEvent, source: str = "/test") -> list[Envelope]:
+async def publish(
+    settings: ServiceSettings, *events: IntegrationEvent, source: str = "/test"
+) -> list[Envelope]:
     """Publish events as their producing service would (binary CloudEvents, keyed), honouring
     the settings' topic prefix."""
     await create_topics(settings, *{event.topic for event in events})

@@ -31,7 +31,8 @@ async def read_tally(
     return {"sub": principal.sub, "role": principal.role, "handler_id": principal.handler_id}
 
 
-@router.post("/{tally_id}/marks", summary="Mark a tally", status_code=201, dependencies=[allow(Role.agency_staff)])
+@router.post("/{tally_id}/marks", summary="Mark a tally", status_code=201,
+             dependencies=[allow(Role.agency_staff)])
 async def mark(tally_id: str, body: Mark, uow: UowFactoryDep) -> dict:
     async with uow() as unit:
         tally = await unit.get(Tally, tally_id)

@@ -60,7 +60,9 @@ def test_every_contract_event_type_is_a_message_on_its_topic_with_its_schema():
         assert name in channels[model.topic]["messages"], f"{event_type} is not on {model.topic}"
         payload = resolve(document, document["components"]["messages"][name]["payload"]["$ref"])
         assert set(payload["properties"]) == set(model.model_fields)
-        assert set(payload.get("required", [])) == {n for n, f in model.model_fields.items() if f.is_required()}
+        assert set(payload.get("required", [])) == {
+            n for n, f in model.model_fields.items() if f.is_required()
+        }
         assert dead_letter_topic(model.topic) in channels
 
 
@@ -81,11 +83,12 @@ def test_every_reference_resolves_and_operations_send_their_channels_messages():
 def test_documented_headers_are_those_the_kernel_writes():
     handler = HandlerRef(handler_id="h", name="王律师", kind=HandlerKind.lawyer, institution_id="i",
                          institution_name="某律师事务所")
-    event = CaseClosed(case_id="c1", case_number="FY-2026-000001", case_kind=CaseKind.civil, district="朝阳区",
-                       agency_id="a", handler=handler, outcome="调解", ended_on=datetime.now(UTC).date(),
-                       closed_at=datetime.now(UTC))
+    event = CaseClosed(case_id="c1", case_number="FY-2026-000001", case_kind=CaseKind.civil,
+                       district="朝阳区", agency_id="a", handler=handler, outcome="调解",
+                       ended_on=datetime.now(UTC).date(), closed_at=datetime.now(UTC))
     bare = Envelope.wrap(event, source="/fayuan/intake").to_kafka().headers
-    traced = Envelope.wrap(event, source="/fayuan/intake", correlation_id="r", causation_id="e").to_kafka().headers
+    traced = Envelope.wrap(event, source="/fayuan/intake", correlation_id="r",
+                           causation_id="e").to_kafka().headers
     headers = committed()["components"]["messages"]["CaseClosed"]["headers"]
 
     assert set(traced) == set(headers["properties"])

@@ -8,7 +8,9 @@ from shared.testing.fixtures import serve_in_process
 from shared.tests.auth_app import router
 
 
-async def test_auditors_see_who_recorded_each_event_of_a_stream_and_no_one_else_does(make_settings, kernel_db):
+async def test_auditors_see_who_recorded_each_event_of_a_stream_and_no_one_else_does(
+    make_settings, kernel_db,
+):
     engine, kernel = kernel_db
     settings = make_settings(service_name="kernel", database_name=kernel.database_name)
     async with serve_in_process(app_with_auth(settings, router), headers={}) as http:
@@ -29,7 +31,8 @@ async def test_auditors_see_who_recorded_each_event_of_a_stream_and_no_one_else_
         staff = await http.get("/api/v1/audit/streams/tally-t-1/events",
                                headers=as_role(settings, Role.agency_staff, Role.quality_lead))
         assert staff.status_code == 403
-        missing = await http.get("/api/v1/audit/streams/tally-nope/events", headers=as_role(settings, Role.auditor))
+        missing = await http.get("/api/v1/audit/streams/tally-nope/events",
+                                 headers=as_role(settings, Role.auditor))
         assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
 
 
@@ -44,7 +47,8 @@ async def test_auditors_list_who_saw_personal_data_filtered_by_case(make_setting
     finally:
         context.role.reset(tokens[1])
         context.actor.reset(tokens[0])
-    async with serve_in_process(app_with_auth(settings, router), headers=as_role(settings, Role.auditor)) as http:
+    async with serve_in_process(app_with_auth(settings, router),
+                                headers=as_role(settings, Role.auditor)) as http:
         r = await http.get("/api/v1/audit/personal-data-reads", params={"case_id": "c-1"})
         assert r.status_code == 200, r.text
         assert [(x["actor"], x["role"], x["case_id"], x["fields"]) for x in r.json()] == [
@@ -52,5 +56,6 @@ async def test_auditors_list_who_saw_personal_data_filtered_by_case(make_setting
         assert len((await http.get("/api/v1/audit/personal-data-reads")).json()) == 2
         bad = await http.get("/api/v1/audit/personal-data-reads", params={"limit": 0})
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.limit"
-        refused = await http.get("/api/v1/audit/personal-data-reads", headers=as_role(settings, Role.case_handler))
+        refused = await http.get("/api/v1/audit/personal-data-reads",
+                                 headers=as_role(settings, Role.case_handler))
         assert refused.status_code == 403

@@ -111,7 +111,8 @@ async def test_every_kind_of_bad_token_is_401_invalid_token(settings):
         for kind, value in _bad_tokens(settings).items():
             r = await http.get("/api/v1/tallies/h1", headers=bearer(value))
             assert r.status_code == 401, (kind, r.text)
-            assert r.headers["www-authenticate"].startswith('Bearer realm="fayuan", error="invalid_token"'), kind
+            assert r.headers["www-authenticate"].startswith(
+                'Bearer realm="fayuan", error="invalid_token"'), kind
             assert r.headers["content-type"] == "application/problem+json", kind
 
 
@@ -152,7 +153,8 @@ async def test_keys_from_a_jwks_file_verify_by_kid(tmp_path):
         for key in (RSA, EC):
             r = await http.get("/api/v1/tallies/h1", headers=bearer(token(settings, key, Role.quality_lead)))
             assert r.status_code == 200, r.text
-        forged = await http.get("/api/v1/tallies/h1", headers=bearer(token(settings, OTHER, Role.quality_lead)))
+        forged = await http.get("/api/v1/tallies/h1",
+                                headers=bearer(token(settings, OTHER, Role.quality_lead)))
         assert forged.status_code == 401
 
 
@@ -160,13 +162,16 @@ async def test_public_endpoints_need_no_token_and_a_bad_one_does_not_lock_out(se
     async with client(settings) as http:
         anonymous = await http.get("/api/v1/tallies")
         stale = await http.get("/api/v1/tallies", headers=bearer("not-a-jwt"))
-        known = await http.get("/api/v1/tallies", headers=bearer(token(settings, RSA, Role.auditor, sub="a-1")))
+        known = await http.get("/api/v1/tallies",
+                               headers=bearer(token(settings, RSA, Role.auditor, sub="a-1")))
     assert anonymous.json() == {"actor": "anonymous", "role": "public"}
     assert stale.status_code == 200
     assert known.json() == {"actor": "a-1", "role": "public"}
 
 
-async def test_the_principal_is_recorded_in_the_metadata_of_the_events_a_command_records(make_settings, kernel_db):
+async def test_the_principal_is_recorded_in_the_metadata_of_the_events_a_command_records(
+    make_settings, kernel_db,
+):
     from shared.testing.fixtures import serve_in_process
 
     engine, kernel = kernel_db
@@ -194,7 +199,8 @@ async def test_x_forwarded_for_is_ignored_without_trusted_proxies(settings):
     from shared.auth import client_ip
 
     app = app_with_auth(settings, router)
-    scope = {"type": "http", "app": app, "client": ("10.0.0.5", 1), "headers": [(b"x-forwarded-for", b"1.2.3.4")]}
+    scope = {"type": "http", "app": app, "client": ("10.0.0.5", 1),
+             "headers": [(b"x-forwarded-for", b"1.2.3.4")]}
     from starlette.requests import Request
 
     assert client_ip(Request(scope)) == "10.0.0.5"
@@ -248,8 +254,10 @@ async def test_openapi_shows_the_bearer_scheme_and_each_operations_roles(setting
 def _cli(*args: str, env: dict | None = None) -> str:
     import os
 
-    result = subprocess.run([sys.executable, "-m", "shared.cli", "token", *args], capture_output=True, text=True,  # noqa: S603 - our own CLI
-                            env={**os.environ, **(env or {})}, timeout=60, check=True)
+    result = subprocess.run(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "shared.cli", "token", *args], capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, timeout=60, check=True,
+    )
     return result.stdout.strip()
 
 
@@ -258,7 +266,8 @@ async def test_the_token_cli_mints_tokens_the_services_accept(tmp_path):
     key.write_bytes(EC.private_pem)
     settings = ServiceSettings(**auth_settings(public_keys=[EC], auth_dev_secret="c" * 32, environment="dev"))
     env = {"FAYUAN_AUTH_ISSUER": ISSUER, "FAYUAN_AUTH_AUDIENCE": AUDIENCE}
-    signed = _cli("--role", "case_handler", "--handler-id", "h1", "--private-key", str(key), "--kid", EC.kid, env=env)
+    signed = _cli("--role", "case_handler", "--handler-id", "h1", "--private-key", str(key), "--kid", EC.kid,
+                  env=env)
     dev = _cli("--role", "case_handler", "--role", "quality_lead", "--sub", "dev-1", "--handler-id", "h1",
                env={**env, "FAYUAN_AUTH_DEV_SECRET": "c" * 32})
     assert jwt.get_unverified_header(signed)["alg"] == "ES256"

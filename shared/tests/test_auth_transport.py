@@ -58,7 +58,8 @@ async def over_tcp(server_url: str):
 
     async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream_reader, upstream_writer = await asyncio.open_unix_connection(str(socket_path))
-        await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer), return_exceptions=True)
+        await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer),
+                             return_exceptions=True)
 
     server = await asyncio.start_server(forward, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -75,7 +76,8 @@ async def test_sslmode_require_refuses_a_server_without_tls(make_settings, datab
         async with plain.connect() as conn:  # the path itself works without TLS
             assert (await conn.execute(text("SELECT 1"))).scalar() == 1
         await plain.dispose()
-        engine = create_engine(make_settings(database_url=url, database_sslmode="require", database_name="postgres"))
+        engine = create_engine(make_settings(database_url=url, database_sslmode="require",
+                                             database_name="postgres"))
         try:
             with pytest.raises(ConnectionError, match="rejected SSL upgrade"):
                 async with engine.connect() as conn:

@@ -102,7 +102,8 @@ async def running(runner: ConsumerRunner):
 
 
 async def _read_dead_letters(bootstrap: str, topic: str, expect: int) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest")
     await consumer.start()
     records = []
     try:
@@ -167,7 +168,9 @@ class CrashAfterCommit(Recording):
         await asyncio.Event().wait()
 
 
-async def test_killed_between_the_database_commit_and_the_offset_commit_it_is_redelivered_and_skipped(kernel_db):
+async def test_killed_between_the_database_commit_and_the_offset_commit_it_is_redelivered_and_skipped(
+    kernel_db,
+):
     engine, settings = kernel_db
     await _effects_table(engine)
     await publish(settings, Noted(stream="s", n=1))
@@ -187,7 +190,7 @@ async def test_killed_between_the_database_commit_and_the_offset_commit_it_is_re
     assert [o for _, o in runner.outcomes] == ["duplicate", "handled"]  # redelivered, applied once
 
 
-async def test_a_failing_event_is_retried_a_bounded_number_of_times_then_dead_lettered_and_the_partition_moves_on(
+async def test_a_failing_event_is_retried_up_to_the_limit_then_dead_lettered_and_the_partition_moves_on(
     kernel_db,
 ):
     engine, settings = kernel_db
@@ -314,7 +317,8 @@ async def test_lag_is_read_from_end_offsets_that_are_exact_after_multi_record_ba
     await producer.start()
     try:  # sent without waiting, so they travel in batches of many records
         pending = [await producer.send(topic, m[1], key=m[0], headers=m[2])
-                   for m in (_wire(Envelope.wrap(Noted(stream=f"s{n % 8}", n=n), source="/test")) for n in range(400))]
+                   for m in (_wire(Envelope.wrap(Noted(stream=f"s{n % 8}", n=n), source="/test"))
+                             for n in range(400))]
         acked = await asyncio.gather(*pending)
     finally:
         await producer.stop()
@@ -339,7 +343,8 @@ async def _effects_count_is(engine, count: int) -> bool:
 
 
 async def _lag_is_zero(topic: str, partitions) -> bool:
-    lags = [REGISTRY.get_sample_value("fayuan_consumer_lag", {"consumer": "kernel.notes", "topic": topic, "partition": str(p)})
+    lags = [REGISTRY.get_sample_value("fayuan_consumer_lag",
+                                      {"consumer": "kernel.notes", "topic": topic, "partition": str(p)})
             for p in partitions]
     assert lags == [0.0] * len(lags), lags
     return True

@@ -87,8 +87,8 @@ def test_every_contract_type_is_registered_and_has_a_json_schema():
 
 
 def _headers(**overrides: bytes | None) -> list[tuple[str, bytes]]:
-    headers = {"ce_id": b"e-1", "ce_type": Noted.type.encode(), "ce_source": b"/test", "ce_specversion": b"1.0",
-               "content-type": b"application/json"}
+    headers = {"ce_id": b"e-1", "ce_type": Noted.type.encode(), "ce_source": b"/test",
+               "ce_specversion": b"1.0", "content-type": b"application/json"}
     headers.update(overrides)
     return [(k, v) for k, v in headers.items() if v is not None]
 

@@ -20,7 +20,9 @@ ROWS_PER_WRITER = 25
 
 async def _position_and_txid(conn) -> tuple[int, int]:
     db = await driver(conn)
-    row = await db.fetchrow("SELECT position, txid::text::bigint AS txid FROM outbox ORDER BY position DESC LIMIT 1")
+    row = await db.fetchrow(
+        "SELECT position, txid::text::bigint AS txid FROM outbox ORDER BY position DESC LIMIT 1"
+    )
     return row["position"], row["txid"]
 
 
@@ -30,7 +32,8 @@ async def _naive_reader(engine, stop: asyncio.Event, seen: set[str], cursor: lis
         async with engine.connect() as conn:
             db = await driver(conn)
             rows = await db.fetch(
-                "SELECT position, event_id::text AS event_id FROM outbox WHERE position > $1 ORDER BY position",
+                "SELECT position, event_id::text AS event_id FROM outbox WHERE position > $1 "
+                "ORDER BY position",
                 cursor[0],
             )
             await conn.commit()
@@ -109,7 +112,8 @@ async def test_relay_publishes_a_late_committing_lower_position_and_a_naive_read
     watcher.cancel()
 
     assert cursors_while_open, "the relay never stored a cursor while the slow transaction was open"
-    assert all(c < (slow_txid, slow_position) for c in cursors_while_open), (cursors_while_open[-1], slow_txid)
+    assert all(c < (slow_txid, slow_position) for c in cursors_while_open), (
+        cursors_while_open[-1], slow_txid)
     assert published_while_open >= 5
     assert sorted(e.id for e in seen) == sorted({e.id for e in seen}), "a row was published twice"
     assert len(seen) == expected

@@ -65,7 +65,9 @@ async def test_relay_publishes_in_batches_of_the_configured_size(kernel_db, kafk
     assert [e.data["n"] for e in seen] == list(range(30))
 
 
-async def test_a_restarted_relay_resumes_from_its_cursor_and_resends_at_most_one_batch(kernel_db, kafka_bootstrap):
+async def test_a_restarted_relay_resumes_from_its_cursor_and_resends_at_most_one_batch(
+    kernel_db, kafka_bootstrap,
+):
     engine, settings = kernel_db
     settings = settings.model_copy(update={"relay_batch_size": 10})
     first_ids = await _add(engine, settings, "s", 40)
@@ -113,7 +115,9 @@ async def test_the_relay_resends_everything_to_a_broker_that_came_back_empty(ker
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
     try:
-        assert {e.id for e in await read_topic(broker.bootstrap, topic, expect=15, quiet_seconds=0.5)} == set(old_ids)
+        assert {
+            e.id for e in await read_topic(broker.bootstrap, topic, expect=15, quiet_seconds=0.5)
+        } == set(old_ids)
         broker.stop()
         broker = start_broker(port, log_file=tmp_path / "tansu-2.log")
         new_ids = await _add(engine, settings, "s", 5, start=15)

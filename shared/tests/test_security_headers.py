@@ -97,7 +97,8 @@ async def test_a_body_over_the_limit_is_413_problem(chunked, path):
             yield body[i:i + 256]
 
     async with client(max_body_bytes=1024) as http:
-        r = await http.post(path, content=chunks() if chunked else body, headers={"Content-Type": "application/json"})
+        r = await http.post(path, content=chunks() if chunked else body,
+                            headers={"Content-Type": "application/json"})
         fits = await http.post("/api/v1/tallies/echo", content=b"x" * 1024)
     assert r.status_code == 413, r.text
     assert r.headers["content-type"] == "application/problem+json"

@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable  # /work/main/.venv/bin/python under pytest
 
 
-async def test_a_service_process_exits_0_within_20_seconds_of_sigterm(database_server_url, kafka_bootstrap, tmp_path):
+async def test_a_service_process_exits_0_within_20_seconds_of_sigterm(
+    database_server_url, kafka_bootstrap, tmp_path,
+):
     port = free_port()
     database = f"intake_{uuid.uuid4().hex[:12]}"
     env = {
@@ -35,7 +37,8 @@ async def test_a_service_process_exits_0_within_20_seconds_of_sigterm(database_s
         "FAYUAN_PERSONAL_DATA_REF_KEY": TEST_REF_KEY,
         "FAYUAN_ADVERSE_PARTY_HASH_KEY": "a-test-only-hash-key-0123456789abcdef",
     }
-    migrate = await asyncio.create_subprocess_exec(PYTHON, "-m", "services.intake", "migrate", cwd=ROOT, env=env)
+    migrate = await asyncio.create_subprocess_exec(PYTHON, "-m", "services.intake", "migrate",
+                                                   cwd=ROOT, env=env)
     assert await asyncio.wait_for(migrate.wait(), 120) == 0
 
     log = tmp_path / "intake.log"
@@ -48,7 +51,9 @@ async def test_a_service_process_exits_0_within_20_seconds_of_sigterm(database_s
             assert server.returncode is None, log.read_text()
             try:
                 async with httpx.AsyncClient() as client:
-                    return (await client.get(f"http://127.0.0.1:{port}/healthz", timeout=1)).status_code == 200
+                    return (
+                        await client.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                    ).status_code == 200
             except httpx.TransportError:
                 return False
 

@@ -76,7 +76,8 @@ async def test_every_endpoint_answers_bad_input_with_a_problem_naming_the_field(
                 # Made-up ids and an empty body: a 2xx, 404 or 422, never a 500.
                 has_body = "requestBody" in operation
                 response = await client.request(method, url, json={} if has_body else None)
-                assert response.status_code < 500, f"{method.upper()} {url} -> {response.status_code}: {response.text}"
+                assert response.status_code < 500, (
+                    f"{method.upper()} {url} -> {response.status_code}: {response.text}")
                 for parameter in operation.get("parameters", []):
                     schema = _resolve(spec, parameter["schema"])
                     if parameter["in"] == "path" and schema.get("maxLength"):
@@ -88,7 +89,8 @@ async def test_every_endpoint_answers_bad_input_with_a_problem_naming_the_field(
                         bad = (schema["minimum"] - 1 if schema.get("minimum") is not None
                                else "x" * (schema.get("maxLength", 0) + 1) if schema.get("maxLength")
                                else "not-a-valid-value")
-                        body = assert_problem(await client.request(method, url, params={parameter["name"]: bad}))
+                        body = assert_problem(
+                            await client.request(method, url, params={parameter["name"]: bad}))
                         assert f"query.{parameter['name']}" in _fields(body), body
                     checked += 1
                 content = operation.get("requestBody", {}).get("content", {}).get("application/json")

@@ -16,8 +16,8 @@ from devstack.stack import Stack
 from shared.auth import Role
 from shared.testing.kafka import eventually
 
-CRIMINAL_INDICATORS = ("meeting", "file_review", "investigation_work", "legal_opinion", "hearing", "notice_duty",
-                       "report_duty", "closing_file")
+CRIMINAL_INDICATORS = ("meeting", "file_review", "investigation_work", "legal_opinion", "hearing",
+                       "notice_duty", "report_duty", "closing_file")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The closing check's items for a criminal case (SF/T 0086: GET /api/v1/cases/closing-checklists/criminal).
 CRIMINAL_CHECKLIST = ("meeting_record", "file_review_notes", "investigation", "defence_statement", "hearing",
@@ -47,7 +47,8 @@ def quality_lead(stack: Stack, agency_id: str) -> dict[str, str]:
 
 
 def reviewer(stack: Stack, reviewer_id: str, institution_id: str) -> dict[str, str]:
-    return stack.headers(Role.peer_reviewer, sub=reviewer_id, reviewer_id=reviewer_id, institution_id=institution_id)
+    return stack.headers(Role.peer_reviewer, sub=reviewer_id, reviewer_id=reviewer_id,
+                         institution_id=institution_id)
 
 
 def investigator(stack: Stack) -> dict[str, str]:
@@ -71,7 +72,8 @@ def current_period() -> str:
 
 
 async def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: {response.text}")
     return response.json()
 
 
@@ -80,9 +82,11 @@ async def recruit_pool(assignment: httpx.AsyncClient, stack: Stack, *, agency_id
     """One law firm with a signed commitment, and its lawyers, in the agency's pool."""
     as_staff = staff(stack, agency_id)
     firm = await ok(await assignment.post("/api/v1/institutions", headers=as_staff, json={
-        "name": "北京市明法律师事务所", "kind": "law_firm", "agency_id": agency_id, "district": "朝阳区"}), 201)
+        "name": "北京市明法律师事务所", "kind": "law_firm", "agency_id": agency_id,
+        "district": "朝阳区"}), 201)
     today = date.today()
-    await ok(await assignment.post(f"/api/v1/institutions/{firm['institution_id']}/commitment", headers=as_staff,
+    await ok(await assignment.post(f"/api/v1/institutions/{firm['institution_id']}/commitment",
+                                   headers=as_staff,
                                    json={"signed_on": (today - timedelta(days=30)).isoformat(),
                                          "valid_until": (today + timedelta(days=365)).isoformat()}))
     handlers = [
@@ -103,7 +107,8 @@ def case_body(agency_id: str, n: int = 0) -> dict:
 
 
 async def register(intake: httpx.AsyncClient, stack: Stack, body: dict) -> dict:
-    return await ok(await intake.post("/api/v1/cases", json=body, headers=staff(stack, body["agency_id"])), 201)
+    return await ok(await intake.post("/api/v1/cases", json=body,
+                                      headers=staff(stack, body["agency_id"])), 201)
 
 
 async def assigned(intake: httpx.AsyncClient, stack: Stack, case: dict, timeout: float = 90) -> dict:
@@ -133,20 +138,22 @@ async def close(intake: httpx.AsyncClient, stack: Stack, case: dict) -> dict:
     """The case's handler closes it."""
     return await ok(await intake.post(f"/api/v1/cases/{case['case_id']}/closure",
                                       headers=handler(stack, case["handler_id"]),
-                                      json={"outcome": "法院采纳部分辩护意见", "ended_on": date.today().isoformat()}))
+                                      json={"outcome": "法院采纳部分辩护意见",
+                                            "ended_on": date.today().isoformat()}))
 
 
 async def closing_check(intake: httpx.AsyncClient, stack: Stack, case: dict) -> dict:
     """The handler hands in the closing file; the agency's checker checks it (R-CHK-1)."""
-    checklist = dict.fromkeys(("mandate_documents", "meeting_records", "file_review_notes", "investigation_materials",
-                               "legal_opinion", "hearing_records", "outcome_document", "reports_to_agency"), True)
+    checklist = dict.fromkeys(("mandate_documents", "meeting_records", "file_review_notes",
+                               "investigation_materials", "legal_opinion", "hearing_records",
+                               "outcome_document", "reports_to_agency"), True)
     await ok(await intake.post(f"/api/v1/cases/{case['case_id']}/closing-file",
                                headers=handler(stack, case["handler_id"]),
                                json={"submitted_by": case["handler_id"], "checklist": checklist}))
     return await ok(await intake.post(f"/api/v1/cases/{case['case_id']}/closing-check",
                                       headers=checker(stack, case["agency_id"]),
-                                      json={"checker_id": f"checker-{case['agency_id']}", "items": dict.fromkeys(
-                                          CRIMINAL_CHECKLIST, True)}))
+                                      json={"checker_id": f"checker-{case['agency_id']}",
+                                            "items": dict.fromkeys(CRIMINAL_CHECKLIST, True)}))
 
 
 async def give_for_review(evaluation: httpx.AsyncClient, stack: Stack, case: dict, reviewer_id: str,
@@ -160,7 +167,8 @@ async def give_for_review(evaluation: httpx.AsyncClient, stack: Stack, case: dic
 
 
 async def fail_evaluation(evaluation: httpx.AsyncClient, stack: Stack, case: dict, timeout: float = 90,
-                          reviewer_id: str = "reviewer-1", reviewer_institution_id: str = "another-firm") -> dict:
+                          reviewer_id: str = "reviewer-1",
+                          reviewer_institution_id: str = "another-firm") -> dict:
     """Wait until evaluation knows the closed case, have the quality lead give it to a reviewer
     of another firm, and the reviewer grades it fail (no meeting held)."""
     as_lead = quality_lead(stack, case["agency_id"])

@@ -59,7 +59,8 @@ async def database_texts(server_url: str, database: str, tables: list[str] | Non
         for table in tables:
             rows = await conn.fetch(f'SELECT * FROM "{table}"')  # noqa: S608 - names from the catalogue
             texts[f"database {database}, table {table}"] = b"\n".join(
-                b"\t".join(v if isinstance(v, bytes) else str(v).encode() for v in row.values()) for row in rows)
+                b"\t".join(v if isinstance(v, bytes) else str(v).encode() for v in row.values())
+                for row in rows)
         return texts
     finally:
         await conn.close()

@@ -50,8 +50,8 @@ _ADVERSE17 = "32050819800101001"
 ADVERSE = [{"name": "司马光耀", "id_number": _ADVERSE17 + id_check_char(_ADVERSE17)}, {"name": "诸葛明远"}]
 NEEDLES = [*PERSON.values(), ADVERSE[0]["name"], ADVERSE[0]["id_number"], ADVERSE[1]["name"]]
 OTHER_SERVICES = ("assignment", "evaluation", "sanctions", "publication")
-SECURITY_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store", "x-frame-options": "DENY",
-                    "referrer-policy": "no-referrer"}
+SECURITY_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store",
+                    "x-frame-options": "DENY", "referrer-policy": "no-referrer"}
 
 
 def _body() -> dict:
@@ -96,7 +96,8 @@ async def produced(module_stack) -> Produced:
         await eventually(notice, timeout=90)
 
         async def disclosed():
-            response = await publication.get(f"/api/v1/disclosures/{current_period()}")  # the public: no token
+            # The public: no token.
+            response = await publication.get(f"/api/v1/disclosures/{current_period()}")
             rows = (await ok(response))["tables"]["evaluation_results"]["rows"]
             return response if any(r["case_number"] == case["case_number"] for r in rows) else None
 
@@ -108,11 +109,14 @@ async def produced(module_stack) -> Produced:
             "intake case": (intake, f"/api/v1/cases/{case['case_id']}", {}, as_auditor),
             "intake timeline": (intake, f"/api/v1/cases/{case['case_id']}/timeline", {}, as_auditor),
             "intake deadlines": (intake, f"/api/v1/cases/{case['case_id']}/deadlines", {}, as_auditor),
-            "assignment decision record": (assignment, f"/api/v1/cases/{case['case_id']}/assignment", {}, as_auditor),
+            "assignment decision record": (assignment, f"/api/v1/cases/{case['case_id']}/assignment", {},
+                                           as_auditor),
             "assignment monthly report csv": (assignment, "/api/v1/assignments/reports/monthly",
-                                              {"agency_id": AGENCY, "month": month, "format": "csv"}, as_staff),
+                                              {"agency_id": AGENCY, "month": month, "format": "csv"},
+                                              as_staff),
             "assignment monthly report xlsx": (assignment, "/api/v1/assignments/reports/monthly",
-                                               {"agency_id": AGENCY, "month": month, "format": "xlsx"}, as_staff),
+                                               {"agency_id": AGENCY, "month": month, "format": "xlsx"},
+                                               as_staff),
             "assignment fairness report": (assignment, "/api/v1/assignments/reports/fairness",
                                            {"agency_id": AGENCY, "month": month}, as_staff),
             "evaluations": (evaluation, "/api/v1/evaluations", {}, as_auditor),
@@ -166,7 +170,9 @@ async def test_no_personal_data_in_the_other_services_databases(module_stack, pr
     assert not hits, hits
 
 
-async def test_intake_event_store_holds_the_personal_data_only_sealed(module_stack, produced, database_server_url):
+async def test_intake_event_store_holds_the_personal_data_only_sealed(
+    module_stack, produced, database_server_url,
+):
     """Intake keeps the person's data, but sealed (docs/privacy.md): tokens in its events, never
     the values. (Fails until intake seals what it records.)"""
     texts = await database_texts(database_server_url, f"{module_stack.database_prefix}_intake", ["events"])
@@ -174,8 +180,9 @@ async def test_intake_event_store_holds_the_personal_data_only_sealed(module_sta
     assert not hits, hits
 
 
-PROTECTED = [("intake", "/api/v1/cases"), ("assignment", "/api/v1/handlers"), ("evaluation", "/api/v1/evaluations"),
-             ("sanctions", "/api/v1/investigations"), *((name, "/api/v1/audit/personal-data-reads") for name in (
+PROTECTED = [("intake", "/api/v1/cases"), ("assignment", "/api/v1/handlers"),
+             ("evaluation", "/api/v1/evaluations"), ("sanctions", "/api/v1/investigations"),
+             *((name, "/api/v1/audit/personal-data-reads") for name in (
                  "intake", "assignment", "evaluation", "sanctions", "publication"))]
 
 
@@ -192,7 +199,8 @@ def test_without_a_token_a_running_service_answers_401_with_its_security_headers
 
 
 def test_the_public_reads_the_disclosure_without_a_token(module_stack, produced):
-    response = httpx.get(module_stack.url("publication") + f"/api/v1/disclosures/{current_period()}", timeout=10)
+    response = httpx.get(module_stack.url("publication") + f"/api/v1/disclosures/{current_period()}",
+                         timeout=10)
     assert response.status_code == 200, response.text
     rows = response.json()["tables"]["evaluation_results"]["rows"]
     assert any(r["case_number"] == produced.case["case_number"] for r in rows)

@@ -24,7 +24,8 @@ async def test_an_accepted_request_brings_another_handler_and_the_next_stage_its
         first = await assigned(intake, stack, case)
         url = f"/api/v1/cases/{case['case_id']}"
         asked = await ok(await intake.post(f"{url}/reassignment-requests", json={
-            "requested_by": "staff-li", "category": "breakdown_of_trust", "reason": "受援人与律师沟通不畅"}), 201)
+            "requested_by": "staff-li", "category": "breakdown_of_trust",
+            "reason": "受援人与律师沟通不畅"}), 201)
         await ok(await intake.post(f"{url}/reassignment-requests/{asked['request_id']}/acceptance",
                                    json={"accepted_by": "director-li"}))
 
@@ -39,7 +40,8 @@ async def test_an_accepted_request_brings_another_handler_and_the_next_stage_its
                                                          "reassigned"]
 
         await close(intake, stack, now)
-        nxt = await ok(await intake.post(f"{url}/next-stage", json={"criminal_stage": "prosecution_review"}), 201)
+        nxt = await ok(await intake.post(f"{url}/next-stage",
+                                         json={"criminal_stage": "prosecution_review"}), 201)
         nxt = await assigned(intake, stack, nxt)
         assert nxt["previous_case_id"] == case["case_id"] and nxt["case_number"] != case["case_number"]
         assert (await ok(await intake.get(url)))["next_case_id"] == nxt["case_id"]

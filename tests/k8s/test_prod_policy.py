@@ -59,7 +59,8 @@ def test_every_service_container_has_health_and_readiness_probes(prod):
 
 def matches(selector: dict, labels: dict) -> bool:
     return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()) and all(
-        (labels.get(e["key"]) in e["values"]) == (e["operator"] == "In") for e in selector.get("matchExpressions", [])
+        (labels.get(e["key"]) in e["values"]) == (e["operator"] == "In")
+        for e in selector.get("matchExpressions", [])
     )
 
 
@@ -84,7 +85,8 @@ def test_prod_renders_no_secret_and_every_secret_it_reads_has_an_owner(prod):
     owned = {r["passwordSecret"]["name"] for r in cluster["spec"]["managed"]["roles"]}  # created by ops
     owned |= {u["metadata"]["name"] for u in of_kind(prod, "KafkaUser")}  # written by the User Operator
     owned.add("fayuan-kafka-cluster-ca-cert")  # written by the Cluster Operator
-    owned.add("fayuan-intake-keys")  # intake's personal-data and hash keys, created by ops (docs/operations.md)
+    # intake's personal-data and hash keys, created by ops (docs/operations.md)
+    owned.add("fayuan-intake-keys")
     owned.add(f"{cluster['metadata']['name']}-ca")  # CloudNativePG's CA, written by the operator
     for name, spec in pod_specs(prod):
         for c in spec["containers"]:
@@ -115,7 +117,8 @@ def test_every_topic_the_code_names_is_a_kafka_topic_replicated_three_times(prod
     for t in topics.values():
         assert t["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
         assert t["spec"]["replicas"] == 3 and t["spec"]["config"]["min.insync.replicas"] == "2"
-    assert topics[relay_epoch_topic(ServiceSettings(service_name="intake", topic_prefix=""))]["spec"]["partitions"] == 1
+    assert topics[relay_epoch_topic(ServiceSettings(service_name="intake", topic_prefix=""))][
+        "spec"]["partitions"] == 1
 
 
 def test_kafka_runs_kraft_on_three_nodes_and_services_do_not_create_topics(prod):
@@ -126,16 +129,19 @@ def test_kafka_runs_kraft_on_three_nodes_and_services_do_not_create_topics(prod)
     config = kafka["spec"]["kafka"]["config"]
     assert config["default.replication.factor"] == 3 and config["min.insync.replicas"] == 2
     for listener in kafka["spec"]["kafka"]["listeners"]:  # nobody reaches a topic unauthenticated
-        assert listener["tls"] is True and listener["authentication"]["type"] == "scram-sha-512", listener["name"]
+        assert listener["tls"] is True and listener["authentication"]["type"] == "scram-sha-512", (
+            listener["name"])
     assert kafka["spec"]["kafka"]["authorization"]["type"] == "simple"
     common = next(c for c in of_kind(prod, "ConfigMap") if c["metadata"]["name"] == "fayuan-common")["data"]
-    assert common["FAYUAN_KAFKA_CREATE_TOPICS"] == "false" and common["FAYUAN_KAFKA_ENABLE_IDEMPOTENCE"] == "true"
+    assert (common["FAYUAN_KAFKA_CREATE_TOPICS"] == "false"
+            and common["FAYUAN_KAFKA_ENABLE_IDEMPOTENCE"] == "true")
 
 
 def allowed(user: dict, resource_type: str, name: str, operation: str) -> bool:
     for rule in user["spec"]["authorization"]["acls"]:
         r = rule["resource"]
-        hit = name == r["name"] if r.get("patternType", "literal") == "literal" else name.startswith(r["name"])
+        hit = (name == r["name"] if r.get("patternType", "literal") == "literal"
+               else name.startswith(r["name"]))
         if r["type"] == resource_type and hit and operation in rule["operations"]:
             return True
     return False
@@ -180,8 +186,10 @@ def test_each_service_reaches_its_own_database_with_its_own_role(prod):
     [backup] = of_kind(prod, "ScheduledBackup")
     assert backup["spec"]["cluster"]["name"] == cluster["metadata"]["name"] and "backup" in cluster["spec"]
     for service in SERVICES:
-        config = next(c for c in of_kind(prod, "ConfigMap") if c["metadata"]["name"] == f"fayuan-{service}")["data"]
-        settings = ServiceSettings(database_url=config["FAYUAN_DATABASE_URL"], database_name=config["FAYUAN_DATABASE_NAME"])
+        config = next(c for c in of_kind(prod, "ConfigMap")
+                      if c["metadata"]["name"] == f"fayuan-{service}")["data"]
+        settings = ServiceSettings(database_url=config["FAYUAN_DATABASE_URL"],
+                                   database_name=config["FAYUAN_DATABASE_NAME"])
         from sqlalchemy.engine import make_url
 
         url = make_url(settings.sqlalchemy_url)
@@ -215,10 +223,12 @@ def test_only_fayuan_reaches_postgresql_and_kafka(prod):
     [pg] = [p for p in of_kind(prod, "NetworkPolicy") if p["spec"]["podSelector"].get("matchLabels") == {
         "cnpg.io/cluster": "fayuan-pg"}]
     client_rules = [r for r in pg["spec"]["ingress"] if {"port": 5432, "protocol": "TCP"} in r["ports"]]
-    service_pods = [d["spec"]["template"]["metadata"]["labels"] for d in prod if d["kind"] in ("Deployment", "Job")]
+    service_pods = [d["spec"]["template"]["metadata"]["labels"]
+                    for d in prod if d["kind"] in ("Deployment", "Job")]
     for labels in service_pods:
         assert any(matches(peer["podSelector"], labels) for r in client_rules for peer in r["from"])
-    assert not any(matches(peer.get("podSelector", {"matchLabels": {"x": "y"}}), {"app.kubernetes.io/name": "other"})
+    assert not any(matches(peer.get("podSelector", {"matchLabels": {"x": "y"}}),
+                           {"app.kubernetes.io/name": "other"})
                    for r in pg["spec"]["ingress"] for peer in r["from"])
     [kafka] = of_kind(prod, "Kafka")
     for listener in kafka["spec"]["kafka"]["listeners"]:
@@ -251,7 +261,8 @@ def test_the_ingress_routes_every_api_path_to_the_service_that_serves_it(prod):
 def test_metrics_are_scraped(prod):
     for d in of_kind(prod, "Deployment"):
         annotations = d["spec"]["template"]["metadata"]["annotations"]
-        assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"
+        assert (annotations["prometheus.io/scrape"] == "true"
+                and annotations["prometheus.io/path"] == "/metrics")
 
 
 def test_the_operators_kafka_user_only_describes(prod):

@@ -87,7 +87,9 @@ def test_strimzi_and_cloudnativepg_kinds_validate_against_their_crds(overlay, re
         pytest.skip(f"{CRDS} is absent (it sits beside the project in CI); cannot validate custom kinds")
     schemas = crd_schemas()
     custom = [d for d in request.getfixturevalue(overlay) if group(d) in CUSTOM_GROUPS]
-    assert {d["kind"] for d in custom} >= {"Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "Cluster", "Database"}
+    assert {d["kind"] for d in custom} >= {
+        "Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "Cluster", "Database",
+    }
     found = []
     for doc in custom:
         schema = schemas.get((doc["apiVersion"], doc["kind"]))

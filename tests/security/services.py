@@ -34,8 +34,8 @@ def settings_class(service: str) -> type[ServiceSettings]:
 
 def offline_app(service: str) -> FastAPI:
     """The app as built for serving, without starting it: enough to read its routes."""
-    return module(service).create_app(settings_class(service)(environment="dev", auth_dev_secret=TEST_DEV_SECRET,
-                                                              **personal_data_keys()))
+    return module(service).create_app(settings_class(service)(
+        environment="dev", auth_dev_secret=TEST_DEV_SECRET, **personal_data_keys()))
 
 
 def personal_data_keys() -> dict[str, str]:

@@ -18,7 +18,8 @@ HEADING = "## Endpoints and roles"
 REGENERATE = ".venv/bin/python -m tests.security.table --write"
 INTRO = (
     "Generated from the code by `shared.auth.roles_table(app)` for each service; "
-    "tests/security/test_docs_table.py fails when this section differs from the code. A row \"(none declared)\" is an endpoint that checks no token (every service endpoint "
+    "tests/security/test_docs_table.py fails when this section differs from the code. "
+    "A row \"(none declared)\" is an endpoint that checks no token (every service endpoint "
     "must declare its roles; tests/security/test_roles.py fails on one that does not). The "
     "operational routes `/healthz`, `/readyz`, `/metrics`, `/docs` and `/openapi.json` are open and "
     "not listed.\n"
@@ -36,7 +37,8 @@ TESTED = (
 
 
 def section() -> str:
-    parts = [f"{HEADING}\n\n{textwrap.fill(INTRO, width=98)}\n\n{textwrap.fill(TESTED, width=98)}\n\nRegenerate it after changing an endpoint's roles:\n\n"
+    parts = [f"{HEADING}\n\n{textwrap.fill(INTRO, width=98)}\n\n{textwrap.fill(TESTED, width=98)}\n\n"
+             "Regenerate it after changing an endpoint's roles:\n\n"
              f"```bash\n{REGENERATE}\n```\n"]
     for service in SERVICES:
         parts.append(f"### {service}\n\n{roles_table(offline_app(service))}")

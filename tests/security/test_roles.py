@@ -31,8 +31,8 @@ from tests.security.services import (
 )
 
 # The scoping claims a scoped caller carries (a handler is somebody's handler, ...).
-CLAIMS = {"sub": "roles-test", "agency_id": "agency-1", "handler_id": "handler-1", "institution_id": "institution-1",
-          "reviewer_id": "reviewer-1"}
+CLAIMS = {"sub": "roles-test", "agency_id": "agency-1", "handler_id": "handler-1",
+          "institution_id": "institution-1", "reviewer_id": "reviewer-1"}
 WITH_BODY = {"POST", "PUT", "PATCH"}
 
 
@@ -65,8 +65,9 @@ async def clients(database_server_url, kafka_bootstrap):
                 await admin.execute(f'CREATE DATABASE "{name}"')
                 created.append(name)
                 settings = settings_under_test(settings_class(service), database_server_url, kafka_bootstrap,
-                                               f"r{uuid.uuid4().hex[:8]}.", database_name=name, relay_enabled=False,
-                                               consumers_enabled=False, **personal_data_keys())
+                                               f"r{uuid.uuid4().hex[:8]}.", database_name=name,
+                                               relay_enabled=False, consumers_enabled=False,
+                                               **personal_data_keys())
                 await asyncio.to_thread(upgrade, settings, module(service).MIGRATIONS)
                 running[service] = (await stack.enter_async_context(
                     serve_in_process(module(service).create_app(settings), headers={})), settings)
