@@ -1,6 +1,8 @@
 """Write the parts of deploy/k8s/ that follow from the code, so they cannot drift from it:
 each service's workload (base/services/<name>.yaml), its prod PDB/HPA and scheduling patch
-(overlays/prod/services/<name>.yaml), the KafkaTopics and the KafkaUsers with their ACLs.
+(overlays/prod/services/<name>.yaml), the KafkaTopics and the KafkaUsers with their ACLs, and the
+Grafana dashboard of the case flow (base/monitoring/dashboards/), whose queries name the event
+types and topics of the catalogue.
 
     .venv/bin/python scripts/k8s_generate.py          # rewrite the files
     .venv/bin/python scripts/k8s_generate.py --check  # exit 1 when a file is stale (tests use it)
@@ -13,6 +15,7 @@ new event or consumer shows up here, and in the ACLs, by regenerating.
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 
@@ -285,9 +288,8 @@ def workload(service: str) -> list[dict]:
                                          "app.kubernetes.io/component": "api"}},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
-                "metadata": {"labels": pod_labels, "annotations": {
-                    "prometheus.io/scrape": "true", "prometheus.io/port": str(PORT),
-                    "prometheus.io/path": "/metrics"}},
+                # Scraped through the PodMonitor fayuan-services (base/monitoring), by the port's name.
+                "metadata": {"labels": pod_labels},
                 "spec": {
                     "serviceAccountName": name,
                     "automountServiceAccountToken": False,
@@ -366,13 +368,154 @@ def prod_patch(service: str) -> dict:
     }
 
 
+# --- the Grafana dashboard ------------------------------------------------------------------
+# Queries read only the services' own metrics (shared/http.py, shared/consumer.py, shared/outbox.py,
+# intake's deadline sweep); tests/k8s/test_monitoring.py checks every name and label against the
+# code's registry. `service` and `namespace` are target labels the PodMonitor fayuan-services adds.
+
+NS = 'namespace="$namespace"'
+RATE = "$__rate_interval"
+
+
+def consumed(consumer: str, event_type: str) -> str:
+    """Events of one type handled (not duplicates) by one consumer."""
+    return f'fayuan_events_consumed_total{{{NS}, consumer="{consumer}", type="{event_type}", outcome="handled"}}'
+
+
+def published(topic: str) -> str:
+    return f'fayuan_events_published_total{{{NS}, topic="{topic}"}}'
+
+
+def model(name: str) -> type:
+    [found] = [m for m in contract_events() if m.__name__ == name]
+    return found
+
+
+def case_flow() -> list[tuple[str, str]]:
+    """(legend, counter): each step of a case as the service downstream of it handles it, or as
+    published when nobody consumes it."""
+    return [
+        ("registrations", consumed("assignment.cases", model("CaseRegistered").type)),
+        ("assignments", consumed("intake.assignments", model("CaseAssigned").type)),
+        ("evaluations", consumed("publication.evaluations", model("EvaluationCompleted").type)),
+        ("failed evaluations", consumed("sanctions.evaluations", model("EvaluationFailed").type)),
+        ("investigations opened", published(model("InvestigationOpened").topic)),
+        ("bar-association notices", published(BAR_NOTICES)),
+    ]
+
+
+def panel(title: str, targets: list[tuple[str, str]], *, unit: str = "short", kind: str = "timeseries",
+          width: int = 12, description: str = "") -> dict:
+    return {
+        "type": kind, "title": title, "description": description,
+        "datasource": {"type": "prometheus", "uid": "${datasource}"},
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "gridPos": {"h": 8, "w": width, "x": 0, "y": 0},
+        "targets": [{"refId": chr(ord("A") + i), "expr": expr, "legendFormat": legend}
+                    for i, (legend, expr) in enumerate(targets)],
+    }
+
+
+def row(title: str) -> dict:
+    return {"type": "row", "title": title, "collapsed": False, "gridPos": {"h": 1, "w": 24, "x": 0, "y": 0},
+            "panels": []}
+
+
+def layout(panels: list[dict]) -> list[dict]:
+    """Left to right, top to bottom; a row starts a new line."""
+    x = y = height = 0
+    for i, p in enumerate(panels):
+        g = p["gridPos"]
+        if p["type"] == "row" or x + g["w"] > 24:
+            x, y = 0, y + height
+            height = 0
+        g["x"], g["y"] = x, y
+        x, height = x + g["w"], max(height, g["h"])
+        if p["type"] == "row":
+            x, y, height = 0, y + g["h"], 0
+        p["id"] = i + 1
+    return panels
+
+
+def dashboard() -> dict:
+    http = f'{NS}, route!~"/healthz|/readyz|/metrics"'
+    flow = case_flow()
+    panels = [
+        row("Case flow"),
+        panel("Case flow (per minute)", [(legend, f"sum(rate({c}[{RATE}])) * 60") for legend, c in flow],
+              width=12,
+              description="Each step as the service downstream of it handles it (registrations by assignment, "
+                          "assignments by intake, evaluations by publication, failures by sanctions); "
+                          "investigations and notices as sanctions publishes them."),
+        panel("In the selected range", [(legend, f"sum(increase({c}[$__range]))") for legend, c in flow],
+              kind="stat", width=6),
+        panel("Overdue deadlines", [("overdue", f'max(fayuan_overdue_deadlines{{{NS}, service="intake"}})')],
+              kind="stat", width=6,
+              description="Deadlines past due and not met at intake's last sweep (the overdue worklist)."),
+        row("Events"),
+        panel("Published (per minute, by topic)",
+              [("{{topic}}", f"sum by (topic) (rate(fayuan_events_published_total{{{NS}}}[{RATE}])) * 60")]),
+        panel("Consumed (per minute, by consumer and outcome)",
+              [("{{consumer}} {{outcome}}",
+                f"sum by (consumer, outcome) (rate(fayuan_events_consumed_total{{{NS}}}[{RATE}])) * 60")]),
+        panel("Consumer lag (messages)",
+              [("{{consumer}}", f"sum by (consumer) (max by (consumer, topic, partition) "
+                                f"(fayuan_consumer_lag{{{NS}}}))")]),
+        panel("Dead letters (in the interval)",
+              [("{{consumer}} from {{topic}}",
+                f"sum by (consumer, topic) (increase(fayuan_dead_letters_total{{{NS}}}[{RATE}]))")]),
+        panel("Relay backlog (outbox rows not yet published)",
+              [("{{service}}", f"max by (service) (fayuan_relay_backlog{{{NS}}})")]),
+        panel("Relay backlog age", [("{{service}}", f"max by (service) (fayuan_relay_backlog_age_seconds{{{NS}}})")],
+              unit="s"),
+        row("HTTP"),
+        panel("Requests (per second, by service)",
+              [("{{service}}", f"sum by (service) (rate(fayuan_http_requests_total{{{http}}}[{RATE}]))")],
+              unit="reqps", width=8),
+        panel("5xx ratio", [("{{service}}",
+                             f'sum by (service) (rate(fayuan_http_requests_total{{{http}, status=~"5.."}}[{RATE}])) '
+                             f"/ sum by (service) (rate(fayuan_http_requests_total{{{http}}}[{RATE}]))")],
+              unit="percentunit", width=8),
+        panel("Latency p95", [("{{service}}",
+                               f"histogram_quantile(0.95, sum by (service, le) "
+                               f"(rate(fayuan_http_request_seconds_bucket{{{http}}}[{RATE}])))")],
+              unit="s", width=8),
+        row("Dependencies"),
+        panel("Readiness checks passing (replicas)",
+              [("{{service}} {{check}}", f"sum by (service, check) (fayuan_readiness_check_ok{{{NS}}})")],
+              width=12),
+        panel("Relay full re-sends (broker came back empty)",
+              [("{{service}}", f"sum by (service) (increase(fayuan_relay_full_resends_total{{{NS}}}[{RATE}]))")],
+              width=12),
+    ]
+    return {
+        "uid": "fayuan-case-flow",
+        "title": "Fayuan: case flow",
+        "description": "Generated by scripts/k8s_generate.py; docs/operations.md, Monitoring.",
+        "tags": ["fayuan"],
+        "schemaVersion": 39,
+        "editable": False,
+        "time": {"from": "now-6h", "to": "now"},
+        "refresh": "1m",
+        "templating": {"list": [
+            {"name": "datasource", "label": "Prometheus", "type": "datasource", "query": "prometheus"},
+            {"name": "namespace", "label": "Namespace", "type": "query",
+             "datasource": {"type": "prometheus", "uid": "${datasource}"},
+             "query": {"query": "label_values(fayuan_http_requests_total, namespace)", "refId": "namespace"},
+             "definition": "label_values(fayuan_http_requests_total, namespace)", "refresh": 2},
+        ]},
+        "panels": layout(panels),
+    }
+
+
 def dump(docs: list[dict]) -> str:
     return HEADER + "---\n".join(yaml.safe_dump(d, sort_keys=False, width=120) for d in docs)
 
 
 def files() -> dict[Path, str]:
     out = {K8S / "base/kafka/topics.yaml": dump(kafka_topics()),
-           K8S / "base/kafka/users.yaml": dump(kafka_users())}
+           K8S / "base/kafka/users.yaml": dump(kafka_users()),
+           K8S / "base/monitoring/dashboards/fayuan-case-flow.json": json.dumps(dashboard(), indent=2) + "\n"}
     for s in SERVICES:
         out[K8S / f"base/services/{s}.yaml"] = dump(workload(s))
         out[K8S / f"overlays/prod/services/{s}.yaml"] = dump(prod(s))

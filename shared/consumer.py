@@ -90,6 +90,7 @@ class ConsumerRunner:
         self.topics = sorted({settings.topic(model.topic) for model in handlers})
         self.handled = 0
         self.running = False
+        self._lag_reported: set[TopicPartition] = set()
 
     # --- one message ------------------------------------------------------------------------
 
@@ -253,6 +254,10 @@ class ConsumerRunner:
     ) -> None:
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=200, max_records=self.settings.consumer_batch_size)
+            # A partition handed to another replica is reported there: drop our last, stale value.
+            for tp in self._lag_reported - consumer.assignment():
+                LAG.remove(self.name, tp.topic, tp.partition)
+                self._lag_reported.discard(tp)
             if not batch:
                 continue
             offsets: dict[TopicPartition, OffsetAndMetadata] = {}
@@ -272,6 +277,7 @@ class ConsumerRunner:
                 highwater = consumer.highwater(tp)
                 if highwater is not None and tp in offsets:
                     LAG.labels(self.name, tp.topic, tp.partition).set(max(0, highwater - offsets[tp].offset))
+                    self._lag_reported.add(tp)
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,6 +33,7 @@ PROBLEM_BASE = "https://fayuan.legalaid.example/problems/"
 
 REQUESTS = Counter("fayuan_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("fayuan_http_request_seconds", "HTTP request latency", ["method", "route"])
+READY = Gauge("fayuan_readiness_check_ok", "1 when the /readyz check passed at its last run", ["check"])
 
 
 def problem(
@@ -302,6 +303,8 @@ def install_operational_routes(app: FastAPI, checks: dict[str, ReadinessCheck]) 
 
         results = dict(await asyncio.gather(*(run(n, c) for n, c in checks.items())))
         failing = {n: r for n, r in results.items() if r}
+        for name, result in results.items():
+            READY.labels(name).set(0 if result else 1)
         body = {"status": "ready" if not failing else "not ready",
                 "checks": {n: (r or "ok") for n, r in results.items()}}
         return JSONResponse(body, status_code=200 if not failing else 503)

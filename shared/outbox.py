@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 PUBLISHED = Counter("fayuan_events_published_total", "Integration events published", ["topic"])
 BACKLOG = Gauge("fayuan_relay_backlog", "Outbox rows not yet published")
 RESENDS = Counter("fayuan_relay_full_resends_total", "Times the relay re-sent the whole outbox")
+BACKLOG_AGE = Gauge("fayuan_relay_backlog_age_seconds", "Age of the oldest outbox row not yet published")
 
 # One round trip: insert, and look for a younger transaction that already committed one of the
 # same keys (only rows of transactions younger than ours: a short range of the (txid, position)
@@ -205,11 +206,15 @@ class Relay:
         async with self.engine.connect() as conn:
             txid, position = await self._cursor(conn)
             db = await driver(conn)
-            count: int = await db.fetchval(
-                "SELECT count(*) FROM outbox WHERE (txid, position) > ($1::text::xid8, $2)", txid, position
+            row = await db.fetchrow(
+                "SELECT count(*), coalesce(extract(epoch FROM now() - min(time)), 0)::float8 FROM outbox "
+                "WHERE (txid, position) > ($1::text::xid8, $2)", txid, position
             )
             await conn.commit()
+        count: int = row[0]
+        age: float = row[1]
         BACKLOG.set(count)
+        BACKLOG_AGE.set(age)
         return count
 
     # --- the broker's memory ----------------------------------------------------------------

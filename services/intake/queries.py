@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import FastAPI
+from prometheus_client import Gauge
 from sqlalchemy import ARRAY, DateTime, Integer, String, bindparam, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,6 +24,8 @@ from shared.aggregate import NotFound
 from shared.uow import unit_of_work
 
 log = logging.getLogger(__name__)
+
+OVERDUE = Gauge("fayuan_overdue_deadlines", "Deadlines past due and not met, at the last deadline sweep")
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,9 @@ async def sweep_deadlines(engine: AsyncEngine, uow_factory, policy: DeadlinePoli
     """Record a DeadlineMissed event on each case for each of its deadlines now past due and
     unmet (once: a second sweep records nothing). Run it as often as the agency wants to hear."""
     recorded = 0
-    for row, deadline in await overdue_worklist(engine, CaseFilter(), policy, now):
+    overdue = await overdue_worklist(engine, CaseFilter(), policy, now)
+    OVERDUE.set(len(overdue))
+    for row, deadline in overdue:
         recorded += await handlers.record_missed_deadline(uow_factory, row["case_id"], deadline=deadline.kind,
                                                           rule=deadline.rule, due_at=deadline.due_at, at=now)
     return recorded

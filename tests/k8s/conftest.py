@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,18 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
-CRDS = ROOT.parent / "shared" / "k8s-crds"
+
+
+def crds() -> Path:
+    """The CRDs beside the project (`../shared/k8s-crds`, as in CI), or beside a folder above it
+    (a worktree kept in a subfolder of the project's parent); FAYUAN_K8S_CRDS names another."""
+    if os.environ.get("FAYUAN_K8S_CRDS"):
+        return Path(os.environ["FAYUAN_K8S_CRDS"])
+    found = (p / "shared" / "k8s-crds" for p in ROOT.parents)
+    return next((p for p in found if p.is_dir()), ROOT.parent / "shared" / "k8s-crds")
+
+
+CRDS = crds()
 
 
 def kubectl() -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import re
 
-from fastapi.routing import APIRoute
+import pytest
 
 import shared.contracts  # noqa: F401  (registers every event type)
 from shared.contracts.sanctions import BAR_NOTICES
@@ -183,8 +183,6 @@ def test_each_service_reaches_its_own_database_with_its_own_role(prod):
     [cluster] = of_kind(prod, "Cluster")
     roles = {r["name"] for r in cluster["spec"]["managed"]["roles"]}
     assert cluster["spec"]["instances"] == 3
-    [backup] = of_kind(prod, "ScheduledBackup")
-    assert backup["spec"]["cluster"]["name"] == cluster["metadata"]["name"] and "backup" in cluster["spec"]
     for service in SERVICES:
         config = next(c for c in of_kind(prod, "ConfigMap")
                       if c["metadata"]["name"] == f"fayuan-{service}")["data"]
@@ -198,6 +196,26 @@ def test_each_service_reaches_its_own_database_with_its_own_role(prod):
         assert databases[url.database]["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
 
 
+BARMAN_CLOUD = "barman-cloud.cloudnative-pg.io"
+
+
+def test_postgresql_archives_wal_and_backs_up_nightly_through_the_barman_cloud_plugin(prod):
+    """Backups go through the Barman Cloud plugin's ObjectStore, not the in-tree barmanObjectStore
+    that CloudNativePG deprecated."""
+    [cluster] = of_kind(prod, "Cluster")
+    [store] = of_kind(prod, "ObjectStore")
+    assert "backup" not in cluster["spec"]
+    [plugin] = [p for p in cluster["spec"]["plugins"] if p["name"] == BARMAN_CLOUD]
+    assert plugin["isWALArchiver"] is True and plugin.get("enabled", True) is True
+    assert plugin["parameters"]["barmanObjectName"] == store["metadata"]["name"]
+    assert store["spec"]["retentionPolicy"] == "30d"
+    credentials = store["spec"]["configuration"]["s3Credentials"]
+    assert {credentials[k]["name"] for k in ("accessKeyId", "secretAccessKey")} == {"fayuan-pg-backup-s3"}
+    [backup] = of_kind(prod, "ScheduledBackup")
+    assert backup["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
+    assert backup["spec"]["method"] == "plugin" and backup["spec"]["pluginConfiguration"]["name"] == BARMAN_CLOUD
+
+
 def test_migrations_run_as_a_job_per_service(prod):
     jobs = {j["metadata"]["name"]: j for j in of_kind(prod, "Job")}
     for service in SERVICES:
@@ -205,9 +223,13 @@ def test_migrations_run_as_a_job_per_service(prod):
         assert c["args"] == ["python", "-m", f"services.{service}", "migrate"]
 
 
-def test_service_pods_are_default_denied_and_reach_only_dns_postgres_and_kafka(prod):
-    policies = of_kind(prod, "NetworkPolicy")
-    pods = [d["spec"]["template"]["metadata"]["labels"] for d in prod if d["kind"] in ("Deployment", "Job")]
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_service_pods_are_default_denied_and_reach_only_dns_postgres_and_kafka(overlay, request):
+    """Reached only by Prometheus and by the proxies of this namespace's own Gateway (Envoy
+    Gateway's, which carry their Gateway's name and namespace): not by another namespace's."""
+    docs = request.getfixturevalue(overlay)
+    policies = of_kind(docs, "NetworkPolicy")
+    pods = [d["spec"]["template"]["metadata"]["labels"] for d in docs if d["kind"] in ("Deployment", "Job")]
     deny = [p for p in policies if set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
             and not p["spec"].get("ingress") and not p["spec"].get("egress")]
     assert deny and all(any(matches(p["spec"]["podSelector"], labels) for p in deny) for labels in pods)
@@ -216,7 +238,14 @@ def test_service_pods_are_default_denied_and_reach_only_dns_postgres_and_kafka(p
     sources = [peer for p in policies for rule in p["spec"].get("ingress", []) for peer in rule["from"]
                if any(matches(p["spec"]["podSelector"], labels) for labels in pods)]
     assert {s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in sources} == {
-        "ingress-nginx", "monitoring"}
+        "envoy-gateway-system", "monitoring"}
+    [gateway] = of_kind(docs, "Gateway")
+    [proxies] = [s for s in sources if s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                 == "envoy-gateway-system"]
+    assert proxies["podSelector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "envoy",
+        "gateway.envoyproxy.io/owning-gateway-name": gateway["metadata"]["name"],
+        "gateway.envoyproxy.io/owning-gateway-namespace": gateway["metadata"]["namespace"]}
 
 
 def test_only_fayuan_reaches_postgresql_and_kafka(prod):
@@ -237,34 +266,6 @@ def test_only_fayuan_reaches_postgresql_and_kafka(prod):
                 {"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "fayuan"}}}]
 
 
-def nginx_route(ingress: dict, path: str) -> str | None:
-    """The service ingress-nginx picks with use-regex: case-insensitive prefix regexes, longest first."""
-    paths = ingress["spec"]["rules"][0]["http"]["paths"]
-    for p in sorted(paths, key=lambda p: len(p["path"]), reverse=True):
-        if re.match(p["path"], path, re.IGNORECASE):
-            return p["backend"]["service"]["name"]
-    return None
-
-
-def test_the_ingress_routes_every_api_path_to_the_service_that_serves_it(prod):
-    [ingress] = [i for i in of_kind(prod, "Ingress") if i["metadata"]["name"] == "fayuan"]
-    assert ingress["spec"]["tls"]
-    for service in SERVICES:
-        spec = importlib.import_module(f"services.{service}.app").SPEC
-        for router in spec.routers:
-            for route in router.routes:
-                if isinstance(route, APIRoute):
-                    path = re.sub(r"\{[^}]+\}", "some-id", route.path)
-                    assert nginx_route(ingress, path) == f"fayuan-{service}", (service, route.path)
-
-
-def test_metrics_are_scraped(prod):
-    for d in of_kind(prod, "Deployment"):
-        annotations = d["spec"]["template"]["metadata"]["annotations"]
-        assert (annotations["prometheus.io/scrape"] == "true"
-                and annotations["prometheus.io/path"] == "/metrics")
-
-
 def test_the_operators_kafka_user_only_describes(prod):
     [user] = [u for u in of_kind(prod, "KafkaUser") if u["metadata"]["name"] == "fayuan-ops"]
     operations = {op for rule in user["spec"]["authorization"]["acls"] for op in rule["operations"]}
@@ -279,26 +280,6 @@ def test_postgresql_has_room_for_every_pod_at_the_autoscalers_ceiling(prod):
     pods = sum(h["spec"]["maxReplicas"] for h in of_kind(prod, "HorizontalPodAutoscaler"))
     needed = pods * per_pod + 2 * len(of_kind(prod, "Job")) + 10  # + superuser and operator slots
     assert needed <= int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
-
-
-def test_auditors_reach_each_services_audit_endpoints_under_its_name(prod):
-    """Every service serves /api/v1/audit/... (shared/audit_api.py); from outside,
-    /api/v1/audit/<service>/... reaches that service's, rewritten to its own path, over TLS."""
-    from shared.audit_api import router as audit_router
-
-    [audit] = [i for i in of_kind(prod, "Ingress") if i["metadata"]["name"] == "fayuan-audit"]
-    assert audit["spec"]["tls"] and audit["spec"]["rules"][0]["host"] == "fayuan.justice.example.gov"
-    target = audit["metadata"]["annotations"]["nginx.ingress.kubernetes.io/rewrite-target"]
-    for service in SERVICES:
-        for route in audit_router.routes:
-            served = re.sub(r"\{[^}]+\}", "case-1", route.path)
-            outside = served.replace("/api/v1/audit", f"/api/v1/audit/{service}", 1)
-            assert nginx_route(audit, outside) == f"fayuan-{service}", outside
-            [path] = [p["path"] for p in audit["spec"]["rules"][0]["http"]["paths"]
-                      if p["backend"]["service"]["name"] == f"fayuan-{service}"]
-            groups = re.match(path, outside).groups()
-            rewritten = re.sub(r"\$(\d)", lambda m, groups=groups: groups[int(m.group(1)) - 1], target)
-            assert rewritten == served, (outside, rewritten)
 
 
 def test_services_verify_postgresql_and_tokens_against_mounted_authorities(prod):
