@@ -1,5 +1,6 @@
 """Intake's command handlers: open a unit of work, load the case, call one domain method, save,
-tell the others, commit. Each retries on a concurrency conflict."""
+tell the others, commit. Each retries on a concurrency conflict. Also the deadline sweep (what it
+records as missed), an aided person's erasure, and a look at their data (recorded for auditors)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,29 @@ import hashlib
 import hmac
 import unicodedata
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
-from services.intake.domain import Case, CaseType
-from services.intake.people import AdverseParty, AidedPerson, born_on
-from services.intake.privacy import seal_people
-from services.intake.record import WorkEntry
-from shared import contracts
+from services.intake.adapters import masked, seal_people, unseal
+from services.intake.domain.case import Case, CaseType
+from services.intake.domain.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
+from services.intake.domain.deadlines import DeadlinePolicy
+from services.intake.domain.erasure import PersonRecord
+from services.intake.domain.people import AIDED_PERSON_FIELDS, AdverseParty, AidedPerson, born_on
+from services.intake.domain.record import WorkEntry
+from services.intake.queries.access import check
+from services.intake.queries.cases import CaseFilter
+from services.intake.queries.deadlines import overdue_items
+from services.intake.queries.views import AidedPersonView, view_of
+from shared import audit, context, contracts
 from shared.aggregate import NotFound
+from shared.auth import Principal
+from shared.clock import now
 from shared.contracts import CaseFlags
 from shared.contracts import intake as intake_contracts
 from shared.contracts.intake import CriminalRole, CriminalStage, ReassignmentReason
-from shared.personal_data import Erased, PersonalDataVault
+from shared.personal_data import Erased, Erasure, PersonalDataVault
 from shared.store import driver
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def adverse_party_hash(key: str, party: AdverseParty) -> str:
@@ -350,3 +355,52 @@ async def record_missed_deadline(uow_factory: UnitOfWorkFactory, case_id: str, *
                  event_id=str(uuid.uuid5(uuid.NAMESPACE_URL,
                                          f"fayuan:deadline-missed:{case.id}:{deadline}:{due_at.isoformat()}")))
         return True
+
+
+async def sweep_deadlines(uow_factory: UnitOfWorkFactory, policy: DeadlinePolicy, at: datetime) -> int:
+    """Record a DeadlineMissed event on each case for each of its deadlines past due at `at` and
+    unmet (once: a second sweep records nothing). Run it as often as the agency wants to hear."""
+    async with uow_factory() as uow:
+        found = await overdue_items(uow.conn, CaseFilter(), policy, at)
+    recorded = 0
+    for item in found:
+        recorded += await record_missed_deadline(uow_factory, item.case_id, deadline=item.deadline, rule=item.rule,
+                                                 due_at=item.due_at, at=at)
+    return recorded
+
+
+@retry_on_conflict
+async def erase_person(uow_factory: UnitOfWorkFactory, vault: PersonalDataVault, *, id_number: str,
+                       reason: str) -> Erasure:
+    """Crypto-shred the person's data keys and record the erasure on their own stream, in one
+    transaction. The same order sent again changes nothing and answers the erasure in effect."""
+    ref = vault.person_ref(id_number)
+    async with uow_factory() as uow:
+        erasure = await vault.erase(uow.conn, ref, actor=context.actor.get(), reason=reason)
+        if erasure is None:
+            raise NotFound("intake holds no personal data of this person")
+        record = await uow.get(PersonRecord, ref)
+        if record.record_erasure(erased_at=erasure.erased_at, reason=erasure.reason,
+                                 key_versions=erasure.key_versions):
+            await uow.save(record)
+        return erasure
+
+
+async def show_aided_person(uow_factory: UnitOfWorkFactory, vault: PersonalDataVault, case_id: str, *,
+                            principal: Principal, unmasked: bool) -> AidedPersonView:
+    """The aided person of a case the caller may see (404 otherwise): the values, recorded for
+    auditors in the transaction that read them (the look is recorded if and only if it is shown),
+    or masks; after an erasure, `erased`."""
+    async with uow_factory() as uow:
+        case = await load_case(uow, case_id)
+        check(view_of(case), principal)
+        assert case.registration is not None
+        person = case.registration.aided_person
+        values = await unseal(uow.conn, vault, person)
+        if isinstance(values, Erased):
+            return AidedPersonView(case_id=case_id, masked=not unmasked, erased=True, erased_at=values.erased_at)
+        if unmasked:
+            await audit.record_read(uow.conn, case_id=case_id, person_ref=person.person_ref,
+                                    fields=[f for f in AIDED_PERSON_FIELDS if values.get(f)], purpose="case")
+        shown = values if unmasked else masked(values)
+    return AidedPersonView(case_id=case_id, masked=not unmasked, erased=False, **shown)

@@ -3,7 +3,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from services.intake.checklists import CHECKLIST_BY_KIND
+from services.intake.domain.checklists import CHECKLIST_BY_KIND
 from services.intake.tests.conftest import AIDED, CRIMINAL
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES
 

@@ -1,9 +1,10 @@
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
-from services.intake.clock import get_clock
-from services.intake.deadlines import BEIJING, DeadlinePolicy, add_working_days
+from services.intake.domain.deadlines import DeadlinePolicy, add_working_days
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES
+from shared.clock import BEIJING
+from shared.deps import get_clock
 
 # Assigned on Friday 2026-11-06 at 10:00 in Beijing.
 ASSIGNED = datetime(2026, 11, 6, 10, 0, tzinfo=BEIJING)

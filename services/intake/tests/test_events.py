@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from services.intake.app import MIGRATIONS, IntakeSettings, create_app
-from services.intake.clock import get_clock
-from services.intake.domain import Case, CaseType
-from services.intake.people import SealedPerson, is_minor
+from services.intake.domain.case import Case, CaseType
+from services.intake.domain.people import SealedPerson, is_minor
 from services.intake.tests.conftest import AIDED, Intake
 from services.intake.tests.test_deadlines import ASSIGNED, at
 from services.intake.tests.test_handling import CHECKLIST
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts.intake import CASES
+from shared.deps import get_clock
 from shared.testing.fixtures import serve_in_process
 from shared.testing.kafka import read_topic
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from services.intake.app import ConfigurationError, IntakeSettings, create_app
-from services.intake.people import SealedPerson
+from services.intake.domain.people import SealedPerson
 from services.intake.projections import rebuild
 from services.intake.tests.conftest import AIDED, LAWYER
 from shared.auth import Role

@@ -3,12 +3,12 @@ new decision folded in as a change of handler (deadlines restart for the new han
 
 from datetime import UTC, datetime, timedelta
 
-from services.intake.clock import get_clock
-from services.intake.deadlines import BEIJING
 from services.intake.tests.conftest import LAWYER
 from services.intake.tests.test_deadlines import ASSIGNED, at
 from services.intake.tests.test_handling import ENTRIES
+from shared.clock import BEIJING
 from shared.contracts import HandlerRef
+from shared.deps import get_clock
 
 SECOND = HandlerRef(handler_id="lawyer-2", name="刘律师", kind="lawyer", licence_number="11101201010000002",
                     institution_id="firm-2", institution_name="北京市正平律师事务所")

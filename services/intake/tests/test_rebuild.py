@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
-from services.intake.clock import get_clock
 from services.intake.projections import cases
 from services.intake.tests.test_deadlines import ASSIGNED, at
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES
 from services.intake.tests.test_reassignment import SECOND
+from shared.deps import get_clock
 
 
 async def _a_bit_of_everything(intake_service) -> None:

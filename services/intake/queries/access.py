@@ -7,10 +7,7 @@ for any other case gets 404, never 403: the answer must not tell that the case e
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from services.intake import queries
-from services.intake.views import CaseView, NotifiedCaseView
+from services.intake.queries.views import CaseView, NotifiedCaseView
 from shared.aggregate import NotFound
 from shared.auth import Principal, Role
 
@@ -33,16 +30,10 @@ def organ_scope(principal: Principal) -> str | None:
 
 
 def check(view: CaseView, principal: Principal) -> None:
+    """404 unless the caller may see the case."""
     handler, organ = handler_scope(principal), organ_scope(principal)
     if (handler is not None and view.handler_id != handler) or (organ is not None and view.source_system != organ):
         raise NotFound(f"no case {view.case_id}")
-
-
-async def visible_case(engine: AsyncEngine, case_id: str, principal: Principal) -> CaseView:
-    """The case now, if the caller may see it (404 otherwise)."""
-    view = await queries.case_view(engine, case_id)
-    check(view, principal)
-    return view
 
 
 def shown(view: CaseView, principal: Principal) -> CaseView | NotifiedCaseView:

@@ -1,6 +1,5 @@
-"""Intake's REST API for the end of a case: a request for another handler and its acceptance,
-termination of aid, the closing check and its sign-off, archive, and follow-up visits with the
-aided person."""
+"""The end of a case: a request for another handler and its acceptance, termination of aid, the
+closing check and its sign-off, archive, and follow-up visits with the aided person."""
 
 from __future__ import annotations
 
@@ -10,19 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.intake import handlers, queries
-from services.intake.api import CaseId, Ref
-from services.intake.checklists import CHECKLIST_BY_KIND
-from services.intake.closing import FollowUpChannel, Satisfaction, TerminationReason
-from services.intake.views import CaseView
+from services.intake import handlers
+from services.intake.api.cases import CaseId, Ref
+from services.intake.domain.closing import FollowUpChannel, Satisfaction, TerminationReason
+from services.intake.queries.views import CaseView, view_of
 from shared.auth import Role, allow
-from shared.contracts import CaseKind
 from shared.contracts.intake import ReassignmentReason
-from shared.deps import EngineDep, UowFactoryDep
+from shared.deps import UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["end of a case"])
-# Under /cases so that the ingress routes it to intake with the rest of the case resources.
-checklists = APIRouter(prefix="/api/v1/cases/closing-checklists", tags=["end of a case"])
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 RequestId = Annotated[str, Path(description="The request's id", max_length=100)]
 
@@ -83,18 +78,6 @@ class SignOffClosingCheck(BaseModel):
     quality_lead_name: str | None = Field(default=None, min_length=1, max_length=50)
 
 
-class ChecklistItemView(BaseModel):
-    key: str
-    text: str
-    text_zh: str
-
-
-class ChecklistView(BaseModel):
-    case_kind: CaseKind
-    standard: str = Field(description="SF/T 0086-2020 (criminal) or SF/T 0085-2020 (civil, administrative)")
-    items: list[ChecklistItemView]
-
-
 class ArchiveCase(BaseModel):
     """归档: the staff member who archives the case file."""
 
@@ -120,85 +103,69 @@ class RecordFollowUp(BaseModel):
 @router.post("/{case_id}/reassignment-requests", summary="Record a request for another handler (更换承办人员)",
              status_code=status.HTTP_201_CREATED, response_model=ReassignmentRequestView,
              dependencies=[allow(Role.agency_staff)])
-async def request_reassignment(*, case_id: CaseId, body: RequestReassignment, uow: UowFactoryDep,
-                               engine: EngineDep) -> ReassignmentRequestView:
+async def request_reassignment(*, case_id: CaseId, body: RequestReassignment,
+                               uow: UowFactoryDep) -> ReassignmentRequestView:
     """Record that the aided person asked for another handler, with the kind of reason and their
     own words; nothing changes until the agency accepts the request."""
-    _, request_id = await handlers.request_reassignment(uow, case_id, request_id=body.request_id, reason=body.reason,
-                                                        category=body.category, requested_by=body.requested_by)
-    return ReassignmentRequestView(request_id=request_id, case=await queries.case_view(engine, case_id))
+    case, request_id = await handlers.request_reassignment(uow, case_id, request_id=body.request_id,
+                                                           reason=body.reason, category=body.category,
+                                                           requested_by=body.requested_by)
+    return ReassignmentRequestView(request_id=request_id, case=view_of(case))
 
 
 @router.post("/{case_id}/reassignment-requests/{request_id}/acceptance", summary="Accept a request for another handler",
              response_model=CaseView, dependencies=[allow(Role.agency_staff)])
 async def accept_reassignment(*, case_id: CaseId, request_id: RequestId, body: AcceptReassignment,
-                              uow: UowFactoryDep, engine: EngineDep) -> CaseView:
+                              uow: UowFactoryDep) -> CaseView:
     """The agency accepts the aided person's request for another handler: assignment is told
     (ReassignmentRequested, with the kind of reason only) and names the next handler, who then
     replaces the current one on the case (its deadlines restart for them)."""
-    await handlers.accept_reassignment(uow, case_id, request_id=request_id, accepted_by=body.accepted_by)
-    return await queries.case_view(engine, case_id)
+    return view_of(await handlers.accept_reassignment(uow, case_id, request_id=request_id,
+                                                      accepted_by=body.accepted_by))
 
 
 @router.post("/{case_id}/termination", summary="Terminate legal aid (终止法律援助)", response_model=CaseView,
              dependencies=[allow(Role.agency_staff)])
-async def terminate_aid(*, case_id: CaseId, body: TerminateAid, uow: UowFactoryDep, engine: EngineDep) -> CaseView:
+async def terminate_aid(*, case_id: CaseId, body: TerminateAid, uow: UowFactoryDep) -> CaseView:
     """End the legal aid of an open case for a legal reason (the case is then `terminated`): the
     handler is released and the case is not evaluated (CaseTerminated tells the others)."""
-    await handlers.terminate_aid(uow, case_id, reason=body.reason, details=body.details,
-                                 terminated_by=body.terminated_by)
-    return await queries.case_view(engine, case_id)
+    return view_of(await handlers.terminate_aid(uow, case_id, reason=body.reason, details=body.details,
+                                                terminated_by=body.terminated_by))
 
 
 @router.post("/{case_id}/closing-check", summary="Check the closing file (结案收卷质量检查)", response_model=CaseView,
              dependencies=[allow(Role.closing_checker)])
-async def check_closing_file(*, case_id: CaseId, body: CheckClosingFile, uow: UowFactoryDep,
-                             engine: EngineDep) -> CaseView:
+async def check_closing_file(*, case_id: CaseId, body: CheckClosingFile, uow: UowFactoryDep) -> CaseView:
     """The agency's designated checker checks a submitted closing file against the "excellent and
     good" checklist of the case's kind (R-CHK-1); a check that fails names its items."""
-    await handlers.check_closing_file(uow, case_id, checker_id=body.checker_id, items=body.items,
-                                      remarks=body.remarks)
-    return await queries.case_view(engine, case_id)
+    return view_of(await handlers.check_closing_file(uow, case_id, checker_id=body.checker_id, items=body.items,
+                                                     remarks=body.remarks))
 
 
 @router.post("/{case_id}/closing-check/sign-off", summary="Quality lead's sign-off (质量审查负责人签字确认)",
              response_model=CaseView, dependencies=[allow(Role.quality_lead)])
-async def sign_off_closing_check(*, case_id: CaseId, body: SignOffClosingCheck, uow: UowFactoryDep,
-                                 engine: EngineDep) -> CaseView:
+async def sign_off_closing_check(*, case_id: CaseId, body: SignOffClosingCheck, uow: UowFactoryDep) -> CaseView:
     """The agency's quality lead signs off a passed closing check (R-CHK-2): the file may then be
     archived and the subsidy paid (ClosingCheckSignedOff tells the others)."""
-    await handlers.sign_off_closing_check(uow, case_id, quality_lead_id=body.quality_lead_id,
-                                          quality_lead_name=body.quality_lead_name)
-    return await queries.case_view(engine, case_id)
-
-
-@checklists.get("/{case_kind}", summary="The closing check's checklist for a kind of case",
-                response_model=ChecklistView,
-                dependencies=[allow(Role.agency_staff, Role.closing_checker, Role.quality_lead, Role.bureau_investigator,
-                                    Role.auditor, Role.case_handler, Role.peer_reviewer)])
-async def closing_checklist(*, case_kind: CaseKind) -> ChecklistView:
-    """The closing check's items for a kind of case, under its evaluation standard (R-CHK-1)."""
-    checklist = CHECKLIST_BY_KIND[case_kind]
-    return ChecklistView(case_kind=case_kind, standard=checklist.standard,
-                         items=[ChecklistItemView(key=i.key, text=i.text, text_zh=i.text_zh) for i in checklist.items])
+    return view_of(await handlers.sign_off_closing_check(uow, case_id, quality_lead_id=body.quality_lead_id,
+                                                         quality_lead_name=body.quality_lead_name))
 
 
 @router.post("/{case_id}/archive", summary="Archive the case (归档)", response_model=CaseView,
              dependencies=[allow(Role.agency_staff)])
-async def archive_case(*, case_id: CaseId, body: ArchiveCase, uow: UowFactoryDep, engine: EngineDep) -> CaseView:
+async def archive_case(*, case_id: CaseId, body: ArchiveCase, uow: UowFactoryDep) -> CaseView:
     """Archive the case (归档) once its closing check has passed and the quality lead signed it off."""
-    await handlers.archive_case(uow, case_id, archived_by=body.archived_by)
-    return await queries.case_view(engine, case_id)
+    return view_of(await handlers.archive_case(uow, case_id, archived_by=body.archived_by))
 
 
 @router.post("/{case_id}/follow-ups", summary="Record a follow-up with the aided person (回访)",
              status_code=status.HTTP_201_CREATED, response_model=CaseView,
              dependencies=[allow(Role.agency_staff)])
-async def record_follow_up(*, case_id: CaseId, body: RecordFollowUp, uow: UowFactoryDep,
-                           engine: EngineDep) -> CaseView:
+async def record_follow_up(*, case_id: CaseId, body: RecordFollowUp, uow: UowFactoryDep) -> CaseView:
     """Record a follow-up with the aided person and whether they were satisfied; evaluation
     receives the answer (FollowUpCompleted), never the remarks."""
-    await handlers.record_follow_up(uow, case_id, follow_up_id=body.follow_up_id, visited_on=body.visited_on,
-                                    channel=body.channel, satisfaction=body.satisfaction, remarks=body.remarks,
-                                    visited_by=body.visited_by)
-    return await queries.case_view(engine, case_id)
+    case = await handlers.record_follow_up(uow, case_id, follow_up_id=body.follow_up_id,
+                                           visited_on=body.visited_on, channel=body.channel,
+                                           satisfaction=body.satisfaction, remarks=body.remarks,
+                                           visited_by=body.visited_by)
+    return view_of(case)

@@ -2,7 +2,7 @@
 
 A case is registered, assigned (assignment decides; intake folds the decision in), its handling
 recorded entry by entry, and closed. The aided person's data, and the adverse parties', live
-only in this service's store, sealed (people.SealedPerson), never in integration events (they
+only in this service's store, sealed (domain.people.SealedPerson), never in integration events (they
 leave as keyed hashes).
 """
 
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from services.intake.checklists import CHECKLIST_BY_KIND, failed_items
-from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
-from services.intake.events import (
+from services.intake.domain.checklists import CHECKLIST_BY_KIND, failed_items
+from services.intake.domain.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
+from services.intake.domain.events import (
     AidTerminated,
     CaseArchived,
     CaseClosed,
@@ -32,13 +31,13 @@ from services.intake.events import (
     ReassignmentRequested,
     WorkRecorded,
 )
-from services.intake.people import SealedPerson, under_18
-from services.intake.record import WorkEntry
+from services.intake.domain.people import SealedPerson, under_18
+from services.intake.domain.record import WorkEntry
 from shared.aggregate import Aggregate, Conflict, DomainError, Invalid, NotFound
+from shared.clock import local_date
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter, ReassignmentReason
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 # The order of a criminal case's stages: a next stage must come later (R-HDL-7).
 STAGE_ORDER: tuple[CriminalStage, ...] = tuple(CriminalStage)
 
@@ -153,7 +152,7 @@ class Case(Aggregate):
         if flags.possible_death_penalty_or_life_imprisonment and case_type.case_kind != CaseKind.criminal:
             raise Invalid("only a criminal case can carry a possible death penalty or life imprisonment")
         # R-ASG-8: a minor is known from the ID number's birth date on the day of registration.
-        flags = flags.model_copy(update={"minor": flags.minor or under_18(born_on, at.astimezone(BEIJING).date())})
+        flags = flags.model_copy(update={"minor": flags.minor or under_18(born_on, local_date(at))})
         if (source_system is None) != (external_reference is None):
             raise Invalid("a notification names both its source system and its external reference")
         self.record(CaseRegistered(case_id=self.id, case_number=case_number, cause=cause, district=district,

@@ -1,5 +1,7 @@
-"""What intake shows of a case: the case view (from the case list's row, or folded from the
-stream for a past moment; both give the same view) and the timeline. No personal data."""
+"""What intake shows of a case: the case view, from the case list's row or folded from the
+stream (for a past moment, or the case a command just changed; both give the same view), and
+the reduced view of a notifying organ; and the aided person of a case, as a caller is shown
+them (values, masks, or erased: handlers.show_aided_person)."""
 
 from __future__ import annotations
 
@@ -8,28 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.intake.closing import Satisfaction, TerminationReason
-from services.intake.domain import Case
-from services.intake.events import (
-    AidTerminated,
-    CaseArchived,
-    CaseClosed,
-    CaseRegistered,
-    ClosingChecked,
-    ClosingCheckSignedOff,
-    ClosingFileSubmitted,
-    DeadlineMissed,
-    FollowUpRecorded,
-    HandlerAssigned,
-    NextStageRegistered,
-    ReassignmentAccepted,
-    ReassignmentRequested,
-    WorkRecorded,
-)
-from services.intake.record import summary
+from services.intake.domain.case import Case
+from services.intake.domain.closing import Satisfaction, TerminationReason
+from services.intake.domain.record import Mandate
 from shared.contracts import CaseKind
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter
-from shared.store import RecordedEvent
 
 
 class CaseView(BaseModel):
@@ -107,7 +92,8 @@ def _first(case: Case, kind: str, *, signed: bool = False) -> datetime | None:
     """The earliest such work done for the current handler (as the case list's row keeps it)."""
     times = [e.occurred_at for e in case.record_entries[case.entries_before_change:] if e.entry.kind == kind
              and (case.reassigned_at is None or e.occurred_at >= case.reassigned_at)
-             and (not signed or (e.entry.agreement_signed and e.entry.power_of_attorney_signed))]  # type: ignore[union-attr]
+             and (not signed or (isinstance(e.entry, Mandate) and e.entry.agreement_signed
+                                 and e.entry.power_of_attorney_signed))]
     return _utc(min(times)) if times else None
 
 
@@ -143,85 +129,19 @@ def view_of(case: Case) -> CaseView:
 
 
 def view_of_row(row: Any) -> CaseView:
+    """The view of a case from its row in the case list."""
     return CaseView.model_validate(dict(row))
 
 
-class TimelineEntry(BaseModel):
-    """One thing that happened to the case: who did it, what, and when."""
+class AidedPersonView(BaseModel):
+    """受援人 of a case: the values (agency staff, the case's handler), masks (checkers, the quality
+    lead, the bureau, auditors), or nothing once the person's data was erased."""
 
-    version: int = Field(description="Its place in the case's history (1 = registration)")
-    recorded_at: datetime = Field(description="When Fayuan recorded it")
-    occurred_at: datetime = Field(description="When it happened (for handling work, as its author says)")
-    actor: str = Field(description="Who did it: a handler's or staff member's id, a notifying system, 'assignment'")
-    action: str
-    summary: str = Field(description="What was done, without the aided person's data or the entries' free text")
-
-
-def timeline_entry(event: RecordedEvent) -> TimelineEntry:
-    e = Case.event_types[event.type].model_validate(event.data)
-    at = event.recorded_at
-    match e:
-        case CaseRegistered():
-            kind = ", ".join(str(x) for x in (e.case_kind, e.criminal_stage, e.criminal_role, e.matter) if x)
-            actor = e.registered_by or (f"system:{e.source_system}" if e.source_system else f"agency:{e.agency_id}")
-            follows = f"; next stage of case {e.previous_case_id}" if e.previous_case_id else ""
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.registered_at, actor=actor,
-                                 action="registered", summary=f"case {e.case_number} registered ({kind}){follows}")
-        case HandlerAssigned() if e.previous_handler is not None:
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.assigned_at, actor="assignment",
-                                 action="reassigned", summary=f"handler changed from {e.previous_handler.name} to "
-                                 f"{e.handler.name} ({e.handler.institution_name}) by {e.method}")
-        case HandlerAssigned():
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.assigned_at, actor="assignment",
-                                 action="assigned", summary=f"assigned to {e.handler.name} ({e.handler.institution_name}) "
-                                                            f"by {e.method}")
-        case ReassignmentAccepted():
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.accepted_at, actor=e.accepted_by,
-                                 action="reassignment_accepted",
-                                 summary="the agency accepted the request for another handler")
-        case NextStageRegistered():
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.registered_at, actor="intake",
-                                 action="next_stage", summary=f"moved to {e.criminal_stage} as case {e.next_case_number}")
-        case ClosingCheckSignedOff():
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.signed_off_at,
-                                 actor=e.quality_lead_id, action="closing_check_signed_off",
-                                 summary="closing check signed off by the quality lead")
-        case WorkRecorded():
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.occurred_at, actor=e.author_id,
-                                 action=e.entry.kind, summary=summary(e.entry))
-        case CaseClosed():
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.closed_at,
-                                 actor=e.closed_by or "handler", action="closed",
-                                 summary=f"closed: {e.outcome}, ended on {e.ended_on}")
-        case ClosingFileSubmitted():
-            missing = e.checklist.missing()
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.submitted_at,
-                                 actor=e.submitted_by, action="closing_file_submitted",
-                                 summary="closing file submitted" + (f"; missing: {', '.join(missing)}" if missing
-                                                                     else "; complete"))
-        case ReassignmentRequested():
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.requested_at,
-                                 actor=e.requested_by, action="reassignment_requested",
-                                 summary=f"the aided person asked for another handler ({e.category})")
-        case AidTerminated():
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.terminated_at,
-                                 actor=e.terminated_by, action="terminated", summary=f"aid terminated: {e.reason}")
-        case ClosingChecked():
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.checked_at, actor=e.checker_id,
-                                 action="closing_checked",
-                                 summary=f"closing file check{f' ({e.standard})' if e.standard else ''}: "
-                                 + ("passed" if e.passed else "not passed" + (f"; failed: {', '.join(e.failed_items)}"
-                                                                              if e.failed_items else "")))
-        case CaseArchived():
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.archived_at,
-                                 actor=e.archived_by, action="archived", summary="case file archived")
-        case DeadlineMissed():
-            return TimelineEntry(version=event.version, recorded_at=at, occurred_at=e.due_at, actor="intake",
-                                 action="deadline_missed", summary=f"{e.deadline} not done in time ({e.rule})")
-        case FollowUpRecorded():
-            return TimelineEntry(version=event.version, recorded_at=at,
-                                 occurred_at=datetime.combine(e.visited_on, datetime.min.time(), tzinfo=UTC),
-                                 actor=e.visited_by, action="follow_up",
-                                 summary=f"follow-up by {e.channel}: {e.satisfaction}")
-    return TimelineEntry(version=event.version, recorded_at=at, occurred_at=at, actor="-", action=event.type,
-                         summary=event.type)
+    case_id: str
+    masked: bool = Field(description="True when the values are masked (110101********1234, 138****5678, 张*)")
+    erased: bool = Field(description="True when the person's data was erased (crypto-shredding): no values")
+    erased_at: datetime | None = None
+    name: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    address: str | None = None

@@ -1,5 +1,5 @@
-"""Intake's REST API: legal-aid cases (/api/v1/cases): registration, the next stage of a criminal
-case, the list, one case now or as of a past moment, closure."""
+"""Legal-aid cases (/api/v1/cases): registration, the next stage of a criminal case, the list, one
+case now or as of a past moment, closure."""
 
 from __future__ import annotations
 
@@ -9,17 +9,20 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.intake import access, handlers, queries
-from services.intake.clock import ClockDep
-from services.intake.domain import MATTERS_BY_KIND, CaseType
-from services.intake.people import AdverseParty, AidedPerson
-from services.intake.privacy import VaultDep
-from services.intake.views import CaseView, NotifiedCaseView, view_of
-from shared.aggregate import DomainError
+from services.intake import handlers
+from services.intake.adapters import VaultDep
+from services.intake.domain.case import MATTERS_BY_KIND, CaseType
+from services.intake.domain.people import AdverseParty, AidedPerson
+from services.intake.queries import access
+from services.intake.queries.cases import CaseFilter, page_of_cases, shown_case
+from services.intake.queries.views import CaseView, NotifiedCaseView, view_of
+from services.intake.settings import IntakeSettingsDep
 from shared.auth import Principal, Role, allow
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter
-from shared.deps import EngineDep, SettingsDep, UowFactoryDep
+from shared.deps import ClockDep, EngineDep, UowFactoryDep
+from shared.http import PROBLEM_BASE, problem
+from shared.paging import Limit, Offset, Page
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -110,15 +113,11 @@ class CloseCase(BaseModel):
     closed_by: Ref | None = Field(default=None, description="Who closes it (by default, the handler)")
 
 
-class NotYourNotification(DomainError):
-    status = 403
-
-
-class CasePage(BaseModel):
-    items: list[CaseView | NotifiedCaseView] = Field(description="Notifying organs see the reduced view")
-    total: int
-    offset: int
-    limit: int
+def _not_your_notification(request: Request) -> Response:
+    # Not a rule of the domain but who the caller is: a 403, named as before.
+    return problem(status.HTTP_403_FORBIDDEN, "NotYourNotification", type_=PROBLEM_BASE + "not-your-notification",
+                   detail="source_system: a notifying organ notifies cases as its own institution (the "
+                          "institution_id of its token), with its external_reference", instance=request.url.path)
 
 
 def _json(view: CaseView | NotifiedCaseView, status_code: int, case_id: str) -> Response:
@@ -135,7 +134,7 @@ def _json(view: CaseView | NotifiedCaseView, status_code: int, case_id: str) -> 
                                              "nothing new was created"},
                         403: {"description": "A notifying organ named a source_system other than its own"}})
 async def register_case(
-    *, body: RegisterCase, uow: UowFactoryDep, settings: SettingsDep, vault: VaultDep,
+    *, body: RegisterCase, request: Request, uow: UowFactoryDep, settings: IntakeSettingsDep, vault: VaultDep,
     principal: Annotated[Principal, allow(Role.agency_staff, Role.judicial_organ)],
     idempotency_key: Annotated[str | None, Header(max_length=200, description="A client's key for this "
                                                   "registration: sending it again returns the same case")] = None,
@@ -148,8 +147,7 @@ async def register_case(
     before anything is recorded."""
     organ = access.organ_scope(principal)
     if organ is not None and body.source_system != organ:
-        raise NotYourNotification("source_system: a notifying organ notifies cases as its own institution "
-                                  "(the institution_id of its token), with its external_reference")
+        return _not_your_notification(request)
     flags = body.flags
     if body.possible_death_penalty_or_life_imprisonment:
         flags = flags.model_copy(update={"possible_death_penalty_or_life_imprisonment": True})
@@ -182,9 +180,9 @@ async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: 
     return _json(view_of(case), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
 
 
-@router.get("", summary="List cases", response_model=CasePage)
+@router.get("", summary="List cases", response_model=Page[CaseView | NotifiedCaseView])
 async def list_cases(
-    *, engine: EngineDep, request: Request, clock: ClockDep,
+    *, engine: EngineDep, settings: IntakeSettingsDep, clock: ClockDep,
     principal: Annotated[Principal, allow(*access.NOTIFIED_READERS)],
     status_: Annotated[str | None, Query(alias="status", max_length=20,
                                          description="registered, assigned, closed, terminated or "
@@ -200,50 +198,42 @@ async def list_cases(
     registered_from: Annotated[datetime | None, Query(description="Registered at or after")] = None,
     registered_before: Annotated[datetime | None, Query(description="Registered before")] = None,
     overdue: Annotated[bool | None, Query(description="Only cases with a deadline missed and still open")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> CasePage:
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> Page[CaseView | NotifiedCaseView]:
     """List cases, newest first, filtered by status, kind, district, agency, institution,
     handler, registration dates, and whether a deadline is overdue. A notifying court,
     procuratorate or police finds its case, and who was assigned to it (R-ASG-7), by its own
     `source_system` and `external_reference`. A handler's list holds only their own cases, an
     organ's only the cases it notified (whatever the query says)."""
-    handler_id = access.handler_scope(principal) or handler_id
-    source_system = access.organ_scope(principal) or source_system
-    filters = queries.CaseFilter(status=status_, case_kind=case_kind, district=district, agency_id=agency_id,
-                                 institution_id=institution_id, handler_id=handler_id, source_system=source_system,
-                                 external_reference=external_reference,
-                                 registered_from=registered_from, registered_before=registered_before)
-    rows, total = await queries.list_cases(engine, filters, offset=offset, limit=limit, overdue=overdue,
-                                           policy=request.app.state.settings.deadline_policy(), now=clock())
-    return CasePage(items=[access.shown(r, principal) for r in rows], total=total, offset=offset, limit=limit)
+    filters = CaseFilter(status=status_, case_kind=case_kind, district=district, agency_id=agency_id,
+                         institution_id=institution_id, handler_id=handler_id, source_system=source_system,
+                         external_reference=external_reference, registered_from=registered_from,
+                         registered_before=registered_before)
+    return await page_of_cases(engine, filters, principal, offset=offset, limit=limit, overdue=overdue,
+                               policy=settings.deadline_policy(), now=clock())
 
 
 @router.get("/{case_id}", summary="One case, now or as of a moment", response_model=CaseView | NotifiedCaseView)
 async def get_case(
-    *, case_id: CaseId, engine: EngineDep, uow: UowFactoryDep,
-    principal: Annotated[Principal, allow(*access.NOTIFIED_READERS)],
+    *, case_id: CaseId, engine: EngineDep, principal: Annotated[Principal, allow(*access.NOTIFIED_READERS)],
     as_of: Annotated[datetime | None, Query(description="The case as it stood at this moment (its history "
                                                         "folded up to then)")] = None,
 ) -> CaseView | NotifiedCaseView:
     """The case's status, handler and milestones; with `as_of`, as they were at that moment. A
     handler sees their own cases, a notifying organ the status and handler of a case it notified
     (R-ASG-7); any other case is not found for them."""
-    view = await access.visible_case(engine, case_id, principal)
-    if as_of is not None:
-        async with uow() as u:
-            view = view_of(await handlers.load_case(u, case_id, as_of=as_of))
-    return access.shown(view, principal)
+    return await shown_case(engine, case_id, principal, as_of=as_of)
 
 
 @router.post("/{case_id}/closure", summary="Close a case (结案)", response_model=CaseView)
-async def close_case(*, case_id: CaseId, body: CloseCase, uow: UowFactoryDep, engine: EngineDep,
+async def close_case(*, case_id: CaseId, body: CloseCase, uow: UowFactoryDep,
                      principal: Annotated[Principal, allow(Role.case_handler)]) -> CaseView:
     """The case's handler closes their assigned case with its outcome and end date; evaluation
     then sees it. The closing file is due within 30 days of the end (R-HDL-6)."""
-    await handlers.close_case(uow, case_id, outcome=body.outcome, ended_on=body.ended_on,
-                              closed_by=body.closed_by or principal.handler_id,
-                              only_handler=access.handler_scope(principal))
-    return await queries.case_view(engine, case_id)
+    case = await handlers.close_case(uow, case_id, outcome=body.outcome, ended_on=body.ended_on,
+                                     closed_by=body.closed_by or principal.handler_id,
+                                     only_handler=access.handler_scope(principal))
+    return view_of(case)
 
 
