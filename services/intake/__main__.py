@@ -65,7 +65,8 @@ def erase_aided_person(
         context.actor.set(actor)
         context.role.set("operator")
         try:
-            return await erase_person(units_of_work(engine, settings), vault, id_number=id_number, reason=reason)
+            return await erase_person(units_of_work(engine, settings), vault, id_number=id_number,
+                                      reason=reason)
         finally:
             await engine.dispose()
 
@@ -74,7 +75,8 @@ def erase_aided_person(
     except NotFound as missing:
         typer.echo(f"intake: {missing}")
         raise typer.Exit(1) from None
-    typer.echo(f"intake: erased {erasure.person_ref} at {erasure.erased_at:%Y-%m-%d %H:%M:%S%z} by {erasure.erased_by}")
+    typer.echo(f"intake: erased {erasure.person_ref} at {erasure.erased_at:%Y-%m-%d %H:%M:%S%z} "
+               f"by {erasure.erased_by}")
 
 
 cli()

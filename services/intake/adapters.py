@@ -39,11 +39,13 @@ async def seal_people(conn: AsyncConnection, vault: PersonalDataVault, case_id: 
     sealed_parties = []
     for n, party in enumerate(parties):
         pref = party_ref(vault, case_id, n, party)
-        sealed_parties.append(SealedPerson(person_ref=pref, sealed=await vault.seal(conn, pref, party.model_dump())))
+        sealed = await vault.seal(conn, pref, party.model_dump())
+        sealed_parties.append(SealedPerson(person_ref=pref, sealed=sealed))
     return person, sealed_parties
 
 
-async def unseal(conn: AsyncConnection, vault: PersonalDataVault, person: SealedPerson) -> dict[str, str] | Erased:
+async def unseal(conn: AsyncConnection, vault: PersonalDataVault,
+                 person: SealedPerson) -> dict[str, str] | Erased:
     return await vault.unseal(conn, person.person_ref, person.sealed)
 
 

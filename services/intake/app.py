@@ -20,8 +20,8 @@ from shared.personal_data import PersonalDataVault
 from shared.service import ServiceSpec, build_app
 from shared.uow import UnitOfWorkFactory, unit_of_work
 
-__all__ = ["MIGRATIONS", "SPEC", "ConfigurationError", "IntakeSettings", "check_keys", "create_app", "rebuild",
-           "units_of_work"]
+__all__ = ["MIGRATIONS", "SPEC", "ConfigurationError", "IntakeSettings", "check_keys", "create_app",
+           "rebuild", "units_of_work"]
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,8 @@ async def sweep_periodically(app: FastAPI, stop: asyncio.Event) -> None:
             pass
         clock = app.dependency_overrides.get(get_clock, get_clock)()  # tests inject the time here too
         try:
-            await handlers.sweep_deadlines(units_of_work(app.state.engine, settings), settings.deadline_policy(),
-                                           clock())
+            await handlers.sweep_deadlines(units_of_work(app.state.engine, settings),
+                                           settings.deadline_policy(), clock())
         except Exception:  # the next sweep tries again; a request or event is never blocked by it
             log.exception("deadline sweep failed")
 

@@ -106,10 +106,11 @@ async def _register(uow_factory: UnitOfWorkFactory, keys: list[str], *, case_typ
         at = now()
         parties = adverse_parties or []
         person, sealed_parties = await seal_people(uow.conn, vault, case.id, aided_person, parties)
-        case.register(case_number=await _next_case_number(uow, at), case_type=case_type, cause=cause, district=district,
-                      agency_id=agency_id, flags=flags, aided_person=person, born_on=born_on(aided_person.id_number),
-                      at=at, source_system=source_system, external_reference=external_reference,
-                      registered_by=registered_by, adverse_parties=sealed_parties,
+        case.register(case_number=await _next_case_number(uow, at), case_type=case_type, cause=cause,
+                      district=district, agency_id=agency_id, flags=flags, aided_person=person,
+                      born_on=born_on(aided_person.id_number), at=at, source_system=source_system,
+                      external_reference=external_reference, registered_by=registered_by,
+                      adverse_parties=sealed_parties,
                       aided_person_hash=adverse_party_hash(hash_key, AdverseParty(name=aided_person.name,
                                                                                   id_number=aided_person.id_number)),
                       adverse_party_hashes=[adverse_party_hash(hash_key, p) for p in parties])
@@ -139,7 +140,8 @@ async def _next_case_number(uow: UnitOfWork, at: datetime) -> str:
     return f"FY-{at:%Y}-{serial:06d}"
 
 
-def _next_stage_flags(previous: CaseFlags, possible_death_penalty: bool | None, *, decide_minor: bool) -> CaseFlags:
+def _next_stage_flags(previous: CaseFlags, possible_death_penalty: bool | None, *,
+                      decide_minor: bool) -> CaseFlags:
     """The previous stage's flags, less the named handler (a new assignment) and the minor flag
     (decided again on the new registration day, unless the ID number was erased)."""
     update: dict = {"named_handler_id": None}
@@ -172,9 +174,10 @@ async def register_next_stage(uow_factory: UnitOfWorkFactory, previous_case_id: 
             person = await vault.unseal(uow.conn, r.aided_person.person_ref,
                                         {k: v for k, v in r.aided_person.sealed.items() if k == "id_number"})
             born = None if isinstance(person, Erased) else born_on(person["id_number"])
-            case.register(case_number=number, case_type=CaseType(case_kind=r.case_kind, criminal_stage=stage,
-                                                                  criminal_role=criminal_role or r.criminal_role),
-                          cause=r.cause, district=r.district, agency_id=r.agency_id,
+            case_type = CaseType(case_kind=r.case_kind, criminal_stage=stage,
+                                 criminal_role=criminal_role or r.criminal_role)
+            case.register(case_number=number, case_type=case_type, cause=r.cause, district=r.district,
+                          agency_id=r.agency_id,
                           flags=_next_stage_flags(r.flags, possible_death_penalty_or_life_imprisonment,
                                                   decide_minor=not isinstance(person, Erased)),
                           aided_person=r.aided_person, born_on=born, at=at, source_system=source_system,
@@ -240,7 +243,8 @@ async def submit_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, c
 
 @retry_on_conflict
 async def request_reassignment(uow_factory: UnitOfWorkFactory, case_id: str, *, request_id: str | None,
-                               reason: str, category: ReassignmentReason, requested_by: str) -> tuple[Case, str]:
+                               reason: str, category: ReassignmentReason,
+                               requested_by: str) -> tuple[Case, str]:
     async with uow_factory() as uow:
         case = await load_case(uow, case_id)
         request_id = request_id or str(uuid.uuid4())
@@ -278,9 +282,9 @@ async def terminate_aid(uow_factory: UnitOfWorkFactory, case_id: str, *, reason:
         r, t = case.registration, case.termination
         assert r is not None and t is not None
         # The details may name the aided person's circumstances: only the legal ground leaves.
-        uow.emit(intake_contracts.CaseTerminated(case_id=case.id, case_number=r.case_number, agency_id=r.agency_id,
-                                                 handler=case.handler, reason=str(t.reason),
-                                                 terminated_at=t.terminated_at))
+        uow.emit(intake_contracts.CaseTerminated(case_id=case.id, case_number=r.case_number,
+                                                 agency_id=r.agency_id, handler=case.handler,
+                                                 reason=str(t.reason), terminated_at=t.terminated_at))
         return case
 
 
@@ -299,7 +303,8 @@ async def sign_off_closing_check(uow_factory: UnitOfWorkFactory, case_id: str, *
                                  quality_lead_name: str | None) -> Case:
     async with uow_factory() as uow:
         case = await load_case(uow, case_id)
-        case.sign_off_closing_check(quality_lead_id=quality_lead_id, quality_lead_name=quality_lead_name, at=now())
+        case.sign_off_closing_check(quality_lead_id=quality_lead_id, quality_lead_name=quality_lead_name,
+                                    at=now())
         await uow.save(case)
         r, check, signed = case.registration, case.closing_check, case.sign_off
         assert r is not None and check is not None and signed is not None and case.handler is not None
@@ -349,9 +354,9 @@ async def record_missed_deadline(uow_factory: UnitOfWorkFactory, case_id: str, *
         await uow.save(case)
         r = case.registration
         assert r is not None
-        uow.emit(intake_contracts.DeadlineMissed(case_id=case.id, case_number=r.case_number, agency_id=r.agency_id,
-                                                 deadline=deadline, due_at=due_at, handler=case.handler,
-                                                 detected_at=at),
+        uow.emit(intake_contracts.DeadlineMissed(case_id=case.id, case_number=r.case_number,
+                                                 agency_id=r.agency_id, deadline=deadline, due_at=due_at,
+                                                 handler=case.handler, detected_at=at),
                  event_id=str(uuid.uuid5(uuid.NAMESPACE_URL,
                                          f"fayuan:deadline-missed:{case.id}:{deadline}:{due_at.isoformat()}")))
         return True
@@ -364,8 +369,8 @@ async def sweep_deadlines(uow_factory: UnitOfWorkFactory, policy: DeadlinePolicy
         found = await overdue_items(uow.conn, CaseFilter(), policy, at)
     recorded = 0
     for item in found:
-        recorded += await record_missed_deadline(uow_factory, item.case_id, deadline=item.deadline, rule=item.rule,
-                                                 due_at=item.due_at, at=at)
+        recorded += await record_missed_deadline(uow_factory, item.case_id, deadline=item.deadline,
+                                                 rule=item.rule, due_at=item.due_at, at=at)
     return recorded
 
 
@@ -398,7 +403,8 @@ async def show_aided_person(uow_factory: UnitOfWorkFactory, vault: PersonalDataV
         person = case.registration.aided_person
         values = await unseal(uow.conn, vault, person)
         if isinstance(values, Erased):
-            return AidedPersonView(case_id=case_id, masked=not unmasked, erased=True, erased_at=values.erased_at)
+            return AidedPersonView(case_id=case_id, masked=not unmasked, erased=True,
+                                   erased_at=values.erased_at)
         if unmasked:
             await audit.record_read(uow.conn, case_id=case_id, person_ref=person.person_ref,
                                     fields=[f for f in AIDED_PERSON_FIELDS if values.get(f)], purpose="case")

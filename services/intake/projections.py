@@ -73,7 +73,8 @@ class CaseRow(IntakeTable, table=True):
     mandate_signed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     closing_file_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     record_entries: int = 0
-    reassignment_requested_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    reassignment_requested_at: datetime | None = Field(default=None,
+                                                       sa_column=Column(DateTime(timezone=True)))
     terminated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     termination_reason: str | None = None
     closing_check_passed: bool | None = None
@@ -127,8 +128,8 @@ async def _set(conn: AsyncConnection, at: Recorded, **values: Any) -> None:
 
 _REGISTER = """
 INSERT INTO cases (case_id, case_number, case_kind, cause, district, agency_id, group_case, status,
-                   registered_at, version, criminal_stage, criminal_role, matter, source_system, external_reference,
-                   previous_case_id)
+                   registered_at, version, criminal_stage, criminal_role, matter, source_system,
+                   external_reference, previous_case_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, 'registered', $8, $9, $10, $11, $12, $13, $14, $15)
 """
 
@@ -155,8 +156,9 @@ async def handler_assigned(conn: AsyncConnection, e: HandlerAssigned, at: Record
     # A change of handler: the new handler's milestones are met only by work done for them.
     change = ({"reassigned_at": e.assigned_at, "first_meeting_at": None, "mandate_signed_at": None}
               if e.previous_handler is not None else {})
-    await _set(conn, at, status="assigned", handler_id=h.handler_id, handler_name=h.name, handler_kind=str(h.kind),
-               institution_id=h.institution_id, institution_name=h.institution_name, assigned_at=e.assigned_at,
+    await _set(conn, at, status="assigned", handler_id=h.handler_id, handler_name=h.name,
+               handler_kind=str(h.kind), institution_id=h.institution_id, institution_name=h.institution_name,
+               assigned_at=e.assigned_at,
                first_assigned_at=func.coalesce(cases.c.first_assigned_at, e.assigned_at),
                reassignment_accepted_at=None, **change)
 

@@ -11,5 +11,5 @@ from fastapi import APIRouter
 
 from services.intake.api import aided_person, cases, checklists, end, handling, worklist
 
-ROUTERS: list[APIRouter] = [cases.router, handling.router, end.router, checklists.checklists, worklist.worklist,
-                            aided_person.router, aided_person.persons]
+ROUTERS: list[APIRouter] = [cases.router, handling.router, end.router, checklists.checklists,
+                            worklist.worklist, aided_person.router, aided_person.persons]

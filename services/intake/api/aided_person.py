@@ -31,20 +31,23 @@ class EraseAidedPerson(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id_number: ResidentIdNumber = Field(description="The person's resident ID number: it finds their data key")
+    id_number: ResidentIdNumber = Field(description="The person's resident ID number: it finds their data "
+                                                    "key")
     reason: str = Field(min_length=1, max_length=500, description="Why: the request or decision it follows "
                                                                    "(no personal data)")
 
 
 class ErasureView(BaseModel):
-    person_ref: str = Field(description="The person's pseudonym: its stream aided-person-<ref> records the erasure")
+    person_ref: str = Field(description="The person's pseudonym: its stream aided-person-<ref> records the "
+                                        "erasure")
     erased_at: datetime
     erased_by: str
     reason: str
     key_versions: int = Field(description="How many data keys of the person were erased")
 
 
-@router.get("/{case_id}/aided-person", summary="The aided person of a case (受援人)", response_model=AidedPersonView)
+@router.get("/{case_id}/aided-person", summary="The aided person of a case (受援人)",
+            response_model=AidedPersonView)
 async def aided_person(*, case_id: CaseId, uow: UowFactoryDep, vault: VaultDep,
                        principal: Annotated[Principal, allow(*access.CASE_READERS)]) -> AidedPersonView:
     """The aided person's name, ID number, phone and address. Agency staff and the case's own
@@ -64,5 +67,5 @@ async def erase_aided_person(*, body: EraseAidedPerson, uow: UowFactoryDep, vaul
     again, it changes nothing and answers the erasure in effect; 404 when intake holds no data
     of the person."""
     erasure = await handlers.erase_person(uow, vault, id_number=body.id_number, reason=body.reason)
-    return ErasureView(person_ref=erasure.person_ref, erased_at=erasure.erased_at, erased_by=erasure.erased_by,
-                       reason=erasure.reason, key_versions=erasure.key_versions)
+    return ErasureView(person_ref=erasure.person_ref, erased_at=erasure.erased_at,
+                       erased_by=erasure.erased_by, reason=erasure.reason, key_versions=erasure.key_versions)

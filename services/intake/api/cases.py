@@ -45,10 +45,13 @@ class RegisterCase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     case_kind: CaseKind
-    criminal_stage: CriminalStage | None = Field(default=None, description="Criminal cases: the stage (诉讼阶段)")
+    criminal_stage: CriminalStage | None = Field(default=None,
+                                                 description="Criminal cases: the stage (诉讼阶段)")
     criminal_role: CriminalRole | None = Field(default=None, description="Criminal cases: defence, "
-                                               "representation of a victim or private prosecutor, duty-lawyer help")
-    matter: Matter | None = Field(default=None, description="Civil, administrative or non-litigation cases: the matter")
+                                               "representation of a victim or private prosecutor, "
+                                               "duty-lawyer help")
+    matter: Matter | None = Field(default=None,
+                                  description="Civil, administrative or non-litigation cases: the matter")
     cause: str = Field(min_length=1, max_length=200, description="Cause of action (案由)")
     district: str = Field(min_length=1, max_length=50)
     agency_id: str = Field(min_length=1, max_length=64, description="The legal-aid agency that registers it")
@@ -62,8 +65,9 @@ class RegisterCase(BaseModel):
                                            description="The notifying organ's reference for the case")
     registered_by: Ref | None = Field(default=None, description="The staff member or system registering it")
     possible_death_penalty_or_life_imprisonment: bool = Field(
-        default=False, description="Criminal cases: the charge may carry a death penalty or life imprisonment, so "
-                                   "the handler needs the experience the law requires (R-ASG-8)")
+        default=False, description="Criminal cases: the charge may carry a death penalty or life "
+                                   "imprisonment, so the handler needs the experience the law requires "
+                                   "(R-ASG-8)")
 
     @field_validator("criminal_stage", "criminal_role", "possible_death_penalty_or_life_imprisonment")
     @classmethod
@@ -91,11 +95,13 @@ class RegisterNextStage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     criminal_stage: CriminalStage = Field(description="The new stage: later than the previous case's")
-    criminal_role: CriminalRole | None = Field(default=None, description="By default, the previous case's role")
+    criminal_role: CriminalRole | None = Field(default=None,
+                                               description="By default, the previous case's role")
     possible_death_penalty_or_life_imprisonment: bool | None = Field(
-        default=None, description="The charge may now carry a death penalty or life imprisonment (R-ASG-8); by "
-                                  "default, as the previous case said")
-    source_system: Ref | None = Field(default=None, description="The notifying organ's system, for this stage")
+        default=None, description="The charge may now carry a death penalty or life imprisonment (R-ASG-8); "
+                                  "by default, as the previous case said")
+    source_system: Ref | None = Field(default=None,
+                                      description="The notifying organ's system, for this stage")
     external_reference: Ref | None = Field(default=None, validate_default=True,
                                            description="The notifying organ's reference for this stage")
     registered_by: Ref | None = None
@@ -115,9 +121,10 @@ class CloseCase(BaseModel):
 
 def _not_your_notification(request: Request) -> Response:
     # Not a rule of the domain but who the caller is: a 403, named as before.
-    return problem(status.HTTP_403_FORBIDDEN, "NotYourNotification", type_=PROBLEM_BASE + "not-your-notification",
+    return problem(status.HTTP_403_FORBIDDEN, "NotYourNotification",
+                   type_=PROBLEM_BASE + "not-your-notification", instance=request.url.path,
                    detail="source_system: a notifying organ notifies cases as its own institution (the "
-                          "institution_id of its token), with its external_reference", instance=request.url.path)
+                          "institution_id of its token), with its external_reference")
 
 
 def _json(view: CaseView | NotifiedCaseView, status_code: int, case_id: str) -> Response:
@@ -137,7 +144,8 @@ async def register_case(
     *, body: RegisterCase, request: Request, uow: UowFactoryDep, settings: IntakeSettingsDep, vault: VaultDep,
     principal: Annotated[Principal, allow(Role.agency_staff, Role.judicial_organ)],
     idempotency_key: Annotated[str | None, Header(max_length=200, description="A client's key for this "
-                                                  "registration: sending it again returns the same case")] = None,
+                                                  "registration: sending it again returns the same "
+                                                  "case")] = None,
 ) -> Response:
     """Register a legal-aid case (agency staff, or a court, procuratorate or police notifying a
     case that needs a defender); assignment then picks its handler. Idempotent per source system
@@ -155,18 +163,22 @@ async def register_case(
         uow, case_type=CaseType(case_kind=body.case_kind, criminal_stage=body.criminal_stage,
                                 criminal_role=body.criminal_role, matter=body.matter),
         cause=body.cause, district=body.district, agency_id=body.agency_id, flags=flags,
-        aided_person=body.aided_person, adverse_parties=body.adverse_parties, source_system=body.source_system,
-        external_reference=body.external_reference, registered_by=body.registered_by,
-        idempotency_key=idempotency_key, hash_key=settings.adverse_party_hash_key.get_secret_value(), vault=vault)
+        aided_person=body.aided_person, adverse_parties=body.adverse_parties,
+        source_system=body.source_system, external_reference=body.external_reference,
+        registered_by=body.registered_by, idempotency_key=idempotency_key,
+        hash_key=settings.adverse_party_hash_key.get_secret_value(), vault=vault)
     view = view_of(case)
     if not new:  # an Idempotency-Key of someone else's registration must not show their case
         access.check(view, principal)
-    return _json(access.shown(view, principal), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
+    return _json(access.shown(view, principal), status.HTTP_201_CREATED if new else status.HTTP_200_OK,
+                 case.id)
 
 
 @router.post("/{case_id}/next-stage", summary="Register the next stage of a criminal case (一案一卷)",
-             status_code=status.HTTP_201_CREATED, response_model=CaseView, dependencies=[allow(Role.agency_staff)],
-             responses={200: {"model": CaseView, "description": "The next stage was registered before: its case"}})
+             status_code=status.HTTP_201_CREATED, response_model=CaseView,
+             dependencies=[allow(Role.agency_staff)],
+             responses={200: {"model": CaseView,
+                              "description": "The next stage was registered before: its case"}})
 async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: UowFactoryDep,
                               vault: VaultDep) -> Response:
     """Register the next stage of an ended criminal case as a new case (R-HDL-7, one case one file):
@@ -192,12 +204,15 @@ async def list_cases(
     agency_id: Annotated[str | None, Query(max_length=64)] = None,
     institution_id: Annotated[str | None, Query(max_length=64)] = None,
     handler_id: Annotated[str | None, Query(max_length=64)] = None,
-    source_system: Annotated[str | None, Query(max_length=100, description="A notifying organ's system")] = None,
+    source_system: Annotated[str | None, Query(max_length=100,
+                                               description="A notifying organ's system")] = None,
     external_reference: Annotated[str | None, Query(max_length=100, description="The notifying organ's own "
-                                                    "reference: with source_system, its case and handler")] = None,
+                                                    "reference: with source_system, its case and "
+                                                    "handler")] = None,
     registered_from: Annotated[datetime | None, Query(description="Registered at or after")] = None,
     registered_before: Annotated[datetime | None, Query(description="Registered before")] = None,
-    overdue: Annotated[bool | None, Query(description="Only cases with a deadline missed and still open")] = None,
+    overdue: Annotated[bool | None,
+                       Query(description="Only cases with a deadline missed and still open")] = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[CaseView | NotifiedCaseView]:
@@ -214,7 +229,8 @@ async def list_cases(
                                policy=settings.deadline_policy(), now=clock())
 
 
-@router.get("/{case_id}", summary="One case, now or as of a moment", response_model=CaseView | NotifiedCaseView)
+@router.get("/{case_id}", summary="One case, now or as of a moment",
+            response_model=CaseView | NotifiedCaseView)
 async def get_case(
     *, case_id: CaseId, engine: EngineDep, principal: Annotated[Principal, allow(*access.NOTIFIED_READERS)],
     as_of: Annotated[datetime | None, Query(description="The case as it stood at this moment (its history "

@@ -28,10 +28,12 @@ class ChecklistView(BaseModel):
 
 @checklists.get("/{case_kind}", summary="The closing check's checklist for a kind of case",
                 response_model=ChecklistView,
-                dependencies=[allow(Role.agency_staff, Role.closing_checker, Role.quality_lead, Role.bureau_investigator,
-                                    Role.auditor, Role.case_handler, Role.peer_reviewer)])
+                dependencies=[allow(Role.agency_staff, Role.closing_checker, Role.quality_lead,
+                                    Role.bureau_investigator, Role.auditor, Role.case_handler,
+                                    Role.peer_reviewer)])
 async def closing_checklist(*, case_kind: CaseKind) -> ChecklistView:
     """The closing check's items for a kind of case, under its evaluation standard (R-CHK-1)."""
     checklist = CHECKLIST_BY_KIND[case_kind]
     return ChecklistView(case_kind=case_kind, standard=checklist.standard,
-                         items=[ChecklistItemView(key=i.key, text=i.text, text_zh=i.text_zh) for i in checklist.items])
+                         items=[ChecklistItemView(key=i.key, text=i.text, text_zh=i.text_zh)
+                                for i in checklist.items])

@@ -27,14 +27,16 @@ class RequestReassignment(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    request_id: Ref | None = Field(default=None, description="The client's id: sending it again records it once")
+    request_id: Ref | None = Field(default=None,
+                                   description="The client's id: sending it again records it once")
     requested_by: Ref = Field(description="The staff member who took the request")
     category: ReassignmentReason = Field(description="The kind of reason, the only part assignment is told")
     reason: Reason = Field(description="The aided person's own words; they stay in intake")
 
 
 class ReassignmentRequestView(BaseModel):
-    request_id: str = Field(description="Accept the request with POST .../reassignment-requests/{request_id}/acceptance")
+    request_id: str = Field(description="Accept the request with POST "
+                                        ".../reassignment-requests/{request_id}/acceptance")
     case: CaseView
 
 
@@ -64,8 +66,9 @@ class CheckClosingFile(BaseModel):
 
     checker_id: Ref
     items: dict[Annotated[str, Field(min_length=1, max_length=60)], bool] = Field(
-        min_length=1, max_length=40, description="Each item of the kind's checklist (GET /api/v1/cases/closing-"
-                                                 "checklists/{case_kind}) and whether the file meets it")
+        min_length=1, max_length=40, description="Each item of the kind's checklist (GET /api/v1/cases/"
+                                                 "closing-checklists/{case_kind}) and whether the file "
+                                                 "meets it")
     remarks: str | None = Field(default=None, max_length=2000)
 
 
@@ -91,7 +94,8 @@ class RecordFollowUp(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    follow_up_id: Ref | None = Field(default=None, description="The client's id: sending it again records it once")
+    follow_up_id: Ref | None = Field(default=None,
+                                     description="The client's id: sending it again records it once")
     visited_on: date
     channel: FollowUpChannel
     satisfaction: Satisfaction
@@ -100,7 +104,8 @@ class RecordFollowUp(BaseModel):
     visited_by: Ref
 
 
-@router.post("/{case_id}/reassignment-requests", summary="Record a request for another handler (更换承办人员)",
+@router.post("/{case_id}/reassignment-requests",
+             summary="Record a request for another handler (更换承办人员)",
              status_code=status.HTTP_201_CREATED, response_model=ReassignmentRequestView,
              dependencies=[allow(Role.agency_staff)])
 async def request_reassignment(*, case_id: CaseId, body: RequestReassignment,
@@ -113,7 +118,8 @@ async def request_reassignment(*, case_id: CaseId, body: RequestReassignment,
     return ReassignmentRequestView(request_id=request_id, case=view_of(case))
 
 
-@router.post("/{case_id}/reassignment-requests/{request_id}/acceptance", summary="Accept a request for another handler",
+@router.post("/{case_id}/reassignment-requests/{request_id}/acceptance",
+             summary="Accept a request for another handler",
              response_model=CaseView, dependencies=[allow(Role.agency_staff)])
 async def accept_reassignment(*, case_id: CaseId, request_id: RequestId, body: AcceptReassignment,
                               uow: UowFactoryDep) -> CaseView:
@@ -133,18 +139,19 @@ async def terminate_aid(*, case_id: CaseId, body: TerminateAid, uow: UowFactoryD
                                                 terminated_by=body.terminated_by))
 
 
-@router.post("/{case_id}/closing-check", summary="Check the closing file (结案收卷质量检查)", response_model=CaseView,
-             dependencies=[allow(Role.closing_checker)])
+@router.post("/{case_id}/closing-check", summary="Check the closing file (结案收卷质量检查)",
+             response_model=CaseView, dependencies=[allow(Role.closing_checker)])
 async def check_closing_file(*, case_id: CaseId, body: CheckClosingFile, uow: UowFactoryDep) -> CaseView:
     """The agency's designated checker checks a submitted closing file against the "excellent and
     good" checklist of the case's kind (R-CHK-1); a check that fails names its items."""
-    return view_of(await handlers.check_closing_file(uow, case_id, checker_id=body.checker_id, items=body.items,
-                                                     remarks=body.remarks))
+    return view_of(await handlers.check_closing_file(uow, case_id, checker_id=body.checker_id,
+                                                     items=body.items, remarks=body.remarks))
 
 
 @router.post("/{case_id}/closing-check/sign-off", summary="Quality lead's sign-off (质量审查负责人签字确认)",
              response_model=CaseView, dependencies=[allow(Role.quality_lead)])
-async def sign_off_closing_check(*, case_id: CaseId, body: SignOffClosingCheck, uow: UowFactoryDep) -> CaseView:
+async def sign_off_closing_check(*, case_id: CaseId, body: SignOffClosingCheck,
+                                 uow: UowFactoryDep) -> CaseView:
     """The agency's quality lead signs off a passed closing check (R-CHK-2): the file may then be
     archived and the subsidy paid (ClosingCheckSignedOff tells the others)."""
     return view_of(await handlers.sign_off_closing_check(uow, case_id, quality_lead_id=body.quality_lead_id,

@@ -27,7 +27,8 @@ router = APIRouter(prefix="/api/v1/cases", tags=["handling"])
 def _text_only(value: object) -> object:
     # A number would otherwise pass as seconds since 1970: a moment is written as ISO 8601.
     if not isinstance(value, str | datetime):
-        raise ValueError("a moment is an ISO 8601 date and time with its offset, e.g. 2026-11-25T10:00:00+08:00")
+        raise ValueError("a moment is an ISO 8601 date and time with its offset, "
+                         "e.g. 2026-11-25T10:00:00+08:00")
     return value
 
 
@@ -83,7 +84,8 @@ async def timeline(*, case_id: CaseId, engine: EngineDep,
     return await timeline_of(engine, case_id, principal)
 
 
-@router.post("/{case_id}/closing-file", summary="Submit the closing file (结案归档材料)", response_model=CaseView)
+@router.post("/{case_id}/closing-file", summary="Submit the closing file (结案归档材料)",
+             response_model=CaseView)
 async def submit_closing_file(*, case_id: CaseId, body: SubmitClosingFile, uow: UowFactoryDep,
                               principal: Annotated[Principal, allow(Role.case_handler)]) -> CaseView:
     """The case's handler submits the closing file of a closed case (R-HDL-5), due within 30 days

@@ -49,8 +49,8 @@ MATTERS_BY_KIND: dict[CaseKind, frozenset[Matter]] = {
                                Matter.mediation}),
     CaseKind.administrative: frozenset({Matter.administrative_lawsuit, Matter.administrative_review,
                                         Matter.state_compensation}),
-    CaseKind.non_litigation: frozenset({Matter.mediation, Matter.labour_arbitration, Matter.administrative_review,
-                                        Matter.state_compensation}),
+    CaseKind.non_litigation: frozenset({Matter.mediation, Matter.labour_arbitration,
+                                        Matter.administrative_review, Matter.state_compensation}),
 }
 
 
@@ -156,10 +156,11 @@ class Case(Aggregate):
         if (source_system is None) != (external_reference is None):
             raise Invalid("a notification names both its source system and its external reference")
         self.record(CaseRegistered(case_id=self.id, case_number=case_number, cause=cause, district=district,
-                                   agency_id=agency_id, flags=flags, aided_person=aided_person, registered_at=at,
-                                   source_system=source_system, external_reference=external_reference,
-                                   registered_by=registered_by, adverse_parties=adverse_parties or [],
-                                   previous_case_id=previous_case_id, aided_person_hash=aided_person_hash,
+                                   agency_id=agency_id, flags=flags, aided_person=aided_person,
+                                   registered_at=at, source_system=source_system,
+                                   external_reference=external_reference, registered_by=registered_by,
+                                   adverse_parties=adverse_parties or [], previous_case_id=previous_case_id,
+                                   aided_person_hash=aided_person_hash,
                                    adverse_party_hashes=adverse_party_hashes or [], **case_type.model_dump()))
 
     def assign(self, *, handler: HandlerRef, method: str, at: datetime) -> None:
@@ -169,7 +170,8 @@ class Case(Aggregate):
             return  # the same decision told twice changes nothing
         if self.assigned_at is not None and at <= self.assigned_at:
             return  # an older decision than the one in force, told late
-        self.record(HandlerAssigned(handler=handler, method=method, assigned_at=at, previous_handler=self.handler))
+        self.record(HandlerAssigned(handler=handler, method=method, assigned_at=at,
+                                    previous_handler=self.handler))
 
     def register_next_stage(self, *, next_case_id: str, next_case_number: str, stage: CriminalStage,
                             at: datetime) -> None:
@@ -177,13 +179,14 @@ class Case(Aggregate):
         r = self.registration
         assert r is not None
         if r.case_kind != CaseKind.criminal:
-            raise NotANextStage(f"case {self.id} is a {r.case_kind} case; only criminal cases move to a next stage")
+            raise NotANextStage(f"case {self.id} is a {r.case_kind} case; only criminal cases move to a next "
+                                "stage")
         if self.next_stage is not None:
             raise DomainError(f"case {self.id} already moved to {self.next_stage.criminal_stage} as case "
                               f"{self.next_stage.next_case_number}", rule="R-HDL-7")
         if self.status not in (CaseStatus.closed, CaseStatus.archived):
-            raise CaseNotClosed(f"case {self.id} is {self.status}; its stage must end (closure) before the next one",
-                                rule="R-HDL-7")
+            raise CaseNotClosed(f"case {self.id} is {self.status}; its stage must end (closure) before the "
+                                "next one", rule="R-HDL-7")
         if r.criminal_stage is not None and STAGE_ORDER.index(stage) <= STAGE_ORDER.index(r.criminal_stage):
             raise NotANextStage(f"{stage} does not come after {r.criminal_stage}")
         self.record(NextStageRegistered(next_case_id=next_case_id, next_case_number=next_case_number,
@@ -229,7 +232,8 @@ class Case(Aggregate):
         self.record(ReassignmentRequested(request_id=request_id, reason=reason, category=category,
                                           requested_by=requested_by, requested_at=at))
 
-    def accept_reassignment(self, *, request_id: str, accepted_by: str, at: datetime) -> ReassignmentRequested:
+    def accept_reassignment(self, *, request_id: str, accepted_by: str,
+                            at: datetime) -> ReassignmentRequested:
         """The agency accepts the aided person's request; the handler stays until assignment names
         the next one."""
         request = next((r for r in self.reassignment_requests if r.request_id == request_id), None)
@@ -245,10 +249,12 @@ class Case(Aggregate):
         self.record(ReassignmentAccepted(request_id=request_id, accepted_by=accepted_by, accepted_at=at))
         return request
 
-    def terminate(self, *, reason: TerminationReason, details: str | None, terminated_by: str, at: datetime) -> None:
+    def terminate(self, *, reason: TerminationReason, details: str | None, terminated_by: str,
+                  at: datetime) -> None:
         if self.status not in (CaseStatus.registered, CaseStatus.assigned):
             raise NotOpen(f"case {self.id} is {self.status}; only an open case's aid can be terminated")
-        self.record(AidTerminated(reason=reason, details=details, terminated_by=terminated_by, terminated_at=at))
+        self.record(AidTerminated(reason=reason, details=details, terminated_by=terminated_by,
+                                  terminated_at=at))
 
     def check_closing_file(self, *, checker_id: str, items: dict[str, bool], remarks: str | None,
                            at: datetime) -> None:
@@ -266,14 +272,16 @@ class Case(Aggregate):
                                    standard=CHECKLIST_BY_KIND[self.registration.case_kind].standard,
                                    items=items, failed_items=failed))
 
-    def sign_off_closing_check(self, *, quality_lead_id: str, quality_lead_name: str | None, at: datetime) -> None:
+    def sign_off_closing_check(self, *, quality_lead_id: str, quality_lead_name: str | None,
+                               at: datetime) -> None:
         """R-CHK-2: the agency's quality lead signs the passed check off (the subsidy follows it)."""
         if self.closing_check is None or not self.closing_check.passed:
-            raise ClosingCheckPending(f"case {self.id}'s closing file has not passed its check", rule="R-CHK-2")
+            raise ClosingCheckPending(f"case {self.id}'s closing file has not passed its check",
+                                      rule="R-CHK-2")
         if self.sign_off is not None:
             raise DomainError(f"case {self.id}'s closing check was already signed off", rule="R-CHK-2")
-        self.record(ClosingCheckSignedOff(quality_lead_id=quality_lead_id, quality_lead_name=quality_lead_name,
-                                          signed_off_at=at))
+        self.record(ClosingCheckSignedOff(quality_lead_id=quality_lead_id,
+                                          quality_lead_name=quality_lead_name, signed_off_at=at))
 
     def archive(self, *, archived_by: str, at: datetime) -> None:
         """归档: only after the closing check passed and the quality lead signed it off."""
@@ -285,8 +293,8 @@ class Case(Aggregate):
             raise SignOffPending(f"case {self.id}'s closing check awaits the quality lead's sign-off")
         self.record(CaseArchived(archived_by=archived_by, archived_at=at))
 
-    def follow_up(self, *, follow_up_id: str, visited_on: date, channel: FollowUpChannel, satisfaction: Satisfaction,
-                  remarks: str | None, visited_by: str, at: datetime) -> bool:
+    def follow_up(self, *, follow_up_id: str, visited_on: date, channel: FollowUpChannel,
+                  satisfaction: Satisfaction, remarks: str | None, visited_by: str, at: datetime) -> bool:
         """R-HDL-8: during or after the case, once it has a handler. False when already recorded."""
         if self.handler is None:
             raise NotAssigned(f"case {self.id} has no handler yet; there is no service to ask about")
@@ -358,6 +366,7 @@ class Case(Aggregate):
         self.status = CaseStatus.closed
         self.closure = e
 
-Case.handles(CaseRegistered, HandlerAssigned, WorkRecorded, CaseClosed, ClosingFileSubmitted, ReassignmentRequested,
-             AidTerminated, ClosingChecked, CaseArchived, FollowUpRecorded, DeadlineMissed, ReassignmentAccepted,
-             NextStageRegistered, ClosingCheckSignedOff)
+
+Case.handles(CaseRegistered, HandlerAssigned, WorkRecorded, CaseClosed, ClosingFileSubmitted,
+             ReassignmentRequested, AidTerminated, ClosingChecked, CaseArchived, FollowUpRecorded,
+             DeadlineMissed, ReassignmentAccepted, NextStageRegistered, ClosingCheckSignedOff)

@@ -95,12 +95,11 @@ def deadlines(case: CaseFacts, policy: DeadlinePolicy) -> list[Deadline]:
     if assigned_at is not None:
         assigned_on = local_date(assigned_at)
         if case.case_kind in policy.first_meeting_case_kinds and case.criminal_role != "duty_lawyer_help":
-            found.append(Deadline("first_meeting", "R-HDL-6",
-                                  end_of_day(add_working_days(assigned_on, policy.first_meeting_working_days)),
-                                  case.first_meeting_at))
+            due = end_of_day(add_working_days(assigned_on, policy.first_meeting_working_days))
+            found.append(Deadline("first_meeting", "R-HDL-6", due, case.first_meeting_at))
         if case.criminal_role != "duty_lawyer_help":  # duty-lawyer help is given without a mandate
-            found.append(Deadline("mandate", "R-ASG-9", end_of_day(assigned_on + timedelta(days=policy.mandate_days)),
-                                  case.mandate_signed_at))
+            due = end_of_day(assigned_on + timedelta(days=policy.mandate_days))
+            found.append(Deadline("mandate", "R-ASG-9", due, case.mandate_signed_at))
     if case.ended_on is not None:
         found.append(Deadline("closing_file", "R-HDL-6",
                               end_of_day(case.ended_on + timedelta(days=policy.closing_file_days)),

@@ -61,8 +61,8 @@ class CaseFilter:
 # meeting counts working days (intake_add_working_days, migration 0004, = add_working_days).
 _OVERDUE_SQL = """(cases.status <> 'terminated' AND (
   (cases.first_assigned_at IS NULL
-   AND :now > ((intake_add_working_days((cases.registered_at AT TIME ZONE 'Asia/Shanghai')::date, :asg_days) + 1)
-               ::timestamp AT TIME ZONE 'Asia/Shanghai'))
+   AND :now > ((intake_add_working_days((cases.registered_at AT TIME ZONE 'Asia/Shanghai')::date,
+                                        :asg_days) + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'))
   OR (cases.assigned_at IS NOT NULL AND cases.first_meeting_at IS NULL
    AND cases.case_kind = ANY(:fm_kinds) AND cases.criminal_role IS DISTINCT FROM 'duty_lawyer_help'
    AND :now > ((intake_add_working_days((cases.assigned_at AT TIME ZONE 'Asia/Shanghai')::date, :fm_days) + 1)

@@ -48,7 +48,8 @@ class OverdueItem(BaseModel):
 
 # Rows that may have a deadline still open: the rest cannot be overdue.
 _OPEN = or_(cases.c.first_assigned_at.is_(None), cases.c.first_meeting_at.is_(None),
-            cases.c.mandate_signed_at.is_(None), (cases.c.ended_on.is_not(None)) & cases.c.closing_file_at.is_(None))
+            cases.c.mandate_signed_at.is_(None),
+            (cases.c.ended_on.is_not(None)) & cases.c.closing_file_at.is_(None))
 
 
 async def deadlines_of(engine: AsyncEngine, case_id: str, principal: Principal, policy: DeadlinePolicy,
@@ -69,14 +70,14 @@ async def overdue_items(conn: AsyncConnection, filters: CaseFilter, policy: Dead
     rows = (await conn.execute(select(cases).where(*filters.where(), _OPEN))).all()
     found = sorted(((r, d) for r in rows for d in deadlines(r, policy) if d.open_overdue(now)),
                    key=lambda item: (item[1].due_at, item[0].case_id))
-    return [OverdueItem(case_id=r.case_id, case_number=r.case_number, case_kind=r.case_kind, agency_id=r.agency_id,
-                        district=r.district, institution_id=r.institution_id, handler_id=r.handler_id,
-                        handler_name=r.handler_name, deadline=d.kind, rule=d.rule, due_at=d.due_at,
-                        days_overdue=(now - d.due_at).days) for r, d in found]
+    return [OverdueItem(case_id=r.case_id, case_number=r.case_number, case_kind=r.case_kind,
+                        agency_id=r.agency_id, district=r.district, institution_id=r.institution_id,
+                        handler_id=r.handler_id, handler_name=r.handler_name, deadline=d.kind, rule=d.rule,
+                        due_at=d.due_at, days_overdue=(now - d.due_at).days) for r, d in found]
 
 
-async def overdue_worklist(engine: AsyncEngine, filters: CaseFilter, principal: Principal, policy: DeadlinePolicy,
-                           now: datetime) -> list[OverdueItem]:
+async def overdue_worklist(engine: AsyncEngine, filters: CaseFilter, principal: Principal,
+                           policy: DeadlinePolicy, now: datetime) -> list[OverdueItem]:
     """The overdue worklist as the caller may see it: a handler's holds their own cases only."""
     async with engine.connect() as conn:
         return await overdue_items(conn, filters.seen_by(principal), policy, now)

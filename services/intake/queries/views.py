@@ -49,20 +49,25 @@ class CaseView(BaseModel):
         default=None, description="When the aided person last asked for another handler")
     terminated_at: datetime | None = Field(default=None, description="When aid was terminated")
     termination_reason: TerminationReason | None = None
-    closing_check_passed: bool | None = Field(default=None, description="The closing check's result (R-CHK-1)")
+    closing_check_passed: bool | None = Field(default=None,
+                                              description="The closing check's result (R-CHK-1)")
     archived_at: datetime | None = None
-    satisfaction: Satisfaction | None = Field(default=None, description="The last follow-up's answer (R-HDL-8)")
+    satisfaction: Satisfaction | None = Field(default=None,
+                                              description="The last follow-up's answer (R-HDL-8)")
     previous_case_id: str | None = Field(default=None, description="R-HDL-7: the case of the previous stage")
     next_case_id: str | None = Field(default=None, description="R-HDL-7: the case of the next stage")
     reassigned_at: datetime | None = Field(default=None, description="When the handler last changed")
     reassignment_accepted_at: datetime | None = Field(
-        default=None, description="When the agency accepted a request for another handler, until one is named")
+        default=None,
+        description="When the agency accepted a request for another handler, until one is named")
     closing_check_standard: str | None = Field(default=None, description="The standard the closing file was "
                                                "checked against (SF/T 0086-2020 or SF/T 0085-2020)")
     closing_check_failed_items: list[str] | None = Field(default=None, description="The checklist items that "
                                                          "did not pass at the last closing check")
-    signed_off_at: datetime | None = Field(default=None, description="When the quality lead signed the check off")
-    signed_off_by: str | None = Field(default=None, description="The quality lead who signed it off (R-CHK-2)")
+    signed_off_at: datetime | None = Field(default=None,
+                                           description="When the quality lead signed the check off")
+    signed_off_by: str | None = Field(default=None,
+                                      description="The quality lead who signed it off (R-CHK-2)")
 
 
 class NotifiedCaseView(BaseModel):
@@ -104,7 +109,8 @@ def view_of(case: Case) -> CaseView:
     assert r is not None
     return CaseView(
         case_id=case.id, case_number=r.case_number, case_kind=r.case_kind, criminal_stage=r.criminal_stage,
-        criminal_role=r.criminal_role, matter=r.matter, cause=r.cause, district=r.district, agency_id=r.agency_id,
+        criminal_role=r.criminal_role, matter=r.matter, cause=r.cause, district=r.district,
+        agency_id=r.agency_id,
         source_system=r.source_system, external_reference=r.external_reference, status=str(case.status),
         handler_id=h.handler_id if h else None, handler_name=h.name if h else None,
         institution_id=h.institution_id if h else None, institution_name=h.institution_name if h else None,
@@ -117,8 +123,10 @@ def view_of(case: Case) -> CaseView:
                                    if case.reassignment_requests else None),
         terminated_at=_utc(t.terminated_at) if t else None, termination_reason=t.reason if t else None,
         closing_check_passed=case.closing_check.passed if case.closing_check else None,
-        archived_at=_utc(case.archived_at), satisfaction=case.follow_ups[-1].satisfaction if case.follow_ups else None,
-        previous_case_id=r.previous_case_id, next_case_id=case.next_stage.next_case_id if case.next_stage else None,
+        archived_at=_utc(case.archived_at),
+        satisfaction=case.follow_ups[-1].satisfaction if case.follow_ups else None,
+        previous_case_id=r.previous_case_id,
+        next_case_id=case.next_stage.next_case_id if case.next_stage else None,
         reassigned_at=_utc(case.reassigned_at),
         reassignment_accepted_at=_utc(case.accepted_request.accepted_at) if case.accepted_request else None,
         closing_check_standard=check.standard if check else None,
