@@ -20,6 +20,7 @@ from services.intake.queries.views import CaseView, NotifiedCaseView, view_of, v
 from shared import store
 from shared.aggregate import NotFound
 from shared.auth import Principal
+from shared.clock import BEIJING
 from shared.paging import Page, paginate
 
 
@@ -57,22 +58,23 @@ class CaseFilter:
         return where
 
 
-# A deadline on a day runs to the end of that day in Beijing (shared.clock.end_of_day); the first
-# meeting counts working days (intake_add_working_days, migration 0004, = add_working_days).
+# A deadline on a day runs to the end of that day in Beijing (shared.clock.end_of_day; :zone is
+# shared.clock.BEIJING); the first meeting counts working days (intake_add_working_days, migration
+# 0004, = add_working_days).
 _OVERDUE_SQL = """(cases.status <> 'terminated' AND (
   (cases.first_assigned_at IS NULL
-   AND :now > ((intake_add_working_days((cases.registered_at AT TIME ZONE 'Asia/Shanghai')::date,
-                                        :asg_days) + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'))
+   AND :now > ((intake_add_working_days((cases.registered_at AT TIME ZONE :zone)::date,
+                                        :asg_days) + 1)::timestamp AT TIME ZONE :zone))
   OR (cases.assigned_at IS NOT NULL AND cases.first_meeting_at IS NULL
    AND cases.case_kind = ANY(:fm_kinds) AND cases.criminal_role IS DISTINCT FROM 'duty_lawyer_help'
-   AND :now > ((intake_add_working_days((cases.assigned_at AT TIME ZONE 'Asia/Shanghai')::date, :fm_days) + 1)
-               ::timestamp AT TIME ZONE 'Asia/Shanghai'))
+   AND :now > ((intake_add_working_days((cases.assigned_at AT TIME ZONE :zone)::date, :fm_days) + 1)
+               ::timestamp AT TIME ZONE :zone))
   OR (cases.assigned_at IS NOT NULL AND cases.mandate_signed_at IS NULL
    AND cases.criminal_role IS DISTINCT FROM 'duty_lawyer_help'
-   AND :now > ((((cases.assigned_at AT TIME ZONE 'Asia/Shanghai')::date + :mandate_days) + 1)
-               ::timestamp AT TIME ZONE 'Asia/Shanghai'))
+   AND :now > ((((cases.assigned_at AT TIME ZONE :zone)::date + :mandate_days) + 1)
+               ::timestamp AT TIME ZONE :zone))
   OR (cases.ended_on IS NOT NULL AND cases.closing_file_at IS NULL
-   AND :now > (((cases.ended_on + :closing_days) + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'))
+   AND :now > (((cases.ended_on + :closing_days) + 1)::timestamp AT TIME ZONE :zone))
 ))"""
 
 
@@ -80,7 +82,7 @@ def overdue_clause(policy: DeadlinePolicy, now: datetime, *, overdue: bool = Tru
     """A case with a deadline past due and still open at `now` (Deadline.open_overdue, in SQL), or
     with none (`overdue=False`)."""
     return text(_OVERDUE_SQL if overdue else f"NOT {_OVERDUE_SQL}").bindparams(
-        bindparam("now", now, type_=DateTime(timezone=True)),
+        bindparam("now", now, type_=DateTime(timezone=True)), bindparam("zone", BEIJING.key, type_=String),
         bindparam("fm_kinds", [str(k) for k in policy.first_meeting_case_kinds], type_=ARRAY(String)),
         bindparam("asg_days", policy.assignment_working_days, type_=Integer),
         bindparam("fm_days", policy.first_meeting_working_days, type_=Integer),
