@@ -3,7 +3,6 @@ import asyncio
 import typer
 
 from services.intake.app import MIGRATIONS, IntakeSettings, create_app
-from services.intake.projections import rebuild
 from shared.cli import service_cli
 from shared.db import create_engine
 
@@ -13,6 +12,7 @@ cli = service_cli(create_app, IntakeSettings, MIGRATIONS)
 @cli.command("rebuild-projections")
 def rebuild_projections() -> None:
     """Rebuild intake's read models (the case list) from its event store."""
+    from services.intake.app import rebuild
 
     async def run() -> int:
         engine = create_engine(IntakeSettings())
@@ -27,17 +27,15 @@ def rebuild_projections() -> None:
 @cli.command("sweep-deadlines")
 def sweep_deadlines() -> None:
     """Record each deadline now past due and unmet as missed in its case's history (once)."""
-    from services.intake.handlers import now
-    from services.intake.projections import project
-    from services.intake.queries import sweep_deadlines as sweep
-    from shared.uow import unit_of_work
+    from services.intake.app import units_of_work
+    from services.intake.handlers import sweep_deadlines as sweep
+    from shared.clock import now
 
     async def run() -> int:
         settings = IntakeSettings()
         engine = create_engine(settings)
         try:
-            return await sweep(engine, lambda: unit_of_work(engine, settings, project), settings.deadline_policy(),
-                               now())
+            return await sweep(units_of_work(engine, settings), settings.deadline_policy(), now())
         finally:
             await engine.dispose()
 
@@ -52,12 +50,10 @@ def erase_aided_person(
     """Crypto-shred an aided person, as POST /api/v1/aided-persons/erasure does: their data keys
     erased, the erasure recorded on their own stream. The ID number is asked for, hidden, so it
     stays out of shell histories and process lists."""
-    from services.intake.app import check_keys
-    from services.intake.privacy import erase_person
-    from services.intake.projections import project
+    from services.intake.app import check_keys, units_of_work
+    from services.intake.handlers import erase_person
     from shared import context
     from shared.aggregate import NotFound
-    from shared.uow import unit_of_work
     from shared.validation import resident_id_number
 
     id_number = resident_id_number(typer.prompt("Resident ID number", hide_input=True).strip())
@@ -69,7 +65,7 @@ def erase_aided_person(
         context.actor.set(actor)
         context.role.set("operator")
         try:
-            return await erase_person(lambda: unit_of_work(engine, settings, project), vault, id_number=id_number,
+            return await erase_person(units_of_work(engine, settings), vault, id_number=id_number,
                                       reason=reason)
         finally:
             await engine.dispose()
@@ -79,7 +75,8 @@ def erase_aided_person(
     except NotFound as missing:
         typer.echo(f"intake: {missing}")
         raise typer.Exit(1) from None
-    typer.echo(f"intake: erased {erasure.person_ref} at {erasure.erased_at:%Y-%m-%d %H:%M:%S%z} by {erasure.erased_by}")
+    typer.echo(f"intake: erased {erasure.person_ref} at {erasure.erased_at:%Y-%m-%d %H:%M:%S%z} "
+               f"by {erasure.erased_by}")
 
 
 cli()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from services.intake.domain import Case, CaseStatus
+from services.intake.domain.case import Case, CaseStatus
 from shared.contracts import CaseAssigned
 from shared.uow import UnitOfWork
 

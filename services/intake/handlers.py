@@ -1,5 +1,6 @@
 """Intake's command handlers: open a unit of work, load the case, call one domain method, save,
-tell the others, commit. Each retries on a concurrency conflict."""
+tell the others, commit. Each retries on a concurrency conflict. Also the deadline sweep (what it
+records as missed), an aided person's erasure, and a look at their data (recorded for auditors)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,34 @@ import hashlib
 import hmac
 import unicodedata
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
-from services.intake.domain import Case, CaseType
-from services.intake.people import AdverseParty, AidedPerson, born_on
-from services.intake.privacy import seal_people
-from services.intake.record import WorkEntry
-from shared import contracts
+from prometheus_client import Gauge
+
+from services.intake.adapters import masked, seal_people, unseal
+from services.intake.domain.case import Case, CaseType
+from services.intake.domain.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
+from services.intake.domain.deadlines import DeadlinePolicy
+from services.intake.domain.erasure import PersonRecord
+from services.intake.domain.people import AIDED_PERSON_FIELDS, AdverseParty, AidedPerson, born_on
+from services.intake.domain.record import WorkEntry
+from services.intake.queries.access import check
+from services.intake.queries.cases import CaseFilter
+from services.intake.queries.deadlines import overdue_items
+from services.intake.queries.views import AidedPersonView, view_of
+from shared import audit, context, contracts
 from shared.aggregate import NotFound
+from shared.auth import Principal
+from shared.clock import now
 from shared.contracts import CaseFlags
 from shared.contracts import intake as intake_contracts
 from shared.contracts.intake import CriminalRole, CriminalStage, ReassignmentReason
-from shared.personal_data import Erased, PersonalDataVault
+from shared.personal_data import Erased, Erasure, PersonalDataVault
 from shared.store import driver
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
 
-
-def now() -> datetime:
-    return datetime.now(UTC)
+# Read by the overdue-deadlines alert (deploy/k8s/base/monitoring).
+OVERDUE = Gauge("fayuan_overdue_deadlines", "Deadlines past due and not met, at the last deadline sweep")
 
 
 def adverse_party_hash(key: str, party: AdverseParty) -> str:
@@ -101,10 +111,11 @@ async def _register(uow_factory: UnitOfWorkFactory, keys: list[str], *, case_typ
         at = now()
         parties = adverse_parties or []
         person, sealed_parties = await seal_people(uow.conn, vault, case.id, aided_person, parties)
-        case.register(case_number=await _next_case_number(uow, at), case_type=case_type, cause=cause, district=district,
-                      agency_id=agency_id, flags=flags, aided_person=person, born_on=born_on(aided_person.id_number),
-                      at=at, source_system=source_system, external_reference=external_reference,
-                      registered_by=registered_by, adverse_parties=sealed_parties,
+        case.register(case_number=await _next_case_number(uow, at), case_type=case_type, cause=cause,
+                      district=district, agency_id=agency_id, flags=flags, aided_person=person,
+                      born_on=born_on(aided_person.id_number), at=at, source_system=source_system,
+                      external_reference=external_reference, registered_by=registered_by,
+                      adverse_parties=sealed_parties,
                       aided_person_hash=adverse_party_hash(hash_key, AdverseParty(name=aided_person.name,
                                                                                   id_number=aided_person.id_number)),
                       adverse_party_hashes=[adverse_party_hash(hash_key, p) for p in parties])
@@ -134,7 +145,8 @@ async def _next_case_number(uow: UnitOfWork, at: datetime) -> str:
     return f"FY-{at:%Y}-{serial:06d}"
 
 
-def _next_stage_flags(previous: CaseFlags, possible_death_penalty: bool | None, *, decide_minor: bool) -> CaseFlags:
+def _next_stage_flags(previous: CaseFlags, possible_death_penalty: bool | None, *,
+                      decide_minor: bool) -> CaseFlags:
     """The previous stage's flags, less the named handler (a new assignment) and the minor flag
     (decided again on the new registration day, unless the ID number was erased)."""
     update: dict = {"named_handler_id": None}
@@ -167,9 +179,10 @@ async def register_next_stage(uow_factory: UnitOfWorkFactory, previous_case_id: 
             person = await vault.unseal(uow.conn, r.aided_person.person_ref,
                                         {k: v for k, v in r.aided_person.sealed.items() if k == "id_number"})
             born = None if isinstance(person, Erased) else born_on(person["id_number"])
-            case.register(case_number=number, case_type=CaseType(case_kind=r.case_kind, criminal_stage=stage,
-                                                                  criminal_role=criminal_role or r.criminal_role),
-                          cause=r.cause, district=r.district, agency_id=r.agency_id,
+            case_type = CaseType(case_kind=r.case_kind, criminal_stage=stage,
+                                 criminal_role=criminal_role or r.criminal_role)
+            case.register(case_number=number, case_type=case_type, cause=r.cause, district=r.district,
+                          agency_id=r.agency_id,
                           flags=_next_stage_flags(r.flags, possible_death_penalty_or_life_imprisonment,
                                                   decide_minor=not isinstance(person, Erased)),
                           aided_person=r.aided_person, born_on=born, at=at, source_system=source_system,
@@ -235,7 +248,8 @@ async def submit_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, c
 
 @retry_on_conflict
 async def request_reassignment(uow_factory: UnitOfWorkFactory, case_id: str, *, request_id: str | None,
-                               reason: str, category: ReassignmentReason, requested_by: str) -> tuple[Case, str]:
+                               reason: str, category: ReassignmentReason,
+                               requested_by: str) -> tuple[Case, str]:
     async with uow_factory() as uow:
         case = await load_case(uow, case_id)
         request_id = request_id or str(uuid.uuid4())
@@ -273,9 +287,9 @@ async def terminate_aid(uow_factory: UnitOfWorkFactory, case_id: str, *, reason:
         r, t = case.registration, case.termination
         assert r is not None and t is not None
         # The details may name the aided person's circumstances: only the legal ground leaves.
-        uow.emit(intake_contracts.CaseTerminated(case_id=case.id, case_number=r.case_number, agency_id=r.agency_id,
-                                                 handler=case.handler, reason=str(t.reason),
-                                                 terminated_at=t.terminated_at))
+        uow.emit(intake_contracts.CaseTerminated(case_id=case.id, case_number=r.case_number,
+                                                 agency_id=r.agency_id, handler=case.handler,
+                                                 reason=str(t.reason), terminated_at=t.terminated_at))
         return case
 
 
@@ -294,7 +308,8 @@ async def sign_off_closing_check(uow_factory: UnitOfWorkFactory, case_id: str, *
                                  quality_lead_name: str | None) -> Case:
     async with uow_factory() as uow:
         case = await load_case(uow, case_id)
-        case.sign_off_closing_check(quality_lead_id=quality_lead_id, quality_lead_name=quality_lead_name, at=now())
+        case.sign_off_closing_check(quality_lead_id=quality_lead_id, quality_lead_name=quality_lead_name,
+                                    at=now())
         await uow.save(case)
         r, check, signed = case.registration, case.closing_check, case.sign_off
         assert r is not None and check is not None and signed is not None and case.handler is not None
@@ -344,9 +359,60 @@ async def record_missed_deadline(uow_factory: UnitOfWorkFactory, case_id: str, *
         await uow.save(case)
         r = case.registration
         assert r is not None
-        uow.emit(intake_contracts.DeadlineMissed(case_id=case.id, case_number=r.case_number, agency_id=r.agency_id,
-                                                 deadline=deadline, due_at=due_at, handler=case.handler,
-                                                 detected_at=at),
+        uow.emit(intake_contracts.DeadlineMissed(case_id=case.id, case_number=r.case_number,
+                                                 agency_id=r.agency_id, deadline=deadline, due_at=due_at,
+                                                 handler=case.handler, detected_at=at),
                  event_id=str(uuid.uuid5(uuid.NAMESPACE_URL,
                                          f"fayuan:deadline-missed:{case.id}:{deadline}:{due_at.isoformat()}")))
         return True
+
+
+async def sweep_deadlines(uow_factory: UnitOfWorkFactory, policy: DeadlinePolicy, at: datetime) -> int:
+    """Record a DeadlineMissed event on each case for each of its deadlines past due at `at` and
+    unmet (once: a second sweep records nothing). Run it as often as the agency wants to hear."""
+    async with uow_factory() as uow:
+        found = await overdue_items(uow.conn, CaseFilter(), policy, at)
+    OVERDUE.set(len(found))
+    recorded = 0
+    for item in found:
+        recorded += await record_missed_deadline(uow_factory, item.case_id, deadline=item.deadline,
+                                                 rule=item.rule, due_at=item.due_at, at=at)
+    return recorded
+
+
+@retry_on_conflict
+async def erase_person(uow_factory: UnitOfWorkFactory, vault: PersonalDataVault, *, id_number: str,
+                       reason: str) -> Erasure:
+    """Crypto-shred the person's data keys and record the erasure on their own stream, in one
+    transaction. The same order sent again changes nothing and answers the erasure in effect."""
+    ref = vault.person_ref(id_number)
+    async with uow_factory() as uow:
+        erasure = await vault.erase(uow.conn, ref, actor=context.actor.get(), reason=reason)
+        if erasure is None:
+            raise NotFound("intake holds no personal data of this person")
+        record = await uow.get(PersonRecord, ref)
+        if record.record_erasure(erased_at=erasure.erased_at, reason=erasure.reason,
+                                 key_versions=erasure.key_versions):
+            await uow.save(record)
+        return erasure
+
+
+async def show_aided_person(uow_factory: UnitOfWorkFactory, vault: PersonalDataVault, case_id: str, *,
+                            principal: Principal, unmasked: bool) -> AidedPersonView:
+    """The aided person of a case the caller may see (404 otherwise): the values, recorded for
+    auditors in the transaction that read them (the look is recorded if and only if it is shown),
+    or masks; after an erasure, `erased`."""
+    async with uow_factory() as uow:
+        case = await load_case(uow, case_id)
+        check(view_of(case), principal)
+        assert case.registration is not None
+        person = case.registration.aided_person
+        values = await unseal(uow.conn, vault, person)
+        if isinstance(values, Erased):
+            return AidedPersonView(case_id=case_id, masked=not unmasked, erased=True,
+                                   erased_at=values.erased_at)
+        if unmasked:
+            await audit.record_read(uow.conn, case_id=case_id, person_ref=person.person_ref,
+                                    fields=[f for f in AIDED_PERSON_FIELDS if values.get(f)], purpose="case")
+        shown = values if unmasked else masked(values)
+    return AidedPersonView(case_id=case_id, masked=not unmasked, erased=False, **shown)

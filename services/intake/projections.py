@@ -1,16 +1,38 @@
-"""Intake's read models, folded from its own events in the same transaction as the append."""
+"""Intake's tables: the case list (a read model, folded from the cases' events in the same
+transaction as the append, by the typed projection below) and the registrations' idempotency
+keys (written by the registration itself, not a projection)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, case, func, text, update
+from sqlalchemy import Column, ColumnElement, DateTime, Index, case, func, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from shared.store import RecordedEvent, driver, read_all
+from services.intake.domain.case import Case
+from services.intake.domain.events import (
+    AidTerminated,
+    CaseArchived,
+    CaseClosed,
+    CaseRegistered,
+    ClosingChecked,
+    ClosingCheckSignedOff,
+    ClosingFileSubmitted,
+    DeadlineMissed,
+    FollowUpRecorded,
+    HandlerAssigned,
+    NextStageRegistered,
+    ReassignmentAccepted,
+    ReassignmentRequested,
+    WorkRecorded,
+)
+from services.intake.domain.record import Mandate, Meeting
+from shared.projection import Projection, Recorded
+from shared.store import driver, read_all
 
 
 class IntakeTable(SQLModel, registry=registry()):
@@ -34,7 +56,7 @@ class CaseRow(IntakeTable, table=True):
     handler_id: str | None = Field(default=None, index=True)
     handler_name: str | None = None
     handler_kind: str | None = None
-    institution_id: str | None = None
+    institution_id: str | None = Field(default=None, index=True)
     institution_name: str | None = None
     registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     assigned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
@@ -51,7 +73,8 @@ class CaseRow(IntakeTable, table=True):
     mandate_signed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     closing_file_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     record_entries: int = 0
-    reassignment_requested_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    reassignment_requested_at: datetime | None = Field(default=None,
+                                                       sa_column=Column(DateTime(timezone=True)))
     terminated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     termination_reason: str | None = None
     closing_check_passed: bool | None = None
@@ -71,111 +94,161 @@ class CaseRow(IntakeTable, table=True):
     version: int
 
 
-PROJECTION_TABLES = [CaseRow.__table__]
+
+class RegistrationKey(IntakeTable, table=True):
+    """Write side, not a projection: a notification's (source system, external reference), a
+    client's Idempotency-Key or a next stage's previous case, claimed by the registration in its
+    own transaction (handlers._claim), so that one notification never makes two cases."""
+
+    __tablename__ = "registration_keys"
+
+    key: str = Field(primary_key=True)
+    case_id: str
+
+
 cases = CaseRow.__table__
+# The list's order (newest first), and a notifying organ looking its case up by its own reference.
+Index("ix_cases_registered_at", cases.c.registered_at.desc())
+Index("ix_cases_source_reference", cases.c.source_system, cases.c.external_reference)
+METADATA = IntakeTable.metadata
+# What the projection writes (rebuilt from the store); registration_keys are not derived.
+PROJECTION_TABLES = [cases]
+
+projection = Projection(Case)
 
 
-def _case_id(event: RecordedEvent) -> str:
-    return event.stream_id.removeprefix("case-")
+def _row(at: Recorded) -> ColumnElement[bool]:
+    return cases.c.case_id == at.aggregate_id
+
+
+async def _set(conn: AsyncConnection, at: Recorded, **values: Any) -> None:
+    """Set these values on the case's row, with the version of the event that set them."""
+    await conn.execute(update(cases).where(_row(at)).values(**values, version=at.version))
 
 
 _REGISTER = """
 INSERT INTO cases (case_id, case_number, case_kind, cause, district, agency_id, group_case, status,
-                   registered_at, version, criminal_stage, criminal_role, matter, source_system, external_reference,
-                   previous_case_id)
+                   registered_at, version, criminal_stage, criminal_role, matter, source_system,
+                   external_reference, previous_case_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, 'registered', $8, $9, $10, $11, $12, $13, $14, $15)
 """
 
 
-
-def _t(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-# What each event of a case's end sets on its row.
-_END = {
-    "ReassignmentRequested": lambda d: {"reassignment_requested_at": _t(d["requested_at"])},
-    "AidTerminated": lambda d: {"status": "terminated", "terminated_at": _t(d["terminated_at"]),
-                                "termination_reason": d["reason"]},
-    "ReassignmentAccepted": lambda d: {"reassignment_accepted_at": _t(d["accepted_at"])},
-    "ClosingChecked": lambda d: {"closing_check_passed": d["passed"], "closing_check_standard": d.get("standard"),
-                                 "closing_check_failed_items": d.get("failed_items", [])},
-    "ClosingCheckSignedOff": lambda d: {"signed_off_at": _t(d["signed_off_at"]), "signed_off_by": d["quality_lead_id"]},
-    "NextStageRegistered": lambda d: {"next_case_id": d["next_case_id"]},
-    "CaseArchived": lambda d: {"status": "archived", "archived_at": _t(d["archived_at"])},
-    "FollowUpRecorded": lambda d: {"satisfaction": d["satisfaction"]},
-    "DeadlineMissed": lambda d: {},  # the worklist computes overdue itself; the row keeps its version
-}
+def _text(value: str | None) -> str | None:
+    return None if value is None else str(value)
 
 
-def _milestone(column, at: datetime):
+@projection.on(CaseRegistered)
+async def case_registered(conn: AsyncConnection, e: CaseRegistered, at: Recorded) -> None:
+    # Registration is the hot path (every notification from a court lands here): straight to
+    # asyncpg, in the same transaction, as the kernel's own writes are.
+    db = await driver(conn)
+    await db.execute(
+        _REGISTER, e.case_id, e.case_number, str(e.case_kind), e.cause, e.district, e.agency_id,
+        e.flags.group_case, e.registered_at, at.version, _text(e.criminal_stage), _text(e.criminal_role),
+        _text(e.matter), e.source_system, e.external_reference, e.previous_case_id,
+    )
+
+
+@projection.on(HandlerAssigned)
+async def handler_assigned(conn: AsyncConnection, e: HandlerAssigned, at: Recorded) -> None:
+    h = e.handler
+    # A change of handler: the new handler's milestones are met only by work done for them.
+    change = ({"reassigned_at": e.assigned_at, "first_meeting_at": None, "mandate_signed_at": None}
+              if e.previous_handler is not None else {})
+    await _set(conn, at, status="assigned", handler_id=h.handler_id, handler_name=h.name,
+               handler_kind=str(h.kind), institution_id=h.institution_id, institution_name=h.institution_name,
+               assigned_at=e.assigned_at,
+               first_assigned_at=func.coalesce(cases.c.first_assigned_at, e.assigned_at),
+               reassignment_accepted_at=None, **change)
+
+
+def _milestone(column: Any, at: datetime) -> Any:
     """The earliest such work, counting only work done for the current handler."""
     return case((cases.c.reassigned_at.is_(None) | (cases.c.reassigned_at <= at),
                  func.least(func.coalesce(column, at), at)), else_=column)
 
 
-async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
-    data = event.data
-    if event.type == "CaseRegistered":
-        # Registration is the hot path (every notification from a court lands here): straight to
-        # asyncpg, in the same transaction, as the kernel's own writes are.
-        db = await driver(conn)
-        await db.execute(
-            _REGISTER, data["case_id"], data["case_number"], data["case_kind"], data["cause"], data["district"],
-            data["agency_id"], data["flags"]["group_case"], datetime.fromisoformat(data["registered_at"]),
-            event.version, data.get("criminal_stage"), data.get("criminal_role"), data.get("matter"),
-            data.get("source_system"), data.get("external_reference"), data.get("previous_case_id"),
-        )
-    elif event.type == "HandlerAssigned":
-        h, at = data["handler"], datetime.fromisoformat(data["assigned_at"])
-        change = ({"reassigned_at": at, "first_meeting_at": None, "mandate_signed_at": None}
-                  if data.get("previous_handler") else {})
-        await conn.execute(
-            update(cases).where(cases.c.case_id == _case_id(event)).values(
-                status="assigned", handler_id=h["handler_id"], handler_name=h["name"], handler_kind=h["kind"],
-                institution_id=h["institution_id"], institution_name=h["institution_name"],
-                assigned_at=at, first_assigned_at=func.coalesce(cases.c.first_assigned_at, at),
-                reassignment_accepted_at=None, version=event.version, **change,
-            )
-        )
-    elif event.type == "WorkRecorded":
-        entry, at = data["entry"], datetime.fromisoformat(data["occurred_at"])
-        values: dict = {"record_entries": cases.c.record_entries + 1, "version": event.version}
-        if entry["kind"] == "meeting":
-            values["first_meeting_at"] = _milestone(cases.c.first_meeting_at, at)
-        elif entry["kind"] == "mandate" and entry["agreement_signed"] and entry["power_of_attorney_signed"]:
-            values["mandate_signed_at"] = _milestone(cases.c.mandate_signed_at, at)
-        await conn.execute(update(cases).where(cases.c.case_id == _case_id(event)).values(**values))
-    elif event.type == "ClosingFileSubmitted":
-        await conn.execute(update(cases).where(cases.c.case_id == _case_id(event)).values(
-            closing_file_at=datetime.fromisoformat(data["submitted_at"]), version=event.version))
-    elif event.type in _END:
-        await conn.execute(update(cases).where(cases.c.case_id == _case_id(event)).values(
-            **_END[event.type](data), version=event.version))
-    elif event.type == "CaseClosed":
-        await conn.execute(
-            update(cases).where(cases.c.case_id == _case_id(event)).values(
-                status="closed", outcome=data["outcome"], ended_on=date.fromisoformat(data["ended_on"]),
-                closed_at=datetime.fromisoformat(data["closed_at"]), version=event.version,
-            )
-        )
+@projection.on(WorkRecorded)
+async def work_recorded(conn: AsyncConnection, e: WorkRecorded, at: Recorded) -> None:
+    values: dict[str, Any] = {"record_entries": cases.c.record_entries + 1}
+    entry = e.entry
+    if isinstance(entry, Meeting):
+        values["first_meeting_at"] = _milestone(cases.c.first_meeting_at, e.occurred_at)
+    elif isinstance(entry, Mandate) and entry.agreement_signed and entry.power_of_attorney_signed:
+        values["mandate_signed_at"] = _milestone(cases.c.mandate_signed_at, e.occurred_at)
+    await _set(conn, at, **values)
 
-METADATA = IntakeTable.metadata
+
+@projection.on(ClosingFileSubmitted)
+async def closing_file_submitted(conn: AsyncConnection, e: ClosingFileSubmitted, at: Recorded) -> None:
+    await _set(conn, at, closing_file_at=e.submitted_at)
+
+
+@projection.on(ReassignmentRequested)
+async def reassignment_requested(conn: AsyncConnection, e: ReassignmentRequested, at: Recorded) -> None:
+    await _set(conn, at, reassignment_requested_at=e.requested_at)
+
+
+@projection.on(ReassignmentAccepted)
+async def reassignment_accepted(conn: AsyncConnection, e: ReassignmentAccepted, at: Recorded) -> None:
+    await _set(conn, at, reassignment_accepted_at=e.accepted_at)
+
+
+@projection.on(AidTerminated)
+async def aid_terminated(conn: AsyncConnection, e: AidTerminated, at: Recorded) -> None:
+    await _set(conn, at, status="terminated", terminated_at=e.terminated_at, termination_reason=str(e.reason))
+
+
+@projection.on(CaseClosed)
+async def case_closed(conn: AsyncConnection, e: CaseClosed, at: Recorded) -> None:
+    await _set(conn, at, status="closed", outcome=e.outcome, ended_on=e.ended_on, closed_at=e.closed_at)
+
+
+@projection.on(ClosingChecked)
+async def closing_checked(conn: AsyncConnection, e: ClosingChecked, at: Recorded) -> None:
+    await _set(conn, at, closing_check_passed=e.passed, closing_check_standard=e.standard,
+               closing_check_failed_items=e.failed_items)
+
+
+@projection.on(ClosingCheckSignedOff)
+async def closing_check_signed_off(conn: AsyncConnection, e: ClosingCheckSignedOff, at: Recorded) -> None:
+    await _set(conn, at, signed_off_at=e.signed_off_at, signed_off_by=e.quality_lead_id)
+
+
+@projection.on(NextStageRegistered)
+async def next_stage_registered(conn: AsyncConnection, e: NextStageRegistered, at: Recorded) -> None:
+    await _set(conn, at, next_case_id=e.next_case_id)
+
+
+@projection.on(CaseArchived)
+async def case_archived(conn: AsyncConnection, e: CaseArchived, at: Recorded) -> None:
+    await _set(conn, at, status="archived", archived_at=e.archived_at)
+
+
+@projection.on(FollowUpRecorded)
+async def follow_up_recorded(conn: AsyncConnection, e: FollowUpRecorded, at: Recorded) -> None:
+    await _set(conn, at, satisfaction=str(e.satisfaction))
+
+
+@projection.on(DeadlineMissed)
+async def deadline_missed(conn: AsyncConnection, e: DeadlineMissed, at: Recorded) -> None:
+    await _set(conn, at)  # the worklist computes overdue itself; the row keeps its version
 
 
 async def rebuild(engine: AsyncEngine) -> int:
-    """Empty intake's projections and fold every case event of the store into them again, in
-    one transaction: readers see the old tables until it commits. TRUNCATE locks the tables, so
-    a command that commits meanwhile waits and then projects onto the rebuilt ones. Returns how
-    many events were folded."""
+    """Empty intake's projections and fold every case event of the store into them again,
+    through the same projection as every command, in one transaction: readers see the old
+    tables until it commits. TRUNCATE locks the tables, so a command that commits meanwhile
+    waits and then projects onto the rebuilt ones. Returns how many events were folded."""
     folded = 0
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {', '.join(t.name for t in PROJECTION_TABLES)}"))
         position = 0
         while batch := await read_all(conn, after_position=position):
             for event in batch:
-                if event.stream_id.startswith("case-"):
-                    await project(conn, event)
+                if projection.owner(event.stream_id) is not None:
+                    await projection(conn, event)
                     folded += 1
             position = batch[-1].position
     return folded

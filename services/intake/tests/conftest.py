@@ -13,9 +13,10 @@ from shared.testing.auth import as_role, staff
 from shared.testing.fixtures import serve_in_process
 from shared.uow import unit_of_work
 
-AIDED = {"name": "张三", "id_number": "110101199003071233", "phone": "13800138000", "address": "北京市朝阳区某路1号"}
-CRIMINAL = {"case_kind": "criminal", "criminal_stage": "first_instance", "criminal_role": "defence", "cause": "盗窃",
-            "district": "朝阳区", "agency_id": "chaoyang-centre", "aided_person": AIDED}
+AIDED = {"name": "张三", "id_number": "110101199003071233", "phone": "13800138000",
+         "address": "北京市朝阳区某路1号"}
+CRIMINAL = {"case_kind": "criminal", "criminal_stage": "first_instance", "criminal_role": "defence",
+            "cause": "盗窃", "district": "朝阳区", "agency_id": "chaoyang-centre", "aided_person": AIDED}
 LAWYER = HandlerRef(handler_id="lawyer-1", name="王律师", kind="lawyer", licence_number="11101201010000001",
                     institution_id="firm-1", institution_name="北京市明法律师事务所")
 
@@ -34,7 +35,8 @@ class Intake:
         """What assignment's CaseAssigned does when it reaches intake's consumer."""
         event = CaseAssigned(case_id=case["case_id"], case_number=case["case_number"], handler=handler,
                              method="rotation", assigned_at=at or datetime.now(UTC))
-        async with unit_of_work(self.app.state.engine, self.app.state.settings, self.app.state.projector) as uow:
+        state = self.app.state
+        async with unit_of_work(state.engine, state.settings, state.projector) as uow:
             await on_case_assigned(event, uow)
 
     def staff(self) -> dict[str, str]:
@@ -42,7 +44,8 @@ class Intake:
 
     def handler(self, handler_id: str = LAWYER.handler_id) -> dict[str, str]:
         """Headers of the handler `handler_id` (a case's handler records, closes, submits its file)."""
-        return as_role(self.app.state.settings, Role.case_handler, handler_id=handler_id, sub=f"user-{handler_id}")
+        return as_role(self.app.state.settings, Role.case_handler, handler_id=handler_id,
+                       sub=f"user-{handler_id}")
 
     async def record(self, case_id: str, entry: dict, *, author: str = "lawyer-1", at: str | None = None,
                      **extra) -> httpx.Response:
@@ -53,7 +56,8 @@ class Intake:
 
 @pytest.fixture
 async def intake_service(migrated_settings):
-    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False)
+    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False,
+                                       relay_enabled=False)
     app = create_app(settings)
     async with serve_in_process(app) as client:
         yield Intake(client, app)

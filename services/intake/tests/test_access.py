@@ -40,7 +40,8 @@ async def test_without_a_token_401_with_a_role_not_admitted_403(intake_service):
                               json={"reason": "own_lawyer_engaged", "terminated_by": "x"})).status_code == 403
     # The agency's commands are the agency's; the closing check the checker's, the sign-off the lead's.
     checker = _who(intake_service, Role.closing_checker)
-    assert (await client.post(f"{url}/archive", headers=checker, json={"archived_by": "c"})).status_code == 403
+    assert (await client.post(f"{url}/archive", headers=checker,
+                              json={"archived_by": "c"})).status_code == 403
     assert (await client.post(f"{url}/closing-check/sign-off", headers=checker,
                               json={"quality_lead_id": "c"})).status_code == 403
     lead = _who(intake_service, Role.quality_lead)
@@ -63,10 +64,12 @@ async def test_a_handler_sees_and_acts_on_their_own_cases_only(intake_service):
     for path in (other, f"{other}/timeline", f"{other}/deadlines", f"{other}/aided-person"):
         response = await client.get(path, headers=me)
         assert response.status_code == 404 and response.json()["status"] == 404, path
-    assert (await intake_service.record(theirs["case_id"], ENTRIES[1], author=LAWYER.handler_id)).status_code == 404
+    assert (await intake_service.record(theirs["case_id"], ENTRIES[1],
+                                        author=LAWYER.handler_id)).status_code == 404
     assert (await client.post(f"{other}/closure", headers=me,
                               json={"outcome": "判决", "ended_on": "2026-11-20"})).status_code == 404
-    assert (await client.get(f"/api/v1/cases/{mine['case_id']}", headers=me)).json()["handler_id"] == "lawyer-1"
+    mine_now = (await client.get(f"/api/v1/cases/{mine['case_id']}", headers=me)).json()
+    assert mine_now["handler_id"] == "lawyer-1"
     assert (await intake_service.record(mine["case_id"], ENTRIES[1])).status_code == 201
     # The overdue worklist of a handler is theirs, whatever the query asks.
     worklist = (await client.get("/api/v1/worklist/overdue", headers=me,
@@ -86,7 +89,8 @@ async def test_a_notifying_organ_notifies_as_itself_and_sees_whom_its_case_was_g
     created = await client.post("/api/v1/cases", headers=court, json=notified)
     assert created.status_code == 201, created.text
     assert set(created.json()) == NOTIFIED_KEYS  # status and handler: nothing of the record or the person
-    for posing_as in ({"source_system": "haidian-court"}, {"source_system": None, "external_reference": None}):
+    for posing_as in ({"source_system": "haidian-court"},
+                      {"source_system": None, "external_reference": None}):
         posing = await client.post("/api/v1/cases", headers=court, json={**notified, **posing_as})
         assert posing.status_code == 403 and "source_system" in posing.json()["detail"], posing.text
     again = await client.post("/api/v1/cases", headers=court, json=notified)
@@ -98,14 +102,17 @@ async def test_a_notifying_organ_notifies_as_itself_and_sees_whom_its_case_was_g
     assert set(seen) == NOTIFIED_KEYS
     by_staff = await intake_service.register()
     assert (await client.get(f"/api/v1/cases/{by_staff['case_id']}", headers=court)).status_code == 404
-    listed = (await client.get("/api/v1/cases", headers=court, params={"source_system": "haidian-court"})).json()
+    listed = (await client.get("/api/v1/cases", headers=court,
+                               params={"source_system": "haidian-court"})).json()
     assert [c["case_id"] for c in listed["items"]] == [created.json()["case_id"]]
     assert set(listed["items"][0]) == NOTIFIED_KEYS
     for path in ("timeline", "deadlines", "aided-person"):
         response = await client.get(f"/api/v1/cases/{created.json()['case_id']}/{path}", headers=court)
         assert response.status_code == 403, path
     # Another's Idempotency-Key does not show the organ someone else's case.
-    await client.post("/api/v1/cases", json=CRIMINAL, headers={**intake_service.staff(), "Idempotency-Key": "k-1"})
-    borrowed = await client.post("/api/v1/cases", json={**notified, "external_reference": "(2026)京0105刑初8号"},
+    await client.post("/api/v1/cases", json=CRIMINAL,
+                      headers={**intake_service.staff(), "Idempotency-Key": "k-1"})
+    borrowed = await client.post("/api/v1/cases",
+                                 json={**notified, "external_reference": "(2026)京0105刑初8号"},
                                  headers={**court, "Idempotency-Key": "k-1"})
     assert borrowed.status_code == 404

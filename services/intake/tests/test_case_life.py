@@ -3,7 +3,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from services.intake.checklists import CHECKLIST_BY_KIND
+from services.intake.domain.checklists import CHECKLIST_BY_KIND
 from services.intake.tests.conftest import AIDED, CRIMINAL
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES
 
@@ -11,7 +11,8 @@ KINDS = [
     {"case_kind": "criminal", "criminal_stage": "prosecution_review", "criminal_role": "defence"},
     {"case_kind": "criminal", "criminal_stage": "first_instance", "criminal_role": "victim_representation"},
     {"case_kind": "civil", "matter": "civil_litigation", "criminal_stage": None, "criminal_role": None},
-    {"case_kind": "administrative", "matter": "administrative_lawsuit", "criminal_stage": None, "criminal_role": None},
+    {"case_kind": "administrative", "matter": "administrative_lawsuit", "criminal_stage": None,
+     "criminal_role": None},
     {"case_kind": "non_litigation", "matter": "mediation", "criminal_stage": None, "criminal_role": None},
 ]
 
@@ -23,7 +24,8 @@ async def _published(app, type_suffix: str) -> list[dict]:
     return [r[0] if isinstance(r[0], dict) else json.loads(r[0]) for r in rows]
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=lambda k: f"{k['case_kind']}-{k.get('matter') or k['criminal_role']}")
+@pytest.mark.parametrize("kind", KINDS,
+                         ids=lambda k: f"{k['case_kind']}-{k.get('matter') or k['criminal_role']}")
 async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake_service, kind):
     client = intake_service.client
     case = await intake_service.register(**kind)
@@ -31,26 +33,30 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     await intake_service.assign(case)
     for entry in ENTRIES:
         assert (await intake_service.record(case["case_id"], entry)).status_code == 201
-    closed = await client.post(f"{url}/closure", headers=intake_service.handler(), json={"outcome": "判决", "ended_on": "2026-11-20"})
+    closed = await client.post(f"{url}/closure", headers=intake_service.handler(),
+                               json={"outcome": "判决", "ended_on": "2026-11-20"})
     assert closed.json()["status"] == "closed"
     early = await client.post(f"{url}/archive", json={"archived_by": "staff-li"})
     assert early.status_code == 409 and early.json()["title"] == "ClosingCheckPending"
-    await client.post(f"{url}/closing-file", headers=intake_service.handler(), json={"submitted_by": "lawyer-1",
-                                                   "checklist": {**CHECKLIST, "hearing_records": False}})
+    await client.post(f"{url}/closing-file", headers=intake_service.handler(),
+                      json={"submitted_by": "lawyer-1", "checklist": {**CHECKLIST, "hearing_records": False}})
     # R-CHK-1: the check runs on the checklist of the kind's standard and names what failed.
     checklist = (await client.get(f"/api/v1/cases/closing-checklists/{kind['case_kind']}")).json()
     standard = "SF/T 0086-2020" if kind["case_kind"] == "criminal" else "SF/T 0085-2020"
     assert checklist["standard"] == standard
     items = {i["key"]: True for i in checklist["items"]}
     assert list(items) == list(CHECKLIST_BY_KIND[kind["case_kind"]].keys)
-    failed = await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "remarks": "缺庭审笔录",
-                                                             "items": {**items, "hearing": False}})
-    assert failed.json()["closing_check_passed"] is False and failed.json()["closing_check_failed_items"] == ["hearing"]
+    failed = await client.post(f"{url}/closing-check",
+                               json={"checker_id": "checker-1", "remarks": "缺庭审笔录",
+                                     "items": {**items, "hearing": False}})
+    assert failed.json()["closing_check_passed"] is False
+    assert failed.json()["closing_check_failed_items"] == ["hearing"]
     assert failed.json()["closing_check_standard"] == standard
     other_kind = "civil" if kind["case_kind"] == "criminal" else "criminal"
     wrong = (await client.get(f"/api/v1/cases/closing-checklists/{other_kind}")).json()
-    mismatch = await client.post(f"{url}/closing-check", json={"checker_id": "checker-1",
-                                                               "items": {i["key"]: True for i in wrong["items"]}})
+    mismatch = await client.post(f"{url}/closing-check",
+                                 json={"checker_id": "checker-1",
+                                       "items": {i["key"]: True for i in wrong["items"]}})
     assert mismatch.status_code == 422 and mismatch.json()["rule"] == "R-CHK-1"
     assert (await client.post(f"{url}/archive", json={"archived_by": "staff-li"})).status_code == 409
     early_sign = await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead-zhao"})
@@ -81,7 +87,8 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
         ("staff-wang", "follow_up")]
     assert timeline[-5]["summary"] == f"closing file check ({standard}): not passed; failed: hearing"
     assert (await intake_service.record(case["case_id"], ENTRIES[2])).status_code == 409
-    listed = (await client.get("/api/v1/cases", params={"status": "archived", "case_kind": kind["case_kind"]})).json()
+    listed = (await client.get("/api/v1/cases",
+                               params={"status": "archived", "case_kind": kind["case_kind"]})).json()
     assert [c["case_id"] for c in listed["items"]] == [case["case_id"]]
 
 
@@ -89,8 +96,8 @@ async def test_aid_terminated_for_a_legal_reason_and_a_request_for_another_handl
     client = intake_service.client
     case = await intake_service.register()
     url = f"/api/v1/cases/{case['case_id']}"
-    not_yet = await client.post(f"{url}/reassignment-requests", json={"requested_by": "staff-li", "reason": "x",
-                                                                      "category": "other"})
+    not_yet = await client.post(f"{url}/reassignment-requests",
+                                json={"requested_by": "staff-li", "reason": "x", "category": "other"})
     assert not_yet.status_code == 409
     await intake_service.assign(case)
     asked = await client.post(f"{url}/reassignment-requests",
@@ -99,9 +106,12 @@ async def test_aid_terminated_for_a_legal_reason_and_a_request_for_another_handl
     assert asked.status_code == 201 and asked.json()["case"]["reassignment_requested_at"]
     bad = await client.post(f"{url}/termination", json={"reason": "bored", "terminated_by": "staff-li"})
     assert bad.status_code == 422 and "reason" in {e["field"] for e in bad.json()["errors"]}
-    ended = await client.post(f"{url}/termination", json={"reason": "own_lawyer_engaged", "terminated_by": "staff-li"})
-    assert ended.json()["status"] == "terminated" and ended.json()["termination_reason"] == "own_lawyer_engaged"
-    closing = await client.post(f"{url}/closure", headers=intake_service.handler(), json={"outcome": "判决", "ended_on": "2026-11-20"})
+    ended = await client.post(f"{url}/termination",
+                              json={"reason": "own_lawyer_engaged", "terminated_by": "staff-li"})
+    assert ended.json()["status"] == "terminated"
+    assert ended.json()["termination_reason"] == "own_lawyer_engaged"
+    closing = await client.post(f"{url}/closure", headers=intake_service.handler(),
+                                json={"outcome": "判决", "ended_on": "2026-11-20"})
     assert closing.status_code == 409
     timeline = (await client.get(f"{url}/timeline")).json()
     assert [t["action"] for t in timeline][-2:] == ["reassignment_requested", "terminated"]

@@ -5,14 +5,16 @@ from shared.auth import Role
 from shared.testing.auth import TEST_DEV_SECRET, TEST_MASTER_KEYS, TEST_REF_KEY, as_role
 from shared.testing.fixtures import serve_in_process
 
-AIDED = {"name": "张三", "id_number": "110101199003071233", "phone": "13800138000", "address": "北京市朝阳区某路1号"}
+AIDED = {"name": "张三", "id_number": "110101199003071233", "phone": "13800138000",
+         "address": "北京市朝阳区某路1号"}
 CASE = {"case_kind": "criminal", "cause": "盗窃", "district": "朝阳区", "agency_id": "chaoyang-centre",
         "aided_person": AIDED}
 
 
 @pytest.fixture
 async def intake(migrated_settings):
-    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False)
+    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False,
+                                       relay_enabled=False)
     async with serve_in_process(create_app(settings)) as client:
         client.settings = settings
         yield client
@@ -40,7 +42,8 @@ async def test_invalid_registration_gets_a_problem_naming_each_field(intake):
 
 async def test_a_handler_closing_a_case_not_assigned_to_them_finds_no_such_case(intake):
     case_id = (await intake.post("/api/v1/cases", json=CASE)).json()["case_id"]
-    response = await intake.post(f"/api/v1/cases/{case_id}/closure", json={"outcome": "判决", "ended_on": "2026-11-01"},
+    response = await intake.post(f"/api/v1/cases/{case_id}/closure",
+                                 json={"outcome": "判决", "ended_on": "2026-11-01"},
                                  headers=as_role(intake.settings, Role.case_handler, handler_id="lawyer-1"))
     assert response.status_code == 404 and response.json()["status"] == 404
 

@@ -1,9 +1,10 @@
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
-from services.intake.clock import get_clock
-from services.intake.deadlines import BEIJING, DeadlinePolicy, add_working_days
+from services.intake.domain.deadlines import DeadlinePolicy, add_working_days
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES
+from shared.clock import BEIJING
+from shared.deps import get_clock
 
 # Assigned on Friday 2026-11-06 at 10:00 in Beijing.
 ASSIGNED = datetime(2026, 11, 6, 10, 0, tzinfo=BEIJING)
@@ -37,7 +38,8 @@ async def test_the_worklist_shows_an_overdue_case_at_the_right_moment(intake_ser
     after = last_minute + timedelta(minutes=2)
     assert sorted(await worklist(after, agency_id="chaoyang")) == sorted(
         [(case["case_id"], "first_meeting"), (case["case_id"], "mandate")])
-    assert {c for c, _ in await worklist(after, institution_id="firm-1")} == {case["case_id"], other["case_id"]}
+    assert {c for c, _ in await worklist(after, institution_id="firm-1")} == {case["case_id"],
+                                                                              other["case_id"]}
     assert {c for c, _ in await worklist(after, handler_id="someone-else")} == set()
     overdue = (await client.get("/api/v1/cases", params={"overdue": "true", "agency_id": "chaoyang"})).json()
     assert [c["case_id"] for c in overdue["items"]] == [case["case_id"]] and overdue["total"] == 1
@@ -62,7 +64,8 @@ async def test_the_worklist_shows_an_overdue_case_at_the_right_moment(intake_ser
                                                              "mandate": True}
 
     # Closing file: due 30 days after the case ended.
-    await client.post(f"/api/v1/cases/{case['case_id']}/closure", headers=intake_service.handler(), json={"outcome": "判决", "ended_on": "2026-11-20"})
+    await client.post(f"/api/v1/cases/{case['case_id']}/closure", headers=intake_service.handler(),
+                      json={"outcome": "判决", "ended_on": "2026-11-20"})
     assert await worklist(datetime(2026, 12, 20, 23, 0, tzinfo=BEIJING), agency_id="chaoyang") == []
     assert await worklist(datetime(2026, 12, 21, 0, 1, tzinfo=BEIJING), agency_id="chaoyang") == [
         (case["case_id"], "closing_file")]
@@ -76,8 +79,8 @@ async def test_the_time_limits_are_configurable(migrated_settings):
     from services.intake.tests.conftest import Intake
     from shared.testing.fixtures import serve_in_process
 
-    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False,
-                                       first_meeting_working_days=1, mandate_days=10,
+    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False,
+                                       relay_enabled=False, first_meeting_working_days=1, mandate_days=10,
                                        first_meeting_case_kinds=["criminal", "civil"])
     app = create_app(settings)
     async with serve_in_process(app) as client:
@@ -100,8 +103,8 @@ async def test_the_service_sweeps_missed_deadlines_by_itself(migrated_settings):
     from shared.testing.fixtures import serve_in_process
     from shared.testing.kafka import eventually
 
-    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False,
-                                       deadline_sweep_seconds=0.2)
+    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False,
+                                       relay_enabled=False, deadline_sweep_seconds=0.2)
     app = create_app(settings)
     app.dependency_overrides[get_clock] = at(datetime(2026, 11, 12, 9, 0, tzinfo=BEIJING))  # both past due
     async with serve_in_process(app) as client:
@@ -151,16 +154,18 @@ async def test_working_days_in_sql_are_those_of_python(intake_service):
     async with intake_service.app.state.engine.connect() as conn:
         for day in days:
             for n in range(0, 12):
-                in_sql = (await conn.execute(text("SELECT intake_add_working_days(:d, :n)"), {"d": day, "n": n})
-                          ).scalar_one()
+                in_sql = (await conn.execute(text("SELECT intake_add_working_days(:d, :n)"),
+                                             {"d": day, "n": n})).scalar_one()
                 assert in_sql == add_working_days(day, n), (day, n)
 
 
 async def test_a_case_not_assigned_within_3_working_days_of_registration_is_overdue(intake_service):
     client, app = intake_service.client, intake_service.app
-    case = await intake_service.register(agency_id="miyun", source_system="miyun-court", external_reference="刑初1号")
+    case = await intake_service.register(agency_id="miyun", source_system="miyun-court",
+                                         external_reference="刑初1号")
     registered_on = datetime.fromisoformat(case["registered_at"]).astimezone(BEIJING).date()
-    due = datetime.combine(add_working_days(registered_on, 3) + timedelta(days=1), datetime.min.time(), BEIJING)
+    due = datetime.combine(add_working_days(registered_on, 3) + timedelta(days=1), datetime.min.time(),
+                           BEIJING)
 
     async def overdue_at(moment: datetime) -> tuple[list, int]:
         app.dependency_overrides[get_clock] = at(moment)

@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from services.intake.app import MIGRATIONS, IntakeSettings, create_app
-from services.intake.clock import get_clock
-from services.intake.domain import Case, CaseType
-from services.intake.people import SealedPerson, is_minor
+from services.intake.domain.case import Case, CaseType
+from services.intake.domain.people import SealedPerson, is_minor
 from services.intake.tests.conftest import AIDED, Intake
 from services.intake.tests.test_deadlines import ASSIGNED, at
 from services.intake.tests.test_handling import CHECKLIST
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts.intake import CASES
+from shared.deps import get_clock
 from shared.testing.fixtures import serve_in_process
 from shared.testing.kafka import read_topic
 
@@ -28,15 +28,17 @@ def test_a_minor_is_under_18_on_the_day_of_registration_in_beijing():
     assert not is_minor("110101209913991234", date(2026, 11, 25))  # no real birth date: nothing to tell
     case = Case("c-1")
     # 01:00 on 25 November in Beijing is still the 24th in UTC: the Beijing day decides.
-    case.register(case_number="FY-1", case_type=CaseType(case_kind=CaseKind.criminal), cause="盗窃", district="朝阳区",
-                  agency_id="a", flags=CaseFlags(), aided_person=SealedPerson(person_ref="p", sealed={}),
+    case.register(case_number="FY-1", case_type=CaseType(case_kind=CaseKind.criminal), cause="盗窃",
+                  district="朝阳区", agency_id="a", flags=CaseFlags(),
+                  aided_person=SealedPerson(person_ref="p", sealed={}),
                   born_on=date(2008, 11, 25), at=datetime(2026, 11, 24, 17, 0, tzinfo=UTC))
     assert case.registration is not None and case.registration.flags.minor is False
 
 
 @pytest.fixture
 async def publishing_intake(migrated_settings):
-    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=True)
+    settings = await migrated_settings(IntakeSettings, MIGRATIONS, consumers_enabled=False,
+                                       relay_enabled=True)
     app = create_app(settings)
     async with serve_in_process(app) as client:
         yield settings, Intake(client, app)
@@ -49,15 +51,17 @@ async def test_intake_tells_the_others_on_its_topic(publishing_intake):
     minor = await intake.register(aided_person=MINOR, possible_death_penalty_or_life_imprisonment=True)
     await intake.assign(minor)
     url = f"/api/v1/cases/{minor['case_id']}"
-    await client.post(f"{url}/reassignment-requests", json={"request_id": "r-1", "requested_by": "staff-li",
-                                                           "category": "conflict_of_interest", "reason": "律师曾代理对方"})
+    await client.post(f"{url}/reassignment-requests",
+                      json={"request_id": "r-1", "requested_by": "staff-li",
+                            "category": "conflict_of_interest", "reason": "律师曾代理对方"})
     assert (await client.post(f"{url}/reassignment-requests/r-1/acceptance",
                                json={"accepted_by": "director-li"})).status_code == 200
     # 2. Aid terminated (its deadlines stop: nothing is missed on it).
     ended = await intake.register()
     await intake.assign(ended, at=ASSIGNED.astimezone(UTC))
     await client.post(f"/api/v1/cases/{ended['case_id']}/termination",
-                      json={"reason": "own_lawyer_engaged", "details": "张三自行委托律师", "terminated_by": "staff-li"})
+                      json={"reason": "own_lawyer_engaged", "details": "张三自行委托律师",
+                            "terminated_by": "staff-li"})
     # 3. Two deadlines missed, swept twice; then closed, checked, signed off, and its next stage.
     late = await intake.register(criminal_stage="first_instance")
     await intake.assign(late, at=ASSIGNED.astimezone(UTC))
@@ -65,13 +69,18 @@ async def test_intake_tells_the_others_on_its_topic(publishing_intake):
     assert (await client.post("/api/v1/worklist/sweep")).json()["recorded"] == 2
     assert (await client.post("/api/v1/worklist/sweep")).json()["recorded"] == 0
     url = f"/api/v1/cases/{late['case_id']}"
-    await client.post(f"{url}/closure", headers=intake.handler(), json={"outcome": "判决", "ended_on": "2026-11-20"})
-    await client.post(f"{url}/closing-file", headers=intake.handler(), json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
-    items = {i["key"]: True for i in (await client.get("/api/v1/cases/closing-checklists/criminal")).json()["items"]}
+    await client.post(f"{url}/closure", headers=intake.handler(),
+                      json={"outcome": "判决", "ended_on": "2026-11-20"})
+    await client.post(f"{url}/closing-file", headers=intake.handler(),
+                      json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
+    checklist = (await client.get("/api/v1/cases/closing-checklists/criminal")).json()
+    items = {i["key"]: True for i in checklist["items"]}
     await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "items": items})
-    assert (await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead-zhao"})).status_code == 200
-    nxt = (await client.post(f"{url}/next-stage", json={"criminal_stage": "second_instance",
-                                                         "possible_death_penalty_or_life_imprisonment": True})).json()
+    assert (await client.post(f"{url}/closing-check/sign-off",
+                              json={"quality_lead_id": "lead-zhao"})).status_code == 200
+    nxt = (await client.post(f"{url}/next-stage",
+                             json={"criminal_stage": "second_instance",
+                                   "possible_death_penalty_or_life_imprisonment": True})).json()
 
     envelopes = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CASES), expect=10)
     told = [(e.data["case_id"], e.type.removeprefix("legalaid.intake.").removesuffix(".v1"), e.model())
@@ -94,12 +103,14 @@ async def test_intake_tells_the_others_on_its_topic(publishing_intake):
     missed = sorted((m.deadline, m.due_at) for c, t, m in told if t == "deadline-missed")
     assert [d for d, _ in missed] == ["first_meeting", "mandate"]
     signed = by[(late["case_id"], "closing-check-signed-off")]
-    assert (signed.standard, signed.checked_by, signed.signed_off_by) == ("SF/T 0086-2020", "checker-1", "lead-zhao")
+    assert (signed.standard, signed.checked_by, signed.signed_off_by) == ("SF/T 0086-2020", "checker-1",
+                                                                          "lead-zhao")
     next_stage = by[(nxt["case_id"], "case-registered")]
     assert (next_stage.previous_case_id, next_stage.criminal_stage) == (late["case_id"], "second_instance")
     assert next_stage.flags.possible_death_penalty_or_life_imprisonment
     assert not by[(late["case_id"], "case-registered")].flags.possible_death_penalty_or_life_imprisonment
     assert by[(late["case_id"], "case-registered")].previous_case_id is None
     wire = json.dumps([e.data for e in envelopes], ensure_ascii=False)
-    for secret in (AIDED["name"], AIDED["id_number"], MINOR["id_number"], AIDED["phone"], "律师曾代理对方", "自行委托"):
+    for secret in (AIDED["name"], AIDED["id_number"], MINOR["id_number"], AIDED["phone"], "律师曾代理对方",
+                   "自行委托"):
         assert secret not in wire

@@ -19,8 +19,9 @@ ENTRIES = [
     {"kind": "document", "title": "判决书", "media_type": "application/pdf", "size_bytes": len(SCAN),
      "sha256": hashlib.sha256(SCAN).hexdigest()},
 ]
-CHECKLIST = dict.fromkeys(("mandate_documents", "meeting_records", "file_review_notes", "investigation_materials",
-                           "legal_opinion", "hearing_records", "outcome_document", "reports_to_agency"), True)
+CHECKLIST = dict.fromkeys(("mandate_documents", "meeting_records", "file_review_notes",
+                           "investigation_materials", "legal_opinion", "hearing_records", "outcome_document",
+                           "reports_to_agency"), True)
 
 
 async def test_the_handling_record_and_timeline_show_who_did_what_without_personal_data(intake_service):
@@ -34,9 +35,11 @@ async def test_the_handling_record_and_timeline_show_who_did_what_without_person
     again = await intake_service.record(case["case_id"], ENTRIES[2], entry_id="e-1")
     same = await intake_service.record(case["case_id"], ENTRIES[2], entry_id="e-1")
     assert again.json()["record_entries"] == same.json()["record_entries"] == len(ENTRIES) + 1
-    await intake_service.client.post(f"/api/v1/cases/{case['case_id']}/closure", headers=intake_service.handler(),
-                                     json={"outcome": "判决", "ended_on": "2026-11-01", "closed_by": "lawyer-1"})
-    closing = await intake_service.client.post(f"/api/v1/cases/{case['case_id']}/closing-file", headers=intake_service.handler(),
+    url = f"/api/v1/cases/{case['case_id']}"
+    await intake_service.client.post(f"{url}/closure", headers=intake_service.handler(),
+                                     json={"outcome": "判决", "ended_on": "2026-11-01",
+                                           "closed_by": "lawyer-1"})
+    closing = await intake_service.client.post(f"{url}/closing-file", headers=intake_service.handler(),
                                                json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
     assert closing.status_code == 200 and closing.json()["closing_file_at"] is not None
 
@@ -69,7 +72,8 @@ async def test_the_state_as_of_a_past_moment_is_the_state_read_then(intake_servi
     await intake_service.record(case["case_id"], ENTRIES[0])
     seen.append((datetime.now(UTC), (await intake_service.client.get(url)).json()))
     await intake_service.record(case["case_id"], ENTRIES[1])
-    await intake_service.client.post(f"{url}/closure", headers=intake_service.handler(), json={"outcome": "判决", "ended_on": "2026-11-01"})
+    await intake_service.client.post(f"{url}/closure", headers=intake_service.handler(),
+                                     json={"outcome": "判决", "ended_on": "2026-11-01"})
     seen.append((datetime.now(UTC), (await intake_service.client.get(url)).json()))
     for moment, view in seen:
         as_of = await intake_service.client.get(url, params={"as_of": moment.isoformat()})
@@ -87,13 +91,15 @@ async def test_rebuilding_the_projections_from_the_store_gives_identical_tables(
             for entry in ENTRIES[: 2 * n]:
                 await intake_service.record(case["case_id"], entry)
         if n == 2:
-            await intake_service.client.post(f"/api/v1/cases/{case['case_id']}/closure", headers=intake_service.handler(),
+            await intake_service.client.post(f"/api/v1/cases/{case['case_id']}/closure",
+                                             headers=intake_service.handler(),
                                              json={"outcome": "调解", "ended_on": "2026-11-02"})
     engine = intake_service.app.state.engine
 
     async def table():
         async with engine.connect() as conn:
-            return sorted(map(dict, (await conn.execute(select(cases))).mappings().all()), key=lambda r: r["case_id"])
+            rows = (await conn.execute(select(cases))).mappings().all()
+            return sorted(map(dict, rows), key=lambda r: r["case_id"])
 
     before = await table()
     assert await rebuild(engine) == 3 + 2 + (2 + 4) + 1  # registered, assigned, entries, closed
@@ -116,7 +122,8 @@ async def test_the_rebuild_projections_verb_refolds_the_case_list(intake_service
         await conn.execute(sql("UPDATE cases SET status = 'garbled', handler_name = NULL"))
     env = {**os.environ, "FAYUAN_DATABASE_URL": settings.database_url,
            "FAYUAN_DATABASE_NAME": make_url(settings.sqlalchemy_url).database}
-    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "services.intake", "rebuild-projections"],
+    done = await asyncio.to_thread(subprocess.run,
+                                   [sys.executable, "-m", "services.intake", "rebuild-projections"],
                                    env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "from 2 events" in done.stdout

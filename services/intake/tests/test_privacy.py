@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from services.intake.app import ConfigurationError, IntakeSettings, create_app
-from services.intake.people import SealedPerson
+from services.intake.domain.people import SealedPerson
 from services.intake.projections import rebuild
 from services.intake.tests.conftest import AIDED, LAWYER
 from shared.auth import Role
@@ -22,7 +22,8 @@ from shared.testing.auth import TEST_DEV_SECRET, TEST_MASTER_KEYS, TEST_REF_KEY,
 from shared.testing.pii_scan import scan
 
 PARTY = {"name": "李四", "id_number": "110101198001011232"}
-MASKED = {"name": "张*", "id_number": "110101********1233", "phone": "138****8000", "address": "北京市朝阳区****"}
+MASKED = {"name": "张*", "id_number": "110101********1233", "phone": "138****8000",
+          "address": "北京市朝阳区****"}
 
 
 async def _rows(app, sql: str, **params: str) -> list[str]:
@@ -37,7 +38,8 @@ async def test_the_store_and_the_tables_hold_tokens_never_the_persons_values(int
     events = await _rows(intake_service.app, "SELECT type, data FROM events")
     tables = await _rows(intake_service.app, "SELECT * FROM cases") + await _rows(intake_service.app,
                                                                                 "SELECT data FROM outbox")
-    hits = scan({f"row {n}": row for n, row in enumerate(events + tables)}, [*AIDED.values(), *PARTY.values()])
+    hits = scan({f"row {n}": row for n, row in enumerate(events + tables)},
+                [*AIDED.values(), *PARTY.values()])
     assert not hits, "\n".join(map(str, hits))
     registered = json.loads(events[0])[1]
     assert registered["aided_person"]["sealed"]["name"].startswith("pd1:1:")
@@ -59,8 +61,10 @@ async def test_staff_and_the_handler_see_the_values_and_are_recorded_others_see_
     for role in (Role.closing_checker, Role.quality_lead, Role.bureau_investigator, Role.auditor):
         shown = (await client.get(url, headers=as_role(settings, role, sub=f"user-{role}"))).json()
         assert shown["masked"] is True and {k: shown[k] for k in AIDED} == MASKED, role
-    reads = (await client.get("/api/v1/audit/personal-data-reads", params={"case_id": case["case_id"]})).json()
-    assert [(r["actor"], r["role"]) for r in reads] == [("user-lawyer-1", "case_handler"), ("clerk-li", "agency_staff")]
+    reads = (await client.get("/api/v1/audit/personal-data-reads",
+                              params={"case_id": case["case_id"]})).json()
+    assert [(r["actor"], r["role"]) for r in reads] == [("user-lawyer-1", "case_handler"),
+                                                        ("clerk-li", "agency_staff")]
     assert reads[0]["fields"] == sorted(AIDED)  # masked answers are not reads of the values
     assert not scan({"reads": json.dumps(reads, ensure_ascii=False)}, AIDED.values())
 
@@ -75,10 +79,12 @@ async def test_erasure_makes_the_person_unreadable_and_keeps_the_case_whole(inta
     order = {"id_number": AIDED["id_number"], "reason": "受援人申请删除个人信息"}
     assert (await client.post("/api/v1/aided-persons/erasure", json=order,
                               headers=as_role(app.state.settings, Role.auditor))).status_code == 403
-    bad = await client.post("/api/v1/aided-persons/erasure", json={**order, "id_number": "110101199003071234"})
+    bad = await client.post("/api/v1/aided-persons/erasure",
+                            json={**order, "id_number": "110101199003071234"})
     assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["id_number"]
     assert AIDED["id_number"][:17] not in bad.text
-    unknown = await client.post("/api/v1/aided-persons/erasure", json={**order, "id_number": PARTY["id_number"]})
+    unknown = await client.post("/api/v1/aided-persons/erasure",
+                                json={**order, "id_number": PARTY["id_number"]})
     assert unknown.status_code == 404
 
     erased = await client.post("/api/v1/aided-persons/erasure", json=order)
@@ -95,7 +101,8 @@ async def test_erasure_makes_the_person_unreadable_and_keeps_the_case_whole(inta
     assert (await client.get(url, params={"as_of": before["assigned_at"]})).status_code == 200
     assert await rebuild(app.state.engine) == 2 and (await client.get(url)).json() == before
     # The store: the tokens stay and no longer open.
-    [registered] = await _rows(app, "SELECT data FROM events WHERE stream_id = :s AND type = 'CaseRegistered'",
+    [registered] = await _rows(app,
+                               "SELECT data FROM events WHERE stream_id = :s AND type = 'CaseRegistered'",
                                s=f"case-{case['case_id']}")
     person = SealedPerson.model_validate(json.loads(registered)[0]["aided_person"])
     async with app.state.engine.connect() as conn:
@@ -103,15 +110,19 @@ async def test_erasure_makes_the_person_unreadable_and_keeps_the_case_whole(inta
     assert person.person_ref == ref
     # Who did it, recorded on the person's own stream.
     audited = (await client.get(f"/api/v1/audit/streams/aided-person-{ref}/events")).json()
-    assert [(e["type"], e["actor"], e["role"]) for e in audited] == [("AidedPersonErased", "staff-1", "agency_staff")]
+    assert [(e["type"], e["actor"], e["role"]) for e in audited] == [("AidedPersonErased", "staff-1",
+                                                                     "agency_staff")]
     # The next stage of the erased person's case copies tokens that stay unreadable.
-    await client.post(f"{url}/closure", headers=intake_service.handler(), json={"outcome": "移送", "ended_on": "2026-11-20"})
+    await client.post(f"{url}/closure", headers=intake_service.handler(),
+                      json={"outcome": "移送", "ended_on": "2026-11-20"})
     following = await client.post(f"{url}/next-stage", json={"criminal_stage": "second_instance"})
     assert following.status_code == 201, following.text
-    assert (await client.get(f"/api/v1/cases/{following.json()['case_id']}/aided-person")).json()["erased"] is True
+    following_person = await client.get(f"/api/v1/cases/{following.json()['case_id']}/aided-person")
+    assert following_person.json()["erased"] is True
     # The same person applying again gets a new key: the new case is readable, the old stays erased.
     later = await intake_service.register()
-    assert (await client.get(f"/api/v1/cases/{later['case_id']}/aided-person")).json()["name"] == AIDED["name"]
+    later_person = await client.get(f"/api/v1/cases/{later['case_id']}/aided-person")
+    assert later_person.json()["name"] == AIDED["name"]
     assert (await client.get(f"{url}/aided-person")).json()["erased"] is True
 
 
@@ -123,8 +134,8 @@ async def test_operators_erase_from_the_command_line_as_the_api_does(intake_serv
            "FAYUAN_PERSONAL_DATA_MASTER_KEYS": TEST_MASTER_KEYS, "FAYUAN_PERSONAL_DATA_REF_KEY": TEST_REF_KEY}
     done = await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "services.intake", "erase-aided-person", "--actor", "ops-1",
-                         "--reason", "受援人申请"], input=AIDED["id_number"] + "\n", env=env, capture_output=True,
-        text=True, timeout=60)
+                         "--reason", "受援人申请"], input=AIDED["id_number"] + "\n", env=env,
+        capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert AIDED["id_number"] not in done.stdout + done.stderr
     shown = (await intake_service.client.get(f"/api/v1/cases/{case['case_id']}/aided-person")).json()
@@ -141,7 +152,8 @@ def test_intake_refuses_to_start_without_its_keys():
         raise AssertionError("started with the development hash key in prod")
     except ConfigurationError as refused:
         assert "FAYUAN_ADVERSE_PARTY_HASH_KEY" in str(refused)
-    create_app(IntakeSettings(environment="prod", adverse_party_hash_key="a-production-key-" + "x" * 32, **keys))
+    create_app(IntakeSettings(environment="prod", adverse_party_hash_key="a-production-key-" + "x" * 32,
+                              **keys))
     try:
         create_app(IntakeSettings(environment="dev", auth_dev_secret=TEST_DEV_SECRET))
         raise AssertionError("started without personal-data keys")

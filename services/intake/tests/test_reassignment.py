@@ -3,12 +3,12 @@ new decision folded in as a change of handler (deadlines restart for the new han
 
 from datetime import UTC, datetime, timedelta
 
-from services.intake.clock import get_clock
-from services.intake.deadlines import BEIJING
 from services.intake.tests.conftest import LAWYER
 from services.intake.tests.test_deadlines import ASSIGNED, at
 from services.intake.tests.test_handling import ENTRIES
+from shared.clock import BEIJING
 from shared.contracts import HandlerRef
+from shared.deps import get_clock
 
 SECOND = HandlerRef(handler_id="lawyer-2", name="刘律师", kind="lawyer", licence_number="11101201010000002",
                     institution_id="firm-2", institution_name="北京市正平律师事务所")
@@ -25,12 +25,15 @@ async def test_an_accepted_request_brings_a_new_handler_whose_deadlines_start_af
         "request_id": "req-1", "requested_by": "staff-li", "category": "breakdown_of_trust",
         "reason": "受援人张三与律师沟通不畅"})).json()
     assert asked["request_id"] == "req-1" and asked["case"]["reassignment_accepted_at"] is None
-    unknown = await client.post(f"{url}/reassignment-requests/nope/acceptance", json={"accepted_by": "staff-li"})
+    unknown = await client.post(f"{url}/reassignment-requests/nope/acceptance",
+                                json={"accepted_by": "staff-li"})
     assert unknown.status_code == 404
-    accepted = await client.post(f"{url}/reassignment-requests/req-1/acceptance", json={"accepted_by": "director-li"})
+    accepted = await client.post(f"{url}/reassignment-requests/req-1/acceptance",
+                                 json={"accepted_by": "director-li"})
     assert accepted.status_code == 200 and accepted.json()["reassignment_accepted_at"]
     assert accepted.json()["handler_id"] == LAWYER.handler_id  # until assignment names the next one
-    twice = await client.post(f"{url}/reassignment-requests/req-1/acceptance", json={"accepted_by": "director-li"})
+    twice = await client.post(f"{url}/reassignment-requests/req-1/acceptance",
+                              json={"accepted_by": "director-li"})
     assert twice.status_code == 409
 
     # Assignment's second decision: a change of handler, told twice (and an old one told late).
@@ -44,14 +47,17 @@ async def test_an_accepted_request_brings_a_new_handler_whose_deadlines_start_af
     assert now["first_meeting_at"] is None and now["mandate_signed_at"] is None  # the old handler's work
     timeline = (await client.get(f"{url}/timeline")).json()
     assert [(t["actor"], t["action"]) for t in timeline][-3:] == [
-        ("staff-li", "reassignment_requested"), ("director-li", "reassignment_accepted"), ("assignment", "reassigned")]
-    assert timeline[-1]["summary"] == "handler changed from 王律师 to 刘律师 (北京市正平律师事务所) by rotation"
+        ("staff-li", "reassignment_requested"), ("director-li", "reassignment_accepted"),
+        ("assignment", "reassigned")]
+    assert timeline[-1]["summary"] == ("handler changed from 王律师 to 刘律师 (北京市正平律师事务所) by "
+                                       "rotation")
     assert "张三" not in str(timeline) and "沟通不畅" not in str(timeline)
 
     # The new handler's first meeting: 3 working days from Monday 16th, so due by Thursday 19th.
     app.dependency_overrides[get_clock] = at(datetime(2026, 11, 19, 23, 0, tzinfo=BEIJING))
     deadlines = {d["kind"]: d for d in (await client.get(f"{url}/deadlines")).json()}
-    assert datetime.fromisoformat(deadlines["first_meeting"]["due_at"]) == datetime(2026, 11, 20, tzinfo=BEIJING)
+    assert datetime.fromisoformat(deadlines["first_meeting"]["due_at"]) == datetime(2026, 11, 20,
+                                                                                     tzinfo=BEIJING)
     assert deadlines["first_meeting"]["met_at"] is None and not deadlines["first_meeting"]["overdue"]
     app.dependency_overrides[get_clock] = at(datetime(2026, 11, 20, 0, 1, tzinfo=BEIJING))
     overdue = (await client.get("/api/v1/worklist/overdue", params={"handler_id": "lawyer-2"})).json()

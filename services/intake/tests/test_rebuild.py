@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
-from services.intake.clock import get_clock
 from services.intake.projections import cases
 from services.intake.tests.test_deadlines import ASSIGNED, at
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES
 from services.intake.tests.test_reassignment import SECOND
+from shared.deps import get_clock
 
 
 async def _a_bit_of_everything(intake_service) -> None:
@@ -25,29 +25,34 @@ async def _a_bit_of_everything(intake_service) -> None:
     await intake_service.assign(archived, at=ASSIGNED.astimezone(UTC))
     for entry in ENTRIES[:3]:
         await intake_service.record(archived["case_id"], entry)
-    await client.post(f"{url}/reassignment-requests", json={"request_id": "r", "requested_by": "s", "category": "other",
-                                                           "reason": "x"})
+    await client.post(f"{url}/reassignment-requests",
+                      json={"request_id": "r", "requested_by": "s", "category": "other", "reason": "x"})
     await client.post(f"{url}/reassignment-requests/r/acceptance", json={"accepted_by": "d"})
     await intake_service.assign(archived, SECOND, at=ASSIGNED.astimezone(UTC) + timedelta(days=3))
     await intake_service.record(archived["case_id"], ENTRIES[1], author="lawyer-2")
-    await client.post(f"{url}/closure", headers=intake_service.handler("lawyer-2"), json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
-    await client.post(f"{url}/closing-file", headers=intake_service.handler("lawyer-2"), json={"submitted_by": "lawyer-2", "checklist": CHECKLIST})
-    items = {i["key"]: True for i in (await client.get("/api/v1/cases/closing-checklists/criminal")).json()["items"]}
+    await client.post(f"{url}/closure", headers=intake_service.handler("lawyer-2"),
+                      json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
+    await client.post(f"{url}/closing-file", headers=intake_service.handler("lawyer-2"),
+                      json={"submitted_by": "lawyer-2", "checklist": CHECKLIST})
+    checklist = (await client.get("/api/v1/cases/closing-checklists/criminal")).json()
+    items = {i["key"]: True for i in checklist["items"]}
     await client.post(f"{url}/closing-check", json={"checker_id": "c", "items": {**items, "hearing": False}})
     await client.post(f"{url}/closing-check", json={"checker_id": "c", "items": items})
     await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead"})
     assert (await client.post(f"{url}/archive", json={"archived_by": "s"})).status_code == 200
     await client.post(f"{url}/follow-ups", json={"visited_on": "2026-12-01", "channel": "visit",
                                                  "satisfaction": "basically_satisfied", "visited_by": "s"})
-    assert (await client.post(f"{url}/next-stage", json={"criminal_stage": "prosecution_review"})).status_code == 201
+    assert (await client.post(f"{url}/next-stage",
+                              json={"criminal_stage": "prosecution_review"})).status_code == 201
     ended = await intake_service.register(case_kind="civil", criminal_stage=None, criminal_role=None)
     await intake_service.assign(ended)
-    await client.post(f"/api/v1/cases/{ended['case_id']}/termination", json={"reason": "aided_person_withdrew",
-                                                                             "terminated_by": "s"})
+    await client.post(f"/api/v1/cases/{ended['case_id']}/termination",
+                      json={"reason": "aided_person_withdrew", "terminated_by": "s"})
     late = await intake_service.register()
     await intake_service.assign(late, at=ASSIGNED.astimezone(UTC))
     intake_service.app.dependency_overrides[get_clock] = at(ASSIGNED + timedelta(days=10))
-    assert (await client.post("/api/v1/worklist/sweep")).json()["recorded"] == 3  # the new handler's mandate too
+    # The late case's first meeting and mandate, and the new handler's mandate too.
+    assert (await client.post("/api/v1/worklist/sweep")).json()["recorded"] == 3
 
 
 async def test_the_rebuild_projections_verb_gives_identical_tables(intake_service):
@@ -56,15 +61,19 @@ async def test_the_rebuild_projections_verb_gives_identical_tables(intake_servic
 
     async def table():
         async with engine.connect() as conn:
-            return sorted(map(dict, (await conn.execute(select(cases))).mappings().all()), key=lambda r: r["case_id"])
+            rows = (await conn.execute(select(cases))).mappings().all()
+            return sorted(map(dict, rows), key=lambda r: r["case_id"])
 
     before = await table()
-    assert len(before) == 4 and {r["status"] for r in before} == {"archived", "registered", "terminated", "assigned"}
+    assert len(before) == 4
+    assert {r["status"] for r in before} == {"archived", "registered", "terminated", "assigned"}
     async with engine.begin() as conn:
-        await conn.execute(sql("UPDATE cases SET status = 'garbled', handler_name = NULL, next_case_id = NULL"))
+        await conn.execute(sql("UPDATE cases SET status = 'garbled', handler_name = NULL, "
+                               "next_case_id = NULL"))
     env = {**os.environ, "FAYUAN_DATABASE_URL": settings.database_url,
            "FAYUAN_DATABASE_NAME": make_url(settings.sqlalchemy_url).database}
-    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "services.intake", "rebuild-projections"],
+    done = await asyncio.to_thread(subprocess.run,
+                                   [sys.executable, "-m", "services.intake", "rebuild-projections"],
                                    env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert await table() == before
@@ -76,5 +85,6 @@ async def test_every_case_as_of_now_is_the_case_list_s_row(intake_service):
     listed = (await client.get("/api/v1/cases")).json()["items"]
     assert len(listed) == 4
     for case in listed:
-        folded = await client.get(f"/api/v1/cases/{case['case_id']}", params={"as_of": "2100-01-01T00:00:00+08:00"})
+        folded = await client.get(f"/api/v1/cases/{case['case_id']}",
+                                  params={"as_of": "2100-01-01T00:00:00+08:00"})
         assert folded.json() == case

@@ -19,7 +19,8 @@ async def _outbox(app, type_suffix: str) -> list[dict]:
 
 async def test_a_notifying_court_retrying_its_post_creates_one_case(intake_service):
     first = await intake_service.client.post("/api/v1/cases", json=NOTIFIED)
-    retries = await asyncio.gather(*(intake_service.client.post("/api/v1/cases", json=NOTIFIED) for _ in range(5)))
+    retries = await asyncio.gather(*(intake_service.client.post("/api/v1/cases", json=NOTIFIED)
+                                     for _ in range(5)))
     assert first.status_code == 201
     assert {r.status_code for r in retries} == {200}
     assert {r.json()["case_id"] for r in retries} == {first.json()["case_id"]}
@@ -33,7 +34,8 @@ async def test_a_notifying_court_retrying_its_post_creates_one_case(intake_servi
     assert [(c["case_id"], c["handler_name"], c["institution_name"]) for c in mine["items"]] == [
         (first.json()["case_id"], "王律师", "北京市明法律师事务所")]
     # Another court's case with the same reference is another case.
-    other = await intake_service.client.post("/api/v1/cases", json={**NOTIFIED, "source_system": "haidian-court"})
+    other = await intake_service.client.post("/api/v1/cases",
+                                             json={**NOTIFIED, "source_system": "haidian-court"})
     assert other.status_code == 201 and other.json()["case_id"] != first.json()["case_id"]
 
 
@@ -48,7 +50,8 @@ async def test_a_notification_names_both_its_system_and_its_reference(intake_ser
 
 
 async def test_concurrent_first_notifications_make_one_case(intake_service):
-    answers = await asyncio.gather(*(intake_service.client.post("/api/v1/cases", json=NOTIFIED) for _ in range(6)))
+    answers = await asyncio.gather(*(intake_service.client.post("/api/v1/cases", json=NOTIFIED)
+                                     for _ in range(6)))
     assert sorted(r.status_code for r in answers) == [200] * 5 + [201]
     assert len({r.json()["case_id"] for r in answers}) == 1
     assert (await intake_service.client.get("/api/v1/cases")).json()["total"] == 1
@@ -96,7 +99,8 @@ async def test_a_stage_or_matter_that_does_not_fit_the_kind_is_a_problem_naming_
 
 async def test_adverse_parties_leave_intake_only_as_keyed_hashes(intake_service):
     parties = [{"name": "李四", "id_number": "110101198001011234"}, {"name": "某某科技有限公司"}]
-    created = await intake_service.register(adverse_parties=parties, flags={"group_case": True, "head_count": 12})
+    created = await intake_service.register(adverse_parties=parties,
+                                            flags={"group_case": True, "head_count": 12})
     [published] = await _outbox(intake_service.app, "case-registered.v1")
     key = intake_service.app.state.settings.adverse_party_hash_key.get_secret_value().encode()
     expected = [hmac.new(key, b"id:110101198001011234", hashlib.sha256).hexdigest(),
@@ -108,8 +112,10 @@ async def test_adverse_parties_leave_intake_only_as_keyed_hashes(intake_service)
                                                       hashlib.sha256).hexdigest()
     assert published["flags"]["head_count"] == 12 and published["criminal_stage"] == "first_instance"
     text_out = json.dumps(published, ensure_ascii=False) + json.dumps(created, ensure_ascii=False)
-    for secret in ("李四", "110101198001011234", "某某科技", AIDED["name"], AIDED["id_number"], AIDED["phone"]):
+    for secret in ("李四", "110101198001011234", "某某科技", AIDED["name"], AIDED["id_number"],
+                   AIDED["phone"]):
         assert secret not in text_out
     # The same party registered again hashes the same: the conflict check can match it.
     await intake_service.register(adverse_parties=[{"name": "李 四", "id_number": "110101198001011234"}])
-    assert (await _outbox(intake_service.app, "case-registered.v1"))[1]["adverse_party_hashes"] == expected[:1]
+    again = (await _outbox(intake_service.app, "case-registered.v1"))[1]
+    assert again["adverse_party_hashes"] == expected[:1]

@@ -30,7 +30,8 @@ WORKING_DAYS = """
 CREATE FUNCTION intake_add_working_days(day date, n integer) RETURNS date
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT CASE WHEN n <= 0 THEN day ELSE (
-        SELECT d FROM generate_series(day + 1, day + n * 2 + 7, interval '1 day') AS g(t), LATERAL (SELECT t::date AS d) x
+        SELECT d FROM generate_series(day + 1, day + n * 2 + 7, interval '1 day') AS g(t), \
+LATERAL (SELECT t::date AS d) x
         WHERE extract(isodow FROM d) < 6 ORDER BY d OFFSET n - 1 LIMIT 1)
     END
 $$
@@ -43,7 +44,8 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_cases_previous_case_id ON cases (previous_case_id)")
     # A notifying organ looks its case up by its own reference (R-ASG-7).
     op.execute("CREATE INDEX ix_cases_source_reference ON cases (source_system, external_reference)")
-    op.execute("UPDATE cases SET first_assigned_at = assigned_at")  # no change of handler before this revision
+    # No change of handler before this revision: the first assignment is the current one.
+    op.execute("UPDATE cases SET first_assigned_at = assigned_at")
     op.execute(WORKING_DAYS)
 
 

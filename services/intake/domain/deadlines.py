@@ -12,15 +12,13 @@ moment (the caller's clock), never stored, so a change of policy applies to ever
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.clock import end_of_day, local_date
 from shared.contracts import CaseKind
-
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 class DeadlinePolicy(BaseModel):
@@ -50,9 +48,29 @@ class Deadline:
         return self.met_at is None and now > self.due_at
 
 
-def end_of_day(day: date) -> datetime:
-    """A deadline on a day runs to the end of that day in Beijing."""
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=BEIJING)
+class CaseFacts(Protocol):
+    """What the deadlines of a case are computed from: the case list's row has these columns."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def case_kind(self) -> str: ...
+    @property
+    def criminal_role(self) -> str | None: ...
+    @property
+    def registered_at(self) -> datetime: ...
+    @property
+    def first_assigned_at(self) -> datetime | None: ...
+    @property
+    def assigned_at(self) -> datetime | None: ...
+    @property
+    def first_meeting_at(self) -> datetime | None: ...
+    @property
+    def mandate_signed_at(self) -> datetime | None: ...
+    @property
+    def ended_on(self) -> date | None: ...
+    @property
+    def closing_file_at(self) -> datetime | None: ...
 
 
 def add_working_days(day: date, n: int) -> date:
@@ -64,26 +82,25 @@ def add_working_days(day: date, n: int) -> date:
     return day
 
 
-def deadlines(case: Any, policy: DeadlinePolicy) -> list[Deadline]:
+def deadlines(case: CaseFacts, policy: DeadlinePolicy) -> list[Deadline]:
     """The deadlines of a case row (or anything with its fields): only those already running."""
     found: list[Deadline] = []
-    if getattr(case, "status", None) == "terminated":
+    if case.status == "terminated":
         return found  # aid ended: nothing more is due
-    registered_on = case.registered_at.astimezone(BEIJING).date()
+    registered_on = local_date(case.registered_at)
     found.append(Deadline("assignment", "R-ASG-7",
                           end_of_day(add_working_days(registered_on, policy.assignment_working_days)),
-                          getattr(case, "first_assigned_at", None)))
-    assigned_at = getattr(case, "assigned_at", None)
+                          case.first_assigned_at))
+    assigned_at = case.assigned_at
     if assigned_at is not None:
-        assigned_on = assigned_at.astimezone(BEIJING).date()
+        assigned_on = local_date(assigned_at)
         if case.case_kind in policy.first_meeting_case_kinds and case.criminal_role != "duty_lawyer_help":
-            found.append(Deadline("first_meeting", "R-HDL-6",
-                                  end_of_day(add_working_days(assigned_on, policy.first_meeting_working_days)),
-                                  case.first_meeting_at))
+            due = end_of_day(add_working_days(assigned_on, policy.first_meeting_working_days))
+            found.append(Deadline("first_meeting", "R-HDL-6", due, case.first_meeting_at))
         if case.criminal_role != "duty_lawyer_help":  # duty-lawyer help is given without a mandate
-            found.append(Deadline("mandate", "R-ASG-9", end_of_day(assigned_on + timedelta(days=policy.mandate_days)),
-                                  case.mandate_signed_at))
-    if getattr(case, "ended_on", None) is not None:
+            due = end_of_day(assigned_on + timedelta(days=policy.mandate_days))
+            found.append(Deadline("mandate", "R-ASG-9", due, case.mandate_signed_at))
+    if case.ended_on is not None:
         found.append(Deadline("closing_file", "R-HDL-6",
                               end_of_day(case.ended_on + timedelta(days=policy.closing_file_days)),
                               case.closing_file_at))

@@ -104,10 +104,11 @@ def summary(entry: _Entry) -> str:
     """What the timeline says about an entry: the facts of the duty, never its free text."""
     match entry:
         case Mandate():
-            return (f"mandate: agreement {'signed' if entry.agreement_signed else 'not signed'}, power of attorney "
-                    f"{'signed' if entry.power_of_attorney_signed else 'not signed'}")
+            return (f"mandate: agreement {'signed' if entry.agreement_signed else 'not signed'}, "
+                    f"power of attorney {'signed' if entry.power_of_attorney_signed else 'not signed'}")
         case Meeting():
-            told = [w for w, done in (("rights", entry.rights_explained), ("obligations", entry.obligations_explained),
+            told = [w for w, done in (("rights", entry.rights_explained),
+                                      ("obligations", entry.obligations_explained),
                                       ("risks", entry.risks_explained)) if done]
             return f"meeting with the aided person; explained: {', '.join(told) or 'nothing'}"
         case FileReview():

@@ -1,5 +1,5 @@
-"""Intake's REST API: legal-aid cases (/api/v1/cases): registration, the next stage of a criminal
-case, the list, one case now or as of a past moment, closure."""
+"""Legal-aid cases (/api/v1/cases): registration, the next stage of a criminal case, the list, one
+case now or as of a past moment, closure."""
 
 from __future__ import annotations
 
@@ -9,17 +9,20 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from services.intake import access, handlers, queries
-from services.intake.clock import ClockDep
-from services.intake.domain import MATTERS_BY_KIND, CaseType
-from services.intake.people import AdverseParty, AidedPerson
-from services.intake.privacy import VaultDep
-from services.intake.views import CaseView, NotifiedCaseView, view_of
-from shared.aggregate import DomainError
+from services.intake import handlers
+from services.intake.adapters import VaultDep
+from services.intake.domain.case import MATTERS_BY_KIND, CaseType
+from services.intake.domain.people import AdverseParty, AidedPerson
+from services.intake.queries import access
+from services.intake.queries.cases import CaseFilter, page_of_cases, shown_case
+from services.intake.queries.views import CaseView, NotifiedCaseView, view_of
+from services.intake.settings import IntakeSettingsDep
 from shared.auth import Principal, Role, allow
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter
-from shared.deps import EngineDep, SettingsDep, UowFactoryDep
+from shared.deps import ClockDep, EngineDep, UowFactoryDep
+from shared.http import PROBLEM_BASE, problem
+from shared.paging import Limit, Offset, Page
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -42,10 +45,13 @@ class RegisterCase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     case_kind: CaseKind
-    criminal_stage: CriminalStage | None = Field(default=None, description="Criminal cases: the stage (诉讼阶段)")
+    criminal_stage: CriminalStage | None = Field(default=None,
+                                                 description="Criminal cases: the stage (诉讼阶段)")
     criminal_role: CriminalRole | None = Field(default=None, description="Criminal cases: defence, "
-                                               "representation of a victim or private prosecutor, duty-lawyer help")
-    matter: Matter | None = Field(default=None, description="Civil, administrative or non-litigation cases: the matter")
+                                               "representation of a victim or private prosecutor, "
+                                               "duty-lawyer help")
+    matter: Matter | None = Field(default=None,
+                                  description="Civil, administrative or non-litigation cases: the matter")
     cause: str = Field(min_length=1, max_length=200, description="Cause of action (案由)")
     district: str = Field(min_length=1, max_length=50)
     agency_id: str = Field(min_length=1, max_length=64, description="The legal-aid agency that registers it")
@@ -59,8 +65,9 @@ class RegisterCase(BaseModel):
                                            description="The notifying organ's reference for the case")
     registered_by: Ref | None = Field(default=None, description="The staff member or system registering it")
     possible_death_penalty_or_life_imprisonment: bool = Field(
-        default=False, description="Criminal cases: the charge may carry a death penalty or life imprisonment, so "
-                                   "the handler needs the experience the law requires (R-ASG-8)")
+        default=False, description="Criminal cases: the charge may carry a death penalty or life "
+                                   "imprisonment, so the handler needs the experience the law requires "
+                                   "(R-ASG-8)")
 
     @field_validator("criminal_stage", "criminal_role", "possible_death_penalty_or_life_imprisonment")
     @classmethod
@@ -88,11 +95,13 @@ class RegisterNextStage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     criminal_stage: CriminalStage = Field(description="The new stage: later than the previous case's")
-    criminal_role: CriminalRole | None = Field(default=None, description="By default, the previous case's role")
+    criminal_role: CriminalRole | None = Field(default=None,
+                                               description="By default, the previous case's role")
     possible_death_penalty_or_life_imprisonment: bool | None = Field(
-        default=None, description="The charge may now carry a death penalty or life imprisonment (R-ASG-8); by "
-                                  "default, as the previous case said")
-    source_system: Ref | None = Field(default=None, description="The notifying organ's system, for this stage")
+        default=None, description="The charge may now carry a death penalty or life imprisonment (R-ASG-8); "
+                                  "by default, as the previous case said")
+    source_system: Ref | None = Field(default=None,
+                                      description="The notifying organ's system, for this stage")
     external_reference: Ref | None = Field(default=None, validate_default=True,
                                            description="The notifying organ's reference for this stage")
     registered_by: Ref | None = None
@@ -110,15 +119,12 @@ class CloseCase(BaseModel):
     closed_by: Ref | None = Field(default=None, description="Who closes it (by default, the handler)")
 
 
-class NotYourNotification(DomainError):
-    status = 403
-
-
-class CasePage(BaseModel):
-    items: list[CaseView | NotifiedCaseView] = Field(description="Notifying organs see the reduced view")
-    total: int
-    offset: int
-    limit: int
+def _not_your_notification(request: Request) -> Response:
+    # Not a rule of the domain but who the caller is: a 403, named as before.
+    return problem(status.HTTP_403_FORBIDDEN, "NotYourNotification",
+                   type_=PROBLEM_BASE + "not-your-notification", instance=request.url.path,
+                   detail="source_system: a notifying organ notifies cases as its own institution (the "
+                          "institution_id of its token), with its external_reference")
 
 
 def _json(view: CaseView | NotifiedCaseView, status_code: int, case_id: str) -> Response:
@@ -135,10 +141,11 @@ def _json(view: CaseView | NotifiedCaseView, status_code: int, case_id: str) -> 
                                              "nothing new was created"},
                         403: {"description": "A notifying organ named a source_system other than its own"}})
 async def register_case(
-    *, body: RegisterCase, uow: UowFactoryDep, settings: SettingsDep, vault: VaultDep,
+    *, body: RegisterCase, request: Request, uow: UowFactoryDep, settings: IntakeSettingsDep, vault: VaultDep,
     principal: Annotated[Principal, allow(Role.agency_staff, Role.judicial_organ)],
     idempotency_key: Annotated[str | None, Header(max_length=200, description="A client's key for this "
-                                                  "registration: sending it again returns the same case")] = None,
+                                                  "registration: sending it again returns the same "
+                                                  "case")] = None,
 ) -> Response:
     """Register a legal-aid case (agency staff, or a court, procuratorate or police notifying a
     case that needs a defender); assignment then picks its handler. Idempotent per source system
@@ -148,8 +155,7 @@ async def register_case(
     before anything is recorded."""
     organ = access.organ_scope(principal)
     if organ is not None and body.source_system != organ:
-        raise NotYourNotification("source_system: a notifying organ notifies cases as its own institution "
-                                  "(the institution_id of its token), with its external_reference")
+        return _not_your_notification(request)
     flags = body.flags
     if body.possible_death_penalty_or_life_imprisonment:
         flags = flags.model_copy(update={"possible_death_penalty_or_life_imprisonment": True})
@@ -157,18 +163,22 @@ async def register_case(
         uow, case_type=CaseType(case_kind=body.case_kind, criminal_stage=body.criminal_stage,
                                 criminal_role=body.criminal_role, matter=body.matter),
         cause=body.cause, district=body.district, agency_id=body.agency_id, flags=flags,
-        aided_person=body.aided_person, adverse_parties=body.adverse_parties, source_system=body.source_system,
-        external_reference=body.external_reference, registered_by=body.registered_by,
-        idempotency_key=idempotency_key, hash_key=settings.adverse_party_hash_key.get_secret_value(), vault=vault)
+        aided_person=body.aided_person, adverse_parties=body.adverse_parties,
+        source_system=body.source_system, external_reference=body.external_reference,
+        registered_by=body.registered_by, idempotency_key=idempotency_key,
+        hash_key=settings.adverse_party_hash_key.get_secret_value(), vault=vault)
     view = view_of(case)
     if not new:  # an Idempotency-Key of someone else's registration must not show their case
         access.check(view, principal)
-    return _json(access.shown(view, principal), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
+    return _json(access.shown(view, principal), status.HTTP_201_CREATED if new else status.HTTP_200_OK,
+                 case.id)
 
 
 @router.post("/{case_id}/next-stage", summary="Register the next stage of a criminal case (一案一卷)",
-             status_code=status.HTTP_201_CREATED, response_model=CaseView, dependencies=[allow(Role.agency_staff)],
-             responses={200: {"model": CaseView, "description": "The next stage was registered before: its case"}})
+             status_code=status.HTTP_201_CREATED, response_model=CaseView,
+             dependencies=[allow(Role.agency_staff)],
+             responses={200: {"model": CaseView,
+                              "description": "The next stage was registered before: its case"}})
 async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: UowFactoryDep,
                               vault: VaultDep) -> Response:
     """Register the next stage of an ended criminal case as a new case (R-HDL-7, one case one file):
@@ -182,9 +192,9 @@ async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: 
     return _json(view_of(case), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
 
 
-@router.get("", summary="List cases", response_model=CasePage)
+@router.get("", summary="List cases", response_model=Page[CaseView | NotifiedCaseView])
 async def list_cases(
-    *, engine: EngineDep, request: Request, clock: ClockDep,
+    *, engine: EngineDep, settings: IntakeSettingsDep, clock: ClockDep,
     principal: Annotated[Principal, allow(*access.NOTIFIED_READERS)],
     status_: Annotated[str | None, Query(alias="status", max_length=20,
                                          description="registered, assigned, closed, terminated or "
@@ -194,56 +204,52 @@ async def list_cases(
     agency_id: Annotated[str | None, Query(max_length=64)] = None,
     institution_id: Annotated[str | None, Query(max_length=64)] = None,
     handler_id: Annotated[str | None, Query(max_length=64)] = None,
-    source_system: Annotated[str | None, Query(max_length=100, description="A notifying organ's system")] = None,
+    source_system: Annotated[str | None, Query(max_length=100,
+                                               description="A notifying organ's system")] = None,
     external_reference: Annotated[str | None, Query(max_length=100, description="The notifying organ's own "
-                                                    "reference: with source_system, its case and handler")] = None,
+                                                    "reference: with source_system, its case and "
+                                                    "handler")] = None,
     registered_from: Annotated[datetime | None, Query(description="Registered at or after")] = None,
     registered_before: Annotated[datetime | None, Query(description="Registered before")] = None,
-    overdue: Annotated[bool | None, Query(description="Only cases with a deadline missed and still open")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> CasePage:
+    overdue: Annotated[bool | None,
+                       Query(description="Only cases with a deadline missed and still open")] = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> Page[CaseView | NotifiedCaseView]:
     """List cases, newest first, filtered by status, kind, district, agency, institution,
     handler, registration dates, and whether a deadline is overdue. A notifying court,
     procuratorate or police finds its case, and who was assigned to it (R-ASG-7), by its own
     `source_system` and `external_reference`. A handler's list holds only their own cases, an
     organ's only the cases it notified (whatever the query says)."""
-    handler_id = access.handler_scope(principal) or handler_id
-    source_system = access.organ_scope(principal) or source_system
-    filters = queries.CaseFilter(status=status_, case_kind=case_kind, district=district, agency_id=agency_id,
-                                 institution_id=institution_id, handler_id=handler_id, source_system=source_system,
-                                 external_reference=external_reference,
-                                 registered_from=registered_from, registered_before=registered_before)
-    rows, total = await queries.list_cases(engine, filters, offset=offset, limit=limit, overdue=overdue,
-                                           policy=request.app.state.settings.deadline_policy(), now=clock())
-    return CasePage(items=[access.shown(r, principal) for r in rows], total=total, offset=offset, limit=limit)
+    filters = CaseFilter(status=status_, case_kind=case_kind, district=district, agency_id=agency_id,
+                         institution_id=institution_id, handler_id=handler_id, source_system=source_system,
+                         external_reference=external_reference, registered_from=registered_from,
+                         registered_before=registered_before)
+    return await page_of_cases(engine, filters, principal, offset=offset, limit=limit, overdue=overdue,
+                               policy=settings.deadline_policy(), now=clock())
 
 
-@router.get("/{case_id}", summary="One case, now or as of a moment", response_model=CaseView | NotifiedCaseView)
+@router.get("/{case_id}", summary="One case, now or as of a moment",
+            response_model=CaseView | NotifiedCaseView)
 async def get_case(
-    *, case_id: CaseId, engine: EngineDep, uow: UowFactoryDep,
-    principal: Annotated[Principal, allow(*access.NOTIFIED_READERS)],
+    *, case_id: CaseId, engine: EngineDep, principal: Annotated[Principal, allow(*access.NOTIFIED_READERS)],
     as_of: Annotated[datetime | None, Query(description="The case as it stood at this moment (its history "
                                                         "folded up to then)")] = None,
 ) -> CaseView | NotifiedCaseView:
     """The case's status, handler and milestones; with `as_of`, as they were at that moment. A
     handler sees their own cases, a notifying organ the status and handler of a case it notified
     (R-ASG-7); any other case is not found for them."""
-    view = await access.visible_case(engine, case_id, principal)
-    if as_of is not None:
-        async with uow() as u:
-            view = view_of(await handlers.load_case(u, case_id, as_of=as_of))
-    return access.shown(view, principal)
+    return await shown_case(engine, case_id, principal, as_of=as_of)
 
 
 @router.post("/{case_id}/closure", summary="Close a case (结案)", response_model=CaseView)
-async def close_case(*, case_id: CaseId, body: CloseCase, uow: UowFactoryDep, engine: EngineDep,
+async def close_case(*, case_id: CaseId, body: CloseCase, uow: UowFactoryDep,
                      principal: Annotated[Principal, allow(Role.case_handler)]) -> CaseView:
     """The case's handler closes their assigned case with its outcome and end date; evaluation
     then sees it. The closing file is due within 30 days of the end (R-HDL-6)."""
-    await handlers.close_case(uow, case_id, outcome=body.outcome, ended_on=body.ended_on,
-                              closed_by=body.closed_by or principal.handler_id,
-                              only_handler=access.handler_scope(principal))
-    return await queries.case_view(engine, case_id)
+    case = await handlers.close_case(uow, case_id, outcome=body.outcome, ended_on=body.ended_on,
+                                     closed_by=body.closed_by or principal.handler_id,
+                                     only_handler=access.handler_scope(principal))
+    return view_of(case)
 
 

@@ -7,15 +7,13 @@ for any other case gets 404, never 403: the answer must not tell that the case e
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from services.intake import queries
-from services.intake.views import CaseView, NotifiedCaseView
+from services.intake.queries.views import CaseView, NotifiedCaseView
 from shared.aggregate import NotFound
 from shared.auth import Principal, Role
 
 # Unscoped readers first, scoped roles last: a caller holding both acts with the wider view.
-AGENCY_READERS = (Role.agency_staff, Role.closing_checker, Role.quality_lead, Role.bureau_investigator, Role.auditor)
+AGENCY_READERS = (Role.agency_staff, Role.closing_checker, Role.quality_lead, Role.bureau_investigator,
+                  Role.auditor)
 CASE_READERS = (*AGENCY_READERS, Role.case_handler)
 NOTIFIED_READERS = (*CASE_READERS, Role.judicial_organ)
 # Never a real id: a scoped caller whose token lacks its scoping claim sees nothing.
@@ -33,16 +31,11 @@ def organ_scope(principal: Principal) -> str | None:
 
 
 def check(view: CaseView, principal: Principal) -> None:
+    """404 unless the caller may see the case."""
     handler, organ = handler_scope(principal), organ_scope(principal)
-    if (handler is not None and view.handler_id != handler) or (organ is not None and view.source_system != organ):
+    if ((handler is not None and view.handler_id != handler)
+            or (organ is not None and view.source_system != organ)):
         raise NotFound(f"no case {view.case_id}")
-
-
-async def visible_case(engine: AsyncEngine, case_id: str, principal: Principal) -> CaseView:
-    """The case now, if the caller may see it (404 otherwise)."""
-    view = await queries.case_view(engine, case_id)
-    check(view, principal)
-    return view
 
 
 def shown(view: CaseView, principal: Principal) -> CaseView | NotifiedCaseView:

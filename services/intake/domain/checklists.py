@@ -34,9 +34,11 @@ class Checklist:
 
 
 CRIMINAL = Checklist("SF/T 0086-2020", (
-    CheckItem("meeting_record", "meetings held in time, rights, obligations and risks explained, the conversation "
-                                "recorded in detail", "及时会见, 告知权利义务和风险, 会见笔录详实"),
-    CheckItem("file_review_notes", "the case file read in time, complete and specific notes", "及时阅卷, 阅卷笔录完整具体"),
+    CheckItem("meeting_record", "meetings held in time, rights, obligations and risks explained, the "
+                                "conversation recorded in detail",
+              "及时会见, 告知权利义务和风险, 会见笔录详实"),
+    CheckItem("file_review_notes", "the case file read in time, complete and specific notes",
+              "及时阅卷, 阅卷笔录完整具体"),
     CheckItem("investigation", "evidence collected lawfully where the case needed it", "依法调查取证"),
     CheckItem("defence_statement", "the defence statement argues fully", "辩护意见充分"),
     CheckItem("hearing", "hearings attended and recorded", "依法出庭"),
@@ -76,7 +78,8 @@ def failed_items(kind: CaseKind, items: dict[str, bool]) -> list[str]:
     missing = [k for k in checklist.keys if k not in items]
     unknown = sorted(set(items) - set(checklist.keys))
     if missing or unknown:
-        told = [f"missing: {', '.join(missing)}" if missing else "", f"unknown: {', '.join(unknown)}" if unknown else ""]
+        told = [f"missing: {', '.join(missing)}" if missing else "",
+                f"unknown: {', '.join(unknown)}" if unknown else ""]
         raise ItemsMismatch(f"items must be exactly those of {checklist.standard}'s closing checklist; "
                             + "; ".join(t for t in told if t))
     return [k for k in checklist.keys if not items[k]]

@@ -2,7 +2,7 @@
 
 A case is registered, assigned (assignment decides; intake folds the decision in), its handling
 recorded entry by entry, and closed. The aided person's data, and the adverse parties', live
-only in this service's store, sealed (people.SealedPerson), never in integration events (they
+only in this service's store, sealed (domain.people.SealedPerson), never in integration events (they
 leave as keyed hashes).
 """
 
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from services.intake.checklists import CHECKLIST_BY_KIND, failed_items
-from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
-from services.intake.events import (
+from services.intake.domain.checklists import CHECKLIST_BY_KIND, failed_items
+from services.intake.domain.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
+from services.intake.domain.events import (
     AidTerminated,
     CaseArchived,
     CaseClosed,
@@ -32,13 +31,13 @@ from services.intake.events import (
     ReassignmentRequested,
     WorkRecorded,
 )
-from services.intake.people import SealedPerson, under_18
-from services.intake.record import WorkEntry
+from services.intake.domain.people import SealedPerson, under_18
+from services.intake.domain.record import WorkEntry
 from shared.aggregate import Aggregate, Conflict, DomainError, Invalid, NotFound
+from shared.clock import local_date
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter, ReassignmentReason
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 # The order of a criminal case's stages: a next stage must come later (R-HDL-7).
 STAGE_ORDER: tuple[CriminalStage, ...] = tuple(CriminalStage)
 
@@ -50,8 +49,8 @@ MATTERS_BY_KIND: dict[CaseKind, frozenset[Matter]] = {
                                Matter.mediation}),
     CaseKind.administrative: frozenset({Matter.administrative_lawsuit, Matter.administrative_review,
                                         Matter.state_compensation}),
-    CaseKind.non_litigation: frozenset({Matter.mediation, Matter.labour_arbitration, Matter.administrative_review,
-                                        Matter.state_compensation}),
+    CaseKind.non_litigation: frozenset({Matter.mediation, Matter.labour_arbitration,
+                                        Matter.administrative_review, Matter.state_compensation}),
 }
 
 
@@ -153,14 +152,15 @@ class Case(Aggregate):
         if flags.possible_death_penalty_or_life_imprisonment and case_type.case_kind != CaseKind.criminal:
             raise Invalid("only a criminal case can carry a possible death penalty or life imprisonment")
         # R-ASG-8: a minor is known from the ID number's birth date on the day of registration.
-        flags = flags.model_copy(update={"minor": flags.minor or under_18(born_on, at.astimezone(BEIJING).date())})
+        flags = flags.model_copy(update={"minor": flags.minor or under_18(born_on, local_date(at))})
         if (source_system is None) != (external_reference is None):
             raise Invalid("a notification names both its source system and its external reference")
         self.record(CaseRegistered(case_id=self.id, case_number=case_number, cause=cause, district=district,
-                                   agency_id=agency_id, flags=flags, aided_person=aided_person, registered_at=at,
-                                   source_system=source_system, external_reference=external_reference,
-                                   registered_by=registered_by, adverse_parties=adverse_parties or [],
-                                   previous_case_id=previous_case_id, aided_person_hash=aided_person_hash,
+                                   agency_id=agency_id, flags=flags, aided_person=aided_person,
+                                   registered_at=at, source_system=source_system,
+                                   external_reference=external_reference, registered_by=registered_by,
+                                   adverse_parties=adverse_parties or [], previous_case_id=previous_case_id,
+                                   aided_person_hash=aided_person_hash,
                                    adverse_party_hashes=adverse_party_hashes or [], **case_type.model_dump()))
 
     def assign(self, *, handler: HandlerRef, method: str, at: datetime) -> None:
@@ -170,7 +170,8 @@ class Case(Aggregate):
             return  # the same decision told twice changes nothing
         if self.assigned_at is not None and at <= self.assigned_at:
             return  # an older decision than the one in force, told late
-        self.record(HandlerAssigned(handler=handler, method=method, assigned_at=at, previous_handler=self.handler))
+        self.record(HandlerAssigned(handler=handler, method=method, assigned_at=at,
+                                    previous_handler=self.handler))
 
     def register_next_stage(self, *, next_case_id: str, next_case_number: str, stage: CriminalStage,
                             at: datetime) -> None:
@@ -178,13 +179,14 @@ class Case(Aggregate):
         r = self.registration
         assert r is not None
         if r.case_kind != CaseKind.criminal:
-            raise NotANextStage(f"case {self.id} is a {r.case_kind} case; only criminal cases move to a next stage")
+            raise NotANextStage(f"case {self.id} is a {r.case_kind} case; only criminal cases move to a next "
+                                "stage")
         if self.next_stage is not None:
             raise DomainError(f"case {self.id} already moved to {self.next_stage.criminal_stage} as case "
                               f"{self.next_stage.next_case_number}", rule="R-HDL-7")
         if self.status not in (CaseStatus.closed, CaseStatus.archived):
-            raise CaseNotClosed(f"case {self.id} is {self.status}; its stage must end (closure) before the next one",
-                                rule="R-HDL-7")
+            raise CaseNotClosed(f"case {self.id} is {self.status}; its stage must end (closure) before the "
+                                "next one", rule="R-HDL-7")
         if r.criminal_stage is not None and STAGE_ORDER.index(stage) <= STAGE_ORDER.index(r.criminal_stage):
             raise NotANextStage(f"{stage} does not come after {r.criminal_stage}")
         self.record(NextStageRegistered(next_case_id=next_case_id, next_case_number=next_case_number,
@@ -230,7 +232,8 @@ class Case(Aggregate):
         self.record(ReassignmentRequested(request_id=request_id, reason=reason, category=category,
                                           requested_by=requested_by, requested_at=at))
 
-    def accept_reassignment(self, *, request_id: str, accepted_by: str, at: datetime) -> ReassignmentRequested:
+    def accept_reassignment(self, *, request_id: str, accepted_by: str,
+                            at: datetime) -> ReassignmentRequested:
         """The agency accepts the aided person's request; the handler stays until assignment names
         the next one."""
         request = next((r for r in self.reassignment_requests if r.request_id == request_id), None)
@@ -246,10 +249,12 @@ class Case(Aggregate):
         self.record(ReassignmentAccepted(request_id=request_id, accepted_by=accepted_by, accepted_at=at))
         return request
 
-    def terminate(self, *, reason: TerminationReason, details: str | None, terminated_by: str, at: datetime) -> None:
+    def terminate(self, *, reason: TerminationReason, details: str | None, terminated_by: str,
+                  at: datetime) -> None:
         if self.status not in (CaseStatus.registered, CaseStatus.assigned):
             raise NotOpen(f"case {self.id} is {self.status}; only an open case's aid can be terminated")
-        self.record(AidTerminated(reason=reason, details=details, terminated_by=terminated_by, terminated_at=at))
+        self.record(AidTerminated(reason=reason, details=details, terminated_by=terminated_by,
+                                  terminated_at=at))
 
     def check_closing_file(self, *, checker_id: str, items: dict[str, bool], remarks: str | None,
                            at: datetime) -> None:
@@ -267,14 +272,16 @@ class Case(Aggregate):
                                    standard=CHECKLIST_BY_KIND[self.registration.case_kind].standard,
                                    items=items, failed_items=failed))
 
-    def sign_off_closing_check(self, *, quality_lead_id: str, quality_lead_name: str | None, at: datetime) -> None:
+    def sign_off_closing_check(self, *, quality_lead_id: str, quality_lead_name: str | None,
+                               at: datetime) -> None:
         """R-CHK-2: the agency's quality lead signs the passed check off (the subsidy follows it)."""
         if self.closing_check is None or not self.closing_check.passed:
-            raise ClosingCheckPending(f"case {self.id}'s closing file has not passed its check", rule="R-CHK-2")
+            raise ClosingCheckPending(f"case {self.id}'s closing file has not passed its check",
+                                      rule="R-CHK-2")
         if self.sign_off is not None:
             raise DomainError(f"case {self.id}'s closing check was already signed off", rule="R-CHK-2")
-        self.record(ClosingCheckSignedOff(quality_lead_id=quality_lead_id, quality_lead_name=quality_lead_name,
-                                          signed_off_at=at))
+        self.record(ClosingCheckSignedOff(quality_lead_id=quality_lead_id,
+                                          quality_lead_name=quality_lead_name, signed_off_at=at))
 
     def archive(self, *, archived_by: str, at: datetime) -> None:
         """归档: only after the closing check passed and the quality lead signed it off."""
@@ -286,8 +293,8 @@ class Case(Aggregate):
             raise SignOffPending(f"case {self.id}'s closing check awaits the quality lead's sign-off")
         self.record(CaseArchived(archived_by=archived_by, archived_at=at))
 
-    def follow_up(self, *, follow_up_id: str, visited_on: date, channel: FollowUpChannel, satisfaction: Satisfaction,
-                  remarks: str | None, visited_by: str, at: datetime) -> bool:
+    def follow_up(self, *, follow_up_id: str, visited_on: date, channel: FollowUpChannel,
+                  satisfaction: Satisfaction, remarks: str | None, visited_by: str, at: datetime) -> bool:
         """R-HDL-8: during or after the case, once it has a handler. False when already recorded."""
         if self.handler is None:
             raise NotAssigned(f"case {self.id} has no handler yet; there is no service to ask about")
@@ -359,6 +366,7 @@ class Case(Aggregate):
         self.status = CaseStatus.closed
         self.closure = e
 
-Case.handles(CaseRegistered, HandlerAssigned, WorkRecorded, CaseClosed, ClosingFileSubmitted, ReassignmentRequested,
-             AidTerminated, ClosingChecked, CaseArchived, FollowUpRecorded, DeadlineMissed, ReassignmentAccepted,
-             NextStageRegistered, ClosingCheckSignedOff)
+
+Case.handles(CaseRegistered, HandlerAssigned, WorkRecorded, CaseClosed, ClosingFileSubmitted,
+             ReassignmentRequested, AidTerminated, ClosingChecked, CaseArchived, FollowUpRecorded,
+             DeadlineMissed, ReassignmentAccepted, NextStageRegistered, ClosingCheckSignedOff)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from services.intake.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
-from services.intake.people import SealedPerson
-from services.intake.record import WorkEntry
+from services.intake.domain.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
+from services.intake.domain.people import SealedPerson
+from services.intake.domain.record import WorkEntry
 from shared.aggregate import DomainEvent
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter, ReassignmentReason

@@ -1,0 +1,178 @@
+"""The end of a case: a request for another handler and its acceptance, termination of aid, the
+closing check and its sign-off, archive, and follow-up visits with the aided person."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.intake import handlers
+from services.intake.api.cases import CaseId, Ref
+from services.intake.domain.closing import FollowUpChannel, Satisfaction, TerminationReason
+from services.intake.queries.views import CaseView, view_of
+from shared.auth import Role, allow
+from shared.contracts.intake import ReassignmentReason
+from shared.deps import UowFactoryDep
+
+router = APIRouter(prefix="/api/v1/cases", tags=["end of a case"])
+Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+RequestId = Annotated[str, Path(description="The request's id", max_length=100)]
+
+
+class RequestReassignment(BaseModel):
+    """The aided person asks for another handler (更换承办人员), with their reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: Ref | None = Field(default=None,
+                                   description="The client's id: sending it again records it once")
+    requested_by: Ref = Field(description="The staff member who took the request")
+    category: ReassignmentReason = Field(description="The kind of reason, the only part assignment is told")
+    reason: Reason = Field(description="The aided person's own words; they stay in intake")
+
+
+class ReassignmentRequestView(BaseModel):
+    request_id: str = Field(description="Accept the request with POST "
+                                        ".../reassignment-requests/{request_id}/acceptance")
+    case: CaseView
+
+
+class AcceptReassignment(BaseModel):
+    """The agency accepts the aided person's request for another handler."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accepted_by: Ref = Field(description="The agency staff member who decided it")
+
+
+class TerminateAid(BaseModel):
+    """终止法律援助: assistance ends for a legal reason before the case does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: TerminationReason
+    details: str | None = Field(default=None, max_length=2000)
+    terminated_by: Ref = Field(description="The agency staff member who decided it")
+
+
+class CheckClosingFile(BaseModel):
+    """结案收卷质量检查 (R-CHK-1): the agency's designated checker's answer for each item of the
+    checklist of the case's kind; the check passes when every item passes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    checker_id: Ref
+    items: dict[Annotated[str, Field(min_length=1, max_length=60)], bool] = Field(
+        min_length=1, max_length=40, description="Each item of the kind's checklist (GET /api/v1/cases/"
+                                                 "closing-checklists/{case_kind}) and whether the file "
+                                                 "meets it")
+    remarks: str | None = Field(default=None, max_length=2000)
+
+
+class SignOffClosingCheck(BaseModel):
+    """质量审查负责人签字确认 (R-CHK-2): the agency's quality lead confirms the passed check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quality_lead_id: Ref
+    quality_lead_name: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class ArchiveCase(BaseModel):
+    """归档: the staff member who archives the case file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    archived_by: Ref
+
+
+class RecordFollowUp(BaseModel):
+    """回访 (R-HDL-8): a visit or call to the aided person, during or after the case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    follow_up_id: Ref | None = Field(default=None,
+                                     description="The client's id: sending it again records it once")
+    visited_on: date
+    channel: FollowUpChannel
+    satisfaction: Satisfaction
+    remarks: str | None = Field(default=None, max_length=2000,
+                                description="What the aided person said; stays in intake")
+    visited_by: Ref
+
+
+@router.post("/{case_id}/reassignment-requests",
+             summary="Record a request for another handler (更换承办人员)",
+             status_code=status.HTTP_201_CREATED, response_model=ReassignmentRequestView,
+             dependencies=[allow(Role.agency_staff)])
+async def request_reassignment(*, case_id: CaseId, body: RequestReassignment,
+                               uow: UowFactoryDep) -> ReassignmentRequestView:
+    """Record that the aided person asked for another handler, with the kind of reason and their
+    own words; nothing changes until the agency accepts the request."""
+    case, request_id = await handlers.request_reassignment(uow, case_id, request_id=body.request_id,
+                                                           reason=body.reason, category=body.category,
+                                                           requested_by=body.requested_by)
+    return ReassignmentRequestView(request_id=request_id, case=view_of(case))
+
+
+@router.post("/{case_id}/reassignment-requests/{request_id}/acceptance",
+             summary="Accept a request for another handler",
+             response_model=CaseView, dependencies=[allow(Role.agency_staff)])
+async def accept_reassignment(*, case_id: CaseId, request_id: RequestId, body: AcceptReassignment,
+                              uow: UowFactoryDep) -> CaseView:
+    """The agency accepts the aided person's request for another handler: assignment is told
+    (ReassignmentRequested, with the kind of reason only) and names the next handler, who then
+    replaces the current one on the case (its deadlines restart for them)."""
+    return view_of(await handlers.accept_reassignment(uow, case_id, request_id=request_id,
+                                                      accepted_by=body.accepted_by))
+
+
+@router.post("/{case_id}/termination", summary="Terminate legal aid (终止法律援助)", response_model=CaseView,
+             dependencies=[allow(Role.agency_staff)])
+async def terminate_aid(*, case_id: CaseId, body: TerminateAid, uow: UowFactoryDep) -> CaseView:
+    """End the legal aid of an open case for a legal reason (the case is then `terminated`): the
+    handler is released and the case is not evaluated (CaseTerminated tells the others)."""
+    return view_of(await handlers.terminate_aid(uow, case_id, reason=body.reason, details=body.details,
+                                                terminated_by=body.terminated_by))
+
+
+@router.post("/{case_id}/closing-check", summary="Check the closing file (结案收卷质量检查)",
+             response_model=CaseView, dependencies=[allow(Role.closing_checker)])
+async def check_closing_file(*, case_id: CaseId, body: CheckClosingFile, uow: UowFactoryDep) -> CaseView:
+    """The agency's designated checker checks a submitted closing file against the "excellent and
+    good" checklist of the case's kind (R-CHK-1); a check that fails names its items."""
+    return view_of(await handlers.check_closing_file(uow, case_id, checker_id=body.checker_id,
+                                                     items=body.items, remarks=body.remarks))
+
+
+@router.post("/{case_id}/closing-check/sign-off", summary="Quality lead's sign-off (质量审查负责人签字确认)",
+             response_model=CaseView, dependencies=[allow(Role.quality_lead)])
+async def sign_off_closing_check(*, case_id: CaseId, body: SignOffClosingCheck,
+                                 uow: UowFactoryDep) -> CaseView:
+    """The agency's quality lead signs off a passed closing check (R-CHK-2): the file may then be
+    archived and the subsidy paid (ClosingCheckSignedOff tells the others)."""
+    return view_of(await handlers.sign_off_closing_check(uow, case_id, quality_lead_id=body.quality_lead_id,
+                                                         quality_lead_name=body.quality_lead_name))
+
+
+@router.post("/{case_id}/archive", summary="Archive the case (归档)", response_model=CaseView,
+             dependencies=[allow(Role.agency_staff)])
+async def archive_case(*, case_id: CaseId, body: ArchiveCase, uow: UowFactoryDep) -> CaseView:
+    """Archive the case (归档) once its closing check has passed and the quality lead signed it off."""
+    return view_of(await handlers.archive_case(uow, case_id, archived_by=body.archived_by))
+
+
+@router.post("/{case_id}/follow-ups", summary="Record a follow-up with the aided person (回访)",
+             status_code=status.HTTP_201_CREATED, response_model=CaseView,
+             dependencies=[allow(Role.agency_staff)])
+async def record_follow_up(*, case_id: CaseId, body: RecordFollowUp, uow: UowFactoryDep) -> CaseView:
+    """Record a follow-up with the aided person and whether they were satisfied; evaluation
+    receives the answer (FollowUpCompleted), never the remarks."""
+    case = await handlers.record_follow_up(uow, case_id, follow_up_id=body.follow_up_id,
+                                           visited_on=body.visited_on, channel=body.channel,
+                                           satisfaction=body.satisfaction, remarks=body.remarks,
+                                           visited_by=body.visited_by)
+    return view_of(case)
