@@ -6,19 +6,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.assignment.tests.conftest import (  # noqa: F401 (fixture)
+from services.assignment.tests.conftest import (
     AGENCY,
     decision,
     handler,
     institution,
     registered,
-    running,
     today,
 )
 from shared.testing.kafka import publish
 
 
-async def test_recruitment_record_withdrawal_and_a_volunteers_own_commitment(running):  # noqa: F811
+async def test_recruitment_record_withdrawal_and_a_volunteers_own_commitment(running):
     async with running() as (client, settings):
         recruited = await client.post("/api/v1/institutions", json={
             "name": "北京某律师事务所", "kind": "law_firm", "agency_id": AGENCY, "district": "朝阳区",

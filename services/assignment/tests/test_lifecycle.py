@@ -8,13 +8,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from services.assignment.tests.conftest import (  # noqa: F401 (fixtures)
+from services.assignment.tests.conftest import (
     AGENCY,
     assigned_handler,
     decision,
     institution,
     registered,
-    running,
 )
 from shared.contracts import (
     CaseAssigned,
@@ -40,7 +39,7 @@ def reasons_of(record: dict) -> dict[str, list[str]]:
     return {c["handler_id"]: c["reasons"] for c in record["decisions"][-1]["candidates"]}
 
 
-async def test_a_suspended_handler_gets_no_case_until_reinstated(running):  # noqa: F811
+async def test_a_suspended_handler_gets_no_case_until_reinstated(running):
     async with running() as (client, settings):
         firm = await institution(client)
         first, second = await lawyer(client, firm, "甲"), await lawyer(client, firm, "乙")
@@ -69,7 +68,7 @@ async def test_a_suspended_handler_gets_no_case_until_reinstated(running):  # no
         assert await assigned_handler(client, after.case_id) == first
 
 
-async def test_grave_cases_and_minors_go_only_to_the_qualified(running):  # noqa: F811
+async def test_grave_cases_and_minors_go_only_to_the_qualified(running):
     async with running() as (client, settings):
         firm = await institution(client)
         junior = await lawyer(client, firm, "新律师", years=1)
@@ -84,7 +83,7 @@ async def test_grave_cases_and_minors_go_only_to_the_qualified(running):  # noqa
         assert reasons_of(await decision(client, minor.case_id))[junior] == ["not_qualified_for_minors"]
 
 
-async def test_no_one_whose_institution_acted_for_the_adverse_party_gets_the_case(running):  # noqa: F811
+async def test_no_one_whose_institution_acted_for_the_adverse_party_gets_the_case(running):
     async with running() as (client, settings):
         firm_a = await institution(client, name="甲律师事务所")
         firm_b = await institution(client, name="乙律师事务所")
@@ -100,7 +99,7 @@ async def test_no_one_whose_institution_acted_for_the_adverse_party_gets_the_cas
         assert reasons[a1] == reasons[a2] == ["conflict_of_interest"]
 
 
-async def test_reassignment_releases_the_handler_and_assigns_another_and_termination_releases(running):  # noqa: F811
+async def test_reassignment_releases_the_handler_and_assigns_another_and_termination_releases(running):
     async with running() as (client, settings):
         firm = await institution(client)
         first, second = await lawyer(client, firm, "甲"), await lawyer(client, firm, "乙")

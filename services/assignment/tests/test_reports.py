@@ -7,18 +7,17 @@ import io
 
 from openpyxl import load_workbook
 
-from services.assignment.tests.conftest import (  # noqa: F401 (fixture)
+from services.assignment.tests.conftest import (
     AGENCY,
     assigned_handler,
     handler,
     institution,
     registered,
-    running,
 )
 from shared.testing.kafka import publish
 
 
-async def test_monthly_and_fairness_reports_count_what_was_assigned(running):  # noqa: F811
+async def test_monthly_and_fairness_reports_count_what_was_assigned(running):
     async with running() as (client, settings):
         firm_a, firm_b = await institution(client, name="甲所"), await institution(client, name="乙所")
         pool = [await handler(client, firm_a, "甲一"), await handler(client, firm_a, "甲二"),
