@@ -18,9 +18,9 @@ from services.assignment.domain import (
     Policy,
     Rotation,
     assess,
-    month_of,
     rotation_order,
 )
+from shared.clock import local_month
 from shared.contracts import CaseFlags, CaseKind, HandlerKind
 from shared.contracts.assignment import AssignmentMethod
 
@@ -45,8 +45,8 @@ def turn(rotation: Rotation, case_id: str, handler_id: str, *, at=AT, group_case
 
 
 def test_month_is_the_calendar_month_in_beijing():
-    assert month_of(datetime(2026, 10, 31, 16, 30, tzinfo=UTC)) == "2026-11"
-    assert month_of(datetime(2026, 10, 31, 15, 59, tzinfo=UTC)) == "2026-10"
+    assert local_month(datetime(2026, 10, 31, 16, 30, tzinfo=UTC)) == "2026-11"
+    assert local_month(datetime(2026, 10, 31, 15, 59, tzinfo=UTC)) == "2026-10"
 
 
 def test_eligibility_names_every_reason_with_its_rule():

@@ -216,7 +216,7 @@ async def test_concurrent_decisions_for_one_pool_never_share_a_turn(running):
     """Two consumers of one agency's cases deciding at once (two replicas): the rotation stream
     makes one of them decide again, so nobody is picked twice while someone waits."""
     from services.assignment import handlers as engine
-    from services.assignment.projections import project
+    from services.assignment.projections import projection
     from shared.db import create_engine
     from shared.uow import unit_of_work
 
@@ -227,7 +227,7 @@ async def test_concurrent_decisions_for_one_pool_never_share_a_turn(running):
         db = create_engine(settings)
 
         async def consume(case):
-            async with unit_of_work(db, settings, project) as uow:
+            async with unit_of_work(db, settings, projection) as uow:
                 await engine.assign_registered_case(uow, case)
 
         try:

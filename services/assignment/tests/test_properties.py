@@ -21,9 +21,8 @@ from services.assignment.domain import (
     Qualification,
     Rotation,
     assess,
-    local_day,
-    month_of,
 )
+from shared.clock import local_date, local_month
 from shared.contracts import CaseFlags, CaseKind, HandlerKind
 from shared.contracts.assignment import AssignmentMethod
 
@@ -108,7 +107,7 @@ def test_no_rule_of_eligibility_is_ever_overridden(scenario):
     per_month: Counter[tuple[str, str]] = Counter()
     for case, at, decision in assigned:
         chosen = by_id[decision.handler.handler_id]
-        day = local_day(at)
+        day = local_date(at)
         # R-PRV-3: a commitment in force that day; R-ASG-6: not suspended that day
         assert any(signed <= day <= until for signed, until in chosen.commitments)
         assert not any(until is None or day <= until for until in chosen.suspensions)
@@ -120,7 +119,7 @@ def test_no_rule_of_eligibility_is_ever_overridden(scenario):
         # never someone who (or whose institution) acted for an adverse party
         assert not chosen.represented_parties & set(case.adverse_party_hashes)
         if not case.flags.group_case:
-            per_month[(chosen.handler_id, month_of(at))] += 1
+            per_month[(chosen.handler_id, local_month(at))] += 1
     # R-ASG-4: at most five non-group cases in a calendar month
     assert all(count <= CAP for count in per_month.values())
 

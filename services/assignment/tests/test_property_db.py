@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from services.assignment import handlers as engine
 from services.assignment.app import MIGRATIONS, AssignmentSettings
 from services.assignment.domain import CaseAssignment, HandlerAssigned, InstitutionKind
-from services.assignment.projections import project
+from services.assignment.projections import projection
 from shared.contracts import CaseFlags, CaseKind, CaseRegistered, HandlerKind, HandlerSuspended
 from shared.db import create_engine
 from shared.uow import unit_of_work
@@ -44,7 +44,7 @@ async def test_the_engine_on_the_database_keeps_the_rules(database, pool, n_case
     agency = f"agency-{uuid.uuid4().hex[:8]}"
 
     def uow():
-        return unit_of_work(db, app_settings, project)
+        return unit_of_work(db, app_settings, projection)
 
     today = datetime.now(UTC).date()
     committed_firm = (await engine.recruit_institution(uow, name="甲所", kind=InstitutionKind.law_firm,
