@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, DateTime, delete, func, update
+from sqlalchemy import BigInteger, Column, DateTime, delete, func, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import registry
@@ -95,11 +95,14 @@ class HandlerRow(AssignmentTable, table=True):
     years_of_practice: int
     status: str
     # The store's position of the registration: a total order for breaking rotation ties.
-    registered_order: int
+    registered_order: int = Field(sa_column=Column(BigInteger, nullable=False))
     registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     last_assigned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    practice_areas: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
-    qualifications: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    # Added by migration 0002 with a default for the rows already there.
+    practice_areas: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False,
+                                                                             server_default=text("'[]'")))
+    qualifications: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False,
+                                                                             server_default=text("'[]'")))
     version: int
 
 
