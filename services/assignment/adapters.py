@@ -12,8 +12,9 @@ from services.assignment.queries import MonthlyReport
 
 BOM = "\ufeff"  # without it Excel reads UTF-8 as the local code page
 
-HANDLER_COLUMNS = [("handler_id", "承办人编号"), ("handler_name", "承办人"), ("institution_name", "法律服务机构"),
-                   ("cases", "本月案件数"), ("cap", "每月上限"), ("remaining", "剩余")]
+HANDLER_COLUMNS = [("handler_id", "承办人编号"), ("handler_name", "承办人"),
+                   ("institution_name", "法律服务机构"), ("cases", "本月案件数"), ("cap", "每月上限"),
+                   ("remaining", "剩余")]
 
 
 def _rows(report: MonthlyReport) -> list[list[Any]]:

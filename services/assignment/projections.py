@@ -228,7 +228,8 @@ async def commitment_withdrawn(conn: AsyncConnection, e: CommitmentWithdrawn, at
                                                  commitments.c.valid_until > last_day)
                        .values(valid_until=last_day))
     await conn.execute(update(institutions).where(institutions.c.institution_id == at.aggregate_id)
-                       .values(commitment_valid_until=func.least(institutions.c.commitment_valid_until, last_day),
+                       .values(commitment_valid_until=func.least(institutions.c.commitment_valid_until,
+                                                                 last_day),
                                version=at.version))
 
 
@@ -238,7 +239,8 @@ async def handler_registered(conn: AsyncConnection, e: HandlerRegistered, at: Re
         handler_id=e.handler_id, name=e.name, kind=e.kind.value, licence_number=e.licence_number,
         institution_id=e.institution_id, agency_id=e.agency_id, years_of_practice=e.years_of_practice,
         status="active", registered_order=at.position, registered_at=e.registered_at, version=at.version,
-        practice_areas=[k.value for k in e.practice_areas], qualifications=[q.value for q in e.qualifications],
+        practice_areas=[k.value for k in e.practice_areas],
+        qualifications=[q.value for q in e.qualifications],
     ))
 
 
@@ -296,7 +298,8 @@ async def _decided(conn: AsyncConnection, e: CaseAwaitingChoice | HandlerAssigne
 
 @projection.on(CaseAwaitingChoice)
 async def case_awaiting_choice(conn: AsyncConnection, e: CaseAwaitingChoice, at: Recorded) -> None:
-    await _decided(conn, e, at, {"status": "awaiting_choice", "proposal": e.proposal, "decided_at": e.recorded_at})
+    await _decided(conn, e, at, {"status": "awaiting_choice", "proposal": e.proposal,
+                                 "decided_at": e.recorded_at})
 
 
 @projection.on(AssignmentBlocked)

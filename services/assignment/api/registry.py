@@ -38,8 +38,9 @@ class RecruitInstitution(BaseModel):
     kind: InstitutionKind
     agency_id: str = Field(min_length=1, max_length=64)
     district: str = Field(min_length=1, max_length=50)
-    recruitment: Recruitment | None = Field(default=None, description="R-PRV-1: how, when and by whom recruited, "
-                                                                      "and when the results were published")
+    recruitment: Recruitment | None = Field(default=None, description="R-PRV-1: how, when and by whom "
+                                                                      "recruited, and when the results were "
+                                                                      "published")
 
 
 class WithdrawCommitment(BaseModel):
@@ -78,8 +79,8 @@ class RegisterHandler(BaseModel):
     years_of_practice: int = Field(ge=0, le=70)
     practice_areas: list[CaseKind] = Field(default_factory=list, max_length=4,
                                            description="Kinds of case taken; empty: every kind")
-    qualifications: list[Qualification] = Field(default_factory=list, max_length=10,
-                                                description="Special-case qualifications (R-ASG-8), e.g. minors")
+    qualifications: list[Qualification] = Field(
+        default_factory=list, max_length=10, description="Special-case qualifications (R-ASG-8), e.g. minors")
 
 
 class RecordUnavailability(BaseModel):
@@ -107,8 +108,9 @@ class RecordUnavailability(BaseModel):
 async def recruit_institution(*, body: RecruitInstitution, uow: UowFactoryDep, engine: EngineDep,
                               response: Response) -> InstitutionView:
     """Recruit an institution into an agency's pool."""
-    institution = await handlers.recruit_institution(uow, name=body.name, kind=body.kind, agency_id=body.agency_id,
-                                                     district=body.district, recruitment=body.recruitment)
+    institution = await handlers.recruit_institution(uow, name=body.name, kind=body.kind,
+                                                     agency_id=body.agency_id, district=body.district,
+                                                     recruitment=body.recruitment)
     response.headers["Location"] = f"/api/v1/institutions/{institution.id}"
     return await queries.institution(engine, institution.id)
 
@@ -191,15 +193,17 @@ async def list_volunteers(*, engine: EngineDep, agency_id: AgencyFilter = None, 
 
 
 @router.get("/handlers", response_model=Page[HandlerView], dependencies=[allow(*REGISTRY_READERS)])
-async def list_handlers(*, engine: EngineDep, clock: ClockDep, agency_id: AgencyFilter = None, offset: Offset = 0,
-                        limit: Limit = 50) -> Page[HandlerView]:
+async def list_handlers(*, engine: EngineDep, clock: ClockDep, agency_id: AgencyFilter = None,
+                        offset: Offset = 0, limit: Limit = 50) -> Page[HandlerView]:
     """List handlers in registration order, each with whether suspended and their cases this month."""
     return await queries.list_handlers(engine, agency_id=agency_id, offset=offset, limit=limit, at=clock())
 
 
 @router.get("/handlers/{handler_id}", response_model=HandlerView)
-async def get_handler(*, handler_id: Id, engine: EngineDep, clock: ClockDep,
-                      principal: Annotated[Principal, allow(*REGISTRY_READERS, Role.case_handler)]) -> HandlerView:
+async def get_handler(
+    *, handler_id: Id, engine: EngineDep, clock: ClockDep,
+    principal: Annotated[Principal, allow(*REGISTRY_READERS, Role.case_handler)],
+) -> HandlerView:
     """One handler: registry facts, whether suspended today, and their cases this month. A
     handler reads only their own record."""
     return await queries.handler(engine, handler_id, at=clock(), principal=principal)

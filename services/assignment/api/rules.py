@@ -33,14 +33,16 @@ class FileRules(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=50_000, description="The rules as written")
     effective_from: date
-    monthly_cap: int | None = Field(default=None, ge=1, le=100, description="R-ASG-4; none: the service's default")
+    monthly_cap: int | None = Field(default=None, ge=1, le=100,
+                                    description="R-ASG-4; none: the service's default")
     senior_years_of_practice: int | None = Field(default=None, ge=0, le=50,
                                                  description="R-ASG-8; none: the service's default")
     filed_with: str = Field(default="市司法局", min_length=1, max_length=100)
 
 
-@router.post("/{agency_id}/assignment-rules", status_code=status.HTTP_201_CREATED, response_model=RulesDocument,
-             summary="File a version of the agency's assignment rules", dependencies=[allow(*AUTHORS)])
+@router.post("/{agency_id}/assignment-rules", status_code=status.HTTP_201_CREATED,
+             response_model=RulesDocument, summary="File a version of the agency's assignment rules",
+             dependencies=[allow(*AUTHORS)])
 async def file_rules(*, agency_id: AgencyId, body: FileRules, uow: UowFactoryDep, engine: EngineDep,
                      clock: ClockDep, response: Response) -> RulesDocument:
     """Record a new version of the agency's assignment rules as filed with the city bureau
@@ -61,7 +63,8 @@ async def publish_rules(*, agency_id: AgencyId, version: Version, uow: UowFactor
 
 
 @router.get("/{agency_id}/assignment-rules", response_model=RulesDocument,
-            summary="The agency's assignment rules, every version", dependencies=[allow(*AUTHORS, Role.auditor)])
+            summary="The agency's assignment rules, every version",
+            dependencies=[allow(*AUTHORS, Role.auditor)])
 async def get_rules(*, agency_id: AgencyId, engine: EngineDep, clock: ClockDep) -> RulesDocument:
     """Every filed version, which are published, and which is in force today."""
     return await queries.rules_document(engine, agency_id, day=local_date(clock()))

@@ -37,8 +37,9 @@ from services.assignment.queries.rules import RulesDocument, RulesVersion, rules
 
 __all__ = [
     "NO_ASSIGNMENT", "NO_HANDLER", "NO_INSTITUTION",
-    "AssignmentView", "BlockedCase", "Decision", "FairnessReport", "FairnessRow", "HandlerMonth", "HandlerView",
-    "InstitutionMonth", "InstitutionView", "MonthlyReport", "RulesDocument", "RulesVersion", "VolunteerEntry",
-    "assignment", "candidates", "fairness_report", "handler", "institution", "list_blocked", "list_handlers",
-    "list_institutions", "list_volunteers", "monthly_report", "rules_document", "rules_of",
+    "AssignmentView", "BlockedCase", "Decision", "FairnessReport", "FairnessRow", "HandlerMonth",
+    "HandlerView", "InstitutionMonth", "InstitutionView", "MonthlyReport", "RulesDocument", "RulesVersion",
+    "VolunteerEntry", "assignment", "candidates", "fairness_report", "handler", "institution",
+    "list_blocked", "list_handlers", "list_institutions", "list_volunteers", "monthly_report",
+    "rules_document", "rules_of",
 ]

@@ -33,7 +33,8 @@ class Decision(BaseModel):
     proposal: str | None = None
     named_handler: dict[str, Any] | None = None
     candidates: list[dict[str, Any]]
-    rules_version: int | None = Field(default=None, description="The agency's published rules applied (R-ASG-5)")
+    rules_version: int | None = Field(default=None,
+                                      description="The agency's published rules applied (R-ASG-5)")
 
 
 class AssignmentView(BaseModel):
@@ -67,7 +68,8 @@ def _decision(event: DomainEvent) -> Decision:
                     rules_version=data.get("rules_version"))
 
 
-async def assignment(engine: AsyncEngine, case_id: str, *, principal: Principal | None = None) -> AssignmentView:
+async def assignment(engine: AsyncEngine, case_id: str, *,
+                     principal: Principal | None = None) -> AssignmentView:
     """The case's decision record: each decision with the candidates considered. A case handler
     reads the record of a case they handle; the judicial organ that notified the case reads its
     status and the assigned handler only (R-ASG-7), without the decisions. To anyone else the
@@ -83,7 +85,8 @@ async def assignment(engine: AsyncEngine, case_id: str, *, principal: Principal 
     if principal is None:
         return view
     if principal.role is Role.case_handler:
-        if principal.handler_id is None or view.handler is None or view.handler.handler_id != principal.handler_id:
+        handler = view.handler
+        if principal.handler_id is None or handler is None or handler.handler_id != principal.handler_id:
             raise NotFound(NO_ASSIGNMENT)
     elif principal.role is Role.judicial_organ:
         if principal.institution_id is None or view.source_system != principal.institution_id:

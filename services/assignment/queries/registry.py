@@ -107,7 +107,8 @@ async def handler(engine: AsyncEngine, handler_id: str, *, at: datetime,
     if principal is not None and principal.role is Role.case_handler and handler_id != principal.handler_id:
         raise NotFound(NO_HANDLER)
     async with engine.connect() as conn:
-        row = (await conn.execute(select(handlers).where(handlers.c.handler_id == handler_id))).mappings().first()
+        row = (await conn.execute(select(handlers).where(handlers.c.handler_id == handler_id))
+               ).mappings().first()
         if row is None:
             raise NotFound(NO_HANDLER)
         states = await _handler_state(conn, [handler_id], at)
@@ -143,18 +144,20 @@ async def list_volunteers(engine: AsyncEngine, *, agency_id: str | None, offset:
                               item=lambda row: VolunteerEntry.model_validate(dict(row)))
 
 
-async def _handler_state(conn: AsyncConnection, handler_ids: list[str], at: datetime) -> dict[str, dict[str, Any]]:
+async def _handler_state(conn: AsyncConnection, handler_ids: list[str],
+                         at: datetime) -> dict[str, dict[str, Any]]:
     """Per handler: whether a suspension is in force on `at`'s day, and their cases in its month
     (both in Beijing)."""
     day, month = local_date(at), local_month(at)
     state: dict[str, dict[str, Any]] = {h: {"suspended": False, "cases_this_month": 0} for h in handler_ids}
     if not handler_ids:
         return state
-    for s in (await conn.execute(select(suspensions).where(suspensions.c.handler_id.in_(handler_ids)))).mappings():
+    in_force = await conn.execute(select(suspensions).where(suspensions.c.handler_id.in_(handler_ids)))
+    for s in in_force.mappings():
         if s["until"] is None or day <= s["until"]:
             state[s["handler_id"]]["suspended"] = True
-    counts = await conn.execute(select(handler_month_counts).where(handler_month_counts.c.handler_id.in_(handler_ids),
-                                                                   handler_month_counts.c.month == month))
+    counts = await conn.execute(select(handler_month_counts).where(
+        handler_month_counts.c.handler_id.in_(handler_ids), handler_month_counts.c.month == month))
     for c in counts.mappings():
         state[c["handler_id"]]["cases_this_month"] = c["case_count"]
     return state
@@ -178,7 +181,8 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
     institution_ids = {r["institution_id"] for r in rows}
     handler_ids = {r["handler_id"] for r in rows}
     if institution_ids:
-        signed = await conn.execute(select(commitments).where(commitments.c.institution_id.in_(institution_ids)))
+        signed = await conn.execute(select(commitments)
+                                    .where(commitments.c.institution_id.in_(institution_ids)))
         for c in signed.mappings():
             letters.setdefault(c["institution_id"], []).append((c["signed_on"], c["valid_until"]))
     suspended: dict[str, list[date | None]] = {}
@@ -190,7 +194,8 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
         for v in (await conn.execute(select(volunteer_commitments)
                                      .where(volunteer_commitments.c.handler_id.in_(handler_ids)))).mappings():
             own.setdefault(v["handler_id"], []).append((v["signed_on"], v["valid_until"]))
-        for s in (await conn.execute(select(suspensions).where(suspensions.c.handler_id.in_(handler_ids)))).mappings():
+        for s in (await conn.execute(select(suspensions)
+                                     .where(suspensions.c.handler_id.in_(handler_ids)))).mappings():
             suspended.setdefault(s["handler_id"], []).append(s["until"])
         for u in (await conn.execute(select(unavailability)
                                      .where(unavailability.c.handler_id.in_(handler_ids)))).mappings():
@@ -204,8 +209,10 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
     return [
         Candidate(handler_id=r["handler_id"], name=r["name"], kind=HandlerKind(r["kind"]),
                   licence_number=r["licence_number"], institution_id=r["institution_id"],
-                  institution_name=r["institution_name"], agency_id=r["agency_id"], active=r["status"] == "active",
-                  commitments=tuple(letters.get(r["institution_id"], ())) + tuple(own.get(r["handler_id"], ())),
+                  institution_name=r["institution_name"], agency_id=r["agency_id"],
+                  active=r["status"] == "active",
+                  commitments=(tuple(letters.get(r["institution_id"], ()))
+                               + tuple(own.get(r["handler_id"], ()))),
                   registered_order=r["registered_order"], years_of_practice=r["years_of_practice"],
                   practice_areas=frozenset(CaseKind(k) for k in r["practice_areas"]),
                   qualifications=frozenset(Qualification(q) for q in r["qualifications"]),

@@ -107,14 +107,14 @@ async def _rotation_decisions(conn: AsyncConnection, start: datetime, end: datet
 
 def monthly(month: str, agency_id: str | None, cap: int, rows: Iterable[Mapping[str, Any]]) -> MonthlyReport:
     """`rows`: one per handler of the pool with their non-group cases of the month (0 if none)."""
-    handlers = [HandlerMonth(handler_id=r["handler_id"], handler_name=r["name"], institution_id=r["institution_id"],
-                             institution_name=r["institution_name"], cases=r["cases"] or 0, cap=cap,
-                             remaining=max(cap - (r["cases"] or 0), 0)) for r in rows]
+    handlers = [HandlerMonth(handler_id=r["handler_id"], handler_name=r["name"],
+                             institution_id=r["institution_id"], institution_name=r["institution_name"],
+                             cases=r["cases"] or 0, cap=cap, remaining=max(cap - (r["cases"] or 0), 0))
+                for r in rows]
     per: dict[str, InstitutionMonth] = {}
     for h in handlers:
-        row = per.setdefault(h.institution_id, InstitutionMonth(institution_id=h.institution_id,
-                                                                institution_name=h.institution_name, handlers=0,
-                                                                cases=0))
+        row = per.setdefault(h.institution_id, InstitutionMonth(
+            institution_id=h.institution_id, institution_name=h.institution_name, handlers=0, cases=0))
         row.handlers += 1
         row.cases += h.cases
     return MonthlyReport(month=month, agency_id=agency_id, cap=cap, handlers=handlers,
@@ -136,5 +136,6 @@ def fairness(month: str, agency_id: str | None, decisions: Sequence[Mapping[str,
         actual[d["handler_id"]] += 1
     ids = sorted(set(eligible_turns) | set(actual))
     return FairnessReport(month=month, agency_id=agency_id, decisions=len(decisions), handlers=[
-        FairnessRow(handler_id=h, eligible_turns=eligible_turns[h], actual=actual[h], expected=round(expected[h], 3),
-                    deviation=round(actual[h] - expected[h], 3)) for h in ids])
+        FairnessRow(handler_id=h, eligible_turns=eligible_turns[h], actual=actual[h],
+                    expected=round(expected[h], 3), deviation=round(actual[h] - expected[h], 3))
+        for h in ids])

@@ -42,6 +42,7 @@ async def rules_document(engine: AsyncEngine, agency_id: str, *, day: date) -> R
     versions = [RulesVersion(version=v.version, title=v.title, text=v.text, effective_from=v.effective_from,
                              monthly_cap=v.monthly_cap, senior_years_of_practice=v.senior_years,
                              filed_with=v.filed_with, filed_at=v.filed_at,
-                             published_at=p.published_at if (p := document.published.get(v.version)) else None)
+                             published_at=(p.published_at if (p := document.published.get(v.version))
+                                           else None))
                 for v in document.versions.values()]
     return RulesDocument(agency_id=agency_id, in_force=in_force and in_force.version, versions=versions)

@@ -8,4 +8,5 @@ from shared.testing.schema import schema_differences
 
 async def test_the_tables_declared_in_code_are_the_migrated_ones(fresh_database, make_settings):
     name = await fresh_database("assignment")
-    assert await schema_differences(make_settings(AssignmentSettings, database_name=name), METADATA, MIGRATIONS) == []
+    settings = make_settings(AssignmentSettings, database_name=name)
+    assert await schema_differences(settings, METADATA, MIGRATIONS) == []
