@@ -219,7 +219,7 @@ def _tell_decision(uow: UnitOfWork, decision: DomainEvent, assignment: CaseAssig
         considered = list(decision.candidates)
         named = decision.named_handler
         if named and all(c.handler_id != named.handler_id for c in considered):
-            considered.append(decision.named_handler)
+            considered.append(named)
         uow.emit(contracts.AssignmentBlocked(
             case_id=decision.case.case_id, case_number=decision.case.case_number,
             candidates=[SkippedCandidate(handler_id=c.handler_id, reasons=[r.value for r in c.reasons])
