@@ -4,15 +4,17 @@ the others, commit. Each retries on a concurrency conflict."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from collections.abc import Awaitable, Callable
+from datetime import date
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from services.assignment import projections
+from services.assignment import queries
 from services.assignment.domain import (
-    DEFAULT_MONTHLY_CAP,
-    DEFAULT_SENIOR_YEARS,
+    AppliedRules,
     AssignmentBlocked,
+    AssignmentRules,
+    Candidate,
     CaseAssignment,
     CaseFacts,
     Handler,
@@ -23,11 +25,11 @@ from services.assignment.domain import (
     Qualification,
     Recruitment,
     Rotation,
-    local_day,
 )
-from services.assignment.rules import AssignmentRules
+from services.assignment.settings import AssignmentSettings
 from shared import contracts
-from shared.aggregate import NotFound
+from shared.aggregate import DomainEvent, NotFound
+from shared.clock import local_date, now
 from shared.contracts import CaseKind, HandlerKind
 from shared.contracts import assignment as contracts_assignment
 from shared.contracts.assignment import HandlerReleased as HandlerReleasedEvent
@@ -36,27 +38,20 @@ from shared.store import ConcurrencyError
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+def _settings(uow: UnitOfWork) -> AssignmentSettings:
+    settings = uow.settings
+    if not isinstance(settings, AssignmentSettings):
+        raise TypeError(f"assignment runs with AssignmentSettings, not {type(settings).__name__}")
+    return settings
 
 
-def monthly_cap(uow: UnitOfWork) -> int:
-    # The cap is the agency's to change (R-ASG-4, configurable); it lives in the service's settings.
-    return getattr(uow.settings, "monthly_case_cap", DEFAULT_MONTHLY_CAP)
-
-
-def senior_years(uow: UnitOfWork) -> int:
-    return getattr(uow.settings, "senior_years_of_practice", DEFAULT_SENIOR_YEARS)
-
-
-async def rules(uow: UnitOfWork, agency_id: str) -> dict:
+async def rules(uow: UnitOfWork, agency_id: str) -> AppliedRules:
     """The numbers the decision applies: the agency's published rules in force today (R-ASG-5),
-    else the service's settings."""
+    else the service's settings (the cap is the agency's to change, R-ASG-4)."""
+    settings = _settings(uow)
     document = await uow.get(AssignmentRules, agency_id)
-    in_force = document.in_force(local_day(now()))
-    cap = in_force.monthly_cap if in_force and in_force.monthly_cap else monthly_cap(uow)
-    years = in_force.senior_years if in_force and in_force.senior_years is not None else senior_years(uow)
-    return {"monthly_cap": cap, "senior_years": years, "rules_version": in_force and in_force.version}
+    return document.applied(local_date(now()), monthly_cap=settings.monthly_case_cap,
+                            senior_years=settings.senior_years_of_practice)
 
 
 @retry_on_conflict
@@ -65,8 +60,9 @@ async def file_rules(uow_factory: UnitOfWorkFactory, agency_id: str, *, title: s
                      filed_with: str) -> int:
     async with uow_factory() as uow:
         document = await uow.get(AssignmentRules, agency_id)
-        version = document.file(title=title, text=text, effective_from=effective_from, monthly_cap=monthly_cap,
-                                senior_years=senior_years_of_practice, filed_with=filed_with, at=now())
+        version = document.file(title=title, text=text, effective_from=effective_from,
+                                monthly_cap=monthly_cap, senior_years=senior_years_of_practice,
+                                filed_with=filed_with, at=now())
         await uow.save(document)
         return version
 
@@ -86,17 +82,13 @@ async def publish_rules(uow_factory: UnitOfWorkFactory, agency_id: str, version:
         return document
 
 
-async def load_rules(uow_factory: UnitOfWorkFactory, agency_id: str) -> AssignmentRules:
-    async with uow_factory() as uow:
-        return await uow.get(AssignmentRules, agency_id)
-
-
 # --- the registry ---------------------------------------------------------------------------
 
 
 @retry_on_conflict
 async def recruit_institution(uow_factory: UnitOfWorkFactory, *, name: str, kind: InstitutionKind,
-                              agency_id: str, district: str, recruitment: Recruitment | None = None) -> Institution:
+                              agency_id: str, district: str,
+                              recruitment: Recruitment | None = None) -> Institution:
     async with uow_factory() as uow:
         institution = Institution(str(uuid.uuid4()))
         institution.recruit(name=name, kind=kind, agency_id=agency_id, district=district, at=now(),
@@ -114,7 +106,7 @@ async def recruit_institution(uow_factory: UnitOfWorkFactory, *, name: str, kind
 async def load_institution(uow: UnitOfWork, institution_id: str) -> Institution:
     institution = await uow.get(Institution, institution_id)
     if not institution.exists:
-        raise NotFound("no institution with this institution_id")
+        raise NotFound(queries.NO_INSTITUTION)
     return institution
 
 
@@ -173,7 +165,7 @@ async def register_handler(uow_factory: UnitOfWorkFactory, *, name: str, kind: H
 async def load_handler(uow: UnitOfWork, handler_id: str) -> Handler:
     handler = await uow.get(Handler, handler_id)
     if not handler.exists:
-        raise NotFound("no handler with this handler_id")
+        raise NotFound(queries.NO_HANDLER)
     return handler
 
 
@@ -182,7 +174,8 @@ async def record_unavailability(uow_factory: UnitOfWorkFactory, handler_id: str,
                                 unavailable_to: date) -> Handler:
     async with uow_factory() as uow:
         handler = await load_handler(uow, handler_id)
-        handler.record_unavailability(unavailable_from=unavailable_from, unavailable_to=unavailable_to, at=now())
+        handler.record_unavailability(unavailable_from=unavailable_from, unavailable_to=unavailable_to,
+                                      at=now())
         await uow.save(handler)
         return handler
 
@@ -212,20 +205,21 @@ def _tell(uow: UnitOfWork, assignment: CaseAssignment) -> None:
     _tell_decision(uow, assignment.decisions[-1], assignment)
 
 
-def _tell_decision(uow: UnitOfWork, decision, assignment: CaseAssignment) -> None:
+def _tell_decision(uow: UnitOfWork, decision: DomainEvent, assignment: CaseAssignment) -> None:
     if isinstance(decision, HandlerReleased):
         assert assignment.case is not None
         uow.emit(HandlerReleasedEvent(case_id=decision.case_id, case_number=assignment.case.case_number,
-                                                handler=decision.handler, cause=decision.cause,
-                                                released_at=decision.released_at))
+                                      handler=decision.handler, cause=decision.cause,
+                                      released_at=decision.released_at))
     elif isinstance(decision, HandlerAssigned):
         uow.emit(contracts.CaseAssigned(case_id=decision.case.case_id, case_number=decision.case.case_number,
-                                        handler=decision.handler, method=decision.method, reason=decision.reason,
-                                        assigned_at=decision.assigned_at))
+                                        handler=decision.handler, method=decision.method,
+                                        reason=decision.reason, assigned_at=decision.assigned_at))
     elif isinstance(decision, AssignmentBlocked):
         considered = list(decision.candidates)
-        if decision.named_handler and all(c.handler_id != decision.named_handler.handler_id for c in considered):
-            considered.append(decision.named_handler)
+        named = decision.named_handler
+        if named and all(c.handler_id != named.handler_id for c in considered):
+            considered.append(named)
         uow.emit(contracts.AssignmentBlocked(
             case_id=decision.case.case_id, case_number=decision.case.case_number,
             candidates=[SkippedCandidate(handler_id=c.handler_id, reasons=[r.value for r in c.reasons])
@@ -234,15 +228,16 @@ def _tell_decision(uow: UnitOfWork, decision, assignment: CaseAssignment) -> Non
         ))
 
 
-async def _pool(uow: UnitOfWork, case: CaseFacts):
-    pool = await projections.candidates(uow.conn, agency_id=case.agency_id)
+async def _pool(uow: UnitOfWork, case: CaseFacts) -> tuple[list[Candidate], Candidate | None]:
+    pool = await queries.candidates(uow.conn, agency_id=case.agency_id)
     named = None
     if case.flags.named_handler_id:
-        named = next(iter(await projections.candidates(uow.conn, handler_id=case.flags.named_handler_id)), None)
+        named = next(iter(await queries.candidates(uow.conn, handler_id=case.flags.named_handler_id)), None)
     return pool, named
 
 
-async def _save_and_tell(uow: UnitOfWork, assignment: CaseAssignment, rotation: Rotation, before: int) -> None:
+async def _save_and_tell(uow: UnitOfWork, assignment: CaseAssignment, rotation: Rotation,
+                         before: int) -> None:
     """Save what the decision recorded, take the rotation's turn for a new handler, tell others."""
     await uow.save(assignment)
     assert assignment.case is not None
@@ -260,17 +255,20 @@ async def _decide(uow: UnitOfWork, case: CaseFacts) -> None:
     rotation = await uow.get(Rotation, case.agency_id)
     pool, named = await _pool(uow, case)
     before = len(assignment.decisions)
+    applied = await rules(uow, case.agency_id)
     assignment.decide(case=case, pool=pool, named=named, rotation=rotation, at=now(),
-                      **(await rules(uow, case.agency_id)))
+                      monthly_cap=applied.monthly_cap, senior_years=applied.senior_years,
+                      rules_version=applied.rules_version)
     if len(assignment.decisions) > before:
         await _save_and_tell(uow, assignment, rotation, before)
 
 
-async def _retrying_in_savepoint(uow: UnitOfWork, step) -> None:
+async def _retrying_in_savepoint(uow: UnitOfWork, step: Callable[[], Awaitable[None]]) -> None:
     """The consumer's transaction also holds the inbox row, so a conflict on the agency's
     rotation (another decision for the same pool committed first) is retried from a savepoint,
     on fresh state, rather than by failing the whole message."""
-    async for attempt in AsyncRetrying(retry=retry_if_exception_type(ConcurrencyError), stop=stop_after_attempt(8),
+    async for attempt in AsyncRetrying(retry=retry_if_exception_type(ConcurrencyError),
+                                       stop=stop_after_attempt(8),
                                        wait=wait_random_exponential(multiplier=0.01, max=0.2), reraise=True):
         with attempt:
             async with uow.conn.begin_nested():
@@ -280,7 +278,8 @@ async def _retrying_in_savepoint(uow: UnitOfWork, step) -> None:
 async def assign_registered_case(uow: UnitOfWork, event: contracts.CaseRegistered) -> None:
     """Decide on a newly registered case inside the consumer's transaction."""
     case = CaseFacts(case_id=event.case_id, case_number=event.case_number, case_kind=event.case_kind,
-                     agency_id=event.agency_id, flags=event.flags, adverse_party_hashes=event.adverse_party_hashes,
+                     agency_id=event.agency_id, flags=event.flags,
+                     adverse_party_hashes=event.adverse_party_hashes,
                      aided_person_hash=event.aided_person_hash, source_system=event.source_system)
     await _retrying_in_savepoint(uow, lambda: _decide(uow, case))
 
@@ -291,13 +290,16 @@ async def reassign_case(uow: UnitOfWork, event: contracts.ReassignmentRequested)
     async def step() -> None:
         assignment = await uow.get(CaseAssignment, event.case_id)
         if assignment.case is None:
-            raise LookupError(f"ReassignmentRequested for case {event.case_id}, which assignment never decided")
+            raise LookupError(f"ReassignmentRequested for case {event.case_id}, "
+                              "which assignment never decided")
         rotation = await uow.get(Rotation, assignment.case.agency_id)
         pool, named = await _pool(uow, assignment.case)
         before = len(assignment.decisions)
+        applied = await rules(uow, assignment.case.agency_id)
         assignment.reassign(current_handler_id=event.current_handler.handler_id, reason=event.reason.value,
                             pool=pool, named=named, rotation=rotation, at=now(),
-                            **(await rules(uow, assignment.case.agency_id)))
+                            monthly_cap=applied.monthly_cap, senior_years=applied.senior_years,
+                            rules_version=applied.rules_version)
         if len(assignment.decisions) > before:
             await _save_and_tell(uow, assignment, rotation, before)
 
@@ -317,13 +319,10 @@ async def terminate_case(uow: UnitOfWork, event: contracts.CaseTerminated) -> No
             _tell_decision(uow, decision, assignment)
 
 
-NO_ASSIGNMENT = "no assignment record for this case_id"
-
-
 async def load_assignment(uow: UnitOfWork, case_id: str) -> CaseAssignment:
     assignment = await uow.get(CaseAssignment, case_id)
     if not assignment.exists:
-        raise NotFound(NO_ASSIGNMENT)
+        raise NotFound(queries.NO_ASSIGNMENT)
     return assignment
 
 
@@ -334,10 +333,12 @@ async def choose_handler(uow_factory: UnitOfWorkFactory, case_id: str, *, handle
         assignment = await load_assignment(uow, case_id)
         assert assignment.case is not None
         rotation = await uow.get(Rotation, assignment.case.agency_id)
-        candidate = next(iter(await projections.candidates(uow.conn, handler_id=handler_id)), None)
+        candidate = next(iter(await queries.candidates(uow.conn, handler_id=handler_id)), None)
         before = len(assignment.decisions)
-        assignment.choose(handler_id=handler_id, candidate=candidate, reason=reason, rotation=rotation, at=now(),
-                          **(await rules(uow, assignment.case.agency_id)))
+        applied = await rules(uow, assignment.case.agency_id)
+        assignment.choose(handler_id=handler_id, candidate=candidate, reason=reason, rotation=rotation,
+                          at=now(), monthly_cap=applied.monthly_cap, senior_years=applied.senior_years,
+                          rules_version=applied.rules_version)
         if len(assignment.decisions) == before:
             return assignment
         await uow.save(assignment)

@@ -1,20 +1,39 @@
-"""Assignment's read models, folded from its own events in the same transaction as the append,
-and the queries the engine reads its candidates with."""
+"""Assignment's read models and the folds of its domain events into them, in the same transaction
+as the append (shared.projection: one function per event class). What is read from them is in
+queries/."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, DateTime, delete, func, select, update
+from sqlalchemy import BigInteger, Column, DateTime, delete, func, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from services.assignment.domain import Candidate, Qualification, local_day, month_of
-from shared.contracts import CaseKind, HandlerKind
-from shared.store import RecordedEvent
+from services.assignment.domain import (
+    AssignmentBlocked,
+    AssignmentEnded,
+    CaseAssignment,
+    CaseAwaitingChoice,
+    CommitmentSigned,
+    CommitmentWithdrawn,
+    Handler,
+    HandlerAssigned,
+    HandlerRegistered,
+    HandlerReinstated,
+    HandlerReleased,
+    HandlerSuspended,
+    Institution,
+    InstitutionRecruited,
+    Rotation,
+    TurnTaken,
+    UnavailabilityRecorded,
+)
+from shared.contracts.assignment import ReleaseCause
+from shared.projection import Projection, Recorded
 
 
 class AssignmentTable(SQLModel, registry=registry()):
@@ -76,11 +95,14 @@ class HandlerRow(AssignmentTable, table=True):
     years_of_practice: int
     status: str
     # The store's position of the registration: a total order for breaking rotation ties.
-    registered_order: int
+    registered_order: int = Field(sa_column=Column(BigInteger, nullable=False))
     registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     last_assigned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    practice_areas: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
-    qualifications: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    # Added by migration 0002 with a default for the rows already there.
+    practice_areas: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False,
+                                                                             server_default=text("'[]'")))
+    qualifications: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False,
+                                                                             server_default=text("'[]'")))
     version: int
 
 
@@ -160,228 +182,158 @@ represented_parties = RepresentedPartyRow.__table__
 case_assignments = CaseAssignmentRow.__table__
 
 
-def _id(event: RecordedEvent) -> str:
-    return event.stream_id.split("-", 1)[1]
+projection = Projection(Institution, Handler, Rotation, CaseAssignment)
+"""The projector app.py hands to the ServiceSpec. The rules' stream (`rules-<agency>`) has no
+read model here: the rules are read from their own stream."""
 
 
-def _ts(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+# --- the registry ---------------------------------------------------------------------------
 
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+@projection.on(InstitutionRecruited)
+async def institution_recruited(conn: AsyncConnection, e: InstitutionRecruited, at: Recorded) -> None:
+    recruitment = e.recruitment
+    await conn.execute(insert(institutions).values(
+        institution_id=e.institution_id, name=e.name, kind=e.kind.value, agency_id=e.agency_id,
+        district=e.district, recruited_at=e.recruited_at, version=at.version,
+        recruitment_method=recruitment and recruitment.method.value,
+        recruited_on=recruitment and recruitment.recruited_on,
+        recruiting_agency=recruitment and recruitment.recruiting_agency,
+        results_published_on=recruitment and recruitment.results_published_on,
+    ))
 
 
-async def _project_registry(conn: AsyncConnection, event: RecordedEvent) -> None:
-    data = event.data
-    if event.type == "InstitutionRecruited":
-        recruitment = data.get("recruitment") or {}
-        await conn.execute(insert(institutions).values(
-            institution_id=data["institution_id"], name=data["name"], kind=data["kind"],
-            agency_id=data["agency_id"], district=data["district"], recruited_at=_ts(data["recruited_at"]),
-            version=event.version, recruitment_method=recruitment.get("method"),
-            recruited_on=_day(recruitment.get("recruited_on")),
-            recruiting_agency=recruitment.get("recruiting_agency"),
-            results_published_on=_day(recruitment.get("results_published_on")),
-        ))
-    elif event.type == "CommitmentSigned" and event.stream_id.startswith("handler-"):
-        await conn.execute(insert(volunteer_commitments).values(
-            handler_id=_id(event), version=event.version, signed_on=_day(data["signed_on"]),
-            valid_until=_day(data["valid_until"])))
-    elif event.type == "CommitmentWithdrawn":
-        last_day = _day(data["withdrawn_on"]) - timedelta(days=1)
-        await conn.execute(update(commitments).where(commitments.c.institution_id == _id(event),
-                                                     commitments.c.valid_until > last_day)
-                           .values(valid_until=last_day))
-        await conn.execute(update(institutions).where(institutions.c.institution_id == _id(event))
-                           .values(commitment_valid_until=func.least(institutions.c.commitment_valid_until, last_day),
-                                   version=event.version))
-    elif event.type == "CommitmentSigned":
-        signed_on, valid_until = date.fromisoformat(data["signed_on"]), date.fromisoformat(data["valid_until"])
-        await conn.execute(insert(commitments).values(
-            institution_id=_id(event), version=event.version, signed_on=signed_on, valid_until=valid_until,
-            signed_at=_ts(data["signed_at"]),
-        ))
-        await conn.execute(update(institutions).where(institutions.c.institution_id == _id(event)).values(
-            commitment_signed_on=signed_on, commitment_valid_until=valid_until, version=event.version,
-        ))
-    elif event.type == "HandlerRegistered":
-        await conn.execute(insert(handlers).values(
-            handler_id=data["handler_id"], name=data["name"], kind=data["kind"],
-            licence_number=data["licence_number"], institution_id=data["institution_id"],
-            agency_id=data["agency_id"], years_of_practice=data["years_of_practice"], status="active",
-            registered_order=event.position, registered_at=_ts(data["registered_at"]), version=event.version,
-            practice_areas=data.get("practice_areas", []), qualifications=data.get("qualifications", []),
-        ))
-    elif event.type == "HandlerSuspended":
-        await conn.execute(insert(suspensions).values(
-            handler_id=_id(event), suspension_id=data["suspension_id"], reason=data["reason"],
-            until=date.fromisoformat(data["until"]) if data["until"] else None,
-            suspended_at=_ts(data["suspended_at"]),
-        ).on_conflict_do_nothing())
-    elif event.type == "HandlerReinstated":
-        await conn.execute(delete(suspensions).where(suspensions.c.handler_id == _id(event),
-                                                     suspensions.c.suspension_id == data["suspension_id"]))
-    elif event.type == "UnavailabilityRecorded":
-        await conn.execute(insert(unavailability).values(
-            handler_id=_id(event), version=event.version,
-            unavailable_from=date.fromisoformat(data["unavailable_from"]),
-            unavailable_to=date.fromisoformat(data["unavailable_to"]),
-        ))
+@projection.on(CommitmentSigned, of=Institution)
+async def institution_commitment_signed(conn: AsyncConnection, e: CommitmentSigned, at: Recorded) -> None:
+    await conn.execute(insert(commitments).values(
+        institution_id=at.aggregate_id, version=at.version, signed_on=e.signed_on, valid_until=e.valid_until,
+        signed_at=e.signed_at,
+    ))
+    await conn.execute(update(institutions).where(institutions.c.institution_id == at.aggregate_id).values(
+        commitment_signed_on=e.signed_on, commitment_valid_until=e.valid_until, version=at.version,
+    ))
 
 
-async def _project_rotation(conn: AsyncConnection, event: RecordedEvent) -> None:
-    data = event.data
-    await conn.execute(update(handlers).where(handlers.c.handler_id == data["handler_id"])
-                       .values(last_assigned_at=_ts(data["taken_at"])))
-    if data["counts_toward_cap"]:
-        upsert = insert(handler_month_counts).values(handler_id=data["handler_id"], month=data["month"], case_count=1)
+@projection.on(CommitmentSigned, of=Handler)
+async def volunteer_commitment_signed(conn: AsyncConnection, e: CommitmentSigned, at: Recorded) -> None:
+    await conn.execute(insert(volunteer_commitments).values(
+        handler_id=at.aggregate_id, version=at.version, signed_on=e.signed_on, valid_until=e.valid_until))
+
+
+@projection.on(CommitmentWithdrawn)
+async def commitment_withdrawn(conn: AsyncConnection, e: CommitmentWithdrawn, at: Recorded) -> None:
+    """Every letter ends on the day before the withdrawal (R-PRV-3)."""
+    last_day = e.withdrawn_on - timedelta(days=1)
+    await conn.execute(update(commitments).where(commitments.c.institution_id == at.aggregate_id,
+                                                 commitments.c.valid_until > last_day)
+                       .values(valid_until=last_day))
+    await conn.execute(update(institutions).where(institutions.c.institution_id == at.aggregate_id)
+                       .values(commitment_valid_until=func.least(institutions.c.commitment_valid_until,
+                                                                 last_day),
+                               version=at.version))
+
+
+@projection.on(HandlerRegistered)
+async def handler_registered(conn: AsyncConnection, e: HandlerRegistered, at: Recorded) -> None:
+    await conn.execute(insert(handlers).values(
+        handler_id=e.handler_id, name=e.name, kind=e.kind.value, licence_number=e.licence_number,
+        institution_id=e.institution_id, agency_id=e.agency_id, years_of_practice=e.years_of_practice,
+        status="active", registered_order=at.position, registered_at=e.registered_at, version=at.version,
+        practice_areas=[k.value for k in e.practice_areas],
+        qualifications=[q.value for q in e.qualifications],
+    ))
+
+
+@projection.on(HandlerSuspended)
+async def handler_suspended(conn: AsyncConnection, e: HandlerSuspended, at: Recorded) -> None:
+    await conn.execute(insert(suspensions).values(
+        handler_id=at.aggregate_id, suspension_id=e.suspension_id, reason=e.reason, until=e.until,
+        suspended_at=e.suspended_at,
+    ).on_conflict_do_nothing())
+
+
+@projection.on(HandlerReinstated)
+async def handler_reinstated(conn: AsyncConnection, e: HandlerReinstated, at: Recorded) -> None:
+    await conn.execute(delete(suspensions).where(suspensions.c.handler_id == at.aggregate_id,
+                                                 suspensions.c.suspension_id == e.suspension_id))
+
+
+@projection.on(UnavailabilityRecorded)
+async def unavailability_recorded(conn: AsyncConnection, e: UnavailabilityRecorded, at: Recorded) -> None:
+    await conn.execute(insert(unavailability).values(
+        handler_id=at.aggregate_id, version=at.version, unavailable_from=e.unavailable_from,
+        unavailable_to=e.unavailable_to,
+    ))
+
+
+# --- the rotation ---------------------------------------------------------------------------
+
+
+@projection.on(TurnTaken)
+async def turn_taken(conn: AsyncConnection, e: TurnTaken, at: Recorded) -> None:
+    await conn.execute(update(handlers).where(handlers.c.handler_id == e.handler_id)
+                       .values(last_assigned_at=e.taken_at))
+    if e.counts_toward_cap:
+        upsert = insert(handler_month_counts).values(handler_id=e.handler_id, month=e.month, case_count=1)
         await conn.execute(upsert.on_conflict_do_update(
             index_elements=["handler_id", "month"],
             set_={"case_count": handler_month_counts.c.case_count + 1},
         ))
 
 
-async def _project_release(conn: AsyncConnection, event: RecordedEvent) -> None:
-    data = event.data
-    row: dict[str, Any] = {"version": event.version, "handler_id": None, "handler_name": None,
-                           "institution_name": None, "method": None}
-    cause = data.get("cause")
-    if event.type == "AssignmentEnded" or cause == "termination":
-        row["status"] = "released"
-        row["decided_at"] = _ts(data.get("released_at") or data["ended_at"])
-    await conn.execute(update(case_assignments).where(case_assignments.c.case_id == data["case_id"]).values(**row))
+# --- one case's assignment ------------------------------------------------------------------
 
 
-async def _project_case(conn: AsyncConnection, event: RecordedEvent) -> None:
-    data, case = event.data, event.data["case"]
-    row: dict[str, Any] = {"candidates": data["candidates"], "version": event.version}
-    if event.type == "CaseAwaitingChoice":
-        row |= {"status": "awaiting_choice", "proposal": data["proposal"], "decided_at": _ts(data["recorded_at"])}
-    elif event.type == "AssignmentBlocked":
-        row |= {"status": "blocked", "decided_at": _ts(data["blocked_at"])}
-    else:
-        handler = data["handler"]
-        row |= {"status": "assigned", "method": data["method"], "reason": data["reason"],
-                "handler_id": handler["handler_id"], "handler_name": handler["name"],
-                "institution_name": handler["institution_name"], "decided_at": _ts(data["assigned_at"])}
-        if case.get("aided_person_hash"):
-            await conn.execute(insert(represented_parties).values(
-                case_id=case["case_id"], handler_id=handler["handler_id"], institution_id=handler["institution_id"],
-                party_hash=case["aided_person_hash"],
-            ).on_conflict_do_nothing())
-    values = {"case_id": case["case_id"], "case_number": case["case_number"], "case_kind": case["case_kind"],
-              "agency_id": case["agency_id"], "group_case": case["flags"]["group_case"],
-              "source_system": case.get("source_system"), **row}
+async def _decided(conn: AsyncConnection, e: CaseAwaitingChoice | HandlerAssigned | AssignmentBlocked,
+                   at: Recorded, row: dict[str, Any]) -> None:
+    """The case's row as its latest decision left it."""
+    case = e.case
+    row |= {"candidates": [c.model_dump(mode="json") for c in e.candidates], "version": at.version}
+    values = {"case_id": case.case_id, "case_number": case.case_number, "case_kind": case.case_kind.value,
+              "agency_id": case.agency_id, "group_case": case.flags.group_case,
+              "source_system": case.source_system, **row}
     await conn.execute(insert(case_assignments).values(**values)
                        .on_conflict_do_update(index_elements=["case_id"], set_=row))
 
 
-async def project(conn: AsyncConnection, event: RecordedEvent) -> None:
-    if event.type in {"InstitutionRecruited", "CommitmentSigned", "CommitmentWithdrawn", "HandlerRegistered",
-                      "HandlerSuspended",
-                      "HandlerReinstated", "UnavailabilityRecorded"}:
-        await _project_registry(conn, event)
-    elif event.type == "TurnTaken":
-        await _project_rotation(conn, event)
-    elif event.type in {"CaseAwaitingChoice", "HandlerAssigned", "AssignmentBlocked"}:
-        await _project_case(conn, event)
-    elif event.type in {"HandlerReleased", "AssignmentEnded"}:
-        await _project_release(conn, event)
+@projection.on(CaseAwaitingChoice)
+async def case_awaiting_choice(conn: AsyncConnection, e: CaseAwaitingChoice, at: Recorded) -> None:
+    await _decided(conn, e, at, {"status": "awaiting_choice", "proposal": e.proposal,
+                                 "decided_at": e.recorded_at})
 
 
-# --- what the engine reads ------------------------------------------------------------------
+@projection.on(AssignmentBlocked)
+async def assignment_blocked(conn: AsyncConnection, e: AssignmentBlocked, at: Recorded) -> None:
+    await _decided(conn, e, at, {"status": "blocked", "decided_at": e.blocked_at})
 
 
-async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
-                     handler_id: str | None = None) -> list[Candidate]:
-    """The handlers of an agency's pool (or one handler), with their institution's letters."""
-    query = (select(handlers, institutions.c.name.label("institution_name"))
-             .join(institutions, institutions.c.institution_id == handlers.c.institution_id)
-             .order_by(handlers.c.registered_order))
-    if agency_id is not None:
-        query = query.where(handlers.c.agency_id == agency_id)
-    if handler_id is not None:
-        query = query.where(handlers.c.handler_id == handler_id)
-    rows = (await conn.execute(query)).mappings().all()
-    letters: dict[str, list[tuple[date, date]]] = {}
-    institution_ids = {r["institution_id"] for r in rows}
-    handler_ids = {r["handler_id"] for r in rows}
-    if institution_ids:
-        signed = await conn.execute(select(commitments).where(commitments.c.institution_id.in_(institution_ids)))
-        for c in signed.mappings():
-            letters.setdefault(c["institution_id"], []).append((c["signed_on"], c["valid_until"]))
-    suspended: dict[str, list[date | None]] = {}
-    away: dict[str, list[tuple[date, date]]] = {}
-    by_handler: dict[str, set[str]] = {}
-    by_institution: dict[str, set[str]] = {}
-    own: dict[str, list[tuple[date, date]]] = {}
-    if handler_ids:
-        for v in (await conn.execute(select(volunteer_commitments)
-                                     .where(volunteer_commitments.c.handler_id.in_(handler_ids)))).mappings():
-            own.setdefault(v["handler_id"], []).append((v["signed_on"], v["valid_until"]))
-        for s in (await conn.execute(select(suspensions).where(suspensions.c.handler_id.in_(handler_ids)))).mappings():
-            suspended.setdefault(s["handler_id"], []).append(s["until"])
-        for u in (await conn.execute(select(unavailability)
-                                     .where(unavailability.c.handler_id.in_(handler_ids)))).mappings():
-            away.setdefault(u["handler_id"], []).append((u["unavailable_from"], u["unavailable_to"]))
-        acted = await conn.execute(select(represented_parties).where(
-            represented_parties.c.handler_id.in_(handler_ids)
-            | represented_parties.c.institution_id.in_(institution_ids)))
-        for p in acted.mappings():
-            by_handler.setdefault(p["handler_id"], set()).add(p["party_hash"])
-            by_institution.setdefault(p["institution_id"], set()).add(p["party_hash"])
-    return [
-        Candidate(handler_id=r["handler_id"], name=r["name"], kind=HandlerKind(r["kind"]),
-                  licence_number=r["licence_number"], institution_id=r["institution_id"],
-                  institution_name=r["institution_name"], agency_id=r["agency_id"], active=r["status"] == "active",
-                  commitments=tuple(letters.get(r["institution_id"], ())) + tuple(own.get(r["handler_id"], ())),
-                  registered_order=r["registered_order"], years_of_practice=r["years_of_practice"],
-                  practice_areas=frozenset(CaseKind(k) for k in r["practice_areas"]),
-                  qualifications=frozenset(Qualification(q) for q in r["qualifications"]),
-                  suspensions=tuple(suspended.get(r["handler_id"], ())),
-                  unavailable=tuple(away.get(r["handler_id"], ())),
-                  represented_parties=frozenset(by_handler.get(r["handler_id"], set())
-                                                | by_institution.get(r["institution_id"], set())))
-        for r in rows
-    ]
+@projection.on(HandlerAssigned)
+async def handler_assigned(conn: AsyncConnection, e: HandlerAssigned, at: Recorded) -> None:
+    handler = e.handler
+    await _decided(conn, e, at, {"status": "assigned", "method": e.method.value, "reason": e.reason,
+                                 "handler_id": handler.handler_id, "handler_name": handler.name,
+                                 "institution_name": handler.institution_name, "decided_at": e.assigned_at})
+    if e.case.aided_person_hash:
+        await conn.execute(insert(represented_parties).values(
+            case_id=e.case.case_id, handler_id=handler.handler_id, institution_id=handler.institution_id,
+            party_hash=e.case.aided_person_hash,
+        ).on_conflict_do_nothing())
 
 
-async def handler_state(conn: AsyncConnection, handler_ids: list[str], at: datetime) -> dict[str, dict[str, Any]]:
-    """Per handler: whether a suspension is in force on `at`'s day, and their cases in its month."""
-    day, month = local_day(at), month_of(at)
-    state: dict[str, dict[str, Any]] = {h: {"suspended": False, "cases_this_month": 0} for h in handler_ids}
-    if not handler_ids:
-        return state
-    for s in (await conn.execute(select(suspensions).where(suspensions.c.handler_id.in_(handler_ids)))).mappings():
-        if s["until"] is None or day <= s["until"]:
-            state[s["handler_id"]]["suspended"] = True
-    counts = await conn.execute(select(handler_month_counts).where(handler_month_counts.c.handler_id.in_(handler_ids),
-                                                                   handler_month_counts.c.month == month))
-    for c in counts.mappings():
-        state[c["handler_id"]]["cases_this_month"] = c["case_count"]
-    return state
+async def _released(conn: AsyncConnection, case_id: str, at: Recorded, ended_at: datetime | None) -> None:
+    """No one handles the case now; `ended_at` when legal aid ended (no one will)."""
+    row: dict[str, Any] = {"version": at.version, "handler_id": None, "handler_name": None,
+                           "institution_name": None, "method": None}
+    if ended_at is not None:
+        row |= {"status": "released", "decided_at": ended_at}
+    await conn.execute(update(case_assignments).where(case_assignments.c.case_id == case_id).values(**row))
 
 
-async def month_rows(conn: AsyncConnection, month: str, agency_id: str | None) -> list[dict[str, Any]]:
-    """Each handler (of the agency) with their non-group cases in `month`."""
-    counts = select(handler_month_counts).where(handler_month_counts.c.month == month).subquery()
-    query = (select(handlers.c.handler_id, handlers.c.name, handlers.c.institution_id,
-                    institutions.c.name.label("institution_name"), counts.c.case_count.label("cases"))
-             .join(institutions, institutions.c.institution_id == handlers.c.institution_id)
-             .outerjoin(counts, counts.c.handler_id == handlers.c.handler_id)
-             .order_by(handlers.c.registered_order))
-    if agency_id:
-        query = query.where(handlers.c.agency_id == agency_id)
-    return [dict(r) for r in (await conn.execute(query)).mappings()]
+@projection.on(HandlerReleased)
+async def handler_released(conn: AsyncConnection, e: HandlerReleased, at: Recorded) -> None:
+    await _released(conn, e.case_id, at, e.released_at if e.cause == ReleaseCause.termination else None)
 
 
-async def rotation_decisions(conn: AsyncConnection, start: datetime, end: datetime,
-                             agency_id: str | None) -> list[dict[str, Any]]:
-    """The cases assigned by rotation in [start, end), with the candidates of that decision."""
-    query = select(case_assignments.c.handler_id, case_assignments.c.candidates).where(
-        case_assignments.c.status == "assigned", case_assignments.c.method == "rotation",
-        case_assignments.c.decided_at >= start, case_assignments.c.decided_at < end)
-    if agency_id:
-        query = query.where(case_assignments.c.agency_id == agency_id)
-    return [dict(r) for r in (await conn.execute(query)).mappings()]
+@projection.on(AssignmentEnded)
+async def assignment_ended(conn: AsyncConnection, e: AssignmentEnded, at: Recorded) -> None:
+    await _released(conn, e.case_id, at, e.ended_at)

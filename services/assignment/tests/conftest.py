@@ -20,7 +20,8 @@ AGENCY = "chaoyang-centre"
 @pytest.fixture
 async def registry(migrated_settings):
     """The service with its HTTP side only (no relay, no consumers)."""
-    settings = await migrated_settings(AssignmentSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False)
+    settings = await migrated_settings(AssignmentSettings, MIGRATIONS, consumers_enabled=False,
+                                       relay_enabled=False)
     async with serve_in_process(create_app(settings)) as client:
         yield client
 

@@ -18,9 +18,9 @@ from services.assignment.domain import (
     Policy,
     Rotation,
     assess,
-    month_of,
     rotation_order,
 )
+from shared.clock import local_month
 from shared.contracts import CaseFlags, CaseKind, HandlerKind
 from shared.contracts.assignment import AssignmentMethod
 
@@ -35,8 +35,8 @@ def candidate(handler_id: str, order: int, *, commitments=IN_FORCE, agency="a1",
 
 
 def case(case_id: str = "c1", **flags) -> CaseFacts:
-    return CaseFacts(case_id=case_id, case_number=f"FY-{case_id}", case_kind=CaseKind.criminal, agency_id="a1",
-                     flags=CaseFlags(**flags))
+    return CaseFacts(case_id=case_id, case_number=f"FY-{case_id}", case_kind=CaseKind.criminal,
+                     agency_id="a1", flags=CaseFlags(**flags))
 
 
 def turn(rotation: Rotation, case_id: str, handler_id: str, *, at=AT, group_case=False) -> None:
@@ -45,8 +45,8 @@ def turn(rotation: Rotation, case_id: str, handler_id: str, *, at=AT, group_case
 
 
 def test_month_is_the_calendar_month_in_beijing():
-    assert month_of(datetime(2026, 10, 31, 16, 30, tzinfo=UTC)) == "2026-11"
-    assert month_of(datetime(2026, 10, 31, 15, 59, tzinfo=UTC)) == "2026-10"
+    assert local_month(datetime(2026, 10, 31, 16, 30, tzinfo=UTC)) == "2026-11"
+    assert local_month(datetime(2026, 10, 31, 15, 59, tzinfo=UTC)) == "2026-10"
 
 
 def test_eligibility_names_every_reason_with_its_rule():
@@ -55,8 +55,8 @@ def test_eligibility_names_every_reason_with_its_rule():
     turn(rotation, "c0", "h1")
     assessment = assess(candidate("h1", 1, commitments=(), agency="a2", active=False), rotation, policy)
     assert not assessment.eligible
-    assert assessment.reasons == [Ineligibility.inactive, Ineligibility.outside_pool, Ineligibility.no_commitment,
-                                  Ineligibility.monthly_cap_reached]
+    assert assessment.reasons == [Ineligibility.inactive, Ineligibility.outside_pool,
+                                  Ineligibility.no_commitment, Ineligibility.monthly_cap_reached]
     assert [r.rule for r in assessment.reasons][2:] == ["R-PRV-3", "R-ASG-4"]
 
 
@@ -78,7 +78,8 @@ def test_group_cases_neither_count_toward_nor_are_barred_by_the_cap():
     turn(rotation, "c1", "h1")
     capped = Policy(agency_id="a1", at=AT, monthly_cap=1)
     assert not assess(candidate("h1", 1), rotation, capped).eligible
-    assert assess(candidate("h1", 1), rotation, Policy(agency_id="a1", at=AT, monthly_cap=1, count_cap=False)).eligible
+    assert assess(candidate("h1", 1), rotation,
+                  Policy(agency_id="a1", at=AT, monthly_cap=1, count_cap=False)).eligible
 
 
 def test_the_cap_starts_again_with_each_month():
@@ -115,7 +116,8 @@ def test_named_handler_is_assigned_when_eligible_and_otherwise_rotation_says_why
     named.decide(case=case(named_handler_id="h2"), pool=pool, named=pool[1], rotation=Rotation("a1"), at=AT)
     assert named.handler.handler_id == "h2" and named.decisions[-1].method == AssignmentMethod.named
     fallback = CaseAssignment("c2")
-    fallback.decide(case=case("c2", named_handler_id="h3"), pool=pool, named=pool[2], rotation=Rotation("a1"), at=AT)
+    fallback.decide(case=case("c2", named_handler_id="h3"), pool=pool, named=pool[2], rotation=Rotation("a1"),
+                    at=AT)
     decision = fallback.decisions[-1]
     assert decision.method == AssignmentMethod.rotation and decision.handler.handler_id == "h1"
     assert "h3" in decision.reason and "no_commitment" in decision.reason
@@ -124,8 +126,8 @@ def test_named_handler_is_assigned_when_eligible_and_otherwise_rotation_says_why
 @pytest.mark.parametrize("flag", ["major_or_sensitive", "group_case", "assigned_by_superior"])
 def test_flagged_cases_await_the_agencys_choice_with_a_proposal(flag):
     assignment = CaseAssignment("c1")
-    assignment.decide(case=case(**{flag: True}), pool=[candidate("h1", 1)], named=None, rotation=Rotation("a1"),
-                      at=AT)
+    assignment.decide(case=case(**{flag: True}), pool=[candidate("h1", 1)], named=None,
+                      rotation=Rotation("a1"), at=AT)
     decision = assignment.decisions[-1]
     assert isinstance(decision, CaseAwaitingChoice)
     assert decision.grounds == [flag] and decision.proposal == "h1" and assignment.handler is None
@@ -188,7 +190,8 @@ def test_suspension_until_a_day_ends_after_it_and_conflicts_are_matched_on_party
     from dataclasses import replace
 
     suspended = replace(candidate("h1", 1), suspensions=(date(2026, 11, 10),))
-    assert assess(suspended, Rotation("a1"), Policy(agency_id="a1", at=AT)).reasons == [Ineligibility.suspended]
+    assert (assess(suspended, Rotation("a1"), Policy(agency_id="a1", at=AT)).reasons
+            == [Ineligibility.suspended])
     assert assess(suspended, Rotation("a1"), Policy(agency_id="a1", at=AT + timedelta(days=1))).eligible
     acted_for = replace(candidate("h2", 2), represented_parties=frozenset({"hash-of-li"}))
     against = Policy(agency_id="a1", at=AT, adverse_parties=frozenset({"hash-of-li"}))

@@ -23,12 +23,14 @@ async def test_registered_case_is_assigned_and_told_with_the_handler_ref(running
         lawyer = await handler(client, firm, "王律师")
         case = registered()
         await publish(settings, case)
-        events = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CaseAssigned.topic), expect=1)
+        events = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CaseAssigned.topic),
+                                  expect=1)
     assigned = [e.model() for e in events]
     assert len(assigned) == 1 and isinstance(assigned[0], CaseAssigned)
     told = assigned[0]
     assert told.case_id == case.case_id and told.case_number == case.case_number and told.method == "rotation"
-    assert told.handler.handler_id == lawyer and told.handler.name == "王律师" and told.handler.kind == "lawyer"
+    assert (told.handler.handler_id == lawyer and told.handler.name == "王律师"
+            and told.handler.kind == "lawyer")
     assert told.handler.institution_id == firm and told.handler.institution_name == "北京甲律师事务所"
     assert told.handler.licence_number
 
@@ -40,12 +42,14 @@ async def test_the_same_registration_told_twice_assigns_once(running):
         case = registered()
         await publish(settings, case)
         await publish(settings, case)  # a new envelope id: the inbox cannot tell, the domain must
-        events = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CaseAssigned.topic), expect=1)
+        events = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CaseAssigned.topic),
+                                  expect=1)
         record = await decision(client, case.case_id)
         counts = (await client.get("/api/v1/handlers")).json()["items"]
     assert [e.model().handler.handler_id for e in events] == [first]
     assert len(record["decisions"]) == 1
-    assert {h["handler_id"]: h["last_assigned_at"] is not None for h in counts} == {first: True, second: False}
+    assert ({h["handler_id"]: h["last_assigned_at"] is not None for h in counts}
+            == {first: True, second: False})
 
 
 async def test_rotation_goes_round_the_pool_in_registration_order_and_stays_fair(running):
@@ -87,12 +91,14 @@ async def test_sixth_case_in_a_month_goes_to_someone_else_or_is_blocked(running)
         seventh = registered()
         await publish(settings, seventh)
         assert await assigned_handler(client, seventh.case_id) == second
-        told = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CaseAssigned.topic), expect=7)
+        told = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CaseAssigned.topic),
+                                expect=7)
     models = [e.model() for e in told]
     [block] = [m for m in models if isinstance(m, AssignmentBlocked)]
     assert block.case_id == blocked["case_id"]
     assert [(c.handler_id, c.reasons) for c in block.candidates] == [(only, ["monthly_cap_reached"])]
-    assert Counter(m.handler.handler_id for m in models if isinstance(m, CaseAssigned)) == {only: 5, second: 1}
+    assert (Counter(m.handler.handler_id for m in models if isinstance(m, CaseAssigned))
+            == {only: 5, second: 1})
 
 
 async def test_the_cap_is_configurable(running):
@@ -108,7 +114,8 @@ async def test_the_cap_is_configurable(running):
 async def test_handlers_without_a_commitment_in_force_are_never_assigned(running):
     async with running() as (client, settings):
         unsigned = await handler(client, await institution(client, commitment=False), "未签")
-        expired = await handler(client, await institution(client, valid_until=today() - timedelta(days=1)), "过期")
+        expired = await handler(client, await institution(client, valid_until=today() - timedelta(days=1)),
+                                "过期")
         signed = await handler(client, await institution(client), "已签")
         cases = [registered() for _ in range(4)]
         await publish(settings, *cases)
@@ -125,7 +132,8 @@ async def test_pool_without_a_commitment_blocks_the_case_with_reasons(running):
         case = registered()
         await publish(settings, case)
         record = await decision(client, case.case_id)
-        listed = (await client.get("/api/v1/assignments/blocked", params={"agency_id": case.agency_id})).json()
+        listed = (await client.get("/api/v1/assignments/blocked",
+                                   params={"agency_id": case.agency_id})).json()
     assert record["status"] == "blocked" and record["handler"] is None
     assert listed["total"] == 1
     assert listed["items"][0]["candidates"] == [
@@ -147,7 +155,8 @@ async def test_named_lawyer_wins_when_eligible_and_otherwise_rotation_records_wh
         fallback = await decision(client, falls_back.case_id)
     assert fallback["handler"]["handler_id"] == first
     assert fallback["decisions"][0]["method"] == "rotation"
-    assert unsigned in fallback["decisions"][0]["reason"] and "no_commitment" in fallback["decisions"][0]["reason"]
+    assert (unsigned in fallback["decisions"][0]["reason"]
+            and "no_commitment" in fallback["decisions"][0]["reason"])
     assert fallback["decisions"][0]["named_handler"]["reasons"] == ["no_commitment"]
 
 
@@ -176,7 +185,8 @@ async def test_major_case_awaits_the_agencys_choice_which_needs_a_reason(running
         assert again.status_code == 200 and len(again.json()["decisions"]) == 2
         other = await client.post(url, json={"handler_id": proposed, "reason": "熟悉重大敏感案件的办理"})
         assert other.status_code == 409
-        told = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CaseAssigned.topic), expect=1)
+        told = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CaseAssigned.topic),
+                                expect=1)
     [event] = [e.model() for e in told]
     assert event.method == "chosen" and event.reason == "熟悉重大敏感案件的办理"
     assert event.handler.handler_id == chosen
@@ -216,7 +226,7 @@ async def test_concurrent_decisions_for_one_pool_never_share_a_turn(running):
     """Two consumers of one agency's cases deciding at once (two replicas): the rotation stream
     makes one of them decide again, so nobody is picked twice while someone waits."""
     from services.assignment import handlers as engine
-    from services.assignment.projections import project
+    from services.assignment.projections import projection
     from shared.db import create_engine
     from shared.uow import unit_of_work
 
@@ -227,7 +237,7 @@ async def test_concurrent_decisions_for_one_pool_never_share_a_turn(running):
         db = create_engine(settings)
 
         async def consume(case):
-            async with unit_of_work(db, settings, project) as uow:
+            async with unit_of_work(db, settings, projection) as uow:
                 await engine.assign_registered_case(uow, case)
 
         try:

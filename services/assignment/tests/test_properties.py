@@ -21,9 +21,8 @@ from services.assignment.domain import (
     Qualification,
     Rotation,
     assess,
-    local_day,
-    month_of,
 )
+from shared.clock import local_date, local_month
 from shared.contracts import CaseFlags, CaseKind, HandlerKind
 from shared.contracts.assignment import AssignmentMethod
 
@@ -68,9 +67,11 @@ def streams(draw, pool_size: int) -> list[tuple[CaseFacts, timedelta]]:
         named = draw(st.one_of(st.none(), st.integers(1, pool_size + 1).map(lambda o: f"h{o}")))
         flags = CaseFlags(group_case=draw(st.booleans()) and draw(st.booleans()), named_handler_id=named,
                           minor=draw(st.booleans()) and draw(st.booleans()),
-                          possible_death_penalty_or_life_imprisonment=draw(st.booleans()) and draw(st.booleans()))
+                          possible_death_penalty_or_life_imprisonment=(draw(st.booleans())
+                                                                       and draw(st.booleans())))
         case = CaseFacts(case_id=f"c{i}", case_number=f"FY-{i}", case_kind=CaseKind.criminal, agency_id="a1",
-                         flags=flags, adverse_party_hashes=draw(st.lists(st.sampled_from(PARTIES), max_size=2)))
+                         flags=flags,
+                         adverse_party_hashes=draw(st.lists(st.sampled_from(PARTIES), max_size=2)))
         cases.append((case, elapsed))
     return cases
 
@@ -87,8 +88,8 @@ def run(pool: list[Candidate], stream) -> tuple[Rotation, list[tuple[CaseFacts, 
                           rotation=rotation, at=at, monthly_cap=CAP)
         decision = assignment.decisions[-1]
         if isinstance(decision, HandlerAssigned):
-            rotation.take_turn(case_id=case.case_id, handler_id=decision.handler.handler_id, method=decision.method,
-                               group_case=case.flags.group_case, at=at)
+            rotation.take_turn(case_id=case.case_id, handler_id=decision.handler.handler_id,
+                               method=decision.method, group_case=case.flags.group_case, at=at)
             assigned.append((case, at, decision))
     return rotation, assigned
 
@@ -108,7 +109,7 @@ def test_no_rule_of_eligibility_is_ever_overridden(scenario):
     per_month: Counter[tuple[str, str]] = Counter()
     for case, at, decision in assigned:
         chosen = by_id[decision.handler.handler_id]
-        day = local_day(at)
+        day = local_date(at)
         # R-PRV-3: a commitment in force that day; R-ASG-6: not suspended that day
         assert any(signed <= day <= until for signed, until in chosen.commitments)
         assert not any(until is None or day <= until for until in chosen.suspensions)
@@ -120,7 +121,7 @@ def test_no_rule_of_eligibility_is_ever_overridden(scenario):
         # never someone who (or whose institution) acted for an adverse party
         assert not chosen.represented_parties & set(case.adverse_party_hashes)
         if not case.flags.group_case:
-            per_month[(chosen.handler_id, month_of(at))] += 1
+            per_month[(chosen.handler_id, local_month(at))] += 1
     # R-ASG-4: at most five non-group cases in a calendar month
     assert all(count <= CAP for count in per_month.values())
 
@@ -147,8 +148,8 @@ def test_the_named_lawyer_wins_whenever_eligible(scenario):
             assert isinstance(decision, HandlerAssigned) and decision.method == AssignmentMethod.named
             assert decision.handler.handler_id == named.handler_id
         if isinstance(decision, HandlerAssigned):
-            rotation.take_turn(case_id=case.case_id, handler_id=decision.handler.handler_id, method=decision.method,
-                               group_case=case.flags.group_case, at=at)
+            rotation.take_turn(case_id=case.case_id, handler_id=decision.handler.handler_id,
+                               method=decision.method, group_case=case.flags.group_case, at=at)
 
 
 def always_eligible(candidate: Candidate) -> Candidate:
@@ -178,16 +179,16 @@ def test_reassignment_never_returns_the_case_to_a_released_handler(scenario, dat
     rotation, assigned = run(pool, stream)
     for case, at, decision in assigned[:5]:
         assignment = CaseAssignment(case.case_id)
-        assignment.decide(case=case, pool=[by_id[decision.handler.handler_id]], named=None, rotation=Rotation("x"),
-                          at=at, monthly_cap=CAP)
+        assignment.decide(case=case, pool=[by_id[decision.handler.handler_id]], named=None,
+                          rotation=Rotation("x"), at=at, monthly_cap=CAP)
         released = []
         for _ in range(data.draw(st.integers(1, 3))):
             if assignment.handler is None:
                 break
             released.append(assignment.handler.handler_id)
             assignment.reassign(current_handler_id=assignment.handler.handler_id, reason="breakdown_of_trust",
-                                pool=pool, named=by_id.get(case.flags.named_handler_id or ""), rotation=rotation,
-                                at=at + timedelta(hours=1), monthly_cap=CAP)
+                                pool=pool, named=by_id.get(case.flags.named_handler_id or ""),
+                                rotation=rotation, at=at + timedelta(hours=1), monthly_cap=CAP)
             if assignment.handler is not None:
                 assert assignment.handler.handler_id not in released
                 rotation.take_turn(case_id=case.case_id, handler_id=assignment.handler.handler_id,

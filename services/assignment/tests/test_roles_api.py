@@ -17,7 +17,8 @@ COURT = "chaoyang-court"
 @pytest.fixture
 async def service(migrated_settings):
     """HTTP only; yields the default (staff) client and the settings to mint other callers."""
-    settings = await migrated_settings(AssignmentSettings, MIGRATIONS, consumers_enabled=False, relay_enabled=False)
+    settings = await migrated_settings(AssignmentSettings, MIGRATIONS, consumers_enabled=False,
+                                       relay_enabled=False)
     app = create_app(settings)
     async with serve_in_process(app) as client:
         yield client, settings, app
@@ -28,7 +29,8 @@ async def test_without_a_token_the_service_answers_401(service):
     async with serve_in_process(app, headers={}) as anonymous:
         listed = await anonymous.get("/api/v1/handlers")
         recruited = await anonymous.post("/api/v1/institutions", json={"name": "甲", "kind": "law_firm",
-                                                                        "agency_id": AGENCY, "district": "朝阳区"})
+                                                                        "agency_id": AGENCY,
+                                                                        "district": "朝阳区"})
     for response in (listed, recruited):
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
@@ -44,15 +46,17 @@ async def test_only_the_agency_chooses_a_handler_and_manages_the_pool(service):
     assert 'error="insufficient_scope"' in choose.headers["www-authenticate"]
     # The auditor reads everything and changes nothing; the bar association has no business here.
     recruit = await client.post("/api/v1/institutions", headers=as_role(settings, Role.auditor),
-                                json={"name": "甲", "kind": "law_firm", "agency_id": AGENCY, "district": "朝阳区"})
+                                json={"name": "甲", "kind": "law_firm", "agency_id": AGENCY,
+                                      "district": "朝阳区"})
     assert recruit.status_code == 403
-    assert (await client.get("/api/v1/handlers", headers=as_role(settings, Role.bar_association))).status_code == 403
+    assert (await client.get("/api/v1/handlers",
+                             headers=as_role(settings, Role.bar_association))).status_code == 403
     assert (await client.get("/api/v1/handlers", headers=handler_)).status_code == 403
     assert (await client.get("/api/v1/assignments/blocked",
                              headers=as_role(settings, Role.bureau_investigator))).status_code == 403
     firm = await institution(client)
-    assert (await client.get(f"/api/v1/institutions/{firm}", headers=as_role(settings, Role.auditor))).status_code \
-        == 200
+    assert (await client.get(f"/api/v1/institutions/{firm}",
+                             headers=as_role(settings, Role.auditor))).status_code == 200
 
 
 async def test_a_handler_reads_their_own_registry_record_and_no_one_elses(service):
@@ -83,7 +87,8 @@ async def test_request_bounds_name_the_field(service):
     client, _, _ = service
     recruited = await client.post("/api/v1/institutions", json={
         "name": "甲", "kind": "law_firm", "agency_id": AGENCY, "district": "朝阳区",
-        "recruitment": {"method": "public_call", "recruited_on": "2026-01-05", "recruiting_agency": "x" * 101},
+        "recruitment": {"method": "public_call", "recruited_on": "2026-01-05",
+                        "recruiting_agency": "x" * 101},
     })
     assert recruited.status_code == 422
     assert [e["field"] for e in recruited.json()["errors"]] == ["recruitment.recruiting_agency"]
@@ -116,21 +121,24 @@ async def test_the_notifying_organ_reads_who_was_assigned_and_nothing_more(runni
     async with running() as (client, settings):
         firm = await institution(client)
         lawyer = await handler(client, firm, "王律师")
-        notified = registered().model_copy(update={"source_system": COURT, "external_reference": "(2026)京0105刑初1号"})
+        notified = registered().model_copy(update={"source_system": COURT,
+                                                   "external_reference": "(2026)京0105刑初1号"})
         walk_in = registered()
         for case in (notified, walk_in):
             await publish(settings, case)
             await decision(client, case.case_id)
         court = as_role(settings, Role.judicial_organ, institution_id=COURT)
         told = await client.get(f"/api/v1/cases/{notified.case_id}/assignment", headers=court)
-        another_court = await client.get(f"/api/v1/cases/{notified.case_id}/assignment",
-                                         headers=as_role(settings, Role.judicial_organ, institution_id="haidian-court"))
+        another_court = await client.get(
+            f"/api/v1/cases/{notified.case_id}/assignment",
+            headers=as_role(settings, Role.judicial_organ, institution_id="haidian-court"))
         not_theirs = await client.get(f"/api/v1/cases/{walk_in.case_id}/assignment", headers=court)
         staff_view = (await client.get(f"/api/v1/cases/{notified.case_id}/assignment")).json()
         registry = await client.get(f"/api/v1/handlers/{lawyer}", headers=court)
     assert told.status_code == 200
     body = told.json()
-    assert body["status"] == "assigned" and body["handler"]["handler_id"] == lawyer and body["handler"]["name"] == "王律师"
+    assert (body["status"] == "assigned" and body["handler"]["handler_id"] == lawyer
+            and body["handler"]["name"] == "王律师")
     assert body["decisions"] == []  # the candidates and reasons are the agency's record, not the organ's
     assert staff_view["source_system"] == COURT and staff_view["decisions"]
     assert another_court.status_code == not_theirs.status_code == 404

@@ -68,7 +68,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("represented_parties", "handler_unavailability", "handler_suspensions", "volunteer_commitments"):
+    for table in ("represented_parties", "handler_unavailability", "handler_suspensions",
+                  "volunteer_commitments"):
         op.execute(f"DROP TABLE {table}")
     op.execute("ALTER TABLE handlers DROP COLUMN qualifications")
     op.execute("ALTER TABLE handlers DROP COLUMN practice_areas")

@@ -6,19 +6,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services.assignment.tests.conftest import (  # noqa: F401 (fixture)
+from services.assignment.tests.conftest import (
     AGENCY,
     decision,
     handler,
     institution,
     registered,
-    running,
     today,
 )
 from shared.testing.kafka import publish
 
 
-async def test_recruitment_record_withdrawal_and_a_volunteers_own_commitment(running):  # noqa: F811
+async def test_recruitment_record_withdrawal_and_a_volunteers_own_commitment(running):
     async with running() as (client, settings):
         recruited = await client.post("/api/v1/institutions", json={
             "name": "北京某律师事务所", "kind": "law_firm", "agency_id": AGENCY, "district": "朝阳区",
@@ -37,7 +36,8 @@ async def test_recruitment_record_withdrawal_and_a_volunteers_own_commitment(run
         lawyer = await handler(client, committed, "王律师")
         clinic = await institution(client, name="某大学法律援助志愿团", commitment=False)
         volunteer = await handler(client, clinic, "赵志愿", kind="volunteer")
-        letter = {"signed_on": str(today() - timedelta(days=30)), "valid_until": str(today() + timedelta(days=300))}
+        letter = {"signed_on": str(today() - timedelta(days=30)),
+                  "valid_until": str(today() + timedelta(days=300))}
         refused = await client.post(f"/api/v1/handlers/{lawyer}/commitment", json=letter)
         assert refused.status_code == 422 and "handler_id" in refused.text
         before = registered()
@@ -49,7 +49,8 @@ async def test_recruitment_record_withdrawal_and_a_volunteers_own_commitment(run
         signed = await client.post(f"/api/v1/handlers/{volunteer}/commitment", json=letter)
         assert signed.status_code == 200, signed.text
         withdrawn = await client.post(f"/api/v1/institutions/{committed}/commitment/withdrawal",
-                                      json={"withdrawn_on": str(today() - timedelta(days=1)), "reason": "退出法律援助"})
+                                      json={"withdrawn_on": str(today() - timedelta(days=1)),
+                                            "reason": "退出法律援助"})
         assert withdrawn.status_code == 200, withdrawn.text
         after = registered()
         await publish(settings, after)
@@ -59,5 +60,6 @@ async def test_recruitment_record_withdrawal_and_a_volunteers_own_commitment(run
         assert reasons[lawyer] == ["commitment_not_in_force"]
 
         volunteers = (await client.get("/api/v1/volunteers", params={"agency_id": AGENCY})).json()
-        assert [(v["name"], v["institution_name"]) for v in volunteers["items"]] == [("赵志愿", "某大学法律援助志愿团")]
+        assert ([(v["name"], v["institution_name"]) for v in volunteers["items"]]
+                == [("赵志愿", "某大学法律援助志愿团")])
         assert "licence_number" not in volunteers["items"][0]

@@ -8,13 +8,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from services.assignment.tests.conftest import (  # noqa: F401 (fixtures)
+from services.assignment.tests.conftest import (
     AGENCY,
     assigned_handler,
     decision,
     institution,
     registered,
-    running,
 )
 from shared.contracts import (
     CaseAssigned,
@@ -40,13 +39,14 @@ def reasons_of(record: dict) -> dict[str, list[str]]:
     return {c["handler_id"]: c["reasons"] for c in record["decisions"][-1]["candidates"]}
 
 
-async def test_a_suspended_handler_gets_no_case_until_reinstated(running):  # noqa: F811
+async def test_a_suspended_handler_gets_no_case_until_reinstated(running):
     async with running() as (client, settings):
         firm = await institution(client)
         first, second = await lawyer(client, firm, "甲"), await lawyer(client, firm, "乙")
         now = datetime.now(UTC)
-        await publish(settings, HandlerSuspended(suspension_id="s1", handler_id=first, reason="案件评估不合格",
-                                                 suspended_at=now), source="/fayuan/sanctions")
+        await publish(settings, HandlerSuspended(suspension_id="s1", handler_id=first,
+                                                 reason="案件评估不合格", suspended_at=now),
+                      source="/fayuan/sanctions")
 
         async def suspended_in_registry():
             return (await client.get(f"/api/v1/handlers/{first}")).json()["suspended"] or None
@@ -69,7 +69,7 @@ async def test_a_suspended_handler_gets_no_case_until_reinstated(running):  # no
         assert await assigned_handler(client, after.case_id) == first
 
 
-async def test_grave_cases_and_minors_go_only_to_the_qualified(running):  # noqa: F811
+async def test_grave_cases_and_minors_go_only_to_the_qualified(running):
     async with running() as (client, settings):
         firm = await institution(client)
         junior = await lawyer(client, firm, "新律师", years=1)
@@ -80,11 +80,12 @@ async def test_grave_cases_and_minors_go_only_to_the_qualified(running):  # noqa
         assert await assigned_handler(client, grave.case_id) == senior
         assert await assigned_handler(client, minor.case_id) == youth
         grave_reasons = reasons_of(await decision(client, grave.case_id))
-        assert grave_reasons[junior] == ["too_little_experience"] and grave_reasons[youth] == ["too_little_experience"]
+        assert (grave_reasons[junior] == ["too_little_experience"]
+                and grave_reasons[youth] == ["too_little_experience"])
         assert reasons_of(await decision(client, minor.case_id))[junior] == ["not_qualified_for_minors"]
 
 
-async def test_no_one_whose_institution_acted_for_the_adverse_party_gets_the_case(running):  # noqa: F811
+async def test_no_one_whose_institution_acted_for_the_adverse_party_gets_the_case(running):
     async with running() as (client, settings):
         firm_a = await institution(client, name="甲律师事务所")
         firm_b = await institution(client, name="乙律师事务所")
@@ -100,7 +101,7 @@ async def test_no_one_whose_institution_acted_for_the_adverse_party_gets_the_cas
         assert reasons[a1] == reasons[a2] == ["conflict_of_interest"]
 
 
-async def test_reassignment_releases_the_handler_and_assigns_another_and_termination_releases(running):  # noqa: F811
+async def test_reassignment_releases_the_handler_and_assigns_another_and_termination_releases(running):
     async with running() as (client, settings):
         firm = await institution(client)
         first, second = await lawyer(client, firm, "甲"), await lawyer(client, firm, "乙")
@@ -123,8 +124,9 @@ async def test_reassignment_releases_the_handler_and_assigns_another_and_termina
         assert [d["decision"] for d in record["decisions"]] == ["HandlerAssigned", "HandlerReleased",
                                                                "HandlerAssigned"]
         assert reasons_of(record)[first] == ["released_from_case"]
-        await publish(settings, CaseTerminated(case_id=case.case_id, case_number=case.case_number, agency_id=AGENCY,
-                                               reason="aided_person_withdrew", terminated_at=datetime.now(UTC)),
+        await publish(settings, CaseTerminated(case_id=case.case_id, case_number=case.case_number,
+                                               agency_id=AGENCY, reason="aided_person_withdrew",
+                                               terminated_at=datetime.now(UTC)),
                       source="/fayuan/intake")
 
         async def released():
@@ -137,7 +139,8 @@ async def test_reassignment_releases_the_handler_and_assigns_another_and_termina
         told = await read_topic(settings.kafka_bootstrap_servers, settings.topic(ASSIGNMENTS), expect=4)
     # The released case still counts toward the first handler's month: they received it.
     assert handlers[first]["cases_this_month"] == 1 and handlers[second]["cases_this_month"] == 1
-    kinds = [(type(m := e.model()).__name__, getattr(m, "handler", None) and m.handler.handler_id) for e in told]
+    kinds = [(type(m := e.model()).__name__, getattr(m, "handler", None) and m.handler.handler_id)
+             for e in told]
     assert kinds == [("CaseAssigned", first), ("HandlerReleased", first), ("CaseAssigned", second),
                      ("HandlerReleased", second)]
     assert [e.model().cause for e in told if isinstance(e.model(), HandlerReleased)] == ["reassignment",

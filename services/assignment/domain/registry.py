@@ -190,7 +190,8 @@ class Handler(Aggregate):
         """R-SAN-2 / R-ASG-6: from the next assignment on, no case until reinstated (or `until`)."""
         if suspension_id in self.suspensions:
             return  # the same decision told twice
-        self.record(HandlerSuspended(suspension_id=suspension_id, reason=reason, until=until, suspended_at=at))
+        self.record(HandlerSuspended(suspension_id=suspension_id, reason=reason, until=until,
+                                     suspended_at=at))
 
     def reinstate(self, *, suspension_id: str, at: datetime) -> None:
         if suspension_id not in self.suspensions:
@@ -200,8 +201,8 @@ class Handler(Aggregate):
     def sign_commitment(self, *, signed_on: date, valid_until: date, at: datetime) -> None:
         """R-PRV-3 "an institution (or a volunteer)": a volunteer signs a letter of their own."""
         if self.registration is None or self.registration.kind != HandlerKind.volunteer:
-            raise InvalidField("handler_id", "only a volunteer signs a commitment of their own; a lawyer's or "
-                                             "legal worker's is their institution's", rule="R-PRV-3")
+            raise InvalidField("handler_id", "only a volunteer signs a commitment of their own; a lawyer's "
+                                             "or legal worker's is their institution's", rule="R-PRV-3")
         if valid_until < signed_on:
             raise InvalidField("valid_until", "must not be before signed_on", rule="R-PRV-3")
         self.record(CommitmentSigned(signed_on=signed_on, valid_until=valid_until, signed_at=at))
@@ -228,4 +229,5 @@ class Handler(Aggregate):
         pass
 
 
-Handler.handles(HandlerRegistered, HandlerSuspended, HandlerReinstated, UnavailabilityRecorded, CommitmentSigned)
+Handler.handles(HandlerRegistered, HandlerSuspended, HandlerReinstated, UnavailabilityRecorded,
+                CommitmentSigned)

@@ -10,6 +10,7 @@ grave cases, R-ASG-8) override the service's defaults for that agency's decision
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from shared.aggregate import Aggregate, Conflict, DomainEvent, NotFound
@@ -35,6 +36,16 @@ class AlreadyPublished(Conflict):
     rule = "R-ASG-5"
 
 
+@dataclass(frozen=True)
+class AppliedRules:
+    """The numbers a decision applies, and the published version they come from (None: the
+    service's settings)."""
+
+    monthly_cap: int
+    senior_years: int
+    rules_version: int | None
+
+
 class AssignmentRules(Aggregate):
     stream_prefix = "rules"
 
@@ -54,8 +65,7 @@ class AssignmentRules(Aggregate):
     def publish(self, *, version: int, at: datetime) -> None:
         """Only what was filed with the city bureau is published (R-ASG-5)."""
         if version not in self.versions:
-            raise NotFound("this version of the agency's rules was never filed",
-                              rule="R-ASG-5")
+            raise NotFound("this version of the agency's rules was never filed", rule="R-ASG-5")
         if version in self.published:
             raise AlreadyPublished("this version of the agency's rules is already published")
         self.record(RulesPublished(version=version, published_at=at))
@@ -63,6 +73,19 @@ class AssignmentRules(Aggregate):
     def in_force(self, day: date) -> RulesFiled | None:
         published = [self.versions[v] for v in self.published if self.versions[v].effective_from <= day]
         return max(published, key=lambda r: (r.effective_from, r.version), default=None)
+
+    def cap_on(self, day: date, default: int) -> int:
+        """The monthly cap (R-ASG-4) of the version in force on `day`, else the service's own."""
+        in_force = self.in_force(day)
+        return in_force.monthly_cap if in_force and in_force.monthly_cap else default
+
+    def applied(self, day: date, *, monthly_cap: int, senior_years: int) -> AppliedRules:
+        """The numbers of the version in force on `day` (R-ASG-5), each falling back to the
+        service's own (`monthly_cap`, `senior_years`) where the version sets none."""
+        in_force = self.in_force(day)
+        years = in_force.senior_years if in_force and in_force.senior_years is not None else senior_years
+        return AppliedRules(monthly_cap=self.cap_on(day, monthly_cap), senior_years=years,
+                            rules_version=in_force.version if in_force else None)
 
     def when_RulesFiled(self, e: RulesFiled) -> None:
         self.versions[e.version] = e

@@ -3,16 +3,17 @@ filed with the city bureau, then published; the engine applies the version in fo
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.assignment import handlers
-from services.assignment.rules import AssignmentRules
+from services.assignment import handlers, queries
+from services.assignment.queries import RulesDocument
 from shared.auth import Role, allow
-from shared.deps import UowFactoryDep
+from shared.clock import local_date
+from shared.deps import ClockDep, EngineDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/agencies", tags=["assignment rules"])
 
@@ -32,60 +33,38 @@ class FileRules(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=50_000, description="The rules as written")
     effective_from: date
-    monthly_cap: int | None = Field(default=None, ge=1, le=100, description="R-ASG-4; none: the service's default")
+    monthly_cap: int | None = Field(default=None, ge=1, le=100,
+                                    description="R-ASG-4; none: the service's default")
     senior_years_of_practice: int | None = Field(default=None, ge=0, le=50,
                                                  description="R-ASG-8; none: the service's default")
     filed_with: str = Field(default="市司法局", min_length=1, max_length=100)
 
 
-class RulesVersion(BaseModel):
-    version: int
-    title: str
-    text: str
-    effective_from: date
-    monthly_cap: int | None
-    senior_years_of_practice: int | None
-    filed_with: str
-    filed_at: datetime
-    published_at: datetime | None
-
-
-class RulesDocument(BaseModel):
-    agency_id: str
-    in_force: int | None = Field(description="The version applied today, if any is published and effective")
-    versions: list[RulesVersion]
-
-
-def _document(agency_id: str, document: AssignmentRules) -> RulesDocument:
-    in_force = document.in_force(handlers.local_day(handlers.now()))
-    versions = [RulesVersion(version=v.version, title=v.title, text=v.text, effective_from=v.effective_from,
-                             monthly_cap=v.monthly_cap, senior_years_of_practice=v.senior_years,
-                             filed_with=v.filed_with, filed_at=v.filed_at,
-                             published_at=p.published_at if (p := document.published.get(v.version)) else None)
-                for v in document.versions.values()]
-    return RulesDocument(agency_id=agency_id, in_force=in_force and in_force.version, versions=versions)
-
-
-@router.post("/{agency_id}/assignment-rules", status_code=status.HTTP_201_CREATED, response_model=RulesDocument,
-             summary="File a version of the agency's assignment rules", dependencies=[allow(*AUTHORS)])
-async def file_rules(*, agency_id: AgencyId, body: FileRules, uow: UowFactoryDep, response: Response) -> RulesDocument:
+@router.post("/{agency_id}/assignment-rules", status_code=status.HTTP_201_CREATED,
+             response_model=RulesDocument, summary="File a version of the agency's assignment rules",
+             dependencies=[allow(*AUTHORS)])
+async def file_rules(*, agency_id: AgencyId, body: FileRules, uow: UowFactoryDep, engine: EngineDep,
+                     clock: ClockDep, response: Response) -> RulesDocument:
     """Record a new version of the agency's assignment rules as filed with the city bureau
     (R-ASG-5). It is not applied until published."""
     version = await handlers.file_rules(uow, agency_id, **body.model_dump())
     response.headers["Location"] = f"/api/v1/agencies/{agency_id}/assignment-rules/{version}"
-    return _document(agency_id, await handlers.load_rules(uow, agency_id))
+    return await queries.rules_document(engine, agency_id, day=local_date(clock()))
 
 
 @router.post("/{agency_id}/assignment-rules/{version}/publication", response_model=RulesDocument,
              summary="Publish a filed version of the assignment rules", dependencies=[allow(*AUTHORS)])
-async def publish_rules(*, agency_id: AgencyId, version: Version, uow: UowFactoryDep) -> RulesDocument:
+async def publish_rules(*, agency_id: AgencyId, version: Version, uow: UowFactoryDep, engine: EngineDep,
+                        clock: ClockDep) -> RulesDocument:
     """Publish a filed version (R-ASG-5): from its `effective_from` day it is the version the
     engine applies, and the public sees it (R-PUB-3)."""
-    return _document(agency_id, await handlers.publish_rules(uow, agency_id, version))
+    await handlers.publish_rules(uow, agency_id, version)
+    return await queries.rules_document(engine, agency_id, day=local_date(clock()))
 
 
 @router.get("/{agency_id}/assignment-rules", response_model=RulesDocument,
-            summary="The agency's assignment rules, every version", dependencies=[allow(*AUTHORS, Role.auditor)])
-async def get_rules(*, agency_id: AgencyId, uow: UowFactoryDep) -> RulesDocument:
+            summary="The agency's assignment rules, every version",
+            dependencies=[allow(*AUTHORS, Role.auditor)])
+async def get_rules(*, agency_id: AgencyId, engine: EngineDep, clock: ClockDep) -> RulesDocument:
     """Every filed version, which are published, and which is in force today."""
-    return _document(agency_id, await handlers.load_rules(uow, agency_id))
+    return await queries.rules_document(engine, agency_id, day=local_date(clock()))

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from services.assignment import handlers as engine
 from services.assignment.app import MIGRATIONS, AssignmentSettings
 from services.assignment.domain import CaseAssignment, HandlerAssigned, InstitutionKind
-from services.assignment.projections import project
+from services.assignment.projections import projection
 from shared.contracts import CaseFlags, CaseKind, CaseRegistered, HandlerKind, HandlerSuspended
 from shared.db import create_engine
 from shared.uow import unit_of_work
@@ -44,7 +44,7 @@ async def test_the_engine_on_the_database_keeps_the_rules(database, pool, n_case
     agency = f"agency-{uuid.uuid4().hex[:8]}"
 
     def uow():
-        return unit_of_work(db, app_settings, project)
+        return unit_of_work(db, app_settings, projection)
 
     today = datetime.now(UTC).date()
     committed_firm = (await engine.recruit_institution(uow, name="甲所", kind=InstitutionKind.law_firm,
@@ -55,16 +55,19 @@ async def test_the_engine_on_the_database_keeps_the_rules(database, pool, n_case
                                                   agency_id=agency, district="朝阳区")).id
     kinds: dict[str, tuple[bool, bool]] = {}
     for i, (committed, suspended) in enumerate(pool):
-        h = await engine.register_handler(uow, name=f"律师{i}", kind=HandlerKind.lawyer, licence_number=f"L{i}",
+        h = await engine.register_handler(uow, name=f"律师{i}", kind=HandlerKind.lawyer,
+                                          licence_number=f"L{i}",
                                           institution_id=committed_firm if committed else bare_firm,
                                           years_of_practice=5)
         kinds[h.id] = (committed, suspended)
         if suspended:
             async with uow() as u:
                 await engine.suspend_handler(u, HandlerSuspended(suspension_id=f"s{i}", handler_id=h.id,
-                                                                 reason="评估不合格", suspended_at=datetime.now(UTC)))
-    cases = [CaseRegistered(case_id=str(uuid.uuid4()), case_number=f"FY-{i}", case_kind=CaseKind.civil, cause="欠薪",
-                            district="朝阳区", agency_id=agency, flags=CaseFlags(group_case=group[i]),
+                                                                 reason="评估不合格",
+                                                                 suspended_at=datetime.now(UTC)))
+    cases = [CaseRegistered(case_id=str(uuid.uuid4()), case_number=f"FY-{i}", case_kind=CaseKind.civil,
+                            cause="欠薪", district="朝阳区", agency_id=agency,
+                            flags=CaseFlags(group_case=group[i]),
                             registered_at=datetime.now(UTC)) for i in range(n_cases)]
 
     async def decide(case):

@@ -26,13 +26,15 @@ async def test_two_replicas_assign_each_case_once_within_the_rules(migrated_sett
         pool = [await handler(one, firm, name) for name in ("甲", "乙", "丙", "丁")]
         suspended = await handler(two, firm, "停")
         outsider = await handler(two, uncommitted, "外")
-        await publish(settings, HandlerSuspended(suspension_id="s-1", handler_id=suspended, reason="案件评估不合格",
-                                                 suspended_at=datetime.now(UTC)), source="/fayuan/sanctions")
+        await publish(settings, HandlerSuspended(suspension_id="s-1", handler_id=suspended,
+                                                 reason="案件评估不合格", suspended_at=datetime.now(UTC)),
+                      source="/fayuan/sanctions")
         await eventually(lambda: _suspended(one, suspended))
         cases = [registered() for _ in range(14)]  # four handlers, cap three: two cases are blocked
         await publish(settings, *cases)
         outcomes = [await assigned_handler(one if i % 2 else two, c.case_id) for i, c in enumerate(cases)]
-        told = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CaseAssigned.topic), expect=14)
+        told = await read_topic(settings.kafka_bootstrap_servers, settings.topic(CaseAssigned.topic),
+                                expect=14)
         # Both replicas took part: the group split the registrations' partitions between them.
         cases_topic = settings.topic(CaseRegistered.topic)
         handled = [sum(c.handled for c in app.state.consumers if cases_topic in c.topics) for app in apps]

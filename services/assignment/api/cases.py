@@ -1,0 +1,59 @@
+"""The assignment of cases (/api/v1/cases/{id}/assignment, /api/v1/assignments/blocked): each
+case's decision record, the agency's choice of handler, and the cases no one may take."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.assignment import handlers, queries
+from services.assignment.api.common import AgencyFilter, Id, reported_as_field_error
+from services.assignment.domain import MIN_REASON_LENGTH
+from services.assignment.queries import AssignmentView, BlockedCase
+from shared.auth import Principal, Role, allow
+from shared.deps import EngineDep, UowFactoryDep
+from shared.paging import Limit, Offset, Page
+
+router = APIRouter(prefix="/api/v1", tags=["assignments"])
+
+# Unscoped roles first: a caller who is also a handler or an organ reads with the wider view.
+ASSIGNMENT_READERS = (Role.agency_staff, Role.bureau_investigator, Role.auditor, Role.case_handler,
+                      Role.judicial_organ)
+
+
+class ChooseHandler(BaseModel):
+    """R-ASG-3: the agency's choice for a major, group or superior-assigned case, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    handler_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=MIN_REASON_LENGTH, max_length=1000)
+
+
+@router.get("/cases/{case_id}/assignment", response_model=AssignmentView)
+async def get_assignment(*, case_id: Id, engine: EngineDep,
+                         principal: Annotated[Principal, allow(*ASSIGNMENT_READERS)]) -> AssignmentView:
+    """The case's decision record: each decision with the candidates considered. A handler reads
+    the record of a case they handle; the judicial organ that notified the case reads its status
+    and the assigned handler only (R-ASG-7), without the decisions."""
+    return await queries.assignment(engine, case_id, principal=principal)
+
+
+@router.post("/cases/{case_id}/assignment", response_model=AssignmentView,
+             dependencies=[allow(Role.agency_staff)])
+async def choose_handler(*, case_id: Id, body: ChooseHandler, uow: UowFactoryDep,
+                         engine: EngineDep) -> AssignmentView:
+    """Assign the agency's chosen handler to a case awaiting its choice."""
+    with reported_as_field_error():
+        await handlers.choose_handler(uow, case_id, handler_id=body.handler_id, reason=body.reason)
+    return await queries.assignment(engine, case_id)
+
+
+@router.get("/assignments/blocked", response_model=Page[BlockedCase],
+            dependencies=[allow(Role.agency_staff, Role.auditor)])
+async def list_blocked(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
+                       limit: Limit = 50) -> Page[BlockedCase]:
+    """Cases no one in the pool may take, each candidate with why not."""
+    return await queries.list_blocked(engine, agency_id=agency_id, offset=offset, limit=limit)

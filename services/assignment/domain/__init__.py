@@ -1,0 +1,66 @@
+"""Assignment's domain (pure: no I/O), one module per concept: the provider registry
+(`registry`), the rotation of an agency's pool (`rotation`), who may take a case (`eligibility`),
+one case's assignment (`assignment`) and each agency's published rules (`rules`). What the other
+rooms use is named here."""
+
+from services.assignment.domain.assignment import (
+    MIN_REASON_LENGTH,
+    AlreadyAssigned,
+    AssignmentBlocked,
+    AssignmentEnded,
+    AssignmentStatus,
+    CaseAssignment,
+    CaseAwaitingChoice,
+    CaseFacts,
+    Grounds,
+    HandlerAssigned,
+    HandlerNotEligible,
+    HandlerReleased,
+    NotAwaitingChoice,
+)
+from services.assignment.domain.eligibility import (
+    DEFAULT_MONTHLY_CAP,
+    DEFAULT_SENIOR_YEARS,
+    Assessment,
+    Candidate,
+    Ineligibility,
+    Policy,
+    assess,
+    rotation_order,
+)
+from services.assignment.domain.registry import (
+    CommitmentSigned,
+    CommitmentWithdrawn,
+    Handler,
+    HandlerRegistered,
+    HandlerReinstated,
+    HandlerSuspended,
+    Institution,
+    InstitutionKind,
+    InstitutionRecruited,
+    InvalidField,
+    Qualification,
+    Recruitment,
+    RecruitmentMethod,
+    UnavailabilityRecorded,
+)
+from services.assignment.domain.rotation import Rotation, TurnTaken
+from services.assignment.domain.rules import (
+    AlreadyPublished,
+    AppliedRules,
+    AssignmentRules,
+    RulesFiled,
+    RulesPublished,
+)
+
+__all__ = [
+    "DEFAULT_MONTHLY_CAP", "DEFAULT_SENIOR_YEARS", "MIN_REASON_LENGTH",
+    "AlreadyAssigned", "AlreadyPublished", "AppliedRules", "Assessment", "AssignmentBlocked",
+    "AssignmentEnded", "AssignmentRules", "AssignmentStatus", "Candidate", "CaseAssignment",
+    "CaseAwaitingChoice", "CaseFacts", "CommitmentSigned", "CommitmentWithdrawn", "Grounds", "Handler",
+    "HandlerAssigned", "HandlerNotEligible", "HandlerRegistered", "HandlerReinstated", "HandlerReleased",
+    "HandlerSuspended", "Ineligibility", "Institution", "InstitutionKind", "InstitutionRecruited",
+    "InvalidField", "NotAwaitingChoice", "Policy", "Qualification", "Recruitment", "RecruitmentMethod",
+    "Rotation", "RulesFiled", "RulesPublished", "TurnTaken", "UnavailabilityRecorded", "assess",
+    "rotation_order",
+]

@@ -1,0 +1,274 @@
+"""One case's assignment (pure: no I/O). Stream: `assignment-<case_id>`: every decision on one
+case, with the candidates considered and why each was passed over (R-ASG-1, R-ASG-2, R-ASG-3),
+the handler's release on reassignment or termination."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from services.assignment.domain.eligibility import (
+    DEFAULT_MONTHLY_CAP,
+    DEFAULT_SENIOR_YEARS,
+    Assessment,
+    Candidate,
+    Policy,
+    assess,
+    rotation_order,
+)
+from services.assignment.domain.registry import InvalidField
+from services.assignment.domain.rotation import Rotation
+from shared.aggregate import Aggregate, Conflict, DomainEvent, Invalid
+from shared.contracts import CaseFlags, CaseKind, HandlerRef
+from shared.contracts.assignment import AssignmentMethod, ReleaseCause
+
+
+class Grounds(StrEnum):
+    """R-ASG-3: why the agency chooses the handler itself instead of the rotation."""
+
+    major_or_sensitive = "major_or_sensitive"
+    group_case = "group_case"
+    assigned_by_superior = "assigned_by_superior"
+
+
+class CaseFacts(BaseModel):
+    """What assignment knows of a registered case: no personal data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    agency_id: str
+    flags: CaseFlags
+    # Keyed hashes (intake's HMAC): whom the case is against, and whom it is for.
+    adverse_party_hashes: list[str] = []
+    aided_person_hash: str | None = None
+    # The notifying organ's system (通知辩护): that organ, and only it, may read whom the case was
+    # assigned to (R-ASG-7). None when the agency registered the case itself.
+    source_system: str | None = None
+
+    def grounds(self) -> list[Grounds]:
+        return [g for g in Grounds if getattr(self.flags, g.value)]
+
+
+class CaseAwaitingChoice(DomainEvent):
+    case: CaseFacts
+    grounds: list[Grounds]
+    proposal: str | None
+    named_handler: Assessment | None
+    candidates: list[Assessment]
+    rules_version: int | None = None  # the agency's published rules applied (R-ASG-5)
+    recorded_at: datetime
+
+
+class HandlerAssigned(DomainEvent):
+    case: CaseFacts
+    handler: HandlerRef
+    method: AssignmentMethod
+    reason: str | None
+    named_handler: Assessment | None
+    candidates: list[Assessment]
+    rules_version: int | None = None  # the agency's published rules applied (R-ASG-5)
+    assigned_at: datetime
+
+
+class AssignmentBlocked(DomainEvent):
+    case: CaseFacts
+    named_handler: Assessment | None
+    candidates: list[Assessment]
+    rules_version: int | None = None  # the agency's published rules applied (R-ASG-5)
+    blocked_at: datetime
+
+
+class HandlerReleased(DomainEvent):
+    """The handler no longer handles the case: the aided person's accepted request for another
+    (reassignment) or the end of legal aid (termination). The turn taken stays taken."""
+
+    case_id: str
+    handler: HandlerRef
+    cause: ReleaseCause
+    reason: str
+    released_at: datetime
+
+
+class AssignmentEnded(DomainEvent):
+    """Legal aid ended before anyone was assigned (the case was awaiting a choice or blocked)."""
+
+    case_id: str
+    reason: str
+    ended_at: datetime
+
+
+class AssignmentStatus(StrEnum):
+    awaiting_choice = "awaiting_choice"
+    assigned = "assigned"
+    blocked = "blocked"
+    released = "released"  # legal aid ended: no one handles the case any more
+
+
+class AlreadyAssigned(Conflict):
+    pass
+
+
+class NotAwaitingChoice(Conflict):
+    rule = "R-ASG-3"
+
+
+class HandlerNotEligible(Invalid):
+    pass
+
+
+MIN_REASON_LENGTH = 5
+
+
+class CaseAssignment(Aggregate):
+    """Every decision taken on one case, with the candidates considered and why each was
+    passed over: the record an agency shows when asked why this handler got this case."""
+
+    stream_prefix = "assignment"
+
+    def __init__(self, id: str):
+        super().__init__(id)
+        self.case: CaseFacts | None = None
+        self.status: AssignmentStatus | None = None
+        self.handler: HandlerRef | None = None
+        self.released: list[str] = []
+        self.rules_version: int | None = None  # of the command in hand, not folded from events
+        self.decisions: list[DomainEvent] = []
+
+    def _policy(self, case: CaseFacts, at: datetime, monthly_cap: int,
+                senior_years: int = DEFAULT_SENIOR_YEARS) -> Policy:
+        return Policy(agency_id=case.agency_id, at=at, monthly_cap=monthly_cap,
+                      count_cap=not case.flags.group_case, case_kind=case.case_kind,
+                      needs_senior=case.flags.possible_death_penalty_or_life_imprisonment,
+                      needs_minors_qualification=case.flags.minor, senior_years=senior_years,
+                      adverse_parties=frozenset(case.adverse_party_hashes), excluded=frozenset(self.released))
+
+    # commands
+
+    def decide(self, *, case: CaseFacts, pool: Sequence[Candidate], named: Candidate | None,
+               rotation: Rotation, at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP,
+               senior_years: int = DEFAULT_SENIOR_YEARS, rules_version: int | None = None) -> None:
+        """The engine's decision on a newly registered case (R-ASG-1, R-ASG-2, R-ASG-3)."""
+        if self.exists:
+            return  # already decided: a redelivered registration changes nothing
+        self.rules_version = rules_version
+        self._decide(case=case, pool=pool, named=named, rotation=rotation, at=at, monthly_cap=monthly_cap,
+                     senior_years=senior_years)
+
+    def reassign(self, *, current_handler_id: str, reason: str, pool: Sequence[Candidate],
+                 named: Candidate | None, rotation: Rotation, at: datetime,
+                 monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS,
+                 rules_version: int | None = None) -> None:
+        """The aided person's accepted request for another handler: release the current one and
+        decide again by the same rules, without them. The released handler's turn stays taken
+        and their case still counts toward their month: they received it (R-ASG-4)."""
+        if self.case is None or self.handler is None or self.handler.handler_id != current_handler_id:
+            return  # already reassigned (a redelivered request), or no longer theirs
+        self.rules_version = rules_version
+        self.record(HandlerReleased(case_id=self.id, handler=self.handler, cause=ReleaseCause.reassignment,
+                                    reason=reason, released_at=at))
+        self._decide(case=self.case, pool=pool, named=named, rotation=rotation, at=at,
+                     monthly_cap=monthly_cap, senior_years=senior_years)
+
+    def terminate(self, *, reason: str, at: datetime) -> None:
+        """Legal aid ended (终止): the handler is released and no one replaces them."""
+        if self.status == AssignmentStatus.released or self.case is None:
+            return
+        if self.handler is not None:
+            self.record(HandlerReleased(case_id=self.id, handler=self.handler, cause=ReleaseCause.termination,
+                                        reason=reason, released_at=at))
+        else:
+            self.record(AssignmentEnded(case_id=self.id, reason=reason, ended_at=at))
+
+    def _decide(self, *, case: CaseFacts, pool: Sequence[Candidate], named: Candidate | None,
+                rotation: Rotation, at: datetime, monthly_cap: int, senior_years: int) -> None:
+        policy = self._policy(case, at, monthly_cap, senior_years)
+        ordered = rotation_order(pool, rotation)
+        considered = [assess(c, rotation, policy) for c in ordered]
+        first = next((c for c, a in zip(ordered, considered, strict=True) if a.eligible), None)
+        named_view = None
+        if case.flags.named_handler_id:
+            named_view = assess(named, rotation, policy, handler_id=case.flags.named_handler_id)
+        named_ok = named is not None and named_view is not None and named_view.eligible
+        if grounds := case.grounds():
+            proposal = named if named_ok else first
+            self.record(CaseAwaitingChoice(case=case, grounds=grounds,
+                                           proposal=proposal and proposal.handler_id,
+                                           named_handler=named_view, candidates=considered, recorded_at=at,
+                                           rules_version=self.rules_version))
+        elif named_ok:
+            assert named is not None and named_view is not None
+            self.record(HandlerAssigned(case=case, handler=named.ref(), method=AssignmentMethod.named,
+                                        reason=None, named_handler=named_view, candidates=[named_view],
+                                        assigned_at=at, rules_version=self.rules_version))
+        elif first is not None:
+            reason = None
+            if named_view is not None:
+                why = ", ".join(r.value for r in named_view.reasons)
+                reason = f"named handler {named_view.handler_id} not eligible ({why}); assigned by rotation"
+            self.record(HandlerAssigned(case=case, handler=first.ref(), method=AssignmentMethod.rotation,
+                                        reason=reason, named_handler=named_view, candidates=considered,
+                                        assigned_at=at, rules_version=self.rules_version))
+        else:
+            self.record(AssignmentBlocked(case=case, named_handler=named_view, candidates=considered,
+                                          blocked_at=at, rules_version=self.rules_version))
+
+    def choose(self, *, handler_id: str, candidate: Candidate | None, reason: str, rotation: Rotation,
+               at: datetime, monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS,
+               rules_version: int | None = None) -> None:
+        """R-ASG-3: the agency picks the handler of a major, group or superior-assigned case,
+        and says why; the pick must still be eligible (R-PRV-3, R-ASG-4)."""
+        if self.status == AssignmentStatus.assigned:
+            assert self.handler is not None
+            if self.handler.handler_id == handler_id:
+                return  # the same choice sent twice
+            raise AlreadyAssigned("the case is already assigned to another handler")
+        if self.status != AssignmentStatus.awaiting_choice or self.case is None:
+            raise NotAwaitingChoice("the case is not awaiting the agency's choice")
+        self.rules_version = rules_version
+        if len(reason.strip()) < MIN_REASON_LENGTH:
+            raise InvalidField("reason", f"state why, in at least {MIN_REASON_LENGTH} characters",
+                               rule="R-ASG-3")
+        assessment = assess(candidate, rotation, self._policy(self.case, at, monthly_cap, senior_years),
+                            handler_id=handler_id)
+        if candidate is None or not assessment.eligible:
+            why = ", ".join(r.value for r in assessment.reasons)
+            raise HandlerNotEligible(f"the handler_id given may not take this case: {why}",
+                                     rule=next((r.rule for r in assessment.reasons if r.rule), None))
+        self.record(HandlerAssigned(case=self.case, handler=candidate.ref(), method=AssignmentMethod.chosen,
+                                    reason=reason.strip(), named_handler=None, candidates=[assessment],
+                                    assigned_at=at, rules_version=self.rules_version))
+
+    # state changes
+
+    def when_CaseAwaitingChoice(self, e: CaseAwaitingChoice) -> None:
+        self.case, self.status = e.case, AssignmentStatus.awaiting_choice
+        self.decisions.append(e)
+
+    def when_HandlerAssigned(self, e: HandlerAssigned) -> None:
+        self.case, self.status, self.handler = e.case, AssignmentStatus.assigned, e.handler
+        self.decisions.append(e)
+
+    def when_AssignmentBlocked(self, e: AssignmentBlocked) -> None:
+        self.case, self.status = e.case, AssignmentStatus.blocked
+        self.decisions.append(e)
+
+    def when_HandlerReleased(self, e: HandlerReleased) -> None:
+        self.released.append(e.handler.handler_id)
+        self.handler = None
+        if e.cause == ReleaseCause.termination:
+            self.status = AssignmentStatus.released
+        self.decisions.append(e)
+
+    def when_AssignmentEnded(self, e: AssignmentEnded) -> None:
+        self.status = AssignmentStatus.released
+        self.decisions.append(e)
+
+
+CaseAssignment.handles(CaseAwaitingChoice, HandlerAssigned, AssignmentBlocked, HandlerReleased,
+                       AssignmentEnded)

@@ -1,0 +1,45 @@
+"""Every read of assignment, one module per concept: the registry (`registry`), the cases'
+decision records (`cases`), the agencies' rules (`rules`) and the reports (`reports`). SQL over
+the read models of projections.py, or an aggregate's own stream, into typed read models; the
+scoping of what each role sees. What the other rooms use is named here."""
+
+from services.assignment.queries.cases import (
+    NO_ASSIGNMENT,
+    AssignmentView,
+    BlockedCase,
+    Decision,
+    assignment,
+    list_blocked,
+)
+from services.assignment.queries.registry import (
+    NO_HANDLER,
+    NO_INSTITUTION,
+    HandlerView,
+    InstitutionView,
+    VolunteerEntry,
+    candidates,
+    handler,
+    institution,
+    list_handlers,
+    list_institutions,
+    list_volunteers,
+)
+from services.assignment.queries.reports import (
+    FairnessReport,
+    FairnessRow,
+    HandlerMonth,
+    InstitutionMonth,
+    MonthlyReport,
+    fairness_report,
+    monthly_report,
+)
+from services.assignment.queries.rules import RulesDocument, RulesVersion, rules_document, rules_of
+
+__all__ = [
+    "NO_ASSIGNMENT", "NO_HANDLER", "NO_INSTITUTION",
+    "AssignmentView", "BlockedCase", "Decision", "FairnessReport", "FairnessRow", "HandlerMonth",
+    "HandlerView", "InstitutionMonth", "InstitutionView", "MonthlyReport", "RulesDocument", "RulesVersion",
+    "VolunteerEntry", "assignment", "candidates", "fairness_report", "handler", "institution",
+    "list_blocked", "list_handlers", "list_institutions", "list_volunteers", "monthly_report",
+    "rules_document", "rules_of",
+]

@@ -1,0 +1,26 @@
+"""Assignment's settings (FAYUAN_...) and the dependency routers read them with."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from pydantic import Field
+
+from services.assignment.domain import DEFAULT_MONTHLY_CAP, DEFAULT_SENIOR_YEARS
+from shared.deps import get_settings
+from shared.settings import ServiceSettings
+
+
+class AssignmentSettings(ServiceSettings):
+    service_name: str = "assignment"
+    port: int = 8002
+    database_name: str = "fayuan_assignment"
+    # R-ASG-4: most non-group cases one handler may take in a calendar month (FAYUAN_MONTHLY_CASE_CAP).
+    monthly_case_cap: int = Field(default=DEFAULT_MONTHLY_CAP, ge=1, le=100)
+    # R-ASG-8: least years of practice for a case with a possible death penalty or life
+    # imprisonment (FAYUAN_SENIOR_YEARS_OF_PRACTICE).
+    senior_years_of_practice: int = Field(default=DEFAULT_SENIOR_YEARS, ge=0, le=50)
+
+
+AssignmentSettingsDep = Annotated[AssignmentSettings, Depends(get_settings)]
