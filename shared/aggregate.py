@@ -34,6 +34,11 @@ class Invalid(DomainError):
     that is not of this case's kind)."""
 
 
+class Forbidden(DomainError):
+    """The caller may not do this, for who they are rather than for the state (a court notifying
+    a case in another organ's name)."""
+
+
 class NotFound(DomainError):
     """The command or read names something that does not exist (or that the caller may not see)."""
 

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.aggregate import Conflict, DomainError, Invalid, NotFound
+from shared.aggregate import Conflict, DomainError, Forbidden, Invalid, NotFound
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ async def _http_problem(request: Request, exc: StarletteHTTPException) -> JSONRe
 
 # The API edge's reading of the domain's refusals; the most specific class wins.
 DOMAIN_ERROR_STATUS: dict[type[DomainError], int] = {
-    NotFound: 404, Invalid: 422, Conflict: 409, DomainError: 409,
+    NotFound: 404, Forbidden: 403, Invalid: 422, Conflict: 409, DomainError: 409,
 }
 
 

@@ -17,11 +17,11 @@ from services.intake.queries import access
 from services.intake.queries.cases import CaseFilter, page_of_cases, shown_case
 from services.intake.queries.views import CaseView, NotifiedCaseView, view_of
 from services.intake.settings import IntakeSettingsDep
+from shared.aggregate import Forbidden
 from shared.auth import Principal, Role, allow
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter
 from shared.deps import ClockDep, EngineDep, UowFactoryDep
-from shared.http import PROBLEM_BASE, problem
 from shared.paging import Limit, Offset, Page
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -119,12 +119,8 @@ class CloseCase(BaseModel):
     closed_by: Ref | None = Field(default=None, description="Who closes it (by default, the handler)")
 
 
-def _not_your_notification(request: Request) -> Response:
-    # Not a rule of the domain but who the caller is: a 403, named as before.
-    return problem(status.HTTP_403_FORBIDDEN, "NotYourNotification",
-                   type_=PROBLEM_BASE + "not-your-notification", instance=request.url.path,
-                   detail="source_system: a notifying organ notifies cases as its own institution (the "
-                          "institution_id of its token), with its external_reference")
+class NotYourNotification(Forbidden):
+    """Who the caller is, not a rule of the case: a notifying organ notifies only as itself."""
 
 
 def _json(view: CaseView | NotifiedCaseView, status_code: int, case_id: str) -> Response:
@@ -155,7 +151,8 @@ async def register_case(
     before anything is recorded."""
     organ = access.organ_scope(principal)
     if organ is not None and body.source_system != organ:
-        return _not_your_notification(request)
+        raise NotYourNotification("source_system: a notifying organ notifies cases as its own institution "
+                                  "(the institution_id of its token), with its external_reference")
     flags = body.flags
     if body.possible_death_penalty_or_life_imprisonment:
         flags = flags.model_copy(update={"possible_death_penalty_or_life_imprisonment": True})
