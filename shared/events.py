@@ -15,13 +15,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from pydantic import BaseModel, ConfigDict
+
+from shared import clock
 
 SPECVERSION = "1.0"
 JSON = "application/json"
@@ -106,7 +108,7 @@ class Envelope:
             type=event.type,
             source=source,
             subject=event.key(),
-            time=time or datetime.now(UTC),
+            time=time or clock.now(),
             data=event.model_dump(mode="json"),
             topic=event.topic,
             key=event.key(),
@@ -163,7 +165,7 @@ class Envelope:
         if not isinstance(data, dict):
             raise ValueError("event data is not a JSON object")
         known = {"id", "type", "source", "specversion", "subject", "time", "datacontenttype", "partitionkey"}
-        time = attrs.get("time") or datetime.now(UTC)
+        time = attrs.get("time") or clock.now()
         return cls(
             id=str(attrs["id"]),
             type=str(attrs["type"]),

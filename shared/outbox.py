@@ -25,7 +25,6 @@ import json
 import logging
 import zlib
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 # aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
@@ -34,6 +33,7 @@ from aiokafka.structs import TopicPartition  # type: ignore[import-untyped]
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared import clock
 from shared.events import Envelope
 from shared.settings import ServiceSettings
 from shared.store import ConcurrencyError, driver, from_jsonb
@@ -240,7 +240,7 @@ class Relay:
         if end > 0:
             return False
         await ensure_topics(self.settings, [topic, *catalog_topics(self.settings)])
-        await self.producer.send_and_wait(topic, datetime.now().isoformat().encode(), partition=0)
+        await self.producer.send_and_wait(topic, clock.now().isoformat().encode(), partition=0)
         return True
 
     # --- the loop ---------------------------------------------------------------------------
