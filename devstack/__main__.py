@@ -63,7 +63,8 @@ def run(workdir: Path = typer.Option(ROOT / ".fayuan", help="Where data and logs
         # Dev tokens (HS256) are accepted only with environment=dev; the secret is made once and
         # kept in .fayuan/ (gitignored), so tokens minted with `make token` outlive a restart.
         secret = dev_secret(workdir / "auth-dev-secret", create=True)
-        stack = Stack(database_url=database_url, bootstrap=bootstrap, workdir=workdir, auth_dev_secret=secret or "",
+        stack = Stack(database_url=database_url, bootstrap=bootstrap, workdir=workdir,
+                      auth_dev_secret=secret or "",
                       personal_data_keys=dev_personal_data_keys(workdir / "personal-data-keys.json"))
         with console.status("migrating the five databases"):
             stack.migrate()

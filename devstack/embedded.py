@@ -43,7 +43,8 @@ def start_postgres(data_dir: Path, *, keep_data: bool = True) -> EmbeddedPostgre
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir, cleanup_mode="stop" if keep_data else "delete")
     _tune(server)
-    return EmbeddedPostgres(url=server.get_uri(), pid=server.get_pid() or 0, data_dir=data_dir, _server=server)
+    return EmbeddedPostgres(url=server.get_uri(), pid=server.get_pid() or 0, data_dir=data_dir,
+                            _server=server)
 
 
 # Enough connections for five services with pools, plus tests that race writers; and small

@@ -73,7 +73,8 @@ class Stack:
         # One service's settings (port, database) must not leak into the other four, but the
         # broker's client settings (FAYUAN_KAFKA_ENABLE_IDEMPOTENCE=true on Apache Kafka, SASL)
         # are the same for all five and must reach them (docs/adr/0004).
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FAYUAN_") or k.startswith("FAYUAN_KAFKA_")}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("FAYUAN_") or k.startswith("FAYUAN_KAFKA_")}
         env.update({
             "FAYUAN_DATABASE_URL": self.database_url,
             "FAYUAN_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
@@ -124,7 +125,8 @@ class Stack:
             for name in list(pending):
                 process = self.processes.get(name)
                 if process is not None and process.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {process.returncode}; see {self.workdir}/logs/{name}.log")
+                    raise RuntimeError(f"{name} exited with {process.returncode}; "
+                                       f"see {self.workdir}/logs/{name}.log")
                 try:
                     if httpx.get(self.url(name) + "/readyz", timeout=1.0).status_code == 200:
                         pending.discard(name)

@@ -379,7 +379,8 @@ RATE = "$__rate_interval"
 
 def consumed(consumer: str, event_type: str) -> str:
     """Events of one type handled (not duplicates) by one consumer."""
-    return f'fayuan_events_consumed_total{{{NS}, consumer="{consumer}", type="{event_type}", outcome="handled"}}'
+    return (f'fayuan_events_consumed_total{{{NS}, consumer="{consumer}", type="{event_type}", '
+            'outcome="handled"}')
 
 
 def published(topic: str) -> str:
@@ -444,7 +445,8 @@ def dashboard() -> dict:
         row("Case flow"),
         panel("Case flow (per minute)", [(legend, f"sum(rate({c}[{RATE}])) * 60") for legend, c in flow],
               width=12,
-              description="Each step as the service downstream of it handles it (registrations by assignment, "
+              description="Each step as the service downstream of it handles it "
+                          "(registrations by assignment, "
                           "assignments by intake, evaluations by publication, failures by sanctions); "
                           "investigations and notices as sanctions publishes them."),
         panel("In the selected range", [(legend, f"sum(increase({c}[$__range]))") for legend, c in flow],
@@ -466,14 +468,16 @@ def dashboard() -> dict:
                 f"sum by (consumer, topic) (increase(fayuan_dead_letters_total{{{NS}}}[{RATE}]))")]),
         panel("Relay backlog (outbox rows not yet published)",
               [("{{service}}", f"max by (service) (fayuan_relay_backlog{{{NS}}})")]),
-        panel("Relay backlog age", [("{{service}}", f"max by (service) (fayuan_relay_backlog_age_seconds{{{NS}}})")],
+        panel("Relay backlog age",
+              [("{{service}}", f"max by (service) (fayuan_relay_backlog_age_seconds{{{NS}}})")],
               unit="s"),
         row("HTTP"),
         panel("Requests (per second, by service)",
               [("{{service}}", f"sum by (service) (rate(fayuan_http_requests_total{{{http}}}[{RATE}]))")],
               unit="reqps", width=8),
         panel("5xx ratio", [("{{service}}",
-                             f'sum by (service) (rate(fayuan_http_requests_total{{{http}, status=~"5.."}}[{RATE}])) '
+                             f'sum by (service) (rate(fayuan_http_requests_total{{{http}, status=~"5.."}}'
+                             f'[{RATE}])) '
                              f"/ sum by (service) (rate(fayuan_http_requests_total{{{http}}}[{RATE}]))")],
               unit="percentunit", width=8),
         panel("Latency p95", [("{{service}}",
@@ -485,7 +489,8 @@ def dashboard() -> dict:
               [("{{service}} {{check}}", f"sum by (service, check) (fayuan_readiness_check_ok{{{NS}}})")],
               width=12),
         panel("Relay full re-sends (broker came back empty)",
-              [("{{service}}", f"sum by (service) (increase(fayuan_relay_full_resends_total{{{NS}}}[{RATE}]))")],
+              [("{{service}}",
+                f"sum by (service) (increase(fayuan_relay_full_resends_total{{{NS}}}[{RATE}]))")],
               width=12),
     ]
     return {

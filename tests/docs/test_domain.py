@@ -31,23 +31,31 @@ def test_each_rule_is_defined_once_in_the_areas_of_the_domain():
 
 def test_every_rule_id_the_project_names_is_defined_in_the_domain():
     pages = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
-    code = [*(ROOT / "services").rglob("*.py"), *(ROOT / "shared").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]
-    named = {(i, p.relative_to(ROOT).as_posix()) for p in [*pages, *code] for i in NAMED.findall(p.read_text())}
+    code = [*(ROOT / "services").rglob("*.py"), *(ROOT / "shared").rglob("*.py"),
+            *(ROOT / "tests").rglob("*.py")]
+    named = {(i, p.relative_to(ROOT).as_posix())
+             for p in [*pages, *code] for i in NAMED.findall(p.read_text())}
     known = set(defined())
-    assert sorted((i, where) for i, where in named if i not in known and not where.startswith("tests/docs/")) == []
+    undefined = sorted((i, where) for i, where in named
+                       if i not in known and not where.startswith("tests/docs/"))
+    assert undefined == []
 
 
 def test_rules_traced_reads_the_rules_of_the_domain_and_the_lines_of_rules_md(tmp_path: Path):
-    assert rules_traced.rule_ids(ROOT, []) == sorted(defined(), key=lambda i: (i.split("-")[1], int(i.split("-")[2])))
+    by_area_then_number = sorted(defined(), key=lambda i: (i.split("-")[1], int(i.split("-")[2])))
+    assert rules_traced.rule_ids(ROOT, []) == by_area_then_number
     (tmp_path / "docs").mkdir()
     (tmp_path / "services" / "a" / "tests").mkdir(parents=True)
     (tmp_path / "services" / "a" / "domain.py").touch()
     (tmp_path / "services" / "a" / "tests" / "test_a.py").touch()
-    (tmp_path / "docs" / "domain.md").write_text("- **R-ASG-1** one.\n- **R-ASG-2** two.\n- **R-ASG-10** ten.\n"
+    (tmp_path / "docs" / "domain.md").write_text("- **R-ASG-1** one.\n- **R-ASG-2** two.\n"
+                                                 "- **R-ASG-10** ten.\n"
                                                  "- **R-PUB-1** out of the area.\n")
     (tmp_path / "docs" / "rules.md").write_text(
         "| R-ASG-1 | x | services/a/domain.py | services/a/tests/test_a.py::test_x |\n"
         "| R-ASG-2 | x | services/a/gone.py | services/a/tests/test_a.py::test_x |\n"
         "| R-ASG-10 | x | services/a/domain.py | |\n")
-    assert rules_traced.untraced(tmp_path, ["ASG"]) == (["R-ASG-1", "R-ASG-2", "R-ASG-10"], ["R-ASG-2", "R-ASG-10"])
-    assert rules_traced.untraced(tmp_path, []) == (["R-ASG-1", "R-ASG-2", "R-ASG-10", "R-PUB-1"], ["R-ASG-2", "R-ASG-10", "R-PUB-1"])
+    assert rules_traced.untraced(tmp_path, ["ASG"]) == (["R-ASG-1", "R-ASG-2", "R-ASG-10"],
+                                                        ["R-ASG-2", "R-ASG-10"])
+    assert rules_traced.untraced(tmp_path, []) == (["R-ASG-1", "R-ASG-2", "R-ASG-10", "R-PUB-1"],
+                                                   ["R-ASG-2", "R-ASG-10", "R-PUB-1"])

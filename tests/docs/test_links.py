@@ -88,7 +88,8 @@ def names_a_file_here(page: Path, name: str, files: set[str]) -> bool:
 def test_every_markdown_file_a_page_names_is_in_the_repository(page: Path):
     """`design.md §5` names a page a clone does not have: say it here, or link the ADR that does."""
     files = markdown_files()
-    missing = [name for name in MARKDOWN_NAME.findall(page.read_text()) if not names_a_file_here(page, name, files)]
+    missing = [name for name in MARKDOWN_NAME.findall(page.read_text())
+               if not names_a_file_here(page, name, files)]
     assert missing == []
 
 

@@ -21,7 +21,8 @@ from services.publication.app import create_app as publication_app
 from shared.testing.fixtures import serve_in_process
 from shared.testing.kafka import eventually, publish
 
-RULES = {"title": "朝阳区法律援助案件指派规则（2026年修订）", "text": "第一条 轮流指派为原则……第五条 每人每月不超过两件。",
+RULES = {"title": "朝阳区法律援助案件指派规则（2026年修订）",
+         "text": "第一条 轮流指派为原则……第五条 每人每月不超过两件。",
          "effective_from": str(today() - timedelta(days=1)), "monthly_cap": 2}
 
 
@@ -35,7 +36,8 @@ async def test_published_rules_are_applied_and_shown_to_the_public(running, migr
         assert filed.json()["in_force"] is None  # filed, not yet published: not applied
         early = [registered() for _ in range(3)]
         await publish(settings, *early)
-        assert [await assigned_handler(client, c.case_id) for c in early] == [only] * 3  # the default cap, five
+        # the default cap, five
+        assert [await assigned_handler(client, c.case_id) for c in early] == [only] * 3
 
         published = await client.post(f"/api/v1/agencies/{AGENCY}/assignment-rules/1/publication")
         assert published.status_code == 200 and published.json()["in_force"] == 1
@@ -50,7 +52,8 @@ async def test_published_rules_are_applied_and_shown_to_the_public(running, migr
         assert (await decision(client, early[0].case_id))["decisions"][0]["rules_version"] is None
 
         async def shown():
-            items = (await public.get("/api/v1/assignment-rules", params={"in_force": "true"})).json()["items"]
+            listing = await public.get("/api/v1/assignment-rules", params={"in_force": "true"})
+            items = listing.json()["items"]
             return items or None
 
         [rules] = await eventually(shown)
@@ -64,7 +67,8 @@ async def test_recruitment_results_and_the_volunteer_list_are_public(running, mi
     public_settings = await migrated_settings(PublicationSettings, PUBLICATION_MIGRATIONS)
     async with running() as (client, settings), serve_in_process(publication_app(public_settings)) as public:
         recruited = await client.post("/api/v1/institutions", json={
-            "name": "某大学法律援助志愿团", "kind": "grassroots_office", "agency_id": AGENCY, "district": "海淀区",
+            "name": "某大学法律援助志愿团", "kind": "grassroots_office", "agency_id": AGENCY,
+            "district": "海淀区",
             "recruitment": {"method": "public_call", "recruited_on": "2026-02-01",
                             "recruiting_agency": "海淀区法律援助中心", "results_published_on": "2026-02-15"}})
         clinic = recruited.json()["institution_id"]
@@ -77,6 +81,6 @@ async def test_recruitment_results_and_the_volunteer_list_are_public(running, mi
 
         [institution_row] = await eventually(lambda: listed("/api/v1/providers/institutions"))
         [volunteer] = await eventually(lambda: listed("/api/v1/providers/volunteers"))
-    assert (institution_row["name"], institution_row["recruitment_method"], institution_row["results_published_on"]) \
-        == ("某大学法律援助志愿团", "public_call", "2026-02-15")
+    assert (institution_row["name"], institution_row["recruitment_method"],
+            institution_row["results_published_on"]) == ("某大学法律援助志愿团", "public_call", "2026-02-15")
     assert volunteer == {"name": "赵志愿", "institution_name": "某大学法律援助志愿团", "agency_id": AGENCY}

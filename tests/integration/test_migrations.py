@@ -23,14 +23,15 @@ def migrations(service: str) -> Path:
 async def tables(url: str) -> set[str]:
     conn = await asyncpg.connect(url)
     try:
-        return {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        return {r["tablename"] for r in rows}
     finally:
         await conn.close()
 
 
 @pytest.mark.parametrize("service", SERVICES)
-async def test_a_database_migrated_before_the_personal_data_tables_gets_them(service, fresh_database, make_settings,
-                                                                             database_server_url):
+async def test_a_database_migrated_before_the_personal_data_tables_gets_them(
+        service, fresh_database, make_settings, database_server_url):
     name = await fresh_database(service)
     settings = make_settings(database_name=name)
     config = alembic_config(migrations(service), settings.sqlalchemy_url)

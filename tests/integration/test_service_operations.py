@@ -35,12 +35,14 @@ def test_bad_settings_are_refused(monkeypatch):
 
 
 async def test_health_readiness_metrics_and_correlation_ids(migrated_settings):
-    settings = await migrated_settings(IntakeSettings, MIGRATIONS, relay_enabled=False, consumers_enabled=False)
+    settings = await migrated_settings(IntakeSettings, MIGRATIONS,
+                                       relay_enabled=False, consumers_enabled=False)
     async with serve_in_process(create_app(settings)) as client:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         ready = await client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "broker": "ok"}
-        answered = await client.get("/api/v1/cases", headers={"X-Correlation-ID": "1f0c7a3e9b2d4c5e8a6b7c8d9e0f1a2b"})
+        answered = await client.get("/api/v1/cases",
+                                    headers={"X-Correlation-ID": "1f0c7a3e9b2d4c5e8a6b7c8d9e0f1a2b"})
         assert answered.headers["X-Correlation-ID"] == "1f0c7a3e9b2d4c5e8a6b7c8d9e0f1a2b"
         assert (await client.get("/api/v1/cases")).headers["X-Correlation-ID"]  # made when not given
         metrics = (await client.get("/metrics")).text
@@ -57,7 +59,8 @@ async def test_readiness_fails_while_the_database_is_not_migrated(fresh_database
 
 
 async def test_logs_are_json_lines_carrying_the_correlation_id(migrated_settings):
-    settings = await migrated_settings(IntakeSettings, MIGRATIONS, relay_enabled=False, consumers_enabled=False)
+    settings = await migrated_settings(IntakeSettings, MIGRATIONS,
+                                       relay_enabled=False, consumers_enabled=False)
     configure_logging(service="intake", level="INFO", json_format=True)
     stream = io.StringIO()
     root = logging.getLogger()

@@ -77,7 +77,8 @@ def test_the_routing_check_catches_a_regular_expression_that_competes_with_a_pre
     regular expression that sends a case's assignment to assignment."""
     route = route_named(prod, "fayuan")
     intake = next(rule for rule in route["spec"]["rules"] if rule["name"] == "intake")
-    widened = {**intake, "matches": [*intake["matches"], {"path": {"type": "PathPrefix", "value": "/api/v1/cases"}}]}
+    cases = {"path": {"type": "PathPrefix", "value": "/api/v1/cases"}}
+    widened = {**intake, "matches": [*intake["matches"], cases]}
     rules = [widened if rule is intake else rule for rule in route["spec"]["rules"]]
     with pytest.raises(AssertionError, match="competes"):
         gateway_route([{"spec": {"rules": rules}}], "/api/v1/cases/some-id/assignment")
@@ -117,10 +118,12 @@ def test_prod_serves_the_api_over_https_only_with_hsts(prod):
     [redirect] = attached["http"]  # plain HTTP only redirects
     [rule] = redirect["spec"]["rules"]
     assert "backendRefs" not in rule and "matches" not in rule
-    assert rule["filters"] == [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]
+    assert rule["filters"] == [{"type": "RequestRedirect",
+                                "requestRedirect": {"scheme": "https", "statusCode": 301}}]
     for route in attached["https"]:
         for rule in route["spec"]["rules"]:
-            [headers] = [f["responseHeaderModifier"] for f in rule["filters"] if f["type"] == "ResponseHeaderModifier"]
+            [headers] = [f["responseHeaderModifier"] for f in rule["filters"]
+                         if f["type"] == "ResponseHeaderModifier"]
             assert headers["set"] == [{"name": "Strict-Transport-Security", "value": HSTS}], rule["name"]
 
 
@@ -131,9 +134,10 @@ def test_the_services_set_the_same_hsts_header_behind_tls():
     assert headers[b"strict-transport-security"].decode() == HSTS
 
 
-FILTER_FIELDS = {"RequestHeaderModifier": "requestHeaderModifier", "ResponseHeaderModifier": "responseHeaderModifier",
-                 "RequestMirror": "requestMirror", "RequestRedirect": "requestRedirect", "URLRewrite": "urlRewrite",
-                 "ExtensionRef": "extensionRef", "CORS": "cors"}
+FILTER_FIELDS = {"RequestHeaderModifier": "requestHeaderModifier",
+                 "ResponseHeaderModifier": "responseHeaderModifier",
+                 "RequestMirror": "requestMirror", "RequestRedirect": "requestRedirect",
+                 "URLRewrite": "urlRewrite", "ExtensionRef": "extensionRef", "CORS": "cors"}
 
 
 def cel_errors(route: dict) -> list[str]:

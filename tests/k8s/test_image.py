@@ -147,7 +147,8 @@ def test_the_image_installs_the_runtime_dependencies_only_no_dependency_group():
 
 def test_project_dependencies_name_neither_the_embedded_postgresql_nor_the_broker():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    names = {normalised(re.match(r"[A-Za-z0-9._-]+", d).group()) for d in pyproject["project"]["dependencies"]}
+    names = {normalised(re.match(r"[A-Za-z0-9._-]+", d).group())
+             for d in pyproject["project"]["dependencies"]}
     assert not names & LOCAL_ONLY
     embedded = {normalised(re.match(r"[A-Za-z0-9._-]+", d).group())
                 for d in pyproject["dependency-groups"]["embedded"]}

@@ -26,7 +26,8 @@ def of_kind(docs: list[dict], kind: str) -> list[dict]:
 
 def matches(selector: dict, labels: dict) -> bool:
     return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()) and all(
-        (labels.get(e["key"]) in e["values"]) == (e["operator"] == "In") for e in selector.get("matchExpressions", [])
+        (labels.get(e["key"]) in e["values"]) == (e["operator"] == "In")
+        for e in selector.get("matchExpressions", [])
     )
 
 
@@ -51,7 +52,8 @@ def test_every_service_pod_is_scraped_on_a_port_it_has_and_prometheus_may_reach(
         assert endpoint["path"] == "/metrics" and endpoint["port"] in ports, d["metadata"]["name"]
         assert {"sourceLabels": ["__meta_kubernetes_pod_label_app_kubernetes_io_name"],
                 "targetLabel": "service"} in endpoint["relabelings"]
-        admitted = {port["port"] for p in policies if matches(p["spec"]["podSelector"], pod["metadata"]["labels"])
+        admitted = {port["port"] for p in policies
+                    if matches(p["spec"]["podSelector"], pod["metadata"]["labels"])
                     for rule in p["spec"].get("ingress", []) for port in rule["ports"]
                     if any(peer.get("namespaceSelector", {}).get("matchLabels", {}).get(
                         "kubernetes.io/metadata.name") == "monitoring" for peer in rule["from"])}
@@ -80,7 +82,8 @@ def test_postgresql_and_kafka_export_metrics_and_are_scraped(prod):
     broker = {"strimzi.io/cluster": kafka["metadata"]["name"], "strimzi.io/kind": "Kafka"}
     assert matches(brokers["spec"]["selector"], broker)
     assert not matches(brokers["spec"]["selector"], {**broker, "strimzi.io/cluster": "other"})
-    assert [e["port"] for e in brokers["spec"]["podMetricsEndpoints"]] == ["tcp-prometheus"]  # 9404, Strimzi's
+    # 9404, Strimzi's
+    assert [e["port"] for e in brokers["spec"]["podMetricsEndpoints"]] == ["tcp-prometheus"]
     operators = named(prod, "PodMonitor", "fayuan-kafka-entity-operator")
     assert operators["spec"]["selector"] == {
         "matchLabels": {"strimzi.io/name": f"{kafka['metadata']['name']}-entity-operator"}}
@@ -102,7 +105,8 @@ def code_metrics() -> dict[str, set[str]]:
     return found
 
 
-KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset"}
+KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless",
+            "offset"}
 
 
 def read(expr: str) -> tuple[list[tuple[str, set[str]]], set[str]]:
@@ -156,7 +160,8 @@ def expressions(docs: list[dict]) -> dict[str, str]:
         for variable in board["templating"]["list"]:
             if variable["type"] == "query":
                 query = re.fullmatch(r"label_values\((.+), (\w+)\)", variable["definition"])
-                found[f"{board['uid']}: ${variable['name']}"] = f"sum by ({query.group(2)}) ({query.group(1)})"
+                found[f"{board['uid']}: ${variable['name']}"] = (
+                    f"sum by ({query.group(2)}) ({query.group(1)})")
     return found
 
 
@@ -178,7 +183,8 @@ def code_label_values() -> dict[str, set[str]]:
     services."""
     from shared.events import registered_events
 
-    consumers = {f"{s}.{name}" for s in SERVICES for name in importlib.import_module(f"services.{s}.consumers").CONSUMERS}
+    consumers = {f"{s}.{name}" for s in SERVICES
+                 for name in importlib.import_module(f"services.{s}.consumers").CONSUMERS}
     events = [m for m in registered_events().values() if m.__module__.startswith("shared.contracts.")]
     return {"consumer": consumers, "type": {m.type for m in events}, "topic": {m.topic for m in events},
             "service": set(SERVICES)}
@@ -196,8 +202,10 @@ def test_the_metric_check_can_fail():
     code = code_metrics()
     assert unknown('sum by (service) (rate(fayuan_http_requests_total{route="/x"}[5m]))', code) == []
     assert unknown("max by (service) (fayuan_relay_backlog_age_seconds) > 300", code) == []
-    assert unknown("sum(rate(fayuan_http_request_total[5m]))", code) == ["no metric fayuan_http_request_total"]
-    assert unknown('fayuan_events_published_total{type="x"}', code) == ["fayuan_events_published_total has no label type"]
+    assert unknown("sum(rate(fayuan_http_request_total[5m]))", code) == [
+        "no metric fayuan_http_request_total"]
+    assert unknown('fayuan_events_published_total{type="x"}', code) == [
+        "fayuan_events_published_total has no label type"]
     assert unknown("sum by (consumer) (fayuan_relay_backlog)", code) == ["no label consumer to group on"]
     assert unknown("kafka_consumergroup_lag > 0", code) == ["no metric kafka_consumergroup_lag"]
 
@@ -208,7 +216,8 @@ def test_every_alert_says_how_bad_and_what_and_is_explained_in_the_operations_gu
     for group in rules["spec"]["groups"]:
         for rule in group["rules"]:
             assert rule["labels"]["severity"] in ("critical", "warning", "info"), rule["alert"]
-            assert rule["annotations"]["summary"] and "docs/operations.md" in rule["annotations"]["description"]
+            annotations = rule["annotations"]
+            assert annotations["summary"] and "docs/operations.md" in annotations["description"]
             assert f"`{rule['alert']}`" in guide, f"docs/operations.md does not explain {rule['alert']}"
 
 
@@ -218,8 +227,9 @@ def test_the_dashboard_ships_as_a_configmap_grafanas_sidecar_loads(overlay, requ
     [board] = dashboards(docs)
     assert board["uid"] == "fayuan-case-flow"
     titles = {p["title"] for p in board["panels"]}
-    assert {"Case flow (per minute)", "Consumer lag (messages)", "Dead letters (in the interval)", "5xx ratio",
-            "Latency p95", "Relay backlog age"} <= titles
+    assert {"Case flow (per minute)", "Consumer lag (messages)", "Dead letters (in the interval)",
+            "5xx ratio", "Latency p95", "Relay backlog age"} <= titles
     legends = {t["legendFormat"] for p in board["panels"] if p["title"] == "Case flow (per minute)"
                for t in p["targets"]}
-    assert {"registrations", "assignments", "evaluations", "investigations opened", "bar-association notices"} <= legends
+    assert {"registrations", "assignments", "evaluations", "investigations opened",
+            "bar-association notices"} <= legends

@@ -213,7 +213,8 @@ def test_postgresql_archives_wal_and_backs_up_nightly_through_the_barman_cloud_p
     assert {credentials[k]["name"] for k in ("accessKeyId", "secretAccessKey")} == {"fayuan-pg-backup-s3"}
     [backup] = of_kind(prod, "ScheduledBackup")
     assert backup["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
-    assert backup["spec"]["method"] == "plugin" and backup["spec"]["pluginConfiguration"]["name"] == BARMAN_CLOUD
+    assert backup["spec"]["method"] == "plugin"
+    assert backup["spec"]["pluginConfiguration"]["name"] == BARMAN_CLOUD
 
 
 def test_migrations_run_as_a_job_per_service(prod):

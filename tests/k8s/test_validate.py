@@ -21,8 +21,8 @@ from tests.k8s.conftest import CRDS, ROOT
 KUBERNETES = "1.37.0"
 CUSTOM_GROUPS = {"kafka.strimzi.io", "postgresql.cnpg.io", "barmancloud.cnpg.io", "monitoring.coreos.com",
                  "gateway.networking.k8s.io"}
-CUSTOM_KINDS = {"dev": {"Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "Cluster", "Database", "PodMonitor",
-                        "PrometheusRule", "Gateway", "HTTPRoute"}}
+CUSTOM_KINDS = {"dev": {"Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "Cluster", "Database",
+                        "PodMonitor", "PrometheusRule", "Gateway", "HTTPRoute"}}
 CUSTOM_KINDS["prod"] = CUSTOM_KINDS["dev"] | {"ObjectStore", "ScheduledBackup"}
 OVERLAYS = ["dev", "prod"]
 
