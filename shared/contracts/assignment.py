@@ -9,13 +9,28 @@ from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
-from shared.contracts.common import HandlerRef
+from shared.contracts.common import (
+    EXAMPLE_AGENCY_ID,
+    EXAMPLE_CASE_ID,
+    EXAMPLE_CASE_NUMBER,
+    EXAMPLE_DISTRICT,
+    EXAMPLE_LAWYER,
+    HandlerRef,
+)
 from shared.events import IntegrationEvent, integration_event
 
 ASSIGNMENTS = "legalaid.assignment.assignments"
 # The provider pool's public facts (R-PUB-3), keyed by institution or handler id.
 PROVIDERS = "legalaid.assignment.providers"
+
+_EXAMPLE_FIRM = EXAMPLE_LAWYER["institution_id"]
+_EXAMPLE_FIRM_NAME = EXAMPLE_LAWYER["institution_name"]
+_SKIPPED: JsonDict = {"handler_id": "a4f7314c-3d27-4624-8941-28c7e2dd5fcd",
+                      "reasons": ["monthly_cap_reached", "conflict_of_interest"]}
+_RECRUITMENT: JsonDict = {"method": "public_call", "recruited_on": "2025-12-15",
+                          "recruiting_agency": EXAMPLE_AGENCY_ID, "results_published_on": "2025-12-22"}
 
 
 class AssignmentMethod(StrEnum):
@@ -26,6 +41,11 @@ class AssignmentMethod(StrEnum):
 
 @integration_event
 class CaseAssigned(IntegrationEvent):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "handler": EXAMPLE_LAWYER,
+        "method": "rotation", "reason": None, "assigned_at": "2026-03-02T01:20:03Z",
+    }]})
+
     type: ClassVar[str] = "legalaid.assignment.case-assigned.v1"
     topic: ClassVar[str] = ASSIGNMENTS
     key_field: ClassVar[str] = "case_id"
@@ -39,7 +59,7 @@ class CaseAssigned(IntegrationEvent):
 
 
 class SkippedCandidate(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra={"examples": [_SKIPPED]})
 
     handler_id: str
     reasons: list[str]
@@ -48,6 +68,13 @@ class SkippedCandidate(BaseModel):
 @integration_event
 class AssignmentBlocked(IntegrationEvent):
     """No one in the pool may take the case; each candidate with why not."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER,
+        "candidates": [_SKIPPED,
+                       {"handler_id": "5f19a507-651b-40b6-939e-7e63c9834357", "reasons": ["suspended"]}],
+        "blocked_at": "2026-03-02T01:20:03Z",
+    }]})
 
     type: ClassVar[str] = "legalaid.assignment.assignment-blocked.v1"
     topic: ClassVar[str] = ASSIGNMENTS
@@ -69,6 +96,11 @@ class HandlerReleased(IntegrationEvent):
     """The handler no longer handles the case. On reassignment a CaseAssigned for the new
     handler follows (or AssignmentBlocked); on termination nothing follows."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "handler": EXAMPLE_LAWYER,
+        "cause": "reassignment", "released_at": "2026-04-07T06:30:02Z",
+    }]})
+
     type: ClassVar[str] = "legalaid.assignment.handler-released.v1"
     topic: ClassVar[str] = ASSIGNMENTS
     key_field: ClassVar[str] = "case_id"
@@ -84,6 +116,13 @@ class HandlerReleased(IntegrationEvent):
 class AssignmentRulesPublished(IntegrationEvent):
     """An agency's assignment rules, filed with the city bureau, are published (R-ASG-5) and
     shown to the public (R-PUB-3). Key: the agency id."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "agency_id": EXAMPLE_AGENCY_ID, "version": 3, "title": "朝阳区法律援助中心法律援助案件指派规则",
+        "text": "一、本中心按轮流指派为主、指定指派和受援人选择为辅的原则指派案件。……",
+        "effective_from": "2026-01-01", "monthly_cap": 4, "senior_years_of_practice": 10,
+        "filed_with": "市司法局", "published_at": "2025-12-20T02:00:00Z",
+    }]})
 
     type: ClassVar[str] = "legalaid.assignment.rules-published.v1"
     topic: ClassVar[str] = ASSIGNMENTS
@@ -103,7 +142,7 @@ class AssignmentRulesPublished(IntegrationEvent):
 class RecruitmentRecord(BaseModel):
     """R-PRV-1: how, when and by which agency an institution was recruited."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra={"examples": [_RECRUITMENT]})
 
     method: str = Field(description="public_call, criteria or government_procurement")
     recruited_on: date
@@ -115,6 +154,12 @@ class RecruitmentRecord(BaseModel):
 class InstitutionRecruited(IntegrationEvent):
     """An institution joined an agency's pool; its recruitment is public (R-PRV-1, R-PUB-3).
     Key: the institution id."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "institution_id": _EXAMPLE_FIRM, "name": _EXAMPLE_FIRM_NAME, "kind": "law_firm",
+        "agency_id": EXAMPLE_AGENCY_ID, "district": EXAMPLE_DISTRICT, "recruitment": _RECRUITMENT,
+        "recruited_at": "2025-12-22T01:00:00Z",
+    }]})
 
     type: ClassVar[str] = "legalaid.assignment.institution-recruited.v1"
     topic: ClassVar[str] = PROVIDERS
@@ -133,6 +178,13 @@ class InstitutionRecruited(IntegrationEvent):
 class VolunteerRegistered(IntegrationEvent):
     """A legal-aid volunteer joined the pool; the list of volunteers is public (R-PRV-2,
     R-PUB-3). Public facts only. Key: the handler id."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "handler_id": "686e5634-6456-4562-8ba5-261b741690e0", "name": "陈思远",
+        "institution_id": "38744359-6722-4746-8b44-d4a567217b0a",
+        "institution_name": "朝阳区八里庄街道法律服务所",
+        "agency_id": EXAMPLE_AGENCY_ID, "registered_at": "2026-01-09T07:30:00Z",
+    }]})
 
     type: ClassVar[str] = "legalaid.assignment.volunteer-registered.v1"
     topic: ClassVar[str] = PROVIDERS

@@ -7,17 +7,31 @@ from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
-from shared.contracts.common import CaseKind, HandlerRef
+from shared.contracts.common import (
+    EXAMPLE_AGENCY_ID,
+    EXAMPLE_CASE_ID,
+    EXAMPLE_CASE_NUMBER,
+    EXAMPLE_DISTRICT,
+    EXAMPLE_LAWYER,
+    CaseKind,
+    HandlerRef,
+)
 from shared.events import IntegrationEvent, integration_event
 
 CASES = "legalaid.intake.cases"
+
+_NO_FLAGS: JsonDict = {
+    "group_case": False, "head_count": None, "major_or_sensitive": False, "assigned_by_superior": False,
+    "named_handler_id": None, "minor": False, "possible_death_penalty_or_life_imprisonment": False,
+}
 
 
 class CaseFlags(BaseModel):
     """What drives the choice of assignment method (R-ASG-2, R-ASG-3)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra={"examples": [_NO_FLAGS]})
 
     group_case: bool = False
     head_count: int | None = Field(default=None, ge=1)
@@ -68,6 +82,17 @@ class Matter(StrEnum):
 class CaseRegistered(IntegrationEvent):
     """A legal-aid case was registered. Carries no personal data of the aided person."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "case_kind": "criminal",
+        "cause": "盗窃", "district": EXAMPLE_DISTRICT, "agency_id": EXAMPLE_AGENCY_ID, "flags": _NO_FLAGS,
+        "registered_at": "2026-03-02T01:20:00Z", "criminal_stage": "prosecution_review",
+        "criminal_role": "defence", "matter": None,
+        "source_system": "chaoyang-procuratorate", "external_reference": "朝检援通〔2026〕88号",
+        "adverse_party_hashes": ["e3ea6ab99ca8f14538f34396cf191ab40564e95d25ab99c1a4faa2093c747c94"],
+        "aided_person_hash": "ae720a1d047b6d848b6c255225a4240199205782b562044871b32d8146c6edcd",
+        "previous_case_id": None,
+    }]})
+
     type: ClassVar[str] = "legalaid.intake.case-registered.v1"
     topic: ClassVar[str] = CASES
     key_field: ClassVar[str] = "case_id"
@@ -101,6 +126,12 @@ class CaseRegistered(IntegrationEvent):
 class CaseClosed(IntegrationEvent):
     """The handler closed the case: what evaluation needs, nothing personal."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "case_kind": "criminal",
+        "district": EXAMPLE_DISTRICT, "agency_id": EXAMPLE_AGENCY_ID, "handler": EXAMPLE_LAWYER,
+        "group_case": False, "outcome": "判决", "ended_on": "2026-08-10", "closed_at": "2026-08-14T07:05:12Z",
+    }]})
+
     type: ClassVar[str] = "legalaid.intake.case-closed.v1"
     topic: ClassVar[str] = CASES
     key_field: ClassVar[str] = "case_id"
@@ -122,6 +153,13 @@ class FollowUpCompleted(IntegrationEvent):
     """回访 (R-HDL-8): the agency asked the aided person whether they were satisfied with the
     handler's service. A dimension of the case's quality for evaluation (R-EVL-5). The aided
     person's remarks stay in intake."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "case_kind": "criminal",
+        "agency_id": EXAMPLE_AGENCY_ID, "handler": EXAMPLE_LAWYER,
+        "follow_up_id": "5f275429-0bd2-4c86-be2a-6e7192965f90", "visited_on": "2026-08-20",
+        "channel": "phone", "satisfaction": "satisfied", "recorded_at": "2026-08-20T03:42:09Z",
+    }]})
 
     type: ClassVar[str] = "legalaid.intake.follow-up-completed.v1"
     topic: ClassVar[str] = CASES
@@ -154,6 +192,12 @@ class ReassignmentRequested(IntegrationEvent):
     """The aided person asked for another handler and the agency accepted the request: assignment
     picks a new one (keeping rotation fair) and the current handler is released."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "agency_id": EXAMPLE_AGENCY_ID,
+        "current_handler": EXAMPLE_LAWYER, "reason": "breakdown_of_trust",
+        "requested_at": "2026-04-07T06:30:00Z",
+    }]})
+
     type: ClassVar[str] = "legalaid.intake.reassignment-requested.v1"
     topic: ClassVar[str] = CASES
     key_field: ClassVar[str] = "case_id"
@@ -171,6 +215,11 @@ class CaseTerminated(IntegrationEvent):
     """Legal aid ended for a legal reason before the case did (终止法律援助): the handler is
     released; the case is not evaluated."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "agency_id": EXAMPLE_AGENCY_ID,
+        "handler": EXAMPLE_LAWYER, "reason": "own_lawyer_engaged", "terminated_at": "2026-05-11T02:15:40Z",
+    }]})
+
     type: ClassVar[str] = "legalaid.intake.case-terminated.v1"
     topic: ClassVar[str] = CASES
     key_field: ClassVar[str] = "case_id"
@@ -186,6 +235,12 @@ class CaseTerminated(IntegrationEvent):
 @integration_event
 class DeadlineMissed(IntegrationEvent):
     """A time limit of the case passed with its duty undone (R-ASG-7, R-ASG-9, R-HDL-6)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "agency_id": EXAMPLE_AGENCY_ID,
+        "deadline": "first_meeting", "due_at": "2026-03-05T16:00:00Z", "handler": EXAMPLE_LAWYER,
+        "detected_at": "2026-03-05T16:05:00Z",
+    }]})
 
     type: ClassVar[str] = "legalaid.intake.deadline-missed.v1"
     topic: ClassVar[str] = CASES
@@ -204,6 +259,13 @@ class DeadlineMissed(IntegrationEvent):
 class ClosingCheckSignedOff(IntegrationEvent):
     """质量审查负责人签字确认 (R-CHK-2): the closing file passed its check against the standard of the
     case's kind and the agency's quality lead signed it off; the subsidy may be paid (R-CHK-3)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "case_kind": "criminal",
+        "agency_id": EXAMPLE_AGENCY_ID, "handler": EXAMPLE_LAWYER, "standard": "SF/T 0086-2020",
+        "checked_by": "staff-chaoyang-031", "signed_off_by": "staff-chaoyang-002",
+        "signed_off_at": "2026-08-28T08:10:00Z",
+    }]})
 
     type: ClassVar[str] = "legalaid.intake.closing-check-signed-off.v1"
     topic: ClassVar[str] = CASES

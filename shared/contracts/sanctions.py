@@ -7,19 +7,38 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from shared.contracts.common import CaseKind, HandlerRef
+from shared.contracts.common import (
+    EXAMPLE_AGENCY_ID,
+    EXAMPLE_CASE_ID,
+    EXAMPLE_CASE_NUMBER,
+    EXAMPLE_EVALUATION_ID,
+    EXAMPLE_LAWYER,
+    CaseKind,
+    HandlerRef,
+)
 from shared.events import IntegrationEvent, integration_event
 
 INVESTIGATIONS = "legalaid.sanctions.investigations"
 BAR_NOTICES = "legalaid.bar-association.notices"
 SUSPENSIONS = "legalaid.sanctions.suspensions"
 
+# Derived from the evaluation id, as sanctions derives it (one investigation per failed evaluation).
+_INVESTIGATION_ID = "4ba88236-0623-58a7-9e44-293146061a9d"
+_SUSPENSION_ID = "aa9c7177-81f7-481b-93f3-81efa4fc8c62"
+_LAWYER_ID = EXAMPLE_LAWYER["handler_id"]
+
 
 @integration_event
 class InvestigationOpened(IntegrationEvent):
     """The justice bureau opened an investigation of a failed case (R-SAN-3)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "investigation_id": _INVESTIGATION_ID, "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER,
+        "evaluation_id": EXAMPLE_EVALUATION_ID, "handler": EXAMPLE_LAWYER,
+        "opened_at": "2026-09-04T01:30:00Z",
+    }]})
 
     type: ClassVar[str] = "legalaid.sanctions.investigation-opened.v1"
     topic: ClassVar[str] = INVESTIGATIONS
@@ -37,6 +56,13 @@ class InvestigationOpened(IntegrationEvent):
 class BarNoticeIssued(IntegrationEvent):
     """The bureau's written notice to the bar association about a lawyer whose case failed
     (R-SAN-4). Names the lawyer and firm; never the aided person."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "notice_id": "b4315d48-97c1-4624-8b5e-c5a216c95b76", "investigation_id": _INVESTIGATION_ID,
+        "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "case_kind": "criminal",
+        "lawyer": EXAMPLE_LAWYER, "reason": "案件质量同行评估不合格，经调查属实，建议依行业规范处理。",
+        "issued_at": "2026-09-18T02:00:00Z",
+    }]})
 
     type: ClassVar[str] = "legalaid.sanctions.bar-notice-issued.v1"
     topic: ClassVar[str] = BAR_NOTICES
@@ -57,6 +83,12 @@ class HandlerSuspended(IntegrationEvent):
     """The agency stopped assigning cases to a handler (R-SAN-2, R-ASG-6): takes effect for the
     next assignment. Key: the handler id."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "suspension_id": _SUSPENSION_ID, "handler_id": _LAWYER_ID, "agency_id": EXAMPLE_AGENCY_ID,
+        "investigation_id": _INVESTIGATION_ID, "reason": "承办案件同行评估不合格", "until": "2027-03-31",
+        "suspended_at": "2026-09-18T02:05:00Z",
+    }]})
+
     type: ClassVar[str] = "legalaid.sanctions.handler-suspended.v1"
     topic: ClassVar[str] = SUSPENSIONS
     key_field: ClassVar[str] = "handler_id"
@@ -73,6 +105,11 @@ class HandlerSuspended(IntegrationEvent):
 @integration_event
 class HandlerReinstated(IntegrationEvent):
     """The suspension ended: the handler may receive cases again from the next assignment."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "suspension_id": _SUSPENSION_ID, "handler_id": _LAWYER_ID, "reason": "整改完成，经复查合格",
+        "reinstated_at": "2027-01-15T01:00:00Z",
+    }]})
 
     type: ClassVar[str] = "legalaid.sanctions.handler-reinstated.v1"
     topic: ClassVar[str] = SUSPENSIONS
