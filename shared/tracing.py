@@ -143,11 +143,13 @@ class ServerSpans:
         parent = extract(carrier)
         method = scope["method"]
         span = self.tracer.start_span(method, parent, kind=SpanKind.SERVER, attributes={
-            "http.request.method": method, "url.path": scope["path"], "url.scheme": scope["scheme"],
+            "http.request.method": method, "url.path": scope["path"],
+            "url.scheme": scope.get("scheme", "http"),
         })
         attached = otel_context.attach(trace.set_span_in_context(span, parent))
         current = _tracer.set(self.tracer)
         status = 500
+        error = ""
 
         async def send_and_note(message: Message) -> None:
             nonlocal status
@@ -162,7 +164,7 @@ class ServerSpans:
             await self.app(scope, receive, send_and_note)
         except BaseException as exc:
             span.record_exception(exc)
-            span.set_attribute("error.type", type(exc).__qualname__)
+            error = type(exc).__qualname__
             raise
         finally:
             route = getattr(scope.get("route"), "path", None)
@@ -170,9 +172,9 @@ class ServerSpans:
                 span.update_name(f"{method} {route}")
                 span.set_attribute("http.route", route)
             span.set_attribute("http.response.status_code", status)
-            if status >= 500:  # a 4xx is the caller's error, not the server's (semantic conventions)
+            if status >= 500 or error:  # a 4xx is the caller's error, not the server's (semantic conventions)
                 span.set_status(StatusCode.ERROR)
-                span.set_attribute("error.type", str(status))
+                span.set_attribute("error.type", error or str(status))
             _tracer.reset(current)
             otel_context.detach(attached)
             span.end()

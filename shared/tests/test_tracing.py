@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import pytest
 from fastapi import APIRouter, Request
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -28,11 +29,14 @@ from shared import tracing
 from shared.aggregate import NotFound
 from shared.auth import Principal, Role, allow
 from shared.events import Envelope
+from shared.logs import _add_trace_ids
 from shared.service import ServiceSpec, build_app
 from shared.settings import ServiceSettings
 from shared.store import driver
+from shared.testing.auth import app_with_auth
 from shared.testing.fixtures import serve_in_process
 from shared.testing.kafka import eventually, read_topic
+from shared.tests.auth_app import router as auth_router
 from shared.tests.helpers import Noted
 from shared.uow import UnitOfWork, retry_on_conflict, unit_of_work
 
@@ -132,6 +136,32 @@ def _in_memory() -> tuple[InMemorySpanExporter, Tracer]:
     return exporter, provider.get_tracer("test")
 
 
+def test_log_lines_written_in_a_span_carry_its_ids():
+    _, tracer = _in_memory()
+    assert _add_trace_ids(None, "info", {}) == {}
+    with tracer.start_as_current_span("work") as span:
+        ids = _add_trace_ids(None, "info", {})
+    assert ids == {"trace_id": tracing.trace_id(span),
+                   "span_id": format(span.get_span_context().span_id, "016x")}
+
+
+async def test_a_failing_request_is_an_error_span_and_a_refused_one_is_not(make_settings):
+    settings = make_settings(service_name="kernel", tracing_enabled=True, relay_enabled=False,
+                             consumers_enabled=False)
+    app = app_with_auth(settings, auth_router)
+    exporter = InMemorySpanExporter()
+    app.state.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        assert (await http.get("/api/v1/tallies/-/boom")).status_code == 500
+        assert (await http.get("/api/v1/tallies/h1")).status_code == 401
+    boom, unauthenticated = exporter.get_finished_spans()
+    assert boom.name == "GET /api/v1/tallies/-/boom" and boom.status.status_code is StatusCode.ERROR
+    assert boom.attributes["error.type"] == "RuntimeError" and boom.parent is None
+    assert unauthenticated.status.status_code is StatusCode.UNSET
+    assert unauthenticated.attributes["http.response.status_code"] == 401
+
+
 # --- through a running kernel app -------------------------------------------------------------
 
 
@@ -218,6 +248,7 @@ async def test_one_trace_runs_from_the_callers_request_through_the_relay_and_a_c
         (s.name, s.parent) for s in chain]
     assert request.attributes["http.route"] == "/api/v1/notes/{stream}"
     assert request.attributes["http.response.status_code"] == 202
+    assert request.attributes["fayuan.correlation_id"] == r.headers["X-Correlation-ID"]
     assert request.resource.attributes["service.name"] == "fayuan-kernel"
     assert command.attributes["code.function.name"] == "shared.tests.test_tracing.note"
     assert (first_send.kind, first_process.kind) == (SpanKind.PRODUCER, SpanKind.CONSUMER)
