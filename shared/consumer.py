@@ -15,6 +15,9 @@ for them.
 
 A failed offset commit (the broker restarted and forgot the group) restarts the consumer,
 never the service (design.md §5).
+
+With tracing on, each message of ours is handled in a span (`process <topic>`), child of the
+producer's span named by the message's `ce_traceparent`; what the handler emits carries it on.
 """
 
 from __future__ import annotations
@@ -29,12 +32,13 @@ from typing import Any
 # aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition  # type: ignore[import-untyped]
+from opentelemetry.trace import StatusCode, Tracer
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared import context
+from shared import context, tracing
 from shared.events import Envelope, IntegrationEvent
 from shared.settings import ServiceSettings
 from shared.store import driver
@@ -65,6 +69,13 @@ class _AlreadyHandled(Exception):
     """A concurrent delivery of the same event committed its inbox row before ours."""
 
 
+def _validated(model: type[IntegrationEvent], envelope: Envelope) -> IntegrationEvent:
+    try:
+        return model.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise _Poison(f"data does not match {envelope.type}: {exc}") from exc
+
+
 def _is_infrastructure(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError, OSError, ConnectionError, asyncio.TimeoutError)):
         return True
@@ -80,8 +91,10 @@ class ConsumerRunner:
         name: str,
         handlers: dict[type[IntegrationEvent], Handler],
         projector: Projector = no_projection,
+        tracer: Tracer | None = None,
     ):
         self.projector = projector
+        self.tracer = tracer
         self.engine = engine
         self.settings = settings
         self.name = f"{settings.service_name}.{name}"
@@ -98,15 +111,27 @@ class ConsumerRunner:
         """Handle one message; returns the outcome. Raises Infrastructure to stop the batch."""
         try:
             envelope = Envelope.from_kafka(message.topic, message.key, message.value, message.headers)
-            route = self.handlers.get(envelope.type)
-            if route is None:
-                return "ignored"  # another consumer's type on a shared topic
-            model, handler = route
-            try:
-                event = model.model_validate(envelope.data)
-            except ValidationError as exc:
-                raise _Poison(f"data does not match {envelope.type}: {exc}") from exc
-        except (ValueError, _Poison) as exc:
+        except ValueError as exc:
+            await self._dead_letter(message, producer, exc, event_id=None, type_=None)
+            return "dead-letter"
+        route = self.handlers.get(envelope.type)
+        if route is None:
+            return "ignored"  # another consumer's type on a shared topic
+        if self.tracer is None:
+            return await self._handle(message, producer, envelope, *route)
+        with tracing.process_span(self.tracer, envelope, consumer=self.name, group=self.group_id,
+                                  partition=message.partition, offset=message.offset) as span:
+            outcome = await self._handle(message, producer, envelope, *route)
+            span.set_attribute("fayuan.outcome", outcome)
+            if outcome == "dead-letter":
+                span.set_status(StatusCode.ERROR, "dead-lettered")
+            return outcome
+
+    async def _handle(self, message: ConsumerRecord, producer: AIOKafkaProducer, envelope: Envelope,
+                      model: type[IntegrationEvent], handler: Handler) -> str:
+        try:
+            event = _validated(model, envelope)
+        except _Poison as exc:
             await self._dead_letter(message, producer, exc, event_id=None, type_=None)
             return "dead-letter"
 
@@ -127,6 +152,7 @@ class ConsumerRunner:
                     await self._dead_letter(message, producer, exc, event_id=envelope.id, type_=envelope.type)
                     CONSUMED.labels(self.name, envelope.type, "dead-letter").inc()
                     return "dead-letter"
+                tracing.note_retry("handler failed: running again", attempt, exc)
                 await asyncio.sleep(self.settings.consumer_retry_backoff_seconds * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 

@@ -1,6 +1,6 @@
 """What every service's HTTP side has in common: RFC 9457 problem details, correlation ids,
-request metrics, security headers, CORS, a request body limit, and the operational endpoints
-/healthz, /readyz and /metrics."""
+request metrics, security headers, CORS, a request body limit, a server span per request when
+tracing is on, and the operational endpoints /healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from opentelemetry.trace import Tracer
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -25,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.aggregate import Conflict, DomainError, Forbidden, Invalid, NotFound
 from shared.settings import ServiceSettings
+from shared.tracing import ServerSpans
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +264,8 @@ class _BodyLimit:
         await self.app(scope, counting_receive, send)
 
 
-def install_middleware(app: FastAPI, settings: ServiceSettings | None = None) -> None:
+def install_middleware(app: FastAPI, settings: ServiceSettings | None = None, *,
+                       tracer: Tracer | None = None) -> None:
     settings = settings or ServiceSettings()
     app.add_middleware(_Measure)
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
@@ -274,6 +277,8 @@ def install_middleware(app: FastAPI, settings: ServiceSettings | None = None) ->
                                           "X-Correlation-ID"],
                            expose_headers=["X-Correlation-ID", "Location", "ETag"], max_age=600)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
+    if tracer is not None:  # the outermost of ours: the span covers the others (shared/tracing.py)
+        app.add_middleware(ServerSpans, tracer=tracer)
     build = app.build_middleware_stack
 
     def build_with_headers() -> ASGIApp:

@@ -1,6 +1,7 @@
 """JSON logs, one object per line, each with the correlation id of the request or event that
-caused it. Standard-library loggers (uvicorn, aiokafka, ours) all go through structlog's
-formatter, so there is one format; `extra={...}` fields become keys."""
+caused it (and, when tracing is on, the trace and span ids of the span it was written in).
+Standard-library loggers (uvicorn, aiokafka, ours) all go through structlog's formatter, so
+there is one format; `extra={...}` fields become keys."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 
 import structlog
 from asgi_correlation_id import correlation_id
+from opentelemetry import trace
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 
@@ -19,6 +21,15 @@ def _add_correlation_id(_: WrappedLogger, __: str, event_dict: EventDict) -> Eve
     return event_dict
 
 
+def _add_trace_ids(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """From a log line to its trace: the ids of the current span (none when tracing is off)."""
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        event_dict.setdefault("trace_id", format(span.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(span.span_id, "016x"))
+    return event_dict
+
+
 def configure_logging(*, service: str, level: str = "INFO", json_format: bool = True) -> None:
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -26,6 +37,7 @@ def configure_logging(*, service: str, level: str = "INFO", json_format: bool = 
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
         _add_correlation_id,
+        _add_trace_ids,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer = (structlog.processors.JSONRenderer(ensure_ascii=False) if json_format

@@ -16,6 +16,12 @@ events reach its partition in order even with several replicas.
 
 When the broker comes back empty (the embedded broker keeps everything in memory), the relay
 notices that its epoch marker is gone and re-sends the whole outbox from the beginning.
+
+With tracing on, each row's publication is a span of its own (`send <topic>`), child of the
+context stored with the row (its `traceparent` extension, written by the command that emitted
+it), and the message carries that span's context to the consumers. One span per row rather than
+one per batch with links: a batch holds the rows of many cases, and a per-batch span could sit
+in one trace only, leaving the relay hop out of every other case's trace.
 """
 
 from __future__ import annotations
@@ -30,10 +36,11 @@ from typing import Any
 # aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
 from aiokafka.structs import TopicPartition  # type: ignore[import-untyped]
+from opentelemetry.trace import Span, Tracer
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared import clock
+from shared import clock, tracing
 from shared.events import Envelope
 from shared.settings import ServiceSettings
 from shared.store import ConcurrencyError, driver, from_jsonb
@@ -129,8 +136,10 @@ def _envelope(row: Mapping[str, Any]) -> Envelope:
 
 
 class Relay:
-    def __init__(self, engine: AsyncEngine, settings: ServiceSettings, *, name: str | None = None):
+    def __init__(self, engine: AsyncEngine, settings: ServiceSettings, *, name: str | None = None,
+                 tracer: Tracer | None = None):
         self.engine = engine
+        self.tracer = tracer
         self.settings = settings
         self.name = name or settings.service_name
         self.lock_key = zlib.crc32(f"fayuan-relay:{self.name}".encode())
@@ -186,14 +195,24 @@ class Relay:
         if not rows:
             return 0
         sends = []
-        for row in rows:
-            message = _envelope(row).to_kafka()
-            key = message.key.encode() if isinstance(message.key, str) else message.key
-            sends.append(
-                await self.producer.send(row["topic"], message.value, key=key,
-                                         headers=list(message.headers.items()))
-            )
-        await asyncio.gather(*sends)  # every row acknowledged before the cursor moves past it
+        spans: list[Span] = []
+        try:
+            for row in rows:
+                envelope = _envelope(row)
+                if self.tracer is not None:
+                    span, envelope = tracing.start_send(self.tracer, envelope, self.name)
+                    spans.append(span)
+                message = envelope.to_kafka()
+                key = message.key.encode() if isinstance(message.key, str) else message.key
+                sends.append(
+                    await self.producer.send(row["topic"], message.value, key=key,
+                                             headers=list(message.headers.items()))
+                )
+            acks = await asyncio.gather(*sends)  # every row acknowledged before the cursor moves past it
+        except BaseException as exc:
+            tracing.end_sends(spans, error=exc)
+            raise
+        tracing.end_sends(spans, acks)
         for row in rows:
             PUBLISHED.labels(row["topic"]).inc()
         last = rows[-1]

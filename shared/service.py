@@ -17,7 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 
-from shared import audit_api
+from shared import audit_api, tracing
 from shared.auth import install_auth
 from shared.consumer import ConsumerRunner, Handler
 from shared.db import create_engine
@@ -48,6 +48,10 @@ class ServiceSpec:
 
 
 def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    # Tracing off: no provider, no tracer, and nothing below makes a span (shared/tracing.py).
+    provider = tracing.tracer_provider(settings, version=spec.version)
+    tracer = tracing.tracer_of(provider, version=spec.version)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings)
@@ -55,9 +59,9 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         app.state.engine = engine
         app.state.settings = settings
         app.state.projector = spec.projector
-        app.state.relay = Relay(engine, settings) if settings.relay_enabled else None
+        app.state.relay = Relay(engine, settings, tracer=tracer) if settings.relay_enabled else None
         app.state.consumers = (
-            [ConsumerRunner(engine, settings, name=n, handlers=h, projector=spec.projector)
+            [ConsumerRunner(engine, settings, name=n, handlers=h, projector=spec.projector, tracer=tracer)
              for n, h in spec.consumers.items()]
             if settings.consumers_enabled
             else []
@@ -65,7 +69,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         tasks = [asyncio.create_task(c.run(stop), name=c.name) for c in app.state.consumers]
         if app.state.relay is not None:
             tasks.append(asyncio.create_task(app.state.relay.run(stop), name="relay"))
-        tasks += [asyncio.create_task(job(app, stop), name=job.__name__) for job in spec.background]
+        tasks += [asyncio.create_task(job(app, stop), name=job.__name__, context=tracing.context_with(tracer))
+                  for job in spec.background]
         log.info("service started", extra={"port": settings.port})
         try:
             yield
@@ -75,6 +80,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             for task in running:
                 task.cancel()
             await engine.dispose()
+            if provider is not None:  # export what is still queued before the process ends
+                await asyncio.to_thread(provider.force_flush)
             log.info("service stopped")
 
     app = FastAPI(
@@ -86,7 +93,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_problem_handlers(app)
-    install_middleware(app, settings)
+    app.state.tracer_provider = provider
+    install_middleware(app, settings, tracer=tracer)
     install_auth(app, settings)
     for router in spec.routers:
         app.include_router(router)

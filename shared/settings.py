@@ -96,6 +96,25 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Tracing with OpenTelemetry (shared/tracing.py, docs/operations.md "Tracing").
+    tracing_enabled: bool = Field(
+        default=False,
+        description="Make OpenTelemetry spans (HTTP requests, commands, relay, consumers) and carry W3C "
+                    "trace context in HTTP and in every CloudEvent (ce_traceparent); off: no tracer, "
+                    "no span, no header",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FAYUAN_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+        description="Base URL of the collector's OTLP/HTTP receiver (e.g. http://otel-collector:4318; "
+                    "/v1/traces is appended); unset: spans are made and propagated but not exported",
+    )
+    tracing_sample_ratio: float = Field(
+        default=1.0, ge=0.0, le=1.0,
+        description="Share of the traces that start in this service which are recorded; a caller's "
+                    "traceparent decides for the traces it starts",
+    )
+
     # Personal data of aided persons (docs/privacy.md). Master keys wrap the per-person data
     # keys: "id:base64-of-32-bytes", comma-separated, the first wraps new keys, the others
     # still unwrap what they wrapped (rotation). The reference key makes a person's pseudonym

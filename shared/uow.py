@@ -3,20 +3,29 @@ decided to the store and queues the integration events that tell others.
 
 The handler shape (cosmicpython's): open the unit of work, load one aggregate, call one domain
 method, save, commit. A concurrent writer makes `save` raise `ConcurrencyError`; the handler is
-wrapped in `retry_on_conflict`, which runs it again on fresh state.
+wrapped in `retry_on_conflict`, which runs it again on fresh state, and, when tracing is on,
+in a span named after the handler (shared/tracing.py): the events it emits carry that span's
+context to the outbox and on through Kafka.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+from tenacity import (
+    RetryCallState,
+    retry,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
-from shared import context, outbox, store
+from shared import context, outbox, store, tracing
 from shared.aggregate import Aggregate
 from shared.events import Envelope, IntegrationEvent
 from shared.settings import ServiceSettings
@@ -72,7 +81,9 @@ class UnitOfWork:
     def emit(
         self, event: IntegrationEvent, *, event_id: str | None = None, time: datetime | None = None
     ) -> Envelope:
-        """Queue an integration event; it is written to the outbox on commit."""
+        """Queue an integration event; it is written to the outbox on commit. With tracing on, it
+        carries the current span's context (the command's or the consumer's), which the relay
+        publishes with it, later and elsewhere."""
         envelope = Envelope.wrap(
             event,
             source=self.source,
@@ -81,7 +92,11 @@ class UnitOfWork:
             correlation_id=context.metadata().get("correlation_id"),
             causation_id=context.causation_id.get(),
         )
-        envelope = Envelope(**{**envelope.__dict__, "topic": self.settings.topic(event.topic)})
+        extensions = envelope.extensions
+        if self.settings.tracing_enabled:
+            extensions = {**extensions, **tracing.inject()}
+        envelope = Envelope(**{**envelope.__dict__, "topic": self.settings.topic(event.topic),
+                               "extensions": extensions})
         self._outbox.append(envelope)
         return envelope
 
@@ -105,11 +120,30 @@ UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 """What a command handler is given: it opens its own unit of work, so it can retry."""
 
 
+def _note_conflict(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    tracing.note_retry("concurrency conflict: running again", state.attempt_number, error)
+
+
 def retry_on_conflict(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Run a command handler again when another writer appended to its stream first."""
-    return retry(
+    """Run a command handler again when another writer appended to its stream first; with
+    tracing on, in a span named after it (the retries inside it, as events)."""
+    retried = retry(
         retry=retry_if_exception_type(store.ConcurrencyError),
         stop=stop_after_attempt(5),
         wait=wait_random_exponential(multiplier=0.01, max=0.2),
+        before_sleep=_note_conflict,
         reraise=True,
     )(handler)
+    name = handler.__qualname__
+    qualified_name = f"{handler.__module__}.{name}"
+
+    @functools.wraps(handler)
+    async def command(*args: P.args, **kwargs: P.kwargs) -> R:
+        tracer = tracing.current_tracer()
+        if tracer is None:
+            return await retried(*args, **kwargs)
+        with tracing.command_span(tracer, name, qualified_name):
+            return await retried(*args, **kwargs)
+
+    return command
