@@ -119,6 +119,11 @@ CLOUDEVENTS_HEADERS: dict[str, dict[str, Any]] = {
                          "description": "Id shared by every event of one request or flow (optional)."},
     "ce_causationid": {"type": "string",
                        "description": "`ce_id` of the event that caused this one (optional)."},
+    "ce_traceparent": {"type": "string", "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                       "description": "CloudEvents distributed-tracing extension: W3C Trace Context of "
+                                      "the publishing span (optional; present when tracing is on)."},
+    "ce_tracestate": {"type": "string",
+                      "description": "W3C Trace Context vendor state, with `ce_traceparent` (optional)."},
 }
 REQUIRED_HEADERS = [
     "ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_subject", "content-type",

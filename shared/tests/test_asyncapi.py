@@ -87,8 +87,10 @@ def test_documented_headers_are_those_the_kernel_writes():
                        district="朝阳区", agency_id="a", handler=handler, outcome="调解",
                        ended_on=datetime.now(UTC).date(), closed_at=datetime.now(UTC))
     bare = Envelope.wrap(event, source="/fayuan/intake").to_kafka().headers
-    traced = Envelope.wrap(event, source="/fayuan/intake", correlation_id="r",
-                           causation_id="e").to_kafka().headers
+    full = Envelope.wrap(event, source="/fayuan/intake", correlation_id="r", causation_id="e")
+    # The relay adds the tracing extension's attributes when tracing is on (shared/tracing.py).
+    trace = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate": "f=1"}
+    traced = Envelope(**{**full.__dict__, "extensions": {**full.extensions, **trace}}).to_kafka().headers
     headers = committed()["components"]["messages"]["CaseClosed"]["headers"]
 
     assert set(traced) == set(headers["properties"])
