@@ -83,6 +83,17 @@ class ServiceSettings(BaseSettings):
     cors_allowed_origins: str = ""
     max_body_bytes: int = 1024 * 1024
 
+    # The broker is watched, not a readiness condition: the outbox keeps writes going while it is
+    # away (docs/operations.md, "Readiness and broker health").
+    broker_check_seconds: float = Field(
+        default=10.0, ge=0,
+        description="How often the service checks that the Kafka broker answers (one long-lived client "
+                    "per process): the fayuan_broker_up gauge and /readyz's broker field. 0: not checked",
+    )
+    broker_check_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="How long one check of the broker may take before it counts as down",
+    )
+
     relay_enabled: bool = True
     relay_batch_size: int = 500
     relay_poll_seconds: float = 0.05
