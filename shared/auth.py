@@ -10,7 +10,8 @@ An endpoint declares the roles it admits with one parameter, which also hands it
 
 or, when it does not need the caller, `dependencies=[allow(Role.auditor)]` in the decorator. Both
 are the same `Depends`; `route_roles(app)` finds them either way. `allow(Role.public)` admits
-callers without a token. An endpoint without `allow` is not checked at all: the next phase
+callers without a token, and limits each client address to `public_rate_limit` requests
+(shared/ratelimit.py). An endpoint without `allow` is not checked at all: the next phase
 declares roles on every service endpoint, and a test compares them with docs/security.md.
 """
 
@@ -40,6 +41,7 @@ from prometheus_client import Counter
 from starlette.exceptions import HTTPException
 
 from shared import context
+from shared.ratelimit import RateLimit
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -408,6 +410,8 @@ class _Allow:
     ) -> Principal:
         # Async on purpose: FastAPI runs it in the request's own task, so the context variables
         # set here are the ones the endpoint's unit of work reads.
+        if Role.public in self.roles:  # open to anyone, so limited per address (shared/ratelimit.py)
+            public_rate_limit(request.app).hit(client_ip(request) or "unknown")
         principal = await self._authenticate(request, credentials)
         acting = next((r for r in self.roles if r in principal.roles), None)
         if acting is None:
@@ -451,6 +455,13 @@ def verifier(app: FastAPI) -> TokenVerifier:
     cached = getattr(app.state, "token_verifier", None)
     if cached is None:
         cached = app.state.token_verifier = TokenVerifier(app.state.settings)
+    return cached
+
+
+def public_rate_limit(app: FastAPI) -> RateLimit:
+    cached = getattr(app.state, "public_rate_limit", None)
+    if cached is None:
+        cached = app.state.public_rate_limit = RateLimit(app.state.settings.public_rate_limit)
     return cached
 
 
@@ -522,6 +533,7 @@ def install_auth(app: FastAPI, settings: ServiceSettings) -> None:
     """Build the verifier now (a bad key file stops start-up, not the first request) and show
     each operation's roles in OpenAPI as `x-roles` and in its description."""
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.public_rate_limit = RateLimit(settings.public_rate_limit)
     app.state.trusted_proxies = settings.trusted_proxy_networks
     generate = app.openapi
 

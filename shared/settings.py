@@ -103,6 +103,12 @@ class ServiceSettings(BaseSettings):
     tls_terminated: bool = False
     cors_allowed_origins: str = ""
     max_body_bytes: int = 1024 * 1024
+    public_rate_limit: str = Field(
+        default="60/minute",
+        description="Requests one client address may make to a service's public endpoints (those that "
+                    "admit callers without a token), e.g. '60/minute' or '10/second;300/hour'; a moving "
+                    "window kept in the memory of each process. 429 with Retry-After beyond it",
+    )
 
     # The broker is watched, not a readiness condition: the outbox keeps writes going while it is
     # away (docs/operations.md, "Readiness and broker health").
@@ -148,6 +154,14 @@ class ServiceSettings(BaseSettings):
     def _mechanism(cls, value: str | None) -> str | None:
         if value not in {None, "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}:
             raise ValueError("kafka_sasl_mechanism must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+        return value
+
+    @field_validator("public_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)  # ValueError on anything but "<count>/<period>[;...]"
         return value
 
     @model_validator(mode="after")
