@@ -462,6 +462,8 @@ def dashboard() -> dict:
         panel("Readiness checks passing (replicas)",
               [("{{service}} {{check}}", f"sum by (service, check) (fayuan_readiness_check_ok{{{NS}}})")],
               width=12),
+        panel("Broker reachable (replicas)",
+              [("{{service}}", f"sum by (service) (fayuan_broker_up{{{NS}}})")], width=12),
         panel("Relay full re-sends (broker came back empty)",
               [("{{service}}",
                 f"sum by (service) (increase(fayuan_relay_full_resends_total{{{NS}}}[{RATE}]))")],

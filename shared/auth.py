@@ -10,14 +10,17 @@ An endpoint declares the roles it admits with one parameter, which also hands it
 
 or, when it does not need the caller, `dependencies=[allow(Role.auditor)]` in the decorator. Both
 are the same `Depends`; `route_roles(app)` finds them either way. `allow(Role.public)` admits
-callers without a token. An endpoint without `allow` is not checked at all: the next phase
+callers without a token, and limits each client address to `public_rate_limit` requests
+(shared/ratelimit.py). An endpoint without `allow` is not checked at all: the next phase
 declares roles on every service endpoint, and a test compares them with docs/security.md.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
+import logging
 import time
 import uuid
 from collections import OrderedDict
@@ -34,10 +37,14 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import Counter
 from starlette.exceptions import HTTPException
 
 from shared import context
+from shared.ratelimit import RateLimit
 from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
 
 REALM = "fayuan"
 ASYMMETRIC = ("RS256", "ES256")
@@ -127,15 +134,120 @@ def _pem_blocks(text: str) -> list[str]:
     return [block.strip() + "\n" + marker + "\n" for block in text.split(marker) if block.strip()]
 
 
+JWKS_FETCHES = Counter("fayuan_auth_jwks_fetches_total",
+                       "Fetches of the identity provider's JWKS, by outcome (ok, error)", ["outcome"])
+
+
+class _RemoteKeys:
+    """The identity provider's signing keys, from its JWKS URL. PyJWT's PyJWKClient fetches and
+    parses the document; this class decides when, and never blocks the event loop:
+
+    - a fetched set is used for `auth_jwks_cache_seconds`; a token naming a kid in it costs no I/O;
+    - a kid not in the set (the provider rotated its key) fetches the set again, at most once per
+      `auth_jwks_refetch_seconds`, so tokens with made-up kids cannot hammer the provider;
+    - a fetch runs in a thread (PyJWKClient is blocking), one at a time: requests arriving
+      meanwhile wait for it rather than fetching too;
+    - while the provider does not answer, the last set fetched stays in use (logged, retried every
+      `auth_jwks_refetch_seconds`); a kid it does not hold is refused: 401, the same answer as for
+      any key the service cannot check a token with.
+
+    `generation` grows whenever a fetch changes the set, so the verifier can drop the verdicts it
+    cached under keys that may be gone."""
+
+    def __init__(self, url: str, settings: ServiceSettings):
+        self.url = url
+        self.lifespan = settings.auth_jwks_cache_seconds
+        self.refetch = settings.auth_jwks_refetch_seconds
+        # PyJWKClient's own set cache is off: the decisions above need the time of the last
+        # attempt and the set last fetched, and its cache would fetch on the calling thread.
+        self.client = jwt.PyJWKClient(self.url, cache_jwk_set=False, cache_keys=False,
+                                      timeout=settings.auth_jwks_timeout_seconds)
+        self.keys: dict[str, jwt.PyJWK] = {}
+        self.generation = 0
+        self._fetched_at: float | None = None  # monotonic time of the last successful fetch
+        self._failed_at: float | None = None  # of the last failed one, while failing
+        self._lock: asyncio.Lock | None = None
+
+    async def key(self, kid: str) -> jwt.PyJWK:
+        found, fetch = self._lookup(kid)
+        if fetch:
+            if self._lock is None:
+                self._lock = asyncio.Lock()
+            async with self._lock:
+                found, fetch = self._lookup(kid)  # a fetch done while this request waited counts
+                if fetch:
+                    await self._fetch()
+                    found = self.keys.get(kid)
+        if found is None:
+            raise InvalidToken(self._why_not(kid))
+        return found
+
+    def _lookup(self, kid: str) -> tuple[jwt.PyJWK | None, bool]:
+        """The key if it may be used without fetching, and whether to fetch first."""
+        now = time.monotonic()
+        found = self.keys.get(kid)
+        if self._failed_at is not None and now - self._failed_at < self.refetch:
+            return found, False  # the provider did not answer a moment ago: what we have
+        fresh = self._fetched_at is not None and now - self._fetched_at < self.lifespan
+        if found is not None and fresh:
+            return found, False
+        recent = self._fetched_at is not None and now - self._fetched_at < self.refetch
+        return found, not recent
+
+    def _why_not(self, kid: str) -> str:
+        if self._failed_at is not None:
+            return f"no key with kid {kid!r}: the identity provider's keys could not be fetched"
+        return f"no key with kid {kid!r} at the identity provider"
+
+    async def _fetch(self) -> None:
+        try:
+            fetched = await asyncio.to_thread(self.client.get_signing_keys, True)
+        except Exception as exc:  # any failure of the fetch (network, HTTP, JSON, keys): keep what we have
+            self._failed_at = time.monotonic()
+            JWKS_FETCHES.labels("error").inc()
+            log.warning(
+                "identity provider keys not fetched from %s: %s: %s; using the %d keys fetched before, "
+                "tokens naming another key are refused (401); next attempt in %.0f s",
+                self.url, type(exc).__name__, exc, len(self.keys), self.refetch,
+                extra={"jwks_url": self.url},
+            )
+            return
+        keys = {k.key_id: k for k in fetched if k.key_id and k.algorithm_name in ASYMMETRIC}
+        if _fingerprint(keys) != _fingerprint(self.keys):
+            self.generation += 1
+            log.info("identity provider keys fetched from %s: kids %s", self.url, sorted(keys),
+                     extra={"jwks_url": self.url})
+        if self._failed_at is not None:
+            log.info("identity provider keys fetched from %s again", self.url, extra={"jwks_url": self.url})
+        self.keys = keys
+        self._fetched_at = time.monotonic()
+        self._failed_at = None
+        JWKS_FETCHES.labels("ok").inc()
+
+
+def _fingerprint(keys: dict[str, jwt.PyJWK]) -> dict[str, tuple[str, str]]:
+    """What makes two sets the same: each kid's algorithm and public key (a provider may, against
+    advice, reuse a kid for a new key)."""
+    return {kid: (k.algorithm_name, repr(_public_numbers(k.key))) for kid, k in keys.items()}
+
+
+def _public_numbers(key: Any) -> Any:
+    public = key.public_key() if isinstance(key, RSAPrivateKey | EllipticCurvePrivateKey) else key
+    return public.public_numbers() if isinstance(public, RSAPublicKey | EllipticCurvePublicKey) else public
+
+
 class TokenVerifier:
     """Checks signature, issuer, audience, `exp` (required), `nbf` and `iat` with the leeway of the
-    settings. RS256/ES256 against the configured public keys; HS256 only with the dev secret in
+    settings. RS256/ES256 against the configured public keys (`auth_public_keys`, `auth_jwks_file`)
+    and the identity provider's JWKS URL (`auth_jwks_url`); HS256 only with the dev secret in
     environment=dev, so a leaked dev secret can never mint tokens a production service accepts."""
 
     # Verified tokens, by the whole token (signature included), so a client sending the same token
     # on every request is checked once (the signature is about 6 % of a registration's CPU:
-    # docs/benchmarks.md). Keys load once per process, so a cached verdict cannot outlive its key;
-    # `exp` is checked again on every hit. Bounded, least recently used out first.
+    # docs/benchmarks.md), and a request with a known token never reaches the JWKS. `exp` is
+    # checked again on every hit; when a fetch of the JWKS changes the keys, every verdict is
+    # dropped, so none outlives a withdrawn key by more than that fetch. Bounded, least recently
+    # used out first.
     CACHE_SIZE = 1024
 
     def __init__(self, settings: ServiceSettings):
@@ -154,8 +266,13 @@ class TokenVerifier:
             for jwk in jwks.keys:
                 if jwk.algorithm_name in ASYMMETRIC:
                     self.keys.append(_Key(jwk.algorithm_name, jwk.key, jwk.key_id))
+        self.remote = _RemoteKeys(settings.auth_jwks_url, settings) if settings.auth_jwks_url else None
+        self._generation = 0
 
-    def verify(self, token: str) -> dict[str, Any]:
+    async def verify(self, token: str) -> dict[str, Any]:
+        if self.remote is not None and self.remote.generation != self._generation:
+            self._verified.clear()
+            self._generation = self.remote.generation
         claims = self._verified.get(token)
         if claims is not None:
             if time.time() > claims["exp"] + self.leeway:
@@ -163,13 +280,13 @@ class TokenVerifier:
                 raise InvalidToken("Signature has expired")
             self._verified.move_to_end(token)
             return claims
-        claims = self._verify(token)
+        claims = await self._verify(token)
         self._verified[token] = claims
         if len(self._verified) > self.CACHE_SIZE:
             self._verified.popitem(last=False)
         return claims
 
-    def _verify(self, token: str) -> dict[str, Any]:
+    async def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -183,8 +300,16 @@ class TokenVerifier:
             raise InvalidToken(f"algorithm {alg!r} is not accepted (RS256, ES256)")
         kid = header.get("kid")
         candidates = [k for k in self.keys if k.algorithm == alg and (kid is None or k.kid in (None, kid))]
+        missing: InvalidToken | None = None
+        if self.remote is not None and isinstance(kid, str) and not any(k.kid == kid for k in candidates):
+            try:
+                jwk = await self.remote.key(kid)
+                candidates.insert(0, _Key(jwk.algorithm_name, jwk.key, kid))
+            except InvalidToken as exc:
+                missing = exc
+        candidates = [k for k in candidates if k.algorithm == alg]
         if not candidates:
-            raise InvalidToken(f"no {alg} key configured" + (f" with kid {kid!r}" if kid else ""))
+            raise missing or InvalidToken(f"no {alg} key configured" + (f" with kid {kid!r}" if kid else ""))
         error: InvalidToken | None = None
         for candidate in candidates:
             try:
@@ -285,7 +410,9 @@ class _Allow:
     ) -> Principal:
         # Async on purpose: FastAPI runs it in the request's own task, so the context variables
         # set here are the ones the endpoint's unit of work reads.
-        principal = self._authenticate(request, credentials)
+        if Role.public in self.roles:  # open to anyone, so limited per address (shared/ratelimit.py)
+            public_rate_limit(request.app).hit(client_ip(request) or "unknown")
+        principal = await self._authenticate(request, credentials)
         acting = next((r for r in self.roles if r in principal.roles), None)
         if acting is None:
             raise HTTPException(
@@ -298,14 +425,16 @@ class _Allow:
         context.source_ip.set(client_ip(request))
         return principal
 
-    def _authenticate(self, request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    async def _authenticate(
+        self, request: Request, credentials: HTTPAuthorizationCredentials | None
+    ) -> Principal:
         public = Role.public in self.roles
         if credentials is None:
             if public:
                 return ANONYMOUS
             raise _unauthenticated(None)
         try:
-            claims = verifier(request.app).verify(credentials.credentials)
+            claims = await verifier(request.app).verify(credentials.credentials)
         except InvalidToken as exc:
             if public:  # a stale token must not lock anyone out of what everybody may read
                 return ANONYMOUS
@@ -326,6 +455,13 @@ def verifier(app: FastAPI) -> TokenVerifier:
     cached = getattr(app.state, "token_verifier", None)
     if cached is None:
         cached = app.state.token_verifier = TokenVerifier(app.state.settings)
+    return cached
+
+
+def public_rate_limit(app: FastAPI) -> RateLimit:
+    cached = getattr(app.state, "public_rate_limit", None)
+    if cached is None:
+        cached = app.state.public_rate_limit = RateLimit(app.state.settings.public_rate_limit)
     return cached
 
 
@@ -397,6 +533,7 @@ def install_auth(app: FastAPI, settings: ServiceSettings) -> None:
     """Build the verifier now (a bad key file stops start-up, not the first request) and show
     each operation's roles in OpenAPI as `x-roles` and in its description."""
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.public_rate_limit = RateLimit(settings.public_rate_limit)
     app.state.trusted_proxies = settings.trusted_proxy_networks
     generate = app.openapi
 

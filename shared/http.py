@@ -290,9 +290,12 @@ def install_middleware(app: FastAPI, settings: ServiceSettings | None = None, *,
 ReadinessCheck = Callable[[], Awaitable[str | None]]
 
 
-def install_operational_routes(app: FastAPI, checks: dict[str, ReadinessCheck]) -> None:
+def install_operational_routes(
+    app: FastAPI, checks: dict[str, ReadinessCheck], info: dict[str, Callable[[], Any]] | None = None,
+) -> None:
     """`/healthz`: the process answers. `/readyz`: every check passes (each returns None when
-    fine, or what is wrong). `/metrics`: Prometheus text format."""
+    fine, or what is wrong); `info` adds what operators may want to see beside them (the broker)
+    without deciding readiness. `/metrics`: Prometheus text format."""
 
     @app.get("/healthz", tags=["operations"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -310,8 +313,9 @@ def install_operational_routes(app: FastAPI, checks: dict[str, ReadinessCheck]) 
         failing = {n: r for n, r in results.items() if r}
         for name, result in results.items():
             READY.labels(name).set(0 if result else 1)
-        body = {"status": "ready" if not failing else "not ready",
-                "checks": {n: (r or "ok") for n, r in results.items()}}
+        body: dict[str, Any] = {"status": "ready" if not failing else "not ready",
+                                "checks": {n: (r or "ok") for n, r in results.items()}}
+        body |= {name: describe() for name, describe in (info or {}).items()}
         return JSONResponse(body, status_code=200 if not failing else 503)
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)

@@ -5,6 +5,7 @@ uvicorn turns it into a lifespan shutdown). Nothing is created at import time.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
@@ -12,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
-from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 
@@ -22,6 +21,7 @@ from shared.auth import install_auth
 from shared.consumer import ConsumerRunner, Handler
 from shared.db import create_engine
 from shared.events import IntegrationEvent
+from shared.health import BrokerWatch
 from shared.http import install_middleware, install_operational_routes, install_problem_handlers
 from shared.migrations import pending
 from shared.outbox import Relay
@@ -51,6 +51,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     # Tracing off: no provider, no tracer, and nothing below makes a span (shared/tracing.py).
     provider = tracing.tracer_provider(settings, version=spec.version)
     tracer = tracing.tracer_of(provider, version=spec.version)
+    broker = BrokerWatch(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,11 +72,18 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             tasks.append(asyncio.create_task(app.state.relay.run(stop), name="relay"))
         tasks += [asyncio.create_task(job(app, stop), name=job.__name__, context=tracing.context_with(tracer))
                   for job in spec.background]
+        # Not among `tasks`: shutdown does not wait for a check in flight, it cancels it.
+        watch = (asyncio.create_task(broker.run(stop), name="broker-watch")
+                 if settings.broker_check_seconds > 0 else None)
         log.info("service started", extra={"port": settings.port})
         try:
             yield
         finally:
             stop.set()
+            if watch is not None:
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watch
             done, running = await asyncio.wait(tasks, timeout=15) if tasks else (set(), set())
             for task in running:
                 task.cancel()
@@ -112,12 +120,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 migrated = True
         return None
 
-    async def broker() -> str | None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                    request_timeout_ms=1500, **settings.kafka_security())
-        await admin.start()
-        await admin.close()
-        return None
-
-    install_operational_routes(app, {"database": database, "broker": broker})
+    # Ready = the database answers and is migrated. The broker is shown, not required (shared/health.py).
+    app.state.broker = broker
+    install_operational_routes(app, {"database": database}, info={"broker": broker.status})
     return app

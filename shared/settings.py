@@ -12,8 +12,9 @@ import ssl
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -72,6 +73,26 @@ class ServiceSettings(BaseSettings):
     auth_audience: str = "fayuan"
     auth_public_keys: str | None = None  # PEM text, one or more public keys (RSA or P-256)
     auth_jwks_file: Path | None = None  # the identity provider's JWKS document, as a file
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description="The identity provider's JWKS URL (https when environment=prod): its signing keys are "
+                    "fetched from there, cached, and fetched again when a token names an unknown kid, "
+                    "so a key rotation needs no restart. The static keys (auth_jwks_file, "
+                    "auth_public_keys) are still used beside it, or instead of it on an air-gapped site",
+    )
+    auth_jwks_cache_seconds: float = Field(
+        default=300.0, gt=0,
+        description="How long a fetched JWKS is used before it is fetched again (when a token needs it)",
+    )
+    auth_jwks_refetch_seconds: float = Field(
+        default=10.0, ge=0,
+        description="Least time between two fetches of the JWKS, and between two attempts while the "
+                    "identity provider does not answer: tokens naming unknown key ids cannot make the "
+                    "service fetch more often than this",
+    )
+    auth_jwks_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Timeout of one fetch of the JWKS",
+    )
     auth_dev_secret: str | None = None
     auth_leeway_seconds: float = 30.0
     # Addresses or networks of reverse proxies whose X-Forwarded-For is believed (comma-separated).
@@ -82,6 +103,23 @@ class ServiceSettings(BaseSettings):
     tls_terminated: bool = False
     cors_allowed_origins: str = ""
     max_body_bytes: int = 1024 * 1024
+    public_rate_limit: str = Field(
+        default="60/minute",
+        description="Requests one client address may make to a service's public endpoints (those that "
+                    "admit callers without a token), e.g. '60/minute' or '10/second;300/hour'; a moving "
+                    "window kept in the memory of each process. 429 with Retry-After beyond it",
+    )
+
+    # The broker is watched, not a readiness condition: the outbox keeps writes going while it is
+    # away (docs/operations.md, "Readiness and broker health").
+    broker_check_seconds: float = Field(
+        default=10.0, ge=0,
+        description="How often the service checks that the Kafka broker answers (one long-lived client "
+                    "per process): the fayuan_broker_up gauge and /readyz's broker field. 0: not checked",
+    )
+    broker_check_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="How long one check of the broker may take before it counts as down",
+    )
 
     relay_enabled: bool = True
     relay_batch_size: int = 500
@@ -136,6 +174,27 @@ class ServiceSettings(BaseSettings):
         if value not in {None, "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}:
             raise ValueError("kafka_sasl_mechanism must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
         return value
+
+    @field_validator("public_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)  # ValueError on anything but "<count>/<period>[;...]"
+        return value
+
+    @model_validator(mode="after")
+    def _jwks_over_tls(self) -> ServiceSettings:
+        # The JWKS decides whose tokens are believed: fetched in clear, anyone on the path could
+        # substitute their own key.
+        url = self.auth_jwks_url
+        if url is not None:
+            scheme = urlsplit(url).scheme
+            if scheme not in {"http", "https"}:
+                raise ValueError("auth_jwks_url must be an http(s) URL")
+            if scheme == "http" and self.environment == "prod":
+                raise ValueError("auth_jwks_url must be https in environment=prod")
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -112,6 +112,9 @@ def settings_under_test(settings_class: type[S], database_server_url: str, kafka
         "auth_dev_secret": TEST_DEV_SECRET,
         "personal_data_master_keys": TEST_MASTER_KEYS,
         "personal_data_ref_key": TEST_REF_KEY,
+        # Tests poll public endpoints from one address (eventually(): ten a second); the limit's
+        # own tests set theirs (shared/tests/test_rate_limit.py).
+        "public_rate_limit": "100000/minute",
     }
     values.update(overrides)
     return settings_class(**values)

@@ -24,7 +24,9 @@ def running_stack(database_server_url: str, kafka_bootstrap: str, workdir: Path)
         workdir=workdir,
         ports={name: free_port() for name in SERVICES},
         database_prefix=prefix,
-        env={"FAYUAN_TOPIC_PREFIX": f"{prefix}.", "FAYUAN_RELAY_POLL_SECONDS": "0.02"},
+        # The tests poll publication's public endpoints ten times a second from one address.
+        env={"FAYUAN_TOPIC_PREFIX": f"{prefix}.", "FAYUAN_RELAY_POLL_SECONDS": "0.02",
+             "FAYUAN_PUBLIC_RATE_LIMIT": "100000/minute"},
     )
     running.migrate()
     for name in SERVICES:
