@@ -246,8 +246,8 @@ def workload(service: str) -> list[dict]:
         **env,
         "startupProbe": probe("/healthz", 2, 30),
         "livenessProbe": probe("/healthz", 10, 3),
-        # /readyz includes the broker; 30 s of grace keeps a Kafka leader election from taking
-        # every pod out of the Service (writes go to the outbox and survive it anyway).
+        # /readyz is the database only (the broker is watched apart, fayuan_broker_up); 30 s of
+        # grace keeps a PostgreSQL switchover from taking every pod out of the Service.
         "readinessProbe": probe("/readyz", 5, 6),
         "resources": RESOURCES,
         "securityContext": SECURITY_CONTEXT,
