@@ -181,7 +181,8 @@ class _SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"] == self.docs_page:
+        # Behind a proxy prefix, the path starts with the root_path (ASGI); the page is the same.
+        if scope["path"].removeprefix(scope.get("root_path", "").rstrip("/")) == self.docs_page:
             await self._docs(scope, receive, send)
             return
 

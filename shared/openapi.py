@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException
@@ -280,18 +280,25 @@ def install_docs(app: FastAPI) -> None:
     (shared.http.DOCS_CSP) admits scripts and styles from 'self' only."""
     app.mount(ASSETS_URL, _Assets(directory=str(swagger_ui_path)), name="swagger-ui")
 
+    # Behind a proxy that serves the service under a path (the ASGI root_path, uvicorn's
+    # --root-path), the page's addresses start with that path, as FastAPI's own docs do.
     @app.get(DOCS_URL, include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
         return get_swagger_ui_html(
-            openapi_url=DOCS_SPEC_URL, title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS_URL}/favicon-32x32.png",
+            openapi_url=root + DOCS_SPEC_URL, title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{ASSETS_URL}/favicon-32x32.png",
         )
 
     @app.get(DOCS_SPEC_URL, include_in_schema=False)
-    async def openapi_for_swagger_ui() -> JSONResponse:
-        return JSONResponse(openapi_30(app.openapi()))
+    async def openapi_for_swagger_ui(request: Request) -> JSONResponse:
+        document = openapi_30(app.openapi())
+        root = request.scope.get("root_path", "").rstrip("/")
+        if root and not document.get("servers"):
+            document["servers"] = [{"url": root}]  # "Try it out" calls the API through the proxy too
+        return JSONResponse(document)
 
 
 def openapi_30(document: Mapping[str, Any]) -> dict[str, Any]:

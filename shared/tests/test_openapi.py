@@ -215,6 +215,19 @@ def test_openapi_30_says_31_schemas_in_30_words():
     assert media["example"] == {"schema": {"anyOf": [{"type": "null"}]}}
 
 
+async def test_behind_a_proxy_prefix_the_page_asks_for_everything_under_it():
+    transport = httpx.ASGITransport(app=build(), root_path="/intake")
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        page = await http.get("/intake/docs")
+        document = (await http.get(f"/intake{DOCS_SPEC_URL}")).json()
+        bundle = await http.get(f"/intake{ASSETS_URL}/swagger-ui-bundle.js")
+    urls = [a or b for a, b in URLS.findall(page.text)]
+    assert urls and all(u.startswith("/intake/docs/") for u in urls), urls
+    assert document["servers"] == [{"url": "/intake"}]
+    assert bundle.status_code == 200
+    assert page.headers["content-security-policy"].startswith("default-src 'none'; script-src 'self' 'sha256-")
+
+
 @pytest.mark.parametrize("path", ["/docs", DOCS_SPEC_URL, "/openapi.json"])
 async def test_the_docs_need_no_token(path):
     async with client(build()) as http:
