@@ -6,7 +6,7 @@ UV      := python3 -m uv
 PYTEST  := .venv/bin/pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help env run test test-kernel lint audit token bench asyncapi k8s kafka clean
+.PHONY: help env run test test-kernel lint audit token bench asyncapi openapi settings-doc k8s kafka clean
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,12 @@ bench: .venv/.synced ## benchmarks: throughput against bare baselines, peak memo
 
 asyncapi: .venv/.synced ## regenerate docs/asyncapi.yaml from the event models
 	$(PY) -m shared.asyncapi > docs/asyncapi.yaml
+
+openapi: .venv/.synced ## regenerate docs/openapi/<service>.json from the five apps (docs/api.md)
+	$(PY) -m tests.contract.openapi --write
+
+settings-doc: .venv/.synced ## regenerate docs/settings.md and .env.example from the settings classes
+	$(PY) -m tests.docs.settings --write
 
 k8s: .venv/.synced ## print the rendered prod manifests (kustomize)
 	.venv/bin/kubectl kustomize deploy/k8s/overlays/prod

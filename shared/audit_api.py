@@ -16,6 +16,9 @@ from shared.auth import Role, allow
 from shared.deps import EngineDep
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], dependencies=[allow(Role.auditor)])
+# The tag's description in every service's OpenAPI document (shared.service.build_app).
+TAGS = {"audit": "For auditors, on every service: who recorded each event of a stream, and who was "
+                 "shown an aided person's personal data unmasked (docs/privacy.md)."}
 
 
 class PersonalDataReadView(BaseModel):

@@ -154,12 +154,13 @@ class _Measure:
 
 # JSON APIs load nothing and may be framed by no one.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# Swagger UI (FastAPI's /docs) loads its bundle and stylesheet from jsDelivr, its favicon from
-# fastapi.tiangolo.com, fetches /openapi.json, and starts with one inline script, allowed by its
-# hash (computed from the page itself, so a FastAPI upgrade cannot silently widen it).
-DOCS_CSP = ("default-src 'none'; script-src https://cdn.jsdelivr.net {hashes}; "
-            "style-src https://cdn.jsdelivr.net 'unsafe-inline'; "
-            "img-src 'self' data: https://fastapi.tiangolo.com; "
+# Swagger UI's page (/docs, shared/openapi.py) loads its bundle, stylesheet and favicon from the
+# service itself, fetches its OpenAPI document there (and, with "Try it out", the API), and starts
+# with one inline script, allowed by its hash (computed from the page itself, so a FastAPI upgrade
+# cannot silently widen it). Its icons are data: URIs in its stylesheet. No inline style: React
+# sets styles through the DOM, which style-src does not govern.
+DOCS_URL = "/docs"
+DOCS_CSP = ("default-src 'none'; script-src 'self' {hashes}; style-src 'self'; img-src 'self' data:; "
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
@@ -168,9 +169,9 @@ class _SecurityHeaders:
     """Outermost layer (outside Starlette's error middleware), so 500s and /metrics get the
     headers too. Pure ASGI for the cost reason _Measure gives."""
 
-    def __init__(self, app: ASGIApp, *, hsts: bool, docs_prefix: str | None):
+    def __init__(self, app: ASGIApp, *, hsts: bool, docs_page: str | None):
         self.app = app
-        self.docs_prefix = docs_prefix
+        self.docs_page = docs_page
         self.common: list[tuple[bytes, bytes]] = [
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"),
@@ -183,7 +184,8 @@ class _SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.docs_prefix and scope["path"].startswith(self.docs_prefix):
+        # Behind a proxy prefix, the path starts with the root_path (ASGI); the page is the same.
+        if scope["path"].removeprefix(scope.get("root_path", "").rstrip("/")) == self.docs_page:
             await self._docs(scope, receive, send)
             return
 
@@ -282,7 +284,7 @@ def install_middleware(app: FastAPI, settings: ServiceSettings | None = None, *,
     build = app.build_middleware_stack
 
     def build_with_headers() -> ASGIApp:
-        return _SecurityHeaders(build(), hsts=settings.tls_terminated, docs_prefix=app.docs_url)
+        return _SecurityHeaders(build(), hsts=settings.tls_terminated, docs_page=DOCS_URL)
 
     app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
 

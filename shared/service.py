@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ from shared.events import IntegrationEvent
 from shared.health import BrokerWatch
 from shared.http import install_middleware, install_operational_routes, install_problem_handlers
 from shared.migrations import pending
+from shared.openapi import install_openapi
 from shared.outbox import Relay
 from shared.settings import ServiceSettings
 from shared.uow import Projector, no_projection
@@ -45,6 +46,9 @@ class ServiceSpec:
     # runs as a task from start-up until `stop` is set at shutdown.
     background: Sequence[Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]] = ()
     version: str = "0.1.0"
+    # The OpenAPI tags its routers use (`APIRouter(tags=[...])`) -> what each is about, in the
+    # order the docs show them; the kernel adds its own (audit).
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
@@ -97,13 +101,15 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         description=spec.description,
         version=spec.version,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by install_openapi from the service's own files, not a CDN
+        redoc_url=None,  # no package ships ReDoc's bundle to serve it likewise (docs/api.md)
         openapi_url="/openapi.json",
     )
     install_problem_handlers(app)
     app.state.tracer_provider = provider
     install_middleware(app, settings, tracer=tracer)
     install_auth(app, settings)
+    install_openapi(app, {**spec.tags, **audit_api.TAGS})
     for router in spec.routers:
         app.include_router(router)
     app.include_router(audit_api.router)

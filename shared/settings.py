@@ -25,54 +25,92 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", env_ignore_empty=True,
                                       populate_by_name=True)
 
-    service_name: str = "fayuan"
-    host: str = "127.0.0.1"
-    port: int = 8000
+    service_name: str = Field(
+        default="fayuan",
+        description="The service's name: in its logs, its events' CloudEvents source, its consumers' "
+                    "names and its relay's epoch topic; each service sets its own")
+    host: str = Field(default="127.0.0.1",
+                      description="Address the HTTP server listens on (0.0.0.0 in a container)")
+    port: int = Field(default=8000, description="Port the HTTP server listens on; each service has its own")
 
     database_url: str = Field(
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         validation_alias=AliasChoices("FAYUAN_DATABASE_URL", "DATABASE_URL"),
-        description="URL of the PostgreSQL server; the database part is replaced by database_name",
+        description="URL of the PostgreSQL server; the database part is replaced by database_name, so "
+                    "one URL serves all five services. A password in it comes from a Secret",
     )
-    database_name: str = ""
+    database_name: str = Field(
+        default="",
+        description="The service's own database on that server (created by `migrate`); empty: the URL's")
     # Per service: pool_size connections kept, as many again under bursts. Each PostgreSQL backend
     # costs memory; one process of a service rarely has more than a few statements in flight.
-    database_pool_size: int = 5
+    database_pool_size: int = Field(
+        default=5, description="Connections each process keeps to PostgreSQL; as many again are opened "
+                               "under bursts")
 
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("FAYUAN_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+        description="The brokers to start from, host:port, comma-separated",
     )
     # Tansu refuses idempotent producers (design.md §5); Apache Kafka in production turns it on.
-    kafka_enable_idempotence: bool = False
-    kafka_acks: str = "all"
-    # Prepended to every topic and consumer group: lets several stacks share one broker (tests).
-    topic_prefix: str = ""
-    # Dev and tests create topics at start-up; in production Strimzi KafkaTopics are the truth.
-    kafka_create_topics: bool = True
-    kafka_security_protocol: str = "PLAINTEXT"
-    kafka_sasl_mechanism: str | None = None
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: str | None = None
+    kafka_enable_idempotence: bool = Field(
+        default=False, description="Idempotent producer: true on Apache Kafka (production); the "
+                                   "embedded development broker (Tansu) refuses it")
+    kafka_acks: str = Field(
+        default="all", description="Acknowledgements the relay waits for: 0, 1 or all (all replicas in sync)")
+    topic_prefix: str = Field(
+        default="", description="Prepended to every topic and consumer group, so several stacks can "
+                                "share one broker (tests)")
+    kafka_create_topics: bool = Field(
+        default=True, description="Create the service's topics at start-up (dev, tests); false where "
+                                  "the topics are declared elsewhere (Strimzi KafkaTopics in production)")
+    kafka_security_protocol: str = Field(
+        default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (production: "
+                                         "SASL_SSL, TLS with SCRAM)")
+    kafka_sasl_mechanism: str | None = Field(
+        default=None, description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; none: no SASL")
+    kafka_sasl_username: str | None = Field(default=None, description="The service's Kafka user (SASL)")
+    kafka_sasl_password: str | None = Field(
+        default=None, description="That user's password (SASL), from a Secret",
+        json_schema_extra={"secret": True})
     # TLS towards the brokers (SSL or SASL_SSL): the cluster CA, and a client certificate when
     # the listener authenticates clients by certificate (mTLS) instead of SCRAM.
-    kafka_ssl_cafile: Path | None = None
-    kafka_ssl_certfile: Path | None = None
-    kafka_ssl_keyfile: Path | None = None
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA certificate (PEM) the brokers' certificates are checked against "
+                                  "(SSL, SASL_SSL); none: the system's")
+    kafka_ssl_certfile: Path | None = Field(
+        default=None, description="Client certificate (PEM), where the listener authenticates clients "
+                                  "by certificate (mTLS) instead of SCRAM")
+    kafka_ssl_keyfile: Path | None = Field(default=None,
+                                           description="The client certificate's private key (PEM)")
 
     # PostgreSQL TLS, libpq's names and meanings (docs/security.md). None: a plain connection.
-    database_sslmode: Literal["disable", "require", "verify-ca", "verify-full"] | None = None
-    database_sslrootcert: Path | None = None
-    database_sslcert: Path | None = None
-    database_sslkey: Path | None = None
+    database_sslmode: Literal["disable", "require", "verify-ca", "verify-full"] | None = Field(
+        default=None, description="TLS to PostgreSQL, as libpq's sslmode: require encrypts, verify-ca "
+                                  "also checks the chain, verify-full also the host name; none: plain")
+    database_sslrootcert: Path | None = Field(
+        default=None, description="CA certificate (PEM) the server's certificate is checked against")
+    database_sslcert: Path | None = Field(
+        default=None, description="Client certificate (PEM), where the server authenticates clients by "
+                                  "certificate")
+    database_sslkey: Path | None = Field(default=None,
+                                         description="The client certificate's private key (PEM)")
 
     # Authentication (docs/security.md). "dev" is the only environment that accepts HS256
     # tokens signed with auth_dev_secret; everything else needs the identity provider's keys.
-    environment: Literal["dev", "test", "prod"] = "prod"
-    auth_issuer: str = "https://id.legalaid.example/"
-    auth_audience: str = "fayuan"
-    auth_public_keys: str | None = None  # PEM text, one or more public keys (RSA or P-256)
-    auth_jwks_file: Path | None = None  # the identity provider's JWKS document, as a file
+    environment: Literal["dev", "test", "prod"] = Field(
+        default="prod", description="dev, test or prod: dev alone accepts HS256 tokens signed with "
+                                    "auth_dev_secret, and intake's development hash key")
+    auth_issuer: str = Field(
+        default="https://id.legalaid.example/", description="The identity provider's issuer (`iss`) "
+                                                            "that tokens must carry")
+    auth_audience: str = Field(default="fayuan", description="The audience (`aud`) that tokens must carry")
+    auth_public_keys: str | None = Field(
+        default=None, description="PEM text of one or more of the identity provider's public keys "
+                                  "(RSA or P-256)")
+    auth_jwks_file: Path | None = Field(
+        default=None, description="The identity provider's JWKS document, as a file")
     auth_jwks_url: str | None = Field(
         default=None,
         description="The identity provider's JWKS URL (https when environment=prod): its signing keys are "
@@ -93,22 +131,32 @@ class ServiceSettings(BaseSettings):
     auth_jwks_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Timeout of one fetch of the JWKS",
     )
-    auth_dev_secret: str | None = None
-    auth_leeway_seconds: float = 30.0
-    # Addresses or networks of reverse proxies whose X-Forwarded-For is believed (comma-separated).
-    trusted_proxies: str = ""
+    auth_dev_secret: str | None = Field(
+        default=None, description="HS256 secret of dev tokens (`make token`); read in environment=dev "
+                                  "only", json_schema_extra={"secret": True})
+    auth_leeway_seconds: float = Field(
+        default=30.0, description="Clock skew tolerated on a token's exp, nbf and iat, in seconds")
+    trusted_proxies: str = Field(
+        default="", description="Addresses or networks (comma-separated) of reverse proxies whose "
+                                "X-Forwarded-For is believed for the caller's address")
 
     # HTTP hardening: HSTS only when TLS is terminated in front of the service; CORS closed
     # unless origins are listed (comma-separated); request bodies above the limit get 413.
-    tls_terminated: bool = False
-    cors_allowed_origins: str = ""
-    max_body_bytes: int = 1024 * 1024
+    tls_terminated: bool = Field(
+        default=False, description="TLS ends in front of the service (the ingress): answers carry "
+                                   "Strict-Transport-Security")
+    cors_allowed_origins: str = Field(
+        default="", description="Origins (comma-separated) allowed to call from a browser; empty: CORS "
+                                "closed")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, description="Largest request body accepted, in bytes; a larger one gets 413")
     public_rate_limit: str = Field(
         default="60/minute",
         description="Requests one client address may make to a service's public endpoints (those that "
                     "admit callers without a token), e.g. '60/minute' or '10/second;300/hour'; a moving "
                     "window kept in the memory of each process. 429 with Retry-After beyond it",
     )
+
 
     # The broker is watched, not a readiness condition: the outbox keeps writes going while it is
     # away (docs/operations.md, "Readiness and broker health").
@@ -121,18 +169,26 @@ class ServiceSettings(BaseSettings):
         default=3.0, gt=0, description="How long one check of the broker may take before it counts as down",
     )
 
-    relay_enabled: bool = True
-    relay_batch_size: int = 500
-    relay_poll_seconds: float = 0.05
-    relay_epoch_check_seconds: float = 3.0
+    relay_enabled: bool = Field(
+        default=True, description="Run the outbox relay (publishes the service's events to Kafka) in "
+                                  "this process")
+    relay_batch_size: int = Field(default=500, description="Outbox rows the relay publishes per batch")
+    relay_poll_seconds: float = Field(
+        default=0.05, description="Pause of the relay, in seconds, after a batch that was not full")
+    relay_epoch_check_seconds: float = Field(
+        default=3.0, description="How often, in seconds, the relay checks that the broker still has "
+                                 "what it published (an emptied broker gets the outbox again)")
 
-    consumers_enabled: bool = True
-    consumer_max_retries: int = 3
-    consumer_retry_backoff_seconds: float = 0.2
-    consumer_batch_size: int = 200
+    consumers_enabled: bool = Field(
+        default=True, description="Run the service's consumers of other services' events in this process")
+    consumer_max_retries: int = Field(
+        default=3, description="Retries of a message that fails before it goes to its dead-letter topic")
+    consumer_retry_backoff_seconds: float = Field(
+        default=0.2, description="First pause between retries, in seconds; doubled at each retry")
+    consumer_batch_size: int = Field(default=200, description="Most messages a consumer takes at once")
 
-    log_level: str = "INFO"
-    log_json: bool = True
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_json: bool = Field(default=True, description="One JSON object per log line (false: text for people)")
 
     # Tracing with OpenTelemetry (shared/tracing.py, docs/operations.md "Tracing").
     tracing_enabled: bool = Field(
@@ -158,8 +214,17 @@ class ServiceSettings(BaseSettings):
     # still unwrap what they wrapped (rotation). The reference key makes a person's pseudonym
     # (person_ref) from their ID number; it must never change. Both come from a Secret in
     # production; empty means the service holds no personal data (all but intake).
-    personal_data_master_keys: SecretStr = SecretStr("")
-    personal_data_ref_key: SecretStr = SecretStr("")
+    personal_data_master_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="Master keys that wrap each aided person's data key: `id:base64-of-32-bytes`, "
+                    "comma-separated; the first wraps new keys, the others still unwrap (rotation). "
+                    "From a Secret; intake only (docs/privacy.md)",
+        examples=["<key-id>:<base64 of 32 random bytes>"])
+    personal_data_ref_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key (base64 of 32 bytes) that makes an aided person's pseudonym from their ID "
+                    "number; must never change. From a Secret; intake only (docs/privacy.md)",
+        examples=["<base64 of 32 random bytes>"])
 
     @field_validator("kafka_acks")
     @classmethod

@@ -25,6 +25,20 @@ SPEC = ServiceSpec(
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=projection,
+    tags={
+        "registry": "The provider registry: institutions recruited for legal aid (how, when, by which "
+                    "agency) with their quality commitment, and handlers (lawyers, grassroots legal "
+                    "workers, volunteers) with theirs and their unavailability; the volunteer list "
+                    "(R-PRV-1, R-PRV-2).",
+        "reports": "Cases per handler and institution in a month against the cap (R-ASG-4), as JSON, CSV "
+                   "or XLSX, and the fairness of the rotation against strict rotation (R-ASG-1).",
+        "assignments": "Who handles each case and why: each decision with every candidate considered, the "
+                       "agency's choice where the rules leave it to the agency, and the cases no one in "
+                       "the pool may take.",
+        "assignment rules": "Each agency's assignment rules as a versioned document: filed with the city "
+                            "bureau, then published; the version in force is applied and recorded on each "
+                            "decision (R-ASG-5).",
+    },
 )
 
 

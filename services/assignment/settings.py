@@ -16,11 +16,13 @@ class AssignmentSettings(ServiceSettings):
     service_name: str = "assignment"
     port: int = 8002
     database_name: str = "fayuan_assignment"
-    # R-ASG-4: most non-group cases one handler may take in a calendar month (FAYUAN_MONTHLY_CASE_CAP).
-    monthly_case_cap: int = Field(default=DEFAULT_MONTHLY_CAP, ge=1, le=100)
-    # R-ASG-8: least years of practice for a case with a possible death penalty or life
-    # imprisonment (FAYUAN_SENIOR_YEARS_OF_PRACTICE).
-    senior_years_of_practice: int = Field(default=DEFAULT_SENIOR_YEARS, ge=0, le=50)
+    monthly_case_cap: int = Field(
+        default=DEFAULT_MONTHLY_CAP, ge=1, le=100,
+        description="Most non-group cases one handler may take in a calendar month (R-ASG-4)")
+    senior_years_of_practice: int = Field(
+        default=DEFAULT_SENIOR_YEARS, ge=0, le=50,
+        description="Least years of practice of the handler of a case with a possible death penalty or "
+                    "life imprisonment (R-ASG-8)")
 
 
 AssignmentSettingsDep = Annotated[AssignmentSettings, Depends(get_settings)]

@@ -39,7 +39,10 @@ EvaluationReader = Annotated[Principal, allow(*READERS, Role.peer_reviewer, Role
 class GiveToReviewer(BaseModel):
     """分配评估专家: the peer reviewer who will read and grade this closed case."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"reviewer_id": "reviewer-7", "name": "赵律师", "institution_id": "beijing-zhengyi-law-firm",
+         "years_of_practice": 12},
+    ]})
 
     reviewer_id: str = Field(min_length=1, max_length=64,
                              description="The reviewer's id (their tokens' reviewer_id)")
@@ -56,7 +59,13 @@ class CompleteEvaluation(BaseModel):
     reviewer is the caller (their token's reviewer_id); their institution is the one recorded when
     the case was given to them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"case_id": "3f2b8c1e-5d4a-4e7b-9c61-2a8f0d9e4b17",
+         "indicators": {"meeting": "fail", "file_review": "good", "investigation_work": "good",
+                        "legal_opinion": "excellent", "hearing": "good", "notice_duty": "pass",
+                        "report_duty": "good", "closing_file": "good"},
+         "findings": "承办律师未在规定时限内会见受援人，会见笔录缺失；其余工作符合标准。"},
+    ]})
 
     case_id: str = Field(min_length=1, max_length=64)
     indicators: dict[IndicatorKey, Grade] = Field(min_length=1, max_length=20,

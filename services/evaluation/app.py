@@ -26,6 +26,13 @@ SPEC = ServiceSpec(
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=projection,
+    tags={
+        "cases": "Closed cases awaiting peer evaluation, and giving one to a peer reviewer of another "
+                 "institution, with avoidance checked (R-EVL-4, R-EVL-6).",
+        "evaluations": "Peer evaluations (同行评估): a reviewer's grade per indicator, the case's grade by "
+                       "the agency's rule, and each case's quality record with the aided person's "
+                       "satisfaction (R-EVL-5).",
+    },
 )
 
 

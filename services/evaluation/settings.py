@@ -18,10 +18,15 @@ class EvaluationSettings(ServiceSettings):
     port: int = 8003
     database_name: str = "fayuan_evaluation"
     # Agencies choose how indicator grades make the case's grade without a release (domain.md).
-    grading_rule: str = DEFAULT_RULE
+    grading_rule: str = Field(
+        default=DEFAULT_RULE,
+        description="How the indicator grades make the case's grade: one of "
+                    f"{', '.join(sorted(GRADING_RULES))} (domain.md); recorded on each evaluation")
     # R-EVL-6 (configurable): one reviewer reads each file; reviewers have 5+ years of practice.
-    reviewers_per_case: int = Field(default=1, ge=1, le=5)
-    reviewer_min_years_of_practice: int = Field(default=5, ge=0, le=50)
+    reviewers_per_case: int = Field(
+        default=1, ge=1, le=5, description="Peer reviewers a closed case is given to (R-EVL-6)")
+    reviewer_min_years_of_practice: int = Field(
+        default=5, ge=0, le=50, description="Least years of practice of a peer reviewer (R-EVL-6)")
 
     @field_validator("grading_rule")
     @classmethod

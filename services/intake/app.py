@@ -72,6 +72,21 @@ SPEC = ServiceSpec(
     consumers=CONSUMERS,
     projector=projection,
     background=[sweep_periodically],
+    tags={
+        "cases": "Legal-aid cases: registration (登记案件) by agencies and by notifying courts, "
+                 "procuratorates and police, the next stage of a criminal case (一案一卷), the list, one "
+                 "case now or as of a moment, and closure (结案).",
+        "handling": "The handling of a case: the handling record (办案记录), the timeline of who did what, "
+                    "the closing file (结案归档材料) and the case's time limits.",
+        "end of a case": "A request for another handler (更换承办人员) and its acceptance, termination of "
+                         "aid (终止法律援助), the closing check (结案收卷质量检查) and the quality lead's "
+                         "sign-off, archive (归档) and follow-ups with the aided person (回访).",
+        "deadlines": "The overdue worklist: time limits past due and unmet, and recording them as missed "
+                     "(R-ASG-7, R-ASG-9, R-HDL-6).",
+        "aided person": "The aided person's personal data (受援人): unmasked to the agency and the case's "
+                        "own handler, each look recorded; masked to others; erased at the agency's order "
+                        "(docs/privacy.md).",
+    },
 )
 
 

@@ -20,18 +20,29 @@ class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     port: int = 8001
     database_name: str = "fayuan_intake"
-    # The key of the adverse parties' hashes (HMAC-SHA256). Changing it changes every hash, so
-    # assignment's conflict check would stop matching parties registered before.
-    # Production sets FAYUAN_ADVERSE_PARTY_HASH_KEY (a Secret); the default is refused outside dev.
-    adverse_party_hash_key: SecretStr = SecretStr(DEV_HASH_KEY)
-    # Time limits (domain.md R-ASG-7, R-HDL-6, R-ASG-9), configurable per deployment.
-    assignment_working_days: int = Field(default=3, ge=0)
-    first_meeting_working_days: int = Field(default=3, ge=0)
-    first_meeting_case_kinds: list[CaseKind] = [CaseKind.criminal]
-    mandate_days: int = Field(default=5, ge=0)
-    closing_file_days: int = Field(default=30, ge=0)
-    # How often the service records missed deadlines by itself (0: never; run `sweep-deadlines`).
-    deadline_sweep_seconds: float = Field(default=300.0, ge=0)
+    adverse_party_hash_key: SecretStr = Field(
+        default=SecretStr(DEV_HASH_KEY),
+        description="Key of the adverse parties' hashes (HMAC-SHA256) that assignment's conflict check "
+                    "compares; changing it stops matching parties registered before. From a Secret; the "
+                    "default is refused outside dev",
+        examples=["<a random key of at least 32 bytes>"])
+    assignment_working_days: int = Field(
+        default=3, ge=0,
+        description="Working days after registration within which a handler is due (R-ASG-7)")
+    first_meeting_working_days: int = Field(
+        default=3, ge=0, description="Working days after assignment within which the handler first meets "
+                                     "the aided person, in the kinds of case below (R-HDL-6)")
+    first_meeting_case_kinds: list[CaseKind] = Field(
+        default=[CaseKind.criminal],
+        description="The kinds of case with a first-meeting time limit (R-HDL-6)")
+    mandate_days: int = Field(
+        default=5, ge=0, description="Days after assignment within which the mandate is recorded (R-ASG-9)")
+    closing_file_days: int = Field(
+        default=30, ge=0, description="Days after the end of a case within which the closing file is "
+                                      "submitted (R-HDL-6)")
+    deadline_sweep_seconds: float = Field(
+        default=300.0, ge=0, description="How often, in seconds, the service records missed deadlines by "
+                                         "itself; 0: never (run `sweep-deadlines` from a scheduler)")
 
     def deadline_policy(self) -> DeadlinePolicy:
         return DeadlinePolicy(assignment_working_days=self.assignment_working_days,

@@ -23,6 +23,14 @@ SPEC = ServiceSpec(
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=projection,
+    tags={
+        "disclosures": "The half-yearly public disclosure: cases closed per institution and person, and "
+                       "the peer-evaluation results. Public, no token.",
+        "assignment rules": "The assignment rules each agency filed with the city bureau and published "
+                            "(R-ASG-5, R-PUB-3). Public, no token.",
+        "providers": "The results of recruitment (institutions serving legal aid) and the list of "
+                     "legal-aid volunteers (R-PRV-1, R-PRV-2, R-PUB-3). Public, no token.",
+    },
 )
 
 

@@ -26,6 +26,14 @@ SPEC = ServiceSpec(
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=projection,
+    tags={
+        "investigations": "The justice bureau's investigations, opened for every case that failed peer "
+                          "evaluation (R-SAN-1, R-SAN-3).",
+        "bar notices": "The bureau's notices to the bar association about lawyers whose case failed "
+                       "(R-SAN-4); also sent as events on legalaid.bar-association.notices.",
+        "suspensions": "Decisions to stop assigning cases to a handler (停止指派), and reinstatements; "
+                       "assignment applies them from its next decision on (R-SAN-2, R-ASG-6).",
+    },
 )
 
 

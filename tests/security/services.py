@@ -21,7 +21,7 @@ SERVICES = {
     "publication": "PublicationSettings",
 }
 # Open to the kubelet, Prometheus and the developer's browser (docs/security.md).
-OPERATIONAL = {"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc"}
+OPERATIONAL = {"/healthz", "/readyz", "/metrics", "/docs", "/docs/openapi-3.0.json", "/openapi.json"}
 
 
 def module(service: str) -> ModuleType:

@@ -28,7 +28,12 @@ DECIDERS = (Role.agency_staff, Role.bureau_investigator)
 class Suspend(BaseModel):
     """停止指派: the agency stops assigning cases to a handler (R-SAN-2)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"handler_id": "8d1f4a27-93c0-4b6e-a5d2-7e0c3b9f6a41",
+         "reason": "同行评估不合格：未及时会见受援人（经调查属实）",
+         "until": "2026-12-31", "investigation_id": "c4e9a0d2-6b7f-5e13-8a4c-1f2d3e5b7a90",
+         "agency_id": "chaoyang"},
+    ]})
 
     handler_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=5, max_length=1000,
@@ -41,7 +46,11 @@ class Suspend(BaseModel):
 
 
 class Reinstate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """恢复指派: the handler may receive cases again."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"reason": "已完成整改并通过律师协会组织的法律援助业务培训"},
+    ]})
 
     reason: str = Field(min_length=5, max_length=1000)
 
