@@ -4,8 +4,8 @@
   each `application/problem+json` with the one `Problem` schema (RFC 9457's members and this
   project's `errors` and `rule`). 422 replaces FastAPI's `HTTPValidationError`, which no service
   ever sends; 401 and 403 where a token is needed (the roles `allow(...)` declares, Role.public
-  excepted); 404 where the path names something; 409 on commands; 413 where there is a body;
-  500 everywhere.
+  excepted), 429 where it is not (public endpoints are rate-limited); 404 where the path names
+  something; 409 on commands; 413 where there is a body; 500 everywhere.
 - Tag descriptions: the service's (`ServiceSpec.tags`) and the kernel's (audit).
 - Swagger UI served by the service itself from the swagger-ui-bundle package: no CDN, so /docs
   works on an intranet without Internet access (docs/api.md).
@@ -152,6 +152,13 @@ PROBLEM_RESPONSES: dict[str, tuple[str, dict[str, Any]]] = {
                           type_=PROBLEM_BASE + "handler-not-eligible", rule="R-ASG-4"),
         ),
     }),
+    "429": ("TooManyRequests", {
+        "description": "A public endpoint's rate limit per client address is spent "
+                       "(FAYUAN_PUBLIC_RATE_LIMIT); `Retry-After` says when to try again",
+        "headers": {"Retry-After": {"description": "Seconds to wait before the next request",
+                                    "schema": {"type": "integer"}}},
+        "content": _content(limit=_problem(429, "Too Many Requests", "Rate limit exceeded: 60 per 1 minute")),
+    }),
     "500": ("InternalServerError", {
         "description": "An unexpected error; the service logged it with the request's correlation id",
         "headers": {"X-Correlation-ID": {"description": "Quote it when reporting the error",
@@ -180,6 +187,8 @@ def error_statuses(method: str, operation: Mapping[str, Any], roles: Iterable[Ro
         statuses.append("413")
     if parameters or body or command:
         statuses.append("422")
+    if Role.public in roles:  # limited per client address (shared/ratelimit.py)
+        statuses.append("429")
     return [*statuses, "500"]
 
 

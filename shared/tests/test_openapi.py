@@ -66,9 +66,10 @@ def test_each_operation_lists_the_problems_it_can_answer():
     tally = "/api/v1/tallies/{tally_id}"
     assert errors_of(document, "get", tally) == ["401", "403", "404", "422", "500"]
     assert errors_of(document, "post", tally + "/marks") == ["401", "403", "404", "409", "413", "422", "500"]
-    # Public: no token to miss; no parameter: nothing to be invalid; reads nothing by name.
-    assert errors_of(document, "get", "/api/v1/tallies") == ["500"]
-    assert errors_of(document, "post", "/api/v1/tallies/-/check") == ["409", "413", "422", "500"]
+    # Public: no token to miss, but a rate limit per address; no parameter: nothing to be
+    # invalid; reads nothing by name.
+    assert errors_of(document, "get", "/api/v1/tallies") == ["429", "500"]
+    assert errors_of(document, "post", "/api/v1/tallies/-/check") == ["409", "413", "422", "429", "500"]
     assert errors_of(document, "get", "/api/v1/audit/personal-data-reads") == ["401", "403", "422", "500"]
 
 
