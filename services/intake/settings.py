@@ -30,6 +30,8 @@ class IntakeSettings(ServiceSettings):
     first_meeting_case_kinds: list[CaseKind] = [CaseKind.criminal]
     mandate_days: int = Field(default=5, ge=0)
     closing_file_days: int = Field(default=30, ge=0)
+    # R-CHK-2: the agency reviews a closing file within N days of receipt (the review worklist).
+    closing_review_days: int = Field(default=30, ge=0)
     # How often the service records missed deadlines by itself (0: never; run `sweep-deadlines`).
     deadline_sweep_seconds: float = Field(default=300.0, ge=0)
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from services.intake.projections import cases
 from services.intake.tests.test_deadlines import ASSIGNED, at
-from services.intake.tests.test_handling import CHECKLIST, ENTRIES
+from services.intake.tests.test_handling import CHECKLIST, ENTRIES, MEETING_IN_FULL
 from services.intake.tests.test_reassignment import SECOND
 from shared.deps import get_clock
 
@@ -29,16 +29,18 @@ async def _a_bit_of_everything(intake_service) -> None:
                       json={"request_id": "r", "requested_by": "s", "category": "other", "reason": "x"})
     await client.post(f"{url}/reassignment-requests/r/acceptance", json={"accepted_by": "d"})
     await intake_service.assign(archived, SECOND, at=ASSIGNED.astimezone(UTC) + timedelta(days=3))
-    await intake_service.record(archived["case_id"], ENTRIES[1], author="lawyer-2")
+    # The rest of the record the closing check asks for, by the second handler.
+    for entry in [ENTRIES[1], *ENTRIES[3:], MEETING_IN_FULL]:
+        await intake_service.record(archived["case_id"], entry, author="lawyer-2")
     await client.post(f"{url}/closure", headers=intake_service.handler("lawyer-2"),
                       json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
     await client.post(f"{url}/closing-file", headers=intake_service.handler("lawyer-2"),
                       json={"submitted_by": "lawyer-2", "checklist": CHECKLIST})
     checklist = (await client.get("/api/v1/cases/closing-checklists/criminal")).json()
     items = {i["key"]: True for i in checklist["items"]}
-    await client.post(f"{url}/closing-check", json={"checker_id": "c", "items": {**items, "hearing": False}})
-    await client.post(f"{url}/closing-check", json={"checker_id": "c", "items": items})
-    await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead"})
+    await client.post(f"{url}/closing-check", json={"items": {**items, "hearing": False}})
+    await client.post(f"{url}/closing-check", json={"items": items})
+    await client.post(f"{url}/closing-check/sign-off", json={})
     assert (await client.post(f"{url}/archive", json={"archived_by": "s"})).status_code == 200
     await client.post(f"{url}/follow-ups", json={"visited_on": "2026-12-01", "channel": "visit",
                                                  "satisfaction": "basically_satisfied", "visited_by": "s"})
