@@ -14,14 +14,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute("ALTER TABLE cases ADD COLUMN closing_check_checklist_version integer")
-    op.execute("ALTER TABLE cases ADD COLUMN closing_check_missing jsonb")
+    # Idempotent, as the kernel's migration 0005 before it: tests/integration re-runs both over a
+    # database stamped back to 0004.
+    op.execute("ALTER TABLE cases ADD COLUMN IF NOT EXISTS closing_check_checklist_version integer")
+    op.execute("ALTER TABLE cases ADD COLUMN IF NOT EXISTS closing_check_missing jsonb")
     # Checks recorded before versions used the seed items, version 1, and named no reasons (as
     # their events read back: rebuilding the projection gives the same).
     op.execute("UPDATE cases SET closing_check_checklist_version = 1, closing_check_missing = '[]'::jsonb "
                "WHERE closing_check_passed IS NOT NULL")
     op.execute("""
-        CREATE TABLE closing_checklist_versions (
+        CREATE TABLE IF NOT EXISTS closing_checklist_versions (
             agency_id text NOT NULL,
             case_kind text NOT NULL,
             version integer NOT NULL,
