@@ -14,6 +14,7 @@ from prometheus_client import Gauge
 
 from services.intake.adapters import masked, seal_people, unseal
 from services.intake.domain.case import Case, CaseType
+from services.intake.domain.checklists import AgencyChecklist, CheckItem, Checklist, NotTheAgencys
 from services.intake.domain.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
 from services.intake.domain.deadlines import DeadlinePolicy
 from services.intake.domain.erasure import PersonRecord
@@ -27,7 +28,7 @@ from shared import audit, context, contracts
 from shared.aggregate import NotFound
 from shared.auth import Principal
 from shared.clock import now
-from shared.contracts import CaseFlags
+from shared.contracts import CaseFlags, CaseKind
 from shared.contracts import intake as intake_contracts
 from shared.contracts.intake import CriminalRole, CriminalStage, ReassignmentReason
 from shared.personal_data import Erased, Erasure, PersonalDataVault
@@ -294,30 +295,55 @@ async def terminate_aid(uow_factory: UnitOfWorkFactory, case_id: str, *, reason:
 
 
 @retry_on_conflict
-async def check_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, checker_id: str,
-                             items: dict[str, bool], remarks: str | None) -> Case:
+async def check_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, checker: Principal,
+                             answers: dict[str, bool], remarks: str | None) -> Case:
+    """The checker (the token's subject) checks the file against the case's agency's current
+    version of the kind's checklist (R-CHK-1)."""
     async with uow_factory() as uow:
         case = await load_case(uow, case_id)
-        case.check_closing_file(checker_id=checker_id, items=items, remarks=remarks, at=now())
+        r = case.registration
+        assert r is not None
+        versions = await uow.get(AgencyChecklist, AgencyChecklist.id_of(r.agency_id, r.case_kind))
+        case.check_closing_file(checklist=versions.current(r.case_kind), checker_id=checker.sub,
+                                checker_handler_id=checker.handler_id, answers=answers, remarks=remarks,
+                                at=now())
         await uow.save(case)
         return case
 
 
 @retry_on_conflict
-async def sign_off_closing_check(uow_factory: UnitOfWorkFactory, case_id: str, *, quality_lead_id: str,
+async def sign_off_closing_check(uow_factory: UnitOfWorkFactory, case_id: str, *, quality_lead: Principal,
                                  quality_lead_name: str | None) -> Case:
+    """The quality lead (the token's subject) signs the passed check off (R-CHK-2)."""
     async with uow_factory() as uow:
         case = await load_case(uow, case_id)
-        case.sign_off_closing_check(quality_lead_id=quality_lead_id, quality_lead_name=quality_lead_name,
-                                    at=now())
+        case.sign_off_closing_check(quality_lead_id=quality_lead.sub,
+                                    quality_lead_handler_id=quality_lead.handler_id,
+                                    quality_lead_name=quality_lead_name or quality_lead.name, at=now())
         await uow.save(case)
         r, check, signed = case.registration, case.closing_check, case.sign_off
         assert r is not None and check is not None and signed is not None and case.handler is not None
         uow.emit(intake_contracts.ClosingCheckSignedOff(
             case_id=case.id, case_number=r.case_number, case_kind=r.case_kind, agency_id=r.agency_id,
-            handler=case.handler, standard=check.standard or "", checked_by=check.checker_id,
-            signed_off_by=signed.quality_lead_id, signed_off_at=signed.signed_off_at))
+            handler=case.handler, standard=check.standard or "", checklist_version=check.checklist_version,
+            checked_by=check.checker_id, signed_off_by=signed.quality_lead_id,
+            signed_off_at=signed.signed_off_at))
         return case
+
+
+@retry_on_conflict
+async def file_checklist_version(uow_factory: UnitOfWorkFactory, *, case_kind: CaseKind,
+                                 items: list[CheckItem], by: Principal) -> Checklist:
+    """The agency of the caller (its token's `agency_id`) files a new version of a kind's closing
+    checklist; checks from then on use it, earlier checks keep theirs (R-CHK-1)."""
+    if not by.agency_id:
+        raise NotTheAgencys("agency_id: the caller's token names no agency whose checklist this would be")
+    async with uow_factory() as uow:
+        versions = await uow.get(AgencyChecklist, AgencyChecklist.id_of(by.agency_id, case_kind))
+        filed = versions.file_version(agency_id=by.agency_id, case_kind=case_kind, items=items,
+                                      filed_by=by.sub, at=now())
+        await uow.save(versions)
+        return filed
 
 
 @retry_on_conflict

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, DateTime, Index, case, func, text, update
+from sqlalchemy import Column, ColumnElement, DateTime, Index, Integer, case, func, insert, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.intake.domain.case import Case
+from services.intake.domain.checklists import AgencyChecklist, ChecklistVersionFiled
 from services.intake.domain.events import (
     AidTerminated,
     CaseArchived,
@@ -91,8 +92,24 @@ class CaseRow(IntakeTable, table=True):
     closing_check_failed_items: list | None = Field(default=None, sa_column=Column(JSONB))
     signed_off_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     signed_off_by: str | None = None
+    # R-CHK-1: the checklist version the last check used, and each item it found missing, with why.
+    closing_check_checklist_version: int | None = Field(default=None, sa_column=Column(Integer))
+    closing_check_missing: list | None = Field(default=None, sa_column=Column(JSONB))
     version: int
 
+
+class ChecklistVersionRow(IntakeTable, table=True):
+    """One version of an agency's closing checklist of a kind (version 1, the seed, is in code)."""
+
+    __tablename__ = "closing_checklist_versions"
+
+    agency_id: str = Field(primary_key=True)
+    case_kind: str = Field(primary_key=True)
+    version: int = Field(primary_key=True)
+    standard: str
+    items: list = Field(sa_column=Column(JSONB, nullable=False))
+    filed_by: str
+    filed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class RegistrationKey(IntakeTable, table=True):
@@ -107,14 +124,15 @@ class RegistrationKey(IntakeTable, table=True):
 
 
 cases = CaseRow.__table__
+checklist_versions = ChecklistVersionRow.__table__
 # The list's order (newest first), and a notifying organ looking its case up by its own reference.
 Index("ix_cases_registered_at", cases.c.registered_at.desc())
 Index("ix_cases_source_reference", cases.c.source_system, cases.c.external_reference)
 METADATA = IntakeTable.metadata
 # What the projection writes (rebuilt from the store); registration_keys are not derived.
-PROJECTION_TABLES = [cases]
+PROJECTION_TABLES = [cases, checklist_versions]
 
-projection = Projection(Case)
+projection = Projection(Case, AgencyChecklist)
 
 
 def _row(at: Recorded) -> ColumnElement[bool]:
@@ -208,7 +226,15 @@ async def case_closed(conn: AsyncConnection, e: CaseClosed, at: Recorded) -> Non
 @projection.on(ClosingChecked)
 async def closing_checked(conn: AsyncConnection, e: ClosingChecked, at: Recorded) -> None:
     await _set(conn, at, closing_check_passed=e.passed, closing_check_standard=e.standard,
-               closing_check_failed_items=e.failed_items)
+               closing_check_failed_items=e.failed_items, closing_check_checklist_version=e.checklist_version,
+               closing_check_missing=[m.model_dump(mode="json") for m in e.missing])
+
+
+@projection.on(ChecklistVersionFiled)
+async def checklist_version_filed(conn: AsyncConnection, e: ChecklistVersionFiled, at: Recorded) -> None:
+    await conn.execute(insert(checklist_versions).values(
+        agency_id=e.agency_id, case_kind=str(e.case_kind), version=e.version, standard=e.standard,
+        items=[i.model_dump(mode="json") for i in e.items], filed_by=e.filed_by, filed_at=e.filed_at))
 
 
 @projection.on(ClosingCheckSignedOff)

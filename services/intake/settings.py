@@ -40,6 +40,10 @@ class IntakeSettings(ServiceSettings):
     closing_file_days: int = Field(
         default=30, ge=0, description="Days after the end of a case within which the closing file is "
                                       "submitted (R-HDL-6)")
+    closing_review_days: int = Field(
+        default=30, ge=0, description="Days after a closing file is handed in within which the agency "
+                                      "checks it and its quality lead signs it off (R-CHK-2; the review "
+                                      "worklist)")
     deadline_sweep_seconds: float = Field(
         default=300.0, ge=0, description="How often, in seconds, the service records missed deadlines by "
                                          "itself; 0: never (run `sweep-deadlines` from a scheduler)")

@@ -277,6 +277,9 @@ class ClosingCheckSignedOff(IntegrationEvent):
     agency_id: str
     handler: HandlerRef
     standard: str = Field(description="The standard the file was checked against, e.g. SF/T 0086-2020")
+    checklist_version: int = Field(default=1, ge=1,
+                                   description="The version of the agency's checklist of the kind the check "
+                                               "used (1: the seed items of the standard)")
     checked_by: str = Field(description="The designated checker's id")
     signed_off_by: str = Field(description="The quality lead's id")
     signed_off_at: datetime

@@ -1,29 +1,49 @@
 """The closing check's checklists (/api/v1/cases/closing-checklists): what a designated checker
-verifies in a closing file of each kind of case (R-CHK-1)."""
+verifies in a closing file of each kind of case, and the evidence each item needs (R-CHK-1);
+the agencies' versions of them."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from datetime import datetime
+from typing import Annotated
 
-from services.intake.domain.checklists import CHECKLIST_BY_KIND
-from shared.auth import Role, allow
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.intake import handlers
+from services.intake.domain.checklists import CheckItem, Checklist
+from services.intake.queries.closing import checklist_of
+from shared.auth import Principal, Role, allow
 from shared.contracts import CaseKind
+from shared.deps import EngineDep, UowFactoryDep
 
 # Under /cases so that the ingress routes it to intake with the rest of the case resources.
 checklists = APIRouter(prefix="/api/v1/cases/closing-checklists", tags=["end of a case"])
 
 
-class ChecklistItemView(BaseModel):
-    key: str
-    text: str
-    text_zh: str
-
-
 class ChecklistView(BaseModel):
     case_kind: CaseKind
     standard: str = Field(description="SF/T 0086-2020 (criminal) or SF/T 0085-2020 (civil, administrative)")
-    items: list[ChecklistItemView]
+    version: int = Field(description="1: the seed items of the standard; 2 and on: the agency's versions")
+    agency_id: str | None = Field(default=None, description="The agency whose version it is; null: the seed")
+    filed_by: str | None = None
+    filed_at: datetime | None = None
+    items: list[CheckItem]
+
+    @classmethod
+    def of(cls, checklist: Checklist) -> ChecklistView:
+        return cls(case_kind=checklist.case_kind, standard=checklist.standard, version=checklist.version,
+                   agency_id=checklist.agency_id, filed_by=checklist.filed_by, filed_at=checklist.filed_at,
+                   items=list(checklist.items))
+
+
+class FileChecklistVersion(BaseModel):
+    """A new version of the kind's checklist for the caller's agency: its items, each with the
+    evidence it needs. Together they must still ask for every evidence the standard's seed asks for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[CheckItem] = Field(min_length=1, max_length=40)
 
 
 @checklists.get("/{case_kind}", summary="The closing check's checklist for a kind of case",
@@ -31,9 +51,24 @@ class ChecklistView(BaseModel):
                 dependencies=[allow(Role.agency_staff, Role.closing_checker, Role.quality_lead,
                                     Role.bureau_investigator, Role.auditor, Role.case_handler,
                                     Role.peer_reviewer)])
-async def closing_checklist(*, case_kind: CaseKind) -> ChecklistView:
-    """The closing check's items for a kind of case, under its evaluation standard (R-CHK-1)."""
-    checklist = CHECKLIST_BY_KIND[case_kind]
-    return ChecklistView(case_kind=case_kind, standard=checklist.standard,
-                         items=[ChecklistItemView(key=i.key, text=i.text, text_zh=i.text_zh)
-                                for i in checklist.items])
+async def closing_checklist(
+    *, case_kind: CaseKind, engine: EngineDep,
+    agency_id: Annotated[str | None, Query(max_length=64, description="The agency whose checklist: its "
+                                           "current version (the seed when it filed none)")] = None,
+    version: Annotated[int | None, Query(ge=1, description="An earlier version")] = None,
+) -> ChecklistView:
+    """The closing check's items for a kind of case, under its evaluation standard (R-CHK-1), with
+    the evidence each needs: the seed, or an agency's current (or given) version."""
+    return ChecklistView.of(await checklist_of(engine, case_kind, agency_id=agency_id, version=version))
+
+
+@checklists.post("/{case_kind}/versions", summary="File a new version of the agency's checklist of a kind",
+                 status_code=status.HTTP_201_CREATED, response_model=ChecklistView)
+async def file_checklist_version(
+    *, case_kind: CaseKind, body: FileChecklistVersion, uow: UowFactoryDep,
+    principal: Annotated[Principal, allow(Role.agency_staff, Role.quality_lead)],
+) -> ChecklistView:
+    """The caller's agency (its token's `agency_id`) files a new version of its checklist of the
+    kind: checks from then on use it, earlier checks keep the version they used (R-CHK-1)."""
+    return ChecklistView.of(await handlers.file_checklist_version(uow, case_kind=case_kind, items=body.items,
+                                                                  by=principal))

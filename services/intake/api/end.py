@@ -13,7 +13,7 @@ from services.intake import handlers
 from services.intake.api.cases import CaseId, Ref
 from services.intake.domain.closing import FollowUpChannel, Satisfaction, TerminationReason
 from services.intake.queries.views import CaseView, view_of
-from shared.auth import Role, allow
+from shared.auth import Principal, Role, allow
 from shared.contracts.intake import ReassignmentReason
 from shared.deps import UowFactoryDep
 
@@ -60,25 +60,28 @@ class TerminateAid(BaseModel):
 
 class CheckClosingFile(BaseModel):
     """结案收卷质量检查 (R-CHK-1): the agency's designated checker's answer for each item of the
-    checklist of the case's kind; the check passes when every item passes."""
+    agency's current checklist of the case's kind. The checker is the token's subject (a
+    `checker_id` in the body is refused, naming it)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    checker_id: Ref
     items: dict[Annotated[str, Field(min_length=1, max_length=60)], bool] = Field(
-        min_length=1, max_length=40, description="Each item of the kind's checklist (GET /api/v1/cases/"
-                                                 "closing-checklists/{case_kind}) and whether the file "
-                                                 "meets it")
+        min_length=1, max_length=40, description="Each item of the agency's current checklist of the kind "
+                                                 "(GET /api/v1/cases/closing-checklists/{case_kind}"
+                                                 "?agency_id=...) and whether the checker finds the file "
+                                                 "meets it: false fails the item, true passes it only if "
+                                                 "the file and the handling record show its evidence")
     remarks: str | None = Field(default=None, max_length=2000)
 
 
 class SignOffClosingCheck(BaseModel):
-    """质量审查负责人签字确认 (R-CHK-2): the agency's quality lead confirms the passed check."""
+    """质量审查负责人签字确认 (R-CHK-2): the agency's quality lead confirms the passed check. The
+    quality lead is the token's subject (a `quality_lead_id` in the body is refused, naming it)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    quality_lead_id: Ref
-    quality_lead_name: str | None = Field(default=None, min_length=1, max_length=50)
+    quality_lead_name: str | None = Field(default=None, min_length=1, max_length=50,
+                                          description="The name signed; default: the token's `name`")
 
 
 class ArchiveCase(BaseModel):
@@ -140,21 +143,26 @@ async def terminate_aid(*, case_id: CaseId, body: TerminateAid, uow: UowFactoryD
 
 
 @router.post("/{case_id}/closing-check", summary="Check the closing file (结案收卷质量检查)",
-             response_model=CaseView, dependencies=[allow(Role.closing_checker)])
-async def check_closing_file(*, case_id: CaseId, body: CheckClosingFile, uow: UowFactoryDep) -> CaseView:
-    """The agency's designated checker checks a submitted closing file against the "excellent and
-    good" checklist of the case's kind (R-CHK-1); a check that fails names its items."""
-    return view_of(await handlers.check_closing_file(uow, case_id, checker_id=body.checker_id,
-                                                     items=body.items, remarks=body.remarks))
+             response_model=CaseView)
+async def check_closing_file(*, case_id: CaseId, body: CheckClosingFile, uow: UowFactoryDep,
+                             principal: Annotated[Principal, allow(Role.closing_checker)]) -> CaseView:
+    """The agency's designated checker (never a handler of the case: 403, R-CHK-1) checks a
+    submitted closing file against the agency's current checklist of the case's kind (R-CHK-1):
+    an item passes when the closing file and the handling record show its evidence (R-HDL-1..5,
+    R-ASG-9) and the checker finds it met. A failed check names each missing item with its
+    reasons (`closing_check_missing`)."""
+    return view_of(await handlers.check_closing_file(uow, case_id, checker=principal, answers=body.items,
+                                                     remarks=body.remarks))
 
 
 @router.post("/{case_id}/closing-check/sign-off", summary="Quality lead's sign-off (质量审查负责人签字确认)",
-             response_model=CaseView, dependencies=[allow(Role.quality_lead)])
-async def sign_off_closing_check(*, case_id: CaseId, body: SignOffClosingCheck,
-                                 uow: UowFactoryDep) -> CaseView:
-    """The agency's quality lead signs off a passed closing check (R-CHK-2): the file may then be
-    archived and the subsidy paid (ClosingCheckSignedOff tells the others)."""
-    return view_of(await handlers.sign_off_closing_check(uow, case_id, quality_lead_id=body.quality_lead_id,
+             response_model=CaseView)
+async def sign_off_closing_check(*, case_id: CaseId, body: SignOffClosingCheck, uow: UowFactoryDep,
+                                 principal: Annotated[Principal, allow(Role.quality_lead)]) -> CaseView:
+    """The agency's quality lead (never a handler of the case: 403, R-CHK-2) signs off a passed
+    closing check (R-CHK-2): the file may then be archived and the subsidy paid
+    (ClosingCheckSignedOff tells the others)."""
+    return view_of(await handlers.sign_off_closing_check(uow, case_id, quality_lead=principal,
                                                          quality_lead_name=body.quality_lead_name))
 
 

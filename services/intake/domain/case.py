@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from services.intake.domain.checklists import CHECKLIST_BY_KIND, failed_items
+from services.intake.domain.checklists import CaseEvidence, Checklist, verdict
 from services.intake.domain.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
 from services.intake.domain.events import (
     AidTerminated,
@@ -33,7 +33,7 @@ from services.intake.domain.events import (
 )
 from services.intake.domain.people import SealedPerson, under_18
 from services.intake.domain.record import WorkEntry
-from shared.aggregate import Aggregate, Conflict, DomainError, Invalid, NotFound
+from shared.aggregate import Aggregate, Conflict, DomainError, Forbidden, Invalid, NotFound
 from shared.clock import local_date
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter, ReassignmentReason
@@ -112,6 +112,16 @@ class NotANextStage(Invalid):
     rule = "R-HDL-7"
 
 
+class HandlerMayNotCheck(Forbidden):
+    """The case's handler (now or before) checks nobody's work on it: not the file, not the sign-off."""
+
+    rule = "R-CHK-1"
+
+
+class WrongChecklist(Invalid):
+    rule = "R-CHK-1"
+
+
 class Case(Aggregate):
     stream_prefix = "case"
 
@@ -135,6 +145,7 @@ class Case(Aggregate):
         self.accepted_request: ReassignmentAccepted | None = None  # until the new handler comes
         self.next_stage: NextStageRegistered | None = None
         self.sign_off: ClosingCheckSignedOff | None = None
+        self.handler_ids: set[str] = set()  # every handler the case has had (R-CHK-1, R-CHK-2)
 
     # commands
 
@@ -256,25 +267,44 @@ class Case(Aggregate):
         self.record(AidTerminated(reason=reason, details=details, terminated_by=terminated_by,
                                   terminated_at=at))
 
-    def check_closing_file(self, *, checker_id: str, items: dict[str, bool], remarks: str | None,
-                           at: datetime) -> None:
-        """R-CHK-1: a designated person of the agency checks the closing file against the checklist
-        of the standard of the case's kind; it passes when every item passes."""
+    def _refuse_a_handler(self, acting: str, ids: tuple[str | None, ...], rule: str) -> None:
+        """The case's current or any past handler may not check or sign off its file."""
+        if self.handler_ids & {i for i in ids if i}:
+            raise HandlerMayNotCheck(f"the {acting} of case {self.id} is not one of its handlers (now or "
+                                     "before): a handler never checks or signs off their own file", rule=rule)
+
+    def check_closing_file(self, *, checklist: Checklist, checker_id: str, checker_handler_id: str | None,
+                           answers: dict[str, bool], remarks: str | None, at: datetime) -> None:
+        """R-CHK-1: a designated person of the agency, never a handler of the case, checks the closing
+        file against the agency's current version of the checklist of the case's kind: each item
+        passes when the file and the handling record show its evidence and the checker finds it
+        met (R-HDL-1..5, R-ASG-9); the check passes when every item passes."""
         if self.closing_file is None:
             raise CaseNotClosed(f"case {self.id} has no closing file to check yet")
         if self.status == CaseStatus.archived:
             raise NotOpen(f"case {self.id} is archived")
         if self.sign_off is not None:
             raise NotOpen(f"case {self.id}'s closing check was signed off", rule="R-CHK-2")
-        assert self.registration is not None
-        failed = failed_items(self.registration.case_kind, items)
-        self.record(ClosingChecked(checker_id=checker_id, passed=not failed, remarks=remarks, checked_at=at,
-                                   standard=CHECKLIST_BY_KIND[self.registration.case_kind].standard,
-                                   items=items, failed_items=failed))
+        r = self.registration
+        assert r is not None
+        if checklist.case_kind != r.case_kind or checklist.agency_id not in (None, r.agency_id):
+            whose = checklist.agency_id or "the seed"
+            raise WrongChecklist(f"case {self.id} is a {r.case_kind} case of agency {r.agency_id}; the "
+                                 f"checklist is {whose}'s {checklist.case_kind} one")
+        self._refuse_a_handler("checker", (checker_id, checker_handler_id), "R-CHK-1")
+        found = verdict(checklist, answers, CaseEvidence(
+            closing_file=self.closing_file.checklist, entries=[e.entry for e in self.record_entries],
+            criminal_role=r.criminal_role))
+        self.record(ClosingChecked(checker_id=checker_id, passed=found.passed, remarks=remarks, checked_at=at,
+                                   standard=checklist.standard, checklist_version=checklist.version,
+                                   items=found.items, answers=answers, failed_items=found.failed_items,
+                                   missing=found.missing))
 
-    def sign_off_closing_check(self, *, quality_lead_id: str, quality_lead_name: str | None,
-                               at: datetime) -> None:
-        """R-CHK-2: the agency's quality lead signs the passed check off (the subsidy follows it)."""
+    def sign_off_closing_check(self, *, quality_lead_id: str, quality_lead_handler_id: str | None,
+                               quality_lead_name: str | None, at: datetime) -> None:
+        """R-CHK-2: the agency's quality lead, never a handler of the case, signs the passed check off
+        (the subsidy follows it)."""
+        self._refuse_a_handler("quality lead", (quality_lead_id, quality_lead_handler_id), "R-CHK-2")
         if self.closing_check is None or not self.closing_check.passed:
             raise ClosingCheckPending(f"case {self.id}'s closing file has not passed its check",
                                       rule="R-CHK-2")
@@ -321,6 +351,7 @@ class Case(Aggregate):
     def when_HandlerAssigned(self, e: HandlerAssigned) -> None:
         self.status = CaseStatus.assigned
         self.handler = e.handler
+        self.handler_ids.add(e.handler.handler_id)
         self.assigned_at = e.assigned_at
         if e.previous_handler is not None:
             self.reassigned_at = e.assigned_at

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from services.intake.domain.checklists import MissingItem
 from services.intake.domain.closing import ClosingChecklist, FollowUpChannel, Satisfaction, TerminationReason
 from services.intake.domain.people import SealedPerson
 from services.intake.domain.record import WorkEntry
@@ -96,15 +97,21 @@ class AidTerminated(DomainEvent):
 
 
 class ClosingChecked(DomainEvent):
-    """结案收卷质量检查 (R-CHK-1): the agency's designated checker on the closing file."""
+    """结案收卷质量检查 (R-CHK-1): the agency's designated checker on the closing file: each item of
+    the checklist's version, passed when the file and the record show its evidence and the checker
+    finds it met. Checks recorded before checklists had versions used the seed (version 1) and
+    the checker's answers alone."""
 
-    checker_id: str
+    checker_id: str  # the checker's token subject
     passed: bool
     remarks: str | None = None
     checked_at: datetime
     standard: str | None = None
     items: dict[str, bool] = {}  # the checklist's items and whether each passed
     failed_items: list[str] = []
+    checklist_version: int = 1
+    answers: dict[str, bool] = {}  # the checker's own answer per item
+    missing: list[MissingItem] = []  # each failed item and why
 
 
 class ClosingCheckSignedOff(DomainEvent):

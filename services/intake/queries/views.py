@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from services.intake.domain.case import Case
+from services.intake.domain.checklists import MissingItem
 from services.intake.domain.closing import Satisfaction, TerminationReason
 from services.intake.domain.record import Mandate
 from shared.contracts import CaseKind
@@ -64,6 +65,11 @@ class CaseView(BaseModel):
                                                "checked against (SF/T 0086-2020 or SF/T 0085-2020)")
     closing_check_failed_items: list[str] | None = Field(default=None, description="The checklist items that "
                                                          "did not pass at the last closing check")
+    closing_check_checklist_version: int | None = Field(
+        default=None, description="The version of the agency's checklist the last check used (1: the seed)")
+    closing_check_missing: list[MissingItem] | None = Field(
+        default=None, description="Each item the last closing check found missing, with each reason: what "
+                                  "the closing file or the handling record lacks, or the checker's finding")
     signed_off_at: datetime | None = Field(default=None,
                                            description="When the quality lead signed the check off")
     signed_off_by: str | None = Field(default=None,
@@ -131,6 +137,8 @@ def view_of(case: Case) -> CaseView:
         reassignment_accepted_at=_utc(case.accepted_request.accepted_at) if case.accepted_request else None,
         closing_check_standard=check.standard if check else None,
         closing_check_failed_items=check.failed_items if check else None,
+        closing_check_checklist_version=check.checklist_version if check else None,
+        closing_check_missing=list(check.missing) if check else None,
         signed_off_at=_utc(signed.signed_off_at) if signed else None,
         signed_off_by=signed.quality_lead_id if signed else None,
     )

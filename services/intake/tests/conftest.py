@@ -47,6 +47,14 @@ class Intake:
         return as_role(self.app.state.settings, Role.case_handler, handler_id=handler_id,
                        sub=f"user-{handler_id}")
 
+    def checker(self, sub: str = "checker-1", **claims: str) -> dict[str, str]:
+        """Headers of the agency's designated checker `sub` (the checker is the token's subject)."""
+        return as_role(self.app.state.settings, Role.closing_checker, sub=sub, **claims)
+
+    def lead(self, sub: str = "lead-zhao", **claims: str) -> dict[str, str]:
+        """Headers of the agency's quality lead `sub` (who signs off is the token's subject)."""
+        return as_role(self.app.state.settings, Role.quality_lead, sub=sub, **claims)
+
     async def record(self, case_id: str, entry: dict, *, author: str = "lawyer-1", at: str | None = None,
                      **extra) -> httpx.Response:
         """The handler `author` adds an entry to the handling record."""

@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from services.intake.domain.checklists import CHECKLIST_BY_KIND
 from services.intake.tests.conftest import AIDED, CRIMINAL
-from services.intake.tests.test_handling import CHECKLIST, ENTRIES
+from services.intake.tests.test_handling import CHECKLIST, ENTRIES, MEETING_IN_FULL
 
 KINDS = [
     {"case_kind": "criminal", "criminal_stage": "prosecution_review", "criminal_role": "defence"},
@@ -31,7 +31,7 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     case = await intake_service.register(**kind)
     url = f"/api/v1/cases/{case['case_id']}"
     await intake_service.assign(case)
-    for entry in ENTRIES:
+    for entry in [*ENTRIES, MEETING_IN_FULL]:
         assert (await intake_service.record(case["case_id"], entry)).status_code == 201
     closed = await client.post(f"{url}/closure", headers=intake_service.handler(),
                                json={"outcome": "判决", "ended_on": "2026-11-20"})
@@ -39,37 +39,36 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     early = await client.post(f"{url}/archive", json={"archived_by": "staff-li"})
     assert early.status_code == 409 and early.json()["title"] == "ClosingCheckPending"
     await client.post(f"{url}/closing-file", headers=intake_service.handler(),
-                      json={"submitted_by": "lawyer-1", "checklist": {**CHECKLIST, "hearing_records": False}})
+                      json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
     # R-CHK-1: the check runs on the checklist of the kind's standard and names what failed.
     checklist = (await client.get(f"/api/v1/cases/closing-checklists/{kind['case_kind']}")).json()
     standard = "SF/T 0086-2020" if kind["case_kind"] == "criminal" else "SF/T 0085-2020"
     assert checklist["standard"] == standard
     items = {i["key"]: True for i in checklist["items"]}
     assert list(items) == list(CHECKLIST_BY_KIND[kind["case_kind"]].keys)
-    failed = await client.post(f"{url}/closing-check",
-                               json={"checker_id": "checker-1", "remarks": "缺庭审笔录",
-                                     "items": {**items, "hearing": False}})
+    checker, lead = intake_service.checker("checker-1"), intake_service.lead("lead-zhao")
+    failed = await client.post(f"{url}/closing-check", headers=checker,
+                               json={"remarks": "缺庭审笔录", "items": {**items, "hearing": False}})
     assert failed.json()["closing_check_passed"] is False
     assert failed.json()["closing_check_failed_items"] == ["hearing"]
     assert failed.json()["closing_check_standard"] == standard
     other_kind = "civil" if kind["case_kind"] == "criminal" else "criminal"
     wrong = (await client.get(f"/api/v1/cases/closing-checklists/{other_kind}")).json()
-    mismatch = await client.post(f"{url}/closing-check",
-                                 json={"checker_id": "checker-1",
-                                       "items": {i["key"]: True for i in wrong["items"]}})
+    mismatch = await client.post(f"{url}/closing-check", headers=checker,
+                                 json={"items": {i["key"]: True for i in wrong["items"]}})
     assert mismatch.status_code == 422 and mismatch.json()["rule"] == "R-CHK-1"
     assert (await client.post(f"{url}/archive", json={"archived_by": "staff-li"})).status_code == 409
-    early_sign = await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead-zhao"})
+    early_sign = await client.post(f"{url}/closing-check/sign-off", headers=lead, json={})
     assert early_sign.status_code == 409 and early_sign.json()["rule"] == "R-CHK-2"
-    passed = await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "items": items})
+    passed = await client.post(f"{url}/closing-check", headers=checker, json={"items": items})
     assert passed.json()["closing_check_passed"] is True and passed.json()["closing_check_failed_items"] == []
     # R-CHK-2: archive waits for the quality lead's sign-off.
     unsigned = await client.post(f"{url}/archive", json={"archived_by": "staff-li"})
     assert unsigned.status_code == 409 and unsigned.json()["title"] == "SignOffPending"
-    signed = await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead-zhao",
-                                                                      "quality_lead_name": "赵主任"})
+    signed = await client.post(f"{url}/closing-check/sign-off", headers=lead,
+                               json={"quality_lead_name": "赵主任"})
     assert signed.json()["signed_off_by"] == "lead-zhao" and signed.json()["signed_off_at"]
-    again = await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "items": items})
+    again = await client.post(f"{url}/closing-check", headers=checker, json={"items": items})
     assert again.status_code == 409  # a signed-off check stands
     archived = (await client.post(f"{url}/archive", json={"archived_by": "staff-li"})).json()
     assert archived["status"] == "archived" and archived["archived_at"]

@@ -12,7 +12,7 @@ from services.intake.domain.case import Case, CaseType
 from services.intake.domain.people import SealedPerson, is_minor
 from services.intake.tests.conftest import AIDED, Intake
 from services.intake.tests.test_deadlines import ASSIGNED, at
-from services.intake.tests.test_handling import CHECKLIST
+from services.intake.tests.test_handling import CHECKLIST, ENTRIES, MEETING_IN_FULL
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts.intake import CASES
 from shared.deps import get_clock
@@ -69,15 +69,17 @@ async def test_intake_tells_the_others_on_its_topic(publishing_intake):
     assert (await client.post("/api/v1/worklist/sweep")).json()["recorded"] == 2
     assert (await client.post("/api/v1/worklist/sweep")).json()["recorded"] == 0
     url = f"/api/v1/cases/{late['case_id']}"
+    for entry in [*ENTRIES, MEETING_IN_FULL]:  # late, but on the record: the check asks for it
+        assert (await intake.record(late["case_id"], entry)).status_code == 201
     await client.post(f"{url}/closure", headers=intake.handler(),
                       json={"outcome": "判决", "ended_on": "2026-11-20"})
     await client.post(f"{url}/closing-file", headers=intake.handler(),
                       json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
     checklist = (await client.get("/api/v1/cases/closing-checklists/criminal")).json()
     items = {i["key"]: True for i in checklist["items"]}
-    await client.post(f"{url}/closing-check", json={"checker_id": "checker-1", "items": items})
-    assert (await client.post(f"{url}/closing-check/sign-off",
-                              json={"quality_lead_id": "lead-zhao"})).status_code == 200
+    await client.post(f"{url}/closing-check", headers=intake.checker("checker-1"), json={"items": items})
+    assert (await client.post(f"{url}/closing-check/sign-off", headers=intake.lead("lead-zhao"),
+                              json={})).status_code == 200
     nxt = (await client.post(f"{url}/next-stage",
                              json={"criminal_stage": "second_instance",
                                    "possible_death_penalty_or_life_imprisonment": True})).json()
@@ -105,6 +107,7 @@ async def test_intake_tells_the_others_on_its_topic(publishing_intake):
     signed = by[(late["case_id"], "closing-check-signed-off")]
     assert (signed.standard, signed.checked_by, signed.signed_off_by) == ("SF/T 0086-2020", "checker-1",
                                                                           "lead-zhao")
+    assert signed.checklist_version == 1
     next_stage = by[(nxt["case_id"], "case-registered")]
     assert (next_stage.previous_case_id, next_stage.criminal_stage) == (late["case_id"], "second_instance")
     assert next_stage.flags.possible_death_penalty_or_life_imprisonment

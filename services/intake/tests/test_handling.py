@@ -19,6 +19,10 @@ ENTRIES = [
     {"kind": "document", "title": "判决书", "media_type": "application/pdf", "size_bytes": len(SCAN),
      "sha256": hashlib.sha256(SCAN).hexdigest()},
 ]
+# A meeting that told the aided person their rights, obligations and risks (R-HDL-1): with ENTRIES,
+# the whole handling record a closing check asks for.
+MEETING_IN_FULL = {"kind": "meeting", "rights_explained": True, "obligations_explained": True,
+                   "risks_explained": True, "conversation_record": "告知诉讼风险"}
 CHECKLIST = dict.fromkeys(("mandate_documents", "meeting_records", "file_review_notes",
                            "investigation_materials", "legal_opinion", "hearing_records", "outcome_document",
                            "reports_to_agency"), True)

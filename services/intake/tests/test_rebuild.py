@@ -11,11 +11,13 @@ from sqlalchemy import select
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
-from services.intake.projections import cases
+from services.intake.projections import cases, checklist_versions
 from services.intake.tests.test_deadlines import ASSIGNED, at
-from services.intake.tests.test_handling import CHECKLIST, ENTRIES
+from services.intake.tests.test_handling import CHECKLIST, ENTRIES, MEETING_IN_FULL
 from services.intake.tests.test_reassignment import SECOND
+from shared.auth import Role
 from shared.deps import get_clock
+from shared.testing.auth import as_role
 
 
 async def _a_bit_of_everything(intake_service) -> None:
@@ -29,17 +31,25 @@ async def _a_bit_of_everything(intake_service) -> None:
                       json={"request_id": "r", "requested_by": "s", "category": "other", "reason": "x"})
     await client.post(f"{url}/reassignment-requests/r/acceptance", json={"accepted_by": "d"})
     await intake_service.assign(archived, SECOND, at=ASSIGNED.astimezone(UTC) + timedelta(days=3))
-    await intake_service.record(archived["case_id"], ENTRIES[1], author="lawyer-2")
+    # The rest of the record the closing check asks for, by the second handler.
+    for entry in [ENTRIES[1], *ENTRIES[3:], MEETING_IN_FULL]:
+        await intake_service.record(archived["case_id"], entry, author="lawyer-2")
     await client.post(f"{url}/closure", headers=intake_service.handler("lawyer-2"),
                       json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
     await client.post(f"{url}/closing-file", headers=intake_service.handler("lawyer-2"),
                       json={"submitted_by": "lawyer-2", "checklist": CHECKLIST})
     checklist = (await client.get("/api/v1/cases/closing-checklists/criminal")).json()
     items = {i["key"]: True for i in checklist["items"]}
-    await client.post(f"{url}/closing-check", json={"checker_id": "c", "items": {**items, "hearing": False}})
-    await client.post(f"{url}/closing-check", json={"checker_id": "c", "items": items})
-    await client.post(f"{url}/closing-check/sign-off", json={"quality_lead_id": "lead"})
+    await client.post(f"{url}/closing-check", json={"items": {**items, "hearing": False}})
+    await client.post(f"{url}/closing-check", json={"items": items})
+    await client.post(f"{url}/closing-check/sign-off", json={})
     assert (await client.post(f"{url}/archive", json={"archived_by": "s"})).status_code == 200
+    # The agency's own version of a checklist (a projection of its own stream).
+    staff = as_role(intake_service.app.state.settings, Role.agency_staff, sub="s",
+                    agency_id="chaoyang-centre")
+    seed = (await client.get("/api/v1/cases/closing-checklists/civil")).json()["items"]
+    assert (await client.post("/api/v1/cases/closing-checklists/civil/versions", headers=staff,
+                              json={"items": seed[::-1]})).status_code == 201
     await client.post(f"{url}/follow-ups", json={"visited_on": "2026-12-01", "channel": "visit",
                                                  "satisfaction": "basically_satisfied", "visited_by": "s"})
     assert (await client.post(f"{url}/next-stage",
@@ -64,8 +74,12 @@ async def test_the_rebuild_projections_verb_gives_identical_tables(intake_servic
             rows = (await conn.execute(select(cases))).mappings().all()
             return sorted(map(dict, rows), key=lambda r: r["case_id"])
 
-    before = await table()
-    assert len(before) == 4
+    async def versions():
+        async with engine.connect() as conn:
+            return (await conn.execute(select(checklist_versions))).mappings().all()
+
+    before, versions_before = await table(), await versions()
+    assert len(before) == 4 and len(versions_before) == 1
     assert {r["status"] for r in before} == {"archived", "registered", "terminated", "assigned"}
     async with engine.begin() as conn:
         await conn.execute(sql("UPDATE cases SET status = 'garbled', handler_name = NULL, "
@@ -77,6 +91,7 @@ async def test_the_rebuild_projections_verb_gives_identical_tables(intake_servic
                                    env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert await table() == before
+    assert await versions() == versions_before
 
 
 async def test_every_case_as_of_now_is_the_case_list_s_row(intake_service):
