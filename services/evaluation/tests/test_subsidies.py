@@ -116,7 +116,7 @@ async def test_a_group_case_is_paid_the_line_times_the_group_multiplier(service)
     subsidy = await computed(service, registered(stage=CriminalStage.first_instance, group_case=True))
     assert subsidy["amount"] == "3000.00"
     assert subsidy["group_case"] is True
-    lines = [(line["source"], line["key"], line["unit_price"], line["multiplier"]) for line in subsidy["lines"]]
+    lines = [(x["source"], x["key"], x["unit_price"], x["multiplier"]) for x in subsidy["lines"]]
     assert lines == [("schedule", "criminal/first_instance", "2000", None),
                      ("circumstance", "group_case", None, "1.5")]
 
