@@ -1,7 +1,9 @@
 """Evaluation's read models: the closed cases it has been told about (from intake's CaseClosed,
 less those whose aid was terminated), the aided person's answers at follow-ups (intake's
-FollowUpCompleted, R-EVL-5), and, folded from its own events in the same transaction as the
-append, the reviewers each case was given to and the completed evaluations.
+FollowUpCompleted, R-EVL-5), what a case's subsidy depends on at its registration (intake's
+CaseRegistered), and, folded from its own events in the same transaction as the append, the
+reviewers each case was given to, the completed evaluations, the agencies' subsidy schedule
+versions and each case's subsidy.
 
 The tables say exactly what the migrations create (services/evaluation/tests/test_schema.py);
 reads over them are in queries.py."""

@@ -1,6 +1,7 @@
 """Evaluation's reads: the closed cases awaiting evaluation, the reviewers a case was given to,
-the completed evaluations and a case's quality record (R-EVL-5), as typed read models; and the
-closed case a command decides on.
+the completed evaluations and a case's quality record (R-EVL-5), case subsidies and the agencies'
+schedule versions, as typed read models; and what a command decides on (the closed case, the
+case's registration).
 
 Who may read what (docs/evaluation.md) is decided here, by who is asking: a peer reviewer reads
 only the cases given to them and the evaluations they made, a case handler only the evaluations
