@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.aggregate import Aggregate, DomainEvent, Forbidden, Invalid
 from shared.contracts import CaseKind
+from shared.contracts.intake import CriminalStage, Matter
 
 FEN = Decimal("0.01")
 
@@ -35,6 +36,14 @@ Multiplier = Annotated[Decimal, Field(ge=1, le=10, max_digits=4, decimal_places=
 
 def to_fen(amount: Decimal) -> Decimal:
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def check_stage(kind: CaseKind, stage: str | None) -> None:
+    """A line's stage is one intake registers: a criminal stage, or a matter for the other kinds
+    (a misspelt stage would otherwise never match a case, silently)."""
+    known = {s.value for s in (CriminalStage if kind is CaseKind.criminal else Matter)}
+    if stage is not None and stage not in known:
+        raise ValueError(f"stage of a {kind} line must be one of {', '.join(sorted(known))}")
 
 
 # --- value objects ------------------------------------------------------------------------
@@ -51,6 +60,11 @@ class ScheduleLine(BaseModel):
                               description="The criminal stage or the matter; none: the kind's general line")
     amount: Money
     description: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _known_stage(self) -> ScheduleLine:
+        check_stage(self.case_kind, self.stage)
+        return self
 
     @property
     def key(self) -> str:
@@ -70,6 +84,11 @@ class ContractPrice(BaseModel):
     amount: Money
     valid_from: date | None = None
     valid_to: date | None = None
+
+    @model_validator(mode="after")
+    def _known_stage(self) -> ContractPrice:
+        check_stage(self.case_kind, self.stage)
+        return self
 
     def covers(self, institution_id: str, kind: CaseKind, stage: str | None, on: date) -> bool:
         return (self.institution_id == institution_id and self.case_kind == kind

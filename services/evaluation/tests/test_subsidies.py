@@ -163,6 +163,12 @@ async def test_a_schedule_needs_a_general_line_per_kind_and_is_published_by_its_
     other = await client.post(f"/api/v1/subsidy-schedules/{AGENCY}/versions", json=VERSION,
                               headers=finance(settings, "haidian-centre"))
     assert other.status_code == 403
+    misspelt = {**VERSION, "lines": [*VERSION["lines"], {"case_kind": "criminal", "stage": "trial",
+                                                          "amount": "2000"}]}
+    unknown_stage = await client.post(f"/api/v1/subsidy-schedules/{AGENCY}/versions", json=misspelt,
+                                      headers=finance(settings))
+    assert unknown_stage.status_code == 422
+    assert "first_instance" in unknown_stage.text
     float_money = await client.post(f"/api/v1/subsidy-schedules/{AGENCY}/versions",
                                     json={**VERSION, "group_case_multiplier": "1.234"},
                                     headers=finance(settings))
