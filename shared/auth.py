@@ -61,6 +61,8 @@ class Role(StrEnum):
     judicial_organ = "judicial_organ"
     auditor = "auditor"
     public = "public"
+    # The agency's finance (财务): approves and records case subsidies, for the token's agency_id.
+    finance = "finance"
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SPEC = ServiceSpec(
     title="Fayuan evaluation",
     description="Peer evaluation of closed legal-aid cases: review assignments, indicator grades, "
-                "the case's grade, avoidance.",
-    routers=[api.router, api.cases_router],
+                "the case's grade, avoidance; case subsidies: schedule, approval, payment.",
+    routers=api.ROUTERS,
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=projection,

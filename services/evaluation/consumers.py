@@ -1,14 +1,34 @@
-"""What evaluation does with other services' events: remember each closed case, so that it can
-be evaluated without asking intake; drop a case whose aid was terminated; keep the aided
-person's satisfaction as part of the case's quality record (R-EVL-5)."""
+"""What evaluation does with integration events: remember each closed case, so that it can be
+evaluated without asking intake; drop a case whose aid was terminated; keep the aided person's
+satisfaction as part of the case's quality record (R-EVL-5); remember what a case's subsidy
+depends on at its registration; compute the subsidy at the quality lead's sign-off (R-CHK-2,
+R-CHK-3); and, from its own EvaluationFailed, apply the agency's rule for a fail to the handler's
+subsidy (R-EVL-7), in a transaction of its own, as any other service would."""
 
 from __future__ import annotations
 
-from services.evaluation.projections import record_closed_case, record_follow_up, record_termination
+from services.evaluation import handlers
+from services.evaluation.projections import (
+    record_closed_case,
+    record_follow_up,
+    record_registered_case,
+    record_termination,
+)
 from shared.consumer import Handler
-from shared.contracts import CaseClosed, CaseTerminated, FollowUpCompleted
+from shared.contracts import (
+    CaseClosed,
+    CaseRegistered,
+    CaseTerminated,
+    ClosingCheckSignedOff,
+    EvaluationFailed,
+    FollowUpCompleted,
+)
 from shared.events import IntegrationEvent
 from shared.uow import UnitOfWork
+
+
+async def on_case_registered(event: CaseRegistered, uow: UnitOfWork) -> None:
+    await record_registered_case(uow.conn, event)
 
 
 async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
@@ -23,7 +43,17 @@ async def on_follow_up_completed(event: FollowUpCompleted, uow: UnitOfWork) -> N
     await record_follow_up(uow.conn, event)
 
 
+async def on_closing_check_signed_off(event: ClosingCheckSignedOff, uow: UnitOfWork) -> None:
+    await handlers.compute_subsidy(uow, event)
+
+
+async def on_evaluation_failed(event: EvaluationFailed, uow: UnitOfWork) -> None:
+    await handlers.apply_failed_evaluation(uow, event)
+
+
 CONSUMERS: dict[str, dict[type[IntegrationEvent], Handler]] = {
-    "cases": {CaseClosed: on_case_closed, CaseTerminated: on_case_terminated,
-              FollowUpCompleted: on_follow_up_completed},
+    "cases": {CaseRegistered: on_case_registered, CaseClosed: on_case_closed,
+              CaseTerminated: on_case_terminated, FollowUpCompleted: on_follow_up_completed,
+              ClosingCheckSignedOff: on_closing_check_signed_off},
+    "evaluations": {EvaluationFailed: on_evaluation_failed},
 }

@@ -1,7 +1,9 @@
 """Evaluation's read models: the closed cases it has been told about (from intake's CaseClosed,
 less those whose aid was terminated), the aided person's answers at follow-ups (intake's
-FollowUpCompleted, R-EVL-5), and, folded from its own events in the same transaction as the
-append, the reviewers each case was given to and the completed evaluations.
+FollowUpCompleted, R-EVL-5), what a case's subsidy depends on at its registration (intake's
+CaseRegistered), and, folded from its own events in the same transaction as the append, the
+reviewers each case was given to, the completed evaluations, the agencies' subsidy schedule
+versions and each case's subsidy.
 
 The tables say exactly what the migrations create (services/evaluation/tests/test_schema.py);
 reads over them are in queries.py."""
@@ -9,16 +11,32 @@ reads over them are in queries.py."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, delete, exists, select, text, update
+from sqlalchemy import Column, DateTime, Index, Numeric, delete, exists, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from services.evaluation.domain import CaseReview, EvaluationCompleted, PeerEvaluation, ReviewerGiven
-from shared.contracts import CaseClosed, CaseTerminated, FollowUpCompleted
+from services.evaluation.domain import (
+    CaseReview,
+    EvaluationCompleted,
+    PeerEvaluation,
+    ReviewerGiven,
+    ScheduleVersionPublished,
+    Subsidy,
+    SubsidyApproved,
+    SubsidyComputed,
+    SubsidyPaid,
+    SubsidyRecoveryOrdered,
+    SubsidyReduced,
+    SubsidySchedule,
+    SubsidyStatus,
+    SubsidyWithheld,
+)
+from shared.contracts import CaseClosed, CaseRegistered, CaseTerminated, FollowUpCompleted
 from shared.projection import Projection, Recorded
 
 
@@ -121,11 +139,86 @@ class ReviewAssignmentRow(EvaluationTable, table=True):
     given_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class RegisteredCaseRow(EvaluationTable, table=True):
+    """What a case's subsidy depends on at its registration (intake's CaseRegistered): its stage
+    or matter and whether it is a group case. No personal data."""
+
+    __tablename__ = "registered_cases"
+
+    case_id: str = Field(primary_key=True)
+    case_kind: str
+    agency_id: str
+    criminal_stage: str | None = None
+    criminal_role: str | None = None
+    matter: str | None = None
+    group_case: bool
+    registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ScheduleVersionRow(EvaluationTable, table=True):
+    """A version an agency published of its subsidy schedule (R-CHK-3)."""
+
+    __tablename__ = "subsidy_schedule_versions"
+
+    agency_id: str = Field(primary_key=True)
+    version: str = Field(primary_key=True)
+    number: int
+    effective_from: date
+    terms: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    published_by: str
+    published_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SubsidyRow(EvaluationTable, table=True):
+    """A case's subsidy, from its computation at the sign-off to its payment (R-CHK-2, R-CHK-3), and
+    what a failed evaluation did to it (R-EVL-7)."""
+
+    __tablename__ = "subsidies"
+
+    case_id: str = Field(primary_key=True)
+    case_number: str
+    case_kind: str
+    agency_id: str
+    handler_id: str
+    handler_name: str
+    handler_kind: str
+    licence_number: str | None = None
+    institution_id: str
+    institution_name: str
+    stage: str | None = None
+    group_case: bool
+    schedule_version: str
+    lines: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    computed_amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    status: str
+    signed_off_by: str
+    signed_off_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    computed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    approved_by: str | None = None
+    approved_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    paid_on: date | None = None
+    payment_reference: str | None = None
+    paid_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    failed_evaluation_id: str | None = None
+    adjustment: str | None = None
+    rule_applied: str | None = None
+    amount_to_recover: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
+    version: int
+
+
+# An agency's subsidies, newest first.
+Index("ix_subsidies_agency_computed", SubsidyRow.__table__.c.agency_id,
+      SubsidyRow.__table__.c.computed_at.desc())
+
 closed_cases = ClosedCaseRow.__table__
 review_assignments = ReviewAssignmentRow.__table__
 evaluations = EvaluationRow.__table__
 follow_ups = FollowUpRow.__table__
 terminated_cases = TerminatedCaseRow.__table__
+registered_cases = RegisteredCaseRow.__table__
+schedule_versions = ScheduleVersionRow.__table__
+subsidies = SubsidyRow.__table__
 
 METADATA = EvaluationTable.metadata
 
@@ -170,9 +263,18 @@ async def record_follow_up(conn: AsyncConnection, event: FollowUpCompleted) -> N
     ).on_conflict_do_nothing(index_elements=["follow_up_id"]))
 
 
+async def record_registered_case(conn: AsyncConnection, event: CaseRegistered) -> None:
+    """What the subsidy of the case depends on (R-CHK-3), once per case."""
+    await conn.execute(insert(registered_cases).values(
+        case_id=event.case_id, case_kind=event.case_kind, agency_id=event.agency_id,
+        criminal_stage=event.criminal_stage, criminal_role=event.criminal_role, matter=event.matter,
+        group_case=event.flags.group_case, registered_at=event.registered_at,
+    ).on_conflict_do_nothing(index_elements=["case_id"]))
+
+
 # --- evaluation's own events ----------------------------------------------------------------
 
-projection = Projection(CaseReview, PeerEvaluation)
+projection = Projection(CaseReview, PeerEvaluation, SubsidySchedule, Subsidy)
 
 
 @projection.on(ReviewerGiven)
@@ -202,3 +304,70 @@ async def evaluation_completed(conn: AsyncConnection, event: EvaluationCompleted
         update(closed_cases).where(closed_cases.c.case_id == event.case_id)
         .values(evaluation_id=event.evaluation_id)
     )
+
+
+# --- subsidies ------------------------------------------------------------------------------
+
+
+@projection.on(ScheduleVersionPublished)
+async def schedule_version_published(conn: AsyncConnection, event: ScheduleVersionPublished,
+                                     at: Recorded) -> None:
+    await conn.execute(insert(schedule_versions).values(
+        agency_id=event.agency_id, version=event.version, number=event.number,
+        effective_from=event.terms.effective_from, terms=event.terms.model_dump(mode="json"),
+        published_by=event.published_by, published_at=event.published_at,
+    ))
+
+
+def _subsidy(case_id: str) -> Any:
+    return update(subsidies).where(subsidies.c.case_id == case_id)
+
+
+@projection.on(SubsidyComputed)
+async def subsidy_computed(conn: AsyncConnection, event: SubsidyComputed, at: Recorded) -> None:
+    h = event.handler
+    await conn.execute(insert(subsidies).values(
+        case_id=event.case_id, case_number=event.case_number, case_kind=event.case_kind,
+        agency_id=event.agency_id, handler_id=h.handler_id, handler_name=h.name, handler_kind=h.kind,
+        licence_number=h.licence_number, institution_id=h.institution_id, institution_name=h.institution_name,
+        stage=event.stage, group_case=event.group_case, schedule_version=event.schedule_version,
+        lines=[line.model_dump(mode="json") for line in event.lines], computed_amount=event.amount,
+        amount=event.amount, status=SubsidyStatus.computed, signed_off_by=event.signed_off_by,
+        signed_off_at=event.signed_off_at, computed_at=event.computed_at, version=at.version,
+    ))
+
+
+@projection.on(SubsidyApproved)
+async def subsidy_approved(conn: AsyncConnection, event: SubsidyApproved, at: Recorded) -> None:
+    await conn.execute(_subsidy(event.case_id).values(
+        status=SubsidyStatus.approved, approved_by=event.approved_by, approved_at=event.approved_at,
+        version=at.version))
+
+
+@projection.on(SubsidyPaid)
+async def subsidy_paid(conn: AsyncConnection, event: SubsidyPaid, at: Recorded) -> None:
+    await conn.execute(_subsidy(event.case_id).values(
+        status=SubsidyStatus.paid, paid_on=event.paid_on, payment_reference=event.payment_reference,
+        paid_at=event.recorded_at, version=at.version))
+
+
+@projection.on(SubsidyWithheld)
+async def subsidy_withheld(conn: AsyncConnection, event: SubsidyWithheld, at: Recorded) -> None:
+    await conn.execute(_subsidy(event.case_id).values(
+        status=SubsidyStatus.withheld, failed_evaluation_id=event.evaluation_id, adjustment="withheld",
+        rule_applied=event.rule_applied, version=at.version))
+
+
+@projection.on(SubsidyReduced)
+async def subsidy_reduced(conn: AsyncConnection, event: SubsidyReduced, at: Recorded) -> None:
+    await conn.execute(_subsidy(event.case_id).values(
+        amount=event.amount, failed_evaluation_id=event.evaluation_id, adjustment="reduced",
+        rule_applied=event.rule_applied, version=at.version))
+
+
+@projection.on(SubsidyRecoveryOrdered)
+async def subsidy_recovery_ordered(conn: AsyncConnection, event: SubsidyRecoveryOrdered,
+                                   at: Recorded) -> None:
+    await conn.execute(_subsidy(event.case_id).values(
+        failed_evaluation_id=event.evaluation_id, adjustment="recovery_ordered",
+        rule_applied=event.rule_applied, amount_to_recover=event.amount_to_recover, version=at.version))

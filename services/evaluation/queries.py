@@ -1,6 +1,7 @@
 """Evaluation's reads: the closed cases awaiting evaluation, the reviewers a case was given to,
-the completed evaluations and a case's quality record (R-EVL-5), as typed read models; and the
-closed case a command decides on.
+the completed evaluations and a case's quality record (R-EVL-5), case subsidies and the agencies'
+schedule versions, as typed read models; and what a command decides on (the closed case, the
+case's registration).
 
 Who may read what (docs/evaluation.md) is decided here, by who is asking: a peer reviewer reads
 only the cases given to them and the evaluations they made, a case handler only the evaluations
@@ -12,14 +13,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.evaluation.domain import ClosedCase
-from services.evaluation.projections import closed_cases, evaluations, follow_ups, review_assignments
+from services.evaluation.domain import (
+    SEED,
+    SEED_VERSION,
+    AppliedLine,
+    ClosedCase,
+    ScheduleTerms,
+    SubsidyStatus,
+)
+from services.evaluation.projections import (
+    closed_cases,
+    evaluations,
+    follow_ups,
+    registered_cases,
+    review_assignments,
+    schedule_versions,
+    subsidies,
+)
 from shared.aggregate import NotFound
 from shared.auth import Principal, Role
 from shared.contracts import CaseKind, Grade, HandlerRef
@@ -275,3 +292,124 @@ async def closed_case_for_update(conn: AsyncConnection, case_id: str) -> ClosedC
     return ClosedCase(case_id=row["case_id"], case_number=row["case_number"], case_kind=row["case_kind"],
                       agency_id=row["agency_id"], closed_at=row["closed_at"],
                       evaluation_id=row["evaluation_id"], handler=_handler(row))
+
+
+# --- subsidies (R-CHK-2, R-CHK-3, R-EVL-7) ----------------------------------------------------
+#
+# Finance reads the subsidies of its own agency (the token's agency_id; none: nothing); the
+# agency's staff, its quality lead, the bureau and the auditor read every agency's.
+
+
+class SubsidyView(BaseModel):
+    """办案补贴: a case's subsidy, how it was computed, and what became of it."""
+
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    agency_id: str
+    handler: HandlerRef
+    stage: str | None = Field(description="The criminal stage or matter the schedule line was chosen by")
+    group_case: bool
+    schedule_version: str = Field(description="The schedule version that computed the amount")
+    lines: list[AppliedLine] = Field(description="How the amount was made")
+    computed_amount: Decimal = Field(description="Yuan, as computed at the sign-off")
+    amount: Decimal = Field(description="Yuan, to pay (after a reduction, if any)")
+    status: SubsidyStatus
+    signed_off_by: str
+    signed_off_at: datetime
+    computed_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    paid_on: date | None
+    payment_reference: str | None
+    paid_at: datetime | None
+    failed_evaluation_id: str | None = Field(description="The failed peer evaluation applied (R-EVL-7)")
+    adjustment: str | None = Field(description="withheld, reduced or recovery_ordered")
+    rule_applied: str | None = Field(description="The agency's rule for a fail, as applied")
+    amount_to_recover: Decimal | None
+
+
+class ScheduleVersionView(BaseModel):
+    agency_id: str
+    version: str
+    seed: bool = Field(description="The built-in Beijing examples (amounts to confirm), used until the "
+                                   "agency publishes a version in effect")
+    terms: ScheduleTerms
+    published_by: str | None
+    published_at: datetime | None
+
+
+class ScheduleVersions(BaseModel):
+    agency_id: str
+    versions: list[ScheduleVersionView] = Field(description="The seed first, then by number")
+
+
+class RegisteredCase(BaseModel):
+    """What evaluation knows of a case's registration (intake's CaseRegistered)."""
+
+    stage: str | None
+    group_case: bool
+
+
+def _subsidy_view(row: Row) -> SubsidyView:
+    return SubsidyView.model_validate({**row, "handler": _handler(row)})
+
+
+def _subsidies_seen_by(asking: Principal) -> list[ColumnElement[bool]]:
+    if asking.role is Role.finance:
+        return [subsidies.c.agency_id == (asking.agency_id or "")]
+    return []
+
+
+async def read_subsidy(conn: AsyncConnection, case_id: str) -> SubsidyView:
+    """A case's subsidy as a command that changed it shows it (the command checked the agency)."""
+    row = (await conn.execute(select(subsidies).where(subsidies.c.case_id == case_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"no subsidy of case {case_id}")
+    return _subsidy_view(row)
+
+
+async def subsidy(engine: AsyncEngine, case_id: str, *, asking: Principal) -> SubsidyView:
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(subsidies).where(subsidies.c.case_id == case_id,
+                                                          *_subsidies_seen_by(asking)))).mappings().first()
+    if row is None:
+        raise NotFound(f"no subsidy of case {case_id}")
+    return _subsidy_view(row)
+
+
+async def subsidies_list(engine: AsyncEngine, *, asking: Principal, agency_id: str | None,
+                         status: SubsidyStatus | None, offset: int, limit: int) -> Page[SubsidyView]:
+    """Subsidies, newest computed first."""
+    where = [c for c in (subsidies.c.agency_id == agency_id if agency_id else None,
+                         subsidies.c.status == status if status else None) if c is not None]
+    query = (select(subsidies).where(*where, *_subsidies_seen_by(asking))
+             .order_by(subsidies.c.computed_at.desc(), subsidies.c.case_id))
+    async with engine.connect() as conn:
+        return await paginate(conn, query, offset=offset, limit=limit, item=_subsidy_view)
+
+
+async def schedule(engine: AsyncEngine, agency_id: str) -> ScheduleVersions:
+    async with engine.connect() as conn:
+        return await read_schedule(conn, agency_id)
+
+
+async def read_schedule(conn: AsyncConnection, agency_id: str) -> ScheduleVersions:
+    """The agency's subsidy schedule versions: the seed, then each it published."""
+    rows = (await conn.execute(select(schedule_versions).where(schedule_versions.c.agency_id == agency_id)
+                               .order_by(schedule_versions.c.number))).mappings().all()
+    seed = ScheduleVersionView(agency_id=agency_id, version=SEED_VERSION, seed=True, terms=SEED,
+                               published_by=None, published_at=None)
+    return ScheduleVersions(agency_id=agency_id, versions=[seed, *(
+        ScheduleVersionView(agency_id=agency_id, version=r["version"], seed=False,
+                            terms=ScheduleTerms.model_validate(r["terms"]), published_by=r["published_by"],
+                            published_at=r["published_at"]) for r in rows)])
+
+
+async def registered_case(conn: AsyncConnection, case_id: str) -> RegisteredCase | None:
+    """The case's stage (criminal) or matter (civil, administrative) and group flag, as registered."""
+    row = (await conn.execute(select(registered_cases).where(registered_cases.c.case_id == case_id))
+           ).mappings().first()
+    if row is None:
+        return None
+    return RegisteredCase(stage=row["criminal_stage"] or row["matter"], group_case=row["group_case"])

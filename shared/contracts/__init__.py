@@ -4,7 +4,7 @@ and the AsyncAPI document and JSON Schemas cover them all."""
 
 from shared.contracts.assignment import AssignmentBlocked, CaseAssigned
 from shared.contracts.common import CaseKind, Grade, HandlerKind, HandlerRef
-from shared.contracts.evaluation import EvaluationCompleted, EvaluationFailed
+from shared.contracts.evaluation import EvaluationCompleted, EvaluationFailed, SubsidyApproved, SubsidyPaid
 from shared.contracts.intake import (
     CaseClosed,
     CaseFlags,
@@ -43,4 +43,6 @@ __all__ = [
     "HandlerSuspended",
     "InvestigationOpened",
     "ReassignmentRequested",
+    "SubsidyApproved",
+    "SubsidyPaid",
 ]

@@ -1,9 +1,13 @@
-"""Events evaluation publishes on `legalaid.evaluation.evaluations` (key: the case id)."""
+"""Events evaluation publishes: peer evaluations on `legalaid.evaluation.evaluations`, case
+subsidies on `legalaid.evaluation.subsidies` (key: the case id, on both)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from pydantic import ConfigDict, Field
 
 from pydantic import ConfigDict
 
@@ -20,6 +24,7 @@ from shared.contracts.common import (
 from shared.events import IntegrationEvent, integration_event
 
 EVALUATIONS = "legalaid.evaluation.evaluations"
+SUBSIDIES = "legalaid.evaluation.subsidies"
 
 
 @integration_event
@@ -71,3 +76,66 @@ class EvaluationFailed(IntegrationEvent):
     handler: HandlerRef
     findings: str
     failed_at: datetime
+
+
+_HANDLER_EXAMPLE: dict[str, Any] = {"handler_id": "lawyer-li", "name": "李明", "kind": "lawyer",
+                    "licence_number": "11101200910000001", "institution_id": "firm-a",
+                    "institution_name": "北京甲律师事务所"}
+
+
+@integration_event
+class SubsidyApproved(IntegrationEvent):
+    """办案补贴审批 (R-CHK-2, R-CHK-3): the agency's finance approved a case's subsidy, computed at
+    the quality lead's sign-off of a passed closing check by the schedule version named here."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra={"examples": [{
+        "case_id": "0b7f8c1e-3c1a-4f57-9d57-2f1f5d1c9a10", "case_number": "京朝法援〔2026〕刑字第118号",
+        "case_kind": "criminal", "agency_id": "chaoyang-centre", "handler": _HANDLER_EXAMPLE,
+        "amount": "1200.00", "schedule_version": "beijing-2011-seed",
+        "approved_at": "2026-11-20T02:00:00Z",
+    }]})
+
+    type: ClassVar[str] = "legalaid.evaluation.subsidy-approved.v1"
+    topic: ClassVar[str] = SUBSIDIES
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    agency_id: str
+    handler: HandlerRef
+    amount: Decimal = Field(description="Yuan, two decimals, as a string")
+    schedule_version: str = Field(description="The subsidy schedule version that computed the amount")
+    approved_at: datetime
+
+
+@integration_event
+class SubsidyPaid(IntegrationEvent):
+    """办案补贴发放 (R-CHK-3, R-PUB-1): a case's subsidy was paid. Carries the columns of the
+    disclosure's subsidy table (Annex 4): period, agency, institution, handler, case number, case
+    kind, amount, date paid. Nothing of the aided person, and no payment reference."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra={"examples": [{
+        "case_id": "0b7f8c1e-3c1a-4f57-9d57-2f1f5d1c9a10", "case_number": "京朝法援〔2026〕刑字第118号",
+        "case_kind": "criminal", "period": "2026-H2", "agency_id": "chaoyang-centre",
+        "institution_id": "firm-a", "institution_name": "北京甲律师事务所", "handler_id": "lawyer-li",
+        "handler_name": "李明", "amount": "1200.00", "paid_on": "2026-11-25",
+        "schedule_version": "beijing-2011-seed",
+    }]})
+
+    type: ClassVar[str] = "legalaid.evaluation.subsidy-paid.v1"
+    topic: ClassVar[str] = SUBSIDIES
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    period: str = Field(description="The Beijing half-year of the payment date, e.g. 2026-H2")
+    agency_id: str
+    institution_id: str
+    institution_name: str
+    handler_id: str
+    handler_name: str
+    amount: Decimal = Field(description="Yuan, two decimals, as a string")
+    paid_on: date
+    schedule_version: str

@@ -6,7 +6,13 @@
 - `review`: giving a closed case to a peer reviewer, avoidance checked at that moment (R-EVL-4,
   R-EVL-6); its stream is `review-<case_id>`;
 - `evaluation`: a reviewer's grades for the case, recorded with the rule that graded them; its
-  stream is `evaluation-<id>`.
+  stream is `evaluation-<id>`;
+- `schedule`: an agency's subsidy schedule, versioned: lines by kind and stage, a group case's
+  multiplier, contract prices, the rule for a failed evaluation (R-CHK-3, R-EVL-7); its stream is
+  `subsidy-schedule-<agency_id>`;
+- `subsidy`: a case's subsidy, computed at the quality lead's sign-off, approved by finance, paid
+  once, withheld, reduced or recovered after a fail (R-CHK-2, R-CHK-3, R-EVL-7); its stream is
+  `subsidy-<case_id>`.
 
 Which indicators belong to which standard, and which rule grades, are data: domain.md could not
 confirm them from the standards' own text. The names other rooms use are listed here.
@@ -40,8 +46,54 @@ from services.evaluation.domain.review import (
     ReviewersComplete,
     ReviewPolicy,
 )
+from services.evaluation.domain.schedule import (
+    SEED,
+    SEED_VERSION,
+    AppliedLine,
+    ContractPrice,
+    FailedEvaluationAction,
+    FailedEvaluationRule,
+    ScheduleLine,
+    ScheduleTerms,
+    ScheduleVersionPublished,
+    SubsidySchedule,
+)
+from services.evaluation.domain.subsidy import (
+    EvaluationFailureNoted,
+    SignedOffCase,
+    Subsidy,
+    SubsidyApproved,
+    SubsidyComputed,
+    SubsidyPaid,
+    SubsidyRecoveryOrdered,
+    SubsidyReduced,
+    SubsidyStatus,
+    SubsidyWithheld,
+    half_year,
+)
 
 __all__ = [
+    "SEED",
+    "SEED_VERSION",
+    "AppliedLine",
+    "ContractPrice",
+    "EvaluationFailureNoted",
+    "FailedEvaluationAction",
+    "FailedEvaluationRule",
+    "ScheduleLine",
+    "ScheduleTerms",
+    "ScheduleVersionPublished",
+    "SignedOffCase",
+    "Subsidy",
+    "SubsidyApproved",
+    "SubsidyComputed",
+    "SubsidyPaid",
+    "SubsidyRecoveryOrdered",
+    "SubsidyReduced",
+    "SubsidySchedule",
+    "SubsidyStatus",
+    "SubsidyWithheld",
+    "half_year",
     "CIVIL_ADMINISTRATIVE_STANDARD",
     "CRIMINAL_STANDARD",
     "DEFAULT_RULE",

@@ -27,6 +27,12 @@ EXPECTED = {
     ("POST", "/api/v1/evaluations"): ("peer_reviewer",),
     ("GET", "/api/v1/evaluations/quality-records/{case_id}"): (*READERS, "peer_reviewer", "case_handler"),
     ("GET", "/api/v1/evaluations/{evaluation_id}"): (*READERS, "peer_reviewer", "case_handler"),
+    ("GET", "/api/v1/subsidies"): (*READERS, "finance"),
+    ("GET", "/api/v1/subsidies/{case_id}"): (*READERS, "finance"),
+    ("POST", "/api/v1/subsidies/{case_id}/approval"): ("finance",),
+    ("POST", "/api/v1/subsidies/{case_id}/payment"): ("finance",),
+    ("GET", "/api/v1/subsidy-schedules/{agency_id}"): (*READERS, "finance"),
+    ("POST", "/api/v1/subsidy-schedules/{agency_id}/versions"): ("finance",),
 }
 CALLS = [("GET", "/api/v1/cases/awaiting-evaluation", None),
          ("GET", "/api/v1/cases/c-1/reviewers", None),
@@ -34,7 +40,14 @@ CALLS = [("GET", "/api/v1/cases/awaiting-evaluation", None),
          ("GET", "/api/v1/evaluations", None),
          ("POST", "/api/v1/evaluations", evaluation_of(case_closed())),
          ("GET", "/api/v1/evaluations/quality-records/c-1", None),
-         ("GET", "/api/v1/evaluations/e-1", None)]
+         ("GET", "/api/v1/evaluations/e-1", None),
+         ("GET", "/api/v1/subsidies", None),
+         ("GET", "/api/v1/subsidies/c-1", None),
+         ("POST", "/api/v1/subsidies/c-1/approval", None),
+         ("POST", "/api/v1/subsidies/c-1/payment", {"paid_on": "2026-11-25", "payment_reference": "P-1"}),
+         ("GET", "/api/v1/subsidy-schedules/agency-1", None),
+         ("POST", "/api/v1/subsidy-schedules/agency-1/versions", {"effective_from": "2026-01-01",
+                                                                  "lines": []})]
 
 
 @pytest.fixture

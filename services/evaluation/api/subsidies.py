@@ -1,0 +1,110 @@
+"""Case subsidies (办案补贴, R-CHK-2, R-CHK-3, R-EVL-7): a case's subsidy, computed at the quality
+lead's sign-off of its closing check (/api/v1/subsidies), its approval and payment by the
+agency's finance, and the agencies' versioned subsidy schedules (/api/v1/subsidy-schedules).
+
+Finance acts for the agency of its token (`agency_id`): another agency's subsidy is a 404, and a
+schedule is published only by its own agency's finance (403). Who acts is the token's subject."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.evaluation import handlers, queries
+from services.evaluation.domain import ScheduleTerms, SubsidyStatus
+from services.evaluation.queries import ScheduleVersions, SubsidyView
+from shared.auth import Principal, Role, allow
+from shared.deps import EngineDep, UowFactoryDep
+from shared.paging import Limit, Offset, Page
+
+router = APIRouter(prefix="/api/v1/subsidies", tags=["subsidies"])
+schedules_router = APIRouter(prefix="/api/v1/subsidy-schedules", tags=["subsidies"])
+
+CaseId = Annotated[str, Path(description="The case's id", min_length=1, max_length=64)]
+AgencyId = Annotated[str, Path(description="The agency's id", min_length=1, max_length=64)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=100,
+                                               description="A retried request with the same key answers "
+                                                           "what the first recorded")]
+
+# The unscoped readers first, finance (scoped to its agency) last.
+READERS = (Role.agency_staff, Role.quality_lead, Role.bureau_investigator, Role.auditor, Role.finance)
+SubsidyReader = Annotated[Principal, allow(*READERS)]
+Finance = Annotated[Principal, allow(Role.finance)]
+
+
+class RecordPayment(BaseModel):
+    """办案补贴发放: the payment of an approved subsidy, as the bank records it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paid_on: date = Field(description="The day the money was paid (its Beijing half-year is the "
+                                      "disclosure's period)")
+    payment_reference: str = Field(min_length=1, max_length=64,
+                                   description="The payment's reference (bank or treasury); the same "
+                                               "reference again answers the first result")
+
+
+@router.post("/{case_id}/approval", summary="Approve a case's subsidy", response_model=SubsidyView)
+async def approve_subsidy(*, case_id: CaseId, principal: Finance, uow: UowFactoryDep) -> SubsidyView:
+    """The agency's finance approves the subsidy computed at the quality lead's sign-off of a
+    passed closing check; before that sign-off there is nothing to approve (409, R-CHK-2), and a
+    subsidy withheld after a failed evaluation is not approved (409, R-EVL-7). Approving again
+    changes nothing."""
+    return await handlers.approve_subsidy(uow, case_id=case_id, by=principal.sub,
+                                          agency_id=principal.agency_id)
+
+
+@router.post("/{case_id}/payment", summary="Record the payment of a case's subsidy",
+             response_model=SubsidyView)
+async def record_payment(*, case_id: CaseId, body: RecordPayment, principal: Finance, uow: UowFactoryDep,
+                         idempotency_key: IdempotencyKey = None) -> SubsidyView:
+    """Finance records that an approved subsidy was paid, once: the same payment reference (or
+    Idempotency-Key) again answers the first result; another reference after payment is a 409.
+    SubsidyPaid tells publication (the disclosure's subsidy table)."""
+    return await handlers.record_payment(uow, case_id=case_id, paid_on=body.paid_on,
+                                         reference=body.payment_reference, idempotency_key=idempotency_key,
+                                         by=principal.sub, agency_id=principal.agency_id)
+
+
+@router.get("/{case_id}", summary="A case's subsidy", response_model=SubsidyView)
+async def get_subsidy(*, case_id: CaseId, principal: SubsidyReader, engine: EngineDep) -> SubsidyView:
+    """A case's subsidy: the schedule version and lines that made the amount, its approval and
+    payment, and what a failed evaluation did to it. Finance reads only its agency's."""
+    return await queries.subsidy(engine, case_id, asking=principal)
+
+
+@router.get("", summary="List subsidies", response_model=Page[SubsidyView])
+async def list_subsidies(
+    *, principal: SubsidyReader, engine: EngineDep,
+    agency_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    status: SubsidyStatus | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> Page[SubsidyView]:
+    """Subsidies, newest computed first (filters `agency_id`, `status`). Finance sees only its
+    agency's, whatever it asks."""
+    return await queries.subsidies_list(engine, asking=principal, agency_id=agency_id, status=status,
+                                        offset=offset, limit=limit)
+
+
+@schedules_router.get("/{agency_id}", summary="An agency's subsidy schedule versions",
+                      response_model=ScheduleVersions, dependencies=[allow(*READERS)])
+async def get_schedule(*, agency_id: AgencyId, engine: EngineDep) -> ScheduleVersions:
+    """The agency's subsidy schedule versions (R-CHK-3): the seed (the Beijing examples, amounts to
+    confirm), then each version it published, with its lines, group multiplier, contract prices
+    and rule for a failed evaluation."""
+    return await queries.schedule(engine, agency_id)
+
+
+@schedules_router.post("/{agency_id}/versions", summary="Publish a subsidy schedule version",
+                       status_code=201, response_model=ScheduleVersions)
+async def publish_schedule(*, agency_id: AgencyId, body: ScheduleTerms, principal: Finance,
+                           uow: UowFactoryDep) -> ScheduleVersions:
+    """The agency's finance publishes a new version of its subsidy schedule, in effect from its
+    `effective_from` day; subsidies computed by earlier versions keep them. Every case kind needs
+    a general line (422). Only the agency's own finance publishes (403)."""
+    return await handlers.publish_schedule(uow, agency_id=agency_id, terms=body, by=principal.sub,
+                                           by_agency=principal.agency_id)
