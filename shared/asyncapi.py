@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 # PyYAML's stubs (types-PyYAML) are not in the environment: yaml's objects are Any here.
@@ -27,6 +27,7 @@ import yaml  # type: ignore[import-untyped]
 from pydantic.json_schema import models_json_schema
 
 import shared.contracts  # noqa: F401  (registers every contract event type)
+from shared import clock
 from shared.contracts.evaluation import EvaluationFailed
 from shared.contracts.sanctions import BAR_NOTICES
 from shared.events import JSON, SPECVERSION, Envelope, IntegrationEvent, registered_events
@@ -225,9 +226,13 @@ def payload_examples(model: type[IntegrationEvent]) -> list[dict[str, Any]]:
 
 
 def _envelope(model: type[IntegrationEvent], payload: dict[str, Any], n: int) -> Envelope:
-    """An example as the kernel would publish it: emitted at the latest time the event names."""
+    """An example as the kernel would publish it: emitted at the latest time the event names (a
+    day it names counts as that Beijing day's noon: a payment recorded on its date)."""
     event = model.model_validate(payload)
-    times = [v for v in (getattr(event, name) for name in model.model_fields) if isinstance(v, datetime)]
+    values = [getattr(event, name) for name in model.model_fields]
+    times = [v for v in values if isinstance(v, datetime)]
+    times = times or [datetime.combine(v, time(12), tzinfo=clock.BEIJING) for v in values
+                      if isinstance(v, date) and not isinstance(v, datetime)]
     if not times:
         raise ValueError(f"{model.__name__} names no time: its example needs a ce_time")
     return Envelope.wrap(event, source=f"/fayuan/{_producer(model)}",

@@ -9,8 +9,6 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict, Field
 
-from pydantic import ConfigDict
-
 from shared.contracts.common import (
     EXAMPLE_AGENCY_ID,
     EXAMPLE_CASE_ID,

@@ -263,7 +263,7 @@ class ClosingCheckSignedOff(IntegrationEvent):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "case_kind": "criminal",
         "agency_id": EXAMPLE_AGENCY_ID, "handler": EXAMPLE_LAWYER, "standard": "SF/T 0086-2020",
-        "checked_by": "staff-chaoyang-031", "signed_off_by": "staff-chaoyang-002",
+        "checklist_version": 1, "checked_by": "staff-chaoyang-031", "signed_off_by": "staff-chaoyang-002",
         "signed_off_at": "2026-08-28T08:10:00Z",
     }]})
 

@@ -130,7 +130,7 @@ def test_prod_serves_the_api_over_https_only_with_hsts(prod):
 def test_the_services_set_the_same_hsts_header_behind_tls():
     from shared.http import _SecurityHeaders
 
-    headers = dict(_SecurityHeaders(None, hsts=True, docs_prefix=None).common)
+    headers = dict(_SecurityHeaders(None, hsts=True, docs_page=None).common)
     assert headers[b"strict-transport-security"].decode() == HSTS
 
 
