@@ -21,7 +21,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
@@ -236,9 +236,10 @@ def document_errors(schema: dict[str, Any], roles: Mapping[tuple[str, str], tupl
             schemas.pop(name, None)
 
 
-def install_openapi(app: FastAPI, tags: Mapping[str, str]) -> None:
+def install_openapi(app: FastAPI, tags: Mapping[str, str], *, public_docs_prefix: str = "") -> None:
     """Describe `tags` (name -> description, in this order) and every operation's problem
-    responses in the app's OpenAPI document; serve Swagger UI locally at /docs."""
+    responses in the app's OpenAPI document; serve Swagger UI locally at /docs (`public_docs_prefix`:
+    install_docs)."""
     app.openapi_tags = [{"name": name, "description": text} for name, text in tags.items()]
     generate = app.openapi
 
@@ -251,7 +252,7 @@ def install_openapi(app: FastAPI, tags: Mapping[str, str]) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    install_docs(app)
+    install_docs(app, public_prefix=public_docs_prefix)
 
 
 def render(app: FastAPI) -> str:
@@ -284,27 +285,43 @@ class _Assets(StaticFiles):
         return response
 
 
-def install_docs(app: FastAPI) -> None:
+def install_docs(app: FastAPI, *, public_prefix: str = "") -> None:
     """/docs: Swagger UI from the service's own files; the Content-Security-Policy of the page
-    (shared.http.DOCS_CSP) admits scripts and styles from 'self' only."""
-    app.mount(ASSETS_URL, _Assets(directory=str(swagger_ui_path)), name="swagger-ui")
+    (shared.http.DOCS_CSP) admits scripts and styles from 'self' only.
 
-    # Behind a proxy that serves the service under a path (the ASGI root_path, uvicorn's
-    # --root-path), the page's addresses start with that path, as FastAPI's own docs do.
+    The page's addresses start with the path under which the browser reached it:
+    - behind a proxy that serves the whole service under a path (the ASGI root_path, uvicorn's
+      --root-path), that path, as FastAPI's own docs do; "Try it out" calls the API under it too;
+    - else `public_prefix` (FAYUAN_PUBLIC_DOCS_PREFIX): the Gateway serves only the docs under it
+      (/api-docs/<service>/docs, .../openapi.json), rewritten to /docs and /openapi.json, while
+      the API keeps its own paths on the same host. A setting, not the request's
+      X-Forwarded-Prefix: a header any client can send must not decide what the page loads."""
+    app.mount(ASSETS_URL, _Assets(directory=str(swagger_ui_path)), name="swagger-ui")
+    public_prefix = public_prefix.rstrip("/")
+
+    def root_path(request: Request) -> str:
+        return str(request.scope.get("root_path", "")).rstrip("/")
+
     @app.get(DOCS_URL, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "").rstrip("/")
+        prefix = root_path(request) or public_prefix
         return get_swagger_ui_html(
-            openapi_url=root + DOCS_SPEC_URL, title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSETS_URL}/favicon-32x32.png",
+            openapi_url=prefix + DOCS_SPEC_URL, title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{prefix}{ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{prefix}{ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{prefix}{ASSETS_URL}/favicon-32x32.png",
         )
+
+    # /docs/ otherwise gets FastAPI's slash redirect to an absolute /docs, which is not the page
+    # under a prefix; a relative address is right whatever the prefix.
+    @app.get(DOCS_URL + "/", include_in_schema=False)
+    async def swagger_ui_with_a_slash() -> RedirectResponse:
+        return RedirectResponse("../docs", status_code=307)
 
     @app.get(DOCS_SPEC_URL, include_in_schema=False)
     async def openapi_for_swagger_ui(request: Request) -> JSONResponse:
         document = openapi_30(app.openapi())
-        root = request.scope.get("root_path", "").rstrip("/")
+        root = root_path(request)
         if root and not document.get("servers"):
             document["servers"] = [{"url": root}]  # "Try it out" calls the API through the proxy too
         return JSONResponse(document)

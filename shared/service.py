@@ -109,7 +109,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.state.tracer_provider = provider
     install_middleware(app, settings, tracer=tracer)
     install_auth(app, settings)
-    install_openapi(app, {**spec.tags, **audit_api.TAGS})
+    install_openapi(app, {**spec.tags, **audit_api.TAGS}, public_docs_prefix=settings.public_docs_prefix)
     for router in spec.routers:
         app.include_router(router)
     app.include_router(audit_api.router)

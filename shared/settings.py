@@ -8,6 +8,7 @@ database on it (`database_name`), so one URL serves all five services.
 from __future__ import annotations
 
 import ipaddress
+import re
 import ssl
 from functools import cached_property
 from pathlib import Path
@@ -148,6 +149,15 @@ class ServiceSettings(BaseSettings):
     cors_allowed_origins: str = Field(
         default="", description="Origins (comma-separated) allowed to call from a browser; empty: CORS "
                                 "closed")
+    # Where the Gateway serves this service's /docs from outside (deploy/k8s/base/gateway/
+    # routes-docs.yaml): a setting, never a request header a client could forge into the page.
+    public_docs_prefix: str = Field(
+        default="",
+        description="Path under which the Gateway serves this service's Swagger UI and documents from "
+                    "outside, stripping it (e.g. /api-docs/intake): the /docs page asks for its script, "
+                    "stylesheet and document under it. Empty: under the ASGI root path, if any. An ASGI "
+                    "root path wins over it; no request header ever sets it",
+        examples=["/api-docs/intake"])
     max_body_bytes: int = Field(
         default=1024 * 1024, description="Largest request body accepted, in bytes; a larger one gets 413")
     public_rate_limit: str = Field(
@@ -260,6 +270,16 @@ class ServiceSettings(BaseSettings):
             if scheme == "http" and self.environment == "prod":
                 raise ValueError("auth_jwks_url must be https in environment=prod")
         return self
+
+    @field_validator("public_docs_prefix")
+    @classmethod
+    def _docs_prefix(cls, value: str) -> str:
+        # It is written into the docs page's HTML and script: path segments of plain characters only.
+        value = value.rstrip("/")
+        if not re.fullmatch(r"(?:/[A-Za-z0-9._~-]+)*", value) or any(
+                part in {".", ".."} for part in value.split("/")):
+            raise ValueError("public_docs_prefix must be empty or a path like /api-docs/intake")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -230,6 +230,48 @@ async def test_behind_a_proxy_prefix_the_page_asks_for_everything_under_it():
     assert csp.startswith("default-src 'none'; script-src 'self' 'sha256-")
 
 
+async def test_behind_the_gateways_docs_route_the_page_asks_for_everything_under_the_public_prefix():
+    """The Gateway serves /api-docs/intake/docs... as /docs... (deploy/k8s/base/gateway/
+    routes-docs.yaml): the page names its files under the configured prefix, the service still
+    answers them at /docs/static, and no header of the request changes that."""
+    async with client(build(public_docs_prefix="/api-docs/intake/")) as http:
+        page = await http.get("/docs", headers={"X-Forwarded-Prefix": "/evil.example"})
+        slash = await http.get("/docs/")
+        urls = [a or b for a, b in URLS.findall(page.text)]
+        assets = {url: (await http.get(url.removeprefix("/api-docs/intake"))) for url in urls}
+        document = (await http.get(DOCS_SPEC_URL)).json()
+    assert page.status_code == 200
+    outside = "/api-docs/intake"
+    loaded = {f"{outside}{ASSETS_URL}/swagger-ui-bundle.js", f"{outside}{ASSETS_URL}/swagger-ui.css",
+              f"{outside}{DOCS_SPEC_URL}"}
+    assert loaded <= set(urls) and all(u.startswith("/api-docs/intake/docs/") for u in urls), urls
+    assert "evil" not in page.text
+    assert {url: r.status_code for url, r in assets.items()} == dict.fromkeys(urls, 200)
+    assert assets[f"{outside}{ASSETS_URL}/swagger-ui.css"].headers["content-type"].startswith("text/css")
+    # /api-docs/intake/docs/ (forwarded as /docs/) leads to the page, relative to where it was asked.
+    assert slash.status_code == 307 and slash.headers["location"] == "../docs"
+    assert str(httpx.URL("https://host/api-docs/intake/docs/").join("../docs")) == "https://host/api-docs/intake/docs"
+    # The API is not under the docs prefix: "Try it out" calls its own paths on the same host.
+    assert "servers" not in document
+    csp = page.headers["content-security-policy"]
+    assert csp.startswith("default-src 'none'; script-src 'self' 'sha256-")
+
+
+async def test_an_asgi_root_path_wins_over_the_public_docs_prefix():
+    transport = httpx.ASGITransport(app=build(public_docs_prefix="/api-docs/intake"), root_path="/intake")
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        page = await http.get("/intake/docs")
+    urls = [a or b for a, b in URLS.findall(page.text)]
+    assert urls and all(u.startswith("/intake/docs/") for u in urls), urls
+
+
+@pytest.mark.parametrize("value", ["api-docs", "/api docs", "/a//b", "/a/../b", '/a"><script>', "/a?b"])
+def test_the_public_docs_prefix_is_a_plain_path(value):
+    with pytest.raises(ValueError, match="public_docs_prefix"):
+        ServiceSettings(public_docs_prefix=value)
+    assert ServiceSettings(public_docs_prefix="/api-docs/intake/").public_docs_prefix == "/api-docs/intake"
+
+
 @pytest.mark.parametrize("path", ["/docs", DOCS_SPEC_URL, "/openapi.json"])
 async def test_the_docs_need_no_token(path):
     async with client(build()) as http:

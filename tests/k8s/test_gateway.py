@@ -1,6 +1,7 @@
 """The Gateway and its HTTPRoutes: every API path of the code reaches the service that serves it,
-whatever the Gateway API implementation; the auditor's paths are rewritten to each service's own;
-prod speaks HTTPS only; and the CEL rules of the HTTPRoute CRD that JSON Schema cannot check."""
+whatever the Gateway API implementation; the auditor's and the docs' paths are rewritten to each
+service's own; prod speaks HTTPS only; and the CEL rules of the HTTPRoute CRD that JSON Schema
+cannot check."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 from fastapi.routing import APIRoute
 
 from shared.audit_api import router as audit_router
+from shared.openapi import ASSETS_URL, DOCS_SPEC_URL, DOCS_URL
+from shared.settings import ServiceSettings
 from tests.k8s.conftest import ROOT
 
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/consumers.py"))
@@ -52,6 +55,21 @@ def gateway_route(routes: list[dict], path: str) -> tuple[dict, dict] | None:
     regex = [f for f in found if f[1]["path"]["type"] == "RegularExpression"]
     assert not regex or len(backends) == 1, f"{path}: a regular expression competes with {sorted(backends)}"
     return max(found, key=lambda f: len(f[1]["path"]["value"]) if f[1]["path"]["type"] == "PathPrefix" else 0)
+
+
+def forwarded(rule: dict, match: dict, path: str) -> str:
+    """The path the backend receives after the rule's URLRewrite (Gateway API, HTTPPathModifier):
+    ReplaceFullPath replaces it all, ReplacePrefixMatch the matched prefix (a non-root one here:
+    the routes never replace a prefix with "/", where implementations disagree)."""
+    rewrites = [f["urlRewrite"]["path"] for f in rule.get("filters", []) if f["type"] == "URLRewrite"]
+    if not rewrites:
+        return path
+    [rewrite] = rewrites
+    if rewrite["type"] == "ReplaceFullPath":
+        return rewrite["replaceFullPath"]
+    replacement, prefix = rewrite["replacePrefixMatch"], match["path"]["value"].rstrip("/")
+    assert match["path"]["type"] == "PathPrefix" and replacement not in ("", "/"), rule["name"]
+    return replacement.rstrip("/") + path[len(prefix):]
 
 
 def served_paths(service: str) -> list[str]:
@@ -101,6 +119,36 @@ def test_auditors_reach_each_services_audit_endpoints_under_its_name(overlay, re
             assert rewritten == served, (outside, rewritten)
 
 
+# What shared/openapi.py serves of the docs (the page, its slash, its document, its three files).
+DOCS_PATHS = [DOCS_URL, DOCS_URL + "/", DOCS_SPEC_URL, f"{ASSETS_URL}/swagger-ui-bundle.js",
+              f"{ASSETS_URL}/swagger-ui.css", f"{ASSETS_URL}/favicon-32x32.png", "/openapi.json"]
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_each_services_docs_are_reached_under_its_name(overlay, request):
+    """/api-docs/<service>/docs... and /api-docs/<service>/openapi.json reach that service as its
+    own /docs... and /openapi.json (shared/openapi.py), and its ConfigMap tells the page the
+    prefix its files are under; nothing else of the service is reached under that prefix."""
+    docs = request.getfixturevalue(overlay)
+    routes = [route_named(docs, name) for name in ("fayuan", "fayuan-audit", "fayuan-api-docs")]
+    configs = {c["metadata"]["name"]: c["data"] for c in of_kind(docs, "ConfigMap")}
+    for service in SERVICES:
+        prefix = configs[f"fayuan-{service}"]["FAYUAN_PUBLIC_DOCS_PREFIX"]
+        assert prefix == f"/api-docs/{service}"
+        assert ServiceSettings(public_docs_prefix=prefix).public_docs_prefix == prefix
+        for served in DOCS_PATHS:
+            picked = gateway_route(routes, prefix + served)
+            assert picked is not None, prefix + served
+            rule, match = picked
+            assert rule["backendRefs"] == [{"name": f"fayuan-{service}", "port": 80}], prefix + served
+            assert forwarded(rule, match, prefix + served) == served, prefix + served
+        assert forwarded(*gateway_route(routes, f"{prefix}/docs/static/swagger-ui.css"),
+                         f"{prefix}/docs/static/swagger-ui.css") == "/docs/static/swagger-ui.css"
+        for elsewhere in ("", "/", "/metrics", "/healthz", "/readyz", "/docsx", "/openapi.json/x",
+                          "/api/v1/cases", "/api/v1/audit/personal-data-reads"):
+            assert gateway_route(routes, prefix + elsewhere) is None, prefix + elsewhere
+
+
 def test_prod_serves_the_api_over_https_only_with_hsts(prod):
     [gateway] = of_kind(prod, "Gateway")
     listeners = {listener["name"]: listener for listener in gateway["spec"]["listeners"]}
@@ -114,7 +162,7 @@ def test_prod_serves_the_api_over_https_only_with_hsts(prod):
         for parent in route["spec"]["parentRefs"]:
             assert parent["name"] == gateway["metadata"]["name"]
             attached.setdefault(parent["sectionName"], []).append(route)
-    assert {r["metadata"]["name"] for r in attached["https"]} == {"fayuan", "fayuan-audit"}
+    assert {r["metadata"]["name"] for r in attached["https"]} == {"fayuan", "fayuan-audit", "fayuan-api-docs"}
     [redirect] = attached["http"]  # plain HTTP only redirects
     [rule] = redirect["spec"]["rules"]
     assert "backendRefs" not in rule and "matches" not in rule
