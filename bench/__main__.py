@@ -256,7 +256,7 @@ def main(
 
         intake_url = stack.url("intake")
         # Agency staff register cases; a token long enough for the whole bench.
-        as_staff = stack.headers(Role.agency_staff, sub="bench-staff", minutes=120)
+        as_staff = stack.headers(Role.agency_staff, sub="bench-staff", agency_id=load.AGENCY, minutes=120)
         with console.status(f"warming up: {warmup:g} s on each endpoint"):
             load.drive(wrk, "bare", bare_url, bodies, connections=connections, seconds=warmup,
                        headers=as_staff)

@@ -27,6 +27,9 @@ import httpx
 
 from shared.validation import id_check_char
 
+# The agency whose staff register the bench's cases: staff register their own agency's cases only
+# (docs/security.md "Scoping"), so the bench acts as one agency's staff.
+AGENCY = "agency-01"
 PATH = "/api/v1/cases"
 
 _KINDS = ["criminal", "civil", "administrative", "non_litigation"]
@@ -62,7 +65,7 @@ def registration_bodies(count: int = 500, seed: int = 7) -> list[dict]:
         elif n % 23 == 0:
             flags = {"major_or_sensitive": True}
         bodies.append({"case_kind": rng.choice(_KINDS), "cause": rng.choice(_CAUSES), "district": district,
-                       "agency_id": f"agency-{rng.randint(1, 12):02d}", "flags": flags,
+                       "agency_id": AGENCY, "flags": flags,
                        "aided_person": person})
     return bodies
 

@@ -66,7 +66,7 @@ def main(
         stack.wait_ready(["intake"], timeout=60)
         wrk = load.ensure_wrk(print)
         bodies = load.registration_bodies()
-        as_staff = stack.headers(Role.agency_staff, sub="bench-staff")
+        as_staff = stack.headers(Role.agency_staff, sub="bench-staff", agency_id=load.AGENCY)
         load.drive(wrk, "warm-up", stack.url("intake"), bodies, connections=connections, seconds=3,
                    headers=as_staff)
         busy = {"intake": psutil.Process(process.pid), "PostgreSQL": psutil.Process(postgres.pid),

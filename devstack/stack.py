@@ -28,6 +28,7 @@ SERVICES: dict[str, int] = {"intake": 8001, "assignment": 8002, "evaluation": 80
                             "publication": 8005}
 BROKER_PORT = 9092
 ROOT = Path(__file__).resolve().parent.parent
+SCOPING_CLAIMS = ("agency_id", "handler_id", "institution_id", "reviewer_id", "district")
 
 
 @dataclass
@@ -60,9 +61,8 @@ class Stack:
 
     def token(self, *roles: Role | str, minutes: float = 60, **claims: str) -> str:
         """A bearer token the running services accept: `roles`, and the scoping claims
-        (agency_id, handler_id, institution_id, reviewer_id) and sub/name given as keywords."""
-        scopes = {k: claims.pop(k) for k in ("agency_id", "handler_id", "institution_id", "reviewer_id")
-                  if k in claims}
+        (agency_id, handler_id, institution_id, reviewer_id, district) and sub/name given as keywords."""
+        scopes = {k: claims.pop(k) for k in SCOPING_CLAIMS if k in claims}
         return mint_token(self.settings(), [str(r) for r in roles], minutes=minutes, scopes=scopes, **claims)
 
     def headers(self, *roles: Role | str, **claims: str) -> dict[str, str]:

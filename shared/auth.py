@@ -41,6 +41,7 @@ from prometheus_client import Counter
 from starlette.exceptions import HTTPException
 
 from shared import context
+from shared.aggregate import Forbidden
 from shared.ratelimit import RateLimit
 from shared.settings import ServiceSettings
 
@@ -78,7 +79,11 @@ class Principal:
     handler_id: str | None = None
     institution_id: str | None = None
     reviewer_id: str | None = None
+    district: str | None = None
     role: Role | None = None
+    # The roles it acts in at this endpoint: those it holds that the endpoint admits (its scope
+    # is the widest they give, agency_scope). Empty outside an endpoint: `role` alone then.
+    acting: frozenset[Role] = frozenset()
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
@@ -94,6 +99,7 @@ class Principal:
             handler_id=_opt(claims.get("handler_id")),
             institution_id=_opt(claims.get("institution_id")),
             reviewer_id=_opt(claims.get("reviewer_id")),
+            district=_opt(claims.get("district")),
         )
 
 
@@ -102,6 +108,78 @@ ANONYMOUS = Principal(sub="anonymous", roles=frozenset({Role.public}))
 
 def _opt(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+# --- scoping by agency and district (docs/security.md "Scoping") ----------------------------
+
+# Roles that act for one legal-aid agency: their token names it (`agency_id`), and they see and
+# act on that agency's records only. A new agency role is one more member here.
+AGENCY_ROLES: frozenset[Role] = frozenset({Role.agency_staff, Role.closing_checker, Role.quality_lead,
+                                          Role.finance})
+# Roles of the justice bureau: a `district` claim scopes them to the agencies of that district;
+# without one they are the city bureau and see every agency.
+BUREAU_ROLES: frozenset[Role] = frozenset({Role.bureau_investigator})
+
+
+@dataclass(frozen=True)
+class AgencyScope:
+    """Whose records a caller may see and act on: one agency's (`agency_id`), the agencies of one
+    district (`district`), or every agency (neither)."""
+
+    agency_id: str | None = None
+    district: str | None = None
+
+    @property
+    def unlimited(self) -> bool:
+        return self.agency_id is None and self.district is None
+
+    def admits(self, agency_id: str | None, district: str | None = None) -> bool:
+        """A record of `agency_id` (in `district`, where the record says) is within the scope."""
+        if self.agency_id is not None:
+            return agency_id == self.agency_id
+        if self.district is not None:
+            return district == self.district
+        return True
+
+
+EVERY_AGENCY = AgencyScope()
+# An agency role whose token names no agency: never a real id, so it admits nothing (and `allow`
+# refuses such a caller before any endpoint runs).
+NO_AGENCY = AgencyScope(agency_id="\u2205 no agency_id claim")
+
+
+def _scope_of_role(principal: Principal, role: Role) -> AgencyScope:
+    if role in AGENCY_ROLES:
+        return AgencyScope(agency_id=principal.agency_id) if principal.agency_id else NO_AGENCY
+    if role in BUREAU_ROLES and principal.district is not None:
+        return AgencyScope(district=principal.district)
+    return EVERY_AGENCY
+
+
+def agency_scope(principal: Principal) -> AgencyScope:
+    """The agencies whose records the caller sees and acts on at this endpoint: the widest scope
+    of the roles it acts in (every agency, then one district's, then one agency's). Roles that
+    are neither agency nor bureau roles (a handler, an organ, a reviewer) are scoped by their own
+    claims elsewhere, and the auditor reads every agency."""
+    roles = principal.acting or (frozenset({principal.role}) if principal.role else principal.roles)
+    scopes = [_scope_of_role(principal, role) for role in roles if role is not Role.public]
+    if not scopes or any(s.unlimited for s in scopes):
+        return EVERY_AGENCY
+    return next((s for s in scopes if s.district is not None),
+                next((s for s in scopes if s is not NO_AGENCY), NO_AGENCY))
+
+
+class NotTheCaller(Forbidden):
+    """A body field names an actor other than the caller: who acts is the token's subject."""
+
+
+def acting_as(principal: Principal, field: str, named: str | None) -> str:
+    """The actor of a command: the token's subject. A body field that names the actor may be left
+    out; when sent, it must be the subject, or the command is refused (403 naming the field)."""
+    if named is not None and named != principal.sub:
+        raise NotTheCaller(f"{field}: the actor of a command is the caller (the token's subject "
+                           f"{principal.sub!r}); leave {field} out or send your own id")
+    return principal.sub
 
 
 class InvalidToken(Exception):
@@ -421,7 +499,13 @@ class _Allow:
                 403, detail=f"This needs one of the roles: {', '.join(self.roles)}.",
                 headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"'},
             )
-        principal = replace(principal, role=acting)
+        principal = replace(principal, role=acting,
+                            acting=frozenset(r for r in self.roles if r in principal.roles))
+        if agency_scope(principal) is NO_AGENCY:
+            raise HTTPException(
+                403, detail="agency_id: a token of an agency role names its agency (the agency_id claim).",
+                headers={"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"'},
+            )
         context.actor.set(principal.sub)
         context.role.set(acting.value)
         context.source_ip.set(client_ip(request))

@@ -131,6 +131,7 @@ def token(
     handler_id: str | None = typer.Option(None, help="Scope: the case handler (lawyer)."),
     institution_id: str | None = typer.Option(None, help="Scope: the institution (law firm, court)."),
     reviewer_id: str | None = typer.Option(None, help="Scope: the peer reviewer."),
+    district: str | None = typer.Option(None, help="Scope: the bureau's district (none: the city)."),
     minutes: float = typer.Option(60, help="Lifetime."),
     private_key: Path | None = typer.Option(
         None, help="PEM private key (RSA: RS256, P-256: ES256) instead of the dev secret."),
@@ -148,7 +149,7 @@ def token(
             raise typer.Exit(1)
         settings = settings.model_copy(update={"auth_dev_secret": secret})
     scopes = {"agency_id": agency_id, "handler_id": handler_id, "institution_id": institution_id,
-              "reviewer_id": reviewer_id}
+              "reviewer_id": reviewer_id, "district": district}
     typer.echo(auth.mint_token(settings, list(role), sub=sub, name=name, minutes=minutes, kid=kid,
                                scopes=scopes,
                                private_key_pem=private_key.read_bytes() if private_key else None))

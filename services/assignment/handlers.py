@@ -29,6 +29,7 @@ from services.assignment.domain import (
 from services.assignment.settings import AssignmentSettings
 from shared import contracts
 from shared.aggregate import DomainEvent, NotFound
+from shared.auth import EVERY_AGENCY, AgencyScope
 from shared.clock import local_date, now
 from shared.contracts import CaseKind, HandlerKind
 from shared.contracts import assignment as contracts_assignment
@@ -57,8 +58,9 @@ async def rules(uow: UnitOfWork, agency_id: str) -> AppliedRules:
 @retry_on_conflict
 async def file_rules(uow_factory: UnitOfWorkFactory, agency_id: str, *, title: str, text: str,
                      effective_from: date, monthly_cap: int | None, senior_years_of_practice: int | None,
-                     filed_with: str) -> int:
+                     filed_with: str, within: AgencyScope = EVERY_AGENCY) -> int:
     async with uow_factory() as uow:
+        await queries.scope.check_agency(uow.conn, within, agency_id, queries.NO_RULES)
         document = await uow.get(AssignmentRules, agency_id)
         version = document.file(title=title, text=text, effective_from=effective_from,
                                 monthly_cap=monthly_cap, senior_years=senior_years_of_practice,
@@ -68,8 +70,10 @@ async def file_rules(uow_factory: UnitOfWorkFactory, agency_id: str, *, title: s
 
 
 @retry_on_conflict
-async def publish_rules(uow_factory: UnitOfWorkFactory, agency_id: str, version: int) -> AssignmentRules:
+async def publish_rules(uow_factory: UnitOfWorkFactory, agency_id: str, version: int,
+                        within: AgencyScope = EVERY_AGENCY) -> AssignmentRules:
     async with uow_factory() as uow:
+        await queries.scope.check_agency(uow.conn, within, agency_id, queries.NO_RULES)
         document = await uow.get(AssignmentRules, agency_id)
         document.publish(version=version, at=now())
         await uow.save(document)
@@ -103,18 +107,22 @@ async def recruit_institution(uow_factory: UnitOfWorkFactory, *, name: str, kind
         return institution
 
 
-async def load_institution(uow: UnitOfWork, institution_id: str) -> Institution:
+async def load_institution(uow: UnitOfWork, institution_id: str,
+                           within: AgencyScope = EVERY_AGENCY) -> Institution:
+    """The institution, if of the caller's agencies (not found otherwise)."""
     institution = await uow.get(Institution, institution_id)
-    if not institution.exists:
+    if not institution.exists or institution.recruitment is None:
         raise NotFound(queries.NO_INSTITUTION)
+    await queries.scope.check_agency(uow.conn, within, institution.recruitment.agency_id,
+                                     queries.NO_INSTITUTION)
     return institution
 
 
 @retry_on_conflict
 async def sign_commitment(uow_factory: UnitOfWorkFactory, institution_id: str, *, signed_on: date,
-                          valid_until: date) -> Institution:
+                          valid_until: date, within: AgencyScope = EVERY_AGENCY) -> Institution:
     async with uow_factory() as uow:
-        institution = await load_institution(uow, institution_id)
+        institution = await load_institution(uow, institution_id, within)
         institution.sign_commitment(signed_on=signed_on, valid_until=valid_until, at=now())
         await uow.save(institution)
         return institution
@@ -122,9 +130,9 @@ async def sign_commitment(uow_factory: UnitOfWorkFactory, institution_id: str, *
 
 @retry_on_conflict
 async def withdraw_commitment(uow_factory: UnitOfWorkFactory, institution_id: str, *, withdrawn_on: date,
-                              reason: str) -> Institution:
+                              reason: str, within: AgencyScope = EVERY_AGENCY) -> Institution:
     async with uow_factory() as uow:
-        institution = await load_institution(uow, institution_id)
+        institution = await load_institution(uow, institution_id, within)
         institution.withdraw_commitment(withdrawn_on=withdrawn_on, reason=reason, at=now())
         await uow.save(institution)
         return institution
@@ -132,9 +140,9 @@ async def withdraw_commitment(uow_factory: UnitOfWorkFactory, institution_id: st
 
 @retry_on_conflict
 async def sign_volunteer_commitment(uow_factory: UnitOfWorkFactory, handler_id: str, *, signed_on: date,
-                                    valid_until: date) -> Handler:
+                                    valid_until: date, within: AgencyScope = EVERY_AGENCY) -> Handler:
     async with uow_factory() as uow:
-        handler = await load_handler(uow, handler_id)
+        handler = await load_handler(uow, handler_id, within)
         handler.sign_commitment(signed_on=signed_on, valid_until=valid_until, at=now())
         await uow.save(handler)
         return handler
@@ -144,9 +152,13 @@ async def sign_volunteer_commitment(uow_factory: UnitOfWorkFactory, handler_id: 
 async def register_handler(uow_factory: UnitOfWorkFactory, *, name: str, kind: HandlerKind,
                            licence_number: str | None, institution_id: str, years_of_practice: int,
                            practice_areas: list[CaseKind] | None = None,
-                           qualifications: list[Qualification] | None = None) -> Handler:
+                           qualifications: list[Qualification] | None = None,
+                           within: AgencyScope = EVERY_AGENCY) -> Handler:
     async with uow_factory() as uow:
         institution = await uow.get(Institution, institution_id)
+        if institution.recruitment is not None:  # an agency registers handlers of its own pool
+            await queries.scope.check_agency(uow.conn, within, institution.recruitment.agency_id,
+                                             queries.NO_INSTITUTION)
         handler = Handler(str(uuid.uuid4()))
         handler.register(name=name, kind=kind, licence_number=licence_number, institution=institution,
                          years_of_practice=years_of_practice, at=now(), practice_areas=practice_areas or (),
@@ -162,18 +174,20 @@ async def register_handler(uow_factory: UnitOfWorkFactory, *, name: str, kind: H
         return handler
 
 
-async def load_handler(uow: UnitOfWork, handler_id: str) -> Handler:
+async def load_handler(uow: UnitOfWork, handler_id: str, within: AgencyScope = EVERY_AGENCY) -> Handler:
+    """The handler, if of the caller's agencies' pool (not found otherwise)."""
     handler = await uow.get(Handler, handler_id)
-    if not handler.exists:
+    if not handler.exists or handler.registration is None:
         raise NotFound(queries.NO_HANDLER)
+    await queries.scope.check_agency(uow.conn, within, handler.registration.agency_id, queries.NO_HANDLER)
     return handler
 
 
 @retry_on_conflict
 async def record_unavailability(uow_factory: UnitOfWorkFactory, handler_id: str, *, unavailable_from: date,
-                                unavailable_to: date) -> Handler:
+                                unavailable_to: date, within: AgencyScope = EVERY_AGENCY) -> Handler:
     async with uow_factory() as uow:
-        handler = await load_handler(uow, handler_id)
+        handler = await load_handler(uow, handler_id, within)
         handler.record_unavailability(unavailable_from=unavailable_from, unavailable_to=unavailable_to,
                                       at=now())
         await uow.save(handler)
@@ -328,10 +342,11 @@ async def load_assignment(uow: UnitOfWork, case_id: str) -> CaseAssignment:
 
 @retry_on_conflict
 async def choose_handler(uow_factory: UnitOfWorkFactory, case_id: str, *, handler_id: str,
-                         reason: str) -> CaseAssignment:
+                         reason: str, within: AgencyScope = EVERY_AGENCY) -> CaseAssignment:
     async with uow_factory() as uow:
         assignment = await load_assignment(uow, case_id)
         assert assignment.case is not None
+        await queries.scope.check_agency(uow.conn, within, assignment.case.agency_id, queries.NO_ASSIGNMENT)
         rotation = await uow.get(Rotation, assignment.case.agency_id)
         candidate = next(iter(await queries.candidates(uow.conn, handler_id=handler_id)), None)
         before = len(assignment.decisions)

@@ -26,7 +26,7 @@ from services.intake.queries.deadlines import overdue_items
 from services.intake.queries.views import AidedPersonView, view_of
 from shared import audit, context, contracts
 from shared.aggregate import NotFound
-from shared.auth import Principal
+from shared.auth import EVERY_AGENCY, AgencyScope, Principal
 from shared.clock import now
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts import intake as intake_contracts
@@ -163,12 +163,13 @@ async def register_next_stage(uow_factory: UnitOfWorkFactory, previous_case_id: 
                               criminal_role: CriminalRole | None,
                               possible_death_penalty_or_life_imprisonment: bool | None,
                               source_system: str | None, external_reference: str | None,
-                              registered_by: str | None, vault: PersonalDataVault) -> tuple[Case, bool]:
+                              registered_by: str | None, vault: PersonalDataVault,
+                              within: AgencyScope = EVERY_AGENCY) -> tuple[Case, bool]:
     """R-HDL-7: the criminal case's next stage as a new case (own number, own file) linked to the
     previous one. Asked twice, the answer is the case already opened (False: nothing new)."""
     try:
         async with uow_factory() as uow:
-            previous = await load_case(uow, previous_case_id)
+            previous = await load_case(uow, previous_case_id, within=within)
             case = Case(str(uuid.uuid4()))
             await _claim(uow, [f"next:{previous_case_id}"], case.id)
             at = now()
@@ -200,12 +201,14 @@ async def register_next_stage(uow_factory: UnitOfWorkFactory, previous_case_id: 
 
 
 async def load_case(uow: UnitOfWork, case_id: str, *, as_of: datetime | None = None,
-                    only_handler: str | None = None) -> Case:
+                    only_handler: str | None = None, within: AgencyScope = EVERY_AGENCY) -> Case:
     """The case; `only_handler`: the caller is a handler, who acts only on the cases whose current
-    handler they are (any other is "not found": a handler does not learn that it exists)."""
+    handler they are; `within`: the agencies whose cases the caller acts on (any other case is
+    "not found": the caller does not learn that it exists)."""
     case = await uow.get(Case, case_id, as_of=as_of)
-    if not case.exists or (only_handler is not None
-                           and (case.handler is None or case.handler.handler_id != only_handler)):
+    r = case.registration
+    if not case.exists or r is None or not within.admits(r.agency_id, r.district) or (
+            only_handler is not None and (case.handler is None or case.handler.handler_id != only_handler)):
         raise NotFound(f"no case {case_id}" + (f" as of {as_of.isoformat()}" if as_of else ""))
     return case
 

@@ -36,6 +36,9 @@ TEST_REF_KEY = "dGVzdC1vbmx5LXJlZmVyZW5jZS1rZXktMzItYnl0ZXM="  # noqa: S105 - te
 STAFF_ROLES = (
     Role.agency_staff, Role.closing_checker, Role.quality_lead, Role.bureau_investigator, Role.auditor,
 )
+# The default caller's agency: an agency role's token names one (docs/security.md "Scoping"). It
+# reads every agency (it is also the city bureau and an auditor) and acts for this one alone.
+STAFF_AGENCY = "chaoyang-centre"
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class Claims(TokenOptions, total=False):
     handler_id: str
     institution_id: str
     reviewer_id: str
+    district: str
 
 
 def _take_scopes(claims: Claims) -> dict[str, str | None]:
@@ -118,6 +122,7 @@ def _take_scopes(claims: Claims) -> dict[str, str | None]:
         "handler_id": claims.pop("handler_id", None),
         "institution_id": claims.pop("institution_id", None),
         "reviewer_id": claims.pop("reviewer_id", None),
+        "district": claims.pop("district", None),
     }
 
 
@@ -152,6 +157,6 @@ def as_role(settings: ServiceSettings, *roles: Role, **claims: Unpack[Claims]) -
     return bearer(mint_token(settings, list(roles) or [Role.public], scopes=scopes, **options))
 
 
-def staff(settings: ServiceSettings) -> dict[str, str]:
-    """Headers of the default caller (STAFF_ROLES)."""
-    return as_role(settings, *STAFF_ROLES, sub="staff-1")
+def staff(settings: ServiceSettings, agency_id: str = STAFF_AGENCY) -> dict[str, str]:
+    """Headers of the default caller (STAFF_ROLES), acting for `agency_id`."""
+    return as_role(settings, *STAFF_ROLES, sub="staff-1", agency_id=agency_id)

@@ -126,10 +126,10 @@ async def record_work(intake: httpx.AsyncClient, stack: Stack, case: dict, conve
     as_handler = handler(stack, case["handler_id"])
     at = now().isoformat()
     await ok(await intake.post(f"/api/v1/cases/{case['case_id']}/record", headers=as_handler, json={
-        "author_id": case["handler_id"], "occurred_at": at,
+        "occurred_at": at,
         "entry": {"kind": "mandate", "agreement_signed": True, "power_of_attorney_signed": True}}), 201)
     return await ok(await intake.post(f"/api/v1/cases/{case['case_id']}/record", headers=as_handler, json={
-        "author_id": case["handler_id"], "occurred_at": at,
+        "occurred_at": at,
         "entry": {"kind": "meeting", "rights_explained": True, "obligations_explained": True,
                   "risks_explained": True, "conversation_record": conversation}}), 201)
 
@@ -164,7 +164,7 @@ async def closing_check(intake: httpx.AsyncClient, stack: Stack, case: dict) -> 
                                "outcome_document", "reports_to_agency"), True)
     await ok(await intake.post(f"/api/v1/cases/{case['case_id']}/closing-file",
                                headers=handler(stack, case["handler_id"]),
-                               json={"submitted_by": case["handler_id"], "checklist": checklist}))
+                               json={"checklist": checklist}))
     return await ok(await intake.post(f"/api/v1/cases/{case['case_id']}/closing-check",
                                       headers=checker(stack, case["agency_id"]),
                                       json={"items": dict.fromkeys(CRIMINAL_CHECKLIST, True)}))

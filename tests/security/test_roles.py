@@ -17,7 +17,7 @@ import asyncpg
 import httpx
 import pytest
 
-from shared.auth import Role, route_roles
+from shared.auth import AGENCY_ROLES, Role, route_roles
 from shared.migrations import upgrade
 from shared.testing.auth import as_role
 from shared.testing.fixtures import dsn, serve_in_process, settings_under_test
@@ -124,3 +124,16 @@ async def test_each_admitted_role_alone_is_let_through(clients, service, method,
         response = await _call(client, method, path, headers)
         assert response.status_code not in (401, 403), f"as {role}: {response.status_code} {response.text}"
         assert response.status_code < 500, f"as {role}: {response.status_code} {response.text}"
+
+
+@pytest.mark.parametrize(("service", "method", "path", "roles"), ROUTES)
+async def test_an_agency_role_whose_token_names_no_agency_gets_403(clients, service, method, path, roles):
+    agency_roles = [r for r in roles if r in AGENCY_ROLES]
+    if not agency_roles:
+        pytest.skip("admits no agency role")
+    client, settings = clients[service]
+    unscoped = {k: v for k, v in CLAIMS.items() if k != "agency_id"}
+    for role in agency_roles:
+        response = await _call(client, method, path, as_role(settings, role, **unscoped))
+        _assert_problem(response, 403)
+        assert "agency_id" in response.json()["detail"], f"as {role}: {response.text}"

@@ -12,7 +12,7 @@ from services.assignment import handlers, queries
 from services.assignment.api.common import AgencyFilter, Id, reported_as_field_error
 from services.assignment.domain import MIN_REASON_LENGTH
 from services.assignment.queries import AssignmentView, BlockedCase
-from shared.auth import Principal, Role, allow
+from shared.auth import Principal, Role, agency_scope, allow
 from shared.deps import EngineDep, UowFactoryDep
 from shared.paging import Limit, Offset, Page
 
@@ -41,19 +41,22 @@ async def get_assignment(*, case_id: Id, engine: EngineDep,
     return await queries.assignment(engine, case_id, principal=principal)
 
 
-@router.post("/cases/{case_id}/assignment", response_model=AssignmentView,
-             dependencies=[allow(Role.agency_staff)])
-async def choose_handler(*, case_id: Id, body: ChooseHandler, uow: UowFactoryDep,
-                         engine: EngineDep) -> AssignmentView:
-    """Assign the agency's chosen handler to a case awaiting its choice."""
+@router.post("/cases/{case_id}/assignment", response_model=AssignmentView)
+async def choose_handler(*, case_id: Id, body: ChooseHandler, uow: UowFactoryDep, engine: EngineDep,
+                         principal: Annotated[Principal, allow(Role.agency_staff)]) -> AssignmentView:
+    """Assign the agency's chosen handler to a case awaiting its choice (a case of the caller's
+    agency; another agency's is not found)."""
     with reported_as_field_error():
-        await handlers.choose_handler(uow, case_id, handler_id=body.handler_id, reason=body.reason)
+        await handlers.choose_handler(uow, case_id, handler_id=body.handler_id, reason=body.reason,
+                                      within=agency_scope(principal))
     return await queries.assignment(engine, case_id)
 
 
-@router.get("/assignments/blocked", response_model=Page[BlockedCase],
-            dependencies=[allow(Role.agency_staff, Role.auditor)])
-async def list_blocked(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
+@router.get("/assignments/blocked", response_model=Page[BlockedCase])
+async def list_blocked(*, engine: EngineDep,
+                       principal: Annotated[Principal, allow(Role.agency_staff, Role.auditor)],
+                       agency_id: AgencyFilter = None, offset: Offset = 0,
                        limit: Limit = 50) -> Page[BlockedCase]:
-    """Cases no one in the pool may take, each candidate with why not."""
-    return await queries.list_blocked(engine, agency_id=agency_id, offset=offset, limit=limit)
+    """Cases no one in the pool may take, each candidate with why not; an agency's own only."""
+    return await queries.list_blocked(engine, agency_id=agency_id, offset=offset, limit=limit,
+                                      within=agency_scope(principal))

@@ -14,7 +14,8 @@ from services.assignment import handlers, queries
 from services.assignment.api.common import AgencyFilter, Id, reported_as_field_error
 from services.assignment.domain import InstitutionKind, Qualification, Recruitment
 from services.assignment.queries import HandlerView, InstitutionView, VolunteerEntry
-from shared.auth import Principal, Role, allow
+from shared.aggregate import Forbidden
+from shared.auth import Principal, Role, agency_scope, allow
 from shared.contracts import CaseKind, HandlerKind
 from shared.deps import ClockDep, EngineDep, UowFactoryDep
 from shared.paging import Limit, Offset, Page
@@ -24,6 +25,10 @@ router = APIRouter(prefix="/api/v1", tags=["registry"])
 # Who reads the provider pool: the agency that manages it, the bureau that suspends handlers
 # from it (R-SAN-2) and the auditor. The public reads the published part in publication.
 REGISTRY_READERS = (Role.agency_staff, Role.bureau_investigator, Role.auditor)
+
+
+class NotYourAgency(Forbidden):
+    """Who the caller is, not a rule of the pool: an agency recruits into its own pool only."""
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -104,10 +109,13 @@ class RecordUnavailability(BaseModel):
 
 
 @router.post("/institutions", status_code=status.HTTP_201_CREATED, response_model=InstitutionView,
-             dependencies=[allow(Role.agency_staff)])
+             responses={403: {"description": "Staff recruiting into another agency's pool"}})
 async def recruit_institution(*, body: RecruitInstitution, uow: UowFactoryDep, engine: EngineDep,
-                              response: Response) -> InstitutionView:
+                              response: Response,
+                              principal: Annotated[Principal, allow(Role.agency_staff)]) -> InstitutionView:
     """Recruit an institution into an agency's pool."""
+    if not agency_scope(principal).admits(body.agency_id, body.district):
+        raise NotYourAgency("agency_id: an agency recruits into its own pool (the agency_id of its token)")
     institution = await handlers.recruit_institution(uow, name=body.name, kind=body.kind,
                                                      agency_id=body.agency_id, district=body.district,
                                                      recruitment=body.recruitment)
@@ -115,88 +123,98 @@ async def recruit_institution(*, body: RecruitInstitution, uow: UowFactoryDep, e
     return await queries.institution(engine, institution.id)
 
 
-@router.post("/institutions/{institution_id}/commitment", response_model=InstitutionView,
-             dependencies=[allow(Role.agency_staff)])
-async def sign_commitment(*, institution_id: Id, body: SignCommitment, uow: UowFactoryDep,
-                          engine: EngineDep) -> InstitutionView:
+@router.post("/institutions/{institution_id}/commitment", response_model=InstitutionView)
+async def sign_commitment(*, institution_id: Id, body: SignCommitment, uow: UowFactoryDep, engine: EngineDep,
+                          principal: Annotated[Principal, allow(Role.agency_staff)]) -> InstitutionView:
     """Record the institution's signed quality commitment letter."""
     with reported_as_field_error():
-        await handlers.sign_commitment(uow, institution_id, **body.model_dump())
+        await handlers.sign_commitment(uow, institution_id, **body.model_dump(),
+                                       within=agency_scope(principal))
     return await queries.institution(engine, institution_id)
 
 
-@router.post("/institutions/{institution_id}/commitment/withdrawal", response_model=InstitutionView,
-             dependencies=[allow(Role.agency_staff)])
+@router.post("/institutions/{institution_id}/commitment/withdrawal", response_model=InstitutionView)
 async def withdraw_commitment(*, institution_id: Id, body: WithdrawCommitment, uow: UowFactoryDep,
-                              engine: EngineDep) -> InstitutionView:
+                              engine: EngineDep,
+                              principal: Annotated[Principal, allow(Role.agency_staff)]) -> InstitutionView:
     """Record that the institution withdrew its quality commitment: from that day its handlers
     receive no case (R-PRV-3)."""
     with reported_as_field_error():
-        await handlers.withdraw_commitment(uow, institution_id, **body.model_dump())
+        await handlers.withdraw_commitment(uow, institution_id, **body.model_dump(),
+                                           within=agency_scope(principal))
     return await queries.institution(engine, institution_id)
 
 
-@router.get("/institutions", response_model=Page[InstitutionView], dependencies=[allow(*REGISTRY_READERS)])
-async def list_institutions(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
+@router.get("/institutions", response_model=Page[InstitutionView])
+async def list_institutions(*, engine: EngineDep, principal: Annotated[Principal, allow(*REGISTRY_READERS)],
+                            agency_id: AgencyFilter = None, offset: Offset = 0,
                             limit: Limit = 50) -> Page[InstitutionView]:
     """List institutions in recruitment order."""
-    return await queries.list_institutions(engine, agency_id=agency_id, offset=offset, limit=limit)
+    return await queries.list_institutions(engine, agency_id=agency_id, offset=offset, limit=limit,
+                                           within=agency_scope(principal))
 
 
-@router.get("/institutions/{institution_id}", response_model=InstitutionView,
-            dependencies=[allow(*REGISTRY_READERS)])
-async def get_institution(*, institution_id: Id, engine: EngineDep) -> InstitutionView:
+@router.get("/institutions/{institution_id}", response_model=InstitutionView)
+async def get_institution(*, institution_id: Id, engine: EngineDep,
+                          principal: Annotated[Principal, allow(*REGISTRY_READERS)]) -> InstitutionView:
     """One institution and its commitment."""
-    return await queries.institution(engine, institution_id)
+    return await queries.institution(engine, institution_id, agency_scope(principal))
 
 
 # --- handlers -------------------------------------------------------------------------------
 
 
-@router.post("/handlers", status_code=status.HTTP_201_CREATED, response_model=HandlerView,
-             dependencies=[allow(Role.agency_staff)])
+@router.post("/handlers", status_code=status.HTTP_201_CREATED, response_model=HandlerView)
 async def register_handler(*, body: RegisterHandler, uow: UowFactoryDep, engine: EngineDep, clock: ClockDep,
-                           response: Response) -> HandlerView:
+                           response: Response,
+                           principal: Annotated[Principal, allow(Role.agency_staff)]) -> HandlerView:
     """Register a handler of an institution."""
     with reported_as_field_error():
-        handler = await handlers.register_handler(uow, **body.model_dump())
+        handler = await handlers.register_handler(uow, **body.model_dump(), within=agency_scope(principal))
     response.headers["Location"] = f"/api/v1/handlers/{handler.id}"
     return await queries.handler(engine, handler.id, at=clock())
 
 
-@router.post("/handlers/{handler_id}/unavailability", response_model=HandlerView,
-             dependencies=[allow(Role.agency_staff)])
+@router.post("/handlers/{handler_id}/unavailability", response_model=HandlerView)
 async def record_unavailability(*, handler_id: Id, body: RecordUnavailability, uow: UowFactoryDep,
-                                engine: EngineDep, clock: ClockDep) -> HandlerView:
+                                engine: EngineDep, clock: ClockDep,
+                                principal: Annotated[Principal, allow(Role.agency_staff)]) -> HandlerView:
     """Record days on which the handler cannot take a case; the rotation passes them over then."""
     with reported_as_field_error():
-        await handlers.record_unavailability(uow, handler_id, **body.model_dump())
+        await handlers.record_unavailability(uow, handler_id, **body.model_dump(),
+                                             within=agency_scope(principal))
     return await queries.handler(engine, handler_id, at=clock())
 
 
-@router.post("/handlers/{handler_id}/commitment", response_model=HandlerView,
-             dependencies=[allow(Role.agency_staff)])
+@router.post("/handlers/{handler_id}/commitment", response_model=HandlerView)
 async def sign_volunteer_commitment(*, handler_id: Id, body: SignCommitment, uow: UowFactoryDep,
-                                    engine: EngineDep, clock: ClockDep) -> HandlerView:
+                                    engine: EngineDep, clock: ClockDep,
+                                    principal: Annotated[Principal, allow(Role.agency_staff)]) -> HandlerView:
     """Record a volunteer's own signed quality commitment letter (R-PRV-3: "an institution, or
     a volunteer"); lawyers and legal workers are covered by their institution's."""
     with reported_as_field_error():
-        await handlers.sign_volunteer_commitment(uow, handler_id, **body.model_dump())
+        await handlers.sign_volunteer_commitment(uow, handler_id, **body.model_dump(),
+                                                 within=agency_scope(principal))
     return await queries.handler(engine, handler_id, at=clock())
 
 
-@router.get("/volunteers", response_model=Page[VolunteerEntry], dependencies=[allow(*REGISTRY_READERS)])
-async def list_volunteers(*, engine: EngineDep, agency_id: AgencyFilter = None, offset: Offset = 0,
+@router.get("/volunteers", response_model=Page[VolunteerEntry])
+async def list_volunteers(*, engine: EngineDep, principal: Annotated[Principal, allow(*REGISTRY_READERS)],
+                          agency_id: AgencyFilter = None, offset: Offset = 0,
                           limit: Limit = 50) -> Page[VolunteerEntry]:
     """The list of legal-aid volunteers, as the agency publishes it (R-PRV-2)."""
-    return await queries.list_volunteers(engine, agency_id=agency_id, offset=offset, limit=limit)
+    return await queries.list_volunteers(engine, agency_id=agency_id, offset=offset, limit=limit,
+                                         within=agency_scope(principal))
 
 
-@router.get("/handlers", response_model=Page[HandlerView], dependencies=[allow(*REGISTRY_READERS)])
-async def list_handlers(*, engine: EngineDep, clock: ClockDep, agency_id: AgencyFilter = None,
-                        offset: Offset = 0, limit: Limit = 50) -> Page[HandlerView]:
+@router.get("/handlers", response_model=Page[HandlerView])
+async def list_handlers(*, engine: EngineDep, clock: ClockDep,
+                        principal: Annotated[Principal, allow(*REGISTRY_READERS)],
+                        agency_id: AgencyFilter = None, offset: Offset = 0,
+                        limit: Limit = 50) -> Page[HandlerView]:
     """List handlers in registration order, each with whether suspended and their cases this month."""
-    return await queries.list_handlers(engine, agency_id=agency_id, offset=offset, limit=limit, at=clock())
+    return await queries.list_handlers(engine, agency_id=agency_id, offset=offset, limit=limit, at=clock(),
+                                       within=agency_scope(principal))
 
 
 @router.get("/handlers/{handler_id}", response_model=HandlerView)

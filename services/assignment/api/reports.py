@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 from services.assignment import adapters, queries
 from services.assignment.queries import FairnessReport, MonthlyReport
 from services.assignment.settings import AssignmentSettingsDep
-from shared.auth import Role, allow
+from shared.auth import Principal, Role, agency_scope, allow
 from shared.deps import ClockDep, EngineDep
 
 router = APIRouter(prefix="/api/v1/assignments/reports", tags=["reports"])
@@ -29,13 +29,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/monthly", response_model=MonthlyReport, summary="Cases per handler and institution in a month",
-            responses={200: {"content": {"text/csv": {}, XLSX: {}}}}, dependencies=[allow(*READERS)])
-async def monthly(*, engine: EngineDep, settings: AssignmentSettingsDep, clock: ClockDep, month: Month = None,
+            responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+async def monthly(*, engine: EngineDep, settings: AssignmentSettingsDep, clock: ClockDep,
+                  principal: Annotated[Principal, allow(*READERS)], month: Month = None,
                   agency_id: Agency = None, format_: Format = "json") -> MonthlyReport | Response:
     """Each handler's non-group cases in the month against the monthly cap (R-ASG-4), and each
     institution's total; the cap is the agency's rules in force, else the service's default."""
     report = await queries.monthly_report(engine, month=month, agency_id=agency_id, at=clock(),
-                                          default_cap=settings.monthly_case_cap)
+                                          default_cap=settings.monthly_case_cap,
+                                          within=agency_scope(principal))
     if format_ == "csv":
         return Response(adapters.monthly_csv(report), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="cases-{report.month}.csv"'})
@@ -45,11 +47,11 @@ async def monthly(*, engine: EngineDep, settings: AssignmentSettingsDep, clock: 
     return report
 
 
-@router.get("/fairness", response_model=FairnessReport, summary="How fair the rotation was in a month",
-            dependencies=[allow(*READERS)])
-async def fairness(*, engine: EngineDep, clock: ClockDep, month: Month = None,
-                   agency_id: Agency = None) -> FairnessReport:
+@router.get("/fairness", response_model=FairnessReport, summary="How fair the rotation was in a month")
+async def fairness(*, engine: EngineDep, clock: ClockDep, principal: Annotated[Principal, allow(*READERS)],
+                   month: Month = None, agency_id: Agency = None) -> FairnessReport:
     """Per handler: the rotation decisions they were eligible for, the cases they got, what
     strict rotation would have given (each decision shared equally among the eligible), and the
     deviation (R-ASG-1)."""
-    return await queries.fairness_report(engine, month=month, agency_id=agency_id, at=clock())
+    return await queries.fairness_report(engine, month=month, agency_id=agency_id, at=clock(),
+                                         within=agency_scope(principal))

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.assignment import handlers, queries
 from services.assignment.queries import RulesDocument
-from shared.auth import Role, allow
+from shared.auth import Principal, Role, agency_scope, allow
 from shared.clock import local_date
 from shared.deps import ClockDep, EngineDep, UowFactoryDep
 
@@ -41,30 +41,32 @@ class FileRules(BaseModel):
 
 
 @router.post("/{agency_id}/assignment-rules", status_code=status.HTTP_201_CREATED,
-             response_model=RulesDocument, summary="File a version of the agency's assignment rules",
-             dependencies=[allow(*AUTHORS)])
+             response_model=RulesDocument, summary="File a version of the agency's assignment rules")
 async def file_rules(*, agency_id: AgencyId, body: FileRules, uow: UowFactoryDep, engine: EngineDep,
-                     clock: ClockDep, response: Response) -> RulesDocument:
+                     clock: ClockDep, response: Response,
+                     principal: Annotated[Principal, allow(*AUTHORS)]) -> RulesDocument:
     """Record a new version of the agency's assignment rules as filed with the city bureau
-    (R-ASG-5). It is not applied until published."""
-    version = await handlers.file_rules(uow, agency_id, **body.model_dump())
+    (R-ASG-5). It is not applied until published. Staff file their own agency's rules."""
+    version = await handlers.file_rules(uow, agency_id, **body.model_dump(), within=agency_scope(principal))
     response.headers["Location"] = f"/api/v1/agencies/{agency_id}/assignment-rules/{version}"
     return await queries.rules_document(engine, agency_id, day=local_date(clock()))
 
 
 @router.post("/{agency_id}/assignment-rules/{version}/publication", response_model=RulesDocument,
-             summary="Publish a filed version of the assignment rules", dependencies=[allow(*AUTHORS)])
+             summary="Publish a filed version of the assignment rules")
 async def publish_rules(*, agency_id: AgencyId, version: Version, uow: UowFactoryDep, engine: EngineDep,
-                        clock: ClockDep) -> RulesDocument:
+                        clock: ClockDep, principal: Annotated[Principal, allow(*AUTHORS)]) -> RulesDocument:
     """Publish a filed version (R-ASG-5): from its `effective_from` day it is the version the
     engine applies, and the public sees it (R-PUB-3)."""
-    await handlers.publish_rules(uow, agency_id, version)
+    await handlers.publish_rules(uow, agency_id, version, within=agency_scope(principal))
     return await queries.rules_document(engine, agency_id, day=local_date(clock()))
 
 
 @router.get("/{agency_id}/assignment-rules", response_model=RulesDocument,
-            summary="The agency's assignment rules, every version",
-            dependencies=[allow(*AUTHORS, Role.auditor)])
-async def get_rules(*, agency_id: AgencyId, engine: EngineDep, clock: ClockDep) -> RulesDocument:
-    """Every filed version, which are published, and which is in force today."""
-    return await queries.rules_document(engine, agency_id, day=local_date(clock()))
+            summary="The agency's assignment rules, every version")
+async def get_rules(*, agency_id: AgencyId, engine: EngineDep, clock: ClockDep,
+                    principal: Annotated[Principal, allow(*AUTHORS, Role.auditor)]) -> RulesDocument:
+    """Every filed version, which are published, and which is in force today; another agency's
+    rules are not found for staff."""
+    return await queries.rules_document(engine, agency_id, day=local_date(clock()),
+                                        within=agency_scope(principal))

@@ -3,6 +3,7 @@ decision records (`cases`), the agencies' rules (`rules`) and the reports (`repo
 the read models of projections.py, or an aggregate's own stream, into typed read models; the
 scoping of what each role sees. What the other rooms use is named here."""
 
+from services.assignment.queries import scope
 from services.assignment.queries.cases import (
     NO_ASSIGNMENT,
     AssignmentView,
@@ -33,13 +34,13 @@ from services.assignment.queries.reports import (
     fairness_report,
     monthly_report,
 )
-from services.assignment.queries.rules import RulesDocument, RulesVersion, rules_document, rules_of
+from services.assignment.queries.rules import NO_RULES, RulesDocument, RulesVersion, rules_document, rules_of
 
 __all__ = [
-    "NO_ASSIGNMENT", "NO_HANDLER", "NO_INSTITUTION",
+    "NO_ASSIGNMENT", "NO_HANDLER", "NO_INSTITUTION", "NO_RULES",
     "AssignmentView", "BlockedCase", "Decision", "FairnessReport", "FairnessRow", "HandlerMonth",
     "HandlerView", "InstitutionMonth", "InstitutionView", "MonthlyReport", "RulesDocument", "RulesVersion",
     "VolunteerEntry", "assignment", "candidates", "fairness_report", "handler", "institution",
     "list_blocked", "list_handlers", "list_institutions", "list_volunteers", "monthly_report",
-    "rules_document", "rules_of",
+    "rules_document", "rules_of", "scope",
 ]

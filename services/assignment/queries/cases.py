@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.assignment.domain import CaseAssignment
 from services.assignment.projections import case_assignments
+from services.assignment.queries import scope
 from services.assignment.queries.aggregates import current
 from shared.aggregate import DomainEvent, NotFound
-from shared.auth import Principal, Role
+from shared.auth import EVERY_AGENCY, AgencyScope, Principal, Role, agency_scope
 from shared.contracts import HandlerRef
 from shared.paging import Page, paginate
 
@@ -84,6 +85,8 @@ async def assignment(engine: AsyncEngine, case_id: str, *,
                           decisions=[_decision(d) for d in record.decisions])
     if principal is None:
         return view
+    async with engine.connect() as conn:
+        await scope.check_agency(conn, agency_scope(principal), case.agency_id, NO_ASSIGNMENT)
     if principal.role is Role.case_handler:
         handler = view.handler
         if principal.handler_id is None or handler is None or handler.handler_id != principal.handler_id:
@@ -96,12 +99,15 @@ async def assignment(engine: AsyncEngine, case_id: str, *,
 
 
 async def list_blocked(engine: AsyncEngine, *, agency_id: str | None, offset: int,
-                       limit: int) -> Page[BlockedCase]:
-    """Cases no one in the pool may take, each candidate with why not, oldest first."""
+                       limit: int, within: AgencyScope = EVERY_AGENCY) -> Page[BlockedCase]:
+    """Cases no one in the pool may take, each candidate with why not, oldest first; of the
+    caller's agencies only."""
     query = select(case_assignments).where(case_assignments.c.status == "blocked").order_by(
         case_assignments.c.decided_at)
     if agency_id:
         query = query.where(case_assignments.c.agency_id == agency_id)
     async with engine.connect() as conn:
+        query = query.where(scope.of_agencies(case_assignments.c.agency_id,
+                                              await scope.agencies(conn, within)))
         return await paginate(conn, query, offset=offset, limit=limit,
                               item=lambda row: BlockedCase.model_validate(dict(row)))

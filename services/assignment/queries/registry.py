@@ -22,8 +22,9 @@ from services.assignment.projections import (
     unavailability,
     volunteer_commitments,
 )
+from services.assignment.queries import scope
 from shared.aggregate import NotFound
-from shared.auth import Principal, Role
+from shared.auth import EVERY_AGENCY, AgencyScope, Principal, Role, agency_scope
 from shared.clock import local_date, local_month
 from shared.contracts import CaseKind, HandlerKind
 from shared.paging import Page, paginate
@@ -77,22 +78,26 @@ NO_HANDLER = "no handler with this handler_id"
 # --- institutions ---------------------------------------------------------------------------
 
 
-async def institution(engine: AsyncEngine, institution_id: str) -> InstitutionView:
+async def institution(engine: AsyncEngine, institution_id: str,
+                      within: AgencyScope = EVERY_AGENCY) -> InstitutionView:
+    """One institution, if within the caller's agencies (not found otherwise)."""
     async with engine.connect() as conn:
         row = (await conn.execute(select(institutions).where(institutions.c.institution_id == institution_id))
                ).mappings().first()
-    if row is None:
-        raise NotFound(NO_INSTITUTION)
+        if row is None:
+            raise NotFound(NO_INSTITUTION)
+        await scope.check_agency(conn, within, row["agency_id"], NO_INSTITUTION)
     return InstitutionView.model_validate(dict(row))
 
 
 async def list_institutions(engine: AsyncEngine, *, agency_id: str | None, offset: int,
-                            limit: int) -> Page[InstitutionView]:
-    """Institutions in recruitment order."""
+                            limit: int, within: AgencyScope = EVERY_AGENCY) -> Page[InstitutionView]:
+    """Institutions in recruitment order, of the caller's agencies only."""
     query = select(institutions).order_by(institutions.c.recruited_at)
     if agency_id:
         query = query.where(institutions.c.agency_id == agency_id)
     async with engine.connect() as conn:
+        query = query.where(scope.of_agencies(institutions.c.agency_id, await scope.agencies(conn, within)))
         return await paginate(conn, query, offset=offset, limit=limit,
                               item=lambda row: InstitutionView.model_validate(dict(row)))
 
@@ -103,7 +108,8 @@ async def list_institutions(engine: AsyncEngine, *, agency_id: str | None, offse
 async def handler(engine: AsyncEngine, handler_id: str, *, at: datetime,
                   principal: Principal | None = None) -> HandlerView:
     """One handler, with whether suspended on `at`'s day and their cases in its month. A case
-    handler reads only their own record; any other is not found, as an unknown id is."""
+    handler reads only their own record, an agency its own pool's; any other is not found, as an
+    unknown id is."""
     if principal is not None and principal.role is Role.case_handler and handler_id != principal.handler_id:
         raise NotFound(NO_HANDLER)
     async with engine.connect() as conn:
@@ -111,17 +117,21 @@ async def handler(engine: AsyncEngine, handler_id: str, *, at: datetime,
                ).mappings().first()
         if row is None:
             raise NotFound(NO_HANDLER)
+        if principal is not None:
+            await scope.check_agency(conn, agency_scope(principal), row["agency_id"], NO_HANDLER)
         states = await _handler_state(conn, [handler_id], at)
     return HandlerView.model_validate(dict(row)).model_copy(update=states[handler_id])
 
 
 async def list_handlers(engine: AsyncEngine, *, agency_id: str | None, offset: int, limit: int,
-                        at: datetime) -> Page[HandlerView]:
-    """Handlers in registration order, each with whether suspended and their cases this month."""
+                        at: datetime, within: AgencyScope = EVERY_AGENCY) -> Page[HandlerView]:
+    """Handlers in registration order, each with whether suspended and their cases this month;
+    of the caller's agencies only."""
     query = select(handlers).order_by(handlers.c.registered_order)
     if agency_id:
         query = query.where(handlers.c.agency_id == agency_id)
     async with engine.connect() as conn:
+        query = query.where(scope.of_agencies(handlers.c.agency_id, await scope.agencies(conn, within)))
         page = await paginate(conn, query, offset=offset, limit=limit,
                               item=lambda row: HandlerView.model_validate(dict(row)))
         states = await _handler_state(conn, [h.handler_id for h in page.items], at)
@@ -130,7 +140,7 @@ async def list_handlers(engine: AsyncEngine, *, agency_id: str | None, offset: i
 
 
 async def list_volunteers(engine: AsyncEngine, *, agency_id: str | None, offset: int,
-                          limit: int) -> Page[VolunteerEntry]:
+                          limit: int, within: AgencyScope = EVERY_AGENCY) -> Page[VolunteerEntry]:
     """The list of legal-aid volunteers, as the agency publishes it (R-PRV-2)."""
     query = (select(handlers.c.name, institutions.c.name.label("institution_name"), handlers.c.agency_id,
                     handlers.c.registered_at)
@@ -140,6 +150,7 @@ async def list_volunteers(engine: AsyncEngine, *, agency_id: str | None, offset:
     if agency_id:
         query = query.where(handlers.c.agency_id == agency_id)
     async with engine.connect() as conn:
+        query = query.where(scope.of_agencies(handlers.c.agency_id, await scope.agencies(conn, within)))
         return await paginate(conn, query, offset=offset, limit=limit,
                               item=lambda row: VolunteerEntry.model_validate(dict(row)))
 

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.assignment.projections import case_assignments, handler_month_counts, handlers, institutions
+from services.assignment.queries import scope
 from services.assignment.queries.rules import rules_of
+from shared.auth import EVERY_AGENCY, AgencyScope
 from shared.clock import local_date, local_month, month_bounds
 
 
@@ -59,29 +61,33 @@ class FairnessReport(BaseModel):
 
 
 async def monthly_report(engine: AsyncEngine, *, month: str | None, agency_id: str | None, at: datetime,
-                         default_cap: int) -> MonthlyReport:
+                         default_cap: int, within: AgencyScope = EVERY_AGENCY) -> MonthlyReport:
     """Each handler's non-group cases in `month` (default: `at`'s month in Beijing) against the
     cap of the agency's rules in force on `at`'s day, else the service's `default_cap`; and each
-    institution's total."""
+    institution's total. Of the caller's agencies only (an agency's own by default)."""
     month = month or local_month(at)
+    agency_id = agency_id or within.agency_id
     async with engine.connect() as conn:
         cap = (await rules_of(conn, agency_id or "")).cap_on(local_date(at), default_cap)
-        rows = await _month_rows(conn, month, agency_id)
+        rows = await _month_rows(conn, month, agency_id, await scope.agencies(conn, within))
     return monthly(month, agency_id, cap, rows)
 
 
 async def fairness_report(engine: AsyncEngine, *, month: str | None, agency_id: str | None,
-                          at: datetime) -> FairnessReport:
+                          at: datetime, within: AgencyScope = EVERY_AGENCY) -> FairnessReport:
     """Per handler: the rotation decisions of `month` (default: `at`'s month in Beijing) they were
-    eligible for, the cases they got, and what strict rotation would have given them."""
+    eligible for, the cases they got, and what strict rotation would have given them. Of the
+    caller's agencies only (an agency's own by default)."""
     month = month or local_month(at)
     start, end = month_bounds(month)
+    agency_id = agency_id or within.agency_id
     async with engine.connect() as conn:
-        decisions = await _rotation_decisions(conn, start, end, agency_id)
+        decisions = await _rotation_decisions(conn, start, end, agency_id, await scope.agencies(conn, within))
     return fairness(month, agency_id, decisions)
 
 
-async def _month_rows(conn: AsyncConnection, month: str, agency_id: str | None) -> list[dict[str, Any]]:
+async def _month_rows(conn: AsyncConnection, month: str, agency_id: str | None,
+                      within: frozenset[str] | None) -> list[dict[str, Any]]:
     """Each handler (of the agency) with their non-group cases in `month`."""
     counts = select(handler_month_counts).where(handler_month_counts.c.month == month).subquery()
     query = (select(handlers.c.handler_id, handlers.c.name, handlers.c.institution_id,
@@ -91,17 +97,19 @@ async def _month_rows(conn: AsyncConnection, month: str, agency_id: str | None) 
              .order_by(handlers.c.registered_order))
     if agency_id:
         query = query.where(handlers.c.agency_id == agency_id)
+    query = query.where(scope.of_agencies(handlers.c.agency_id, within))
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 
 async def _rotation_decisions(conn: AsyncConnection, start: datetime, end: datetime,
-                              agency_id: str | None) -> list[dict[str, Any]]:
+                              agency_id: str | None, within: frozenset[str] | None) -> list[dict[str, Any]]:
     """The cases assigned by rotation in [start, end), with the candidates of that decision."""
     query = select(case_assignments.c.handler_id, case_assignments.c.candidates).where(
         case_assignments.c.status == "assigned", case_assignments.c.method == "rotation",
         case_assignments.c.decided_at >= start, case_assignments.c.decided_at < end)
     if agency_id:
         query = query.where(case_assignments.c.agency_id == agency_id)
+    query = query.where(scope.of_agencies(case_assignments.c.agency_id, within))
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 

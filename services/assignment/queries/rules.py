@@ -9,7 +9,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.assignment.domain import AssignmentRules
+from services.assignment.queries import scope
 from services.assignment.queries.aggregates import current
+from shared.auth import EVERY_AGENCY, AgencyScope
+
+NO_RULES = "no assignment rules of this agency"
 
 
 class RulesVersion(BaseModel):
@@ -34,9 +38,12 @@ async def rules_of(conn: AsyncConnection, agency_id: str) -> AssignmentRules:
     return await current(conn, AssignmentRules, agency_id)
 
 
-async def rules_document(engine: AsyncEngine, agency_id: str, *, day: date) -> RulesDocument:
-    """The agency's rules, every version, and the one in force on `day`."""
+async def rules_document(engine: AsyncEngine, agency_id: str, *, day: date,
+                         within: AgencyScope = EVERY_AGENCY) -> RulesDocument:
+    """The agency's rules, every version, and the one in force on `day`; not found for a caller
+    of another agency (or district)."""
     async with engine.connect() as conn:
+        await scope.check_agency(conn, within, agency_id, NO_RULES)
         document = await rules_of(conn, agency_id)
     in_force = document.in_force(day)
     versions = [RulesVersion(version=v.version, title=v.title, text=v.text, effective_from=v.effective_from,

@@ -45,13 +45,17 @@ def today() -> date:
 
 
 async def institution(client: httpx.AsyncClient, *, agency: str = AGENCY, commitment: bool = True,
-                      valid_until: date | None = None, name: str = "北京某律师事务所") -> str:
-    created = await client.post("/api/v1/institutions", json={"name": name, "kind": "law_firm",
-                                                                "agency_id": agency, "district": "朝阳区"})
+                      valid_until: date | None = None, name: str = "北京某律师事务所",
+                      district: str = "朝阳区", headers: dict[str, str] | None = None) -> str:
+    """An institution recruited (by default by the client's caller; `headers`: by another)."""
+    created = await client.post("/api/v1/institutions", headers=headers,
+                                json={"name": name, "kind": "law_firm", "agency_id": agency,
+                                      "district": district})
     assert created.status_code == 201, created.text
     institution_id = created.json()["institution_id"]
     if commitment:
-        signed = await client.post(f"/api/v1/institutions/{institution_id}/commitment", json={
+        url = f"/api/v1/institutions/{institution_id}/commitment"
+        signed = await client.post(url, headers=headers, json={
             "signed_on": str(today() - timedelta(days=400)),
             "valid_until": str(valid_until or today() + timedelta(days=365)),
         })
@@ -59,10 +63,11 @@ async def institution(client: httpx.AsyncClient, *, agency: str = AGENCY, commit
     return institution_id
 
 
-async def handler(client: httpx.AsyncClient, institution_id: str, name: str, *, kind: str = "lawyer") -> str:
+async def handler(client: httpx.AsyncClient, institution_id: str, name: str, *, kind: str = "lawyer",
+                  headers: dict[str, str] | None = None) -> str:
     body = {"name": name, "kind": kind, "institution_id": institution_id, "years_of_practice": 6,
             "licence_number": f"1110{uuid.uuid4().int % 10**13:013d}"}
-    created = await client.post("/api/v1/handlers", json=body)
+    created = await client.post("/api/v1/handlers", json=body, headers=headers)
     assert created.status_code == 201, created.text
     return created.json()["handler_id"]
 

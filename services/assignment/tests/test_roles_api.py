@@ -76,10 +76,12 @@ async def test_a_handler_reads_their_own_registry_record_and_no_one_elses(servic
 async def test_reports_are_for_the_agency_its_quality_lead_the_bureau_and_the_auditor(service):
     client, settings, _ = service
     for role in (Role.agency_staff, Role.quality_lead, Role.bureau_investigator, Role.auditor):
-        response = await client.get("/api/v1/assignments/reports/monthly", headers=as_role(settings, role))
+        response = await client.get("/api/v1/assignments/reports/monthly",
+                                    headers=as_role(settings, role, agency_id=AGENCY))
         assert response.status_code == 200, role
     for role in (Role.case_handler, Role.closing_checker, Role.bar_association, Role.judicial_organ):
-        response = await client.get("/api/v1/assignments/reports/fairness", headers=as_role(settings, role))
+        response = await client.get("/api/v1/assignments/reports/fairness",
+                                    headers=as_role(settings, role, agency_id=AGENCY))
         assert response.status_code == 403, role
 
 
@@ -143,3 +145,54 @@ async def test_the_notifying_organ_reads_who_was_assigned_and_nothing_more(runni
     assert staff_view["source_system"] == COURT and staff_view["decisions"]
     assert another_court.status_code == not_theirs.status_code == 404
     assert registry.status_code == 403
+
+
+async def test_an_agency_sees_and_acts_on_its_own_pool_rules_and_reports_only(service):
+    client, settings, _ = service
+    other = "haidian-centre"
+    theirs = as_role(settings, Role.agency_staff, sub="staff-haidian", agency_id=other)
+    their_firm = await institution(client, agency=other, district="海淀区", headers=theirs)
+    their_lawyer = await handler(client, their_firm, "赵律师", headers=theirs)
+    my_firm = await institution(client)
+    await handler(client, my_firm, "钱律师")
+    filed = await client.post(f"/api/v1/agencies/{other}/assignment-rules", headers=theirs, json={
+        "title": "海淀指派规则", "text": "轮流指派", "effective_from": "2026-01-01"})
+    assert filed.status_code == 201, filed.text
+    me = as_role(settings, Role.agency_staff, sub="staff-chaoyang", agency_id=AGENCY)
+    for path in (f"/api/v1/institutions/{their_firm}", f"/api/v1/handlers/{their_lawyer}",
+                 f"/api/v1/agencies/{other}/assignment-rules"):
+        response = await client.get(path, headers=me)
+        assert response.status_code == 404 and response.json()["status"] == 404, path
+    for path, body in ((f"/api/v1/institutions/{their_firm}/commitment",
+                        {"signed_on": "2026-01-01", "valid_until": "2026-12-31"}),
+                       (f"/api/v1/institutions/{their_firm}/commitment/withdrawal",
+                        {"withdrawn_on": "2026-06-01", "reason": "不再参与"}),
+                       (f"/api/v1/handlers/{their_lawyer}/unavailability",
+                        {"unavailable_from": "2026-06-01", "unavailable_to": "2026-06-10"}),
+                       (f"/api/v1/agencies/{other}/assignment-rules",
+                        {"title": "冒名", "text": "冒名", "effective_from": "2026-01-01"}),
+                       (f"/api/v1/agencies/{other}/assignment-rules/1/publication", None),
+                       ("/api/v1/handlers", {"name": "孙律师", "kind": "lawyer", "institution_id": their_firm,
+                                             "years_of_practice": 6, "licence_number": "11101201010000077"})):
+        response = await client.post(path, headers=me, json=body)
+        assert response.status_code == 404, (path, response.text)
+    recruited = await client.post("/api/v1/institutions", headers=me, json={
+        "name": "冒名所", "kind": "law_firm", "agency_id": other, "district": "海淀区"})
+    assert recruited.status_code == 403 and "agency_id" in recruited.json()["detail"]
+    for path in ("/api/v1/institutions", "/api/v1/handlers", "/api/v1/volunteers",
+                 "/api/v1/assignments/blocked"):
+        listed = (await client.get(path, headers=me, params={"agency_id": other})).json()
+        assert listed["total"] == 0, path
+        mine = (await client.get(path, headers=me)).json()
+        assert all(item.get("agency_id", AGENCY) == AGENCY for item in mine["items"]), path
+    institutions = (await client.get("/api/v1/institutions", headers=me)).json()
+    assert [i["institution_id"] for i in institutions["items"]] == [my_firm]
+    report = (await client.get("/api/v1/assignments/reports/monthly", headers=me)).json()
+    assert report["agency_id"] == AGENCY and {h["handler_name"] for h in report["handlers"]} == {"钱律师"}
+    # A district's bureau sees the agencies with institutions in its district; the city bureau all.
+    haidian = as_role(settings, Role.bureau_investigator, district="海淀区")
+    seen = (await client.get("/api/v1/institutions", headers=haidian)).json()
+    assert [i["institution_id"] for i in seen["items"]] == [their_firm]
+    assert (await client.get(f"/api/v1/institutions/{my_firm}", headers=haidian)).status_code == 404
+    city = as_role(settings, Role.bureau_investigator)
+    assert (await client.get("/api/v1/institutions", headers=city)).json()["total"] == 2

@@ -15,7 +15,7 @@ from services.evaluation.tests.test_evaluations_api import (
     reviewer,
 )
 from shared.auth import Role, route_roles
-from shared.testing.auth import as_role
+from shared.testing.auth import STAFF_AGENCY, as_role
 from shared.testing.fixtures import serve_in_process
 
 READERS = ("agency_staff", "quality_lead", "bureau_investigator", "auditor")
@@ -183,7 +183,7 @@ async def test_one_qualified_reviewer_per_file_by_default_r_evl_6(service):
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["errors"]} == {"years_of_practice", "reviewer_id", "extra"}
 
-    lead = as_role(settings, Role.quality_lead)
+    lead = as_role(settings, Role.quality_lead, agency_id=STAFF_AGENCY)
     assert (await client.post(f"/api/v1/cases/{case.case_id}/reviewers", json=REVIEWER, headers=lead)
             ).status_code == 201
     again = await give(client, case)

@@ -18,7 +18,7 @@ from services.intake.queries.cases import CaseFilter, page_of_cases, shown_case
 from services.intake.queries.views import CaseView, NotifiedCaseView, view_of
 from services.intake.settings import IntakeSettingsDep
 from shared.aggregate import Forbidden
-from shared.auth import Principal, Role, allow
+from shared.auth import Principal, Role, acting_as, allow
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts.intake import CriminalRole, CriminalStage, Matter
 from shared.deps import ClockDep, EngineDep, UowFactoryDep
@@ -63,7 +63,8 @@ class RegisterCase(BaseModel):
     source_system: Ref | None = Field(default=None, description="A notifying organ's system, e.g. a court's")
     external_reference: Ref | None = Field(default=None, validate_default=True,
                                            description="The notifying organ's reference for the case")
-    registered_by: Ref | None = Field(default=None, description="The staff member or system registering it")
+    registered_by: Ref | None = Field(default=None, description="Who registers it: the caller (the token's "
+                                                                "subject); sent, it must be that")
     possible_death_penalty_or_life_imprisonment: bool = Field(
         default=False, description="Criminal cases: the charge may carry a death penalty or life "
                                    "imprisonment, so the handler needs the experience the law requires "
@@ -104,7 +105,8 @@ class RegisterNextStage(BaseModel):
                                       description="The notifying organ's system, for this stage")
     external_reference: Ref | None = Field(default=None, validate_default=True,
                                            description="The notifying organ's reference for this stage")
-    registered_by: Ref | None = None
+    registered_by: Ref | None = Field(default=None, description="Who registers it: the caller (the token's "
+                                                                "subject); sent, it must be that")
 
     _both_or_neither = field_validator("external_reference")(_notification_names_both)
 
@@ -116,11 +118,16 @@ class CloseCase(BaseModel):
 
     outcome: str = Field(min_length=1, max_length=500)
     ended_on: date
-    closed_by: Ref | None = Field(default=None, description="Who closes it (by default, the handler)")
+    closed_by: Ref | None = Field(default=None, description="Who closes it: the caller (the token's "
+                                                            "subject); sent, it must be that")
 
 
 class NotYourNotification(Forbidden):
     """Who the caller is, not a rule of the case: a notifying organ notifies only as itself."""
+
+
+class NotYourAgency(Forbidden):
+    """Who the caller is, not a rule of the case: an agency registers its own cases only."""
 
 
 def _json(view: CaseView | NotifiedCaseView, status_code: int, case_id: str) -> Response:
@@ -135,7 +142,8 @@ def _json(view: CaseView | NotifiedCaseView, status_code: int, case_id: str) -> 
              responses={200: {"model": CaseView | NotifiedCaseView,
                               "description": "Registered before: the same notification or Idempotency-Key; "
                                              "nothing new was created"},
-                        403: {"description": "A notifying organ named a source_system other than its own"}})
+                        403: {"description": "A notifying organ named a source_system other than its own, "
+                                             "staff another agency, or registered_by another person"}})
 async def register_case(
     *, body: RegisterCase, request: Request, uow: UowFactoryDep, settings: IntakeSettingsDep, vault: VaultDep,
     principal: Annotated[Principal, allow(Role.agency_staff, Role.judicial_organ)],
@@ -153,6 +161,10 @@ async def register_case(
     if organ is not None and body.source_system != organ:
         raise NotYourNotification("source_system: a notifying organ notifies cases as its own institution "
                                   "(the institution_id of its token), with its external_reference")
+    if not access.scope(principal).admits(body.agency_id, body.district):
+        raise NotYourAgency("agency_id: an agency registers its own cases (the agency_id of its token); a "
+                            "district's bureau those of its district")
+    registered_by = acting_as(principal, "registered_by", body.registered_by)
     flags = body.flags
     if body.possible_death_penalty_or_life_imprisonment:
         flags = flags.model_copy(update={"possible_death_penalty_or_life_imprisonment": True})
@@ -162,7 +174,7 @@ async def register_case(
         cause=body.cause, district=body.district, agency_id=body.agency_id, flags=flags,
         aided_person=body.aided_person, adverse_parties=body.adverse_parties,
         source_system=body.source_system, external_reference=body.external_reference,
-        registered_by=body.registered_by, idempotency_key=idempotency_key,
+        registered_by=registered_by, idempotency_key=idempotency_key,
         hash_key=settings.adverse_party_hash_key.get_secret_value(), vault=vault)
     view = view_of(case)
     if not new:  # an Idempotency-Key of someone else's registration must not show their case
@@ -173,11 +185,11 @@ async def register_case(
 
 @router.post("/{case_id}/next-stage", summary="Register the next stage of a criminal case (一案一卷)",
              status_code=status.HTTP_201_CREATED, response_model=CaseView,
-             dependencies=[allow(Role.agency_staff)],
              responses={200: {"model": CaseView,
                               "description": "The next stage was registered before: its case"}})
 async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: UowFactoryDep,
-                              vault: VaultDep) -> Response:
+                              vault: VaultDep,
+                              principal: Annotated[Principal, allow(Role.agency_staff)]) -> Response:
     """Register the next stage of an ended criminal case as a new case (R-HDL-7, one case one file):
     a new case number and file, linked both ways (`previous_case_id`, `next_case_id`); assignment
     then picks its handler. Asked again, it answers 200 with the case already registered."""
@@ -185,7 +197,8 @@ async def register_next_stage(*, case_id: CaseId, body: RegisterNextStage, uow: 
         uow, case_id, stage=body.criminal_stage, criminal_role=body.criminal_role,
         possible_death_penalty_or_life_imprisonment=body.possible_death_penalty_or_life_imprisonment,
         source_system=body.source_system, external_reference=body.external_reference,
-        registered_by=body.registered_by, vault=vault)
+        registered_by=acting_as(principal, "registered_by", body.registered_by), vault=vault,
+        within=access.scope(principal))
     return _json(view_of(case), status.HTTP_201_CREATED if new else status.HTTP_200_OK, case.id)
 
 
@@ -245,7 +258,7 @@ async def close_case(*, case_id: CaseId, body: CloseCase, uow: UowFactoryDep,
     """The case's handler closes their assigned case with its outcome and end date; evaluation
     then sees it. The closing file is due within 30 days of the end (R-HDL-6)."""
     case = await handlers.close_case(uow, case_id, outcome=body.outcome, ended_on=body.ended_on,
-                                     closed_by=body.closed_by or principal.handler_id,
+                                     closed_by=acting_as(principal, "closed_by", body.closed_by),
                                      only_handler=access.handler_scope(principal))
     return view_of(case)
 

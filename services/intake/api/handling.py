@@ -18,7 +18,7 @@ from services.intake.queries.deadlines import DeadlineView, deadlines_of
 from services.intake.queries.timeline import TimelineEntry, timeline_of
 from services.intake.queries.views import CaseView, view_of
 from services.intake.settings import IntakeSettingsDep
-from shared.auth import Principal, Role, allow
+from shared.auth import Principal, Role, acting_as, allow
 from shared.deps import ClockDep, EngineDep, UowFactoryDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["handling"])
@@ -44,7 +44,8 @@ class RecordWork(BaseModel):
 
     entry_id: Ref | None = Field(default=None, description="The client's id for the entry: sending it again "
                                                            "records nothing new")
-    author_id: Ref = Field(description="Who did the work: the handler's (or staff member's) id")
+    author_id: Ref | None = Field(default=None, description="Who did the work: the caller (the token's "
+                                                            "subject); sent, it must be that")
     occurred_at: Moment = Field(description="When the work was done (with its UTC offset)")
     entry: WorkEntry
 
@@ -54,7 +55,8 @@ class SubmitClosingFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    submitted_by: Ref
+    submitted_by: Ref | None = Field(default=None, description="Who submits it: the caller (the token's "
+                                                               "subject); sent, it must be that")
     checklist: ClosingChecklist
 
 
@@ -69,7 +71,8 @@ async def record_work(*, case_id: CaseId, body: RecordWork, uow: UowFactoryDep,
                       principal: Annotated[Principal, allow(Role.case_handler)]) -> Recorded:
     """The case's handler adds an entry to its handling record, with its time and author. Open
     from assignment on; an entry sent again with the same entry_id is recorded once."""
-    case = await handlers.record_work(uow, case_id, entry_id=body.entry_id, author_id=body.author_id,
+    case = await handlers.record_work(uow, case_id, entry_id=body.entry_id,
+                                      author_id=acting_as(principal, "author_id", body.author_id),
                                       occurred_at=body.occurred_at, entry=body.entry,
                                       only_handler=access.handler_scope(principal))
     return Recorded(case_id=case.id, record_entries=len(case.record_entries))
@@ -91,7 +94,8 @@ async def submit_closing_file(*, case_id: CaseId, body: SubmitClosingFile, uow: 
     """The case's handler submits the closing file of a closed case (R-HDL-5), due within 30 days
     of its end (R-HDL-6)."""
     case = await handlers.submit_closing_file(uow, case_id, checklist=body.checklist,
-                                              submitted_by=body.submitted_by,
+                                              submitted_by=acting_as(principal, "submitted_by",
+                                                                     body.submitted_by),
                                               only_handler=access.handler_scope(principal))
     return view_of(case)
 

@@ -36,12 +36,18 @@ class CaseFilter:
     external_reference: str | None = None
     registered_from: datetime | None = None
     registered_before: datetime | None = None
+    # The caller's scope (queries.access.scope), applied beside what the query asks.
+    within_agency: str | None = None
+    within_district: str | None = None
 
     def seen_by(self, principal: Principal) -> CaseFilter:
         """The filter as the caller may apply it: a handler's list holds only their own cases, an
-        organ's only the cases it notified (whatever the query says)."""
+        organ's only the cases it notified, an agency's only its own, a district bureau's only
+        its district's (whatever the query says)."""
+        scope = access.scope(principal)
         return replace(self, handler_id=access.handler_scope(principal) or self.handler_id,
-                       source_system=access.organ_scope(principal) or self.source_system)
+                       source_system=access.organ_scope(principal) or self.source_system,
+                       within_agency=scope.agency_id, within_district=scope.district)
 
     def where(self) -> list[ColumnElement[bool]]:
         c = cases.c
@@ -51,6 +57,10 @@ class CaseFilter:
             ("handler_id", self.handler_id), ("source_system", self.source_system),
             ("external_reference", self.external_reference),
         ) if value is not None]
+        if self.within_agency is not None:
+            where.append(c.agency_id == self.within_agency)
+        if self.within_district is not None:
+            where.append(c.district == self.within_district)
         if self.registered_from is not None:
             where.append(c.registered_at >= self.registered_from)
         if self.registered_before is not None:

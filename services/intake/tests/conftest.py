@@ -27,7 +27,9 @@ class Intake:
     app: FastAPI
 
     async def register(self, **overrides) -> dict:
-        response = await self.client.post("/api/v1/cases", json={**CRIMINAL, **overrides})
+        """The case's agency registers it (its staff act for their own agency only)."""
+        body = {**CRIMINAL, **overrides}
+        response = await self.client.post("/api/v1/cases", json=body, headers=self.staff(body["agency_id"]))
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -39,8 +41,8 @@ class Intake:
         async with unit_of_work(state.engine, state.settings, state.projector) as uow:
             await on_case_assigned(event, uow)
 
-    def staff(self) -> dict[str, str]:
-        return staff(self.app.state.settings)
+    def staff(self, agency_id: str = CRIMINAL["agency_id"]) -> dict[str, str]:
+        return staff(self.app.state.settings, agency_id)
 
     def handler(self, handler_id: str = LAWYER.handler_id) -> dict[str, str]:
         """Headers of the handler `handler_id` (a case's handler records, closes, submits its file)."""
@@ -59,7 +61,7 @@ class Intake:
                      **extra) -> httpx.Response:
         """The handler `author` adds an entry to the handling record."""
         return await self.client.post(f"/api/v1/cases/{case_id}/record", headers=self.handler(author), json={
-            "author_id": author, "occurred_at": at or datetime.now(UTC).isoformat(), "entry": entry, **extra})
+            "occurred_at": at or datetime.now(UTC).isoformat(), "entry": entry, **extra})
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ NOTIFIED_KEYS = {"case_id", "case_number", "source_system", "external_reference"
 
 
 def _who(intake, *roles: Role, **claims: str) -> dict[str, str]:
+    """A caller with `roles`; an agency role acts for the agency of CRIMINAL unless told otherwise."""
+    claims.setdefault("agency_id", CRIMINAL["agency_id"])
     return as_role(intake.app.state.settings, *roles, sub=f"user-{roles[0]}", **claims)
 
 
@@ -116,3 +118,71 @@ async def test_a_notifying_organ_notifies_as_itself_and_sees_whom_its_case_was_g
                                  json={**notified, "external_reference": "(2026)京0105刑初8号"},
                                  headers={**court, "Idempotency-Key": "k-1"})
     assert borrowed.status_code == 404
+
+
+async def test_agency_roles_see_and_act_on_their_own_agency_s_cases_only(intake_service):
+    client = intake_service.client
+    mine = await intake_service.register()
+    theirs = await intake_service.register(agency_id="haidian-centre", district="海淀区")
+    for role in (Role.agency_staff, Role.closing_checker, Role.quality_lead):
+        me = _who(intake_service, role)
+        listed = (await client.get("/api/v1/cases", headers=me,
+                                   params={"agency_id": "haidian-centre"})).json()
+        assert listed["total"] == 0, role  # whatever the query says
+        everything = (await client.get("/api/v1/cases", headers=me)).json()
+        assert [c["case_id"] for c in everything["items"]] == [mine["case_id"]], role
+        other = f"/api/v1/cases/{theirs['case_id']}"
+        for path in (other, f"{other}/timeline", f"{other}/deadlines", f"{other}/aided-person"):
+            response = await client.get(path, headers=me)
+            assert response.status_code == 404 and response.json()["status"] == 404, (role, path)
+        assert (await client.get(f"/api/v1/cases/{mine['case_id']}", headers=me)).status_code == 200
+    staff = _who(intake_service, Role.agency_staff)
+    worklist = (await client.get("/api/v1/worklist/overdue", headers=staff,
+                                 params={"agency_id": "haidian-centre"})).json()
+    assert worklist == []
+    # An agency registers its own cases, and the next stage of its own cases only.
+    elsewhere = await client.post("/api/v1/cases", headers=staff,
+                                  json={**CRIMINAL, "agency_id": "haidian-centre"})
+    assert elsewhere.status_code == 403 and "agency_id" in elsewhere.json()["detail"]
+    next_stage = await client.post(f"/api/v1/cases/{theirs['case_id']}/next-stage", headers=staff,
+                                   json={"criminal_stage": "prosecution_review"})
+    assert next_stage.status_code == 404
+    # A token of an agency role that names no agency is refused.
+    no_agency = as_role(intake_service.app.state.settings, Role.agency_staff, sub="user-x")
+    refused = await client.get("/api/v1/cases", headers=no_agency)
+    assert refused.status_code == 403 and "agency_id" in refused.json()["detail"]
+
+
+async def test_the_bureau_of_a_district_sees_that_district_s_cases_the_city_bureau_all(intake_service):
+    client = intake_service.client
+    chaoyang = await intake_service.register()
+    haidian = await intake_service.register(agency_id="haidian-centre", district="海淀区")
+    district = _who(intake_service, Role.bureau_investigator, district="海淀区")
+    listed = (await client.get("/api/v1/cases", headers=district)).json()
+    assert [c["case_id"] for c in listed["items"]] == [haidian["case_id"]]
+    assert (await client.get(f"/api/v1/cases/{chaoyang['case_id']}", headers=district)).status_code == 404
+    assert (await client.get(f"/api/v1/cases/{haidian['case_id']}", headers=district)).status_code == 200
+    city = _who(intake_service, Role.bureau_investigator)
+    assert (await client.get("/api/v1/cases", headers=city)).json()["total"] == 2
+
+
+async def test_who_acts_is_the_token_s_subject_a_forged_actor_is_refused(intake_service):
+    client = intake_service.client
+    forged = await client.post("/api/v1/cases", json={**CRIMINAL, "registered_by": "staff-wang"})
+    assert forged.status_code == 403 and "registered_by" in forged.json()["detail"], forged.text
+    case = await intake_service.register()
+    await intake_service.assign(case)
+    url = f"/api/v1/cases/{case['case_id']}"
+    me = intake_service.handler()
+    for path, body in (("record", {"author_id": "lawyer-9", "occurred_at": "2026-11-02T10:00:00+08:00",
+                                   "entry": ENTRIES[1]}),
+                       ("closure", {"outcome": "判决", "ended_on": "2026-11-20", "closed_by": "lawyer-9"})):
+        refused = await client.post(f"{url}/{path}", headers=me, json=body)
+        field = next(k for k in body if k.endswith(("_id", "_by")))
+        assert refused.status_code == 403 and field in refused.json()["detail"], refused.text
+    own = await client.post(f"{url}/record", headers=me, json={
+        "author_id": "user-lawyer-1", "occurred_at": "2026-11-02T10:00:00+08:00", "entry": ENTRIES[1]})
+    assert own.status_code == 201, own.text
+    timeline = (await client.get(f"{url}/timeline")).json()
+    assert [(t["actor"], t["action"]) for t in timeline][0] == ("staff-1", "registered")
+    assert timeline[-1]["actor"] == "user-lawyer-1"

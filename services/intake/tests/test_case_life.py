@@ -39,7 +39,7 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     early = await client.post(f"{url}/archive", json={"archived_by": "staff-li"})
     assert early.status_code == 409 and early.json()["title"] == "ClosingCheckPending"
     await client.post(f"{url}/closing-file", headers=intake_service.handler(),
-                      json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
+                      json={"checklist": CHECKLIST})
     # R-CHK-1: the check runs on the checklist of the kind's standard and names what failed.
     checklist = (await client.get(f"/api/v1/cases/closing-checklists/{kind['case_kind']}")).json()
     standard = "SF/T 0086-2020" if kind["case_kind"] == "criminal" else "SF/T 0085-2020"
@@ -81,7 +81,8 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     assert "张三" not in json.dumps(published, ensure_ascii=False)
     timeline = (await client.get(f"{url}/timeline")).json()
     assert [(t["actor"], t["action"]) for t in timeline][-7:] == [
-        ("lawyer-1", "closed"), ("lawyer-1", "closing_file_submitted"), ("checker-1", "closing_checked"),
+        ("user-lawyer-1", "closed"), ("user-lawyer-1", "closing_file_submitted"),
+        ("checker-1", "closing_checked"),
         ("checker-1", "closing_checked"), ("lead-zhao", "closing_check_signed_off"), ("staff-li", "archived"),
         ("staff-wang", "follow_up")]
     assert timeline[-5]["summary"] == f"closing file check ({standard}): not passed; failed: hearing"

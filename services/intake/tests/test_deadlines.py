@@ -70,7 +70,7 @@ async def test_the_worklist_shows_an_overdue_case_at_the_right_moment(intake_ser
     assert await worklist(datetime(2026, 12, 21, 0, 1, tzinfo=BEIJING), agency_id="chaoyang") == [
         (case["case_id"], "closing_file")]
     await client.post(f"/api/v1/cases/{case['case_id']}/closing-file", headers=intake_service.handler(),
-                      json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
+                      json={"checklist": CHECKLIST})
     assert await worklist(datetime(2026, 12, 21, 0, 1, tzinfo=BEIJING), agency_id="chaoyang") == []
 
 

@@ -74,7 +74,7 @@ async def test_intake_tells_the_others_on_its_topic(publishing_intake):
     await client.post(f"{url}/closure", headers=intake.handler(),
                       json={"outcome": "判决", "ended_on": "2026-11-20"})
     await client.post(f"{url}/closing-file", headers=intake.handler(),
-                      json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
+                      json={"checklist": CHECKLIST})
     checklist = (await client.get("/api/v1/cases/closing-checklists/criminal")).json()
     items = {i["key"]: True for i in checklist["items"]}
     await client.post(f"{url}/closing-check", headers=intake.checker("checker-1"), json={"items": items})

@@ -29,7 +29,7 @@ CHECKLIST = dict.fromkeys(("mandate_documents", "meeting_records", "file_review_
 
 
 async def test_the_handling_record_and_timeline_show_who_did_what_without_personal_data(intake_service):
-    case = await intake_service.register(registered_by="staff-li")
+    case = await intake_service.register(registered_by="staff-1")
     early = await intake_service.record(case["case_id"], ENTRIES[1])
     assert early.status_code == 404  # nobody's handler yet: for a handler, no such case
     await intake_service.assign(case)
@@ -41,17 +41,16 @@ async def test_the_handling_record_and_timeline_show_who_did_what_without_person
     assert again.json()["record_entries"] == same.json()["record_entries"] == len(ENTRIES) + 1
     url = f"/api/v1/cases/{case['case_id']}"
     await intake_service.client.post(f"{url}/closure", headers=intake_service.handler(),
-                                     json={"outcome": "判决", "ended_on": "2026-11-01",
-                                           "closed_by": "lawyer-1"})
+                                     json={"outcome": "判决", "ended_on": "2026-11-01"})
     closing = await intake_service.client.post(f"{url}/closing-file", headers=intake_service.handler(),
-                                               json={"submitted_by": "lawyer-1", "checklist": CHECKLIST})
+                                               json={"checklist": CHECKLIST})
     assert closing.status_code == 200 and closing.json()["closing_file_at"] is not None
 
     timeline = (await intake_service.client.get(f"/api/v1/cases/{case['case_id']}/timeline")).json()
     assert [(t["actor"], t["action"]) for t in timeline] == [
-        ("staff-li", "registered"), ("assignment", "assigned"),
-        *[("lawyer-1", e["kind"]) for e in ENTRIES], ("lawyer-1", "file_review"),
-        ("lawyer-1", "closed"), ("lawyer-1", "closing_file_submitted")]
+        ("staff-1", "registered"), ("assignment", "assigned"),
+        *[("user-lawyer-1", e["kind"]) for e in ENTRIES], ("user-lawyer-1", "file_review"),
+        ("user-lawyer-1", "closed"), ("user-lawyer-1", "closing_file_submitted")]
     assert "explained: rights, obligations" in timeline[3]["summary"]
     assert hashlib.sha256(SCAN).hexdigest() in timeline[9]["summary"]
     for secret in (AIDED["name"], AIDED["phone"], AIDED["id_number"], "案发当晚"):

@@ -24,7 +24,7 @@ async def test_the_next_stage_is_a_new_case_with_its_own_number_linked_both_ways
                       json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
 
     created = await client.post(f"{url}/next-stage", json={"criminal_stage": "prosecution_review",
-                                                           "registered_by": "staff-li"})
+                                                           "registered_by": "staff-1"})
     assert created.status_code == 201, created.text
     nxt = created.json()
     assert created.headers["location"] == f"/api/v1/cases/{nxt['case_id']}"
@@ -42,7 +42,7 @@ async def test_the_next_stage_is_a_new_case_with_its_own_number_linked_both_ways
     timeline = (await client.get(f"{url}/timeline")).json()
     assert timeline[-1]["action"] == "next_stage" and nxt["case_number"] in timeline[-1]["summary"]
     first = (await client.get(f"/api/v1/cases/{nxt['case_id']}/timeline")).json()[0]
-    assert (first["actor"], previous["case_id"] in first["summary"]) == ("staff-li", True)
+    assert (first["actor"], previous["case_id"] in first["summary"]) == ("staff-1", True)
 
 
 async def test_the_next_stage_must_come_later_and_only_criminal_cases_have_one(intake_service):

@@ -53,13 +53,15 @@ async def test_staff_and_the_handler_see_the_values_and_are_recorded_others_see_
     await intake_service.assign(case)
     url = f"/api/v1/cases/{case['case_id']}/aided-person"
     settings = intake_service.app.state.settings
-    staff = as_role(settings, Role.agency_staff, sub="clerk-li")
+    agency = case["agency_id"]
+    staff = as_role(settings, Role.agency_staff, sub="clerk-li", agency_id=agency)
     for headers in (staff, intake_service.handler(LAWYER.handler_id)):
         shown = (await client.get(url, headers=headers)).json()
         assert shown["masked"] is False and shown["erased"] is False
         assert {k: shown[k] for k in AIDED} == AIDED
     for role in (Role.closing_checker, Role.quality_lead, Role.bureau_investigator, Role.auditor):
-        shown = (await client.get(url, headers=as_role(settings, role, sub=f"user-{role}"))).json()
+        shown = (await client.get(url, headers=as_role(settings, role, sub=f"user-{role}",
+                                                        agency_id=agency))).json()
         assert shown["masked"] is True and {k: shown[k] for k in AIDED} == MASKED, role
     reads = (await client.get("/api/v1/audit/personal-data-reads",
                               params={"case_id": case["case_id"]})).json()

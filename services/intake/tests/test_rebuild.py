@@ -37,7 +37,7 @@ async def _a_bit_of_everything(intake_service) -> None:
     await client.post(f"{url}/closure", headers=intake_service.handler("lawyer-2"),
                       json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
     await client.post(f"{url}/closing-file", headers=intake_service.handler("lawyer-2"),
-                      json={"submitted_by": "lawyer-2", "checklist": CHECKLIST})
+                      json={"checklist": CHECKLIST})
     checklist = (await client.get("/api/v1/cases/closing-checklists/criminal")).json()
     items = {i["key"]: True for i in checklist["items"]}
     await client.post(f"{url}/closing-check", json={"items": {**items, "hearing": False}})

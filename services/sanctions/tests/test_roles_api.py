@@ -49,8 +49,8 @@ async def test_suspensions_are_decided_by_the_agency_or_the_bureau_and_read_by_t
     for role in (Role.case_handler, Role.quality_lead, Role.auditor, Role.judicial_organ):
         refused = await client.post("/api/v1/suspensions", headers=as_role(settings, role), json=SUSPENSION)
         assert refused.status_code == 403, role
-    by_agency = await client.post("/api/v1/suspensions", headers=as_role(settings, Role.agency_staff),
-                                  json=SUSPENSION)
+    staff = as_role(settings, Role.agency_staff, agency_id=SUSPENSION["agency_id"])
+    by_agency = await client.post("/api/v1/suspensions", headers=staff, json=SUSPENSION)
     assert by_agency.status_code == 201, by_agency.text
     suspension_id = by_agency.json()["suspension_id"]
     reinstated = await client.post(f"/api/v1/suspensions/{suspension_id}/reinstatement",
@@ -59,7 +59,7 @@ async def test_suspensions_are_decided_by_the_agency_or_the_bureau_and_read_by_t
     assert reinstated.status_code == 200 and reinstated.json()["status"] == "reinstated"
     read = await client.get(f"/api/v1/suspensions/{suspension_id}", headers=as_role(settings, Role.auditor))
     assert read.status_code == 200
-    by_agency_read = await client.get("/api/v1/investigations", headers=as_role(settings, Role.agency_staff))
+    by_agency_read = await client.get("/api/v1/investigations", headers=staff)
     assert by_agency_read.status_code == 200
 
 
