@@ -51,10 +51,12 @@ class Intake:
 
     def checker(self, sub: str = "checker-1", **claims: str) -> dict[str, str]:
         """Headers of the agency's designated checker `sub` (the checker is the token's subject)."""
+        claims.setdefault("agency_id", CRIMINAL["agency_id"])  # agency roles act for their own agency
         return as_role(self.app.state.settings, Role.closing_checker, sub=sub, **claims)
 
     def lead(self, sub: str = "lead-zhao", **claims: str) -> dict[str, str]:
         """Headers of the agency's quality lead `sub` (who signs off is the token's subject)."""
+        claims.setdefault("agency_id", CRIMINAL["agency_id"])
         return as_role(self.app.state.settings, Role.quality_lead, sub=sub, **claims)
 
     async def record(self, case_id: str, entry: dict, *, author: str = "lawyer-1", at: str | None = None,

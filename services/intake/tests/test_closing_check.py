@@ -33,7 +33,7 @@ async def _closed_with_file(intake, entries: list[dict], checklist: dict = CHECK
                                       json={"outcome": "判决", "ended_on": "2026-11-20"})
     assert closed.status_code == 200, closed.text
     handed = await intake.client.post(f"{url}/closing-file", headers=intake.handler(),
-                                      json={"submitted_by": "lawyer-1", "checklist": checklist})
+                                      json={"checklist": checklist})
     assert handed.status_code == 200, handed.text
     return handed.json()
 
@@ -165,7 +165,7 @@ async def test_a_past_handler_may_not_check_after_a_change_of_handler(intake_ser
     await intake_service.client.post(f"{url}/closure", headers=mine,
                                      json={"outcome": "判决", "ended_on": "2026-11-20"})
     await intake_service.client.post(f"{url}/closing-file", headers=mine,
-                                     json={"submitted_by": OTHER.handler_id, "checklist": CHECKLIST})
+                                     json={"checklist": CHECKLIST})
     former = intake_service.checker("checker-9", handler_id=LAWYER.handler_id)
     refused = await intake_service.client.post(f"{url}/closing-check", headers=former,
                                                json={"items": await _all_met(intake_service, "criminal")})
@@ -288,6 +288,7 @@ async def test_the_review_worklist_shows_an_overdue_file_at_the_right_moment(int
     # Agency staff and checkers read it too; a handler does not.
     for role in (Role.agency_staff, Role.closing_checker):
         assert (await client.get("/api/v1/worklist/closing-reviews",
-                                 headers=as_role(app.state.settings, role, sub="x"))).status_code == 200
+                                 headers=as_role(app.state.settings, role, sub="x",
+                                                 agency_id=case["agency_id"]))).status_code == 200
     assert (await client.get("/api/v1/worklist/closing-reviews",
                              headers=intake_service.handler())).status_code == 403
