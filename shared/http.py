@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.aggregate import Conflict, DomainError, Forbidden, Invalid, NotFound
+from shared.calendar import CalendarMissing
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,15 @@ async def _domain_problem(request: Request, exc: DomainError) -> JSONResponse:
                    instance=request.url.path, rule=exc.rule)
 
 
+async def _calendar_missing(request: Request, exc: CalendarMissing) -> JSONResponse:
+    """Not the caller's fault and not a guess: the service lacks the year's official working days
+    (shared.calendar) until an operator loads them."""
+    return problem(503, "Working calendar missing", type_=PROBLEM_BASE + "calendar-missing",
+                   detail=f"{exc}: a deadline runs into {exc.year}, whose holidays and make-up working "
+                          "days the State Council's notice sets; an operator loads them.",
+                   instance=request.url.path, year=exc.year)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", extra={"path": request.url.path})
     return problem(500, "Internal Server Error",
@@ -114,10 +124,11 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     # Starlette calls a handler only with instances of the class it is registered for, but its
     # signature asks for handlers of any Exception: it cannot say that a handler's parameter may be
-    # the registered class. Hence the three ignores.
+    # the registered class. Hence the ignores.
     app.add_exception_handler(RequestValidationError, _validation_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_problem)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(CalendarMissing, _calendar_missing)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
 
 
