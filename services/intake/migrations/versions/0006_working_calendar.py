@@ -27,22 +27,20 @@ NAMES = {  # chinese-calendar's names -> the names the State Council's notices u
     "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
 }
 
-TABLES = """
+TABLES = ["""
 CREATE TABLE working_calendar_years (
     year integer PRIMARY KEY,
     source text NOT NULL,
     sha256 text,
     loaded_by text NOT NULL,
     loaded_at timestamptz NOT NULL
-);
+)""", """
 CREATE TABLE working_calendar_days (
     day date PRIMARY KEY,
     working boolean NOT NULL,
     holiday text NOT NULL,
     year integer NOT NULL REFERENCES working_calendar_years (year) ON DELETE CASCADE
-);
-CREATE INDEX ix_working_calendar_days_year ON working_calendar_days (year);
-"""
+)""", "CREATE INDEX ix_working_calendar_days_year ON working_calendar_days (year)"]
 
 # The same count as shared.calendar.WorkingCalendar.add_working_days: the n-th working day after
 # `day`; a day its year's arrangement names is what it says, any other works Monday to Friday; a
@@ -87,7 +85,8 @@ $$
 def upgrade() -> None:
     from chinese_calendar import constants
 
-    op.execute(TABLES)
+    for statement in TABLES:
+        op.execute(statement)
     days = table("working_calendar_days", column("day", Date), column("working", Boolean),
                  column("holiday", Text), column("year", Integer))
     years = table("working_calendar_years", column("year", Integer), column("source", Text),
