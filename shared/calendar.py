@@ -130,7 +130,7 @@ LIBRARY_NAMES = {  # chinese-calendar's names -> the names the State Council's n
 def library_arrangement(year: int) -> YearArrangement:
     """A year as chinese-calendar has it (the days of that year; a make-up working day goes with
     the holiday of its name), in the file format operators load; CalendarMissing if it lacks it."""
-    import chinese_calendar
+    import chinese_calendar  # type: ignore[import-untyped]  # the library ships no types
     from chinese_calendar import constants
 
     off = sorted((d, h) for d, h in constants.holidays.items() if d.year == year)
