@@ -8,6 +8,7 @@ Revises: 0005
 """
 from alembic import op
 from sqlalchemy import Boolean, Date, DateTime, Integer, Text, column, table
+from sqlalchemy.dialects.postgresql import insert
 
 from shared.clock import now
 
@@ -27,20 +28,22 @@ NAMES = {  # chinese-calendar's names -> the names the State Council's notices u
     "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
 }
 
+# Idempotent, as the kernel's DDL of 0005 is: a database stamped back and migrated again keeps
+# what it has (tests/integration/test_migrations.py does so).
 TABLES = ["""
-CREATE TABLE working_calendar_years (
+CREATE TABLE IF NOT EXISTS working_calendar_years (
     year integer PRIMARY KEY,
     source text NOT NULL,
     sha256 text,
     loaded_by text NOT NULL,
     loaded_at timestamptz NOT NULL
 )""", """
-CREATE TABLE working_calendar_days (
+CREATE TABLE IF NOT EXISTS working_calendar_days (
     day date PRIMARY KEY,
     working boolean NOT NULL,
     holiday text NOT NULL,
     year integer NOT NULL REFERENCES working_calendar_years (year) ON DELETE CASCADE
-)""", "CREATE INDEX ix_working_calendar_days_year ON working_calendar_days (year)"]
+)""", "CREATE INDEX IF NOT EXISTS ix_working_calendar_days_year ON working_calendar_days (year)"]
 
 # The same count as shared.calendar.WorkingCalendar.add_working_days: the n-th working day after
 # `day`; a day its year's arrangement names is what it says, any other works Monday to Friday; a
@@ -91,16 +94,18 @@ def upgrade() -> None:
                  column("holiday", Text), column("year", Integer))
     years = table("working_calendar_years", column("year", Integer), column("source", Text),
                   column("loaded_by", Text), column("loaded_at", DateTime(timezone=True)))
-    op.bulk_insert(years, [{"year": y, "source": SOURCE.format(year=y), "loaded_by": "migration 0006",
-                            "loaded_at": now()} for y in SEEDED_YEARS])
+    seeded = [{"year": y, "source": SOURCE.format(year=y), "loaded_by": "migration 0006", "loaded_at": now()}
+              for y in SEEDED_YEARS]
+    op.execute(insert(years).values(seeded).on_conflict_do_nothing())
     named = [(d, False, h) for d, h in constants.holidays.items()] + [
         (d, True, h) for d, h in constants.workdays.items()]
-    op.bulk_insert(days, [{"day": d, "working": working, "holiday": NAMES[h], "year": d.year}
-                          for d, working, h in sorted(named, key=lambda x: x[0]) if d.year in SEEDED_YEARS])
+    op.execute(insert(days).values([{"day": d, "working": working, "holiday": NAMES[h], "year": d.year}
+                                    for d, working, h in sorted(named, key=lambda x: x[0])
+                                    if d.year in SEEDED_YEARS]).on_conflict_do_nothing())
     op.execute(WORKING_DAYS)
 
 
 def downgrade() -> None:
     op.execute(MONDAY_TO_FRIDAY)
-    op.execute("DROP TABLE working_calendar_days")
-    op.execute("DROP TABLE working_calendar_years")
+    op.execute("DROP TABLE IF EXISTS working_calendar_days")
+    op.execute("DROP TABLE IF EXISTS working_calendar_years")
