@@ -1,6 +1,6 @@
 """What every service's HTTP side has in common: RFC 9457 problem details, correlation ids,
-request metrics, security headers, CORS, a request body limit, a server span per request when
-tracing is on, and the operational endpoints /healthz, /readyz and /metrics."""
+request metrics, security headers, CORS, a request body limit, times shown in Beijing, a server
+span per request when tracing is on, and the operational endpoints /healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
@@ -25,6 +26,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.aggregate import Conflict, DomainError, Forbidden, Invalid, NotFound
+from shared.calendar import CalendarMissing
+from shared.clock import BEIJING
 from shared.settings import ServiceSettings
 from shared.tracing import ServerSpans
 
@@ -106,6 +109,15 @@ async def _domain_problem(request: Request, exc: DomainError) -> JSONResponse:
                    instance=request.url.path, rule=exc.rule)
 
 
+async def _calendar_missing(request: Request, exc: CalendarMissing) -> JSONResponse:
+    """Not the caller's fault and not a guess: the service lacks the year's official working days
+    (shared.calendar) until an operator loads them."""
+    return problem(503, "Working calendar missing", type_=PROBLEM_BASE + "calendar-missing",
+                   detail=f"{exc}: a deadline runs into {exc.year}, whose holidays and make-up working "
+                          "days the State Council's notice sets; an operator loads them.",
+                   instance=request.url.path, year=exc.year)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", extra={"path": request.url.path})
     return problem(500, "Internal Server Error",
@@ -116,10 +128,11 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     # Starlette calls a handler only with instances of the class it is registered for, but its
     # signature asks for handlers of any Exception: it cannot say that a handler's parameter may be
-    # the registered class. Hence the three ignores.
+    # the registered class. Hence the ignores.
     app.add_exception_handler(RequestValidationError, _validation_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_problem)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, _domain_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(CalendarMissing, _calendar_missing)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -150,6 +163,63 @@ class _Measure:
             template = getattr(scope.get("route"), "path", "unmatched")
             LATENCY.labels(scope["method"], template).observe(time.perf_counter() - started)
             REQUESTS.labels(scope["method"], template, str(status)).inc()
+
+
+# A JSON string that is exactly an instant with its offset (what pydantic and isoformat() write):
+# never part of a longer text, and never a date alone or a naive time.
+_INSTANT = re.compile(rb'"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)(Z|[+-]\d{2}:\d{2})"')
+
+
+def _in_beijing(found: re.Match[bytes]) -> bytes:
+    if found.group(2) == b"+08:00":
+        return found.group(0)
+    offset = b"+00:00" if found.group(2) == b"Z" else found.group(2)
+    moment = datetime.fromisoformat((found.group(1) + offset).decode())
+    return b'"' + moment.astimezone(BEIJING).isoformat().encode() + b'"'
+
+
+def beijing_times(body: bytes) -> bytes:
+    """Every instant of a JSON document as Beijing reads it (`2026-10-09T01:00:00Z` ->
+    `"2026-10-09T09:00:00+08:00"`): the same moment, so nothing else changes."""
+    return _INSTANT.sub(_in_beijing, body)
+
+
+class _BeijingTimes:
+    """Times are stored and carried in UTC (the store, the events, the database); the people who
+    read the answers are in Beijing, so every JSON answer shows its instants at +08:00. Done on
+    the bytes, once, for every route: pydantic's fast path (FastAPI's response_model, dump_json),
+    hand-written responses (intake's registration), problems, and the audit's event payloads
+    (stored JSON, not typed) alike. Pure ASGI, like _Measure."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def send_in_beijing(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                kind = dict(message.get("headers", [])).get(b"content-type", b"").split(b";")[0]
+                if kind == b"application/json" or kind.endswith(b"+json"):
+                    start = message  # held until the body is complete
+                    return
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                body = beijing_times(b"".join(chunks))
+                headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
+                await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_in_beijing)
 
 
 # JSON APIs load nothing and may be framed by no one.
@@ -269,6 +339,7 @@ class _BodyLimit:
 def install_middleware(app: FastAPI, settings: ServiceSettings | None = None, *,
                        tracer: Tracer | None = None) -> None:
     settings = settings or ServiceSettings()
+    app.add_middleware(_BeijingTimes)
     app.add_middleware(_Measure)
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
     if settings.cors_origins:

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
+from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake import handlers
 from services.intake.api import ROUTERS
 from services.intake.consumers import CONSUMERS
 from services.intake.projections import projection, rebuild
+from services.intake.queries.calendar import working_calendar
 from services.intake.settings import DEV_HASH_KEY, IntakeSettings
+from shared.clock import local_date
 from shared.deps import get_clock
 from shared.personal_data import PersonalDataVault
 from shared.service import ServiceSpec, build_app
@@ -61,6 +65,48 @@ async def sweep_periodically(app: FastAPI, stop: asyncio.Event) -> None:
             log.exception("deadline sweep failed")
 
 
+# Read by the working-calendar alert (deploy/k8s/base/monitoring): loaded in time, no deadline
+# ever runs into a year the calendar lacks (which the API answers with a 503).
+CALENDAR_LAST_YEAR = Gauge("fayuan_working_calendar_last_year",
+                           "The last year whose official working days are loaded")
+CALENDAR_MISSING = Gauge("fayuan_working_calendar_year_missing",
+                         "A year deadlines soon count in whose working days are not loaded (0: none)")
+CALENDAR_CHECK_SECONDS = 3600.0
+
+
+async def check_calendar(engine: AsyncEngine, at: datetime) -> int | None:
+    """The year deadlines will soon need and the calendar lacks: this year, or from December on
+    (Beijing) the next one, which the State Council publishes in November or December. Warns in
+    the log and in the gauges; returns that year, or None."""
+    async with engine.connect() as conn:
+        years = (await working_calendar(conn)).years
+    today = local_date(at)
+    needed = [today.year] + ([today.year + 1] if today.month == 12 else [])
+    missing = next((year for year in needed if year not in years), None)
+    CALENDAR_LAST_YEAR.set(max(years, default=0))
+    CALENDAR_MISSING.set(missing or 0)
+    if missing is not None:
+        log.warning("China's official working days for %s are not loaded: deadlines that run into it will "
+                    "answer 503; load the State Council's notice (python -m services.intake calendar load)",
+                    missing, extra={"missing_year": missing})
+    return missing
+
+
+async def watch_calendar(app: FastAPI, stop: asyncio.Event) -> None:
+    """Check the working calendar at start and every hour after (check_calendar)."""
+    while True:
+        clock = app.dependency_overrides.get(get_clock, get_clock)()
+        try:
+            await check_calendar(app.state.engine, clock())
+        except Exception:  # the next check tries again
+            log.exception("working calendar check failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=CALENDAR_CHECK_SECONDS)
+            return
+        except TimeoutError:
+            pass
+
+
 SPEC = ServiceSpec(
     title="Fayuan intake",
     description="Legal-aid cases: registration (by agencies and by notifying courts, procuratorates and "
@@ -71,7 +117,7 @@ SPEC = ServiceSpec(
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=projection,
-    background=[sweep_periodically],
+    background=[sweep_periodically, watch_calendar],
     tags={
         "cases": "Legal-aid cases: registration (登记案件) by agencies and by notifying courts, "
                  "procuratorates and police, the next stage of a criminal case (一案一卷), the list, one "

@@ -1,16 +1,19 @@
 """Intake's command handlers: open a unit of work, load the case, call one domain method, save,
 tell the others, commit. Each retries on a concurrency conflict. Also the deadline sweep (what it
-records as missed), an aided person's erasure, and a look at their data (recorded for auditors)."""
+records as missed), an aided person's erasure, a look at their data (recorded for auditors), and
+the loading of a year of working days."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import unicodedata
 import uuid
 from datetime import date, datetime
 
 from prometheus_client import Gauge
+from sqlalchemy import delete, insert, select
 
 from services.intake.adapters import masked, seal_people, unseal
 from services.intake.domain.case import Case, CaseType
@@ -20,13 +23,16 @@ from services.intake.domain.deadlines import DeadlinePolicy
 from services.intake.domain.erasure import PersonRecord
 from services.intake.domain.people import AIDED_PERSON_FIELDS, AdverseParty, AidedPerson, born_on
 from services.intake.domain.record import WorkEntry
+from services.intake.projections import working_calendar_days, working_calendar_years
 from services.intake.queries.access import check
+from services.intake.queries.calendar import LoadedYear, loaded_years
 from services.intake.queries.cases import CaseFilter
 from services.intake.queries.deadlines import overdue_items
 from services.intake.queries.views import AidedPersonView, view_of
 from shared import audit, context, contracts
-from shared.aggregate import NotFound
+from shared.aggregate import Conflict, NotFound
 from shared.auth import EVERY_AGENCY, AgencyScope, Principal
+from shared.calendar import YearArrangement
 from shared.clock import now
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts import intake as intake_contracts
@@ -34,6 +40,8 @@ from shared.contracts.intake import CriminalRole, CriminalStage, ReassignmentRea
 from shared.personal_data import Erased, Erasure, PersonalDataVault
 from shared.store import driver
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
+
+log = logging.getLogger(__name__)
 
 # Read by the overdue-deadlines alert (deploy/k8s/base/monitoring).
 OVERDUE = Gauge("fayuan_overdue_deadlines", "Deadlines past due and not met, at the last deadline sweep")
@@ -445,3 +453,38 @@ async def show_aided_person(uow_factory: UnitOfWorkFactory, vault: PersonalDataV
                                     fields=[f for f in AIDED_PERSON_FIELDS if values.get(f)], purpose="case")
         shown = values if unmasked else masked(values)
     return AidedPersonView(case_id=case_id, masked=not unmasked, erased=False, **shown)
+
+
+async def load_working_calendar(uow_factory: UnitOfWorkFactory, arrangement: YearArrangement, *, sha256: str,
+                                loaded_by: str, replace: bool = False) -> LoadedYear:
+    """Load a year of China's official working days (the State Council's notice, as the file
+    of docs/intake.md says), recorded with its source, its file's hash, who loaded it and when.
+    A year loaded already is replaced only when asked; a day another year's arrangement names
+    differently is refused (the two notices disagree: an operator looks)."""
+    y, d = working_calendar_years.c, working_calendar_days.c
+    async with uow_factory() as uow:
+        conn = uow.conn
+        before = (await conn.execute(select(y.source).where(y.year == arrangement.year))).scalar()
+        if before is not None and not replace:
+            raise Conflict(f"{arrangement.year} is loaded already (from {before}); replace it explicitly")
+        await conn.execute(delete(working_calendar_years).where(y.year == arrangement.year))
+        days = arrangement.days()
+        named_elsewhere = {r.day: r for r in (await conn.execute(
+            select(d.day, d.working, d.year).where(d.day.in_(list(days))))).all()}
+        for day, other in sorted(named_elsewhere.items()):
+            if other.working != days[day]:
+                raise Conflict(f"{day} is {'a working day' if other.working else 'a day off'} in the "
+                               f"arrangement of {other.year}, not in this one of {arrangement.year}")
+        await conn.execute(insert(working_calendar_years).values(
+            year=arrangement.year, source=arrangement.source, sha256=sha256, loaded_by=loaded_by,
+            loaded_at=now()))
+        names = {day: h.name for h in arrangement.holidays
+                 for day in (*h.days_off(), *h.make_up_working_days)}
+        rows = [{"day": day, "working": working, "holiday": names[day], "year": arrangement.year}
+                for day, working in sorted(days.items()) if day not in named_elsewhere]
+        if rows:
+            await conn.execute(insert(working_calendar_days), rows)
+        [loaded] = [year for year in await loaded_years(conn) if year.year == arrangement.year]
+    log.info("working calendar loaded", extra={"year": arrangement.year, "source": arrangement.source,
+                                               "sha256": sha256, "loaded_by": loaded_by})
+    return loaded

@@ -7,7 +7,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, DateTime, Index, Integer, case, func, insert, text, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    case,
+    func,
+    insert,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import registry
@@ -123,13 +138,45 @@ class RegistrationKey(IntakeTable, table=True):
     case_id: str
 
 
+class WorkingCalendarYear(IntakeTable, table=True):
+    """Reference data, not a projection: a year of China's official working days as loaded
+    (migration 0007 from chinese-calendar, later years by `python -m services.intake calendar
+    load`), with where it came from and who loaded it. Deadlines count working days only in these
+    years, in Python (queries.calendar) and in SQL (intake_add_working_days) alike."""
+
+    __tablename__ = "working_calendar_years"
+
+    year: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str | None = Field(default=None, sa_column=Column(Text),
+                               description="Of the file loaded; none for the library's data")
+    loaded_by: str = Field(sa_column=Column(Text, nullable=False))
+    loaded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class WorkingCalendarDay(IntakeTable, table=True):
+    """A day its year's arrangement names: a day off of a holiday (`working` false) or a make-up
+    working day on a weekend (true). Every other day of a loaded year works Monday to Friday."""
+
+    __tablename__ = "working_calendar_days"
+
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    working: bool = Field(sa_column=Column(Boolean, nullable=False))
+    holiday: str = Field(sa_column=Column(Text, nullable=False))
+    year: int = Field(sa_column=Column(Integer, ForeignKey("working_calendar_years.year", ondelete="CASCADE"),
+                                       nullable=False, index=True))
+
+
 cases = CaseRow.__table__
 checklist_versions = ChecklistVersionRow.__table__
+working_calendar_years = WorkingCalendarYear.__table__
+working_calendar_days = WorkingCalendarDay.__table__
 # The list's order (newest first), and a notifying organ looking its case up by its own reference.
 Index("ix_cases_registered_at", cases.c.registered_at.desc())
 Index("ix_cases_source_reference", cases.c.source_system, cases.c.external_reference)
 METADATA = IntakeTable.metadata
-# What the projection writes (rebuilt from the store); registration_keys are not derived.
+# What the projection writes (rebuilt from the store); registration_keys and the working calendar
+# are not derived.
 PROJECTION_TABLES = [cases, checklist_versions]
 
 projection = Projection(Case, AgencyChecklist)

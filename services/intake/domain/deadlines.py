@@ -7,6 +7,10 @@ moment (the caller's clock), never stored, so a change of policy applies to ever
   criminal cases; *to confirm*);
 - R-ASG-9 mandate signed within 5 days of assignment;
 - R-HDL-6 closing file submitted within 30 days of the case's end.
+
+Working days are China's official ones (shared.calendar: Monday to Friday, less the national
+holidays, plus the make-up working days), read from the calendar intake keeps; a deadline that
+would run into a year not loaded raises shared.calendar.CalendarMissing, never a guess.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.calendar import WorkingCalendar
 from shared.clock import end_of_day, local_date
 from shared.contracts import CaseKind
 
@@ -73,29 +78,20 @@ class CaseFacts(Protocol):
     def closing_file_at(self) -> datetime | None: ...
 
 
-def add_working_days(day: date, n: int) -> date:
-    """N working days after a day (Monday to Friday; public holidays are not known yet)."""
-    while n > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            n -= 1
-    return day
-
-
-def deadlines(case: CaseFacts, policy: DeadlinePolicy) -> list[Deadline]:
-    """The deadlines of a case row (or anything with its fields): only those already running."""
+def deadlines(case: CaseFacts, policy: DeadlinePolicy, calendar: WorkingCalendar) -> list[Deadline]:
+    """The deadlines of a case row (or anything with its fields): only those already running.
+    Raises CalendarMissing when a working-day deadline runs into a year the calendar lacks."""
     found: list[Deadline] = []
     if case.status == "terminated":
         return found  # aid ended: nothing more is due
     registered_on = local_date(case.registered_at)
-    found.append(Deadline("assignment", "R-ASG-7",
-                          end_of_day(add_working_days(registered_on, policy.assignment_working_days)),
-                          case.first_assigned_at))
+    due = end_of_day(calendar.add_working_days(registered_on, policy.assignment_working_days))
+    found.append(Deadline("assignment", "R-ASG-7", due, case.first_assigned_at))
     assigned_at = case.assigned_at
     if assigned_at is not None:
         assigned_on = local_date(assigned_at)
         if case.case_kind in policy.first_meeting_case_kinds and case.criminal_role != "duty_lawyer_help":
-            due = end_of_day(add_working_days(assigned_on, policy.first_meeting_working_days))
+            due = end_of_day(calendar.add_working_days(assigned_on, policy.first_meeting_working_days))
             found.append(Deadline("first_meeting", "R-HDL-6", due, case.first_meeting_at))
         if case.criminal_role != "duty_lawyer_help":  # duty-lawyer help is given without a mandate
             due = end_of_day(assigned_on + timedelta(days=policy.mandate_days))

@@ -16,6 +16,7 @@ from services.intake.domain.case import Case
 from services.intake.domain.deadlines import DeadlinePolicy
 from services.intake.projections import cases
 from services.intake.queries import access
+from services.intake.queries.calendar import missing_year_raised
 from services.intake.queries.views import CaseView, NotifiedCaseView, view_of, view_of_row
 from shared import store
 from shared.aggregate import NotFound
@@ -69,8 +70,9 @@ class CaseFilter:
 
 
 # A deadline on a day runs to the end of that day in Beijing (shared.clock.end_of_day; :zone is
-# shared.clock.BEIJING); the first meeting counts working days (intake_add_working_days, migration
-# 0004, = add_working_days).
+# shared.clock.BEIJING); the assignment and the first meeting count China's official working days
+# (intake_add_working_days, migration 0006, = shared.calendar.WorkingCalendar.add_working_days,
+# reading the same calendar tables), which refuses a year not loaded (CalendarMissing).
 _OVERDUE_SQL = """(cases.status <> 'terminated' AND (
   (cases.first_assigned_at IS NULL
    AND :now > ((intake_add_working_days((cases.registered_at AT TIME ZONE :zone)::date,
@@ -140,5 +142,6 @@ async def page_of_cases(engine: AsyncEngine, filters: CaseFilter, principal: Pri
         where.append(overdue_clause(policy, now, overdue=overdue))
     query = select(cases).where(*where).order_by(cases.c.registered_at.desc(), cases.c.case_id)
     async with engine.connect() as conn:
-        return await paginate(conn, query, offset=offset, limit=limit,
-                              item=lambda row: access.shown(view_of_row(row), principal))
+        with missing_year_raised():
+            return await paginate(conn, query, offset=offset, limit=limit,
+                                  item=lambda row: access.shown(view_of_row(row), principal))

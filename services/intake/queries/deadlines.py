@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.intake.domain.deadlines import DeadlinePolicy, deadlines
 from services.intake.projections import cases
 from services.intake.queries import access
+from services.intake.queries.calendar import working_calendar
 from services.intake.queries.cases import CaseFilter
 from services.intake.queries.views import view_of_row
 from shared.aggregate import NotFound
@@ -54,21 +55,25 @@ _OPEN = or_(cases.c.first_assigned_at.is_(None), cases.c.first_meeting_at.is_(No
 
 async def deadlines_of(engine: AsyncEngine, case_id: str, principal: Principal, policy: DeadlinePolicy,
                        now: datetime) -> list[DeadlineView]:
-    """The case's running time limits at `now`, if the caller may see the case (404 otherwise)."""
+    """The case's running time limits at `now`, if the caller may see the case (404 otherwise);
+    CalendarMissing when one runs into a year whose working days are not loaded."""
     async with engine.connect() as conn:
         row = (await conn.execute(select(cases).where(cases.c.case_id == case_id))).first()
-    if row is None:
-        raise NotFound(f"no case {case_id}")
-    access.check(view_of_row(row._mapping), principal)
+        if row is None:
+            raise NotFound(f"no case {case_id}")
+        access.check(view_of_row(row._mapping), principal)
+        calendar = await working_calendar(conn)
     return [DeadlineView(kind=d.kind, rule=d.rule, due_at=d.due_at, met_at=d.met_at, overdue=d.overdue(now))
-            for d in deadlines(row, policy)]
+            for d in deadlines(row, policy, calendar)]
 
 
 async def overdue_items(conn: AsyncConnection, filters: CaseFilter, policy: DeadlinePolicy,
                         now: datetime) -> list[OverdueItem]:
-    """Every open deadline past due at `now` of the filtered cases, most overdue first."""
+    """Every open deadline past due at `now` of the filtered cases, most overdue first;
+    CalendarMissing when one of them runs into a year whose working days are not loaded."""
     rows = (await conn.execute(select(cases).where(*filters.where(), _OPEN))).all()
-    found = sorted(((r, d) for r in rows for d in deadlines(r, policy) if d.open_overdue(now)),
+    calendar = await working_calendar(conn)
+    found = sorted(((r, d) for r in rows for d in deadlines(r, policy, calendar) if d.open_overdue(now)),
                    key=lambda item: (item[1].due_at, item[0].case_id))
     return [OverdueItem(case_id=r.case_id, case_number=r.case_number, case_kind=r.case_kind,
                         agency_id=r.agency_id, district=r.district, institution_id=r.institution_id,
