@@ -71,7 +71,7 @@ class CaseFilter:
 
 # A deadline on a day runs to the end of that day in Beijing (shared.clock.end_of_day; :zone is
 # shared.clock.BEIJING); the assignment and the first meeting count China's official working days
-# (intake_add_working_days, migration 0006, = shared.calendar.WorkingCalendar.add_working_days,
+# (intake_add_working_days, migration 0007, = shared.calendar.WorkingCalendar.add_working_days,
 # reading the same calendar tables), which refuses a year not loaded (CalendarMissing).
 _OVERDUE_SQL = """(cases.status <> 'terminated' AND (
   (cases.first_assigned_at IS NULL

@@ -94,7 +94,7 @@ def upgrade() -> None:
                  column("holiday", Text), column("year", Integer))
     years = table("working_calendar_years", column("year", Integer), column("source", Text),
                   column("loaded_by", Text), column("loaded_at", DateTime(timezone=True)))
-    seeded = [{"year": y, "source": SOURCE.format(year=y), "loaded_by": "migration 0006", "loaded_at": now()}
+    seeded = [{"year": y, "source": SOURCE.format(year=y), "loaded_by": "migration 0007", "loaded_at": now()}
               for y in SEEDED_YEARS]
     op.execute(insert(years).values(seeded).on_conflict_do_nothing())
     named = [(d, False, h) for d, h in constants.holidays.items()] + [
