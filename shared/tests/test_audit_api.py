@@ -16,7 +16,8 @@ async def test_auditors_see_who_recorded_each_event_of_a_stream_and_no_one_else_
     async with serve_in_process(app_with_auth(settings, router), headers={}) as http:
         for by in ("clerk", "clerk again"):
             r = await http.post("/api/v1/tallies/t-1/marks", json={"by": by},
-                                headers=as_role(settings, Role.agency_staff, sub="staff-9"))
+                                headers=as_role(settings, Role.agency_staff, sub="staff-9",
+                                                agency_id="agency-1"))
             assert r.status_code == 201, r.text
 
         r = await http.get("/api/v1/audit/streams/tally-t-1/events", headers=as_role(settings, Role.auditor))
@@ -29,7 +30,8 @@ async def test_auditors_see_who_recorded_each_event_of_a_stream_and_no_one_else_
 
         assert (await http.get("/api/v1/audit/streams/tally-t-1/events")).status_code == 401
         staff = await http.get("/api/v1/audit/streams/tally-t-1/events",
-                               headers=as_role(settings, Role.agency_staff, Role.quality_lead))
+                               headers=as_role(settings, Role.agency_staff, Role.quality_lead,
+                                               agency_id="agency-1"))
         assert staff.status_code == 403
         missing = await http.get("/api/v1/audit/streams/tally-nope/events",
                                  headers=as_role(settings, Role.auditor))

@@ -61,7 +61,8 @@ async def test_the_endpoint_scopes_by_the_principals_claims(settings):
                                                                          handler_id="h1")))
         other = await http.get("/api/v1/tallies/h2", headers=bearer(token(settings, RSA, Role.case_handler,
                                                                            handler_id="h1")))
-        lead = await http.get("/api/v1/tallies/h2", headers=bearer(token(settings, RSA, Role.quality_lead)))
+        lead = await http.get("/api/v1/tallies/h2",
+                              headers=bearer(token(settings, RSA, Role.quality_lead, agency_id="agency-1")))
     assert (own.status_code, other.status_code, lead.status_code) == (200, 403, 200)
     assert lead.json()["role"] == "quality_lead"
 
@@ -151,10 +152,12 @@ async def test_keys_from_a_jwks_file_verify_by_kid(tmp_path):
     settings = ServiceSettings(**auth_settings(jwks_file=jwks))
     async with client(settings) as http:
         for key in (RSA, EC):
-            r = await http.get("/api/v1/tallies/h1", headers=bearer(token(settings, key, Role.quality_lead)))
+            r = await http.get("/api/v1/tallies/h1",
+                               headers=bearer(token(settings, key, Role.quality_lead, agency_id="agency-1")))
             assert r.status_code == 200, r.text
         forged = await http.get("/api/v1/tallies/h1",
-                                headers=bearer(token(settings, OTHER, Role.quality_lead)))
+                                headers=bearer(token(settings, OTHER, Role.quality_lead,
+                                                     agency_id="agency-1")))
         assert forged.status_code == 401
 
 
@@ -179,7 +182,8 @@ async def test_the_principal_is_recorded_in_the_metadata_of_the_events_a_command
                              database_name=kernel.database_name, trusted_proxies="127.0.0.1/32")
     async with serve_in_process(app_with_auth(settings, router)) as http:
         r = await http.post("/api/v1/tallies/t-1/marks", json={"by": "clerk"},
-                            headers={**bearer(token(settings, RSA, Role.agency_staff, sub="staff-9")),
+                            headers={**bearer(token(settings, RSA, Role.agency_staff, sub="staff-9",
+                                                     agency_id="agency-1")),
                                      "X-Forwarded-For": "203.0.113.7, 127.0.0.1"})
         assert r.status_code == 201, r.text
         refused = await http.post("/api/v1/tallies/t-1/marks", json={"by": "x"},

@@ -86,7 +86,7 @@ def client(values: ServiceSettings) -> httpx.AsyncClient:
 async def read(
     http: httpx.AsyncClient, values: ServiceSettings, key: KeyPair, **claims: Any
 ) -> httpx.Response:
-    lead = bearer(token(values, key, Role.quality_lead, **claims))
+    lead = bearer(token(values, key, Role.quality_lead, **{"agency_id": "agency-1", **claims}))
     return await http.get("/api/v1/tallies/h1", headers=lead)
 
 
@@ -103,7 +103,7 @@ async def test_a_rotated_key_is_picked_up_without_a_restart_and_the_withdrawn_on
     with provider(A) as idp:
         values = settings(idp.url, auth_jwks_refetch_seconds=0)
         async with client(values) as http:
-            old = token(values, A, Role.quality_lead)
+            old = token(values, A, Role.quality_lead, agency_id="agency-1")
             assert (await http.get("/api/v1/tallies/h1", headers=bearer(old))).status_code == 200
             idp.keys = [B]  # the provider rotates: B published, A withdrawn
             assert (await read(http, values, B)).status_code == 200

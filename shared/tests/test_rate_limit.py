@@ -65,7 +65,7 @@ async def test_a_token_does_not_lift_the_limit_of_a_public_endpoint():
 
 async def test_endpoints_that_need_a_token_are_not_limited():
     values = settings("1/minute")
-    lead = bearer(token(values, RSA, Role.quality_lead))
+    lead = bearer(token(values, RSA, Role.quality_lead, agency_id="agency-1"))
     async with client(values) as http:
         answers = [await http.get("/api/v1/tallies/h1", headers={**at("203.0.113.7"), **lead})
                    for _ in range(5)]
