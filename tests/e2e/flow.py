@@ -158,7 +158,7 @@ async def closing_check(intake: httpx.AsyncClient, stack: Stack, case: dict) -> 
     as_handler = handler(stack, case["handler_id"])
     for entry in REST_OF_THE_RECORD:
         await ok(await intake.post(f"/api/v1/cases/{case['case_id']}/record", headers=as_handler, json={
-            "author_id": case["handler_id"], "occurred_at": now().isoformat(), "entry": entry}), 201)
+            "occurred_at": now().isoformat(), "entry": entry}), 201)
     checklist = dict.fromkeys(("mandate_documents", "meeting_records", "file_review_notes",
                                "investigation_materials", "legal_opinion", "hearing_records",
                                "outcome_document", "reports_to_agency"), True)
