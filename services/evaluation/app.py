@@ -32,6 +32,10 @@ SPEC = ServiceSpec(
         "evaluations": "Peer evaluations (同行评估): a reviewer's grade per indicator, the case's grade by "
                        "the agency's rule, and each case's quality record with the aided person's "
                        "satisfaction (R-EVL-5).",
+        "subsidies": "Case subsidies (办案补贴): each case's amount, computed at the quality lead's sign-off "
+                     "of its closing check by the agency's versioned schedule, then approved and paid by "
+                     "its finance, and withheld or reduced after a failed evaluation (R-CHK-2, R-CHK-3, "
+                     "R-EVL-7).",
     },
 )
 

@@ -26,7 +26,10 @@ ASSIGNMENT_READERS = (Role.agency_staff, Role.bureau_investigator, Role.auditor,
 class ChooseHandler(BaseModel):
     """R-ASG-3: the agency's choice for a major, group or superior-assigned case, and why."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"handler_id": "4b9e96a3-77b4-4aaf-93fa-a3317ab423c8",
+         "reason": "群体性劳动争议案件，经中心集体研究，指派有十年以上劳动争议代理经验的律师承办"},
+    ]})
 
     handler_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=MIN_REASON_LENGTH, max_length=1000)

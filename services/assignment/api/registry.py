@@ -37,7 +37,13 @@ class NotYourAgency(Forbidden):
 class RecruitInstitution(BaseModel):
     """招募: an institution joins the pool of the legal-aid agency it serves (R-PRV-1)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "北京市明法律师事务所", "kind": "law_firm", "agency_id": "chaoyang-centre",
+         "district": "朝阳区",
+         "recruitment": {"method": "public_call", "recruited_on": "2026-01-15",
+                         "recruiting_agency": "北京市朝阳区法律援助中心",
+                         "results_published_on": "2026-01-30"}},
+    ]})
 
     name: str = Field(min_length=1, max_length=100)
     kind: InstitutionKind
@@ -51,7 +57,9 @@ class RecruitInstitution(BaseModel):
 class WithdrawCommitment(BaseModel):
     """The institution withdraws its quality commitment (R-PRV-3): no case from that day on."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"withdrawn_on": "2026-06-30", "reason": "律师事务所因人员调整，书面申请退出法律援助服务"},
+    ]})
 
     withdrawn_on: date
     reason: str = Field(min_length=2, max_length=500)
@@ -60,7 +68,9 @@ class WithdrawCommitment(BaseModel):
 class SignCommitment(BaseModel):
     """案件质量承诺书 (R-PRV-3)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"signed_on": "2026-02-01", "valid_until": "2027-01-31"},
+    ]})
 
     signed_on: date
     valid_until: date
@@ -75,7 +85,11 @@ class SignCommitment(BaseModel):
 
 
 class RegisterHandler(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "王律师", "kind": "lawyer", "licence_number": "11101201511098765",
+         "institution_id": "daaa3e0a-e345-45ad-a66e-d4095252ffa5", "years_of_practice": 11,
+         "practice_areas": ["criminal", "civil"], "qualifications": ["minors"]},
+    ]})
 
     name: str = Field(min_length=1, max_length=100)
     kind: HandlerKind
@@ -91,7 +105,9 @@ class RegisterHandler(BaseModel):
 class RecordUnavailability(BaseModel):
     """Days the handler cannot take a case (leave, illness, a long trial elsewhere)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"unavailable_from": "2026-07-06", "unavailable_to": "2026-07-17"},
+    ]})
 
     unavailable_from: date
     unavailable_to: date

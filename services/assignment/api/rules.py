@@ -28,7 +28,14 @@ AUTHORS = (Role.agency_staff, Role.bureau_investigator)
 class FileRules(BaseModel):
     """A new version of the agency's assignment rules (指派规则), as filed with the city bureau."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"title": "北京市朝阳区法律援助中心案件指派规则（2026年修订）",
+         "text": "第一条 法律援助案件按登记顺序在入库律师事务所之间轮流指派。\n"
+                 "第二条 受援人点名的律师符合条件的，指派该律师。\n"
+                 "第三条 每名承办人员每月承办案件不超过四件，群体性案件不计入。",
+         "effective_from": "2026-07-01", "monthly_cap": 4, "senior_years_of_practice": 5,
+         "filed_with": "北京市司法局"},
+    ]})
 
     title: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=50_000, description="The rules as written")

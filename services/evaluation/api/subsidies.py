@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Body, Header, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.evaluation import handlers, queries
@@ -34,11 +34,38 @@ READERS = (Role.agency_staff, Role.quality_lead, Role.bureau_investigator, Role.
 SubsidyReader = Annotated[Principal, allow(*READERS)]
 Finance = Annotated[Principal, allow(Role.finance)]
 
+# ScheduleTerms is the domain's value object: its example is told here, where it is a request body.
+PUBLISHED_SCHEDULE = Body(openapi_examples={"chaoyang-2026": {
+    "summary": "An agency's 2026 schedule: a line per kind, a procurement contract, a fail halves it",
+    "value": {
+        "effective_from": "2026-07-01",
+        "lines": [
+            {"case_kind": "criminal", "amount": "1500.00", "description": "刑事案件每件（未单列的诉讼阶段）"},
+            {"case_kind": "criminal", "stage": "death_penalty_review", "amount": "3000.00",
+             "description": "死刑复核案件每件"},
+            {"case_kind": "civil", "amount": "1800.00", "description": "民事诉讼每件"},
+            {"case_kind": "civil", "stage": "mediation", "amount": "600.00", "description": "调解每件"},
+            {"case_kind": "administrative", "amount": "1800.00", "description": "行政诉讼、行政复议每件"},
+            {"case_kind": "non_litigation", "amount": "800.00", "description": "非诉讼事项每件"},
+        ],
+        "group_case_multiplier": "1.50",
+        "contract_prices": [
+            {"institution_id": "daaa3e0a-e345-45ad-a66e-d4095252ffa5",
+             "contract_reference": "朝司采〔2026〕12号", "case_kind": "criminal", "amount": "1600.00",
+             "valid_from": "2026-07-01", "valid_to": "2027-06-30"},
+        ],
+        "failed_evaluation": {"action": "reduce", "percent": "50"},
+        "note": "依据《北京市朝阳区法律援助办案补贴标准（2026年）》",
+    },
+}})
+
 
 class RecordPayment(BaseModel):
     """办案补贴发放: the payment of an approved subsidy, as the bank records it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"paid_on": "2026-11-20", "payment_reference": "GK-2026-112000137"},
+    ]})
 
     paid_on: date = Field(description="The day the money was paid (its Beijing half-year is the "
                                       "disclosure's period)")
@@ -101,8 +128,8 @@ async def get_schedule(*, agency_id: AgencyId, engine: EngineDep) -> ScheduleVer
 
 @schedules_router.post("/{agency_id}/versions", summary="Publish a subsidy schedule version",
                        status_code=201, response_model=ScheduleVersions)
-async def publish_schedule(*, agency_id: AgencyId, body: ScheduleTerms, principal: Finance,
-                           uow: UowFactoryDep) -> ScheduleVersions:
+async def publish_schedule(*, agency_id: AgencyId, body: Annotated[ScheduleTerms, PUBLISHED_SCHEDULE],
+                           principal: Finance, uow: UowFactoryDep) -> ScheduleVersions:
     """The agency's finance publishes a new version of its subsidy schedule, in effect from its
     `effective_from` day; subsidies computed by earlier versions keep them. Every case kind needs
     a general line (422). Only the agency's own finance publishes (403)."""

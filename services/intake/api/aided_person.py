@@ -29,7 +29,10 @@ UNMASKED = (Role.agency_staff, Role.case_handler)
 class EraseAidedPerson(BaseModel):
     """An order to erase an aided person's personal data in every case (the right to erasure)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"id_number": "110105198503121234",
+         "reason": "受援人书面申请删除个人信息（朝援删〔2026〕3号），所涉案件均已结案归档"},
+    ]})
 
     id_number: ResidentIdNumber = Field(description="The person's resident ID number: it finds their data "
                                                     "key")

@@ -42,7 +42,20 @@ class RegisterCase(BaseModel):
     registration. A notification names its `source_system` and `external_reference`: sending it
     again returns the case already registered for it, as does a repeated `Idempotency-Key`."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Made-up people: 张三 and 李四 are placeholders, their ID numbers invented (with a right check
+    # character), the company and its credit code too.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"case_kind": "criminal", "criminal_stage": "prosecution_review", "criminal_role": "defence",
+         "cause": "盗窃", "district": "朝阳区", "agency_id": "chaoyang-centre",
+         "aided_person": {"name": "张三", "id_number": "110105198503121234"},
+         "source_system": "chaoyang-procuratorate", "external_reference": "朝检援通〔2026〕88号"},
+        {"case_kind": "civil", "matter": "labour_arbitration", "cause": "追索劳动报酬",
+         "district": "朝阳区", "agency_id": "chaoyang-centre",
+         "flags": {"group_case": True, "head_count": 12},
+         "aided_person": {"name": "李四", "id_number": "110105197806152412", "phone": "13800000000",
+                          "address": "北京市朝阳区示例路1号院2号楼301室"},
+         "adverse_parties": [{"name": "北京某建筑劳务有限公司", "id_number": "91110105MA00000000"}]},
+    ]})
 
     case_kind: CaseKind
     criminal_stage: CriminalStage | None = Field(default=None,
@@ -93,7 +106,10 @@ class RegisterNextStage(BaseModel):
     with its own number and file; the aided person, cause, parties and flags come from the case of
     the previous stage, which must have ended."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"criminal_stage": "first_instance", "source_system": "chaoyang-court",
+         "external_reference": "朝法援通〔2026〕21号"},
+    ]})
 
     criminal_stage: CriminalStage = Field(description="The new stage: later than the previous case's")
     criminal_role: CriminalRole | None = Field(default=None,
@@ -114,7 +130,11 @@ class RegisterNextStage(BaseModel):
 class CloseCase(BaseModel):
     """结案: the handler reports the outcome and the day the case ended."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"outcome": "一审判决：以盗窃罪判处有期徒刑八个月，并处罚金人民币二千元；辩护人关于自首、"
+                    "退赃退赔的意见被采纳",
+         "ended_on": "2026-09-15"},
+    ]})
 
     outcome: str = Field(min_length=1, max_length=500)
     ended_on: date

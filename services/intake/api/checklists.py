@@ -41,7 +41,27 @@ class FileChecklistVersion(BaseModel):
     """A new version of the kind's checklist for the caller's agency: its items, each with the
     evidence it needs. Together they must still ask for every evidence the standard's seed asks for."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"items": [
+            {"key": "mandate_and_meeting",
+             "text": "mandate signed; the aided person met within 3 working days, rights, obligations and "
+                     "risks explained, the conversation recorded",
+             "text_zh": "签订委托协议和授权委托书, 3个工作日内会见, 告知权利义务和风险, 笔录详实",
+             "evidence": ["mandate_signed", "meeting_held", "rights_and_risks_explained"]},
+            {"key": "file_review_and_investigation",
+             "text": "the case file read in time, evidence collected where the case needed it",
+             "text_zh": "及时阅卷, 依法调查取证", "evidence": ["file_read", "investigation_accounted"]},
+            {"key": "opinion_and_hearing", "text": "the statement argues fully, hearings attended",
+             "text_zh": "辩护或代理意见充分, 依法出庭", "evidence": ["opinion_filed", "hearings_attended"]},
+            {"key": "report_duty", "text": "major matters reported to the agency", "text_zh": "履行报告义务",
+             "evidence": ["reports_filed"]},
+            {"key": "closing_file_in_time", "text": "the closing file complete and submitted in time",
+             "text_zh": "结案材料齐全规范, 按时提交", "evidence": ["outcome_document"]},
+            {"key": "follow_up_notice",
+             "text": "the aided person told of the outcome and of the follow-up visit",
+             "text_zh": "告知受援人办理结果及回访安排"},
+        ]},
+    ]})
 
     items: list[CheckItem] = Field(min_length=1, max_length=40)
 

@@ -40,7 +40,16 @@ class RecordWork(BaseModel):
     case file, investigation and evidence collection, a legal opinion, a hearing attended, a
     report to the agency, a document attached, or the mandate signed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"entry_id": "0b7c2f4e-8a1d-4c3b-9e6f-5d2a7c8b1e90", "occurred_at": "2026-03-05T10:30:00+08:00",
+         "entry": {"kind": "meeting", "rights_explained": True, "obligations_explained": True,
+                   "risks_explained": True,
+                   "conversation_record": "在朝阳区看守所会见犯罪嫌疑人，告知其诉讼权利和义务、认罪认罚的"
+                                          "法律后果与风险；嫌疑人陈述了案发经过，表示愿意退赔被害人损失。"}},
+        {"occurred_at": "2026-08-20T14:00:00+08:00",
+         "entry": {"kind": "hearing", "venue": "北京市朝阳区人民法院", "attended": True,
+                   "notes": "出庭辩护，发表自首、退赃退赔、初犯的辩护意见"}},
+    ]})
 
     entry_id: Ref | None = Field(default=None, description="The client's id for the entry: sending it again "
                                                            "records nothing new")
@@ -53,7 +62,11 @@ class RecordWork(BaseModel):
 class SubmitClosingFile(BaseModel):
     """结案归档: the handler hands in the closing file, with what it holds."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"checklist": {"mandate_documents": True, "meeting_records": True, "file_review_notes": True,
+                       "investigation_materials": True, "legal_opinion": True, "hearing_records": True,
+                       "outcome_document": True, "reports_to_agency": False}},
+    ]})
 
     submitted_by: Ref | None = Field(default=None, description="Who submits it: the caller (the token's "
                                                                "subject); sent, it must be that")
