@@ -18,7 +18,7 @@ class SanctionsSettings(ServiceSettings):
     port: int = 8004
     database_name: str = "fayuan_sanctions"
     responsible_bureaus: dict[str, str] = Field(
-        default_factory=dict,
+        default={},
         description="Which justice bureau investigates the failed cases and complaints of each agency "
                     "(R-SAN-3), as JSON: agency id -> the district bureau's id, e.g. "
                     '{"chaoyang-centre": "chaoyang-bureau"}; an agency not named here is the city '
