@@ -37,7 +37,8 @@ class InvestigationOpened(IntegrationEvent):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "investigation_id": _INVESTIGATION_ID, "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER,
         "evaluation_id": EXAMPLE_EVALUATION_ID, "handler": EXAMPLE_LAWYER,
-        "opened_at": "2026-09-04T01:30:00Z",
+        "opened_at": "2026-09-04T01:30:00Z", "complaint_id": None, "bureau_id": "chaoyang-bureau",
+        "due_on": "2026-10-04",
     }]})
 
     type: ClassVar[str] = "legalaid.sanctions.investigation-opened.v1"
