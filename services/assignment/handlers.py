@@ -196,8 +196,14 @@ async def record_unavailability(uow_factory: UnitOfWorkFactory, handler_id: str,
 
 async def suspend_handler(uow: UnitOfWork, event: contracts.HandlerSuspended) -> None:
     """R-SAN-2 / R-ASG-6: the bureau's decision, in force from the next assignment. A handler the
-    registry does not know is not in any pool, so there is nothing to stop."""
+    registry does not know is not in any pool, so there is nothing to stop. A suspension scoped
+    to one agency stops the handler only in that agency's pool, the only one they serve: one of
+    another agency's pool is left alone (scope "city", or none with no agency: every pool)."""
     handler = await uow.get(Handler, event.handler_id)
+    scope = event.scope or ("agency" if event.agency_id else "city")
+    registration = handler.registration
+    if scope == "agency" and registration is not None and registration.agency_id != event.agency_id:
+        return
     if handler.exists:
         handler.suspend(suspension_id=event.suspension_id, reason=event.reason, until=event.until,
                         at=event.suspended_at)

@@ -1,5 +1,31 @@
+import asyncio
+
+import typer
+
 from services.sanctions.app import MIGRATIONS, create_app
 from services.sanctions.settings import SanctionsSettings
 from shared.cli import service_cli
+from shared.db import create_engine
 
-service_cli(create_app, SanctionsSettings, MIGRATIONS)()
+cli = service_cli(create_app, SanctionsSettings, MIGRATIONS)
+
+
+@cli.command("reinstate-due")
+def reinstate_due() -> None:
+    """Reinstate every handler whose suspension's period is over (what the service's sweep does)."""
+    from services.sanctions.app import units_of_work
+    from services.sanctions.handlers import reinstate_due as sweep
+    from shared.clock import now
+
+    async def run() -> int:
+        settings = SanctionsSettings()
+        engine = create_engine(settings)
+        try:
+            return await sweep(units_of_work(engine, settings), now())
+        finally:
+            await engine.dispose()
+
+    typer.echo(f"sanctions: {asyncio.run(run())} suspensions ended")
+
+
+cli()

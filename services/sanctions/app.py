@@ -2,37 +2,87 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.sanctions import handlers
 from services.sanctions.api import ROUTERS
 from services.sanctions.consumers import CONSUMERS
 from services.sanctions.projections import projection
 from services.sanctions.settings import SanctionsSettings
+from shared.deps import get_clock
 from shared.service import ServiceSpec, build_app
 from shared.settings import ServiceSettings
+from shared.uow import UnitOfWorkFactory, unit_of_work
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 # SanctionsSettings is named here too: tests build the app from this module alone.
-__all__ = ["MIGRATIONS", "SPEC", "SanctionsSettings", "create_app"]
+__all__ = ["MIGRATIONS", "SPEC", "SanctionsSettings", "create_app", "reinstate_due_now", "units_of_work"]
+
+log = logging.getLogger(__name__)
+
+
+def units_of_work(engine: AsyncEngine, settings: ServiceSettings) -> UnitOfWorkFactory:
+    """Units of work that fold what they append into sanctions' read models (outside a request:
+    the reinstatement sweep and the operator's command line)."""
+    return lambda: unit_of_work(engine, settings, projection)
+
+
+async def reinstate_due_now(app: FastAPI) -> int:
+    """One tick of the sweep: reinstate every handler whose suspension's period is over, at the
+    app's clock (tests override `get_clock`, as they do for routes)."""
+    clock = app.dependency_overrides.get(get_clock, get_clock)()
+    return await handlers.reinstate_due(units_of_work(app.state.engine, app.state.settings), clock())
+
+
+async def reinstate_periodically(app: FastAPI, stop: asyncio.Event) -> None:
+    """R-SAN-2: a suspension ends by itself when its period is over. Every
+    `reinstatement_sweep_seconds` the service reinstates the handlers whose last day has passed
+    (HandlerReinstated at that moment); 0 turns it off. Replicas may sweep at once: each
+    suspension ends once (its stream serialises them)."""
+    settings: SanctionsSettings = app.state.settings
+    interval = settings.reinstatement_sweep_seconds
+    if interval <= 0:
+        return
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+            return
+        except TimeoutError:
+            pass
+        try:
+            await reinstate_due_now(app)
+        except Exception:  # the next tick tries again; a request or event is never blocked by it
+            log.exception("reinstatement sweep failed")
 
 SPEC = ServiceSpec(
     title="Fayuan sanctions",
-    description="Follow-up of failed cases: the justice bureau's investigations, its notices to the bar "
-                "association, and its suspensions of handlers from assignment.",
+    description="Follow-up of failed cases and complaints: the justice bureau's investigations (findings, "
+                "decision, closure, information back to the notifying organ), its notices to the bar "
+                "association, and suspensions of handlers from assignment.",
     routers=ROUTERS,
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=projection,
+    background=[reinstate_periodically],
     tags={
         "investigations": "The justice bureau's investigations, opened for every case that failed peer "
-                          "evaluation (R-SAN-1, R-SAN-3).",
+                          "evaluation or on a complaint, with their steps to a decision and closure, and the "
+                          "overdue worklist (R-SAN-1, R-SAN-3).",
         "bar notices": "The bureau's notices to the bar association about lawyers whose case failed "
                        "(R-SAN-4); also sent as events on legalaid.bar-association.notices.",
-        "suspensions": "Decisions to stop assigning cases to a handler (停止指派), and reinstatements; "
-                       "assignment applies them from its next decision on (R-SAN-2, R-ASG-6).",
+        "suspensions": "Decisions to stop assigning cases to a handler (停止指派), with a scope and a "
+                       "period, and reinstatements, by decision or when the period ends; assignment "
+                       "applies them from its next decision on (R-SAN-2, R-ASG-6).",
+        "complaints": "Complaints of aided persons about their case (投诉), their answers and the "
+                      "investigations they open (Legal Aid Law arts. 55-57, R-SAN-3).",
+        "information to organs": "What the police, procuratorate or court that notified a case learns "
+                                 "when its investigation concludes (通报), for that organ only.",
     },
 )
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, Index, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Boolean, Column, Date, DateTime, Index, String, text, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
@@ -15,11 +15,24 @@ from sqlmodel import Field, SQLModel
 from services.sanctions.domain import (
     AGGREGATES,
     BarNoticeIssued,
+    ComplaintAnswered,
+    ComplaintInvestigated,
+    ComplaintLodged,
+    ComplaintStatus,
+    EvidenceAdded,
+    FindingsRecorded,
     HandlerReinstated,
+    InvestigationAssigned,
+    InvestigationClosed,
+    InvestigationDecided,
     InvestigationOpened,
     InvestigationStatus,
+    NoteAdded,
+    OrganInformed,
+    Origin,
     SuspensionDecided,
     SuspensionStatus,
+    suspension_id_for,
 )
 from shared.projection import Projection, Recorded
 
@@ -38,7 +51,7 @@ class InvestigationRow(SanctionsTable, table=True):
     __tablename__ = "investigations"
 
     investigation_id: str = Field(primary_key=True)
-    evaluation_id: str = Field(unique=True)
+    evaluation_id: str | None = Field(default=None, unique=True)
     case_id: str = Field(index=True)
     case_number: str
     case_kind: str
@@ -53,6 +66,90 @@ class InvestigationRow(SanctionsTable, table=True):
     status: str = Field(index=True)
     opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     version: int
+    # The lifecycle (migration 0004): where it is, who investigates, until when, and how it ended.
+    origin: str = Field(default=Origin.evaluation,
+                        sa_column=Column(String, nullable=False, server_default=text("'evaluation'")))
+    complaint_id: str | None = None
+    bureau_id: str | None = Field(default=None, index=True)
+    due_on: date | None = Field(default=None, index=True)
+    assignee_id: str | None = Field(default=None, index=True)
+    bureau_findings: str | None = None
+    violation: bool | None = None
+    measures: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False,
+                                                                       server_default=text("'[]'")))
+    reasoning: str | None = None
+    suspension_id: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    organ_id: str | None = Field(default=None, index=True)
+    informed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class NoteRow(SanctionsTable, table=True):
+    """The investigators' notes on an investigation."""
+
+    __tablename__ = "investigation_notes"
+
+    note_id: str = Field(primary_key=True)
+    investigation_id: str = Field(foreign_key="investigations.investigation_id", index=True)
+    text: str
+    author: str
+    added_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class EvidenceRow(SanctionsTable, table=True):
+    """References to the evidence an investigation relies on (kept elsewhere)."""
+
+    __tablename__ = "investigation_evidence"
+
+    evidence_id: str = Field(primary_key=True)
+    investigation_id: str = Field(foreign_key="investigations.investigation_id", index=True)
+    reference: str
+    description: str
+    added_by: str
+    added_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ComplaintRow(SanctionsTable, table=True):
+    """Complaints of aided persons (arts. 55-57), by case id: no identity of the aided person."""
+
+    __tablename__ = "complaints"
+
+    complaint_id: str = Field(primary_key=True)
+    case_id: str = Field(index=True)
+    case_number: str
+    agency_id: str = Field(index=True)
+    bureau_id: str = Field(index=True)
+    handler_id: str | None = None
+    text: str
+    received_on: date = Field(sa_column=Column(Date, nullable=False))
+    answer_due_on: date = Field(sa_column=Column(Date, nullable=False, index=True))
+    status: str = Field(index=True)
+    recorded_by: str
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    answer: str | None = None
+    answered_by: str | None = None
+    answered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    investigation_id: str | None = None
+
+
+class KnownCaseRow(SanctionsTable, table=True):
+    """What sanctions learns of a case from intake (CaseRegistered: its notifying organ) and
+    assignment (CaseAssigned: its handler), for complaints and for informing the organ."""
+
+    __tablename__ = "known_cases"
+
+    case_id: str = Field(primary_key=True)
+    case_number: str
+    case_kind: str | None = None  # None until its registration is heard of
+    agency_id: str | None = None
+    source_system: str | None = None
+    handler_id: str | None = None
+    handler_name: str | None = None
+    handler_kind: str | None = None
+    licence_number: str | None = None
+    institution_id: str | None = None
+    institution_name: str | None = None
 
 
 class BarNoticeRow(SanctionsTable, table=True):
@@ -89,16 +186,29 @@ class SuspensionRow(SanctionsTable, table=True):
     decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     reinstated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     reinstatement_reason: str | None = None
+    # Scope and period (migration 0004); decisions before carry none.
+    scope: str | None = None
+    case_id: str | None = None
+    starts_on: date | None = None
+    decided_by: str | None = None
+    automatic: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                            server_default=text("false")))
 
 
 investigations = InvestigationRow.__table__
 bar_notices = BarNoticeRow.__table__
 suspensions = SuspensionRow.__table__
+notes = NoteRow.__table__
+evidence = EvidenceRow.__table__
+complaints = ComplaintRow.__table__
+known_cases = KnownCaseRow.__table__
 
 # Both lists read newest first: descending indexes (migration 0001), which `Field(index=True)`
 # cannot say.
 Index("ix_investigations_opened_at", investigations.c.opened_at.desc())
 Index("ix_bar_notices_issued_at", bar_notices.c.issued_at.desc())
+Index("ix_complaints_recorded_at", complaints.c.recorded_at.desc())
+Index("ix_suspensions_until", suspensions.c.until)
 
 METADATA = SanctionsTable.metadata
 
@@ -118,7 +228,8 @@ async def investigation_opened(conn: AsyncConnection, event: InvestigationOpened
         handler_id=handler.handler_id, handler_name=handler.name, handler_kind=handler.kind,
         licence_number=handler.licence_number, institution_id=handler.institution_id,
         institution_name=handler.institution_name, findings=event.findings, status=InvestigationStatus.open,
-        opened_at=event.opened_at, version=at.version,
+        opened_at=event.opened_at, version=at.version, origin=event.origin, complaint_id=event.complaint_id,
+        bureau_id=event.bureau_id, due_on=event.due_on,
     ))
 
 
@@ -143,7 +254,8 @@ async def suspension_decided(conn: AsyncConnection, event: SuspensionDecided, at
     await conn.execute(insert(suspensions).values(
         suspension_id=event.suspension_id, handler_id=event.handler_id, agency_id=event.agency_id,
         investigation_id=event.investigation_id, reason=event.reason, until=event.until,
-        status=SuspensionStatus.in_force, decided_at=event.decided_at,
+        status=SuspensionStatus.in_force, decided_at=event.decided_at, scope=event.scope,
+        case_id=event.case_id, starts_on=event.starts_on, decided_by=event.decided_by,
     ))
 
 
@@ -151,5 +263,105 @@ async def suspension_decided(conn: AsyncConnection, event: SuspensionDecided, at
 async def handler_reinstated(conn: AsyncConnection, event: HandlerReinstated, at: Recorded) -> None:
     await conn.execute(update(suspensions).where(suspensions.c.suspension_id == at.aggregate_id).values(
         status=SuspensionStatus.reinstated, reinstated_at=event.reinstated_at,
-        reinstatement_reason=event.reason,
+        reinstatement_reason=event.reason, automatic=event.automatic,
     ))
+
+
+# --- the investigation's lifecycle ----------------------------------------------------------
+
+
+async def _investigation(conn: AsyncConnection, at: Recorded, **values: object) -> None:
+    await conn.execute(update(investigations).where(investigations.c.investigation_id == at.aggregate_id)
+                       .values(version=at.version, **values))
+
+
+@projection.on(InvestigationAssigned)
+async def investigation_assigned(conn: AsyncConnection, event: InvestigationAssigned, at: Recorded) -> None:
+    await _investigation(conn, at, assignee_id=event.assignee_id)
+
+
+@projection.on(NoteAdded)
+async def note_added(conn: AsyncConnection, event: NoteAdded, at: Recorded) -> None:
+    await _investigation(conn, at)
+    await conn.execute(insert(notes).values(note_id=event.note_id, investigation_id=at.aggregate_id,
+                                            text=event.text, author=event.author, added_at=event.added_at))
+
+
+@projection.on(EvidenceAdded)
+async def evidence_added(conn: AsyncConnection, event: EvidenceAdded, at: Recorded) -> None:
+    await _investigation(conn, at)
+    await conn.execute(insert(evidence).values(
+        evidence_id=event.evidence_id, investigation_id=at.aggregate_id, reference=event.reference,
+        description=event.description, added_by=event.added_by, added_at=event.added_at))
+
+
+@projection.on(FindingsRecorded)
+async def findings_recorded(conn: AsyncConnection, event: FindingsRecorded, at: Recorded) -> None:
+    await _investigation(conn, at, bureau_findings=event.findings)
+
+
+@projection.on(InvestigationDecided)
+async def investigation_decided(conn: AsyncConnection, event: InvestigationDecided, at: Recorded) -> None:
+    suspends = event.suspension_months is not None or event.practice_suspension_months is not None
+    await _investigation(conn, at, status=InvestigationStatus.decided, violation=event.violation,
+                         measures=[m.value for m in event.measures], reasoning=event.reasoning,
+                         decided_at=event.decided_at,
+                         suspension_id=suspension_id_for(at.aggregate_id) if suspends else None)
+
+
+@projection.on(InvestigationClosed)
+async def investigation_closed(conn: AsyncConnection, event: InvestigationClosed, at: Recorded) -> None:
+    await _investigation(conn, at, status=InvestigationStatus.closed, closed_at=event.closed_at)
+
+
+@projection.on(OrganInformed)
+async def organ_informed(conn: AsyncConnection, event: OrganInformed, at: Recorded) -> None:
+    await _investigation(conn, at, organ_id=event.organ_id, informed_at=event.informed_at)
+
+
+# --- complaints -----------------------------------------------------------------------------
+
+
+@projection.on(ComplaintLodged)
+async def complaint_lodged(conn: AsyncConnection, event: ComplaintLodged, at: Recorded) -> None:
+    await conn.execute(insert(complaints).values(
+        complaint_id=event.complaint_id, case_id=event.case_id, case_number=event.case_number,
+        agency_id=event.agency_id, bureau_id=event.bureau_id, handler_id=event.handler_id, text=event.text,
+        received_on=event.received_on, answer_due_on=event.answer_due_on, status=ComplaintStatus.lodged,
+        recorded_by=event.recorded_by, recorded_at=event.recorded_at))
+
+
+@projection.on(ComplaintAnswered)
+async def complaint_answered(conn: AsyncConnection, event: ComplaintAnswered, at: Recorded) -> None:
+    await conn.execute(update(complaints).where(complaints.c.complaint_id == at.aggregate_id).values(
+        status=ComplaintStatus.answered, answer=event.answer, answered_by=event.answered_by,
+        answered_at=event.answered_at))
+
+
+@projection.on(ComplaintInvestigated)
+async def complaint_investigated(conn: AsyncConnection, event: ComplaintInvestigated, at: Recorded) -> None:
+    await conn.execute(update(complaints).where(complaints.c.complaint_id == at.aggregate_id).values(
+        investigation_id=event.investigation_id))
+
+
+# --- what other services tell of a case (not events of this service: consumers.py writes them) ---
+
+
+async def remember_case(conn: AsyncConnection, *, case_id: str, case_number: str, case_kind: str,
+                        agency_id: str, source_system: str | None) -> None:
+    """A registered case: its agency and the organ that notified it (CaseRegistered)."""
+    values = {"case_number": case_number, "case_kind": case_kind, "agency_id": agency_id,
+              "source_system": source_system}
+    await conn.execute(insert(known_cases).values(case_id=case_id, **values)
+                       .on_conflict_do_update(index_elements=[known_cases.c.case_id], set_=values))
+
+
+async def remember_handler(conn: AsyncConnection, *, case_id: str, case_number: str, handler_id: str,
+                           handler_name: str, handler_kind: str, licence_number: str | None,
+                           institution_id: str, institution_name: str) -> None:
+    """The case's handler now (CaseAssigned); the case's registration may arrive after it."""
+    handler = {"handler_id": handler_id, "handler_name": handler_name, "handler_kind": handler_kind,
+               "licence_number": licence_number, "institution_id": institution_id,
+               "institution_name": institution_name}
+    await conn.execute(insert(known_cases).values(case_id=case_id, case_number=case_number, **handler)
+                       .on_conflict_do_update(index_elements=[known_cases.c.case_id], set_=handler))

@@ -19,6 +19,7 @@ from shared.contracts.sanctions import (
     BarNoticeIssued,
     HandlerReinstated,
     HandlerSuspended,
+    InvestigationConcluded,
     InvestigationOpened,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "HandlerRef",
     "HandlerReinstated",
     "HandlerSuspended",
+    "InvestigationConcluded",
     "InvestigationOpened",
     "ReassignmentRequested",
     "SubsidyApproved",

@@ -5,7 +5,7 @@ which the bar association's system consumes (key: the case id)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -37,7 +37,8 @@ class InvestigationOpened(IntegrationEvent):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "investigation_id": _INVESTIGATION_ID, "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER,
         "evaluation_id": EXAMPLE_EVALUATION_ID, "handler": EXAMPLE_LAWYER,
-        "opened_at": "2026-09-04T01:30:00Z",
+        "opened_at": "2026-09-04T01:30:00Z", "complaint_id": None, "bureau_id": "chaoyang-bureau",
+        "due_on": "2026-10-04",
     }]})
 
     type: ClassVar[str] = "legalaid.sanctions.investigation-opened.v1"
@@ -47,9 +48,44 @@ class InvestigationOpened(IntegrationEvent):
     investigation_id: str
     case_id: str
     case_number: str
-    evaluation_id: str
+    evaluation_id: str | None = Field(
+        description="The failed evaluation investigated; none when a complaint opened it")
     handler: HandlerRef
     opened_at: datetime
+    complaint_id: str | None = Field(default=None, description="The complaint that opened it, if one did")
+    bureau_id: str | None = Field(default=None, description="The responsible bureau: `city` or a district's")
+    due_on: date | None = Field(default=None, description="The day by which the bureau is due to close it")
+
+
+@integration_event
+class InvestigationConcluded(IntegrationEvent):
+    """The bureau closed an investigation with its decision (R-SAN-3). `organ_id` is the police,
+    procuratorate or court that notified the case, when one did: the conclusion is its
+    information back (通报), which it also reads at /api/v1/organ-reports. No aided-person data
+    and none of the bureau's free text."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "investigation_id": _INVESTIGATION_ID, "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER,
+        "handler": EXAMPLE_LAWYER, "violation": True,
+        "measures": ["order_to_correct", "suspension_from_assignment"],
+        "suspension_id": _SUSPENSION_ID, "organ_id": "chaoyang-procuratorate",
+        "concluded_at": "2026-10-09T03:00:00Z",
+    }]})
+
+    type: ClassVar[str] = "legalaid.sanctions.investigation-concluded.v1"
+    topic: ClassVar[str] = INVESTIGATIONS
+    key_field: ClassVar[str] = "case_id"
+
+    investigation_id: str
+    case_id: str
+    case_number: str
+    handler: HandlerRef
+    violation: bool
+    measures: list[str] = Field(description="order_to_correct, warning, suspension_from_assignment, "
+                                            "practice_suspension")
+    suspension_id: str | None = None
+    organ_id: str | None = Field(default=None, description="The notifying organ's system, if one notified it")
+    concluded_at: datetime
 
 
 @integration_event
@@ -86,7 +122,8 @@ class HandlerSuspended(IntegrationEvent):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "suspension_id": _SUSPENSION_ID, "handler_id": _LAWYER_ID, "agency_id": EXAMPLE_AGENCY_ID,
         "investigation_id": _INVESTIGATION_ID, "reason": "承办案件同行评估不合格", "until": "2027-03-31",
-        "suspended_at": "2026-09-18T02:05:00Z",
+        "suspended_at": "2026-09-18T02:05:00Z", "scope": "agency", "case_id": EXAMPLE_CASE_ID,
+        "starts_on": "2026-09-18",
     }]})
 
     type: ClassVar[str] = "legalaid.sanctions.handler-suspended.v1"
@@ -100,6 +137,11 @@ class HandlerSuspended(IntegrationEvent):
     reason: str
     until: date | None = Field(default=None, description="last day of the suspension; none: until reinstated")
     suspended_at: datetime
+    scope: Literal["agency", "city"] | None = Field(
+        default=None, description="agency: no case from `agency_id`'s pool; city: from no agency of the "
+                                  "city. None (older events): agency when `agency_id` is given, else city")
+    case_id: str | None = Field(default=None, description="The case whose failure the decision follows")
+    starts_on: date | None = Field(default=None, description="First day of the suspension (the decision's)")
 
 
 @integration_event
@@ -108,7 +150,7 @@ class HandlerReinstated(IntegrationEvent):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "suspension_id": _SUSPENSION_ID, "handler_id": _LAWYER_ID, "reason": "整改完成，经复查合格",
-        "reinstated_at": "2027-01-15T01:00:00Z",
+        "reinstated_at": "2027-01-15T01:00:00Z", "automatic": False,
     }]})
 
     type: ClassVar[str] = "legalaid.sanctions.handler-reinstated.v1"
@@ -119,3 +161,4 @@ class HandlerReinstated(IntegrationEvent):
     handler_id: str
     reason: str
     reinstated_at: datetime
+    automatic: bool = Field(default=False, description="True when the period ended by itself, at its end")

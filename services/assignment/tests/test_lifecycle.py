@@ -69,6 +69,41 @@ async def test_a_suspended_handler_gets_no_case_until_reinstated(running):
         assert await assigned_handler(client, after.case_id) == first
 
 
+async def test_a_suspension_scoped_to_another_agency_leaves_the_handler_in_their_pool(running):
+    """R-ASG-6 with scopes: "agency" stops the handler in that agency's pool only; "city" everywhere."""
+    async with running() as (client, settings):
+        firm = await institution(client)
+        first, second = await lawyer(client, firm, "甲"), await lawyer(client, firm, "乙")
+        now = datetime.now(UTC)
+
+        def suspension(suspension_id: str, handler_id: str, scope: str, agency_id: str) -> HandlerSuspended:
+            return HandlerSuspended(suspension_id=suspension_id, handler_id=handler_id,
+                                    reason="案件评估不合格", suspended_at=now, scope=scope,
+                                    agency_id=agency_id)
+
+        def suspended(handler_id: str, expected: bool):
+            async def check():
+                view = (await client.get(f"/api/v1/handlers/{handler_id}")).json()
+                return view["suspended"] == expected or None
+            return check
+
+        # Keyed by the handler: one partition, told in this order.
+        await publish(settings, suspension("elsewhere", first, "agency", "another-agency"),
+                      suspension("here", first, "agency", AGENCY), source="/fayuan/sanctions")
+        await eventually(suspended(first, True))
+        await publish(settings, HandlerReinstated(suspension_id="here", handler_id=first, reason="整改完成",
+                                                  reinstated_at=now), source="/fayuan/sanctions")
+        await eventually(suspended(first, False))  # the other agency's suspension does not hold here
+
+        await publish(settings, suspension("city-wide", second, "city", "another-agency"),
+                      source="/fayuan/sanctions")
+        await eventually(suspended(second, True))
+        cases = [registered(), registered()]
+        await publish(settings, *cases)
+        assert [await assigned_handler(client, c.case_id) for c in cases] == [first, first]
+        assert reasons_of(await decision(client, cases[0].case_id))[second] == ["suspended"]
+
+
 async def test_grave_cases_and_minors_go_only_to_the_qualified(running):
     async with running() as (client, settings):
         firm = await institution(client)

@@ -11,7 +11,8 @@ from shared.testing.auth import as_role
 from shared.testing.fixtures import serve_in_process
 from shared.testing.kafka import eventually, publish
 
-SUSPENSION = {"handler_id": "lawyer-li", "reason": "承办案件同行评估不合格", "agency_id": "chaoyang-centre"}
+SUSPENSION = {"handler_id": "lawyer-li", "reason": "承办案件同行评估不合格", "agency_id": "chaoyang-centre",
+              "case_id": "case-7", "months": 3}
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ AT = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
 def decided() -> Suspension:
     suspension = Suspension("suspension-1")
     suspension.decide(handler_id="lawyer-li", agency_id="chaoyang-centre", investigation_id=None,
-                      reason="承办案件同行评估不合格", until=date(2027, 3, 31), at=AT)
+                      reason="承办案件同行评估不合格", until=date(2027, 3, 31), at=AT,
+                      case_id="case-1")
     return suspension
 
 

@@ -13,7 +13,7 @@ async def test_suspension_and_reinstatement_are_recorded_listed_and_told(migrate
     async with serve_in_process(create_app(settings)) as client:
         decided = await client.post("/api/v1/suspensions", json={
             "handler_id": "lawyer-li", "reason": "承办案件同行评估不合格", "until": "2027-03-31",
-            "agency_id": "chaoyang-centre"})
+            "agency_id": "chaoyang-centre", "case_id": "case-7"})
         assert decided.status_code == 201, decided.text
         suspension = decided.json()
         assert suspension["status"] == "in_force" and suspension["until"] == "2027-03-31"
