@@ -61,6 +61,9 @@ class Role(StrEnum):
     judicial_organ = "judicial_organ"
     auditor = "auditor"
     public = "public"
+    # A law firm or grassroots legal service (its `institution_id`): arranges one of its handlers
+    # for a case the agency gave it, and reads its handlers' cases (R-PRV-4).
+    institution = "institution"
 
 
 @dataclass(frozen=True)

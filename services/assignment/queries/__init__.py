@@ -6,10 +6,15 @@ scoping of what each role sees. What the other rooms use is named here."""
 from services.assignment.queries.cases import (
     NO_ASSIGNMENT,
     AssignmentView,
+    AwaitingInstitution,
     BlockedCase,
     Decision,
+    InstitutionCase,
     assignment,
+    concerns_institution,
+    list_awaiting_institution,
     list_blocked,
+    list_institution_cases,
 )
 from services.assignment.queries.registry import (
     NO_HANDLER,
@@ -20,6 +25,7 @@ from services.assignment.queries.registry import (
     candidates,
     handler,
     institution,
+    institution_facts,
     list_handlers,
     list_institutions,
     list_volunteers,
@@ -37,9 +43,10 @@ from services.assignment.queries.rules import RulesDocument, RulesVersion, rules
 
 __all__ = [
     "NO_ASSIGNMENT", "NO_HANDLER", "NO_INSTITUTION",
-    "AssignmentView", "BlockedCase", "Decision", "FairnessReport", "FairnessRow", "HandlerMonth",
-    "HandlerView", "InstitutionMonth", "InstitutionView", "MonthlyReport", "RulesDocument", "RulesVersion",
-    "VolunteerEntry", "assignment", "candidates", "fairness_report", "handler", "institution",
-    "list_blocked", "list_handlers", "list_institutions", "list_volunteers", "monthly_report",
-    "rules_document", "rules_of",
+    "AssignmentView", "AwaitingInstitution", "BlockedCase", "Decision", "FairnessReport", "FairnessRow",
+    "HandlerMonth", "HandlerView", "InstitutionCase", "InstitutionMonth", "InstitutionView", "MonthlyReport",
+    "RulesDocument", "RulesVersion", "VolunteerEntry", "assignment", "candidates", "concerns_institution",
+    "fairness_report", "handler", "institution", "institution_facts", "list_awaiting_institution",
+    "list_blocked", "list_handlers", "list_institution_cases", "list_institutions", "list_volunteers",
+    "monthly_report", "rules_document", "rules_of",
 ]
