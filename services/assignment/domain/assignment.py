@@ -6,7 +6,7 @@ reassignment or termination."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -168,8 +168,8 @@ def add_working_days(day: date, n: int) -> date:
 
 def arrangement_due(given_at: datetime, working_days: int) -> datetime:
     """When an institution must have arranged a person (R-PRV-4): the end of the Nth working day
-    after the day it was given the case, in Beijing (0: the end of that day)."""
-    return end_of_day(add_working_days(local_date(given_at), working_days))
+    after the day it was given the case, in Beijing (0: the end of that day); carried in UTC."""
+    return end_of_day(add_working_days(local_date(given_at), working_days)).astimezone(UTC)
 
 
 MIN_REASON_LENGTH = 5
