@@ -30,7 +30,9 @@ InstitutionFilter = Annotated[str | None, Query(max_length=64, description="Only
 class GiveToInstitution(BaseModel):
     """R-ASG-3: the agency gives a case awaiting its choice to an institution instead of a person."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "institution_id": "0b5d2f0e-9c4b-4c55-a3f1-7d0c6e2f8a11",
+        "reason": "重大敏感案件，交由该所安排办理过同类案件的律师"}]})
 
     institution_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=MIN_REASON_LENGTH, max_length=1000)
@@ -39,14 +41,18 @@ class GiveToInstitution(BaseModel):
 class ArrangeHandler(BaseModel):
     """R-PRV-4: the institution's choice among its handlers, and why."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "handler_id": "a4f7314c-3d27-4624-8941-28c7e2dd5fcd", "reason": "该律师办理过多起同类刑事案件"}]})
 
     handler_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=MIN_REASON_LENGTH, max_length=1000)
 
 
 class TakeBack(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """The agency takes back a case its institution arranged no one for."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "reason": "律所逾期未安排承办人员，改为轮流指派"}]})
 
     reason: str = Field(min_length=MIN_REASON_LENGTH, max_length=1000)
 
