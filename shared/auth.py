@@ -64,6 +64,9 @@ class Role(StrEnum):
     public = "public"
     # The agency's finance (财务): approves and records case subsidies, for the token's agency_id.
     finance = "finance"
+    # A law firm or grassroots legal service (its `institution_id`): arranges one of its handlers
+    # for a case the agency gave it, and reads its handlers' cases (R-PRV-4).
+    institution = "institution"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from services.assignment.domain import (
     Qualification,
     Recruitment,
     Rotation,
+    arrangement_due,
 )
 from services.assignment.settings import AssignmentSettings
 from shared import contracts
@@ -369,4 +370,70 @@ async def choose_handler(uow_factory: UnitOfWorkFactory, case_id: str, *, handle
                            group_case=assignment.case.flags.group_case, at=decision.assigned_at)
         await uow.save(rotation)
         _tell(uow, assignment)
+        return assignment
+
+
+# --- cases given to an institution (R-PRV-4) ------------------------------------------------
+
+
+@retry_on_conflict
+async def give_to_institution(uow_factory: UnitOfWorkFactory, case_id: str, *, institution_id: str,
+                              reason: str) -> CaseAssignment:
+    """R-ASG-3 with R-PRV-4: the agency gives a case awaiting its choice to an institution of its
+    pool, which arranges a person within the configured working days."""
+    async with uow_factory() as uow:
+        assignment = await load_assignment(uow, case_id)
+        institution = await queries.institution_facts(uow.conn, institution_id)
+        at = now()
+        before = len(assignment.decisions)
+        assignment.give_to_institution(
+            institution=institution, institution_id=institution_id, reason=reason, at=at,
+            due_at=arrangement_due(at, _settings(uow).institution_arrangement_working_days))
+        if len(assignment.decisions) > before:
+            await uow.save(assignment)
+        return assignment
+
+
+@retry_on_conflict
+async def arrange_handler(uow_factory: UnitOfWorkFactory, case_id: str, *, institution_id: str | None,
+                          handler_id: str, reason: str) -> CaseAssignment:
+    """R-PRV-4: the institution given the case arranges one of its handlers, by the same rules as
+    the rotation; the turn and the month count are the agency's rotation's, as any assignment's.
+    A case not given to this institution (nor handled by one of its handlers) is not found, as is
+    every case to a token that speaks for no institution."""
+    async with uow_factory() as uow:
+        assignment = await load_assignment(uow, case_id)
+        if institution_id is None or not queries.concerns_institution(assignment, institution_id):
+            raise NotFound(queries.NO_ASSIGNMENT)
+        assert assignment.case is not None
+        rotation = await uow.get(Rotation, assignment.case.agency_id)
+        staff = await queries.candidates(uow.conn, institution_id=institution_id)
+        candidate = next(iter(await queries.candidates(uow.conn, handler_id=handler_id)), None)
+        before = len(assignment.decisions)
+        applied = await rules(uow, assignment.case.agency_id)
+        assignment.arrange(institution_id=institution_id, handler_id=handler_id, candidate=candidate,
+                           staff=staff, reason=reason, rotation=rotation, at=now(),
+                           monthly_cap=applied.monthly_cap, senior_years=applied.senior_years,
+                           rules_version=applied.rules_version)
+        if len(assignment.decisions) > before:
+            await _save_and_tell(uow, assignment, rotation, before)
+        return assignment
+
+
+@retry_on_conflict
+async def take_back_from_institution(uow_factory: UnitOfWorkFactory, case_id: str, *,
+                                     reason: str) -> CaseAssignment:
+    """The agency takes back a case its institution has arranged no one for, and the rotation
+    over its pool decides (or blocks it), by the same rules."""
+    async with uow_factory() as uow:
+        assignment = await load_assignment(uow, case_id)
+        assert assignment.case is not None
+        rotation = await uow.get(Rotation, assignment.case.agency_id)
+        pool = await queries.candidates(uow.conn, agency_id=assignment.case.agency_id)
+        before = len(assignment.decisions)
+        applied = await rules(uow, assignment.case.agency_id)
+        assignment.take_back(reason=reason, pool=pool, rotation=rotation, at=now(),
+                             monthly_cap=applied.monthly_cap, senior_years=applied.senior_years,
+                             rules_version=applied.rules_version)
+        await _save_and_tell(uow, assignment, rotation, before)
         return assignment

@@ -18,6 +18,8 @@ from services.assignment.domain import (
     AssignmentEnded,
     CaseAssignment,
     CaseAwaitingChoice,
+    CaseGivenToInstitution,
+    CaseTakenBackFromInstitution,
     CommitmentSigned,
     CommitmentWithdrawn,
     Handler,
@@ -139,6 +141,18 @@ class RepresentedPartyRow(AssignmentTable, table=True):
     party_hash: str = Field(index=True)
 
 
+class OpposedPartyRow(AssignmentTable, table=True):
+    """Whom each handler (and so their institution) acted against: the adverse parties' keyed
+    hashes of every case assigned to them. A later case for that party is a conflict."""
+
+    __tablename__ = "opposed_parties"
+
+    case_id: str = Field(primary_key=True)
+    handler_id: str = Field(primary_key=True)
+    party_hash: str = Field(primary_key=True, index=True)
+    institution_id: str
+
+
 class HandlerMonthRow(AssignmentTable, table=True):
     """Cases each handler took in a calendar month (Asia/Shanghai), group cases excluded (R-ASG-4)."""
 
@@ -168,6 +182,10 @@ class CaseAssignmentRow(AssignmentTable, table=True):
     source_system: str | None = None
     decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     version: int
+    # Added by migration 0005: the institution given the case (awaiting the person it arranges,
+    # R-PRV-4) or of the handler assigned, and when the institution's arrangement is due.
+    institution_id: str | None = Field(default=None, index=True)
+    due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 METADATA = AssignmentTable.metadata
@@ -179,6 +197,7 @@ suspensions = SuspensionRow.__table__
 volunteer_commitments = VolunteerCommitmentRow.__table__
 unavailability = UnavailabilityRow.__table__
 represented_parties = RepresentedPartyRow.__table__
+opposed_parties = OpposedPartyRow.__table__
 case_assignments = CaseAssignmentRow.__table__
 
 
@@ -296,15 +315,33 @@ async def _decided(conn: AsyncConnection, e: CaseAwaitingChoice | HandlerAssigne
                        .on_conflict_do_update(index_elements=["case_id"], set_=row))
 
 
+_NO_INSTITUTION: dict[str, Any] = {"institution_id": None, "due_at": None}
+
+
 @projection.on(CaseAwaitingChoice)
 async def case_awaiting_choice(conn: AsyncConnection, e: CaseAwaitingChoice, at: Recorded) -> None:
     await _decided(conn, e, at, {"status": "awaiting_choice", "proposal": e.proposal,
-                                 "decided_at": e.recorded_at})
+                                 "decided_at": e.recorded_at, **_NO_INSTITUTION})
 
 
 @projection.on(AssignmentBlocked)
 async def assignment_blocked(conn: AsyncConnection, e: AssignmentBlocked, at: Recorded) -> None:
-    await _decided(conn, e, at, {"status": "blocked", "decided_at": e.blocked_at})
+    await _decided(conn, e, at, {"status": "blocked", "decided_at": e.blocked_at, **_NO_INSTITUTION})
+
+
+@projection.on(CaseGivenToInstitution)
+async def case_given_to_institution(conn: AsyncConnection, e: CaseGivenToInstitution, at: Recorded) -> None:
+    await conn.execute(update(case_assignments).where(case_assignments.c.case_id == e.case_id).values(
+        status="awaiting_institution", institution_id=e.institution_id, institution_name=e.institution_name,
+        due_at=e.due_at, reason=e.reason, decided_at=e.given_at, version=at.version))
+
+
+@projection.on(CaseTakenBackFromInstitution)
+async def case_taken_back(conn: AsyncConnection, e: CaseTakenBackFromInstitution, at: Recorded) -> None:
+    """The rotation's decision follows in the same append and sets the row as it decides."""
+    await conn.execute(update(case_assignments).where(case_assignments.c.case_id == e.case_id).values(
+        status="awaiting_choice", institution_id=None, institution_name=None, due_at=None,
+        reason=e.reason, decided_at=e.taken_back_at, version=at.version))
 
 
 @projection.on(HandlerAssigned)
@@ -312,7 +349,13 @@ async def handler_assigned(conn: AsyncConnection, e: HandlerAssigned, at: Record
     handler = e.handler
     await _decided(conn, e, at, {"status": "assigned", "method": e.method.value, "reason": e.reason,
                                  "handler_id": handler.handler_id, "handler_name": handler.name,
-                                 "institution_name": handler.institution_name, "decided_at": e.assigned_at})
+                                 "institution_name": handler.institution_name, "decided_at": e.assigned_at,
+                                 "institution_id": handler.institution_id, "due_at": None})
+    for party in set(e.case.adverse_party_hashes):
+        await conn.execute(insert(opposed_parties).values(
+            case_id=e.case.case_id, handler_id=handler.handler_id, party_hash=party,
+            institution_id=handler.institution_id,
+        ).on_conflict_do_nothing())
     if e.case.aided_person_hash:
         await conn.execute(insert(represented_parties).values(
             case_id=e.case.case_id, handler_id=handler.handler_id, institution_id=handler.institution_id,
@@ -323,7 +366,7 @@ async def handler_assigned(conn: AsyncConnection, e: HandlerAssigned, at: Record
 async def _released(conn: AsyncConnection, case_id: str, at: Recorded, ended_at: datetime | None) -> None:
     """No one handles the case now; `ended_at` when legal aid ended (no one will)."""
     row: dict[str, Any] = {"version": at.version, "handler_id": None, "handler_name": None,
-                           "institution_name": None, "method": None}
+                           "institution_name": None, "method": None, **_NO_INSTITUTION}
     if ended_at is not None:
         row |= {"status": "released", "decided_at": ended_at}
     await conn.execute(update(case_assignments).where(case_assignments.c.case_id == case_id).values(**row))

@@ -23,6 +23,12 @@ class AssignmentSettings(ServiceSettings):
         default=DEFAULT_SENIOR_YEARS, ge=0, le=50,
         description="Least years of practice of the handler of a case with a possible death penalty or "
                     "life imprisonment (R-ASG-8)")
+    institution_arrangement_working_days: int = Field(
+        default=1, ge=0, le=30,
+        description="Working days (Monday to Friday, Beijing) an institution given a case has to arrange a "
+                    "person: due at the end of the Nth working day after the day it was given the case, "
+                    "0 for the end of that day; later, the case is overdue on the institution's and the "
+                    "agency's worklists (R-PRV-4)")
 
 
 AssignmentSettingsDep = Annotated[AssignmentSettings, Depends(get_settings)]

@@ -37,6 +37,7 @@ class AssignmentMethod(StrEnum):
     rotation = "rotation"  # R-ASG-1
     named = "named"  # R-ASG-2
     chosen = "chosen"  # R-ASG-3
+    arranged = "arranged"  # R-PRV-4: by the institution the agency gave the case to
 
 
 @integration_event

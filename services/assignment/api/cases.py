@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["assignments"])
 
 # Unscoped roles first: a caller who is also a handler or an organ reads with the wider view.
 ASSIGNMENT_READERS = (Role.agency_staff, Role.bureau_investigator, Role.auditor, Role.case_handler,
-                      Role.judicial_organ)
+                      Role.judicial_organ, Role.institution)
 
 
 class ChooseHandler(BaseModel):
@@ -40,7 +40,8 @@ async def get_assignment(*, case_id: Id, engine: EngineDep,
                          principal: Annotated[Principal, allow(*ASSIGNMENT_READERS)]) -> AssignmentView:
     """The case's decision record: each decision with the candidates considered. A handler reads
     the record of a case they handle; the judicial organ that notified the case reads its status
-    and the assigned handler only (R-ASG-7), without the decisions."""
+    and the assigned handler only (R-ASG-7), without the decisions; an institution reads a case
+    given to it or handled by one of its handlers, with its own handlers among the candidates."""
     return await queries.assignment(engine, case_id, principal=principal)
 
 

@@ -1,11 +1,12 @@
 """One case's assignment (pure: no I/O). Stream: `assignment-<case_id>`: every decision on one
 case, with the candidates considered and why each was passed over (R-ASG-1, R-ASG-2, R-ASG-3),
-the handler's release on reassignment or termination."""
+the case given to an institution and the person it arranged (R-PRV-4), the handler's release on
+reassignment or termination."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -15,6 +16,7 @@ from services.assignment.domain.eligibility import (
     DEFAULT_SENIOR_YEARS,
     Assessment,
     Candidate,
+    InstitutionFacts,
     Policy,
     assess,
     rotation_order,
@@ -22,6 +24,7 @@ from services.assignment.domain.eligibility import (
 from services.assignment.domain.registry import InvalidField
 from services.assignment.domain.rotation import Rotation
 from shared.aggregate import Aggregate, Conflict, DomainEvent, Invalid
+from shared.clock import end_of_day, local_date
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
 from shared.contracts.assignment import AssignmentMethod, ReleaseCause
 
@@ -84,6 +87,29 @@ class AssignmentBlocked(DomainEvent):
     blocked_at: datetime
 
 
+class CaseGivenToInstitution(DomainEvent):
+    """The agency gives a case awaiting its choice to an institution, which arranges one of its
+    handlers by `due_at` (R-ASG-3, R-PRV-4)."""
+
+    case_id: str
+    institution_id: str
+    institution_name: str
+    reason: str
+    due_at: datetime
+    given_at: datetime
+
+
+class CaseTakenBackFromInstitution(DomainEvent):
+    """The agency takes back a case its institution has not arranged anyone for; the rotation
+    decides next (its HandlerAssigned or AssignmentBlocked follows)."""
+
+    case_id: str
+    institution_id: str
+    reason: str
+    overdue: bool
+    taken_back_at: datetime
+
+
 class HandlerReleased(DomainEvent):
     """The handler no longer handles the case: the aided person's accepted request for another
     (reassignment) or the end of legal aid (termination). The turn taken stays taken."""
@@ -105,6 +131,7 @@ class AssignmentEnded(DomainEvent):
 
 class AssignmentStatus(StrEnum):
     awaiting_choice = "awaiting_choice"
+    awaiting_institution = "awaiting_institution"  # given to an institution, which arranges a person
     assigned = "assigned"
     blocked = "blocked"
     released = "released"  # legal aid ended: no one handles the case any more
@@ -118,8 +145,31 @@ class NotAwaitingChoice(Conflict):
     rule = "R-ASG-3"
 
 
+class NotAwaitingInstitution(Conflict):
+    rule = "R-PRV-4"
+
+
 class HandlerNotEligible(Invalid):
     pass
+
+
+class InstitutionNotEligible(Invalid):
+    pass
+
+
+def add_working_days(day: date, n: int) -> date:
+    """N working days after a day (Monday to Friday; public holidays are not known yet)."""
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def arrangement_due(given_at: datetime, working_days: int) -> datetime:
+    """When an institution must have arranged a person (R-PRV-4): the end of the Nth working day
+    after the day it was given the case, in Beijing (0: the end of that day); carried in UTC."""
+    return end_of_day(add_working_days(local_date(given_at), working_days)).astimezone(UTC)
 
 
 MIN_REASON_LENGTH = 5
@@ -138,6 +188,9 @@ class CaseAssignment(Aggregate):
         self.handler: HandlerRef | None = None
         self.released: list[str] = []
         self.rules_version: int | None = None  # of the command in hand, not folded from events
+        self.institution_id: str | None = None  # given to it, awaiting the person it arranges
+        self.institution_name: str | None = None
+        self.due_at: datetime | None = None
         self.decisions: list[DomainEvent] = []
 
     def _policy(self, case: CaseFacts, at: datetime, monthly_cap: int,
@@ -146,7 +199,8 @@ class CaseAssignment(Aggregate):
                       count_cap=not case.flags.group_case, case_kind=case.case_kind,
                       needs_senior=case.flags.possible_death_penalty_or_life_imprisonment,
                       needs_minors_qualification=case.flags.minor, senior_years=senior_years,
-                      adverse_parties=frozenset(case.adverse_party_hashes), excluded=frozenset(self.released))
+                      adverse_parties=frozenset(case.adverse_party_hashes),
+                      aided_person=case.aided_person_hash, excluded=frozenset(self.released))
 
     # commands
 
@@ -244,6 +298,98 @@ class CaseAssignment(Aggregate):
                                     reason=reason.strip(), named_handler=None, candidates=[assessment],
                                     assigned_at=at, rules_version=self.rules_version))
 
+    def give_to_institution(self, *, institution: InstitutionFacts | None, institution_id: str, reason: str,
+                            due_at: datetime, at: datetime) -> None:
+        """R-ASG-3 with R-PRV-4: instead of a person, the agency gives the case to an institution of
+        its pool with a commitment in force (R-PRV-3), and says why; the institution arranges
+        one of its handlers by `due_at`."""
+        if self.status == AssignmentStatus.awaiting_institution and self.institution_id == institution_id:
+            return  # the same decision sent twice
+        if self.status == AssignmentStatus.assigned:
+            raise AlreadyAssigned("the case is already assigned to a handler")
+        if self.status != AssignmentStatus.awaiting_choice or self.case is None:
+            raise NotAwaitingChoice("the case is not awaiting the agency's choice")
+        if len(reason.strip()) < MIN_REASON_LENGTH:
+            raise InvalidField("reason", f"state why, in at least {MIN_REASON_LENGTH} characters",
+                               rule="R-ASG-3")
+        if institution is None:
+            raise InvalidField("institution_id", "no institution with this institution_id")
+        if institution.agency_id != self.case.agency_id:
+            raise InstitutionNotEligible("the institution_id given serves another agency's pool "
+                                         "(outside_pool)", rule="R-ASG-3")
+        if not institution.commitment_in_force(local_date(at)):
+            raise InstitutionNotEligible("the institution_id given has no quality commitment in force "
+                                         "(commitment_not_in_force)", rule="R-PRV-3")
+        self.record(CaseGivenToInstitution(case_id=self.id, institution_id=institution.institution_id,
+                                           institution_name=institution.name, reason=reason.strip(),
+                                           due_at=due_at, given_at=at))
+
+    def arrange(self, *, institution_id: str, handler_id: str, candidate: Candidate | None,
+                staff: Sequence[Candidate], reason: str, rotation: Rotation, at: datetime,
+                monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS,
+                rules_version: int | None = None) -> None:
+        """R-PRV-4: the institution given the case arranges one of its handlers, by the same rules
+        as the rotation (commitment, cap, suspension, qualification, availability, conflicts both
+        ways). The record keeps every one of its handlers considered, with why each could or
+        could not take the case."""
+        if self.status == AssignmentStatus.assigned:
+            assert self.handler is not None
+            if self.handler.handler_id == handler_id and self.handler.institution_id == institution_id:
+                return  # the same arrangement sent twice
+            raise AlreadyAssigned("the case is already assigned to a handler")
+        if (self.status != AssignmentStatus.awaiting_institution or self.case is None
+                or self.institution_id != institution_id):
+            raise NotAwaitingInstitution("the case is not awaiting a person from this institution")
+        self.rules_version = rules_version
+        if len(reason.strip()) < MIN_REASON_LENGTH:
+            raise InvalidField("reason", f"state why, in at least {MIN_REASON_LENGTH} characters",
+                               rule="R-PRV-4")
+        if candidate is None or candidate.institution_id != institution_id:
+            raise InvalidField("handler_id", "no handler of this institution with this handler_id",
+                               rule="R-PRV-4")
+        policy = self._policy(self.case, at, monthly_cap, senior_years)
+        considered = [assess(c, rotation, policy) for c in rotation_order(staff, rotation)]
+        if all(a.handler_id != handler_id for a in considered):
+            considered.append(assess(candidate, rotation, policy))
+        assessment = next(a for a in considered if a.handler_id == handler_id)
+        if not assessment.eligible:
+            why = ", ".join(r.value for r in assessment.reasons)
+            raise HandlerNotEligible(f"the handler_id given may not take this case: {why}",
+                                     rule=next((r.rule for r in assessment.reasons if r.rule), "R-PRV-4"))
+        self.record(HandlerAssigned(case=self.case, handler=candidate.ref(), method=AssignmentMethod.arranged,
+                                    reason=reason.strip(), named_handler=None, candidates=considered,
+                                    assigned_at=at, rules_version=self.rules_version))
+
+    def take_back(self, *, reason: str, pool: Sequence[Candidate], rotation: Rotation, at: datetime,
+                  monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS,
+                  rules_version: int | None = None) -> None:
+        """The agency takes back a case its institution has not arranged anyone for (typically
+        once overdue) and assigns it by rotation over its pool, by the same rules (R-ASG-1); no
+        one eligible blocks it, as any decision."""
+        if self.status != AssignmentStatus.awaiting_institution or self.case is None:
+            raise NotAwaitingInstitution("the case is not awaiting a person from an institution")
+        if len(reason.strip()) < MIN_REASON_LENGTH:
+            raise InvalidField("reason", f"state why, in at least {MIN_REASON_LENGTH} characters",
+                               rule="R-PRV-4")
+        assert self.institution_id is not None and self.due_at is not None
+        self.rules_version = rules_version
+        self.record(CaseTakenBackFromInstitution(case_id=self.id, institution_id=self.institution_id,
+                                                 reason=reason.strip(), overdue=at >= self.due_at,
+                                                 taken_back_at=at))
+        case = self.case
+        policy = self._policy(case, at, monthly_cap, senior_years)
+        ordered = rotation_order(pool, rotation)
+        considered = [assess(c, rotation, policy) for c in ordered]
+        first = next((c for c, a in zip(ordered, considered, strict=True) if a.eligible), None)
+        if first is not None:
+            self.record(HandlerAssigned(case=case, handler=first.ref(), method=AssignmentMethod.rotation,
+                                        reason=f"taken back from the institution: {reason.strip()}",
+                                        named_handler=None, candidates=considered, assigned_at=at,
+                                        rules_version=self.rules_version))
+        else:
+            self.record(AssignmentBlocked(case=case, named_handler=None, candidates=considered,
+                                          blocked_at=at, rules_version=self.rules_version))
+
     # state changes
 
     def when_CaseAwaitingChoice(self, e: CaseAwaitingChoice) -> None:
@@ -252,10 +398,23 @@ class CaseAssignment(Aggregate):
 
     def when_HandlerAssigned(self, e: HandlerAssigned) -> None:
         self.case, self.status, self.handler = e.case, AssignmentStatus.assigned, e.handler
+        self.institution_id = self.institution_name = self.due_at = None
+        self.decisions.append(e)
+
+    def when_CaseGivenToInstitution(self, e: CaseGivenToInstitution) -> None:
+        self.status = AssignmentStatus.awaiting_institution
+        self.institution_id, self.institution_name = e.institution_id, e.institution_name
+        self.due_at = e.due_at
+        self.decisions.append(e)
+
+    def when_CaseTakenBackFromInstitution(self, e: CaseTakenBackFromInstitution) -> None:
+        self.status = AssignmentStatus.awaiting_choice
+        self.institution_id = self.institution_name = self.due_at = None
         self.decisions.append(e)
 
     def when_AssignmentBlocked(self, e: AssignmentBlocked) -> None:
         self.case, self.status = e.case, AssignmentStatus.blocked
+        self.institution_id = self.institution_name = self.due_at = None
         self.decisions.append(e)
 
     def when_HandlerReleased(self, e: HandlerReleased) -> None:
@@ -267,8 +426,9 @@ class CaseAssignment(Aggregate):
 
     def when_AssignmentEnded(self, e: AssignmentEnded) -> None:
         self.status = AssignmentStatus.released
+        self.institution_id = self.institution_name = self.due_at = None
         self.decisions.append(e)
 
 
 CaseAssignment.handles(CaseAwaitingChoice, HandlerAssigned, AssignmentBlocked, HandlerReleased,
-                       AssignmentEnded)
+                       AssignmentEnded, CaseGivenToInstitution, CaseTakenBackFromInstitution)

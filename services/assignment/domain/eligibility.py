@@ -35,7 +35,11 @@ class Ineligibility(StrEnum):
     outside_practice_areas = "outside_practice_areas"
     too_little_experience = "too_little_experience"  # R-ASG-8: possible death penalty or life imprisonment
     not_qualified_for_minors = "not_qualified_for_minors"  # R-ASG-8
-    conflict_of_interest = "conflict_of_interest"  # acted for an adverse party of this case
+    # The handler, or their institution, acted for an adverse party of this case before.
+    conflict_of_interest = "conflict_of_interest"
+    # The handler, or their institution, acted against this case's aided person before (the aided
+    # person was an adverse party in one of their cases).
+    conflict_acted_against_aided_person = "conflict_acted_against_aided_person"
     released_from_case = "released_from_case"  # the handler this case was taken from
 
     @property
@@ -67,11 +71,27 @@ class Candidate:
     unavailable: tuple[tuple[date, date], ...] = ()
     # Keyed hashes of the aided persons the handler, or their institution, acted for.
     represented_parties: frozenset[str] = frozenset()
+    # Keyed hashes of the adverse parties of the cases the handler, or their institution, handled:
+    # whom they acted against.
+    opposed_parties: frozenset[str] = frozenset()
 
     def ref(self) -> HandlerRef:
         return HandlerRef(handler_id=self.handler_id, name=self.name, kind=self.kind,
                           licence_number=self.licence_number, institution_id=self.institution_id,
                           institution_name=self.institution_name)
+
+
+@dataclass(frozen=True)
+class InstitutionFacts:
+    """An institution as the agency sees it when it gives a case to it (R-ASG-3, R-PRV-4)."""
+
+    institution_id: str
+    name: str
+    agency_id: str
+    commitments: tuple[tuple[date, date], ...]
+
+    def commitment_in_force(self, day: date) -> bool:
+        return any(signed <= day <= until for signed, until in self.commitments)
 
 
 class Assessment(BaseModel):
@@ -99,6 +119,7 @@ class Policy:
     needs_minors_qualification: bool = False  # R-ASG-8
     senior_years: int = DEFAULT_SENIOR_YEARS
     adverse_parties: frozenset[str] = frozenset()
+    aided_person: str | None = None  # the aided person's keyed hash
     excluded: frozenset[str] = frozenset()  # handlers released from this case
 
 
@@ -106,8 +127,9 @@ def assess(candidate: Candidate | None, rotation: Rotation, policy: Policy, *,
            handler_id: str = "") -> Assessment:
     """Eligible = active, in the agency's pool, with a commitment in force on the assignment
     day (R-PRV-3), below the monthly cap (R-ASG-4), not suspended (R-ASG-6), available,
-    qualified for the case (R-ASG-8), free of conflict, and not released from this case. Days
-    and months are Beijing's, not UTC's."""
+    qualified for the case (R-ASG-8), free of conflict both ways (neither they nor their
+    institution acted for an adverse party of this case, nor against its aided person), and not
+    released from this case. Days and months are Beijing's, not UTC's."""
     if candidate is None:
         return Assessment(handler_id=handler_id, eligible=False, reasons=[Ineligibility.not_registered])
     day, month = local_date(policy.at), local_month(policy.at)
@@ -136,6 +158,8 @@ def assess(candidate: Candidate | None, rotation: Rotation, policy: Policy, *,
         reasons.append(Ineligibility.not_qualified_for_minors)
     if candidate.represented_parties & policy.adverse_parties:
         reasons.append(Ineligibility.conflict_of_interest)
+    if policy.aided_person is not None and policy.aided_person in candidate.opposed_parties:
+        reasons.append(Ineligibility.conflict_acted_against_aided_person)
     if candidate.handler_id in policy.excluded:
         reasons.append(Ineligibility.released_from_case)
     return Assessment(handler_id=candidate.handler_id, eligible=not reasons, reasons=reasons,

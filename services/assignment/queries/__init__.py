@@ -7,10 +7,15 @@ from services.assignment.queries import scope
 from services.assignment.queries.cases import (
     NO_ASSIGNMENT,
     AssignmentView,
+    AwaitingInstitution,
     BlockedCase,
     Decision,
+    InstitutionCase,
     assignment,
+    concerns_institution,
+    list_awaiting_institution,
     list_blocked,
+    list_institution_cases,
 )
 from services.assignment.queries.registry import (
     NO_HANDLER,
@@ -21,6 +26,7 @@ from services.assignment.queries.registry import (
     candidates,
     handler,
     institution,
+    institution_facts,
     list_handlers,
     list_institutions,
     list_volunteers,
@@ -38,9 +44,10 @@ from services.assignment.queries.rules import NO_RULES, RulesDocument, RulesVers
 
 __all__ = [
     "NO_ASSIGNMENT", "NO_HANDLER", "NO_INSTITUTION", "NO_RULES",
-    "AssignmentView", "BlockedCase", "Decision", "FairnessReport", "FairnessRow", "HandlerMonth",
-    "HandlerView", "InstitutionMonth", "InstitutionView", "MonthlyReport", "RulesDocument", "RulesVersion",
-    "VolunteerEntry", "assignment", "candidates", "fairness_report", "handler", "institution",
-    "list_blocked", "list_handlers", "list_institutions", "list_volunteers", "monthly_report",
-    "rules_document", "rules_of", "scope",
+    "AssignmentView", "AwaitingInstitution", "BlockedCase", "Decision", "FairnessReport", "FairnessRow",
+    "HandlerMonth", "HandlerView", "InstitutionCase", "InstitutionMonth", "InstitutionView", "MonthlyReport",
+    "RulesDocument", "RulesVersion", "VolunteerEntry", "assignment", "candidates", "concerns_institution",
+    "fairness_report", "handler", "institution", "institution_facts", "list_awaiting_institution",
+    "list_blocked", "list_handlers", "list_institution_cases", "list_institutions", "list_volunteers",
+    "monthly_report", "rules_document", "rules_of", "scope",
 ]

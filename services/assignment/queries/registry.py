@@ -11,12 +11,19 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.assignment.domain import Candidate, InstitutionKind, Qualification, RecruitmentMethod
+from services.assignment.domain import (
+    Candidate,
+    InstitutionFacts,
+    InstitutionKind,
+    Qualification,
+    RecruitmentMethod,
+)
 from services.assignment.projections import (
     commitments,
     handler_month_counts,
     handlers,
     institutions,
+    opposed_parties,
     represented_parties,
     suspensions,
     unavailability,
@@ -177,9 +184,23 @@ async def _handler_state(conn: AsyncConnection, handler_ids: list[str],
 # --- what the engine reads ------------------------------------------------------------------
 
 
-async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
-                     handler_id: str | None = None) -> list[Candidate]:
-    """The handlers of an agency's pool (or one handler), with their institution's letters."""
+async def institution_facts(conn: AsyncConnection, institution_id: str) -> InstitutionFacts | None:
+    """An institution with every letter it signed, as the agency weighs giving it a case."""
+    row = (await conn.execute(select(institutions).where(institutions.c.institution_id == institution_id))
+           ).mappings().first()
+    if row is None:
+        return None
+    letters = await conn.execute(select(commitments.c.signed_on, commitments.c.valid_until)
+                                 .where(commitments.c.institution_id == institution_id))
+    return InstitutionFacts(institution_id=row["institution_id"], name=row["name"],
+                            agency_id=row["agency_id"],
+                            commitments=tuple((c.signed_on, c.valid_until) for c in letters))
+
+
+async def candidates(conn: AsyncConnection, *, agency_id: str | None = None, handler_id: str | None = None,
+                     institution_id: str | None = None) -> list[Candidate]:
+    """The handlers of an agency's pool (or of one institution, or one handler), with their
+    institution's letters and whom they and their institution acted for and against."""
     query = (select(handlers, institutions.c.name.label("institution_name"))
              .join(institutions, institutions.c.institution_id == handlers.c.institution_id)
              .order_by(handlers.c.registered_order))
@@ -187,6 +208,8 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
         query = query.where(handlers.c.agency_id == agency_id)
     if handler_id is not None:
         query = query.where(handlers.c.handler_id == handler_id)
+    if institution_id is not None:
+        query = query.where(handlers.c.institution_id == institution_id)
     rows = (await conn.execute(query)).mappings().all()
     letters: dict[str, list[tuple[date, date]]] = {}
     institution_ids = {r["institution_id"] for r in rows}
@@ -200,6 +223,8 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
     away: dict[str, list[tuple[date, date]]] = {}
     by_handler: dict[str, set[str]] = {}
     by_institution: dict[str, set[str]] = {}
+    against_handler: dict[str, set[str]] = {}
+    against_institution: dict[str, set[str]] = {}
     own: dict[str, list[tuple[date, date]]] = {}
     if handler_ids:
         for v in (await conn.execute(select(volunteer_commitments)
@@ -217,6 +242,12 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
         for p in acted.mappings():
             by_handler.setdefault(p["handler_id"], set()).add(p["party_hash"])
             by_institution.setdefault(p["institution_id"], set()).add(p["party_hash"])
+        opposed = await conn.execute(select(opposed_parties).where(
+            opposed_parties.c.handler_id.in_(handler_ids)
+            | opposed_parties.c.institution_id.in_(institution_ids)))
+        for p in opposed.mappings():
+            against_handler.setdefault(p["handler_id"], set()).add(p["party_hash"])
+            against_institution.setdefault(p["institution_id"], set()).add(p["party_hash"])
     return [
         Candidate(handler_id=r["handler_id"], name=r["name"], kind=HandlerKind(r["kind"]),
                   licence_number=r["licence_number"], institution_id=r["institution_id"],
@@ -230,6 +261,8 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None,
                   suspensions=tuple(suspended.get(r["handler_id"], ())),
                   unavailable=tuple(away.get(r["handler_id"], ())),
                   represented_parties=frozenset(by_handler.get(r["handler_id"], set())
-                                                | by_institution.get(r["institution_id"], set())))
+                                                | by_institution.get(r["institution_id"], set())),
+                  opposed_parties=frozenset(against_handler.get(r["handler_id"], set())
+                                            | against_institution.get(r["institution_id"], set())))
         for r in rows
     ]

@@ -218,3 +218,188 @@ def test_reassignment_releases_the_handler_whose_case_still_counts_and_picks_ano
     assert len(assignment.decisions) == 3
     assignment.terminate(reason="aided_person_withdrew", at=AT)
     assert assignment.status == "released" and assignment.handler is None
+
+
+# --- conflicts both ways and the institution's arrangement (R-PRV-4) ------------------------
+
+
+def test_conflicts_are_caught_both_ways_and_the_reason_names_which():
+    """Worked example. Handler h1 (firm i1) once acted for 王五 (hash W) against 赵六 (hash Z).
+    (a) A case against 王五 (W adverse): h1 acted for an adverse party: conflict_of_interest.
+    (b) A case for 赵六 (Z aided): h1 acted against the aided person before:
+        conflict_acted_against_aided_person. A case with neither W adverse nor Z aided is free."""
+    from dataclasses import replace
+
+    h1 = replace(candidate("h1", 1), represented_parties=frozenset({"W"}), opposed_parties=frozenset({"Z"}))
+    against_wang = Policy(agency_id="a1", at=AT, adverse_parties=frozenset({"W"}))
+    for_zhao = Policy(agency_id="a1", at=AT, aided_person="Z")
+    both = Policy(agency_id="a1", at=AT, adverse_parties=frozenset({"W"}), aided_person="Z")
+    unrelated = Policy(agency_id="a1", at=AT, adverse_parties=frozenset({"Z"}), aided_person="W")
+    assert assess(h1, Rotation("a1"), against_wang).reasons == [Ineligibility.conflict_of_interest]
+    assert assess(h1, Rotation("a1"), for_zhao).reasons == [Ineligibility.conflict_acted_against_aided_person]
+    assert assess(h1, Rotation("a1"), both).reasons == [Ineligibility.conflict_of_interest,
+                                                        Ineligibility.conflict_acted_against_aided_person]
+    # 赵六 against 王五 is the same side as before for h1: acting for W again, against Z again.
+    assert assess(h1, Rotation("a1"), unrelated).eligible
+
+
+def test_the_engine_skips_a_handler_who_acted_against_the_aided_person():
+    from dataclasses import replace
+
+    pool = [replace(candidate("h1", 1), opposed_parties=frozenset({"Z"})), candidate("h2", 2)]
+    assignment = CaseAssignment("c1")
+    facts = case().model_copy(update={"aided_person_hash": "Z"})
+    assignment.decide(case=facts, pool=pool, named=None, rotation=Rotation("a1"), at=AT)
+    decision = assignment.decisions[-1]
+    assert isinstance(decision, HandlerAssigned) and decision.handler.handler_id == "h2"
+    assert decision.candidates[0].reasons == [Ineligibility.conflict_acted_against_aided_person]
+
+
+def institution_facts(institution_id: str = "i1", *, agency: str = "a1", commitments=IN_FORCE):
+    from services.assignment.domain import InstitutionFacts
+
+    return InstitutionFacts(institution_id=institution_id, name="某律师事务所", agency_id=agency,
+                            commitments=commitments)
+
+
+def given_to_i1(pool, *, facts: CaseFacts | None = None) -> CaseAssignment:
+    assignment = CaseAssignment("c1")
+    assignment.decide(case=facts or case(major_or_sensitive=True), pool=pool, named=None,
+                      rotation=Rotation("a1"), at=AT)
+    assignment.give_to_institution(institution=institution_facts(), institution_id="i1",
+                                   reason="重大案件交由律所", due_at=AT + timedelta(days=1), at=AT)
+    return assignment
+
+
+def test_only_a_case_awaiting_the_agencys_choice_goes_to_an_institution_of_its_pool_in_force():
+    from services.assignment.domain import (
+        CaseGivenToInstitution,
+        InstitutionNotEligible,
+        NotAwaitingChoice,
+    )
+
+    plain = CaseAssignment("c0")
+    plain.decide(case=case("c0"), pool=[candidate("h1", 1)], named=None, rotation=Rotation("a1"), at=AT)
+    with pytest.raises(AlreadyAssigned):
+        plain.give_to_institution(institution=institution_facts(), institution_id="i1", reason="交由律所安排",
+                                  due_at=AT, at=AT)
+    blocked = CaseAssignment("c2")
+    blocked.decide(case=case("c2"), pool=[], named=None, rotation=Rotation("a1"), at=AT)
+    with pytest.raises(NotAwaitingChoice):
+        blocked.give_to_institution(institution=institution_facts(), institution_id="i1",
+                                    reason="交由律所安排", due_at=AT, at=AT)
+    major = CaseAssignment("c1")
+    major.decide(case=case(major_or_sensitive=True), pool=[], named=None, rotation=Rotation("a1"), at=AT)
+    with pytest.raises(InvalidField) as unknown:
+        major.give_to_institution(institution=None, institution_id="i9", reason="交由律所安排", due_at=AT,
+                                  at=AT)
+    assert unknown.value.field == "institution_id"
+    with pytest.raises(InstitutionNotEligible) as elsewhere:
+        major.give_to_institution(institution=institution_facts(agency="a2"), institution_id="i1",
+                                  reason="交由律所安排", due_at=AT, at=AT)
+    assert elsewhere.value.rule == "R-ASG-3"
+    with pytest.raises(InstitutionNotEligible) as lapsed:
+        major.give_to_institution(institution=institution_facts(commitments=((date(2025, 1, 1),
+                                                                              date(2025, 12, 31)),)),
+                                  institution_id="i1", reason="交由律所安排", due_at=AT, at=AT)
+    assert lapsed.value.rule == "R-PRV-3"
+    with pytest.raises(InvalidField) as terse:
+        major.give_to_institution(institution=institution_facts(), institution_id="i1", reason="好",
+                                  due_at=AT, at=AT)
+    assert terse.value.field == "reason"
+    major.give_to_institution(institution=institution_facts(), institution_id="i1", reason="重大案件交由律所",
+                              due_at=AT + timedelta(days=1), at=AT)
+    major.give_to_institution(institution=institution_facts(), institution_id="i1", reason="重大案件交由律所",
+                              due_at=AT + timedelta(days=1), at=AT)  # sent twice: one decision
+    assert major.status == "awaiting_institution" and major.institution_id == "i1"
+    assert [type(d) for d in major.decisions] == [CaseAwaitingChoice, CaseGivenToInstitution]
+
+
+def test_the_institution_arranges_only_its_own_eligible_handlers_and_the_cap_holds():
+    """Worked example with a cap of 1: h1 of i1 already has a case this month; i1 is given a
+    major case: h1 is refused (R-ASG-4), h3 of another firm is not i1's to arrange, h2 is
+    arranged; every handler of i1 considered is on the record with why."""
+    from dataclasses import replace
+
+    from services.assignment.domain import NotAwaitingInstitution
+
+    h1, h2 = candidate("h1", 1), candidate("h2", 2)
+    h3 = replace(candidate("h3", 3), institution_id="i2")
+    rotation = Rotation("a1")
+    turn(rotation, "c0", "h1")
+    assignment = given_to_i1([h1, h2, h3])
+    arrange = dict(institution_id="i1", staff=[h1, h2], reason="本所安排熟悉的律师", rotation=rotation, at=AT,
+                   monthly_cap=1)
+    with pytest.raises(NotAwaitingInstitution):
+        assignment.arrange(handler_id="h2", candidate=h2, **(arrange | {"institution_id": "i2"}))
+    with pytest.raises(HandlerNotEligible) as capped:
+        assignment.arrange(handler_id="h1", candidate=h1, **arrange)
+    assert capped.value.rule == "R-ASG-4" and "monthly_cap_reached" in str(capped.value)
+    with pytest.raises(InvalidField) as foreign:
+        assignment.arrange(handler_id="h3", candidate=h3, **arrange)
+    assert foreign.value.field == "handler_id"
+    with pytest.raises(InvalidField) as unknown:
+        assignment.arrange(handler_id="h9", candidate=None, **arrange)
+    assert unknown.value.field == "handler_id"
+    assignment.arrange(handler_id="h2", candidate=h2, **arrange)
+    decision = assignment.decisions[-1]
+    assert isinstance(decision, HandlerAssigned) and decision.method == AssignmentMethod.arranged
+    assert decision.handler.handler_id == "h2" and decision.reason == "本所安排熟悉的律师"
+    assert {c.handler_id: c.reasons for c in decision.candidates} == {
+        "h1": [Ineligibility.monthly_cap_reached], "h2": []}
+    assert assignment.status == "assigned" and assignment.institution_id is None
+    assignment.arrange(handler_id="h2", candidate=h2, **arrange)  # sent twice: one decision
+    with pytest.raises(AlreadyAssigned):
+        assignment.arrange(handler_id="h1", candidate=h1, **arrange)
+    assert len(assignment.decisions) == 3
+
+
+def test_an_arrangement_refuses_a_conflict_either_way_naming_it():
+    from dataclasses import replace
+
+    for_wang = replace(candidate("h1", 1), represented_parties=frozenset({"W"}))
+    against_zhao = replace(candidate("h2", 2), opposed_parties=frozenset({"Z"}))
+    facts = case(major_or_sensitive=True).model_copy(update={"adverse_party_hashes": ["W"],
+                                                             "aided_person_hash": "Z"})
+    assignment = given_to_i1([for_wang, against_zhao], facts=facts)
+    for handler, reason in ((for_wang, "conflict_of_interest"),
+                            (against_zhao, "conflict_acted_against_aided_person")):
+        with pytest.raises(HandlerNotEligible) as refused:
+            assignment.arrange(institution_id="i1", handler_id=handler.handler_id, candidate=handler,
+                               staff=[for_wang, against_zhao], reason="本所安排熟悉的律师",
+                               rotation=Rotation("a1"), at=AT)
+        assert str(refused.value).endswith(reason) and refused.value.rule == "R-PRV-4"
+    assert assignment.status == "awaiting_institution"
+
+
+def test_the_agency_takes_back_an_unarranged_case_and_the_rotation_decides():
+    from services.assignment.domain import CaseTakenBackFromInstitution, NotAwaitingInstitution
+
+    pool = [candidate("h1", 1), candidate("h2", 2)]
+    rotation = Rotation("a1")
+    turn(rotation, "c0", "h1")
+    assignment = given_to_i1(pool)
+    assignment.take_back(reason="律所逾期未安排承办人", pool=pool, rotation=rotation,
+                         at=AT + timedelta(days=2))
+    taken_back, decided = assignment.decisions[-2:]
+    assert isinstance(taken_back, CaseTakenBackFromInstitution) and taken_back.overdue
+    assert taken_back.institution_id == "i1"
+    assert isinstance(decided, HandlerAssigned) and decided.method == AssignmentMethod.rotation
+    assert decided.handler.handler_id == "h2" and "律所逾期未安排承办人" in (decided.reason or "")
+    with pytest.raises(NotAwaitingInstitution):
+        assignment.take_back(reason="律所逾期未安排承办人", pool=pool, rotation=rotation, at=AT)
+    nobody = given_to_i1([])
+    nobody.take_back(reason="律所无人可以承办", pool=[], rotation=Rotation("a1"), at=AT)
+    assert isinstance(nobody.decisions[-1], AssignmentBlocked) and nobody.status == "blocked"
+    assert not nobody.decisions[-2].overdue
+
+
+def test_the_arrangement_is_due_at_the_end_of_the_nth_working_day_in_beijing():
+    from services.assignment.domain import arrangement_due
+    from shared.clock import BEIJING
+
+    friday_evening = datetime(2026, 11, 13, 15, 30, tzinfo=UTC)  # Friday 23:30 in Beijing
+    assert arrangement_due(friday_evening, 1) == datetime(2026, 11, 17, 0, 0, tzinfo=BEIJING)  # end of Monday
+    assert arrangement_due(friday_evening, 0) == datetime(2026, 11, 14, 0, 0, tzinfo=BEIJING)
+    saturday_in_beijing = datetime(2026, 11, 13, 16, 30, tzinfo=UTC)  # Saturday 00:30 in Beijing
+    assert arrangement_due(saturday_in_beijing, 1) == datetime(2026, 11, 17, 0, 0, tzinfo=BEIJING)

@@ -1,6 +1,7 @@
 """The engine's invariants over random pools and random streams of cases (pure domain, fast):
-the monthly cap, suspensions, commitments, qualifications and conflicts are never overridden,
-the named lawyer wins when eligible, and the rotation shares cases fairly."""
+the monthly cap, suspensions, commitments, qualifications and conflicts (both ways) are never
+overridden, whether the rotation decides or an institution given the case arranges its handler
+(R-PRV-4); the named lawyer wins when eligible, and the rotation shares cases fairly."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from services.assignment.domain import (
     CaseAssignment,
     CaseFacts,
     HandlerAssigned,
+    HandlerNotEligible,
+    InstitutionFacts,
     Policy,
     Qualification,
     Rotation,
@@ -48,6 +51,7 @@ def candidates(draw, order: int) -> Candidate:
         qualifications=frozenset(draw(st.sets(st.sampled_from(list(Qualification))))),
         suspensions=suspension,
         represented_parties=frozenset(draw(st.sets(st.sampled_from(PARTIES), max_size=2))),
+        opposed_parties=frozenset(draw(st.sets(st.sampled_from(PARTIES), max_size=2))),
     )
 
 
@@ -66,26 +70,54 @@ def streams(draw, pool_size: int) -> list[tuple[CaseFacts, timedelta]]:
         elapsed += timedelta(hours=draw(st.integers(0, 72)))
         named = draw(st.one_of(st.none(), st.integers(1, pool_size + 1).map(lambda o: f"h{o}")))
         flags = CaseFlags(group_case=draw(st.booleans()) and draw(st.booleans()), named_handler_id=named,
+                          major_or_sensitive=draw(st.booleans()) and draw(st.booleans()),
                           minor=draw(st.booleans()) and draw(st.booleans()),
                           possible_death_penalty_or_life_imprisonment=(draw(st.booleans())
                                                                        and draw(st.booleans())))
         case = CaseFacts(case_id=f"c{i}", case_number=f"FY-{i}", case_kind=CaseKind.criminal, agency_id="a1",
                          flags=flags,
-                         adverse_party_hashes=draw(st.lists(st.sampled_from(PARTIES), max_size=2)))
+                         adverse_party_hashes=draw(st.lists(st.sampled_from(PARTIES), max_size=2)),
+                         aided_person_hash=draw(st.one_of(st.none(), st.sampled_from(PARTIES))))
         cases.append((case, elapsed))
     return cases
 
 
+def institution_of(case_index: int) -> InstitutionFacts:
+    return InstitutionFacts(institution_id=f"i{case_index % 3}", name="某所", agency_id="a1",
+                            commitments=((date(2025, 1, 1), date(2027, 12, 31)),))
+
+
+def arrange(assignment: CaseAssignment, institution: InstitutionFacts, pool: list[Candidate],
+            rotation: Rotation, at: datetime) -> None:
+    """The agency gives a case awaiting its choice to an institution, which tries its handlers in
+    registration order until one may take it; a refusal happens only to a handler the rules bar."""
+    assignment.give_to_institution(institution=institution, institution_id=institution.institution_id,
+                                   reason="交由律所安排承办人", due_at=at + timedelta(days=1), at=at)
+    staff = [c for c in pool if c.institution_id == institution.institution_id]
+    for candidate in staff:
+        try:
+            assignment.arrange(institution_id=institution.institution_id, handler_id=candidate.handler_id,
+                               candidate=candidate, staff=staff, reason="本所安排熟悉的律师",
+                               rotation=rotation, at=at, monthly_cap=CAP)
+        except HandlerNotEligible:
+            assert not assess(candidate, rotation, assignment._policy(assignment.case, at, CAP)).eligible
+            continue
+        return
+
+
 def run(pool: list[Candidate], stream) -> tuple[Rotation, list[tuple[CaseFacts, datetime, HandlerAssigned]]]:
-    """Decide every case as the engine does, the rotation taking a turn on each assignment."""
+    """Decide every case as the engine does, the rotation taking a turn on each assignment; a
+    case awaiting the agency's choice goes to an institution, which arranges its handler."""
     rotation = Rotation("a1")
     by_id = {c.handler_id: c for c in pool}
     assigned = []
-    for case, elapsed in stream:
+    for index, (case, elapsed) in enumerate(stream):
         at = START + elapsed
         assignment = CaseAssignment(case.case_id)
         assignment.decide(case=case, pool=pool, named=by_id.get(case.flags.named_handler_id or ""),
                           rotation=rotation, at=at, monthly_cap=CAP)
+        if case.grounds():
+            arrange(assignment, institution_of(index), pool, rotation, at)
         decision = assignment.decisions[-1]
         if isinstance(decision, HandlerAssigned):
             rotation.take_turn(case_id=case.case_id, handler_id=decision.handler.handler_id,
@@ -118,8 +150,12 @@ def test_no_rule_of_eligibility_is_ever_overridden(scenario):
             assert chosen.kind == HandlerKind.lawyer and chosen.years_of_practice >= DEFAULT_SENIOR_YEARS
         if case.flags.minor:
             assert Qualification.minors in chosen.qualifications
-        # never someone who (or whose institution) acted for an adverse party
+        # never someone who (or whose institution) acted for an adverse party, nor against the
+        # aided person (conflicts both ways)
         assert not chosen.represented_parties & set(case.adverse_party_hashes)
+        assert case.aided_person_hash is None or case.aided_person_hash not in chosen.opposed_parties
+        if decision.method == AssignmentMethod.arranged:  # R-PRV-4: one of the institution's own
+            assert chosen.institution_id == institution_of(int(case.case_id[1:])).institution_id
         if not case.flags.group_case:
             per_month[(chosen.handler_id, local_month(at))] += 1
     # R-ASG-4: at most five non-group cases in a calendar month
@@ -139,7 +175,8 @@ def test_the_named_lawyer_wins_whenever_eligible(scenario):
                         case_kind=case.case_kind,
                         needs_senior=case.flags.possible_death_penalty_or_life_imprisonment,
                         needs_minors_qualification=case.flags.minor,
-                        adverse_parties=frozenset(case.adverse_party_hashes))
+                        adverse_parties=frozenset(case.adverse_party_hashes),
+                        aided_person=case.aided_person_hash)
         eligible_named = named is not None and assess(named, rotation, policy).eligible
         assignment = CaseAssignment(case.case_id)
         assignment.decide(case=case, pool=pool, named=named, rotation=rotation, at=at, monthly_cap=CAP)
@@ -154,7 +191,7 @@ def test_the_named_lawyer_wins_whenever_eligible(scenario):
 
 def always_eligible(candidate: Candidate) -> Candidate:
     return replace(candidate, commitments=((date(2025, 1, 1), date(2027, 12, 31)),), suspensions=(),
-                   represented_parties=frozenset())
+                   represented_parties=frozenset(), opposed_parties=frozenset())
 
 
 @settings(max_examples=100, deadline=None)
