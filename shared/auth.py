@@ -159,13 +159,21 @@ def _scope_of_role(principal: Principal, role: Role) -> AgencyScope:
     return EVERY_AGENCY
 
 
+# Roles scoped by a claim of their own (a handler's cases, an organ's notifications, a reviewer's
+# files, an institution's handlers, the bar association's notices), not by agency: held beside an
+# agency role, they must not widen what that role sees.
+SELF_SCOPED_ROLES: frozenset[Role] = frozenset({
+    Role.case_handler, Role.peer_reviewer, Role.judicial_organ, Role.institution, Role.bar_association})
+
+
 def agency_scope(principal: Principal) -> AgencyScope:
     """The agencies whose records the caller sees and acts on at this endpoint: the widest scope
-    of the roles it acts in (every agency, then one district's, then one agency's). Roles that
-    are neither agency nor bureau roles (a handler, an organ, a reviewer) are scoped by their own
-    claims elsewhere, and the auditor reads every agency."""
+    of the roles it acts in (every agency, then one district's, then one agency's). Roles scoped
+    by their own claims (SELF_SCOPED_ROLES) count only when the caller acts in no other role, and
+    the auditor reads every agency."""
     roles = principal.acting or (frozenset({principal.role}) if principal.role else principal.roles)
-    scopes = [_scope_of_role(principal, role) for role in roles if role is not Role.public]
+    roles = frozenset(role for role in roles if role is not Role.public)
+    scopes = [_scope_of_role(principal, role) for role in roles - SELF_SCOPED_ROLES]
     if not scopes or any(s.unlimited for s in scopes):
         return EVERY_AGENCY
     return next((s for s in scopes if s.district is not None),

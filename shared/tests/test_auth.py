@@ -7,7 +7,16 @@ import httpx
 import jwt
 import pytest
 
-from shared.auth import Role, allow, roles_table, route_roles
+from shared.auth import (
+    EVERY_AGENCY,
+    AgencyScope,
+    Principal,
+    Role,
+    agency_scope,
+    allow,
+    roles_table,
+    route_roles,
+)
 from shared.settings import ServiceSettings
 from shared.testing.auth import (
     AUDIENCE,
@@ -273,10 +282,23 @@ async def test_the_token_cli_mints_tokens_the_services_accept(tmp_path):
     signed = _cli("--role", "case_handler", "--handler-id", "h1", "--private-key", str(key), "--kid", EC.kid,
                   env=env)
     dev = _cli("--role", "case_handler", "--role", "quality_lead", "--sub", "dev-1", "--handler-id", "h1",
-               env={**env, "FAYUAN_AUTH_DEV_SECRET": "c" * 32})
+               "--agency-id", "a1", env={**env, "FAYUAN_AUTH_DEV_SECRET": "c" * 32})
     assert jwt.get_unverified_header(signed)["alg"] == "ES256"
     assert jwt.get_unverified_header(dev)["alg"] == "HS256"
     async with client(settings) as http:
         for value in (signed, dev):
             r = await http.get("/api/v1/tallies/h1", headers=bearer(value))
             assert r.status_code == 200, r.text
+
+
+def test_a_self_scoped_role_beside_an_agency_role_does_not_widen_what_the_agency_role_sees():
+    staff_and_handler = Principal(sub="s", roles=frozenset({Role.agency_staff, Role.case_handler}),
+                                  agency_id="chaoyang", handler_id="h1",
+                                  acting=frozenset({Role.agency_staff, Role.case_handler}))
+    assert agency_scope(staff_and_handler) == AgencyScope(agency_id="chaoyang")
+    handler_only = Principal(sub="h", roles=frozenset({Role.case_handler}), handler_id="h1",
+                             acting=frozenset({Role.case_handler}))
+    assert agency_scope(handler_only) == EVERY_AGENCY  # scoped by handler_id where it reads
+    staff_and_auditor = Principal(sub="a", roles=frozenset({Role.agency_staff, Role.auditor}),
+                                  agency_id="chaoyang", acting=frozenset({Role.agency_staff, Role.auditor}))
+    assert agency_scope(staff_and_auditor) == EVERY_AGENCY
