@@ -23,6 +23,7 @@ from services.evaluation.domain import (
 from services.evaluation.queries import CaseReviewers, EvaluationView, ScheduleVersions, SubsidyView
 from shared import clock, contracts
 from shared.aggregate import NotFound
+from shared.auth import EVERY_AGENCY, AgencyScope
 from shared.contracts import Grade
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
 
@@ -30,11 +31,12 @@ from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
 @retry_on_conflict
 async def give_to_reviewer(
     uow_factory: UnitOfWorkFactory, *, case_id: str, reviewer: Reviewer, name: str, years_of_practice: int,
-    policy: ReviewPolicy,
+    policy: ReviewPolicy, within: AgencyScope = EVERY_AGENCY,
 ) -> CaseReviewers:
-    """Give a closed case awaiting evaluation to a peer reviewer; the case's reviewers after it."""
+    """Give a closed case awaiting evaluation to a peer reviewer; the case's reviewers after it.
+    `within`: the agencies whose cases the caller gives (any other case is not found)."""
     async with uow_factory() as uow:
-        case = await queries.closed_case_for_update(uow.conn, case_id)
+        case = await queries.closed_case_for_update(uow.conn, case_id, within)
         if case is None:
             raise NotFound(f"no closed case {case_id} awaits evaluation")
         review = await uow.get(CaseReview, case_id)
@@ -47,9 +49,10 @@ async def give_to_reviewer(
 @retry_on_conflict
 async def complete_evaluation(
     uow_factory: UnitOfWorkFactory, *, case_id: str, reviewer_id: str | None, indicators: Mapping[str, Grade],
-    findings: str, rule_version: str,
+    findings: str, rule_version: str, grader_institution_id: str | None = None,
 ) -> EvaluationView:
-    """A reviewer the case was given to grades it; the evaluation as it reads afterwards."""
+    """A reviewer the case was given to grades it; the evaluation as it reads afterwards.
+    `grader_institution_id`: the institution the grader's token names (R-EVL-4: never the handler's)."""
     async with uow_factory() as uow:
         case = await queries.closed_case_for_update(uow.conn, case_id)
         reviewer = (await uow.get(CaseReview, case_id)).reviewer(reviewer_id)
@@ -58,7 +61,8 @@ async def complete_evaluation(
             raise NotFound(f"no closed case {case_id} awaits your evaluation")
         evaluation = PeerEvaluation(str(uuid.uuid4()))
         evaluation.complete(case=case, reviewer=reviewer, indicators=indicators, findings=findings,
-                            rule_version=rule_version, at=clock.now())
+                            rule_version=rule_version, at=clock.now(),
+                            grader_institution_id=grader_institution_id)
         await uow.save(evaluation)
         r = evaluation.result
         assert r is not None

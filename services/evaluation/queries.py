@@ -5,19 +5,22 @@ case's registration).
 
 Who may read what (docs/evaluation.md) is decided here, by who is asking: a peer reviewer reads
 only the cases given to them and the evaluations they made, a case handler only the evaluations
-and quality records of their own cases; anything outside a scoped caller's scope is a 404 (or
-left out of a list), so that they do not learn the case exists. A scoped caller whose token lacks
-its scoping claim reads nothing."""
+and quality records of their own cases; the agency's roles (staff, quality lead, finance) only
+their own agency's records, a district's bureau those of the cases closed in its district
+(docs/security.md "Scoping"). Anything outside a scoped caller's scope is a 404 (or left out of a
+list), so that they do not learn the case exists. A scoped caller whose token lacks its scoping
+claim reads nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.evaluation.domain import (
@@ -38,7 +41,7 @@ from services.evaluation.projections import (
     subsidies,
 )
 from shared.aggregate import NotFound
-from shared.auth import Principal, Role
+from shared.auth import EVERY_AGENCY, AgencyScope, Principal, Role, agency_scope
 from shared.contracts import CaseKind, Grade, HandlerRef
 from shared.paging import Page, paginate
 
@@ -152,6 +155,45 @@ async def _follow_ups_of(conn: AsyncConnection, case_ids: Iterable[str]) -> Foll
 
 # --- who is asking --------------------------------------------------------------------------
 
+# Roles scoped by their own claims (the cases given to a reviewer, a handler's own cases), not by
+# agency: their reads are narrowed by _evaluations_seen_by and _closed_cases_seen_by instead.
+_SELF_SCOPED = frozenset({Role.peer_reviewer, Role.case_handler})
+
+
+def scope(asking: Principal) -> AgencyScope:
+    """The agencies whose records the caller reads and acts on here (shared.auth.agency_scope): of
+    the roles it acts in, the agency and bureau roles and the auditor decide; a reviewer or a
+    handler (alone) is scoped by its own claims, and as a second role widens nothing."""
+    if asking.role in _SELF_SCOPED:
+        return EVERY_AGENCY
+    return agency_scope(replace(asking, acting=asking.acting - _SELF_SCOPED))
+
+
+def _closed_in(district: str, case_id: Any) -> ColumnElement[bool]:
+    """The case closed in this district (the district of a case is the one its closure named)."""
+    return exists().where(closed_cases.c.case_id == case_id, closed_cases.c.district == district)
+
+
+def _of_scope(within: AgencyScope, agency_id: Any, case_id: Any) -> list[ColumnElement[bool]]:
+    """Rows whose agency (`agency_id`) or case (`case_id`, by its closure's district) the scope
+    admits; a district's bureau sees nothing of a case whose closure evaluation has not heard of."""
+    if within.agency_id is not None:
+        return [agency_id == within.agency_id]
+    if within.district is not None:
+        return [_closed_in(within.district, case_id)]
+    return []
+
+
+def _case_of_scope(within: AgencyScope, case_id: Any) -> list[ColumnElement[bool]]:
+    """The case (by id) is one of the scope's agencies: by its closure, or, for one agency, by its
+    registration or evaluation (a case given, then terminated, is known by its registration)."""
+    if within.agency_id is not None:
+        return [or_(*(exists().where(t.c.case_id == case_id, t.c.agency_id == within.agency_id)
+                      for t in (closed_cases, registered_cases, evaluations)))]
+    if within.district is not None:
+        return [_closed_in(within.district, case_id)]
+    return []
+
 
 def _given_to(reviewer_id: str | None, case_id: Any = closed_cases.c.case_id) -> ColumnElement[bool]:
     """The case was given to this reviewer (never true without a reviewer id)."""
@@ -165,7 +207,7 @@ def _evaluations_seen_by(asking: Principal) -> list[ColumnElement[bool]]:
         return [evaluations.c.reviewer_id == (asking.reviewer_id or "")]
     if asking.role is Role.case_handler:
         return [evaluations.c.handler_id == (asking.handler_id or "")]
-    return []
+    return _of_scope(scope(asking), evaluations.c.agency_id, evaluations.c.case_id)
 
 
 def _closed_cases_seen_by(asking: Principal) -> list[ColumnElement[bool]]:
@@ -175,6 +217,14 @@ def _closed_cases_seen_by(asking: Principal) -> list[ColumnElement[bool]]:
         return [_given_to(asking.reviewer_id)]
     if asking.role is Role.case_handler:
         return [closed_cases.c.handler_id == (asking.handler_id or "")]
+    return _closed_cases_within(scope(asking))
+
+
+def _closed_cases_within(within: AgencyScope) -> list[ColumnElement[bool]]:
+    if within.agency_id is not None:
+        return [closed_cases.c.agency_id == within.agency_id]
+    if within.district is not None:
+        return [closed_cases.c.district == within.district]
     return []
 
 
@@ -186,7 +236,8 @@ async def _may_read_case(conn: AsyncConnection, asking: Principal, case_id: str,
         return bool((await conn.execute(select(_given_to(asking.reviewer_id, case_id)))).scalar())
     if asking.role is Role.case_handler:
         return asking.handler_id is not None and asking.handler_id in handler_ids
-    return True
+    within = _case_of_scope(scope(asking), case_id)
+    return not within or bool((await conn.execute(select(*within))).scalar())
 
 
 # --- the reads ------------------------------------------------------------------------------
@@ -206,9 +257,14 @@ async def cases_awaiting_evaluation(engine: AsyncEngine, *, asking: Principal, o
                                   total=page.total, offset=offset, limit=limit)
 
 
-async def read_case_reviewers(conn: AsyncConnection, case_id: str) -> CaseReviewers:
+async def read_case_reviewers(conn: AsyncConnection, case_id: str,
+                              within: AgencyScope = EVERY_AGENCY) -> CaseReviewers:
     """The reviewers a case was given to, first given first; NotFound when the case is neither
-    closed and known here nor given to anyone (a case given and later terminated keeps its reviewers)."""
+    closed and known here nor given to anyone (a case given and later terminated keeps its reviewers),
+    or is not of the agencies `within`."""
+    in_scope = _case_of_scope(within, case_id)
+    if in_scope and not (await conn.execute(select(*in_scope))).scalar():
+        raise NotFound(f"evaluation knows no closed case {case_id}")
     rows: Sequence[Row] = (await conn.execute(
         select(review_assignments).where(review_assignments.c.case_id == case_id)
         .order_by(review_assignments.c.given_at, review_assignments.c.reviewer_id)
@@ -219,9 +275,9 @@ async def read_case_reviewers(conn: AsyncConnection, case_id: str) -> CaseReview
     return CaseReviewers(case_id=case_id, reviewers=[_reviewer(r) for r in rows])
 
 
-async def case_reviewers(engine: AsyncEngine, case_id: str) -> CaseReviewers:
+async def case_reviewers(engine: AsyncEngine, case_id: str, *, asking: Principal) -> CaseReviewers:
     async with engine.connect() as conn:
-        return await read_case_reviewers(conn, case_id)
+        return await read_case_reviewers(conn, case_id, scope(asking))
 
 
 async def _read_evaluation(conn: AsyncConnection, evaluation_id: str,
@@ -281,11 +337,14 @@ async def quality_record(engine: AsyncEngine, case_id: str, *, asking: Principal
 # --- what a command decides on (handlers.py) ------------------------------------------------
 
 
-async def closed_case_for_update(conn: AsyncConnection, case_id: str) -> ClosedCase | None:
+async def closed_case_for_update(conn: AsyncConnection, case_id: str,
+                                 within: AgencyScope = EVERY_AGENCY) -> ClosedCase | None:
     """The closed case, locked until the transaction ends: two reviewers grading the same case
-    at once are serialised here, so the second sees the first's evaluation."""
+    at once are serialised here, so the second sees the first's evaluation. None when evaluation
+    knows no such closed case of the agencies `within`."""
     row = (await conn.execute(
-        select(closed_cases).where(closed_cases.c.case_id == case_id).with_for_update()
+        select(closed_cases).where(closed_cases.c.case_id == case_id, *_closed_cases_within(within))
+        .with_for_update()
     )).mappings().first()
     if row is None:
         return None
@@ -296,8 +355,9 @@ async def closed_case_for_update(conn: AsyncConnection, case_id: str) -> ClosedC
 
 # --- subsidies (R-CHK-2, R-CHK-3, R-EVL-7) ----------------------------------------------------
 #
-# Finance reads the subsidies of its own agency (the token's agency_id; none: nothing); the
-# agency's staff, its quality lead, the bureau and the auditor read every agency's.
+# The agency's roles (finance, staff, quality lead) read the subsidies of their own agency (the
+# token's agency_id), a district's bureau those of the cases closed in its district, the city
+# bureau and the auditor every agency's.
 
 
 class SubsidyView(BaseModel):
@@ -356,9 +416,7 @@ def _subsidy_view(row: Row) -> SubsidyView:
 
 
 def _subsidies_seen_by(asking: Principal) -> list[ColumnElement[bool]]:
-    if asking.role is Role.finance:
-        return [subsidies.c.agency_id == (asking.agency_id or "")]
-    return []
+    return _of_scope(scope(asking), subsidies.c.agency_id, subsidies.c.case_id)
 
 
 async def read_subsidy(conn: AsyncConnection, case_id: str) -> SubsidyView:
@@ -389,8 +447,17 @@ async def subsidies_list(engine: AsyncEngine, *, asking: Principal, agency_id: s
         return await paginate(conn, query, offset=offset, limit=limit, item=_subsidy_view)
 
 
-async def schedule(engine: AsyncEngine, agency_id: str) -> ScheduleVersions:
+async def schedule(engine: AsyncEngine, agency_id: str, *, asking: Principal) -> ScheduleVersions:
+    """The agency's schedule versions, for its own agency's roles, the bureau of a district where
+    the agency closed a case, the city bureau and the auditor; anyone else: not found."""
+    within = scope(asking)
     async with engine.connect() as conn:
+        if within.agency_id is not None and within.agency_id != agency_id:
+            raise NotFound(f"no subsidy schedule of agency {agency_id}")
+        in_district = within.district is None or (await conn.execute(select(exists().where(
+            closed_cases.c.agency_id == agency_id, closed_cases.c.district == within.district)))).scalar()
+        if not in_district:
+            raise NotFound(f"no subsidy schedule of agency {agency_id}")
         return await read_schedule(conn, agency_id)
 
 

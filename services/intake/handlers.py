@@ -261,9 +261,9 @@ async def submit_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, c
 @retry_on_conflict
 async def request_reassignment(uow_factory: UnitOfWorkFactory, case_id: str, *, request_id: str | None,
                                reason: str, category: ReassignmentReason,
-                               requested_by: str) -> tuple[Case, str]:
+                               requested_by: str, within: AgencyScope = EVERY_AGENCY) -> tuple[Case, str]:
     async with uow_factory() as uow:
-        case = await load_case(uow, case_id)
+        case = await load_case(uow, case_id, within=within)
         request_id = request_id or str(uuid.uuid4())
         case.request_reassignment(request_id=request_id, reason=reason, category=category,
                                   requested_by=requested_by, at=now())
@@ -273,11 +273,11 @@ async def request_reassignment(uow_factory: UnitOfWorkFactory, case_id: str, *, 
 
 @retry_on_conflict
 async def accept_reassignment(uow_factory: UnitOfWorkFactory, case_id: str, *, request_id: str,
-                              accepted_by: str) -> Case:
+                              accepted_by: str, within: AgencyScope = EVERY_AGENCY) -> Case:
     """The agency accepts the aided person's request: assignment is told to pick another handler
     (the category of the reason travels, the aided person's words stay here)."""
     async with uow_factory() as uow:
-        case = await load_case(uow, case_id)
+        case = await load_case(uow, case_id, within=within)
         request = case.accept_reassignment(request_id=request_id, accepted_by=accepted_by, at=now())
         await uow.save(case)
         r, handler = case.registration, case.handler
@@ -291,9 +291,9 @@ async def accept_reassignment(uow_factory: UnitOfWorkFactory, case_id: str, *, r
 
 @retry_on_conflict
 async def terminate_aid(uow_factory: UnitOfWorkFactory, case_id: str, *, reason: TerminationReason,
-                        details: str | None, terminated_by: str) -> Case:
+                        details: str | None, terminated_by: str, within: AgencyScope = EVERY_AGENCY) -> Case:
     async with uow_factory() as uow:
-        case = await load_case(uow, case_id)
+        case = await load_case(uow, case_id, within=within)
         case.terminate(reason=reason, details=details, terminated_by=terminated_by, at=now())
         await uow.save(case)
         r, t = case.registration, case.termination
@@ -307,11 +307,12 @@ async def terminate_aid(uow_factory: UnitOfWorkFactory, case_id: str, *, reason:
 
 @retry_on_conflict
 async def check_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, checker: Principal,
-                             answers: dict[str, bool], remarks: str | None) -> Case:
+                             answers: dict[str, bool], remarks: str | None,
+                             within: AgencyScope = EVERY_AGENCY) -> Case:
     """The checker (the token's subject) checks the file against the case's agency's current
     version of the kind's checklist (R-CHK-1)."""
     async with uow_factory() as uow:
-        case = await load_case(uow, case_id)
+        case = await load_case(uow, case_id, within=within)
         r = case.registration
         assert r is not None
         versions = await uow.get(AgencyChecklist, AgencyChecklist.id_of(r.agency_id, r.case_kind))
@@ -324,10 +325,10 @@ async def check_closing_file(uow_factory: UnitOfWorkFactory, case_id: str, *, ch
 
 @retry_on_conflict
 async def sign_off_closing_check(uow_factory: UnitOfWorkFactory, case_id: str, *, quality_lead: Principal,
-                                 quality_lead_name: str | None) -> Case:
+                                 quality_lead_name: str | None, within: AgencyScope = EVERY_AGENCY) -> Case:
     """The quality lead (the token's subject) signs the passed check off (R-CHK-2)."""
     async with uow_factory() as uow:
-        case = await load_case(uow, case_id)
+        case = await load_case(uow, case_id, within=within)
         case.sign_off_closing_check(quality_lead_id=quality_lead.sub,
                                     quality_lead_handler_id=quality_lead.handler_id,
                                     quality_lead_name=quality_lead_name or quality_lead.name, at=now())
@@ -358,9 +359,10 @@ async def file_checklist_version(uow_factory: UnitOfWorkFactory, *, case_kind: C
 
 
 @retry_on_conflict
-async def archive_case(uow_factory: UnitOfWorkFactory, case_id: str, *, archived_by: str) -> Case:
+async def archive_case(uow_factory: UnitOfWorkFactory, case_id: str, *, archived_by: str,
+                       within: AgencyScope = EVERY_AGENCY) -> Case:
     async with uow_factory() as uow:
-        case = await load_case(uow, case_id)
+        case = await load_case(uow, case_id, within=within)
         case.archive(archived_by=archived_by, at=now())
         await uow.save(case)
         return case
@@ -369,9 +371,9 @@ async def archive_case(uow_factory: UnitOfWorkFactory, case_id: str, *, archived
 @retry_on_conflict
 async def record_follow_up(uow_factory: UnitOfWorkFactory, case_id: str, *, follow_up_id: str | None,
                            visited_on: date, channel: FollowUpChannel, satisfaction: Satisfaction,
-                           remarks: str | None, visited_by: str) -> Case:
+                           remarks: str | None, visited_by: str, within: AgencyScope = EVERY_AGENCY) -> Case:
     async with uow_factory() as uow:
-        case = await load_case(uow, case_id)
+        case = await load_case(uow, case_id, within=within)
         follow_up_id = follow_up_id or str(uuid.uuid4())
         if case.follow_up(follow_up_id=follow_up_id, visited_on=visited_on, channel=channel,
                           satisfaction=satisfaction, remarks=remarks, visited_by=visited_by, at=now()):

@@ -75,28 +75,33 @@ class CompleteEvaluation(BaseModel):
 
 
 @cases_router.post("/{case_id}/reviewers", summary="Give a closed case to a peer reviewer",
-                   status_code=status.HTTP_201_CREATED, response_model=CaseReviewers,
-                   dependencies=[allow(Role.agency_staff, Role.quality_lead)])
+                   status_code=status.HTTP_201_CREATED, response_model=CaseReviewers)
 async def give_to_reviewer(*, case_id: CaseId, body: GiveToReviewer, uow: UowFactoryDep,
-                           settings: EvaluationSettingsDep, response: Response) -> CaseReviewers:
-    """The agency or its quality lead gives a closed case awaiting evaluation to a peer reviewer,
-    who alone may then read and grade it. Avoidance is checked now: never the handler, never the
-    handler's institution (R-EVL-4); one reviewer per file and 5 years of practice by default (R-EVL-6)."""
+                           settings: EvaluationSettingsDep, response: Response,
+                           principal: Annotated[Principal, allow(Role.agency_staff, Role.quality_lead)]
+                           ) -> CaseReviewers:
+    """The agency or its quality lead gives a closed case of its own agency awaiting evaluation (any
+    other case is a 404) to a peer reviewer, who alone may then read and grade it. Avoidance is
+    checked now: never the handler, never the handler's institution (R-EVL-4); one reviewer per file
+    and 5 years of practice by default (R-EVL-6)."""
     reviewers = await handlers.give_to_reviewer(
         uow, case_id=case_id,
         reviewer=Reviewer(reviewer_id=body.reviewer_id, institution_id=body.institution_id), name=body.name,
         years_of_practice=body.years_of_practice, policy=settings.review_policy,
+        within=queries.scope(principal),
     )
     response.headers["Location"] = f"{cases_router.prefix}/{case_id}/reviewers"
     return reviewers
 
 
 @cases_router.get("/{case_id}/reviewers", summary="The reviewers a case was given to",
-                  response_model=CaseReviewers, dependencies=[allow(*READERS)])
-async def case_reviewers(*, case_id: CaseId, engine: EngineDep) -> CaseReviewers:
+                  response_model=CaseReviewers)
+async def case_reviewers(*, case_id: CaseId, engine: EngineDep,
+                         principal: Annotated[Principal, allow(*READERS)]) -> CaseReviewers:
     """The peer reviewers a closed case was given to for evaluation, with their institutions and
-    years of practice, first given first."""
-    return await queries.case_reviewers(engine, case_id)
+    years of practice, first given first. The agency's roles read their own agency's cases only, a
+    district's bureau the cases closed in its district."""
+    return await queries.case_reviewers(engine, case_id, asking=principal)
 
 
 @router.post("", summary="Grade a closed case given to you (同行评估)",
@@ -106,10 +111,12 @@ async def complete_evaluation(
     uow: UowFactoryDep, settings: EvaluationSettingsDep, response: Response,
 ) -> EvaluationView:
     """A peer reviewer grades a closed case of another institution that was given to them (a case
-    not given to them is a 404); a fail is followed up by sanctions."""
+    not given to them is a 404); a reviewer whose token names the handler's institution
+    (`institution_id`) is refused (409, R-EVL-4). A fail is followed up by sanctions."""
     evaluation = await handlers.complete_evaluation(
         uow, case_id=body.case_id, reviewer_id=principal.reviewer_id, indicators=body.indicators,
         findings=body.findings, rule_version=settings.grading_rule,
+        grader_institution_id=principal.institution_id,
     )
     response.headers["Location"] = f"{router.prefix}/{evaluation.evaluation_id}"
     return evaluation
@@ -124,7 +131,9 @@ async def list_evaluations(
     limit: Limit = 50,
 ) -> Page[EvaluationView]:
     """List completed evaluations, newest first, each with the aided person's satisfaction. A peer
-    reviewer sees only the evaluations they made, a case handler only those of their own cases."""
+    reviewer sees only the evaluations they made, a case handler only those of their own cases, the
+    agency's roles their own agency's, a district's bureau those of the cases closed in its district
+    (whatever the query asks)."""
     return await queries.evaluations_list(engine, asking=principal, case_id=case_id, grade=grade,
                                           offset=offset, limit=limit)
 
@@ -134,7 +143,8 @@ async def get_evaluation(*, evaluation_id: EvaluationId, principal: EvaluationRe
                          ) -> EvaluationView:
     """One evaluation with its indicator grades, the rule that graded it, and the aided person's
     satisfaction at follow-ups (R-EVL-5). A peer reviewer reads only their own evaluations, a case
-    handler only those of their own cases."""
+    handler only those of their own cases, the agency's roles their own agency's, a district's bureau
+    those of its district's cases; any other is a 404."""
     return await queries.evaluation(engine, evaluation_id, asking=principal)
 
 
@@ -146,7 +156,8 @@ async def list_cases_awaiting_evaluation(
 ) -> Page[AwaitingCaseView]:
     """Closed cases not yet evaluated, oldest closure first, each with the aided person's
     satisfaction so far (R-EVL-5). A case whose aid was terminated is never listed. A peer reviewer
-    sees only the cases given to them."""
+    sees only the cases given to them, the agency's roles their own agency's cases, a district's
+    bureau the cases closed in its district."""
     return await queries.cases_awaiting_evaluation(engine, asking=principal, offset=offset, limit=limit)
 
 
@@ -155,5 +166,6 @@ async def quality_record(*, case_id: CaseId, principal: EvaluationReader, engine
                          ) -> QualityRecordView:
     """The case's quality record: its peer evaluation (if graded) and the aided person's
     satisfaction at each follow-up (R-EVL-5). A peer reviewer reads it only for a case given to
-    them, a case handler only for their own case."""
+    them, a case handler only for their own case, the agency's roles for their own agency's case,
+    a district's bureau for a case closed in its district; any other is a 404."""
     return await queries.quality_record(engine, case_id, asking=principal)

@@ -3,7 +3,9 @@ lead's sign-off of its closing check (/api/v1/subsidies), its approval and payme
 agency's finance, and the agencies' versioned subsidy schedules (/api/v1/subsidy-schedules).
 
 Finance acts for the agency of its token (`agency_id`): another agency's subsidy is a 404, and a
-schedule is published only by its own agency's finance (403). Who acts is the token's subject."""
+schedule is published only by its own agency's finance (403). The agency's roles read their own
+agency's subsidies and schedule only, a district's bureau those of the cases closed in its
+district (docs/security.md "Scoping"). Who acts is the token's subject."""
 
 from __future__ import annotations
 
@@ -99,7 +101,8 @@ async def record_payment(*, case_id: CaseId, body: RecordPayment, principal: Fin
 @router.get("/{case_id}", summary="A case's subsidy", response_model=SubsidyView)
 async def get_subsidy(*, case_id: CaseId, principal: SubsidyReader, engine: EngineDep) -> SubsidyView:
     """A case's subsidy: the schedule version and lines that made the amount, its approval and
-    payment, and what a failed evaluation did to it. Finance reads only its agency's."""
+    payment, and what a failed evaluation did to it. The agency's roles (finance, staff, quality
+    lead) read only their agency's, a district's bureau those of the cases closed in its district."""
     return await queries.subsidy(engine, case_id, asking=principal)
 
 
@@ -111,19 +114,21 @@ async def list_subsidies(
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[SubsidyView]:
-    """Subsidies, newest computed first (filters `agency_id`, `status`). Finance sees only its
-    agency's, whatever it asks."""
+    """Subsidies, newest computed first (filters `agency_id`, `status`). The agency's roles see only
+    their agency's, a district's bureau those of the cases closed in its district, whatever they ask."""
     return await queries.subsidies_list(engine, asking=principal, agency_id=agency_id, status=status,
                                         offset=offset, limit=limit)
 
 
 @schedules_router.get("/{agency_id}", summary="An agency's subsidy schedule versions",
-                      response_model=ScheduleVersions, dependencies=[allow(*READERS)])
-async def get_schedule(*, agency_id: AgencyId, engine: EngineDep) -> ScheduleVersions:
+                      response_model=ScheduleVersions)
+async def get_schedule(*, agency_id: AgencyId, engine: EngineDep,
+                       principal: SubsidyReader) -> ScheduleVersions:
     """The agency's subsidy schedule versions (R-CHK-3): the seed (the Beijing examples, amounts to
     confirm), then each version it published, with its lines, group multiplier, contract prices
-    and rule for a failed evaluation."""
-    return await queries.schedule(engine, agency_id)
+    and rule for a failed evaluation. The agency's roles read their own agency's (another agency's
+    is a 404), a district's bureau those of the agencies that closed a case in its district."""
+    return await queries.schedule(engine, agency_id, asking=principal)
 
 
 @schedules_router.post("/{agency_id}/versions", summary="Publish a subsidy schedule version",

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from services.evaluation.domain.case import AlreadyEvaluated, ClosedCase
 from services.evaluation.domain.grading import check_indicators, grading_rule, standard_for
-from services.evaluation.domain.review import Reviewer, check_avoidance
+from services.evaluation.domain.review import Reviewer, check_avoidance, check_grader_independent
 from shared.aggregate import Aggregate, DomainEvent
 from shared.contracts import CaseKind, Grade, HandlerRef
 
@@ -50,13 +50,17 @@ class PeerEvaluation(Aggregate):
     # commands
 
     def complete(self, *, case: ClosedCase, reviewer: Reviewer, indicators: Mapping[str, Grade],
-                 findings: str, rule_version: str, at: datetime) -> None:
+                 findings: str, rule_version: str, at: datetime,
+                 grader_institution_id: str | None = None) -> None:
+        """`reviewer`: as recorded when the case was given to them; `grader_institution_id`: the
+        institution the grader's token names now. Neither may be the handler's (R-EVL-4)."""
         if self.exists:
             raise AlreadyEvaluated(f"evaluation {self.id} is already completed")
         case.check_not_evaluated()
         standard = standard_for(case.case_kind)
         check_indicators(standard, indicators)
         check_avoidance(case.handler, reviewer)
+        check_grader_independent(case.handler, grader_institution_id)
         rule = grading_rule(rule_version)
         grades = {key: Grade(indicators[key]) for key in standard.indicators}
         self.record(EvaluationCompleted(

@@ -72,6 +72,16 @@ def check_avoidance(handler: HandlerRef, reviewer: Reviewer) -> None:
         )
 
 
+def check_grader_independent(handler: HandlerRef, institution_id: str | None) -> None:
+    """R-EVL-4 at grading: the institution the grader's token names is not the handler's (the
+    reviewer may have moved to it since the case was given to them)."""
+    if institution_id is not None and institution_id == handler.institution_id:
+        raise ReviewerNotIndependent(
+            f"a reviewer may not grade a case of their own institution ({handler.institution_name}): "
+            f"the institution_id of your token is the handler's"
+        )
+
+
 # --- the aggregate ------------------------------------------------------------------------
 
 

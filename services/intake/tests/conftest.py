@@ -9,7 +9,7 @@ from services.intake.app import MIGRATIONS, IntakeSettings, create_app
 from services.intake.consumers import on_case_assigned
 from shared.auth import Role
 from shared.contracts import CaseAssigned, HandlerRef
-from shared.testing.auth import as_role, staff
+from shared.testing.auth import STAFF_ROLES, as_role
 from shared.testing.fixtures import serve_in_process
 from shared.uow import unit_of_work
 
@@ -41,8 +41,10 @@ class Intake:
         async with unit_of_work(state.engine, state.settings, state.projector) as uow:
             await on_case_assigned(event, uow)
 
-    def staff(self, agency_id: str = CRIMINAL["agency_id"]) -> dict[str, str]:
-        return staff(self.app.state.settings, agency_id)
+    def staff(self, agency_id: str = CRIMINAL["agency_id"], sub: str = "staff-1") -> dict[str, str]:
+        """Headers of the default caller (shared.testing.auth.STAFF_ROLES) as `sub`, for `agency_id`
+        (the agency's commands are recorded as done by the token's subject)."""
+        return as_role(self.app.state.settings, *STAFF_ROLES, sub=sub, agency_id=agency_id)
 
     def handler(self, handler_id: str = LAWYER.handler_id) -> dict[str, str]:
         """Headers of the handler `handler_id` (a case's handler records, closes, submits its file)."""

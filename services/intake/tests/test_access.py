@@ -18,7 +18,8 @@ NOTIFIED_KEYS = {"case_id", "case_number", "source_system", "external_reference"
 def _who(intake, *roles: Role, **claims: str) -> dict[str, str]:
     """A caller with `roles`; an agency role acts for the agency of CRIMINAL unless told otherwise."""
     claims.setdefault("agency_id", CRIMINAL["agency_id"])
-    return as_role(intake.app.state.settings, *roles, sub=f"user-{roles[0]}", **claims)
+    claims.setdefault("sub", f"user-{roles[0]}")
+    return as_role(intake.app.state.settings, *roles, **claims)
 
 
 async def test_without_a_token_401_with_a_role_not_admitted_403(intake_service):
@@ -186,3 +187,79 @@ async def test_who_acts_is_the_token_s_subject_a_forged_actor_is_refused(intake_
     timeline = (await client.get(f"{url}/timeline")).json()
     assert [(t["actor"], t["action"]) for t in timeline][0] == ("staff-1", "registered")
     assert timeline[-1]["actor"] == "user-lawyer-1"
+
+
+def _end_of_case_calls(case_id: str) -> list[tuple[Role, str, dict]]:
+    """Each command of the end of a case (api/end.py), the agency role that gives it, a valid body."""
+    url = f"/api/v1/cases/{case_id}"
+    return [
+        (Role.agency_staff, f"{url}/reassignment-requests",
+         {"request_id": "r-1", "category": "other", "reason": "受援人要求更换"}),
+        (Role.agency_staff, f"{url}/reassignment-requests/r-1/acceptance", {}),
+        (Role.agency_staff, f"{url}/termination", {"reason": "own_lawyer_engaged"}),
+        (Role.closing_checker, f"{url}/closing-check", {"items": {"hearing": True}}),
+        (Role.quality_lead, f"{url}/closing-check/sign-off", {}),
+        (Role.agency_staff, f"{url}/archive", {}),
+        (Role.agency_staff, f"{url}/follow-ups",
+         {"visited_on": "2026-12-01", "channel": "phone", "satisfaction": "satisfied"}),
+    ]
+
+
+async def test_the_end_of_another_agency_s_case_is_not_found_to_an_agency_role(intake_service):
+    client = intake_service.client
+    theirs = await intake_service.register(agency_id="haidian-centre", district="海淀区")
+    await intake_service.assign(theirs)
+    [(_, ask, asking), *calls] = _end_of_case_calls(theirs["case_id"])
+    haidian = _who(intake_service, Role.agency_staff, agency_id="haidian-centre")
+    asked = await client.post(ask, headers=haidian, json=asking)  # so the acceptance has its request
+    assert asked.status_code == 201, asked.text
+    for role, path, body in [(Role.agency_staff, ask, {**asking, "request_id": "r-2"}), *calls]:
+        response = await client.post(path, headers=_who(intake_service, role), json=body)
+        assert response.status_code == 404 and response.json()["status"] == 404, (role, path, response.text)
+    before = (await client.get(f"/api/v1/cases/{theirs['case_id']}")).json()
+    assert before["reassignment_accepted_at"] is None and before["status"] == "assigned"
+    # The same commands by the case's own agency reach the case (they answer by its state, not 404).
+    for role, path, body in calls:
+        own_agency = _who(intake_service, role, agency_id="haidian-centre")
+        own = await client.post(path, headers=own_agency, json=body)
+        assert own.status_code != 404, (role, path, own.text)
+    after = (await client.get(f"/api/v1/cases/{theirs['case_id']}")).json()
+    assert after["reassignment_accepted_at"] and after["status"] == "terminated"
+    # A district's bureau is no agency: it gives none of these commands.
+    bureau = _who(intake_service, Role.bureau_investigator, district="海淀区")
+    for _, path, body in _end_of_case_calls(theirs["case_id"]):
+        assert (await client.post(path, headers=bureau, json=body)).status_code == 403, path
+
+
+async def test_who_ends_a_case_is_the_token_s_subject_a_forged_actor_is_refused(intake_service):
+    client = intake_service.client
+    case = await intake_service.register()
+    await intake_service.assign(case)
+    url = f"/api/v1/cases/{case['case_id']}"
+    li = _who(intake_service, Role.agency_staff, sub="staff-li")
+    follow_up = {"visited_on": "2026-12-01", "channel": "visit", "satisfaction": "satisfied"}
+    forged = [("reassignment-requests", {"request_id": "r-1", "category": "other", "reason": "x",
+                                         "requested_by": "staff-wang"}),
+              ("reassignment-requests/r-1/acceptance", {"accepted_by": "director-wang"}),
+              ("termination", {"reason": "own_lawyer_engaged", "terminated_by": "staff-wang"}),
+              ("archive", {"archived_by": "staff-wang"}),
+              ("follow-ups", {**follow_up, "visited_by": "staff-wang"})]
+    for path, body in forged:
+        refused = await client.post(f"{url}/{path}", headers=li, json=body)
+        field = next(k for k in body if k.endswith("_by"))
+        assert refused.status_code == 403 and field in refused.json()["detail"], (path, refused.text)
+    assert (await client.get(url)).json()["reassignment_requested_at"] is None  # nothing was recorded
+    # Sent as the caller's own id, or left out: the token's subject is recorded.
+    asked = await client.post(f"{url}/reassignment-requests", headers=li, json={
+        "request_id": "r-1", "category": "other", "reason": "x", "requested_by": "staff-li"})
+    assert asked.status_code == 201, asked.text
+    director = _who(intake_service, Role.agency_staff, sub="director-zhou")
+    assert (await client.post(f"{url}/reassignment-requests/r-1/acceptance", headers=director,
+                              json={})).status_code == 200
+    assert (await client.post(f"{url}/follow-ups", headers=li, json=follow_up)).status_code == 201
+    assert (await client.post(f"{url}/termination", headers=director,
+                              json={"reason": "own_lawyer_engaged"})).status_code == 200
+    timeline = (await client.get(f"{url}/timeline")).json()
+    assert [(t["actor"], t["action"]) for t in timeline if t["actor"] != "assignment"][-4:] == [
+        ("staff-li", "reassignment_requested"), ("director-zhou", "reassignment_accepted"),
+        ("staff-li", "follow_up"), ("director-zhou", "terminated")]

@@ -36,7 +36,8 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     closed = await client.post(f"{url}/closure", headers=intake_service.handler(),
                                json={"outcome": "判决", "ended_on": "2026-11-20"})
     assert closed.json()["status"] == "closed"
-    early = await client.post(f"{url}/archive", json={"archived_by": "staff-li"})
+    li, wang = intake_service.staff(sub="staff-li"), intake_service.staff(sub="staff-wang")
+    early = await client.post(f"{url}/archive", json={}, headers=li)
     assert early.status_code == 409 and early.json()["title"] == "ClosingCheckPending"
     await client.post(f"{url}/closing-file", headers=intake_service.handler(),
                       json={"checklist": CHECKLIST})
@@ -57,25 +58,26 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     mismatch = await client.post(f"{url}/closing-check", headers=checker,
                                  json={"items": {i["key"]: True for i in wrong["items"]}})
     assert mismatch.status_code == 422 and mismatch.json()["rule"] == "R-CHK-1"
-    assert (await client.post(f"{url}/archive", json={"archived_by": "staff-li"})).status_code == 409
+    assert (await client.post(f"{url}/archive", json={}, headers=li)).status_code == 409
     early_sign = await client.post(f"{url}/closing-check/sign-off", headers=lead, json={})
     assert early_sign.status_code == 409 and early_sign.json()["rule"] == "R-CHK-2"
     passed = await client.post(f"{url}/closing-check", headers=checker, json={"items": items})
     assert passed.json()["closing_check_passed"] is True and passed.json()["closing_check_failed_items"] == []
     # R-CHK-2: archive waits for the quality lead's sign-off.
-    unsigned = await client.post(f"{url}/archive", json={"archived_by": "staff-li"})
+    unsigned = await client.post(f"{url}/archive", json={}, headers=li)
     assert unsigned.status_code == 409 and unsigned.json()["title"] == "SignOffPending"
     signed = await client.post(f"{url}/closing-check/sign-off", headers=lead,
                                json={"quality_lead_name": "赵主任"})
     assert signed.json()["signed_off_by"] == "lead-zhao" and signed.json()["signed_off_at"]
     again = await client.post(f"{url}/closing-check", headers=checker, json={"items": items})
     assert again.status_code == 409  # a signed-off check stands
-    archived = (await client.post(f"{url}/archive", json={"archived_by": "staff-li"})).json()
+    archived = (await client.post(f"{url}/archive", json={}, headers=li)).json()
     assert archived["status"] == "archived" and archived["archived_at"]
     follow_up = {"follow_up_id": "fu-1", "visited_on": "2026-12-01", "channel": "phone",
-                 "satisfaction": "satisfied", "remarks": "张三表示满意", "visited_by": "staff-wang"}
-    assert (await client.post(f"{url}/follow-ups", json=follow_up)).json()["satisfaction"] == "satisfied"
-    await client.post(f"{url}/follow-ups", json=follow_up)  # told twice, recorded once
+                 "satisfaction": "satisfied", "remarks": "张三表示满意"}
+    assert (await client.post(f"{url}/follow-ups", json=follow_up, headers=wang)
+            ).json()["satisfaction"] == "satisfied"
+    await client.post(f"{url}/follow-ups", json=follow_up, headers=wang)  # told twice, recorded once
     [published] = await _published(intake_service.app, "follow-up-completed.v1")
     assert published["satisfaction"] == "satisfied" and published["handler"]["handler_id"] == "lawyer-1"
     assert "张三" not in json.dumps(published, ensure_ascii=False)
@@ -97,17 +99,17 @@ async def test_aid_terminated_for_a_legal_reason_and_a_request_for_another_handl
     case = await intake_service.register()
     url = f"/api/v1/cases/{case['case_id']}"
     not_yet = await client.post(f"{url}/reassignment-requests",
-                                json={"requested_by": "staff-li", "reason": "x", "category": "other"})
+                                json={"reason": "x", "category": "other"})
     assert not_yet.status_code == 409
     await intake_service.assign(case)
     asked = await client.post(f"{url}/reassignment-requests",
-                              json={"requested_by": "staff-li", "reason": "受援人认为律师未及时会见",
+                              json={"reason": "受援人认为律师未及时会见",
                                     "category": "lack_of_diligence"})
     assert asked.status_code == 201 and asked.json()["case"]["reassignment_requested_at"]
-    bad = await client.post(f"{url}/termination", json={"reason": "bored", "terminated_by": "staff-li"})
+    bad = await client.post(f"{url}/termination", json={"reason": "bored"})
     assert bad.status_code == 422 and "reason" in {e["field"] for e in bad.json()["errors"]}
     ended = await client.post(f"{url}/termination",
-                              json={"reason": "own_lawyer_engaged", "terminated_by": "staff-li"})
+                              json={"reason": "own_lawyer_engaged"})
     assert ended.json()["status"] == "terminated"
     assert ended.json()["termination_reason"] == "own_lawyer_engaged"
     closing = await client.post(f"{url}/closure", headers=intake_service.handler(),

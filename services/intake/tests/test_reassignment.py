@@ -21,19 +21,20 @@ async def test_an_accepted_request_brings_a_new_handler_whose_deadlines_start_af
     await intake_service.assign(case, at=ASSIGNED.astimezone(UTC))
     await intake_service.record(case["case_id"], ENTRIES[1], at=(ASSIGNED + timedelta(days=1)).isoformat())
     await intake_service.record(case["case_id"], ENTRIES[0], at=(ASSIGNED + timedelta(days=1)).isoformat())
-    asked = (await client.post(f"{url}/reassignment-requests", json={
-        "request_id": "req-1", "requested_by": "staff-li", "category": "breakdown_of_trust",
+    li, director = intake_service.staff(sub="staff-li"), intake_service.staff(sub="director-li")
+    asked = (await client.post(f"{url}/reassignment-requests", headers=li, json={
+        "request_id": "req-1", "category": "breakdown_of_trust",
         "reason": "受援人张三与律师沟通不畅"})).json()
     assert asked["request_id"] == "req-1" and asked["case"]["reassignment_accepted_at"] is None
     unknown = await client.post(f"{url}/reassignment-requests/nope/acceptance",
-                                json={"accepted_by": "staff-li"})
+                                json={}, headers=li)
     assert unknown.status_code == 404
     accepted = await client.post(f"{url}/reassignment-requests/req-1/acceptance",
-                                 json={"accepted_by": "director-li"})
+                                 json={"accepted_by": "director-li"}, headers=director)
     assert accepted.status_code == 200 and accepted.json()["reassignment_accepted_at"]
     assert accepted.json()["handler_id"] == LAWYER.handler_id  # until assignment names the next one
     twice = await client.post(f"{url}/reassignment-requests/req-1/acceptance",
-                              json={"accepted_by": "director-li"})
+                              json={"accepted_by": "director-li"}, headers=director)
     assert twice.status_code == 409
 
     # Assignment's second decision: a change of handler, told twice (and an old one told late).
@@ -75,7 +76,7 @@ async def test_a_decision_that_arrives_after_the_aid_ended_changes_nothing(intak
     client = intake_service.client
     case = await intake_service.register()
     await client.post(f"/api/v1/cases/{case['case_id']}/termination",
-                      json={"reason": "aided_person_withdrew", "terminated_by": "staff-li"})
+                      json={"reason": "aided_person_withdrew"})
     await intake_service.assign(case, SECOND)
     view = (await client.get(f"/api/v1/cases/{case['case_id']}")).json()
     assert (view["status"], view["handler_id"]) == ("terminated", None)

@@ -28,8 +28,8 @@ async def _a_bit_of_everything(intake_service) -> None:
     for entry in ENTRIES[:3]:
         await intake_service.record(archived["case_id"], entry)
     await client.post(f"{url}/reassignment-requests",
-                      json={"request_id": "r", "requested_by": "s", "category": "other", "reason": "x"})
-    await client.post(f"{url}/reassignment-requests/r/acceptance", json={"accepted_by": "d"})
+                      json={"request_id": "r", "category": "other", "reason": "x"})
+    await client.post(f"{url}/reassignment-requests/r/acceptance", json={})
     await intake_service.assign(archived, SECOND, at=ASSIGNED.astimezone(UTC) + timedelta(days=3))
     # The rest of the record the closing check asks for, by the second handler.
     for entry in [ENTRIES[1], *ENTRIES[3:], MEETING_IN_FULL]:
@@ -43,7 +43,7 @@ async def _a_bit_of_everything(intake_service) -> None:
     await client.post(f"{url}/closing-check", json={"items": {**items, "hearing": False}})
     await client.post(f"{url}/closing-check", json={"items": items})
     await client.post(f"{url}/closing-check/sign-off", json={})
-    assert (await client.post(f"{url}/archive", json={"archived_by": "s"})).status_code == 200
+    assert (await client.post(f"{url}/archive", json={})).status_code == 200
     # The agency's own version of a checklist (a projection of its own stream).
     staff = as_role(intake_service.app.state.settings, Role.agency_staff, sub="s",
                     agency_id="chaoyang-centre")
@@ -51,13 +51,13 @@ async def _a_bit_of_everything(intake_service) -> None:
     assert (await client.post("/api/v1/cases/closing-checklists/civil/versions", headers=staff,
                               json={"items": seed[::-1]})).status_code == 201
     await client.post(f"{url}/follow-ups", json={"visited_on": "2026-12-01", "channel": "visit",
-                                                 "satisfaction": "basically_satisfied", "visited_by": "s"})
+                                                 "satisfaction": "basically_satisfied"})
     assert (await client.post(f"{url}/next-stage",
                               json={"criminal_stage": "prosecution_review"})).status_code == 201
     ended = await intake_service.register(case_kind="civil", criminal_stage=None, criminal_role=None)
     await intake_service.assign(ended)
     await client.post(f"/api/v1/cases/{ended['case_id']}/termination",
-                      json={"reason": "aided_person_withdrew", "terminated_by": "s"})
+                      json={"reason": "aided_person_withdrew"})
     late = await intake_service.register()
     await intake_service.assign(late, at=ASSIGNED.astimezone(UTC))
     intake_service.app.dependency_overrides[get_clock] = at(ASSIGNED + timedelta(days=10))
