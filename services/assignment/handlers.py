@@ -380,7 +380,7 @@ async def choose_handler(uow_factory: UnitOfWorkFactory, case_id: str, *, handle
 async def give_to_institution(uow_factory: UnitOfWorkFactory, case_id: str, *, institution_id: str,
                               reason: str) -> CaseAssignment:
     """R-ASG-3 with R-PRV-4: the agency gives a case awaiting its choice to an institution of its
-    pool, which arranges a person within the configured working days."""
+    pool, which arranges a person within the configured hours."""
     async with uow_factory() as uow:
         assignment = await load_assignment(uow, case_id)
         institution = await queries.institution_facts(uow.conn, institution_id)
@@ -388,7 +388,7 @@ async def give_to_institution(uow_factory: UnitOfWorkFactory, case_id: str, *, i
         before = len(assignment.decisions)
         assignment.give_to_institution(
             institution=institution, institution_id=institution_id, reason=reason, at=at,
-            due_at=arrangement_due(at, _settings(uow).institution_arrangement_working_days))
+            due_at=arrangement_due(at, _settings(uow).institution_arrangement_hours))
         if len(assignment.decisions) > before:
             await uow.save(assignment)
         return assignment

@@ -23,11 +23,10 @@ class AssignmentSettings(ServiceSettings):
         default=DEFAULT_SENIOR_YEARS, ge=0, le=50,
         description="Least years of practice of the handler of a case with a possible death penalty or "
                     "life imprisonment (R-ASG-8)")
-    institution_arrangement_working_days: int = Field(
-        default=1, ge=0, le=30,
-        description="Working days (Monday to Friday, Beijing) an institution given a case has to arrange a "
-                    "person: due at the end of the Nth working day after the day it was given the case, "
-                    "0 for the end of that day; later, the case is overdue on the institution's and the "
+    institution_arrangement_hours: float = Field(
+        default=24.0, ge=0, le=720,
+        description="Hours an institution given a case has to arrange a person, from the moment it was "
+                    "given (round the clock); later, the case is overdue on the institution's and the "
                     "agency's worklists (R-PRV-4)")
 
 

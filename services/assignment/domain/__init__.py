@@ -21,7 +21,6 @@ from services.assignment.domain.assignment import (
     InstitutionNotEligible,
     NotAwaitingChoice,
     NotAwaitingInstitution,
-    add_working_days,
     arrangement_due,
 )
 from services.assignment.domain.eligibility import (
@@ -70,6 +69,6 @@ __all__ = [
     "HandlerSuspended", "Ineligibility", "Institution", "InstitutionFacts", "InstitutionKind",
     "InstitutionNotEligible", "InstitutionRecruited", "InvalidField", "NotAwaitingChoice",
     "NotAwaitingInstitution", "Policy", "Qualification", "Recruitment", "RecruitmentMethod",
-    "Rotation", "RulesFiled", "RulesPublished", "TurnTaken", "UnavailabilityRecorded", "add_working_days",
+    "Rotation", "RulesFiled", "RulesPublished", "TurnTaken", "UnavailabilityRecorded",
     "arrangement_due", "assess", "rotation_order",
 ]

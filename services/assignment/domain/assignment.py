@@ -6,7 +6,7 @@ reassignment or termination."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -24,7 +24,7 @@ from services.assignment.domain.eligibility import (
 from services.assignment.domain.registry import InvalidField
 from services.assignment.domain.rotation import Rotation
 from shared.aggregate import Aggregate, Conflict, DomainEvent, Invalid
-from shared.clock import end_of_day, local_date
+from shared.clock import local_date
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
 from shared.contracts.assignment import AssignmentMethod, ReleaseCause
 
@@ -157,19 +157,11 @@ class InstitutionNotEligible(Invalid):
     pass
 
 
-def add_working_days(day: date, n: int) -> date:
-    """N working days after a day (Monday to Friday; public holidays are not known yet)."""
-    while n > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            n -= 1
-    return day
-
-
-def arrangement_due(given_at: datetime, working_days: int) -> datetime:
-    """When an institution must have arranged a person (R-PRV-4): the end of the Nth working day
-    after the day it was given the case, in Beijing (0: the end of that day); carried in UTC."""
-    return end_of_day(add_working_days(local_date(given_at), working_days)).astimezone(UTC)
+def arrangement_due(given_at: datetime, hours: float) -> datetime:
+    """When an institution must have arranged a person (R-PRV-4, "promptly"): a number of hours
+    after it was given the case, round the clock. Hours, not working days: a working-day count
+    needs the official calendar, which intake keeps (shared.calendar), not assignment."""
+    return (given_at + timedelta(hours=hours)).astimezone(UTC)
 
 
 MIN_REASON_LENGTH = 5

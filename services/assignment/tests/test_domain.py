@@ -394,12 +394,10 @@ def test_the_agency_takes_back_an_unarranged_case_and_the_rotation_decides():
     assert not nobody.decisions[-2].overdue
 
 
-def test_the_arrangement_is_due_at_the_end_of_the_nth_working_day_in_beijing():
+def test_the_arrangement_is_due_the_configured_hours_after_the_case_was_given():
     from services.assignment.domain import arrangement_due
-    from shared.clock import BEIJING
 
     friday_evening = datetime(2026, 11, 13, 15, 30, tzinfo=UTC)  # Friday 23:30 in Beijing
-    assert arrangement_due(friday_evening, 1) == datetime(2026, 11, 17, 0, 0, tzinfo=BEIJING)  # end of Monday
-    assert arrangement_due(friday_evening, 0) == datetime(2026, 11, 14, 0, 0, tzinfo=BEIJING)
-    saturday_in_beijing = datetime(2026, 11, 13, 16, 30, tzinfo=UTC)  # Saturday 00:30 in Beijing
-    assert arrangement_due(saturday_in_beijing, 1) == datetime(2026, 11, 17, 0, 0, tzinfo=BEIJING)
+    assert arrangement_due(friday_evening, 24) == datetime(2026, 11, 14, 15, 30, tzinfo=UTC)
+    assert arrangement_due(friday_evening, 0) == friday_evening
+    assert arrangement_due(friday_evening, 1.5) == datetime(2026, 11, 13, 17, 0, tzinfo=UTC)

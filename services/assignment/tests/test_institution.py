@@ -158,8 +158,8 @@ async def test_the_reverse_conflict_is_caught_by_the_rotation_and_in_the_arrange
         assert (await decision(client, major.case_id))["status"] == "awaiting_institution"
 
 
-async def test_an_unarranged_case_is_overdue_after_its_working_days_and_the_agency_takes_it_back(started):
-    async with started(institution_arrangement_working_days=0) as (client, settings, moment):
+async def test_an_unarranged_case_is_overdue_after_its_hours_and_the_agency_takes_it_back(started):
+    async with started(institution_arrangement_hours=2) as (client, settings, moment):
         firm_a, firm_b = await two_firms(client)
         a1 = await handler(client, firm_a, "甲一")
         b1 = await handler(client, firm_b, "乙一")
