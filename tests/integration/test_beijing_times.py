@@ -40,7 +40,7 @@ async def test_every_answer_shows_its_times_in_beijing(service, migrated_setting
     settings = await migrated_settings(settings_class, app_module.MIGRATIONS, consumers_enabled=False,
                                        relay_enabled=False)
     app = app_module.create_app(settings)
-    everyone = as_role(settings, *Role, sub="user-1", handler_id="lawyer-1")
+    everyone = as_role(settings, *Role, sub="user-1", handler_id="lawyer-1", agency_id="chaoyang-centre")
     async with serve_in_process(app) as client:
         # Stored in UTC (the database gives it back so), shown in Beijing: the same moment.
         async with app.state.engine.begin() as conn:

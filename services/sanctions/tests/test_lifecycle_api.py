@@ -293,7 +293,8 @@ async def test_a_complaint_is_lodged_answered_and_opens_an_investigation_without
 async def test_a_suspension_ends_by_itself_at_the_first_tick_after_its_last_day(service):
     settings, app, client = service
     decided = await client.post(
-        "/api/v1/suspensions",
+        "/api/v1/suspensions",  # the city bureau decides for every agency of the city
+        headers=as_role(settings, Role.bureau_investigator, sub="investigator-wang"),
         json={
             "handler_id": "lawyer-li",
             "reason": "承办案件同行评估不合格",
