@@ -27,8 +27,8 @@ import yaml  # type: ignore[import-untyped]
 from pydantic.json_schema import models_json_schema
 
 import shared.contracts  # noqa: F401  (registers every contract event type)
-from shared.contracts.evaluation import EvaluationFailed
 from shared.contracts.bar_association import BAR_OUTCOMES
+from shared.contracts.evaluation import EvaluationFailed
 from shared.contracts.sanctions import BAR_NOTICES
 from shared.events import JSON, SPECVERSION, Envelope, IntegrationEvent, registered_events
 from shared.topics import DEAD_LETTER_SUFFIX, PARTITIONS, dead_letter_topic, topic_spec

@@ -17,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-
 from aiokafka.errors import TopicAlreadyExistsError  # type: ignore[import-untyped]
 
 import shared.contracts  # noqa: F401  (registers every event type, so the catalogue is whole)
+
 # The bar association reports its outcomes back on a topic of its own (design.md §4), described
 # by shared/contracts/bar_association.py; its KafkaUser writes it, sanctions consumes it.
 from shared.contracts.bar_association import BAR_OUTCOMES as BAR_OUTCOMES

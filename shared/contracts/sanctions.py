@@ -169,7 +169,8 @@ class DutyCounts(BaseModel):
 
     assigned: int = Field(description="Cases assigned (CaseAssigned)")
     declined: int = Field(description="Assigned cases the lawyer declined, with a reason (HandlerDeclined)")
-    released: int = Field(description="Cases taken from them on reassignment or termination (HandlerReleased)")
+    released: int = Field(
+        description="Cases taken from them on reassignment or termination (HandlerReleased)")
     completed: int = Field(description="Cases closed (CaseClosed)")
     excellent: int
     good: int

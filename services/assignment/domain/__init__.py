@@ -14,9 +14,11 @@ from services.assignment.domain.assignment import (
     CaseFacts,
     Grounds,
     HandlerAssigned,
+    HandlerDeclined,
     HandlerNotEligible,
     HandlerReleased,
     NotAwaitingChoice,
+    NotYourCase,
 )
 from services.assignment.domain.eligibility import (
     DEFAULT_MONTHLY_CAP,
@@ -62,5 +64,5 @@ __all__ = [
     "HandlerSuspended", "Ineligibility", "Institution", "InstitutionKind", "InstitutionRecruited",
     "InvalidField", "NotAwaitingChoice", "Policy", "Qualification", "Recruitment", "RecruitmentMethod",
     "Rotation", "RulesFiled", "RulesPublished", "TurnTaken", "UnavailabilityRecorded", "assess",
-    "rotation_order",
+    "rotation_order", "HandlerDeclined", "NotYourCase",
 ]
