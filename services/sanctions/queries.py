@@ -264,10 +264,13 @@ def _counts(facts: list[Mapping[str, Any]]) -> DutyCounts:
 
 async def _identities(conn: AsyncConnection, handler_ids: set[str]) -> dict[str, Mapping[str, Any]]:
     """Who each handler is, from their latest fact that says so."""
-    query = (select(duty_facts).distinct(duty_facts.c.handler_id)
+    query = (select(duty_facts)
              .where(duty_facts.c.handler_id.in_(handler_ids), duty_facts.c.handler_name.is_not(None))
-             .order_by(duty_facts.c.handler_id, duty_facts.c.at.desc()))
-    return {r["handler_id"]: r for r in (await conn.execute(query)).mappings()}
+             .order_by(duty_facts.c.at.desc(), duty_facts.c.fact_id))
+    latest: dict[str, Mapping[str, Any]] = {}
+    for row in (await conn.execute(query)).mappings():
+        latest.setdefault(row["handler_id"], row)
+    return latest
 
 
 async def duty_record_in(conn: AsyncConnection, year: int, *,
