@@ -7,9 +7,11 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.sanctions import handlers, queries
+from services.sanctions.domain import InvalidOutcomeField
 from services.sanctions.queries import BarNoticeDetail, BarNoticeView
 from services.sanctions.settings import SanctionsSettingsDep
 from shared.auth import Principal, Role, allow
@@ -82,8 +84,12 @@ async def report_outcome(
     the kind of discipline) or no violation found (R-SAN-4, R-SAN-5). Idempotent per notice and
     outcome kind, and per Idempotency-Key: a retry answers 200 and records nothing. After a
     decision, another answer is refused (409)."""
-    notice, new = await handlers.report_bar_outcome(uow, notice_id, reported_by=principal.sub,
-                                                    idempotency_key=idempotency_key, **body.model_dump())
+    try:
+        notice, new = await handlers.report_bar_outcome(uow, notice_id, reported_by=principal.sub,
+                                                        idempotency_key=idempotency_key, **body.model_dump())
+    except InvalidOutcomeField as exc:  # the domain's rule on one field: answered like any invalid field
+        error = {"loc": ("body", exc.field), "msg": str(exc), "type": "value_error"}
+        raise RequestValidationError([error]) from exc
     if not new:
         response.status_code = status.HTTP_200_OK
     return notice

@@ -102,7 +102,7 @@ async def test_answers_that_break_the_contract_are_refused_naming_the_field(serv
                         ({"outcome": "closed"}, "outcome")):
         refused = await client.post(url, headers=bar, json=body)
         assert refused.status_code == 422, (body, refused.text)
-        assert field in refused.text, (body, refused.text)
+        assert refused.json()["errors"][0]["field"] == field, (body, refused.text)
     assert (await client.post(outcomes("no-such-notice"), headers=bar,
                               json={"outcome": "received"})).status_code == 404
     for role in (Role.bureau_investigator, Role.agency_staff, Role.auditor, Role.case_handler):
