@@ -69,8 +69,8 @@ def epoch_topic(service: str) -> str:
 
 def kafka_topics() -> list[dict]:
     names = event_topics()
-    names = (names + [dead_letter_topic(t) for t in names] + [BAR_OUTCOMES]
-             + [epoch_topic(s) for s in SERVICES])
+    names = sorted(set(names + [dead_letter_topic(t) for t in names] + [BAR_OUTCOMES])
+                   | {epoch_topic(s) for s in SERVICES})
     docs = []
     for name in sorted(names):
         spec = topic_spec(name)  # shared/topics.py: the AsyncAPI document reads the same

@@ -28,6 +28,7 @@ from pydantic.json_schema import models_json_schema
 
 import shared.contracts  # noqa: F401  (registers every contract event type)
 from shared import clock
+from shared.contracts.bar_association import BAR_OUTCOMES
 from shared.contracts.evaluation import EvaluationFailed
 from shared.contracts.sanctions import BAR_NOTICES
 from shared.events import JSON, SPECVERSION, Envelope, IntegrationEvent, registered_events
@@ -47,7 +48,10 @@ EXAMPLE_IDS = uuid.UUID("0b5c6f4e-2d7a-4f1e-9c3b-8a6d5e4f3a21")
 DESCRIPTION = f"""\
 The integration events that Fayuan's five services (intake, assignment, evaluation, sanctions,
 publication) tell each other and the bar association. The bar association's system consumes
-`legalaid.bar-association.notices`; every other topic is documented for completeness.
+`legalaid.bar-association.notices` (the bureau's notices, their reminders and the yearly duty
+records) and produces `legalaid.bar-association.outcomes` (its answers to the notices, which
+Fayuan receives: the operation's action is `receive`); every other topic is documented for
+completeness.
 
 **Envelope.** CloudEvents {SPECVERSION}, Kafka protocol binding, binary mode: the event's data is
 the message value (JSON, UTF-8) and its attributes are `ce_*` headers. `ce_type` names the
@@ -99,15 +103,23 @@ broker also reports end offsets wrongly after multi-record batches: do not compu
 "read up to the end" from them there.
 """
 
-# Who outside Fayuan reads a topic, said on its channel.
-AUDIENCE = {BAR_NOTICES: " The bar association's system consumes this topic (R-SAN-4)."}
+# Who outside Fayuan reads or writes a topic, said on its channel.
+AUDIENCE = {
+    BAR_NOTICES: " The bar association's system consumes this topic (R-SAN-4, R-SAN-5).",
+    BAR_OUTCOMES: " The bar association's system produces this topic; Fayuan's sanctions service consumes "
+                  "it and records each answer against its notice (R-SAN-4).",
+}
+# Producers outside Fayuan (the second part of their event types), with the CloudEvents source
+# their messages carry: Fayuan receives what they send.
+EXTERNAL_SOURCES = {"bar-association": "/bar-association"}
 
 CLOUDEVENTS_HEADERS: dict[str, dict[str, Any]] = {
     "ce_specversion": {"type": "string", "const": SPECVERSION, "description": "CloudEvents version."},
     "ce_id": {"type": "string", "format": "uuid",
               "description": "The event's id: the same on every redelivery, so consumers dedupe on it."},
     "ce_type": {"type": "string", "description": "The event type and its version."},
-    "ce_source": {"type": "string", "description": "The producing service, as `/fayuan/<service>`."},
+    "ce_source": {"type": "string", "description": "The producing service, as `/fayuan/<service>` "
+                                                   "(the bar association's system: `/bar-association`)."},
     "ce_time": {"type": "string", "format": "date-time",
                 "description": "When the event was emitted (RFC 3339, UTC); "
                                "the fact's own time is in the data."},
@@ -204,6 +216,16 @@ def _producer(model: type[IntegrationEvent]) -> str:
     return model.type.split(".")[1]
 
 
+def _source(model: type[IntegrationEvent]) -> str:
+    producer = _producer(model)
+    return EXTERNAL_SOURCES.get(producer, f"/fayuan/{producer}")
+
+
+def external(model: type[IntegrationEvent]) -> bool:
+    """Whether a system outside Fayuan produces the event (Fayuan receives it)."""
+    return _producer(model) in EXTERNAL_SOURCES
+
+
 def _doc(model: type) -> str:
     return " ".join((model.__doc__ or "").split())
 
@@ -211,7 +233,7 @@ def _doc(model: type) -> str:
 def _headers(model: type[IntegrationEvent]) -> dict[str, Any]:
     properties = {name: dict(schema) for name, schema in CLOUDEVENTS_HEADERS.items()}
     properties["ce_type"]["const"] = model.type
-    properties["ce_source"]["examples"] = [f"/fayuan/{_producer(model)}"]
+    properties["ce_source"]["examples"] = [_source(model)]
     return {"type": "object", "required": list(REQUIRED_HEADERS), "properties": properties}
 
 
@@ -235,7 +257,7 @@ def _envelope(model: type[IntegrationEvent], payload: dict[str, Any], n: int) ->
                       if isinstance(v, date) and not isinstance(v, datetime)]
     if not times:
         raise ValueError(f"{model.__name__} names no time: its example needs a ce_time")
-    return Envelope.wrap(event, source=f"/fayuan/{_producer(model)}",
+    return Envelope.wrap(event, source=_source(model),
                          event_id=str(uuid.uuid5(EXAMPLE_IDS, f"{model.type}#{n}")), time=max(times))
 
 
@@ -372,12 +394,21 @@ def document() -> dict[str, Any]:
             "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
             "bindings": _kafka_channel(dead_letter_topic(topic)),
         }
-        operations[f"publish_{cid}"] = {
-            "action": "send",
-            "channel": {"$ref": f"#/channels/{cid}"},
-            "summary": f"{', '.join(producers)} publishes to {topic} (through its transactional outbox).",
-            "messages": [{"$ref": f"#/channels/{cid}/messages/{m.__name__}"} for m in models],
-        }
+        messages = [{"$ref": f"#/channels/{cid}/messages/{m.__name__}"} for m in models]
+        if all(external(m) for m in models):
+            operations[f"receive_{cid}"] = {
+                "action": "receive",
+                "channel": {"$ref": f"#/channels/{cid}"},
+                "summary": f"Fayuan receives what {', '.join(producers)} sends to {topic}.",
+                "messages": messages,
+            }
+        else:
+            operations[f"publish_{cid}"] = {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{cid}"},
+                "summary": f"{', '.join(producers)} publishes to {topic} (through its transactional outbox).",
+                "messages": messages,
+            }
         operations[f"dead_letter_{cid}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{dlq}"},

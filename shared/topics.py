@@ -17,6 +17,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-
 from aiokafka.errors import TopicAlreadyExistsError  # type: ignore[import-untyped]
 
 import shared.contracts  # noqa: F401  (registers every event type, so the catalogue is whole)
+
+# The bar association reports its outcomes back on a topic of its own (design.md §4), described
+# by shared/contracts/bar_association.py; its KafkaUser writes it, sanctions consumes it.
+from shared.contracts.bar_association import BAR_OUTCOMES as BAR_OUTCOMES
 from shared.contracts.sanctions import BAR_NOTICES
 from shared.events import registered_events
 from shared.settings import ServiceSettings
@@ -25,9 +29,6 @@ log = logging.getLogger(__name__)
 
 DEAD_LETTER_SUFFIX = ".dlq"
 RELAY_EPOCH_SUFFIX = ".relay-epoch"
-# The bar association reports discipline outcomes back on a topic of its own (design.md §4);
-# no service consumes it yet, and no contract describes it yet, but its KafkaUser may write it.
-BAR_OUTCOMES = "legalaid.bar-association.outcomes"
 # What `ensure_topics` creates on the development broker (production: `topic_spec`).
 PARTITIONS = 4
 

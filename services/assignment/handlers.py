@@ -19,6 +19,7 @@ from services.assignment.domain import (
     CaseFacts,
     Handler,
     HandlerAssigned,
+    HandlerDeclined,
     HandlerReleased,
     Institution,
     InstitutionKind,
@@ -227,7 +228,12 @@ def _tell(uow: UnitOfWork, assignment: CaseAssignment) -> None:
 
 
 def _tell_decision(uow: UnitOfWork, decision: DomainEvent, assignment: CaseAssignment) -> None:
-    if isinstance(decision, HandlerReleased):
+    if isinstance(decision, HandlerDeclined):
+        assert assignment.case is not None
+        uow.emit(contracts.HandlerDeclined(case_id=decision.case_id, case_number=assignment.case.case_number,
+                                           handler=decision.handler, reason=decision.reason,
+                                           declined_at=decision.declined_at))
+    elif isinstance(decision, HandlerReleased):
         assert assignment.case is not None
         uow.emit(HandlerReleasedEvent(case_id=decision.case_id, case_number=assignment.case.case_number,
                                       handler=decision.handler, cause=decision.cause,
@@ -437,3 +443,20 @@ async def take_back_from_institution(uow_factory: UnitOfWorkFactory, case_id: st
                              rules_version=applied.rules_version)
         await _save_and_tell(uow, assignment, rotation, before)
         return assignment
+@retry_on_conflict
+async def decline_case(uow_factory: UnitOfWorkFactory, case_id: str, *, handler_id: str,
+                       reason: contracts_assignment.DeclineReason, explanation: str) -> None:
+    """The assigned handler declines the case, with a reason; the engine decides again without
+    them, in the same transaction (HandlerDeclined, then CaseAssigned or AssignmentBlocked)."""
+    async with uow_factory() as uow:
+        assignment = await load_assignment(uow, case_id)
+        assert assignment.case is not None
+        rotation = await uow.get(Rotation, assignment.case.agency_id)
+        pool, named = await _pool(uow, assignment.case)
+        before = len(assignment.decisions)
+        applied = await rules(uow, assignment.case.agency_id)
+        assignment.decline(handler_id=handler_id, reason=reason, explanation=explanation, pool=pool,
+                           named=named, rotation=rotation, at=now(), monthly_cap=applied.monthly_cap,
+                           senior_years=applied.senior_years, rules_version=applied.rules_version)
+        if len(assignment.decisions) > before:
+            await _save_and_tell(uow, assignment, rotation, before)

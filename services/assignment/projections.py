@@ -24,6 +24,7 @@ from services.assignment.domain import (
     CommitmentWithdrawn,
     Handler,
     HandlerAssigned,
+    HandlerDeclined,
     HandlerRegistered,
     HandlerReinstated,
     HandlerReleased,
@@ -370,6 +371,11 @@ async def _released(conn: AsyncConnection, case_id: str, at: Recorded, ended_at:
     if ended_at is not None:
         row |= {"status": "released", "decided_at": ended_at}
     await conn.execute(update(case_assignments).where(case_assignments.c.case_id == case_id).values(**row))
+
+
+@projection.on(HandlerDeclined)
+async def handler_declined(conn: AsyncConnection, e: HandlerDeclined, at: Recorded) -> None:
+    await _released(conn, e.case_id, at, None)
 
 
 @projection.on(HandlerReleased)

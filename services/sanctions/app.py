@@ -19,6 +19,8 @@ from shared.service import ServiceSpec, build_app
 from shared.settings import ServiceSettings
 from shared.uow import UnitOfWorkFactory, unit_of_work
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 # SanctionsSettings is named here too: tests build the app from this module alone.
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def units_of_work(engine: AsyncEngine, settings: ServiceSettings) -> UnitOfWorkFactory:
     """Units of work that fold what they append into sanctions' read models (outside a request:
-    the reinstatement sweep and the operator's command line)."""
+    the reinstatement sweep, the reminder job and the operator's command line)."""
     return lambda: unit_of_work(engine, settings, projection)
 
 
@@ -60,22 +62,55 @@ async def reinstate_periodically(app: FastAPI, stop: asyncio.Event) -> None:
         except Exception:  # the next tick tries again; a request or event is never blocked by it
             log.exception("reinstatement sweep failed")
 
+
+async def chase_bar_notices_periodically(app: FastAPI, stop: asyncio.Event) -> None:
+    """R-SAN-4: every `bar_notice_reminder_check_seconds` the service chases the notices the bar
+    association left unanswered past `bar_notice_reminder_days` (BarNoticeReminded, once per
+    period); 0 turns it off (operators then run `chase-bar-notices` from a scheduler)."""
+    settings: SanctionsSettings = app.state.settings
+    interval = settings.bar_notice_reminder_check_seconds
+    if interval <= 0:
+        return
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+            return
+        except TimeoutError:
+            pass
+        clock = app.dependency_overrides.get(get_clock, get_clock)()  # tests inject the time here too
+        try:
+            await handlers.chase_unanswered_notices(units_of_work(app.state.engine, settings),
+                                                    reminder_days=settings.bar_notice_reminder_days,
+                                                    at=clock())
+        except Exception:  # the next round tries again; a request or event is never blocked by it
+            log.exception("chasing unanswered bar notices failed")
+
+
 SPEC = ServiceSpec(
     title="Fayuan sanctions",
     description="Follow-up of failed cases and complaints: the justice bureau's investigations (findings, "
                 "decision, closure, information back to the notifying organ), its notices to the bar "
-                "association, and suspensions of handlers from assignment.",
+                "association and the bar association's answers, its suspensions of handlers from "
+                "assignment, the lawyers' and firms' yearly legal-aid duty records, and the commendation "
+                "lists.",
     routers=ROUTERS,
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=projection,
-    background=[reinstate_periodically],
+    background=[reinstate_periodically, chase_bar_notices_periodically],
     tags={
         "investigations": "The justice bureau's investigations, opened for every case that failed peer "
                           "evaluation or on a complaint, with their steps to a decision and closure, and the "
                           "overdue worklist (R-SAN-1, R-SAN-3).",
         "bar notices": "The bureau's notices to the bar association about lawyers whose case failed "
-                       "(R-SAN-4); also sent as events on legalaid.bar-association.notices.",
+                       "(R-SAN-4); also sent as events on legalaid.bar-association.notices. The bar "
+                       "association's answers (also received on legalaid.bar-association.outcomes) and the "
+                       "notices left unanswered, which the bureau chases.",
+        "duty records": "Each lawyer's and law firm's legal-aid duty per year, for the bar association's "
+                        "annual assessment (R-SAN-5): JSON, CSV or XLSX, and the bureau's publication of a "
+                        "finished year.",
+        "commendations": "The commendation priority list of a period: handlers and institutions with "
+                         "excellent cases, by a stated rule, confirmed by the bureau (R-SAN-6).",
         "suspensions": "Decisions to stop assigning cases to a handler (停止指派), with a scope and a "
                        "period, and reinstatements, by decision or when the period ends; assignment "
                        "applies them from its next decision on (R-SAN-2, R-ASG-6).",

@@ -10,11 +10,17 @@ from datetime import date, datetime
 
 from services.sanctions import queries
 from services.sanctions.domain import (
+    BarNotice,
+    CommendationList,
     Complaint,
+    DutyYear,
+    InvalidOutcomeField,
     Investigation,
     Measure,
     NotInThisState,
     Origin,
+    OutcomeChannel,
+    Period,
     Policy,
     Suspension,
     SuspensionScope,
@@ -25,6 +31,8 @@ from services.sanctions.domain import (
 from shared import contracts
 from shared.aggregate import Forbidden, NotFound
 from shared.clock import local_date, now
+from shared.contracts import DisciplineKind, OutcomeKind
+from shared.contracts.sanctions import DutySubject
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
 
 
@@ -325,3 +333,104 @@ async def reinstate_due(uow_factory: UnitOfWorkFactory, at: datetime) -> int:
     async with uow_factory() as uow:
         due = await queries.suspensions_due(uow.conn, local_date(at))
     return sum([await _end_period(uow_factory, suspension_id, at) for suspension_id in due])
+# --- the bar association's answers and the reminders (R-SAN-4) ------------------------------
+
+
+async def record_bar_outcome(uow: UnitOfWork, notice_id: str, *, outcome: OutcomeKind,
+                             discipline: DisciplineKind | None, decided_on: date | None,
+                             reference: str | None, channel: OutcomeChannel, reported_by: str,
+                             idempotency_key: str | None = None,
+                             case_id: str | None = None) -> tuple[queries.BarNoticeDetail, bool]:
+    """Record one answer of the bar association against its notice: the notice as it now reads,
+    and whether the answer was new (False: a replay, nothing recorded)."""
+    notice = await queries.bar_notice_in(uow.conn, notice_id)
+    if case_id is not None and case_id != notice.case_id:
+        raise InvalidOutcomeField("case_id", "is not the case of the notice named by notice_id")
+    answers = await uow.get(BarNotice, notice_id)
+    new = answers.record_outcome(outcome=outcome, discipline=discipline, decided_on=decided_on,
+                                 reference=reference, channel=channel, reported_by=reported_by, at=now(),
+                                 idempotency_key=idempotency_key)
+    if new:
+        await uow.save(answers)
+    return await queries.bar_notice_in(uow.conn, notice_id), new
+
+
+@retry_on_conflict
+async def report_bar_outcome(uow_factory: UnitOfWorkFactory, notice_id: str, *, outcome: OutcomeKind,
+                             discipline: DisciplineKind | None, decided_on: date | None,
+                             reference: str | None, reported_by: str,
+                             idempotency_key: str | None) -> tuple[queries.BarNoticeDetail, bool]:
+    """The same answer, posted over REST by the bar association."""
+    async with uow_factory() as uow:
+        return await record_bar_outcome(uow, notice_id, outcome=outcome, discipline=discipline,
+                                        decided_on=decided_on, reference=reference,
+                                        channel=OutcomeChannel.rest, reported_by=reported_by,
+                                        idempotency_key=idempotency_key)
+
+
+async def chase_unanswered_notices(uow_factory: UnitOfWorkFactory, *, reminder_days: int,
+                                   at: datetime) -> int:
+    """Remind the bar association of every notice unanswered past the period, once per period:
+    how many reminders were sent. Replicas may chase at once: each reminder is still sent once
+    (the notice's stream serialises them)."""
+    async with uow_factory() as uow:
+        unanswered = await queries.notices_to_chase(uow.conn, reminder_days=reminder_days, at=at)
+    return sum([await _chase(uow_factory, notice, reminder_days=reminder_days, at=at)
+                for notice in unanswered])
+
+
+@retry_on_conflict
+async def _chase(uow_factory: UnitOfWorkFactory, notice: queries.BarNoticeView, *, reminder_days: int,
+                 at: datetime) -> int:
+    async with uow_factory() as uow:
+        answers = await uow.get(BarNotice, notice.notice_id)
+        if not answers.remind(issued_at=notice.issued_at, reminder_days=reminder_days, at=at):
+            return 0
+        await uow.save(answers)
+        uow.emit(contracts.BarNoticeReminded(
+            notice_id=notice.notice_id, case_id=notice.case_id, case_number=notice.case_number,
+            reminder=answers.reminders[-1].reminder, issued_at=notice.issued_at, reminded_at=at,
+        ))
+        return 1
+
+
+# --- the duty record (R-SAN-5) and the commendation list (R-SAN-6) --------------------------
+
+
+@retry_on_conflict
+async def publish_duty_year(uow_factory: UnitOfWorkFactory, year: int, *,
+                            at: datetime) -> queries.DutyRecordReport:
+    """The bureau publishes a finished year's duty records: one DutyRecordPublished per lawyer
+    and per firm, to the bar association."""
+    async with uow_factory() as uow:
+        record = await queries.duty_record_in(uow.conn, year)
+        publication = await uow.get(DutyYear, str(year))
+        publication.publish(lawyers=len(record.lawyers), firms=len(record.firms), at=at)
+        await uow.save(publication)
+        for subject, lines in ((DutySubject.lawyer, record.lawyers), (DutySubject.firm, record.firms)):
+            for line in lines:
+                uow.emit(contracts.DutyRecordPublished(
+                    year=year, subject=subject, subject_id=line.subject_id, name=line.name,
+                    licence_number=line.licence_number, institution_id=line.institution_id,
+                    institution_name=line.institution_name, counts=line.counts, published_at=at,
+                ))
+        return await queries.duty_record_in(uow.conn, year)
+
+
+@retry_on_conflict
+async def confirm_commendation_list(uow_factory: UnitOfWorkFactory, period: Period, *, confirmed_by: str,
+                                    at: datetime) -> queries.CommendationListView:
+    """The bureau confirms the period's list as it now reads; it no longer changes."""
+    async with uow_factory() as uow:
+        handlers, institutions = await queries.tallies_in(uow.conn, period)
+        commendations = await uow.get(CommendationList, str(period))
+        commendations.confirm(handlers=handlers, institutions=institutions, confirmed_by=confirmed_by,
+                              at=at)
+        await uow.save(commendations)
+        confirmed = commendations.confirmation
+        assert confirmed is not None
+        uow.emit(contracts.CommendationListConfirmed(
+            period=confirmed.period, rule=confirmed.rule, handlers=confirmed.handlers,
+            institutions=confirmed.institutions, confirmed_at=confirmed.confirmed_at,
+        ))
+        return queries.CommendationListView(status="confirmed", **confirmed.model_dump())

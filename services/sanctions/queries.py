@@ -6,25 +6,37 @@ read a list reads all of it (api/ says who may)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.sanctions.domain import (
+    COUNTED,
+    RULE,
     ComplaintStatus,
+    DutyFact,
     InvestigationStatus,
     Measure,
+    NoticeStatus,
     Origin,
+    OutcomeChannel,
+    Period,
     SuspensionScope,
     SuspensionStatus,
+    Tally,
+    ranked,
 )
 from services.sanctions.projections import (
+    bar_notice_outcomes,
     bar_notices,
+    commendation_lists,
     complaints,
+    duty_facts,
+    duty_years,
     evidence,
     investigations,
     known_cases,
@@ -33,7 +45,8 @@ from services.sanctions.projections import (
 )
 from shared.aggregate import NotFound
 from shared.auth import Principal
-from shared.contracts import CaseKind, HandlerKind, HandlerRef
+from shared.contracts import CaseKind, DisciplineKind, Grade, HandlerKind, HandlerRef, OutcomeKind
+from shared.contracts.sanctions import CommendedEntry, DutyCounts
 from shared.paging import Page, paginate
 
 # --- views ----------------------------------------------------------------------------------
@@ -48,6 +61,14 @@ class BarNoticeView(BaseModel):
     lawyer: HandlerRef
     reason: str
     issued_at: datetime
+    status: NoticeStatus = Field(
+        description="The bar association's latest answer (awaiting_answer: none yet)")
+    discipline: DisciplineKind | None = Field(default=None, description="The discipline it decided, if any")
+    decided_on: date | None = Field(default=None, description="The day of its decision, if decided")
+    reference: str | None = Field(default=None, description="Its file number for the decision")
+    answered_at: datetime | None = Field(default=None, description="When its first answer was recorded")
+    reminders_sent: int = Field(default=0, description="How often the bureau chased the notice")
+    last_reminded_at: datetime | None = None
 
 
 class InvestigationView(BaseModel):
@@ -423,3 +444,186 @@ async def suspension_in(conn: AsyncConnection, suspension_id: str) -> Suspension
     if row is None:
         raise NotFound("no suspension with this suspension_id")
     return _suspension(row)
+
+
+# --- the bar association's answers and reminders (R-SAN-4) ----------------------------------
+
+
+class BarOutcomeView(BaseModel):
+    outcome: OutcomeKind
+    discipline: DisciplineKind | None
+    decided_on: date | None
+    reference: str | None
+    channel: OutcomeChannel = Field(description="event: on legalaid.bar-association.outcomes; rest: posted")
+    recorded_at: datetime
+
+
+class BarNoticeDetail(BarNoticeView):
+    outcomes: list[BarOutcomeView] = Field(description="Every answer, oldest first")
+
+
+async def bar_notice_in(conn: AsyncConnection, notice_id: str) -> BarNoticeDetail:
+    """One notice with every answer, as read inside a transaction (a command's answer too)."""
+    row = (await conn.execute(select(bar_notices).where(bar_notices.c.notice_id == notice_id))
+           ).mappings().first()
+    if row is None:
+        raise NotFound("no notice with this notice_id")
+    outcomes = (await conn.execute(select(bar_notice_outcomes)
+                                   .where(bar_notice_outcomes.c.notice_id == notice_id)
+                                   .order_by(bar_notice_outcomes.c.recorded_at))).mappings().all()
+    notice = _notice(row)
+    return BarNoticeDetail(**notice.model_dump(), outcomes=[BarOutcomeView.model_validate(dict(o))
+                                                            for o in outcomes])
+
+
+async def bar_notice(engine: AsyncEngine, notice_id: str) -> BarNoticeDetail:
+    async with engine.connect() as conn:
+        return await bar_notice_in(conn, notice_id)
+
+
+def _unanswered(reminder_days: int, at: datetime) -> Select[Any]:
+    return (select(bar_notices)
+            .where(bar_notices.c.status == NoticeStatus.awaiting_answer,
+                   bar_notices.c.issued_at <= at - timedelta(days=reminder_days))
+            .order_by(bar_notices.c.issued_at, bar_notices.c.notice_id))
+
+
+async def list_unanswered_notices(engine: AsyncEngine, *, reminder_days: int, at: datetime, offset: int,
+                                  limit: int) -> Page[BarNoticeView]:
+    """Notices with no answer `reminder_days` after they were issued, oldest first, with how
+    often each was chased."""
+    async with engine.connect() as conn:
+        return await paginate(conn, _unanswered(reminder_days, at), offset=offset, limit=limit, item=_notice)
+
+
+async def notices_to_chase(conn: AsyncConnection, *, reminder_days: int, at: datetime) -> list[BarNoticeView]:
+    """Every notice unanswered past the period (the reminder job decides which is due again)."""
+    return [_notice(r) for r in (await conn.execute(_unanswered(reminder_days, at))).mappings()]
+
+
+# --- the duty record (R-SAN-5) --------------------------------------------------------------
+
+
+class DutyLine(BaseModel):
+    subject_id: str = Field(description="The lawyer's handler id, or the firm's institution id")
+    name: str
+    licence_number: str | None = None
+    institution_id: str | None = Field(default=None, description="A lawyer's firm")
+    institution_name: str | None = None
+    counts: DutyCounts
+
+
+class DutyRecordReport(BaseModel):
+    year: int
+    published_at: datetime | None = Field(description="When the bureau published the year; none: not yet")
+    lawyers: list[DutyLine]
+    firms: list[DutyLine]
+
+
+def _counts(facts: list[Mapping[str, Any]]) -> DutyCounts:
+    totals = dict.fromkeys(COUNTED, 0)
+    for fact in facts:
+        for column, (kind, grade) in COUNTED.items():
+            if fact["kind"] == kind and (grade is None or fact["grade"] == grade):
+                totals[column] += 1
+    return DutyCounts(**totals)
+
+
+async def _identities(conn: AsyncConnection, handler_ids: set[str]) -> dict[str, Mapping[str, Any]]:
+    """Who each handler is, from their latest fact that says so."""
+    query = (select(duty_facts)
+             .where(duty_facts.c.handler_id.in_(handler_ids), duty_facts.c.handler_name.is_not(None))
+             .order_by(duty_facts.c.at.desc(), duty_facts.c.fact_id))
+    latest: dict[str, Mapping[str, Any]] = {}
+    for row in (await conn.execute(query)).mappings():
+        latest.setdefault(row["handler_id"], row)
+    return latest
+
+
+async def duty_record_in(conn: AsyncConnection, year: int, *,
+                         subject_id: str | None = None) -> DutyRecordReport:
+    """Each lawyer's and each law firm's facts of `year` counted (a firm's: its lawyers'); of one
+    lawyer or firm when `subject_id` is given. Ordered by name."""
+    facts = [dict(r) for r in (await conn.execute(select(duty_facts).where(duty_facts.c.year == year)))
+             .mappings()]
+    who = await _identities(conn, {f["handler_id"] for f in facts})
+    by_lawyer: dict[str, list[Mapping[str, Any]]] = {}
+    by_firm: dict[str, list[Mapping[str, Any]]] = {}
+    for fact in facts:
+        identity = who.get(fact["handler_id"])
+        if identity is None or identity["handler_kind"] != HandlerKind.lawyer:
+            continue
+        by_lawyer.setdefault(fact["handler_id"], []).append(fact)
+        firm = fact["institution_id"] or identity["institution_id"]
+        if firm:
+            by_firm.setdefault(firm, []).append(fact)
+    firm_names = {f["institution_id"]: f["institution_name"] for f in facts if f["institution_name"]}
+    firm_names |= {w["institution_id"]: w["institution_name"] for w in who.values() if w["institution_name"]}
+    lawyers = [DutyLine(subject_id=h, name=who[h]["handler_name"], licence_number=who[h]["licence_number"],
+                        institution_id=who[h]["institution_id"], institution_name=who[h]["institution_name"],
+                        counts=_counts(f)) for h, f in by_lawyer.items()]
+    firms = [DutyLine(subject_id=i, name=firm_names.get(i) or i, counts=_counts(f))
+             for i, f in by_firm.items()]
+    if subject_id is not None:
+        lawyers = [line for line in lawyers if line.subject_id == subject_id]
+        firms = [line for line in firms if line.subject_id == subject_id]
+    published = (await conn.execute(select(duty_years.c.published_at)
+                                    .where(duty_years.c.year == year))).scalar()
+    return DutyRecordReport(year=year, published_at=published,
+                            lawyers=sorted(lawyers, key=lambda line: (line.name, line.subject_id)),
+                            firms=sorted(firms, key=lambda line: (line.name, line.subject_id)))
+
+
+async def duty_record(engine: AsyncEngine, year: int, *, subject_id: str | None = None) -> DutyRecordReport:
+    async with engine.connect() as conn:
+        return await duty_record_in(conn, year, subject_id=subject_id)
+
+
+# --- the commendation list (R-SAN-6) --------------------------------------------------------
+
+
+class CommendationListView(BaseModel):
+    period: str
+    status: str = Field(
+        description="draft: computed from the evaluations so far; confirmed: frozen by the bureau")
+    rule: str = Field(description="The order: excellent cases, then excellent-and-good rate, then fewest "
+                                  "fails, then name")
+    handlers: list[CommendedEntry]
+    institutions: list[CommendedEntry]
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+
+
+async def tallies_in(conn: AsyncConnection, period: Period) -> tuple[list[Tally], list[Tally]]:
+    """Each handler's and each institution's peer evaluations completed in the period."""
+    start, end = period.bounds()
+    graded = [dict(r) for r in (await conn.execute(select(duty_facts).where(
+        duty_facts.c.kind == DutyFact.graded, duty_facts.c.at >= start, duty_facts.c.at < end))).mappings()]
+
+    def tally(subject_id: str, name: str, institution_name: str | None,
+              facts: list[Mapping[str, Any]]) -> Tally:
+        grades = [f["grade"] for f in facts]
+        return Tally(subject_id=subject_id, name=name, institution_name=institution_name,
+                     excellent=grades.count(Grade.excellent), good=grades.count(Grade.good),
+                     evaluated=len(grades), failed=grades.count(Grade.fail))
+
+    by_handler: dict[str, list[Mapping[str, Any]]] = {}
+    by_institution: dict[str, list[Mapping[str, Any]]] = {}
+    for fact in graded:
+        by_handler.setdefault(fact["handler_id"], []).append(fact)
+        by_institution.setdefault(fact["institution_id"], []).append(fact)
+    handlers = [tally(h, f[-1]["handler_name"], f[-1]["institution_name"], f) for h, f in by_handler.items()]
+    institutions = [tally(i, f[-1]["institution_name"], None, f) for i, f in by_institution.items()]
+    return handlers, institutions
+
+
+async def commendation_list(engine: AsyncEngine, period: Period) -> CommendationListView:
+    """The confirmed list of the period, or else its draft as the evaluations now stand."""
+    async with engine.connect() as conn:
+        confirmed = (await conn.execute(select(commendation_lists).where(
+            commendation_lists.c.period == str(period)))).mappings().first()
+        if confirmed is not None:
+            return CommendationListView.model_validate({**confirmed, "status": "confirmed"})
+        handlers, institutions = await tallies_in(conn, period)
+    return CommendationListView(period=str(period), status="draft", rule=RULE, handlers=ranked(handlers),
+                                institutions=ranked(institutions))

@@ -37,6 +37,12 @@ class SanctionsSettings(ServiceSettings):
     def policy(self) -> Policy:
         return Policy(bureaus=dict(self.responsible_bureaus), investigation_days=self.investigation_days,
                       complaint_answer_days=self.complaint_answer_days)
+    bar_notice_reminder_days: int = Field(
+        default=30, ge=1, description="Days a notice to the bar association may stay unanswered before the "
+                                      "bureau chases it, and between two reminders (R-SAN-4)")
+    bar_notice_reminder_check_seconds: float = Field(
+        default=3600.0, ge=0, description="How often, in seconds, the service looks for notices to chase; "
+                                          "0: never (run `chase-bar-notices` from a scheduler)")
 
 
 SanctionsSettingsDep = Annotated[SanctionsSettings, Depends(get_settings)]

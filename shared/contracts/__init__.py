@@ -2,7 +2,8 @@
 association). Importing this package registers every type, so any service can read any event
 and the AsyncAPI document and JSON Schemas cover them all."""
 
-from shared.contracts.assignment import AssignmentBlocked, CaseAssigned
+from shared.contracts.assignment import AssignmentBlocked, CaseAssigned, HandlerDeclined, HandlerReleased
+from shared.contracts.bar_association import BarOutcomeReported, DisciplineKind, OutcomeKind
 from shared.contracts.common import CaseKind, Grade, HandlerKind, HandlerRef
 from shared.contracts.evaluation import EvaluationCompleted, EvaluationFailed, SubsidyApproved, SubsidyPaid
 from shared.contracts.intake import (
@@ -17,6 +18,9 @@ from shared.contracts.intake import (
 )
 from shared.contracts.sanctions import (
     BarNoticeIssued,
+    BarNoticeReminded,
+    CommendationListConfirmed,
+    DutyRecordPublished,
     HandlerReinstated,
     HandlerSuspended,
     InvestigationConcluded,
@@ -26,6 +30,14 @@ from shared.contracts.sanctions import (
 __all__ = [
     "AssignmentBlocked",
     "BarNoticeIssued",
+    "BarNoticeReminded",
+    "BarOutcomeReported",
+    "CommendationListConfirmed",
+    "DisciplineKind",
+    "DutyRecordPublished",
+    "HandlerDeclined",
+    "HandlerReleased",
+    "OutcomeKind",
     "CaseAssigned",
     "CaseClosed",
     "CaseFlags",

@@ -113,6 +113,39 @@ class HandlerReleased(IntegrationEvent):
     released_at: datetime
 
 
+class DeclineReason(StrEnum):
+    """Why a handler declines a case assigned to them (the handler's explanation stays in
+    assignment's record: it is free text)."""
+
+    conflict_of_interest = "conflict_of_interest"  # 利益冲突
+    lacks_expertise = "lacks_expertise"  # 不具备相应专业能力
+    workload = "workload"  # 承办案件已饱和
+    health = "health"  # 健康原因
+    other = "other"
+
+
+@integration_event
+class HandlerDeclined(IntegrationEvent):
+    """The handler declined the case assigned to them, with a reason; assignment hands the case
+    to another by the same rules (a CaseAssigned or AssignmentBlocked follows). The declined case
+    still counts toward the decliner's month (R-ASG-4) and their rotation turn stays taken."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "handler": EXAMPLE_LAWYER,
+        "reason": "conflict_of_interest", "declined_at": "2026-03-02T03:10:00Z",
+    }]})
+
+    type: ClassVar[str] = "legalaid.assignment.handler-declined.v1"
+    topic: ClassVar[str] = ASSIGNMENTS
+    key_field: ClassVar[str] = "case_id"
+
+    case_id: str
+    case_number: str
+    handler: HandlerRef
+    reason: DeclineReason
+    declined_at: datetime
+
+
 @integration_event
 class AssignmentRulesPublished(IntegrationEvent):
     """An agency's assignment rules, filed with the city bureau, are published (R-ASG-5) and

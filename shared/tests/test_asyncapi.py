@@ -135,3 +135,17 @@ async def first_message_headers(bootstrap: str, topic: str) -> dict[str, bytes]:
                     return dict(records[0].headers)
     finally:
         await consumer.stop()
+
+
+def test_fayuan_receives_what_the_bar_association_sends_and_sends_the_rest():
+    """AsyncAPI 3 operations are the application's own: Fayuan `receive`s the bar association's
+    outcomes and `send`s everything else (its own events, and the dead letters of every topic)."""
+    document = committed()
+    actions = {op["channel"]["$ref"].removeprefix("#/channels/"): op["action"]
+               for name, op in document["operations"].items() if not name.startswith("dead_letter_")}
+    outcomes = "legalaid_bar-association_outcomes"
+    assert actions.pop(outcomes) == "receive"
+    assert set(actions.values()) == {"send"}
+    [example] = document["components"]["messages"]["BarOutcomeReported"]["examples"]
+    assert example["headers"]["ce_source"] == "/bar-association"
+    assert example["headers"]["ce_type"] == "legalaid.bar-association.outcome-reported.v1"

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.assignment import handlers, queries
 from services.assignment.api.common import AgencyFilter, Id, reported_as_field_error
 from services.assignment.domain import MIN_REASON_LENGTH
 from services.assignment.queries import AssignmentView, BlockedCase
+from shared.aggregate import Forbidden
 from shared.auth import Principal, Role, agency_scope, allow
+from shared.contracts.assignment import DeclineReason
 from shared.deps import EngineDep, UowFactoryDep
 from shared.paging import Limit, Offset, Page
 
@@ -35,6 +37,18 @@ class ChooseHandler(BaseModel):
     reason: str = Field(min_length=MIN_REASON_LENGTH, max_length=1000)
 
 
+class DeclineCase(BaseModel):
+    """The assigned handler declines the case, with a reason."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"reason": "conflict_of_interest", "explanation": "本所曾代理对方当事人的关联公司，存在利益冲突"},
+    ]})
+
+    reason: DeclineReason
+    explanation: str = Field(min_length=MIN_REASON_LENGTH, max_length=1000,
+                             description="Why, in the handler's words; stays in assignment's record")
+
+
 @router.get("/cases/{case_id}/assignment", response_model=AssignmentView)
 async def get_assignment(*, case_id: Id, engine: EngineDep,
                          principal: Annotated[Principal, allow(*ASSIGNMENT_READERS)]) -> AssignmentView:
@@ -54,6 +68,23 @@ async def choose_handler(*, case_id: Id, body: ChooseHandler, uow: UowFactoryDep
         await handlers.choose_handler(uow, case_id, handler_id=body.handler_id, reason=body.reason,
                                       within=agency_scope(principal))
     return await queries.assignment(engine, case_id)
+
+
+@router.post("/cases/{case_id}/assignment/declination", status_code=status.HTTP_204_NO_CONTENT,
+             response_class=Response, summary="Decline an assigned case (its handler)")
+async def decline_case(*, case_id: Id, body: DeclineCase, uow: UowFactoryDep,
+                       principal: Annotated[Principal, allow(Role.case_handler)]) -> Response:
+    """The handler the case is assigned to declines it, with a reason: assignment decides again
+    by the same rules without them (HandlerDeclined, then CaseAssigned or AssignmentBlocked). The
+    declined case still counts toward their month and their rotation turn stays taken (R-ASG-4,
+    R-ASG-1). Declining again answers 204 and changes nothing; a case not assigned to the caller
+    is refused (403)."""
+    if principal.handler_id is None:
+        raise Forbidden("your token names no handler_id")
+    with reported_as_field_error():
+        await handlers.decline_case(uow, case_id, handler_id=principal.handler_id, reason=body.reason,
+                                    explanation=body.explanation)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/assignments/blocked", response_model=Page[BlockedCase])

@@ -16,11 +16,13 @@ from services.assignment.domain.assignment import (
     CaseTakenBackFromInstitution,
     Grounds,
     HandlerAssigned,
+    HandlerDeclined,
     HandlerNotEligible,
     HandlerReleased,
     InstitutionNotEligible,
     NotAwaitingChoice,
     NotAwaitingInstitution,
+    NotYourCase,
     arrangement_due,
 )
 from services.assignment.domain.eligibility import (
@@ -71,4 +73,8 @@ __all__ = [
     "NotAwaitingInstitution", "Policy", "Qualification", "Recruitment", "RecruitmentMethod",
     "Rotation", "RulesFiled", "RulesPublished", "TurnTaken", "UnavailabilityRecorded",
     "arrangement_due", "assess", "rotation_order",
+    "HandlerSuspended", "Ineligibility", "Institution", "InstitutionKind", "InstitutionRecruited",
+    "InvalidField", "NotAwaitingChoice", "Policy", "Qualification", "Recruitment", "RecruitmentMethod",
+    "Rotation", "RulesFiled", "RulesPublished", "TurnTaken", "UnavailabilityRecorded", "assess",
+    "rotation_order", "HandlerDeclined", "NotYourCase",
 ]

@@ -23,10 +23,10 @@ from services.assignment.domain.eligibility import (
 )
 from services.assignment.domain.registry import InvalidField
 from services.assignment.domain.rotation import Rotation
-from shared.aggregate import Aggregate, Conflict, DomainEvent, Invalid
+from shared.aggregate import Aggregate, Conflict, DomainEvent, Forbidden, Invalid
 from shared.clock import local_date
 from shared.contracts import CaseFlags, CaseKind, HandlerRef
-from shared.contracts.assignment import AssignmentMethod, ReleaseCause
+from shared.contracts.assignment import AssignmentMethod, DeclineReason, ReleaseCause
 
 
 class Grounds(StrEnum):
@@ -121,6 +121,17 @@ class HandlerReleased(DomainEvent):
     released_at: datetime
 
 
+class HandlerDeclined(DomainEvent):
+    """The assigned handler declined the case, with a reason (and their explanation, kept here
+    only: it is free text); the case is decided again without them."""
+
+    case_id: str
+    handler: HandlerRef
+    reason: DeclineReason
+    explanation: str
+    declined_at: datetime
+
+
 class AssignmentEnded(DomainEvent):
     """Legal aid ended before anyone was assigned (the case was awaiting a choice or blocked)."""
 
@@ -162,6 +173,8 @@ def arrangement_due(given_at: datetime, hours: float) -> datetime:
     after it was given the case, round the clock. Hours, not working days: a working-day count
     needs the official calendar, which intake keeps (shared.calendar), not assignment."""
     return (given_at + timedelta(hours=hours)).astimezone(UTC)
+class NotYourCase(Forbidden):
+    """Only the handler the case is assigned to may decline it."""
 
 
 MIN_REASON_LENGTH = 5
@@ -179,6 +192,7 @@ class CaseAssignment(Aggregate):
         self.status: AssignmentStatus | None = None
         self.handler: HandlerRef | None = None
         self.released: list[str] = []
+        self.declined: list[str] = []
         self.rules_version: int | None = None  # of the command in hand, not folded from events
         self.institution_id: str | None = None  # given to it, awaiting the person it arranges
         self.institution_name: str | None = None
@@ -218,6 +232,27 @@ class CaseAssignment(Aggregate):
         self.rules_version = rules_version
         self.record(HandlerReleased(case_id=self.id, handler=self.handler, cause=ReleaseCause.reassignment,
                                     reason=reason, released_at=at))
+        self._decide(case=self.case, pool=pool, named=named, rotation=rotation, at=at,
+                     monthly_cap=monthly_cap, senior_years=senior_years)
+
+    def decline(self, *, handler_id: str, reason: DeclineReason, explanation: str,
+                pool: Sequence[Candidate], named: Candidate | None, rotation: Rotation, at: datetime,
+                monthly_cap: int = DEFAULT_MONTHLY_CAP, senior_years: int = DEFAULT_SENIOR_YEARS,
+                rules_version: int | None = None) -> None:
+        """The assigned handler declines the case, with a reason: they are released and the case
+        is decided again by the same rules, without them (as on reassignment). Their rotation
+        turn stays taken and the case still counts toward their month (R-ASG-4): declining does
+        not move them up the rotation nor free a place under the cap. Declining again is a
+        no-op."""
+        if handler_id in self.declined:
+            return  # the same decline sent twice
+        if self.case is None or self.handler is None or self.handler.handler_id != handler_id:
+            raise NotYourCase("the case is not assigned to you")
+        if len(explanation.strip()) < MIN_REASON_LENGTH:
+            raise InvalidField("explanation", f"state why, in at least {MIN_REASON_LENGTH} characters")
+        self.rules_version = rules_version
+        self.record(HandlerDeclined(case_id=self.id, handler=self.handler, reason=reason,
+                                    explanation=explanation.strip(), declined_at=at))
         self._decide(case=self.case, pool=pool, named=named, rotation=rotation, at=at,
                      monthly_cap=monthly_cap, senior_years=senior_years)
 
@@ -416,6 +451,12 @@ class CaseAssignment(Aggregate):
             self.status = AssignmentStatus.released
         self.decisions.append(e)
 
+    def when_HandlerDeclined(self, e: HandlerDeclined) -> None:
+        self.released.append(e.handler.handler_id)
+        self.declined.append(e.handler.handler_id)
+        self.handler = None
+        self.decisions.append(e)
+
     def when_AssignmentEnded(self, e: AssignmentEnded) -> None:
         self.status = AssignmentStatus.released
         self.institution_id = self.institution_name = self.due_at = None
@@ -423,4 +464,5 @@ class CaseAssignment(Aggregate):
 
 
 CaseAssignment.handles(CaseAwaitingChoice, HandlerAssigned, AssignmentBlocked, HandlerReleased,
-                       AssignmentEnded, CaseGivenToInstitution, CaseTakenBackFromInstitution)
+                       AssignmentEnded, CaseGivenToInstitution, CaseTakenBackFromInstitution,
+                       HandlerDeclined)

@@ -92,11 +92,12 @@ class BlockedCase(BaseModel):
 
 def _decision(event: DomainEvent) -> Decision:
     data = event.model_dump(mode="json")
-    at = next(data[k] for k in ("assigned_at", "blocked_at", "recorded_at", "released_at", "ended_at",
-                                "given_at", "taken_back_at") if data.get(k))
+    at = next(data[k] for k in ("assigned_at", "blocked_at", "recorded_at", "released_at", "declined_at",
+                                "ended_at", "given_at", "taken_back_at") if data.get(k))
     handler = data.get("handler") or {}
     return Decision(decision=type(event).__name__, at=at, method=data.get("method") or data.get("cause"),
-                    handler_id=handler.get("handler_id"), reason=data.get("reason"),
+                    handler_id=handler.get("handler_id"),
+                    reason=": ".join(r for r in (data.get("reason"), data.get("explanation")) if r) or None,
                     grounds=data.get("grounds", []), proposal=data.get("proposal"),
                     named_handler=data.get("named_handler"), candidates=data.get("candidates", []),
                     rules_version=data.get("rules_version"), institution_id=data.get("institution_id"),

@@ -8,12 +8,36 @@
 - `suspension`: the decision to stop assigning cases to a handler, its scope and period, and
   the reinstatement, by decision or when the period ends (R-SAN-2, R-ASG-6). Stream
   `suspension-<id>`.
+- `bar_notice`: the bar association's answers to a notice and the bureau's reminders of an
+  unanswered one (R-SAN-4). Stream `bar-notice-<notice_id>`.
+- `duty_record`: what counts in a lawyer's and firm's yearly legal-aid duty record, and the
+  bureau's publication of a finished year (R-SAN-5). Stream `duty-record-<year>`.
+- `commendation`: the commendation priority list of a period, its ordering rule and the
+  bureau's confirmation (R-SAN-6). Stream `commendation-list-<period>`.
 
 A new concept (a bar-association outcome, a duty record, a commendation) gets a module of its
 own here, with its aggregate, events and refusals, and is re-exported below, so the other rooms
 import from `services.sanctions.domain` whichever module a name lives in.
 """
 
+from services.sanctions.domain.bar_notice import (
+    BarNotice,
+    BarNoticeReminded,
+    BarOutcomeRecorded,
+    InvalidOutcomeField,
+    NoticeConcluded,
+    NoticeStatus,
+    OutcomeChannel,
+    status_after,
+)
+from services.sanctions.domain.commendation import (
+    RULE,
+    CommendationList,
+    CommendationListConfirmed,
+    Period,
+    Tally,
+    ranked,
+)
 from services.sanctions.domain.complaint import (
     AlreadyAnswered,
     AlreadyInvestigated,
@@ -23,6 +47,13 @@ from services.sanctions.domain.complaint import (
     ComplaintLodged,
     ComplaintStatus,
     InvalidComplaint,
+)
+from services.sanctions.domain.duty_record import (
+    COUNTED,
+    DutyFact,
+    DutyYear,
+    DutyYearPublished,
+    year_of,
 )
 from services.sanctions.domain.investigation import (
     CITY_BUREAU,
@@ -60,7 +91,7 @@ from services.sanctions.domain.suspension import (
     suspension_id_for,
 )
 
-AGGREGATES = (Investigation, Complaint, Suspension)
+AGGREGATES = (Investigation, Complaint, Suspension, BarNotice, DutyYear, CommendationList)
 """Every aggregate of the service: what its projection reads back stored events through."""
 
 __all__ = [
@@ -68,7 +99,10 @@ __all__ = [
     "CITY_BUREAU",
     "AlreadyAnswered",
     "AlreadyInvestigated",
+    "COUNTED",
+    "RULE",
     "AlreadyReinstated",
+    "BarNotice",
     "BarNoticeIssued",
     "Complaint",
     "ComplaintAnswered",
@@ -77,6 +111,22 @@ __all__ = [
     "ComplaintStatus",
     "EvidenceAdded",
     "FindingsRecorded",
+    "BarNoticeReminded",
+    "BarOutcomeRecorded",
+    "CommendationList",
+    "CommendationListConfirmed",
+    "DutyFact",
+    "DutyYear",
+    "DutyYearPublished",
+    "InvalidOutcomeField",
+    "NoticeConcluded",
+    "NoticeStatus",
+    "OutcomeChannel",
+    "Period",
+    "Tally",
+    "ranked",
+    "status_after",
+    "year_of",
     "HandlerReinstated",
     "InvalidComplaint",
     "InvalidDecision",
