@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from shared import audit_api, tracing
 from shared.auth import install_auth
 from shared.consumer import ConsumerRunner, Handler
 from shared.db import create_engine
+from shared.deps import get_clock
 from shared.events import IntegrationEvent
 from shared.health import BrokerWatch
 from shared.http import install_middleware, install_operational_routes, install_problem_handlers
@@ -30,6 +32,43 @@ from shared.settings import ServiceSettings
 from shared.uow import Projector, no_projection
 
 log = logging.getLogger(__name__)
+
+
+BackgroundJob = Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def periodically(
+    tick: Callable[[FastAPI, datetime], Awaitable[object]], *, every: Callable[[Any], float],
+    at_start: bool = False, name: str | None = None,
+) -> BackgroundJob:
+    """A job a service does by itself (a deadline sweep, reinstatements, reminders): `tick(app,
+    now)` every `every(settings)` seconds until shutdown, and once at start-up if `at_start`; 0
+    seconds turns it off (operators then run the service's command from a scheduler). "Now" is
+    the app's clock, which tests replace (`app.dependency_overrides[get_clock]`). A tick that
+    fails is logged and the next one tries again: a request or an event never waits on it."""
+
+    async def run_once(app: FastAPI) -> None:
+        clock = app.dependency_overrides.get(get_clock, get_clock)()
+        try:
+            await tick(app, clock())
+        except Exception:
+            log.exception("%s failed", job.__name__)
+
+    async def job(app: FastAPI, stop: asyncio.Event) -> None:
+        interval = every(app.state.settings)
+        if interval <= 0:
+            return
+        if at_start:
+            await run_once(app)
+        while True:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+                return
+            except TimeoutError:
+                await run_once(app)
+
+    job.__name__ = job.__qualname__ = name or tick.__name__
+    return job
 
 
 @dataclass
@@ -44,7 +83,7 @@ class ServiceSpec:
     projector: Projector = no_projection
     # Work the service does by itself, beside requests and events (e.g. a periodic sweep): each
     # runs as a task from start-up until `stop` is set at shutdown.
-    background: Sequence[Callable[[FastAPI, asyncio.Event], Coroutine[Any, Any, None]]] = ()
+    background: Sequence[BackgroundJob] = ()
     version: str = "0.1.0"
     # The OpenAPI tags its routers use (`APIRouter(tags=[...])`) -> what each is about, in the
     # order the docs show them; the kernel adds its own (audit).

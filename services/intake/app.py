@@ -3,7 +3,6 @@ keys it refuses to start without."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +18,8 @@ from services.intake.projections import projection, rebuild
 from services.intake.queries.calendar import working_calendar
 from services.intake.settings import DEV_HASH_KEY, IntakeSettings
 from shared.clock import local_date
-from shared.deps import get_clock
 from shared.personal_data import PersonalDataVault
-from shared.service import ServiceSpec, build_app
+from shared.service import ServiceSpec, build_app, periodically
 from shared.uow import UnitOfWorkFactory, unit_of_work
 
 __all__ = ["MIGRATIONS", "SPEC", "ConfigurationError", "IntakeSettings", "check_keys", "create_app",
@@ -42,27 +40,16 @@ def units_of_work(engine: AsyncEngine, settings: IntakeSettings) -> UnitOfWorkFa
     return lambda: unit_of_work(engine, settings, projection)
 
 
-async def sweep_periodically(app: FastAPI, stop: asyncio.Event) -> None:
-    """Overdue items raise events without anyone asking (R-HDL-6, R-ASG-9): every
-    `deadline_sweep_seconds` the service sweeps its own cases; 0 turns it off (operators then
-    run `sweep-deadlines` from a scheduler). Replicas may sweep at once: each missed deadline is
-    still recorded once (the case's stream serialises them)."""
+async def sweep_deadlines_now(app: FastAPI, at: datetime) -> None:
+    """Overdue items raise events without anyone asking (R-HDL-6, R-ASG-9): the service sweeps its
+    own cases every `deadline_sweep_seconds` (sweep_periodically); replicas may sweep at once,
+    each missed deadline is still recorded once (the case's stream serialises them)."""
     settings: IntakeSettings = app.state.settings
-    interval = settings.deadline_sweep_seconds
-    if interval <= 0:
-        return
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-            return
-        except TimeoutError:
-            pass
-        clock = app.dependency_overrides.get(get_clock, get_clock)()  # tests inject the time here too
-        try:
-            await handlers.sweep_deadlines(units_of_work(app.state.engine, settings),
-                                           settings.deadline_policy(), clock())
-        except Exception:  # the next sweep tries again; a request or event is never blocked by it
-            log.exception("deadline sweep failed")
+    await handlers.sweep_deadlines(units_of_work(app.state.engine, settings), settings.deadline_policy(), at)
+
+
+sweep_periodically = periodically(sweep_deadlines_now, every=lambda s: s.deadline_sweep_seconds,
+                                  name="sweep_periodically")
 
 
 # Read by the working-calendar alert (deploy/k8s/base/monitoring): loaded in time, no deadline
@@ -92,19 +79,13 @@ async def check_calendar(engine: AsyncEngine, at: datetime) -> int | None:
     return missing
 
 
-async def watch_calendar(app: FastAPI, stop: asyncio.Event) -> None:
-    """Check the working calendar at start and every hour after (check_calendar)."""
-    while True:
-        clock = app.dependency_overrides.get(get_clock, get_clock)()
-        try:
-            await check_calendar(app.state.engine, clock())
-        except Exception:  # the next check tries again
-            log.exception("working calendar check failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=CALENDAR_CHECK_SECONDS)
-            return
-        except TimeoutError:
-            pass
+async def _check_calendar_now(app: FastAPI, at: datetime) -> None:
+    await check_calendar(app.state.engine, at)
+
+
+# The working calendar, checked at start and every hour after (check_calendar).
+watch_calendar = periodically(_check_calendar_now, every=lambda s: CALENDAR_CHECK_SECONDS, at_start=True,
+                              name="watch_calendar")
 
 
 SPEC = ServiceSpec(

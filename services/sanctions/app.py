@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -15,7 +15,7 @@ from services.sanctions.consumers import CONSUMERS
 from services.sanctions.projections import projection
 from services.sanctions.settings import SanctionsSettings
 from shared.deps import get_clock
-from shared.service import ServiceSpec, build_app
+from shared.service import ServiceSpec, build_app, periodically
 from shared.settings import ServiceSettings
 from shared.uow import UnitOfWorkFactory, unit_of_work
 
@@ -42,48 +42,27 @@ async def reinstate_due_now(app: FastAPI) -> int:
     return await handlers.reinstate_due(units_of_work(app.state.engine, app.state.settings), clock())
 
 
-async def reinstate_periodically(app: FastAPI, stop: asyncio.Event) -> None:
-    """R-SAN-2: a suspension ends by itself when its period is over. Every
-    `reinstatement_sweep_seconds` the service reinstates the handlers whose last day has passed
-    (HandlerReinstated at that moment); 0 turns it off. Replicas may sweep at once: each
-    suspension ends once (its stream serialises them)."""
-    settings: SanctionsSettings = app.state.settings
-    interval = settings.reinstatement_sweep_seconds
-    if interval <= 0:
-        return
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-            return
-        except TimeoutError:
-            pass
-        try:
-            await reinstate_due_now(app)
-        except Exception:  # the next tick tries again; a request or event is never blocked by it
-            log.exception("reinstatement sweep failed")
+async def _reinstate_due(app: FastAPI, at: datetime) -> None:
+    await handlers.reinstate_due(units_of_work(app.state.engine, app.state.settings), at)
 
 
-async def chase_bar_notices_periodically(app: FastAPI, stop: asyncio.Event) -> None:
-    """R-SAN-4: every `bar_notice_reminder_check_seconds` the service chases the notices the bar
-    association left unanswered past `bar_notice_reminder_days` (BarNoticeReminded, once per
-    period); 0 turns it off (operators then run `chase-bar-notices` from a scheduler)."""
+async def _chase_unanswered(app: FastAPI, at: datetime) -> None:
     settings: SanctionsSettings = app.state.settings
-    interval = settings.bar_notice_reminder_check_seconds
-    if interval <= 0:
-        return
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-            return
-        except TimeoutError:
-            pass
-        clock = app.dependency_overrides.get(get_clock, get_clock)()  # tests inject the time here too
-        try:
-            await handlers.chase_unanswered_notices(units_of_work(app.state.engine, settings),
-                                                    reminder_days=settings.bar_notice_reminder_days,
-                                                    at=clock())
-        except Exception:  # the next round tries again; a request or event is never blocked by it
-            log.exception("chasing unanswered bar notices failed")
+    await handlers.chase_unanswered_notices(units_of_work(app.state.engine, settings),
+                                            reminder_days=settings.bar_notice_reminder_days, at=at)
+
+
+# R-SAN-2: a suspension ends by itself when its period is over: every
+# `reinstatement_sweep_seconds` the handlers whose last day has passed are reinstated
+# (HandlerReinstated at that moment). Replicas may sweep at once: each suspension ends once (its
+# stream serialises them).
+reinstate_periodically = periodically(_reinstate_due, every=lambda s: s.reinstatement_sweep_seconds,
+                                      name="reinstate_periodically")
+# R-SAN-4: every `bar_notice_reminder_check_seconds` the notices the bar association left
+# unanswered past `bar_notice_reminder_days` are chased (BarNoticeReminded, once per period).
+chase_bar_notices_periodically = periodically(_chase_unanswered,
+                                              every=lambda s: s.bar_notice_reminder_check_seconds,
+                                              name="chase_bar_notices_periodically")
 
 
 SPEC = ServiceSpec(
