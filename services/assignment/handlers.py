@@ -384,11 +384,14 @@ async def choose_handler(uow_factory: UnitOfWorkFactory, case_id: str, *, handle
 
 @retry_on_conflict
 async def give_to_institution(uow_factory: UnitOfWorkFactory, case_id: str, *, institution_id: str,
-                              reason: str) -> CaseAssignment:
+                              reason: str, within: AgencyScope = EVERY_AGENCY) -> CaseAssignment:
     """R-ASG-3 with R-PRV-4: the agency gives a case awaiting its choice to an institution of its
-    pool, which arranges a person within the configured hours."""
+    pool, which arranges a person within the configured hours. Another agency's case (outside
+    `within`) is not found."""
     async with uow_factory() as uow:
         assignment = await load_assignment(uow, case_id)
+        assert assignment.case is not None
+        await queries.scope.check_agency(uow.conn, within, assignment.case.agency_id, queries.NO_ASSIGNMENT)
         institution = await queries.institution_facts(uow.conn, institution_id)
         at = now()
         before = len(assignment.decisions)
@@ -427,13 +430,15 @@ async def arrange_handler(uow_factory: UnitOfWorkFactory, case_id: str, *, insti
 
 
 @retry_on_conflict
-async def take_back_from_institution(uow_factory: UnitOfWorkFactory, case_id: str, *,
-                                     reason: str) -> CaseAssignment:
+async def take_back_from_institution(uow_factory: UnitOfWorkFactory, case_id: str, *, reason: str,
+                                     within: AgencyScope = EVERY_AGENCY) -> CaseAssignment:
     """The agency takes back a case its institution has arranged no one for, and the rotation
-    over its pool decides (or blocks it), by the same rules."""
+    over its pool decides (or blocks it), by the same rules. Another agency's case (outside
+    `within`) is not found."""
     async with uow_factory() as uow:
         assignment = await load_assignment(uow, case_id)
         assert assignment.case is not None
+        await queries.scope.check_agency(uow.conn, within, assignment.case.agency_id, queries.NO_ASSIGNMENT)
         rotation = await uow.get(Rotation, assignment.case.agency_id)
         pool = await queries.candidates(uow.conn, agency_id=assignment.case.agency_id)
         before = len(assignment.decisions)

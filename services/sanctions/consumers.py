@@ -1,6 +1,6 @@
 """What sanctions does with other services' events: follow up every failed peer evaluation;
-remember of each case what complaints and the information back to its organ need (its agency
-and notifying organ from intake's CaseRegistered, its handler from assignment's CaseAssigned);
+remember of each case what complaints and the information back to its organ need (its agency,
+district and notifying organ from intake's CaseRegistered, its handler from assignment's CaseAssigned);
 record the bar association's answers to its notices; and keep the duty facts the yearly duty
 record and the commendation list count (assignments, declines, releases, closures, grades)."""
 
@@ -34,7 +34,7 @@ async def on_evaluation_failed(event: EvaluationFailed, uow: UnitOfWork) -> None
 async def on_case_registered(event: CaseRegistered, uow: UnitOfWork) -> None:
     await projections.remember_case(uow.conn, case_id=event.case_id, case_number=event.case_number,
                                     case_kind=event.case_kind, agency_id=event.agency_id,
-                                    source_system=event.source_system)
+                                    district=event.district, source_system=event.source_system)
 
 
 async def on_case_assigned(event: CaseAssigned, uow: UnitOfWork) -> None:

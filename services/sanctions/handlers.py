@@ -30,6 +30,7 @@ from services.sanctions.domain import (
 )
 from shared import contracts
 from shared.aggregate import Forbidden, NotFound
+from shared.auth import EVERY_AGENCY, AgencyScope
 from shared.clock import local_date, now
 from shared.contracts import DisciplineKind, OutcomeKind
 from shared.contracts.sanctions import DutySubject
@@ -77,18 +78,26 @@ def _tell_others(uow: UnitOfWork, investigation: Investigation) -> None:
 # --- the investigation's steps (R-SAN-3) ----------------------------------------------------
 
 
-async def load_investigation(uow: UnitOfWork, investigation_id: str) -> Investigation:
+NO_INVESTIGATION = "no investigation with this investigation_id"
+
+
+async def load_investigation(uow: UnitOfWork, investigation_id: str,
+                             within: AgencyScope = EVERY_AGENCY) -> Investigation:
+    """The investigation, if it is within the caller's scope (docs/security.md "Scoping"): another
+    agency's, or another district's, is not found, as an unknown one."""
     investigation = await uow.get(Investigation, investigation_id)
-    if not investigation.exists:
-        raise NotFound("no investigation with this investigation_id")
+    if not investigation.exists or investigation.opening is None:
+        raise NotFound(NO_INVESTIGATION)
+    await queries.check_within(uow.conn, within, agency_id=investigation.opening.agency_id,
+                               case_id=investigation.opening.case_id, missing=NO_INVESTIGATION)
     return investigation
 
 
 @retry_on_conflict
 async def assign_investigation(uow_factory: UnitOfWorkFactory, investigation_id: str, *, assignee_id: str,
-                               by: str) -> queries.InvestigationView:
+                               by: str, within: AgencyScope = EVERY_AGENCY) -> queries.InvestigationView:
     async with uow_factory() as uow:
-        investigation = await load_investigation(uow, investigation_id)
+        investigation = await load_investigation(uow, investigation_id, within)
         investigation.assign(assignee_id=assignee_id, by=by, at=now())
         await uow.save(investigation)
         return await queries.investigation_in(uow.conn, investigation_id)
@@ -96,9 +105,9 @@ async def assign_investigation(uow_factory: UnitOfWorkFactory, investigation_id:
 
 @retry_on_conflict
 async def add_note(uow_factory: UnitOfWorkFactory, investigation_id: str, *, text: str,
-                   by: str) -> queries.NoteView:
+                   by: str, within: AgencyScope = EVERY_AGENCY) -> queries.NoteView:
     async with uow_factory() as uow:
-        investigation = await load_investigation(uow, investigation_id)
+        investigation = await load_investigation(uow, investigation_id, within)
         note_id = str(uuid.uuid4())
         investigation.add_note(note_id=note_id, text=text, by=by, at=now())
         await uow.save(investigation)
@@ -107,9 +116,9 @@ async def add_note(uow_factory: UnitOfWorkFactory, investigation_id: str, *, tex
 
 @retry_on_conflict
 async def add_evidence(uow_factory: UnitOfWorkFactory, investigation_id: str, *, reference: str,
-                       description: str, by: str) -> queries.EvidenceView:
+                       description: str, by: str, within: AgencyScope = EVERY_AGENCY) -> queries.EvidenceView:
     async with uow_factory() as uow:
-        investigation = await load_investigation(uow, investigation_id)
+        investigation = await load_investigation(uow, investigation_id, within)
         evidence_id = str(uuid.uuid4())
         investigation.add_evidence(evidence_id=evidence_id, reference=reference, description=description,
                                    by=by, at=now())
@@ -119,9 +128,9 @@ async def add_evidence(uow_factory: UnitOfWorkFactory, investigation_id: str, *,
 
 @retry_on_conflict
 async def record_findings(uow_factory: UnitOfWorkFactory, investigation_id: str, *, findings: str,
-                          by: str) -> queries.InvestigationView:
+                          by: str, within: AgencyScope = EVERY_AGENCY) -> queries.InvestigationView:
     async with uow_factory() as uow:
-        investigation = await load_investigation(uow, investigation_id)
+        investigation = await load_investigation(uow, investigation_id, within)
         investigation.record_findings(findings=findings, by=by, at=now())
         await uow.save(investigation)
         return await queries.investigation_in(uow.conn, investigation_id)
@@ -132,11 +141,12 @@ async def decide_investigation(uow_factory: UnitOfWorkFactory, investigation_id:
                                measures: list[Measure], reasoning: str, by: str,
                                suspension_scope: SuspensionScope | None = None,
                                suspension_months: int | None = None,
-                               practice_suspension_months: int | None = None) -> queries.InvestigationView:
+                               practice_suspension_months: int | None = None,
+                               within: AgencyScope = EVERY_AGENCY) -> queries.InvestigationView:
     """R-SAN-3: the decision; one that stops assignment (R-SAN-2) also decides the suspension,
     in the same transaction, and tells assignment."""
     async with uow_factory() as uow:
-        investigation = await load_investigation(uow, investigation_id)
+        investigation = await load_investigation(uow, investigation_id, within)
         at = now()
         investigation.decide(violation=violation, measures=measures, reasoning=reasoning, by=by, at=at,
                              suspension_scope=suspension_scope, suspension_months=suspension_months,
@@ -158,11 +168,11 @@ async def decide_investigation(uow_factory: UnitOfWorkFactory, investigation_id:
 
 
 @retry_on_conflict
-async def close_investigation(uow_factory: UnitOfWorkFactory, investigation_id: str, *,
-                              by: str) -> queries.InvestigationView:
+async def close_investigation(uow_factory: UnitOfWorkFactory, investigation_id: str, *, by: str,
+                              within: AgencyScope = EVERY_AGENCY) -> queries.InvestigationView:
     """Closes a decided investigation and informs the organ that notified its case (通报)."""
     async with uow_factory() as uow:
-        investigation = await load_investigation(uow, investigation_id)
+        investigation = await load_investigation(uow, investigation_id, within)
         opening = investigation.opening
         assert opening is not None
         case = await queries.known_case_in(uow.conn, opening.case_id)
@@ -186,12 +196,14 @@ async def close_investigation(uow_factory: UnitOfWorkFactory, investigation_id: 
 
 @retry_on_conflict
 async def lodge_complaint(uow_factory: UnitOfWorkFactory, policy: Policy, *, case_id: str, text: str,
-                          received_on: date, by: str) -> queries.ComplaintView:
-    """Records a complaint received about a case sanctions knows of; its answer is due
+                          received_on: date, by: str,
+                          within: AgencyScope = EVERY_AGENCY) -> queries.ComplaintView:
+    """Records a complaint received about a case sanctions knows of, of the caller's scope (a
+    case of another agency, or district, is not found); its answer is due
     `complaint_answer_days` after it was received."""
     async with uow_factory() as uow:
         case = await queries.known_case_in(uow.conn, case_id)
-        if case is None or case.agency_id is None:
+        if case is None or case.agency_id is None or not within.admits(case.agency_id, case.district):
             raise NotFound("no case with this case_id")
         complaint = Complaint(str(uuid.uuid4()))
         complaint.lodge(case_id=case_id, case_number=case.case_number, agency_id=case.agency_id,
@@ -202,18 +214,24 @@ async def lodge_complaint(uow_factory: UnitOfWorkFactory, policy: Policy, *, cas
         return await queries.complaint_in(uow.conn, complaint.id)
 
 
-async def _load_complaint(uow: UnitOfWork, complaint_id: str) -> Complaint:
+NO_COMPLAINT = "no complaint with this complaint_id"
+
+
+async def _load_complaint(uow: UnitOfWork, complaint_id: str, within: AgencyScope) -> Complaint:
+    """The complaint, if it is within the caller's scope (else not found, as an unknown one)."""
     complaint = await uow.get(Complaint, complaint_id)
-    if not complaint.exists:
-        raise NotFound("no complaint with this complaint_id")
+    if not complaint.exists or complaint.lodging is None:
+        raise NotFound(NO_COMPLAINT)
+    await queries.check_within(uow.conn, within, agency_id=complaint.lodging.agency_id,
+                               case_id=complaint.lodging.case_id, missing=NO_COMPLAINT)
     return complaint
 
 
 @retry_on_conflict
-async def answer_complaint(uow_factory: UnitOfWorkFactory, complaint_id: str, *, answer: str,
-                           by: str) -> queries.ComplaintView:
+async def answer_complaint(uow_factory: UnitOfWorkFactory, complaint_id: str, *, answer: str, by: str,
+                           within: AgencyScope = EVERY_AGENCY) -> queries.ComplaintView:
     async with uow_factory() as uow:
-        complaint = await _load_complaint(uow, complaint_id)
+        complaint = await _load_complaint(uow, complaint_id, within)
         complaint.answer_it(answer=answer, by=by, at=now())
         await uow.save(complaint)
         return await queries.complaint_in(uow.conn, complaint_id)
@@ -221,10 +239,10 @@ async def answer_complaint(uow_factory: UnitOfWorkFactory, complaint_id: str, *,
 
 @retry_on_conflict
 async def investigate_complaint(uow_factory: UnitOfWorkFactory, policy: Policy, complaint_id: str, *,
-                                by: str) -> queries.InvestigationView:
+                                by: str, within: AgencyScope = EVERY_AGENCY) -> queries.InvestigationView:
     """The complaint opens an investigation of its case's handler, as a failed case does (R-SAN-3)."""
     async with uow_factory() as uow:
-        complaint = await _load_complaint(uow, complaint_id)
+        complaint = await _load_complaint(uow, complaint_id, within)
         lodging = complaint.lodging
         assert lodging is not None
         case = await queries.known_case_in(uow.conn, lodging.case_id)
@@ -266,10 +284,17 @@ def _tell_reinstated(uow: UnitOfWork, suspension: Suspension) -> None:
     ))
 
 
-async def load_suspension(uow: UnitOfWork, suspension_id: str) -> Suspension:
+NO_SUSPENSION = "no suspension with this suspension_id"
+
+
+async def load_suspension(uow: UnitOfWork, suspension_id: str,
+                          within: AgencyScope = EVERY_AGENCY) -> Suspension:
+    """The suspension, if it is within the caller's scope (else not found, as an unknown one)."""
     suspension = await uow.get(Suspension, suspension_id)
-    if not suspension.exists:
-        raise NotFound("no suspension with this suspension_id")
+    if not suspension.exists or suspension.decision is None:
+        raise NotFound(NO_SUSPENSION)
+    await queries.check_within(uow.conn, within, agency_id=suspension.decision.agency_id,
+                               case_id=suspension.decision.case_id, missing=NO_SUSPENSION)
     return suspension
 
 
@@ -277,14 +302,15 @@ async def load_suspension(uow: UnitOfWork, suspension_id: str) -> Suspension:
 async def suspend_handler(uow_factory: UnitOfWorkFactory, *, handler_id: str, reason: str, until: date | None,
                           investigation_id: str | None, agency_id: str | None, by: str,
                           scope: SuspensionScope = SuspensionScope.agency, months: int | None = None,
-                          case_id: str | None = None,
-                          deciding_agency: str | None = None) -> queries.SuspensionView:
+                          case_id: str | None = None, deciding_agency: str | None = None,
+                          within: AgencyScope = EVERY_AGENCY) -> queries.SuspensionView:
     """The decision, as it now reads (its read model was written in the same transaction).
     `deciding_agency`: the agency of agency staff who decide, who stop assignment from their own
-    agency only; None when the bureau decides."""
+    agency only; None when the bureau decides. An investigation behind it outside the caller's
+    scope (`within`) is not found."""
     async with uow_factory() as uow:
         if investigation_id is not None:
-            behind = await load_investigation(uow, investigation_id)
+            behind = await load_investigation(uow, investigation_id, within)
             assert behind.opening is not None
             case_id = case_id or behind.opening.case_id
         if deciding_agency is not None:
@@ -304,11 +330,13 @@ async def suspend_handler(uow_factory: UnitOfWorkFactory, *, handler_id: str, re
 
 
 @retry_on_conflict
-async def reinstate_handler(uow_factory: UnitOfWorkFactory, suspension_id: str, *,
-                            reason: str, by: str | None = None) -> queries.SuspensionView:
-    """The suspension, reinstated by decision before its end, as it now reads."""
+async def reinstate_handler(uow_factory: UnitOfWorkFactory, suspension_id: str, *, reason: str,
+                            by: str | None = None,
+                            within: AgencyScope = EVERY_AGENCY) -> queries.SuspensionView:
+    """The suspension, reinstated by decision before its end, as it now reads; one outside the
+    caller's scope (`within`) is not found."""
     async with uow_factory() as uow:
-        suspension = await load_suspension(uow, suspension_id)
+        suspension = await load_suspension(uow, suspension_id, within)
         suspension.reinstate(reason=reason, at=now(), by=by)
         await uow.save(suspension)
         _tell_reinstated(uow, suspension)

@@ -158,8 +158,9 @@ class ComplaintRow(SanctionsTable, table=True):
 
 
 class KnownCaseRow(SanctionsTable, table=True):
-    """What sanctions learns of a case from intake (CaseRegistered: its notifying organ) and
-    assignment (CaseAssigned: its handler), for complaints and for informing the organ."""
+    """What sanctions learns of a case from intake (CaseRegistered: its agency, district and
+    notifying organ) and assignment (CaseAssigned: its handler), for complaints, for informing the
+    organ, and for scoping a district's bureau (migration 0006)."""
 
     __tablename__ = "known_cases"
 
@@ -167,6 +168,7 @@ class KnownCaseRow(SanctionsTable, table=True):
     case_number: str
     case_kind: str | None = None  # None until its registration is heard of
     agency_id: str | None = None
+    district: str | None = Field(default=None, index=True)
     source_system: str | None = None
     handler_id: str | None = None
     handler_name: str | None = None
@@ -444,10 +446,10 @@ async def complaint_investigated(conn: AsyncConnection, event: ComplaintInvestig
 
 
 async def remember_case(conn: AsyncConnection, *, case_id: str, case_number: str, case_kind: str,
-                        agency_id: str, source_system: str | None) -> None:
-    """A registered case: its agency and the organ that notified it (CaseRegistered)."""
+                        agency_id: str, district: str, source_system: str | None) -> None:
+    """A registered case: its agency, its district and the organ that notified it (CaseRegistered)."""
     values = {"case_number": case_number, "case_kind": case_kind, "agency_id": agency_id,
-              "source_system": source_system}
+              "district": district, "source_system": source_system}
     await conn.execute(insert(known_cases).values(case_id=case_id, **values)
                        .on_conflict_do_update(index_elements=[known_cases.c.case_id], set_=values))
 

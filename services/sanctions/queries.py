@@ -1,7 +1,11 @@
 """Every read of sanctions: its read models (projections.py) as typed views, one page at a time
-(shared.paging). Reads take the caller (`Principal`) so that they can be scoped to it: the
-organ reports are (a judicial organ reads only the cases it notified); otherwise whoever may
-read a list reads all of it (api/ says who may)."""
+(shared.paging). Reads take the caller (`Principal`) and are scoped to it (docs/security.md
+"Scoping"): agency staff read their own agency's investigations, complaints and suspensions, a
+district's bureau those of the cases of its district (the `district` of intake's CaseRegistered,
+in `known_cases`), the city bureau and the auditor every agency's; anything outside the scope is
+not found, or left out of a list. A judicial organ reads only the conclusions on the cases it
+notified. The duty record and the commendation list are the city's: whoever may read them reads
+all of them (api/ says who may)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -44,7 +48,7 @@ from services.sanctions.projections import (
     suspensions,
 )
 from shared.aggregate import NotFound
-from shared.auth import Principal
+from shared.auth import EVERY_AGENCY, AgencyScope, Principal, Role, agency_scope
 from shared.contracts import CaseKind, DisciplineKind, Grade, HandlerKind, HandlerRef, OutcomeKind
 from shared.contracts.sanctions import CommendedEntry, DutyCounts
 from shared.paging import Page, paginate
@@ -159,6 +163,7 @@ class KnownCase(BaseModel):
     case_number: str
     case_kind: CaseKind | None
     agency_id: str | None
+    district: str | None = None
     source_system: str | None
     handler: HandlerRef | None
 
@@ -179,6 +184,71 @@ class SuspensionView(BaseModel):
     starts_on: date | None = None
     decided_by: str | None = None
     automatic: bool = False
+
+
+# --- whose records (docs/security.md "Scoping") ---------------------------------------------
+
+
+def scope(asking: Principal) -> AgencyScope:
+    """The agencies whose records the caller reads and acts on here: shared.auth.agency_scope
+    (agency staff their agency's, a district's bureau its district's, the city bureau and the
+    auditor every agency's)."""
+    return agency_scope(asking)
+
+
+def _notice_scope(asking: Principal) -> AgencyScope:
+    """The bar association reads every notice sent to it, whatever other role it holds."""
+    acting = asking.acting or (frozenset({asking.role}) if asking.role else asking.roles)
+    return EVERY_AGENCY if Role.bar_association in acting else agency_scope(asking)
+
+
+def _case_in(district: str, case_id: Any) -> ColumnElement[bool]:
+    """The case (by id) was registered in this district."""
+    return exists().where(known_cases.c.case_id == case_id, known_cases.c.district == district)
+
+
+def _agency_in(district: str, agency_id: Any) -> ColumnElement[bool]:
+    """The agency registered a case in this district (what makes it one of the district's)."""
+    return exists().where(known_cases.c.agency_id == agency_id, known_cases.c.district == district)
+
+
+def _of_scope(within: AgencyScope, agency_id: Any, case_id: Any) -> list[ColumnElement[bool]]:
+    """Rows whose agency (`agency_id`) or, for a district's bureau, whose case (`case_id`, by its
+    registration's district) the scope admits; a case whose registration sanctions has not heard
+    of is in no district (a district's bureau does not see it)."""
+    if within.agency_id is not None:
+        return [agency_id == within.agency_id]
+    if within.district is not None:
+        return [_case_in(within.district, case_id)]
+    return []
+
+
+def _suspensions_of_scope(within: AgencyScope) -> list[ColumnElement[bool]]:
+    """A suspension is of its agency; for a district, of its case's district, or, naming no case,
+    of its agency's (an agency that registered a case there). A city-wide one naming no agency is
+    the city bureau's and the auditor's to read."""
+    if within.district is not None:
+        return [or_(_case_in(within.district, suspensions.c.case_id),
+                    and_(suspensions.c.case_id.is_(None),
+                         _agency_in(within.district, suspensions.c.agency_id)))]
+    return _of_scope(within, suspensions.c.agency_id, suspensions.c.case_id)
+
+
+async def check_within(conn: AsyncConnection, within: AgencyScope, *, agency_id: str | None,
+                       case_id: str | None, missing: str) -> None:
+    """NotFound(`missing`) unless a record of `agency_id` about `case_id` is within the scope (a
+    command's check, before it acts: another agency's record is not found, as an unknown one)."""
+    if within.unlimited:
+        return
+    if within.agency_id is not None:
+        admitted = agency_id == within.agency_id
+    elif case_id is not None:
+        admitted = (await conn.execute(select(_case_in(within.district or "", case_id)))).scalar_one()
+    else:
+        admitted = agency_id is not None and (await conn.execute(
+            select(_agency_in(within.district or "", agency_id)))).scalar_one()
+    if not admitted:
+        raise NotFound(missing)
 
 
 # --- investigations and the bar association's notices -------------------------------------
@@ -240,21 +310,24 @@ async def list_investigations(engine: AsyncEngine, principal: Principal, *,
         query = query.where(investigations.c.bureau_id == bureau_id)
     if assignee_id is not None:
         query = query.where(investigations.c.assignee_id == assignee_id)
+    query = query.where(*_of_scope(scope(principal), investigations.c.agency_id, investigations.c.case_id))
     async with engine.connect() as conn:
         return await paginate(conn, query, offset=offset, limit=limit, item=_investigation_at(today))
 
 
 async def investigation(engine: AsyncEngine, principal: Principal, investigation_id: str, *,
                         today: date | None = None) -> InvestigationView:
-    """One investigation, with the bar association's notice when the handler is a lawyer."""
+    """One investigation, with the bar association's notice when the handler is a lawyer; not
+    found outside the caller's scope."""
     async with engine.connect() as conn:
-        return await investigation_in(conn, investigation_id, today=today)
+        return await investigation_in(conn, investigation_id, today=today, within=scope(principal))
 
 
-async def investigation_in(conn: AsyncConnection, investigation_id: str, *,
-                           today: date | None = None) -> InvestigationView:
+async def investigation_in(conn: AsyncConnection, investigation_id: str, *, today: date | None = None,
+                           within: AgencyScope = EVERY_AGENCY) -> InvestigationView:
     """One investigation as read inside a transaction (a command's answer: handlers.py)."""
-    query = _INVESTIGATIONS.where(investigations.c.investigation_id == investigation_id)
+    query = _INVESTIGATIONS.where(investigations.c.investigation_id == investigation_id,
+                                  *_of_scope(within, investigations.c.agency_id, investigations.c.case_id))
     row = (await conn.execute(query)).mappings().first()
     if row is None:
         raise NotFound("no investigation with this investigation_id")
@@ -268,9 +341,10 @@ async def investigation_of_case(conn: AsyncConnection, case_id: str, origin: Ori
     return found.scalar_one_or_none()
 
 
-async def _exists(conn: AsyncConnection, investigation_id: str) -> None:
-    found = await conn.execute(select(investigations.c.investigation_id)
-                               .where(investigations.c.investigation_id == investigation_id))
+async def _exists(conn: AsyncConnection, investigation_id: str, within: AgencyScope) -> None:
+    found = await conn.execute(select(investigations.c.investigation_id).where(
+        investigations.c.investigation_id == investigation_id,
+        *_of_scope(within, investigations.c.agency_id, investigations.c.case_id)))
     if found.first() is None:
         raise NotFound("no investigation with this investigation_id")
 
@@ -281,7 +355,7 @@ async def list_notes(engine: AsyncEngine, principal: Principal, investigation_id
     query = (select(notes).where(notes.c.investigation_id == investigation_id)
              .order_by(notes.c.added_at, notes.c.note_id))
     async with engine.connect() as conn:
-        await _exists(conn, investigation_id)
+        await _exists(conn, investigation_id, scope(principal))
         return await paginate(conn, query, offset=offset, limit=limit,
                               item=lambda row: NoteView.model_validate(dict(row)))
 
@@ -297,7 +371,7 @@ async def list_evidence(engine: AsyncEngine, principal: Principal, investigation
     query = (select(evidence).where(evidence.c.investigation_id == investigation_id)
              .order_by(evidence.c.added_at, evidence.c.evidence_id))
     async with engine.connect() as conn:
-        await _exists(conn, investigation_id)
+        await _exists(conn, investigation_id, scope(principal))
         return await paginate(conn, query, offset=offset, limit=limit,
                               item=lambda row: EvidenceView.model_validate(dict(row)))
 
@@ -376,28 +450,42 @@ async def list_complaints(engine: AsyncEngine, principal: Principal, *, status: 
         query = query.where(complaints.c.bureau_id == bureau_id)
     if case_id is not None:
         query = query.where(complaints.c.case_id == case_id)
+    query = query.where(*_of_scope(scope(principal), complaints.c.agency_id, complaints.c.case_id))
     async with engine.connect() as conn:
         return await paginate(conn, query, offset=offset, limit=limit, item=_complaint_at(today))
 
 
 async def complaint(engine: AsyncEngine, principal: Principal, complaint_id: str, *,
                     today: date | None = None) -> ComplaintView:
+    """One complaint; not found outside the caller's scope."""
     async with engine.connect() as conn:
-        return await complaint_in(conn, complaint_id, today=today)
+        return await complaint_in(conn, complaint_id, today=today, within=scope(principal))
 
 
-async def complaint_in(conn: AsyncConnection, complaint_id: str, *,
-                       today: date | None = None) -> ComplaintView:
-    row = (await conn.execute(select(complaints).where(complaints.c.complaint_id == complaint_id))
-           ).mappings().first()
+async def complaint_in(conn: AsyncConnection, complaint_id: str, *, today: date | None = None,
+                       within: AgencyScope = EVERY_AGENCY) -> ComplaintView:
+    row = (await conn.execute(select(complaints).where(
+        complaints.c.complaint_id == complaint_id,
+        *_of_scope(within, complaints.c.agency_id, complaints.c.case_id)))).mappings().first()
     if row is None:
         raise NotFound("no complaint with this complaint_id")
     return _complaint_at(today)(row)
 
 
-async def list_bar_notices(engine: AsyncEngine, *, offset: int, limit: int) -> Page[BarNoticeView]:
-    """The notices sent to the bar association, newest first."""
-    query = select(bar_notices).order_by(bar_notices.c.issued_at.desc(), bar_notices.c.notice_id)
+def _notices_of_scope(within: AgencyScope) -> list[ColumnElement[bool]]:
+    """A notice is of its investigation's agency, and of its case's district."""
+    if within.agency_id is not None:
+        return [exists().where(investigations.c.investigation_id == bar_notices.c.investigation_id,
+                               investigations.c.agency_id == within.agency_id)]
+    return _of_scope(within, None, bar_notices.c.case_id)
+
+
+async def list_bar_notices(engine: AsyncEngine, principal: Principal, *, offset: int,
+                           limit: int) -> Page[BarNoticeView]:
+    """The notices sent to the bar association, newest first; of the caller's scope (the bar
+    association: every notice)."""
+    query = (select(bar_notices).where(*_notices_of_scope(_notice_scope(principal)))
+             .order_by(bar_notices.c.issued_at.desc(), bar_notices.c.notice_id))
     async with engine.connect() as conn:
         return await paginate(conn, query, offset=offset, limit=limit, item=_notice)
 
@@ -426,21 +514,24 @@ async def list_suspensions(engine: AsyncEngine, principal: Principal, *, handler
         query = query.where(suspensions.c.handler_id == handler_id)
     if status:
         query = query.where(suspensions.c.status == status)
+    query = query.where(*_suspensions_of_scope(scope(principal)))
     async with engine.connect() as conn:
         return await paginate(conn, query, offset=offset, limit=limit, item=_suspension)
 
 
 async def suspension(engine: AsyncEngine, principal: Principal, suspension_id: str) -> SuspensionView:
-    """One suspension and, once reinstated, when and why."""
+    """One suspension and, once reinstated, when and why; not found outside the caller's scope."""
     async with engine.connect() as conn:
-        return await suspension_in(conn, suspension_id)
+        return await suspension_in(conn, suspension_id, within=scope(principal))
 
 
-async def suspension_in(conn: AsyncConnection, suspension_id: str) -> SuspensionView:
+async def suspension_in(conn: AsyncConnection, suspension_id: str, *,
+                        within: AgencyScope = EVERY_AGENCY) -> SuspensionView:
     """One suspension as read inside a transaction: a command's answer, read where it was
     written (handlers.py)."""
-    row = (await conn.execute(select(suspensions).where(suspensions.c.suspension_id == suspension_id))
-           ).mappings().first()
+    row = (await conn.execute(select(suspensions).where(suspensions.c.suspension_id == suspension_id,
+                                                        *_suspensions_of_scope(within))
+                              )).mappings().first()
     if row is None:
         raise NotFound("no suspension with this suspension_id")
     return _suspension(row)
@@ -462,10 +553,12 @@ class BarNoticeDetail(BarNoticeView):
     outcomes: list[BarOutcomeView] = Field(description="Every answer, oldest first")
 
 
-async def bar_notice_in(conn: AsyncConnection, notice_id: str) -> BarNoticeDetail:
+async def bar_notice_in(conn: AsyncConnection, notice_id: str, *,
+                        within: AgencyScope = EVERY_AGENCY) -> BarNoticeDetail:
     """One notice with every answer, as read inside a transaction (a command's answer too)."""
-    row = (await conn.execute(select(bar_notices).where(bar_notices.c.notice_id == notice_id))
-           ).mappings().first()
+    row = (await conn.execute(select(bar_notices).where(bar_notices.c.notice_id == notice_id,
+                                                        *_notices_of_scope(within))
+                              )).mappings().first()
     if row is None:
         raise NotFound("no notice with this notice_id")
     outcomes = (await conn.execute(select(bar_notice_outcomes)
@@ -476,24 +569,26 @@ async def bar_notice_in(conn: AsyncConnection, notice_id: str) -> BarNoticeDetai
                                                             for o in outcomes])
 
 
-async def bar_notice(engine: AsyncEngine, notice_id: str) -> BarNoticeDetail:
+async def bar_notice(engine: AsyncEngine, principal: Principal, notice_id: str) -> BarNoticeDetail:
+    """One notice; not found outside the caller's scope (the bar association reads every one)."""
     async with engine.connect() as conn:
-        return await bar_notice_in(conn, notice_id)
+        return await bar_notice_in(conn, notice_id, within=_notice_scope(principal))
 
 
-def _unanswered(reminder_days: int, at: datetime) -> Select[Any]:
+def _unanswered(reminder_days: int, at: datetime, within: AgencyScope = EVERY_AGENCY) -> Select[Any]:
     return (select(bar_notices)
-            .where(bar_notices.c.status == NoticeStatus.awaiting_answer,
+            .where(*_notices_of_scope(within), bar_notices.c.status == NoticeStatus.awaiting_answer,
                    bar_notices.c.issued_at <= at - timedelta(days=reminder_days))
             .order_by(bar_notices.c.issued_at, bar_notices.c.notice_id))
 
 
-async def list_unanswered_notices(engine: AsyncEngine, *, reminder_days: int, at: datetime, offset: int,
-                                  limit: int) -> Page[BarNoticeView]:
+async def list_unanswered_notices(engine: AsyncEngine, principal: Principal, *, reminder_days: int,
+                                  at: datetime, offset: int, limit: int) -> Page[BarNoticeView]:
     """Notices with no answer `reminder_days` after they were issued, oldest first, with how
-    often each was chased."""
+    often each was chased; of the caller's scope."""
+    query = _unanswered(reminder_days, at, _notice_scope(principal))
     async with engine.connect() as conn:
-        return await paginate(conn, _unanswered(reminder_days, at), offset=offset, limit=limit, item=_notice)
+        return await paginate(conn, query, offset=offset, limit=limit, item=_notice)
 
 
 async def notices_to_chase(conn: AsyncConnection, *, reminder_days: int, at: datetime) -> list[BarNoticeView]:

@@ -15,7 +15,7 @@ from services.assignment import handlers, queries
 from services.assignment.api.common import AgencyFilter, Id, reported_as_field_error
 from services.assignment.domain import MIN_REASON_LENGTH
 from services.assignment.queries import AssignmentView, AwaitingInstitution, InstitutionCase
-from shared.auth import Principal, Role, allow
+from shared.auth import Principal, Role, agency_scope, allow
 from shared.deps import ClockDep, EngineDep, UowFactoryDep
 from shared.paging import Limit, Offset, Page
 
@@ -57,27 +57,28 @@ class TakeBack(BaseModel):
     reason: str = Field(min_length=MIN_REASON_LENGTH, max_length=1000)
 
 
-@router.post("/cases/{case_id}/assignment/institution", response_model=AssignmentView,
-             dependencies=[allow(Role.agency_staff)])
-async def give_to_institution(*, case_id: Id, body: GiveToInstitution, uow: UowFactoryDep,
-                              engine: EngineDep) -> AssignmentView:
+@router.post("/cases/{case_id}/assignment/institution", response_model=AssignmentView)
+async def give_to_institution(*, case_id: Id, body: GiveToInstitution, uow: UowFactoryDep, engine: EngineDep,
+                              principal: Annotated[Principal, allow(Role.agency_staff)]) -> AssignmentView:
     """Give a case awaiting the agency's choice to an institution of its pool with a commitment in
     force; it must arrange a person by the `due_at` recorded
-    (FAYUAN_INSTITUTION_ARRANGEMENT_WORKING_DAYS)."""
+    (FAYUAN_INSTITUTION_ARRANGEMENT_HOURS). A case of another agency is not found."""
     with reported_as_field_error():
         await handlers.give_to_institution(uow, case_id, institution_id=body.institution_id,
-                                           reason=body.reason)
+                                           reason=body.reason, within=agency_scope(principal))
     return await queries.assignment(engine, case_id)
 
 
-@router.post("/cases/{case_id}/assignment/institution/withdrawal", response_model=AssignmentView,
-             dependencies=[allow(Role.agency_staff)])
-async def take_back_from_institution(*, case_id: Id, body: TakeBack, uow: UowFactoryDep,
-                                     engine: EngineDep) -> AssignmentView:
+@router.post("/cases/{case_id}/assignment/institution/withdrawal", response_model=AssignmentView)
+async def take_back_from_institution(*, case_id: Id, body: TakeBack, uow: UowFactoryDep, engine: EngineDep,
+                                     principal: Annotated[Principal, allow(Role.agency_staff)]
+                                     ) -> AssignmentView:
     """Take back a case the institution has arranged no one for (typically once overdue): the
-    rotation over the agency's pool assigns it by the same rules, or it is blocked."""
+    rotation over the agency's pool assigns it by the same rules, or it is blocked. A case of
+    another agency is not found."""
     with reported_as_field_error():
-        await handlers.take_back_from_institution(uow, case_id, reason=body.reason)
+        await handlers.take_back_from_institution(uow, case_id, reason=body.reason,
+                                                  within=agency_scope(principal))
     return await queries.assignment(engine, case_id)
 
 
@@ -101,11 +102,13 @@ async def list_awaiting_institution(*, engine: EngineDep, clock: ClockDep,
                                     limit: Limit = 50) -> Page[AwaitingInstitution]:
     """Cases given to institutions and awaiting the person they arrange, the earliest due first,
     each with its due time and whether overdue now: an institution's worklist, and the agency's
-    view of what its institutions owe it (`?overdue=true`)."""
+    view of what its institutions owe it (`?overdue=true`): of its own cases only, whatever the
+    query says."""
     if principal.role is Role.institution:
         institution_id = principal.institution_id or ""
     return await queries.list_awaiting_institution(engine, institution_id=institution_id, agency_id=agency_id,
-                                                   overdue=overdue, at=clock(), offset=offset, limit=limit)
+                                                   overdue=overdue, at=clock(), offset=offset, limit=limit,
+                                                   within=agency_scope(principal))
 
 
 @router.get("/assignments/institution-cases", response_model=Page[InstitutionCase])
@@ -114,11 +117,11 @@ async def list_institution_cases(*, engine: EngineDep,
                                  institution_id: InstitutionFilter = None, offset: Offset = 0,
                                  limit: Limit = 50) -> Page[InstitutionCase]:
     """The cases an institution's handlers handle now (an institution: its own; the agency and the
-    auditor name the institution)."""
+    auditor name the institution; agency staff read their own agency's cases only)."""
     if principal.role is Role.institution:
         institution_id = principal.institution_id or ""
     elif institution_id is None:
         raise RequestValidationError([{"loc": ("query", "institution_id"), "msg": "name the institution",
                                        "type": "missing"}])
     return await queries.list_institution_cases(engine, institution_id=institution_id, offset=offset,
-                                                limit=limit)
+                                                limit=limit, within=agency_scope(principal))

@@ -180,10 +180,10 @@ async def list_blocked(engine: AsyncEngine, *, agency_id: str | None, offset: in
 
 
 async def list_awaiting_institution(engine: AsyncEngine, *, institution_id: str | None, agency_id: str | None,
-                                    overdue: bool | None, at: datetime, offset: int,
-                                    limit: int) -> Page[AwaitingInstitution]:
+                                    overdue: bool | None, at: datetime, offset: int, limit: int,
+                                    within: AgencyScope = EVERY_AGENCY) -> Page[AwaitingInstitution]:
     """Cases given to institutions and awaiting the person they arrange, the earliest due first;
-    `overdue` at the moment `at` (R-PRV-4)."""
+    `overdue` at the moment `at` (R-PRV-4); of the caller's agencies only."""
     c = case_assignments.c
     query = select(c.case_id, c.case_number, c.case_kind, c.agency_id, c.institution_id, c.institution_name,
                    c.reason, c.decided_at.label("given_at"), c.due_at).where(
@@ -197,19 +197,22 @@ async def list_awaiting_institution(engine: AsyncEngine, *, institution_id: str 
     elif overdue is False:
         query = query.where(c.due_at > at)
     async with engine.connect() as conn:
+        query = query.where(scope.of_agencies(c.agency_id, await scope.agencies(conn, within)))
         return await paginate(conn, query, offset=offset, limit=limit,
                               item=lambda row: AwaitingInstitution.model_validate(
                                   dict(row) | {"overdue": row["due_at"] <= at}))
 
 
-async def list_institution_cases(engine: AsyncEngine, *, institution_id: str, offset: int,
-                                 limit: int) -> Page[InstitutionCase]:
-    """The cases the institution's handlers handle now, the latest assigned first."""
+async def list_institution_cases(engine: AsyncEngine, *, institution_id: str, offset: int, limit: int,
+                                 within: AgencyScope = EVERY_AGENCY) -> Page[InstitutionCase]:
+    """The cases the institution's handlers handle now, the latest assigned first; of the
+    caller's agencies only."""
     c = case_assignments.c
     query = (select(c.case_id, c.case_number, c.case_kind, c.agency_id, c.handler_id, c.handler_name,
                     c.method, c.decided_at.label("assigned_at"))
              .where(c.status == AssignmentStatus.assigned.value, c.institution_id == institution_id)
              .order_by(c.decided_at.desc(), c.case_id))
     async with engine.connect() as conn:
+        query = query.where(scope.of_agencies(c.agency_id, await scope.agencies(conn, within)))
         return await paginate(conn, query, offset=offset, limit=limit,
                               item=lambda row: InstitutionCase.model_validate(dict(row)))

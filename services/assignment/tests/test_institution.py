@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from services.assignment.app import MIGRATIONS, AssignmentSettings, create_app
-from services.assignment.tests.conftest import decision, handler, institution, registered
+from services.assignment.tests.conftest import AGENCY, decision, handler, institution, registered
 from shared.auth import Role
 from shared.contracts import CaseAssigned
 from shared.deps import get_clock
@@ -199,3 +199,48 @@ async def test_an_unarranged_case_is_overdue_after_its_hours_and_the_agency_take
                                  json={"handler_id": b1, "reason": ARRANGE})
         assert late.status_code == 409  # a1, of firm A, handles it now
         assert (await client.get(worklist)).json()["items"] == []
+
+
+async def test_an_agency_gives_takes_back_and_reads_its_own_cases_given_to_institutions_only(started):
+    """docs/security.md "Scoping": another agency's case given to an institution is not found to
+    an agency's staff, who can neither give it nor take it back, and whose worklists hold none of
+    it whatever the query says; its own staff and the auditor see it."""
+    async with started() as (client, settings, _):
+        other = "haidian-centre"
+        theirs = as_role(settings, Role.agency_staff, sub="staff-haidian", agency_id=other)
+        me = as_role(settings, Role.agency_staff, sub="staff-chaoyang", agency_id=AGENCY)
+        auditor = as_role(settings, Role.auditor)
+        their_firm = await institution(client, agency=other, district="海淀区", headers=theirs)
+        their_lawyer = await handler(client, their_firm, "海淀一", headers=theirs)
+        await handler(client, await institution(client), "朝阳一")
+        case = registered(agency=other, assigned_by_superior=True)
+        await publish(settings, case)
+        assert (await decision(client, case.case_id))["status"] == "awaiting_choice"
+
+        give = f"/api/v1/cases/{case.case_id}/assignment/institution"
+        refused = await client.post(give, headers=me, json=GIVE | {"institution_id": their_firm})
+        assert refused.status_code == 404
+        assert refused.json()["detail"] == "no assignment record for this case_id"
+        given = await client.post(give, headers=theirs, json=GIVE | {"institution_id": their_firm})
+        assert given.status_code == 200, given.text
+
+        worklist = "/api/v1/assignments/awaiting-institution"
+        for params in ({}, {"agency_id": other}, {"institution_id": their_firm}):
+            assert (await client.get(worklist, headers=me, params=params)).json()["total"] == 0, params
+        for caller in (theirs, auditor):
+            listed = (await client.get(worklist, headers=caller)).json()["items"]
+            assert [i["case_id"] for i in listed] == [case.case_id]
+
+        take_back = f"{give}/withdrawal"
+        refused = await client.post(take_back, headers=me, json={"reason": "律所逾期未安排"})
+        assert refused.status_code == 404
+        taken = await client.post(take_back, headers=theirs, json={"reason": "律所逾期未安排承办人"})
+        assert taken.status_code == 200, taken.text
+        assert taken.json()["handler"]["handler_id"] == their_lawyer
+
+        cases = "/api/v1/assignments/institution-cases"
+        mine = await client.get(cases, headers=me, params={"institution_id": their_firm})
+        assert mine.status_code == 200 and mine.json()["total"] == 0
+        for caller in (theirs, auditor):
+            listed = (await client.get(cases, headers=caller, params={"institution_id": their_firm})).json()
+            assert [i["case_id"] for i in listed["items"]] == [case.case_id]

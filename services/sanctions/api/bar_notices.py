@@ -23,6 +23,8 @@ router = APIRouter(prefix="/api/v1/bar-notices", tags=["bar notices"])
 
 NoticeId = Annotated[str, Path(description="The notice's id (BarNoticeIssued.notice_id)", max_length=64)]
 READERS = (Role.bar_association, Role.bureau_investigator, Role.auditor)
+# The bar association reads every notice; a district's bureau those of its district's cases.
+Reader = Annotated[Principal, allow(*READERS)]
 
 
 class ReportOutcome(BaseModel):
@@ -43,30 +45,28 @@ class ReportOutcome(BaseModel):
                                   description="The bar association's file number (文号)")
 
 
-@router.get("", response_model=Page[BarNoticeView], summary="Notices to the bar association",
-            dependencies=[allow(*READERS)])
-async def list_bar_notices(*, engine: EngineDep, offset: Offset = 0,
+@router.get("", response_model=Page[BarNoticeView], summary="Notices to the bar association")
+async def list_bar_notices(*, engine: EngineDep, principal: Reader, offset: Offset = 0,
                            limit: Limit = 50) -> Page[BarNoticeView]:
     """List the notices sent to the bar association, newest first, each with where the bar
-    association's handling stands."""
-    return await queries.list_bar_notices(engine, offset=offset, limit=limit)
+    association's handling stands (a district's bureau: those of its district's cases)."""
+    return await queries.list_bar_notices(engine, principal, offset=offset, limit=limit)
 
 
-@router.get("/unanswered", response_model=Page[BarNoticeView], summary="Notices left unanswered",
-            dependencies=[allow(*READERS)])
+@router.get("/unanswered", response_model=Page[BarNoticeView], summary="Notices left unanswered")
 async def list_unanswered(*, engine: EngineDep, settings: SanctionsSettingsDep, clock: ClockDep,
-                          offset: Offset = 0, limit: Limit = 50) -> Page[BarNoticeView]:
+                          principal: Reader, offset: Offset = 0, limit: Limit = 50) -> Page[BarNoticeView]:
     """Notices the bar association has not answered within `bar_notice_reminder_days` of their
     issue, oldest first, with how often each was chased (BarNoticeReminded)."""
-    return await queries.list_unanswered_notices(engine, reminder_days=settings.bar_notice_reminder_days,
+    return await queries.list_unanswered_notices(engine, principal,
+                                                 reminder_days=settings.bar_notice_reminder_days,
                                                  at=clock(), offset=offset, limit=limit)
 
 
-@router.get("/{notice_id}", response_model=BarNoticeDetail, summary="One notice and its answers",
-            dependencies=[allow(*READERS)])
-async def get_bar_notice(*, notice_id: NoticeId, engine: EngineDep) -> BarNoticeDetail:
+@router.get("/{notice_id}", response_model=BarNoticeDetail, summary="One notice and its answers")
+async def get_bar_notice(*, notice_id: NoticeId, engine: EngineDep, principal: Reader) -> BarNoticeDetail:
     """One notice with every answer of the bar association, oldest first."""
-    return await queries.bar_notice(engine, notice_id)
+    return await queries.bar_notice(engine, principal, notice_id)
 
 
 @router.post("/{notice_id}/outcomes", response_model=BarNoticeDetail, status_code=status.HTTP_201_CREATED,

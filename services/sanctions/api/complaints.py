@@ -55,7 +55,8 @@ async def lodge(*, body: Lodge, principal: Recorders, uow: UowFactoryDep, settin
     """A complaint about a case sanctions knows of (from intake); its answer is due
     `complaint_answer_days` after it was received."""
     complaint = await handlers.lodge_complaint(uow, settings.policy(), case_id=body.case_id, text=body.text,
-                                               received_on=body.received_on, by=principal.sub)
+                                               received_on=body.received_on, by=principal.sub,
+                                               within=queries.scope(principal))
     response.headers["Location"] = f"/api/v1/complaints/{complaint.complaint_id}"
     return complaint
 
@@ -85,7 +86,8 @@ async def get_complaint(*, complaint_id: ComplaintId, principal: Readers, engine
 async def answer(*, complaint_id: ComplaintId, body: Answer, principal: Bureau,
                  uow: UowFactoryDep) -> ComplaintView:
     """The bureau's answer (once)."""
-    return await handlers.answer_complaint(uow, complaint_id, answer=body.answer, by=principal.sub)
+    return await handlers.answer_complaint(uow, complaint_id, answer=body.answer, by=principal.sub,
+                                           within=queries.scope(principal))
 
 
 @router.post("/{complaint_id}/investigation", status_code=status.HTTP_201_CREATED,
@@ -94,6 +96,6 @@ async def investigate(*, complaint_id: ComplaintId, principal: Bureau, uow: UowF
                       settings: SanctionsSettingsDep, response: Response) -> InvestigationView:
     """Opens an investigation of the case's handler, as a failed case does (R-SAN-3); once."""
     investigation = await handlers.investigate_complaint(uow, settings.policy(), complaint_id,
-                                                         by=principal.sub)
+                                                         by=principal.sub, within=queries.scope(principal))
     response.headers["Location"] = f"/api/v1/investigations/{investigation.investigation_id}"
     return investigation

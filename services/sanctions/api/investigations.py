@@ -114,14 +114,15 @@ async def get_investigation(*, investigation_id: InvestigationId, principal: Rea
 async def assign(*, investigation_id: InvestigationId, body: Assign, principal: Investigator,
                  uow: UowFactoryDep) -> InvestigationView:
     return await handlers.assign_investigation(uow, investigation_id, assignee_id=body.assignee_id,
-                                               by=principal.sub)
+                                               by=principal.sub, within=queries.scope(principal))
 
 
 @router.post("/{investigation_id}/notes", status_code=status.HTTP_201_CREATED, response_model=NoteView,
              summary="Add a note to an investigation")
 async def add_note(*, investigation_id: InvestigationId, body: Note, principal: Investigator,
                    uow: UowFactoryDep) -> NoteView:
-    return await handlers.add_note(uow, investigation_id, text=body.text, by=principal.sub)
+    return await handlers.add_note(uow, investigation_id, text=body.text, by=principal.sub,
+                                   within=queries.scope(principal))
 
 
 @router.get("/{investigation_id}/notes", response_model=Page[NoteView], summary="An investigation's notes")
@@ -135,7 +136,8 @@ async def list_notes(*, investigation_id: InvestigationId, principal: Readers, e
 async def add_evidence(*, investigation_id: InvestigationId, body: Evidence, principal: Investigator,
                        uow: UowFactoryDep) -> EvidenceView:
     return await handlers.add_evidence(uow, investigation_id, reference=body.reference,
-                                       description=body.description, by=principal.sub)
+                                       description=body.description, by=principal.sub,
+                                       within=queries.scope(principal))
 
 
 @router.get("/{investigation_id}/evidence", response_model=Page[EvidenceView],
@@ -150,7 +152,8 @@ async def list_evidence(*, investigation_id: InvestigationId, principal: Readers
 async def record_findings(*, investigation_id: InvestigationId, body: Findings, principal: Investigator,
                           uow: UowFactoryDep) -> InvestigationView:
     """Recorded again before the decision, they replace the earlier findings."""
-    return await handlers.record_findings(uow, investigation_id, findings=body.findings, by=principal.sub)
+    return await handlers.record_findings(uow, investigation_id, findings=body.findings, by=principal.sub,
+                                          within=queries.scope(principal))
 
 
 @router.post("/{investigation_id}/decision", response_model=InvestigationView,
@@ -160,7 +163,8 @@ async def decide(*, investigation_id: InvestigationId, body: Decide, principal: 
     """R-SAN-3. A suspension from assignment (or from practice, for a lawyer: then every agency of
     the city) also decides the suspension, from today for the months given (`suspension_id`);
     assignment applies it from its next decision on (R-SAN-2, R-ASG-6)."""
-    return await handlers.decide_investigation(uow, investigation_id, by=principal.sub, **body.model_dump())
+    return await handlers.decide_investigation(uow, investigation_id, by=principal.sub, **body.model_dump(),
+                                               within=queries.scope(principal))
 
 
 @router.post("/{investigation_id}/closure", response_model=InvestigationView,
@@ -169,7 +173,8 @@ async def close(*, investigation_id: InvestigationId, principal: Investigator,
                 uow: UowFactoryDep) -> InvestigationView:
     """Closes a decided investigation; the organ that notified the case, if one did, is informed
     (InvestigationConcluded, and /api/v1/organ-reports)."""
-    return await handlers.close_investigation(uow, investigation_id, by=principal.sub)
+    return await handlers.close_investigation(uow, investigation_id, by=principal.sub,
+                                              within=queries.scope(principal))
 
 
 # --- 通报: for the organ that notified the case only ---------------------------------------------

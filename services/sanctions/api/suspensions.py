@@ -80,7 +80,8 @@ async def suspend(*, body: Suspend, principal: Decider, uow: UowFactoryDep,
     Agency staff decide for their own agency's pool only (403 otherwise)."""
     deciding_agency = principal.agency_id if principal.role is Role.agency_staff else None
     suspension = await handlers.suspend_handler(uow, **body.model_dump(), by=principal.sub,
-                                                deciding_agency=deciding_agency)
+                                                deciding_agency=deciding_agency,
+                                                within=queries.scope(principal))
     response.headers["Location"] = f"/api/v1/suspensions/{suspension.suspension_id}"
     return suspension
 
@@ -91,7 +92,8 @@ async def reinstate(*, suspension_id: SuspensionId, body: Reinstate, principal: 
                     uow: UowFactoryDep) -> SuspensionView:
     """End the suspension before its period is over: the handler may receive cases again from
     the next assignment."""
-    return await handlers.reinstate_handler(uow, suspension_id, reason=body.reason, by=principal.sub)
+    return await handlers.reinstate_handler(uow, suspension_id, reason=body.reason, by=principal.sub,
+                                            within=queries.scope(principal))
 
 
 @router.get("", response_model=Page[SuspensionView], summary="List suspensions")
