@@ -44,7 +44,10 @@ async def test_a_client_written_from_the_document_reads_the_notice_answers_and_s
     document = AsyncApiDocument()
     notices_topic = settings.topic(document.channel_of("BarNoticeIssued", "send"))
     outcomes_topic = settings.topic(document.channel_of("BarOutcomeReported", "receive"))
-    await create_topics(settings, document.channel_of("BarOutcomeReported", "receive"))
+    # Both topics exist before anyone uses them, as Strimzi's KafkaTopics make them in production
+    # (Apache Kafka creates none on first use; a client subscribing to a missing one gets an error).
+    await create_topics(settings, document.channel_of("BarNoticeIssued", "send"),
+                        document.channel_of("BarOutcomeReported", "receive"))
     timeouts = {} if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else EMBEDDED_BROKER_TIMEOUTS
     app = create_app(settings)
     async with serve_in_process(app) as staff:
