@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 
 from prometheus_client import Gauge
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 
 from services.intake.adapters import masked, seal_people, unseal
 from services.intake.domain.case import Case, CaseType
@@ -24,6 +24,7 @@ from services.intake.domain.erasure import PersonRecord
 from services.intake.domain.people import AIDED_PERSON_FIELDS, AdverseParty, AidedPerson, born_on
 from services.intake.domain.record import WorkEntry
 from services.intake.projections import working_calendar_days, working_calendar_years
+from services.intake.queries import calendar as calendar_queries
 from services.intake.queries.access import check
 from services.intake.queries.calendar import LoadedYear, loaded_years
 from services.intake.queries.cases import CaseFilter
@@ -463,16 +464,15 @@ async def load_working_calendar(uow_factory: UnitOfWorkFactory, arrangement: Yea
     of docs/intake.md says), recorded with its source, its file's hash, who loaded it and when.
     A year loaded already is replaced only when asked; a day another year's arrangement names
     differently is refused (the two notices disagree: an operator looks)."""
-    y, d = working_calendar_years.c, working_calendar_days.c
     async with uow_factory() as uow:
         conn = uow.conn
-        before = (await conn.execute(select(y.source).where(y.year == arrangement.year))).scalar()
+        before = await calendar_queries.source_of(conn, arrangement.year)
         if before is not None and not replace:
             raise Conflict(f"{arrangement.year} is loaded already (from {before}); replace it explicitly")
-        await conn.execute(delete(working_calendar_years).where(y.year == arrangement.year))
+        await conn.execute(delete(working_calendar_years)
+                           .where(working_calendar_years.c.year == arrangement.year))
         days = arrangement.days()
-        named_elsewhere = {r.day: r for r in (await conn.execute(
-            select(d.day, d.working, d.year).where(d.day.in_(list(days))))).all()}
+        named_elsewhere = await calendar_queries.days_named(conn, days)
         for day, other in sorted(named_elsewhere.items()):
             if other.working != days[day]:
                 raise Conflict(f"{day} is {'a working day' if other.working else 'a day off'} in the "

@@ -4,12 +4,13 @@ calendar the Python deadlines and the SQL function `intake_add_working_days` bot
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -46,6 +47,21 @@ async def loaded_years(conn: AsyncConnection) -> list[LoadedYear]:
                        holidays=sum(1 for day in days if day.year == r.year and not day.working),
                        make_up_working_days=sum(1 for day in days if day.year == r.year and day.working))
             for r in rows]
+
+
+async def source_of(conn: AsyncConnection, year: int) -> str | None:
+    """Where the year loaded came from; None when it is not loaded."""
+    source: str | None = (await conn.execute(
+        select(working_calendar_years.c.source).where(working_calendar_years.c.year == year))).scalar()
+    return source
+
+
+async def days_named(conn: AsyncConnection, days: Iterable[date]) -> dict[date, Row[Any]]:
+    """Of these days, those an arrangement already loaded names: whether it made them working
+    days, and of which year's arrangement."""
+    d = working_calendar_days.c
+    rows = (await conn.execute(select(d.day, d.working, d.year).where(d.day.in_(list(days))))).all()
+    return {r.day: r for r in rows}
 
 
 _YEAR = re.compile(r"working days for (\d{4})")
