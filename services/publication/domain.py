@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -142,10 +142,29 @@ class Table(BaseModel, Generic[R]):
         return table(annex=annex, title=title, columns=row_type.columns(), rows=rows)
 
 
+class SubsidyPayment(Row):
+    """Annex 4 (法律援助办案补贴发放情况): one subsidy paid, from evaluation's `SubsidyPaid` events."""
+
+    period: str = Field(title="期间")
+    agency_id: str = Field(title="法律援助机构")
+    institution_name: str = Field(title="法律服务机构")
+    handler_name: str = Field(title="承办人员")
+    case_number: str = Field(title="案件编号")
+    case_kind: CaseKind = Field(title="案件类别")
+    amount: Decimal = Field(title="补贴金额（元）")
+    paid_on: date = Field(title="发放日期")
+
+
 class Tables(BaseModel):
-    evaluation_results: Table[EvaluationResult]
+    """The annexes, in the order they are published. Renderers iterate the fields in this order,
+    so a new annex added here appears in every form without touching them."""
+
+    subsidy_payments: Table[SubsidyPayment] = Field(
+        default_factory=lambda: Table.of(SubsidyPayment, annex=4, title="法律援助办案补贴发放情况", rows=[]),
+        description="Annex 4; filled by the publishing workflow from the subsidy events")
     cases_per_institution: Table[InstitutionCases]
     cases_per_person: Table[PersonCases]
+    evaluation_results: Table[EvaluationResult]
 
 
 # --- the summary ---------------------------------------------------------------------------
@@ -160,12 +179,48 @@ class GradeCount(BaseModel):
 
 
 class Summary(BaseModel):
+    legal_basis: str | None = Field(
+        default=None, description="The legal basis, as text the bureau edits (plain paragraphs)")
+    procedure: str | None = Field(
+        default=None, description="The procedure: closure, file review, grading, subsidy (bureau-edited)")
     cases_closed: int
     cases_closed_by_kind: CasesByKind
     cases_evaluated: int
     grade_distribution: list[GradeCount]
     excellent_and_good_rate: float | None = Field(
         description="优良率 (R-EVL-8), in %; null when no case of the period was evaluated")
+    excellent_and_good_target: float | None = Field(
+        default=None, description="The target rate for the period's year (R-EVL-8), in %")
+    legal_help_sessions: int | None = Field(
+        default=None, description="Duty-lawyer legal help (法律帮助), counted per session")
+    subsidies_paid: Decimal | None = Field(default=None, description="Subsidies paid in the period, yuan")
+
+
+class Scope(BaseModel):
+    """Whose disclosure: one agency's, a district bureau's, or the city's."""
+
+    level: Literal["agency", "district", "city"] = "city"
+    id: str | None = Field(default=None, description="The agency id or district code; null for the city")
+    name: str = Field(default="全市", description="As printed in the title")
+
+
+class Correction(BaseModel):
+    """What a correcting version changed from the one it replaces."""
+
+    replaces: str = Field(description="The number of the version replaced")
+    changes: list[str] = Field(description="What changed, one sentence each")
+
+
+class PublishedEntry(BaseModel):
+    """One published disclosure in the index page and the Atom feed."""
+
+    number: str
+    title: str
+    scope: Scope
+    period: str
+    version: int
+    published_at: datetime
+    corrects: Correction | None = None
 
 
 def percentage(part: int, whole: int) -> float | None:
@@ -182,6 +237,15 @@ class Disclosure(BaseModel):
     starts_on: date
     ends_on: date
     timezone: str = str(BEIJING)
+    # Filled by the publishing workflow; a live draft has no number and status "draft".
+    title: str | None = None
+    scope: Scope = Field(default_factory=Scope)
+    status: Literal["draft", "published"] = "draft"
+    number: str | None = Field(default=None, description="The published disclosure's number; null in a draft")
+    version: int = Field(default=1, description="1, then one more for each correction")
+    cut_off: datetime | None = Field(default=None, description="Events up to this moment are counted")
+    published_at: datetime | None = None
+    corrects: Correction | None = None
     summary: Summary
     tables: Tables
 
