@@ -21,7 +21,7 @@ from shared import audit_api, tracing
 from shared.auth import install_auth
 from shared.consumer import ConsumerRunner, Handler
 from shared.db import create_engine
-from shared.deps import get_clock
+from shared.deps import app_clock
 from shared.events import IntegrationEvent
 from shared.health import BrokerWatch
 from shared.http import install_middleware, install_operational_routes, install_problem_handlers
@@ -48,7 +48,7 @@ def periodically(
     fails is logged and the next one tries again: a request or an event never waits on it."""
 
     async def run_once(app: FastAPI) -> None:
-        clock = app.dependency_overrides.get(get_clock, get_clock)()
+        clock = app_clock(app)
         try:
             await tick(app, clock())
         except Exception:
