@@ -27,7 +27,7 @@ from shared.health import BrokerWatch
 from shared.http import install_middleware, install_operational_routes, install_problem_handlers
 from shared.migrations import pending
 from shared.openapi import install_openapi
-from shared.outbox import Relay
+from shared.outbox import Relay, purge
 from shared.settings import ServiceSettings
 from shared.uow import Projector, no_projection
 
@@ -69,6 +69,14 @@ def periodically(
 
     job.__name__ = job.__qualname__ = name or tick.__name__
     return job
+
+
+async def _purge(app: FastAPI, now: datetime) -> None:
+    await purge(app.state.engine, app.state.settings)
+
+
+# Every service purges its own outbox and inbox (shared/outbox.py's purge).
+purge_periodically = periodically(_purge, every=lambda s: s.purge_interval_seconds, name="purge")
 
 
 @dataclass
@@ -114,7 +122,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         if app.state.relay is not None:
             tasks.append(asyncio.create_task(app.state.relay.run(stop), name="relay"))
         tasks += [asyncio.create_task(job(app, stop), name=job.__name__, context=tracing.context_with(tracer))
-                  for job in spec.background]
+                  for job in [*spec.background, purge_periodically]]
         # Not among `tasks`: shutdown does not wait for a check in flight, it cancels it.
         watch = (asyncio.create_task(broker.run(stop), name="broker-watch")
                  if settings.broker_check_seconds > 0 else None)
