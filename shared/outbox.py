@@ -17,6 +17,10 @@ events reach its partition in order even with several replicas.
 When the broker comes back empty (the embedded broker keeps everything in memory), the relay
 notices that its epoch marker is gone and re-sends the whole outbox from the beginning.
 
+Nothing grows without bound: `purge()` deletes the outbox rows every relay has published and
+that are older than `outbox_retention_days`, and the inbox rows older than
+`inbox_retention_days` (docs/reliability.md, "Purging the outbox and the inbox").
+
 With tracing on, each row's publication is a span of its own (`send <topic>`), child of the
 context stored with the row (its `traceparent` extension, written by the command that emitted
 it), and the message carries that span's context to the consumers. One span per row rather than
@@ -326,6 +330,34 @@ class Relay:
                 await _sleep(stop, 1.0)
             finally:
                 await self._stop_producer()
+
+
+_PURGE_OUTBOX = """
+DELETE FROM outbox
+WHERE time < now() - make_interval(secs => $1)
+  AND EXISTS (SELECT 1 FROM relay_cursor)
+  AND (txid, position) <= ALL (SELECT c.txid, c.position FROM relay_cursor c)
+"""
+# `<= ALL` over every relay's cursor: a row some relay has not published yet stays, however
+# old. Without any cursor no relay ever ran here, and nothing counts as published.
+_PURGE_INBOX = "DELETE FROM inbox WHERE handled_at < now() - make_interval(secs => $1)"
+
+PURGED = Counter("fayuan_purged_rows_total", "Outbox and inbox rows deleted past their retention", ["table"])
+
+
+async def purge(engine: AsyncEngine, settings: ServiceSettings) -> dict[str, int]:
+    """Delete published outbox rows and handled inbox rows past their retention; return counts."""
+    day = 86_400.0
+    async with engine.begin() as conn:
+        db = await driver(conn)
+        outbox = await db.execute(_PURGE_OUTBOX, settings.outbox_retention_days * day)
+        inbox = await db.execute(_PURGE_INBOX, settings.inbox_retention_days * day)
+    counts = {"outbox": int(outbox.split()[-1]), "inbox": int(inbox.split()[-1])}
+    for table, count in counts.items():
+        PURGED.labels(table).inc(count)
+    if any(counts.values()):
+        log.info("purged rows past their retention", extra=counts)
+    return counts
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -21,13 +21,13 @@ from shared import audit_api, tracing
 from shared.auth import install_auth
 from shared.consumer import ConsumerRunner, Handler
 from shared.db import create_engine
-from shared.deps import get_clock
+from shared.deps import app_clock
 from shared.events import IntegrationEvent
 from shared.health import BrokerWatch
 from shared.http import install_middleware, install_operational_routes, install_problem_handlers
 from shared.migrations import pending
 from shared.openapi import install_openapi
-from shared.outbox import Relay
+from shared.outbox import Relay, purge
 from shared.settings import ServiceSettings
 from shared.uow import Projector, no_projection
 
@@ -48,7 +48,7 @@ def periodically(
     fails is logged and the next one tries again: a request or an event never waits on it."""
 
     async def run_once(app: FastAPI) -> None:
-        clock = app.dependency_overrides.get(get_clock, get_clock)()
+        clock = app_clock(app)
         try:
             await tick(app, clock())
         except Exception:
@@ -69,6 +69,14 @@ def periodically(
 
     job.__name__ = job.__qualname__ = name or tick.__name__
     return job
+
+
+async def _purge(app: FastAPI, now: datetime) -> None:
+    await purge(app.state.engine, app.state.settings)
+
+
+# Every service purges its own outbox and inbox (shared/outbox.py's purge).
+purge_periodically = periodically(_purge, every=lambda s: s.purge_interval_seconds, name="purge")
 
 
 @dataclass
@@ -114,7 +122,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         if app.state.relay is not None:
             tasks.append(asyncio.create_task(app.state.relay.run(stop), name="relay"))
         tasks += [asyncio.create_task(job(app, stop), name=job.__name__, context=tracing.context_with(tracer))
-                  for job in spec.background]
+                  for job in [*spec.background, purge_periodically]]
         # Not among `tasks`: shutdown does not wait for a check in flight, it cancels it.
         watch = (asyncio.create_task(broker.run(stop), name="broker-watch")
                  if settings.broker_check_seconds > 0 else None)

@@ -189,6 +189,17 @@ class ServiceSettings(BaseSettings):
         default=3.0, description="How often, in seconds, the relay checks that the broker still has "
                                  "what it published (an emptied broker gets the outbox again)")
 
+    outbox_retention_days: float = Field(
+        default=30, gt=0, description="Days a published outbox row is kept before the purge deletes it. "
+        "A broker that comes back empty gets this much history again (integration topics keep 30 days)")
+    inbox_retention_days: float = Field(
+        default=400, gt=0, description="Days a consumer remembers an event it handled (its inbox row), so a "
+        "redelivery is recognised. Must outlast every redelivery: the longest retention of a topic the "
+        "service consumes (365 days for the bar association's outcomes) and outbox_retention_days")
+    purge_interval_seconds: float = Field(
+        default=3600, ge=0, description="How often the service purges outbox rows it published and inbox "
+        "rows past their retention. 0: never (operators then purge from a scheduler)")
+
     consumers_enabled: bool = Field(
         default=True, description="Run the service's consumers of other services' events in this process")
     consumer_max_retries: int = Field(
@@ -257,6 +268,14 @@ class ServiceSettings(BaseSettings):
 
         parse_many(value)  # ValueError on anything but "<count>/<period>[;...]"
         return value
+
+    @model_validator(mode="after")
+    def _inbox_outlasts_outbox(self) -> ServiceSettings:
+        # A relay re-sends what its outbox still holds when the broker comes back empty; an
+        # event re-sent after its consumer forgot it would be applied twice.
+        if self.inbox_retention_days < self.outbox_retention_days:
+            raise ValueError("inbox_retention_days must be at least outbox_retention_days")
+        return self
 
     @model_validator(mode="after")
     def _jwks_over_tls(self) -> ServiceSettings:

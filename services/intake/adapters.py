@@ -15,7 +15,7 @@ from shared.masking import mask_address, mask_id_number, mask_name, mask_phone
 from shared.personal_data import Erased, PersonalDataVault
 
 
-def get_vault(request: Request) -> PersonalDataVault:
+async def get_vault(request: Request) -> PersonalDataVault:
     vault: PersonalDataVault = request.app.state.vault
     return vault
 

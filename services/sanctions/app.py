@@ -14,7 +14,7 @@ from services.sanctions.api import ROUTERS
 from services.sanctions.consumers import CONSUMERS
 from services.sanctions.projections import projection
 from services.sanctions.settings import SanctionsSettings
-from shared.deps import get_clock
+from shared.deps import app_clock
 from shared.service import ServiceSpec, build_app, periodically
 from shared.settings import ServiceSettings
 from shared.uow import UnitOfWorkFactory, unit_of_work
@@ -38,7 +38,7 @@ def units_of_work(engine: AsyncEngine, settings: ServiceSettings) -> UnitOfWorkF
 async def reinstate_due_now(app: FastAPI) -> int:
     """One tick of the sweep: reinstate every handler whose suspension's period is over, at the
     app's clock (tests override `get_clock`, as they do for routes)."""
-    clock = app.dependency_overrides.get(get_clock, get_clock)()
+    clock = app_clock(app)
     return await handlers.reinstate_due(units_of_work(app.state.engine, app.state.settings), clock())
 
 

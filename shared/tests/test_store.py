@@ -138,3 +138,17 @@ async def test_append_outbox_and_projection_commit_together_or_not_at_all(kernel
         db = await store.driver(conn)
         assert await db.fetchval("SELECT count(*) FROM events") == 0
         assert await db.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_a_command_that_always_loses_the_race_gives_up_after_five_attempts():
+    attempts = 0
+
+    @retry_on_conflict
+    async def always_late() -> None:
+        nonlocal attempts
+        attempts += 1
+        raise ConcurrencyError("t1", attempts)
+
+    with pytest.raises(ConcurrencyError):
+        await always_late()
+    assert attempts == 5

@@ -12,6 +12,7 @@ import pytest
 
 from services.assignment.app import MIGRATIONS, AssignmentSettings, create_app
 from services.assignment.tests.conftest import AGENCY, decision, handler, institution, registered
+from shared import clock
 from shared.auth import Role
 from shared.contracts import CaseAssigned
 from shared.deps import get_clock
@@ -32,7 +33,7 @@ def started(migrated_settings):
         settings = await migrated_settings(AssignmentSettings, MIGRATIONS, **overrides)
         app = create_app(settings)
         moment: list[datetime | None] = [None]
-        real = get_clock()
+        real = clock.now
         app.dependency_overrides[get_clock] = lambda: (lambda: moment[0] or real())
         async with serve_in_process(app) as client:
             yield client, settings, moment
