@@ -51,13 +51,19 @@ class DrawnCase(BaseModel):
 
     @property
     def candidate(self) -> Candidate:
-        return Candidate(case_id=self.case_id, case_kind=self.case_kind, agency_id=self.agency_id,
-                         district=self.district, handler_id=self.handler.handler_id,
-                         institution_id=self.handler.institution_id)
+        return Candidate(
+            case_id=self.case_id,
+            case_kind=self.case_kind,
+            agency_id=self.agency_id,
+            district=self.district,
+            handler_id=self.handler.handler_id,
+            institution_id=self.handler.institution_id,
+        )
 
 
-def grade_reading(kind: CaseKind, indicators: Mapping[str, Grade], rule_version: str
-                  ) -> tuple[str, dict[str, Grade], Grade]:
+def grade_reading(
+    kind: CaseKind, indicators: Mapping[str, Grade], rule_version: str
+) -> tuple[str, dict[str, Grade], Grade]:
     """The one place a reading is graded: the standard of the case's kind, its indicators checked
     (R-EVL-1), the case's grade by the rule of this version (R-EVL-2)."""
     standard = standard_for(kind)
@@ -181,21 +187,42 @@ class PanelFile(Aggregate):
         assert self.drawn is not None
         return self.drawn.case
 
-    def draw(self, *, round_id: str, case: DrawnCase, seed: str, rule_version: str, readers: list[str],
-             wanted: int, at: datetime) -> None:
-        self.record(FileDrawn(file_id=self.id, round_id=round_id, case=case, seed=seed,
-                              rule_version=rule_version, readers=readers, wanted=wanted, drawn_at=at))
+    def draw(
+        self,
+        *,
+        round_id: str,
+        case: DrawnCase,
+        seed: str,
+        rule_version: str,
+        readers: list[str],
+        wanted: int,
+        at: datetime,
+    ) -> None:
+        self.record(
+            FileDrawn(
+                file_id=self.id,
+                round_id=round_id,
+                case=case,
+                seed=seed,
+                rule_version=rule_version,
+                readers=readers,
+                wanted=wanted,
+                drawn_at=at,
+            )
+        )
 
     def _stage_grades(self) -> list[Grade] | None:
         """The grades of the current panel once all its readers have read (else None)."""
-        panel = [rid for rid, stage in self.readers.items()
-                 if (stage == RE_REVIEW) == (self.stage == RE_REVIEW)]
+        panel = [
+            rid for rid, stage in self.readers.items() if (stage == RE_REVIEW) == (self.stage == RE_REVIEW)
+        ]
         if not panel or any(rid not in self.readings for rid in panel):
             return None
         return [self.readings[rid].grade for rid in panel]
 
-    def read(self, *, reviewer_id: str, indicators: Mapping[str, Grade], findings: str, at: datetime,
-             staff: Staff) -> None:
+    def read(
+        self, *, reviewer_id: str, indicators: Mapping[str, Grade], findings: str, at: datetime, staff: Staff
+    ) -> None:
         """A reader grades the file; the panel adds readers or decides (the module's rule)."""
         if self.drawn is None or reviewer_id not in self.readers:
             raise NotYourFile(f"no file {self.id} awaits your reading")
@@ -204,40 +231,81 @@ class PanelFile(Aggregate):
         if self.final is not None:
             raise AlreadyRead(f"file {self.id} has its final result")
         standard, grades, grade = grade_reading(self.case.case_kind, indicators, self.drawn.rule_version)
-        self.record(FileRead(file_id=self.id, reviewer_id=reviewer_id, stage=self.readers[reviewer_id],
-                             standard=standard, indicators=grades, grade=grade,
-                             rule_version=self.drawn.rule_version, findings=findings, read_at=at))
+        self.record(
+            FileRead(
+                file_id=self.id,
+                reviewer_id=reviewer_id,
+                stage=self.readers[reviewer_id],
+                standard=standard,
+                indicators=grades,
+                grade=grade,
+                rule_version=self.drawn.rule_version,
+                findings=findings,
+                read_at=at,
+            )
+        )
         panel = self._stage_grades()
         if panel is None:
             return
         needed = more_readers_needed(panel)
         if needed:
             stage = RE_READ
-            self.record(ReadersAdded(file_id=self.id, stage=stage, readers=staff(stage, needed, set(self.readers)),
-                                     wanted=needed, at=at))
+            self.record(
+                ReadersAdded(
+                    file_id=self.id,
+                    stage=stage,
+                    readers=staff(stage, needed, set(self.readers)),
+                    wanted=needed,
+                    at=at,
+                )
+            )
             return
         self._decide(at)
 
     def _decide(self, at: datetime) -> None:
-        panel = [rid for rid, stage in self.readers.items()
-                 if (stage == RE_REVIEW) == (self.stage == RE_REVIEW)]
+        panel = [
+            rid for rid, stage in self.readers.items() if (stage == RE_REVIEW) == (self.stage == RE_REVIEW)
+        ]
         readings = [self.readings[rid] for rid in panel]
         keys = readings[0].indicators.keys()
-        self.record(FileResultReached(
-            file_id=self.id, result_no=len(self.results) + 1, stage=self.stage,
-            grade=lower_median([r.grade for r in readings]),
-            indicators={k: lower_median([r.indicators[k] for r in readings]) for k in keys},
-            grades={r.reviewer_id: r.grade for r in readings}, panel_rule=PANEL_RULE, reached_at=at))
+        self.record(
+            FileResultReached(
+                file_id=self.id,
+                result_no=len(self.results) + 1,
+                stage=self.stage,
+                grade=lower_median([r.grade for r in readings]),
+                indicators={k: lower_median([r.indicators[k] for r in readings]) for k in keys},
+                grades={r.reviewer_id: r.grade for r in readings},
+                panel_rule=PANEL_RULE,
+                reached_at=at,
+            )
+        )
 
     def dispute(self, *, reason: str, by: str, at: datetime, staff: Staff) -> None:
         """The result is re-reviewed by three who have not read the file: a new result follows."""
         if not self.results or self.disputed or self.final is not None:
-            raise NotDisputable(f"file {self.id} has no result open to a dispute (one dispute per file, "
-                                "before the round closes)")
-        self.record(ResultDisputed(file_id=self.id, result_no=self.results[-1].result_no, reason=reason,
-                                   disputed_by=by, disputed_at=at))
-        self.record(ReadersAdded(file_id=self.id, stage=RE_REVIEW, readers=staff(RE_REVIEW, 3, set(self.readers)),
-                                 wanted=3, at=at))
+            raise NotDisputable(
+                f"file {self.id} has no result open to a dispute (one dispute per file, "
+                "before the round closes)"
+            )
+        self.record(
+            ResultDisputed(
+                file_id=self.id,
+                result_no=self.results[-1].result_no,
+                reason=reason,
+                disputed_by=by,
+                disputed_at=at,
+            )
+        )
+        self.record(
+            ReadersAdded(
+                file_id=self.id,
+                stage=RE_REVIEW,
+                readers=staff(RE_REVIEW, 3, set(self.readers)),
+                wanted=3,
+                at=at,
+            )
+        )
 
     def finalise(self, *, at: datetime) -> FileResultFinal | None:
         """At the round's closure: the latest result is final (None when the file has none yet,
@@ -248,11 +316,21 @@ class PanelFile(Aggregate):
         first = next(rid for rid in r.grades)
         agreeing = [self.readings[rid].findings for rid, g in r.grades.items() if g == r.grade]
         assert self.drawn is not None
-        self.record(FileResultFinal(
-            file_id=self.id, round_id=self.drawn.round_id, result_no=r.result_no, case=self.case,
-            standard=self.readings[first].standard, grade=r.grade, indicators=r.indicators,
-            rule_version=self.drawn.rule_version, reviewer_id=first, findings="\n".join(agreeing),
-            final_at=at))
+        self.record(
+            FileResultFinal(
+                file_id=self.id,
+                round_id=self.drawn.round_id,
+                result_no=r.result_no,
+                case=self.case,
+                standard=self.readings[first].standard,
+                grade=r.grade,
+                indicators=r.indicators,
+                rule_version=self.drawn.rule_version,
+                reviewer_id=first,
+                findings="\n".join(agreeing),
+                final_at=at,
+            )
+        )
         return self.final
 
     # state changes

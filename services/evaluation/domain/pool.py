@@ -53,7 +53,8 @@ class ExpertProfile(BaseModel):
     institution_id: str = Field(max_length=64)
     institution_name: str = Field(max_length=200)
     assigning_agencies: tuple[str, ...] = Field(
-        default=(), description="Agencies that assign the expert legal-aid cases (regional avoidance)")
+        default=(), description="Agencies that assign the expert legal-aid cases (regional avoidance)"
+    )
     trained_on: tuple[date, ...] = Field(default=(), description="Dates of the evaluation training taken")
     disciplined_on: tuple[date, ...] = Field(default=(), description="Dates of disciplinary sanctions")
     active: bool = True
@@ -95,8 +96,11 @@ class QualificationRule:
             found.append(f"fewer than {self.min_years} years of practice")
         if self.same_field and FIELD_OF_KIND[kind] not in expert.fields:
             found.append(f"does not practise in the {FIELD_OF_KIND[kind]} field")
-        recent = [d for d in expert.disciplined_on
-                  if d <= opens_on and years_between(d, opens_on) < self.discipline_free_years]
+        recent = [
+            d
+            for d in expert.disciplined_on
+            if d <= opens_on and years_between(d, opens_on) < self.discipline_free_years
+        ]
         if self.discipline_free_years and recent:
             found.append(f"disciplined within the last {self.discipline_free_years} years")
         if self.trained_before_round and not any(d <= opens_on for d in expert.trained_on):
@@ -104,8 +108,9 @@ class QualificationRule:
         return found
 
 
-def avoidance(reviewer_id: str, expert: ExpertProfile, file: Candidate, *, by_district: bool = True
-              ) -> list[str]:
+def avoidance(
+    reviewer_id: str, expert: ExpertProfile, file: Candidate, *, by_district: bool = True
+) -> list[str]:
     """R-EVL-4, R-EVL-6: why the expert must not read this file (none: they may)."""
     found: list[str] = []
     if reviewer_id == file.handler_id:

@@ -78,13 +78,25 @@ def draw(candidates: Iterable[str], *, rule: DrawRule, seed: str, size: int | No
     return ordered[:size]
 
 
-def allocate(file: Candidate, experts: Mapping[str, ExpertProfile], *, seed: str, stage: str, count: int,
-             opens_on: date, policy: RoundPolicy, exclude: Collection[str] = ()) -> list[str]:
+def allocate(
+    file: Candidate,
+    experts: Mapping[str, ExpertProfile],
+    *,
+    seed: str,
+    stage: str,
+    count: int,
+    opens_on: date,
+    policy: RoundPolicy,
+    exclude: Collection[str] = (),
+) -> list[str]:
     """Up to `count` reviewers for the file at this stage (step 4 of the module's algorithm)."""
-    eligible = [rid for rid, expert in experts.items()
-                if rid not in exclude
-                and not avoidance(rid, expert, file, by_district=policy.avoid_own_district)
-                and not policy.qualification.refusals(rid, expert, file.case_kind, opens_on)]
+    eligible = [
+        rid
+        for rid, expert in experts.items()
+        if rid not in exclude
+        and not avoidance(rid, expert, file, by_district=policy.avoid_own_district)
+        and not policy.qualification.refusals(rid, expert, file.case_kind, opens_on)
+    ]
     eligible.sort(key=lambda rid: (rank(seed, file.case_id, stage, rid), rid))
     return eligible[:count]
 
@@ -148,19 +160,45 @@ class EvaluationRound(Aggregate):
         self.drawn: list[str] = []
         self.closed = False
 
-    def open(self, *, agency_id: str, period_from: date, period_to: date, opens_on: date, draw_rule: DrawRule,
-             sample_share: Decimal, seed: str, readers: Readers, panel_rule: str, grading_rule: str, by: str,
-             at: datetime) -> None:
+    def open(
+        self,
+        *,
+        agency_id: str,
+        period_from: date,
+        period_to: date,
+        opens_on: date,
+        draw_rule: DrawRule,
+        sample_share: Decimal,
+        seed: str,
+        readers: Readers,
+        panel_rule: str,
+        grading_rule: str,
+        by: str,
+        at: datetime,
+    ) -> None:
         if self.exists:
             raise Conflict(f"round {self.id} is already open")
         if period_to < period_from:
             raise BadPeriod("period_to: the period ends before it begins")
         if sample_share < MIN_SAMPLE_SHARE:
             raise Invalid(f"sample_share: at least {MIN_SAMPLE_SHARE} (0.2%)", rule="R-EVL-6")
-        self.record(RoundOpened(
-            round_id=self.id, agency_id=agency_id, period_from=period_from, period_to=period_to,
-            opens_on=opens_on, draw_rule=draw_rule, sample_share=sample_share, seed=seed, readers=readers,
-            panel_rule=panel_rule, grading_rule=grading_rule, opened_by=by, opened_at=at))
+        self.record(
+            RoundOpened(
+                round_id=self.id,
+                agency_id=agency_id,
+                period_from=period_from,
+                period_to=period_to,
+                opens_on=opens_on,
+                draw_rule=draw_rule,
+                sample_share=sample_share,
+                seed=seed,
+                readers=readers,
+                panel_rule=panel_rule,
+                grading_rule=grading_rule,
+                opened_by=by,
+                opened_at=at,
+            )
+        )
 
     def draw(self, *, candidates: Collection[str], previous_year_cases: int) -> list[str]:
         """Draw the round's cases by its recorded rule and seed; the drawn case ids."""
@@ -169,9 +207,16 @@ class EvaluationRound(Aggregate):
             raise RoundNotOpen(f"round {self.id} is not open to a draw")
         size = sample_size(previous_year_cases, o.sample_share) if o.draw_rule is DrawRule.sample else None
         drawn = draw(candidates, rule=o.draw_rule, seed=o.seed, size=size)
-        self.record(CasesDrawn(round_id=self.id, candidates=len(set(candidates)),
-                               candidates_digest=digest(candidates), previous_year_cases=previous_year_cases,
-                               sample_size=size, drawn=drawn))
+        self.record(
+            CasesDrawn(
+                round_id=self.id,
+                candidates=len(set(candidates)),
+                candidates_digest=digest(candidates),
+                previous_year_cases=previous_year_cases,
+                sample_size=size,
+                drawn=drawn,
+            )
+        )
         return drawn
 
     def close(self, *, by: str, at: datetime) -> None:
