@@ -32,6 +32,13 @@ SPEC = ServiceSpec(
         "evaluations": "Peer evaluations (同行评估): a reviewer's grade per indicator, the case's grade by "
                        "the agency's rule, and each case's quality record with the aided person's "
                        "satisfaction (R-EVL-5).",
+        "experts": "The expert pool (评估专家库): reviewers registered by the bureau with licence, years of "
+                   "practice, fields, district, institution, training and discipline; qualification and "
+                   "avoidance are decided from it (R-EVL-4, R-EVL-6).",
+        "evaluation rounds": "Evaluation rounds (评查): an agency's closed cases of a period drawn by a "
+                             "recorded rule and seed, files read blind by experts allocated at random, a "
+                             "fail re-read by two more, the panel's result, disputes, agreement and the "
+                             "bulletin (R-EVL-6).",
         "subsidies": "Case subsidies (办案补贴): each case's amount, computed at the quality lead's sign-off "
                      "of its closing check by the agency's versioned schedule, then approved and paid by "
                      "its finance, and withheld or reduced after a failed evaluation (R-CHK-2, R-CHK-3, "

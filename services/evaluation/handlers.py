@@ -4,6 +4,7 @@ read in its own transaction (the read models are folded in it: queries.py)."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Mapping
 from datetime import date
@@ -19,6 +20,17 @@ from services.evaluation.domain import (
     Subsidy,
     SubsidySchedule,
     half_year,
+)
+from services.evaluation.domain.panel import FIRST, PANEL_RULE, DrawnCase, PanelFile, Staff
+from services.evaluation.domain.pool import Expert, ExpertProfile
+from services.evaluation.domain.round import (
+    FIRST_READERS,
+    DrawRule,
+    EvaluationRound,
+    Readers,
+    RoundNotOpen,
+    RoundPolicy,
+    allocate,
 )
 from services.evaluation.queries import CaseReviewers, EvaluationView, ScheduleVersions, SubsidyView
 from shared import clock, contracts
@@ -163,3 +175,150 @@ async def record_payment(uow_factory: UnitOfWorkFactory, *, case_id: str, paid_o
                 amount=paid.amount, paid_on=paid.paid_on, schedule_version=c.schedule_version,
             ))
         return await queries.read_subsidy(uow.conn, case_id)
+
+
+# --- the expert pool, rounds and panels (R-EVL-4, R-EVL-6) --------------------------------------
+
+
+def grading_rule_for(agency_id: str, default: str) -> str:
+    """The one place a round learns the grading rule its files are graded by: today the service's
+    setting; the agency's chosen rule when agencies choose one."""
+    return default
+
+
+@retry_on_conflict
+async def record_expert(uow_factory: UnitOfWorkFactory, *, reviewer_id: str, profile: ExpertProfile, by: str,
+                        new: bool) -> queries.ExpertView:
+    """Register an expert in the pool (`new`) or record their profile as it now is."""
+    async with uow_factory() as uow:
+        expert = await uow.get(Expert, reviewer_id)
+        if new:
+            expert.register(profile=profile, by=by, at=clock.now())
+        else:
+            expert.update(profile=profile, by=by, at=clock.now())
+        await uow.save(expert)
+        return await queries.read_expert(uow.conn, reviewer_id)
+
+
+def _staffing(round_: EvaluationRound, case: DrawnCase, experts: Mapping[str, ExpertProfile],
+              policy: RoundPolicy) -> Staff:
+    opened = round_.opened
+    assert opened is not None
+
+    def staff(stage: str, count: int, exclude: set[str]) -> list[str]:
+        return allocate(case.candidate, experts, seed=opened.seed, stage=stage, count=count,
+                        opens_on=opened.opens_on, policy=policy, exclude=exclude)
+
+    return staff
+
+
+def file_id_of(round_id: str, case_id: str) -> str:
+    """A file's id: the same for the same round and case (UUID 5)."""
+    return str(uuid.uuid5(uuid.UUID(round_id), case_id))
+
+
+@retry_on_conflict
+async def open_round(uow_factory: UnitOfWorkFactory, *, agency_id: str, period_from: date, period_to: date,
+                     opens_on: date, draw_rule: DrawRule, seed: str | None, readers: Readers,
+                     default_rule: str,
+                     policy: RoundPolicy, by: str) -> queries.RoundView:
+    """Open a round of the agency's closed cases of the period, draw its cases by its rule and seed,
+    and give each drawn file to its first reader(s), blind and at random among the qualified."""
+    async with uow_factory() as uow:
+        round_ = EvaluationRound(str(uuid.uuid4()))
+        round_.open(agency_id=agency_id, period_from=period_from, period_to=period_to, opens_on=opens_on,
+                    draw_rule=draw_rule, sample_share=policy.sample_share, seed=seed or secrets.token_hex(8),
+                    readers=readers, panel_rule=PANEL_RULE, grading_rule=grading_rule_for(agency_id,
+                                                                                          default_rule),
+                    by=by, at=clock.now())
+        candidates = await queries.round_candidates(uow.conn, agency_id, period_from, period_to)
+        previous = await queries.closed_in_year(uow.conn, agency_id, period_from.year - 1)
+        drawn = round_.draw(candidates=list(candidates), previous_year_cases=previous)
+        experts = await queries.expert_profiles(uow.conn)
+        await uow.save(round_)
+        opened = round_.opened
+        assert opened is not None
+        wanted = FIRST_READERS[readers]
+        for case_id in drawn:
+            case = candidates[case_id]
+            file = PanelFile(file_id_of(round_.id, case_id))
+            first = _staffing(round_, case, experts, policy)(FIRST, wanted, set())
+            file.draw(round_id=round_.id, case=case, seed=opened.seed, rule_version=opened.grading_rule,
+                      readers=first, wanted=wanted, at=clock.now())
+            await uow.save(file)
+        return await queries.read_round(uow.conn, round_.id)
+
+
+@retry_on_conflict
+async def read_file(uow_factory: UnitOfWorkFactory, *, file_id: str, reviewer_id: str | None,
+                    indicators: Mapping[str,
+                                        Grade], findings: str, policy: RoundPolicy) -> queries.ReviewFileView:
+    """A reader grades a file given to them; the panel adds readers or decides (domain/panel.py)."""
+    async with uow_factory() as uow:
+        file = await uow.get(PanelFile, file_id)
+        if file.drawn is None or reviewer_id is None or reviewer_id not in file.readers:
+            raise NotFound(f"no file {file_id} awaits your reading")
+        round_ = await uow.get(EvaluationRound, file.drawn.round_id)
+        if round_.closed:
+            raise RoundNotOpen(f"round {round_.id} is closed")
+        experts = await queries.expert_profiles(uow.conn)
+        file.read(reviewer_id=reviewer_id, indicators=indicators, findings=findings, at=clock.now(),
+                  staff=_staffing(round_, file.case, experts, policy))
+        await uow.save(file)
+        return await queries.read_review_file(uow.conn, file_id, reviewer_id)
+
+
+@retry_on_conflict
+async def dispute_result(uow_factory: UnitOfWorkFactory, *, file_id: str, reason: str, by: str,
+                         policy: RoundPolicy, within: AgencyScope = EVERY_AGENCY) -> queries.RoundFileView:
+    """The file's result is re-reviewed by three who have not read it: a new result, never an edit."""
+    async with uow_factory() as uow:
+        file = await uow.get(PanelFile, file_id)
+        if file.drawn is None or not within.admits(file.case.agency_id, file.case.district):
+            raise NotFound(f"no file {file_id}")
+        round_ = await uow.get(EvaluationRound, file.drawn.round_id)
+        if round_.closed:
+            raise RoundNotOpen(f"round {round_.id} is closed")
+        experts = await queries.expert_profiles(uow.conn)
+        file.dispute(reason=reason, by=by, at=clock.now(), staff=_staffing(round_, file.case, experts,
+                                                                           policy))
+        await uow.save(file)
+        return await queries.read_round_file(uow.conn, file_id)
+
+
+@retry_on_conflict
+async def close_round(uow_factory: UnitOfWorkFactory, *, round_id: str, by: str,
+                      within: AgencyScope = EVERY_AGENCY) -> queries.RoundView:
+    """Close the round: each file's latest result is final, and evaluation tells the others of it
+    once (EvaluationCompleted; EvaluationFailed for a fail, which sanctions follows up, R-SAN-1).
+    A file still being read, or re-reviewed, keeps the round open (409)."""
+    async with uow_factory() as uow:
+        round_ = await uow.get(EvaluationRound, round_id)
+        if round_.opened is None or not within.admits(round_.opened.agency_id):
+            raise NotFound(f"no evaluation round {round_id}")
+        files = [await uow.get(PanelFile, file_id_of(round_id, case_id)) for case_id in round_.drawn]
+        pending = [f.case.case_number for f in files
+                   if f.final is None and f.readers
+                   and (not f.results or (f.disputed and len(f.results) < 2))]
+        if pending:
+            raise RoundNotOpen(f"round {round_id} still has files without a result: "
+                               f"{', '.join(pending[:10])}")
+        round_.close(by=by, at=clock.now())
+        await uow.save(round_)
+        for file in files:
+            final = file.finalise(at=clock.now())
+            await uow.save(file)
+            if final is None:
+                continue
+            c = final.case
+            uow.emit(contracts.EvaluationCompleted(
+                evaluation_id=final.file_id, case_id=c.case_id, case_number=c.case_number,
+                case_kind=c.case_kind, agency_id=c.agency_id, handler=c.handler, grade=final.grade,
+                reviewer_id=final.reviewer_id,
+                completed_at=final.final_at))
+            if final.grade is Grade.fail:
+                uow.emit(contracts.EvaluationFailed(
+                    evaluation_id=final.file_id, case_id=c.case_id, case_number=c.case_number,
+                    case_kind=c.case_kind, agency_id=c.agency_id, handler=c.handler, findings=final.findings,
+                    failed_at=final.final_at))
+        return await queries.read_round(uow.conn, round_id)

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Numeric, delete, exists, select, text, update
+from sqlalchemy import Column, DateTime, Index, Numeric, delete, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import registry
@@ -36,6 +36,17 @@ from services.evaluation.domain import (
     SubsidyStatus,
     SubsidyWithheld,
 )
+from services.evaluation.domain.panel import (
+    FileDrawn,
+    FileRead,
+    FileResultFinal,
+    FileResultReached,
+    PanelFile,
+    ReadersAdded,
+    ResultDisputed,
+)
+from services.evaluation.domain.pool import Expert, ExpertRegistered, ExpertUpdated
+from services.evaluation.domain.round import CasesDrawn, EvaluationRound, RoundClosed, RoundOpened
 from shared.contracts import CaseClosed, CaseRegistered, CaseTerminated, FollowUpCompleted
 from shared.projection import Projection, Recorded
 
@@ -211,6 +222,103 @@ class SubsidyRow(EvaluationTable, table=True):
 Index("ix_subsidies_agency_computed", SubsidyRow.__table__.c.agency_id,
       SubsidyRow.__table__.c.computed_at.desc())
 
+class ExpertRow(EvaluationTable, table=True):
+    """An expert of the pool (R-EVL-6), as the registry last recorded them."""
+
+    __tablename__ = "experts"
+
+    reviewer_id: str = Field(primary_key=True)
+    name: str
+    licence_number: str
+    practising_since: date
+    fields: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    district: str
+    institution_id: str
+    institution_name: str
+    assigning_agencies: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    trained_on: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    disciplined_on: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    active: bool
+    recorded_by: str
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    version: int
+
+
+class RoundRow(EvaluationTable, table=True):
+    """An evaluation round and the rule and seed its draw ran by (R-EVL-6)."""
+
+    __tablename__ = "evaluation_rounds"
+
+    round_id: str = Field(primary_key=True)
+    agency_id: str = Field(index=True)
+    period_from: date
+    period_to: date
+    opens_on: date
+    draw_rule: str
+    sample_share: Decimal = Field(sa_column=Column(Numeric(6, 5), nullable=False))
+    seed: str
+    readers: str
+    panel_rule: str
+    grading_rule: str
+    candidates: int | None = None
+    candidates_digest: str | None = None
+    previous_year_cases: int | None = None
+    sample_size: int | None = None
+    drawn: int | None = None
+    status: str
+    opened_by: str
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class RoundFileRow(EvaluationTable, table=True):
+    """A drawn file of a round, its panel's latest result and whether it is final."""
+
+    __tablename__ = "round_files"
+
+    file_id: str = Field(primary_key=True)
+    round_id: str = Field(index=True)
+    draw_order: int
+    case_id: str = Field(index=True)
+    case_number: str
+    case_kind: str
+    agency_id: str
+    district: str
+    handler_id: str
+    handler_name: str
+    institution_id: str
+    institution_name: str
+    stage: str
+    wanted: int
+    first_grade: str | None = None
+    first_result: str | None = None
+    result_no: int | None = None
+    grade: str | None = None
+    indicators: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    disputed: bool
+    final: bool
+    version: int
+
+
+class FileReaderRow(EvaluationTable, table=True):
+    """A reviewer given a file of a round, at a stage, and their reading once made."""
+
+    __tablename__ = "file_readers"
+
+    file_id: str = Field(primary_key=True)
+    reviewer_id: str = Field(primary_key=True, index=True)
+    stage: str
+    given_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    grade: str | None = None
+    indicators: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    findings: str | None = None
+    read_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+experts = ExpertRow.__table__
+rounds = RoundRow.__table__
+round_files = RoundFileRow.__table__
+file_readers = FileReaderRow.__table__
 closed_cases = ClosedCaseRow.__table__
 review_assignments = ReviewAssignmentRow.__table__
 evaluations = EvaluationRow.__table__
@@ -274,7 +382,8 @@ async def record_registered_case(conn: AsyncConnection, event: CaseRegistered) -
 
 # --- evaluation's own events ----------------------------------------------------------------
 
-projection = Projection(CaseReview, PeerEvaluation, SubsidySchedule, Subsidy)
+projection = Projection(CaseReview, PeerEvaluation, SubsidySchedule, Subsidy, Expert, EvaluationRound,
+                        PanelFile)
 
 
 @projection.on(ReviewerGiven)
@@ -371,3 +480,121 @@ async def subsidy_recovery_ordered(conn: AsyncConnection, event: SubsidyRecovery
     await conn.execute(_subsidy(event.case_id).values(
         failed_evaluation_id=event.evaluation_id, adjustment="recovery_ordered",
         rule_applied=event.rule_applied, amount_to_recover=event.amount_to_recover, version=at.version))
+
+
+# --- the expert pool, rounds and panels (R-EVL-4, R-EVL-6) --------------------------------------
+
+
+@projection.on(ExpertRegistered, ExpertUpdated)
+async def expert_recorded(conn: AsyncConnection, event: ExpertRegistered | ExpertUpdated,
+                          at: Recorded) -> None:
+    p = event.profile
+    values = dict(
+        name=p.name, licence_number=p.licence_number, practising_since=p.practising_since,
+        fields=[f.value for f in p.fields], district=p.district, institution_id=p.institution_id,
+        institution_name=p.institution_name, assigning_agencies=list(p.assigning_agencies),
+        trained_on=[d.isoformat() for d in p.trained_on],
+        disciplined_on=[d.isoformat() for d in p.disciplined_on],
+        active=p.active, recorded_by=event.by, recorded_at=event.at, version=at.version,
+    )
+    await conn.execute(insert(experts).values(reviewer_id=event.reviewer_id, **values)
+                       .on_conflict_do_update(index_elements=["reviewer_id"], set_=values))
+
+
+@projection.on(RoundOpened)
+async def round_opened(conn: AsyncConnection, event: RoundOpened, at: Recorded) -> None:
+    await conn.execute(insert(rounds).values(
+        round_id=event.round_id, agency_id=event.agency_id, period_from=event.period_from,
+        period_to=event.period_to, opens_on=event.opens_on, draw_rule=event.draw_rule,
+        sample_share=event.sample_share, seed=event.seed, readers=event.readers, panel_rule=event.panel_rule,
+        grading_rule=event.grading_rule, status="open", opened_by=event.opened_by, opened_at=event.opened_at))
+
+
+@projection.on(CasesDrawn)
+async def cases_drawn(conn: AsyncConnection, event: CasesDrawn, at: Recorded) -> None:
+    await conn.execute(update(rounds).where(rounds.c.round_id == event.round_id).values(
+        candidates=event.candidates, candidates_digest=event.candidates_digest,
+        previous_year_cases=event.previous_year_cases, sample_size=event.sample_size, drawn=len(event.drawn)))
+
+
+@projection.on(RoundClosed)
+async def round_closed(conn: AsyncConnection, event: RoundClosed, at: Recorded) -> None:
+    await conn.execute(update(rounds).where(rounds.c.round_id == event.round_id)
+                       .values(status="closed", closed_at=event.closed_at))
+
+
+def _file(file_id: str) -> Any:
+    return update(round_files).where(round_files.c.file_id == file_id)
+
+
+@projection.on(FileDrawn)
+async def file_drawn(conn: AsyncConnection, event: FileDrawn, at: Recorded) -> None:
+    c, h = event.case, event.case.handler
+    order = (await conn.execute(select(func.count()).select_from(round_files)
+                                .where(round_files.c.round_id == event.round_id))).scalar_one()
+    await conn.execute(insert(round_files).values(
+        file_id=event.file_id, round_id=event.round_id, draw_order=order + 1, case_id=c.case_id,
+        case_number=c.case_number, case_kind=c.case_kind, agency_id=c.agency_id, district=c.district,
+        handler_id=h.handler_id, handler_name=h.name, institution_id=h.institution_id,
+        institution_name=h.institution_name, stage="first", wanted=event.wanted, disputed=False, final=False,
+        version=at.version))
+    for rid in event.readers:
+        await conn.execute(insert(file_readers).values(file_id=event.file_id, reviewer_id=rid, stage="first",
+                                                       given_at=event.drawn_at))
+
+
+@projection.on(ReadersAdded)
+async def readers_added(conn: AsyncConnection, event: ReadersAdded, at: Recorded) -> None:
+    await conn.execute(_file(event.file_id).values(stage=event.stage, wanted=event.wanted,
+                                                   version=at.version))
+    for rid in event.readers:
+        await conn.execute(insert(file_readers).values(file_id=event.file_id, reviewer_id=rid,
+                                                       stage=event.stage,
+                                                       given_at=event.at))
+
+
+@projection.on(FileRead)
+async def file_read(conn: AsyncConnection, event: FileRead, at: Recorded) -> None:
+    await conn.execute(update(file_readers).where(file_readers.c.file_id == event.file_id,
+                                                  file_readers.c.reviewer_id == event.reviewer_id).values(
+        grade=event.grade, indicators={k: g.value for k, g in event.indicators.items()},
+        findings=event.findings, read_at=event.read_at))
+    if event.stage == "first":
+        await conn.execute(_file(event.file_id).where(round_files.c.first_grade.is_(None))
+                           .values(first_grade=event.grade))
+    await conn.execute(_file(event.file_id).values(version=at.version))
+
+
+@projection.on(FileResultReached)
+async def file_result_reached(conn: AsyncConnection, event: FileResultReached, at: Recorded) -> None:
+    await conn.execute(_file(event.file_id).values(
+        result_no=event.result_no, grade=event.grade,
+        indicators={k: g.value for k, g in event.indicators.items()}, version=at.version))
+    if event.result_no == 1:
+        await conn.execute(_file(event.file_id).values(first_result=event.grade))
+
+
+@projection.on(ResultDisputed)
+async def result_disputed(conn: AsyncConnection, event: ResultDisputed, at: Recorded) -> None:
+    await conn.execute(_file(event.file_id).values(disputed=True, version=at.version))
+
+
+@projection.on(FileResultFinal)
+async def file_result_final(conn: AsyncConnection, event: FileResultFinal, at: Recorded) -> None:
+    """The final result is the case's evaluation: it joins the list and the quality record, and the
+    case leaves the awaiting list (as a single reviewer's evaluation does)."""
+    await conn.execute(_file(event.file_id).values(final=True, version=at.version))
+    c, h = event.case, event.case.handler
+    reviewer = (await conn.execute(select(experts.c.institution_id)
+                                   .where(experts.c.reviewer_id == event.reviewer_id))).scalar()
+    await conn.execute(insert(evaluations).values(
+        evaluation_id=event.file_id, case_id=c.case_id, case_number=c.case_number, case_kind=c.case_kind,
+        agency_id=c.agency_id, handler_id=h.handler_id, handler_name=h.name, handler_kind=h.kind,
+        licence_number=h.licence_number, institution_id=h.institution_id, institution_name=h.institution_name,
+        standard=event.standard, indicators={k: g.value for k, g in event.indicators.items()},
+        grade=event.grade, rule_version=event.rule_version, reviewer_id=event.reviewer_id,
+        reviewer_institution_id=reviewer or "", findings=event.findings, completed_at=event.final_at,
+        version=at.version,
+    ))
+    await conn.execute(update(closed_cases).where(closed_cases.c.case_id == c.case_id)
+                       .values(evaluation_id=event.file_id))

@@ -13,6 +13,8 @@ claim reads nothing."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -20,23 +22,33 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.evaluation.domain import (
+    INDICATORS,
     SEED,
     SEED_VERSION,
     AppliedLine,
     ClosedCase,
     ScheduleTerms,
     SubsidyStatus,
+    standard_for,
 )
+from services.evaluation.domain.agreement import fleiss_kappa
+from services.evaluation.domain.panel import DrawnCase
+from services.evaluation.domain.pool import ExpertProfile, PracticeField
+from services.evaluation.domain.round import DrawRule, Readers
 from services.evaluation.projections import (
     closed_cases,
     evaluations,
+    experts,
+    file_readers,
     follow_ups,
     registered_cases,
     review_assignments,
+    round_files,
+    rounds,
     schedule_versions,
     subsidies,
 )
@@ -480,3 +492,381 @@ async def registered_case(conn: AsyncConnection, case_id: str) -> RegisteredCase
     if row is None:
         return None
     return RegisteredCase(stage=row["criminal_stage"] or row["matter"], group_case=row["group_case"])
+
+
+# --- the expert pool, rounds and panels (R-EVL-4, R-EVL-6) --------------------------------------
+#
+# The pool is read by the bureau, the agencies' roles and the auditor; a round, its files, its
+# agreement and its bulletin by the agency's roles of its agency, a district's bureau for the
+# agencies that closed cases in its district, the city bureau and the auditor. A peer reviewer
+# reads only the files given to them, blind: nothing of the handler or their institution.
+
+
+class ExpertView(BaseModel):
+    reviewer_id: str
+    name: str
+    licence_number: str
+    practising_since: date
+    fields: list[PracticeField]
+    district: str
+    institution_id: str
+    institution_name: str
+    assigning_agencies: list[str]
+    trained_on: list[date]
+    disciplined_on: list[date]
+    active: bool
+    recorded_by: str
+    recorded_at: datetime
+
+
+class RoundView(BaseModel):
+    round_id: str
+    agency_id: str
+    period_from: date
+    period_to: date
+    opens_on: date = Field(description="The day the round opens: experts are qualified as of it")
+    draw_rule: DrawRule
+    sample_share: Decimal
+    seed: str = Field(description="The seed the draw and the allocation ran by (domain/round.py)")
+    readers: Readers
+    panel_rule: str
+    grading_rule: str
+    candidates: int | None = Field(description="Closed cases of the period the draw ran over")
+    candidates_digest: str | None = Field(description="SHA-256 of the sorted candidate case ids")
+    previous_year_cases: int | None
+    sample_size: int | None
+    drawn: int | None
+    status: str = Field(description="open or closed")
+    opened_by: str
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class ReaderView(BaseModel):
+    reviewer_id: str
+    stage: str = Field(description="first, re-read or re-review")
+    grade: Grade | None
+    read_at: datetime | None
+
+
+class RoundFileView(BaseModel):
+    """A round's file as the agency and the bureau see it."""
+
+    file_id: str
+    round_id: str
+    draw_order: int
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    agency_id: str
+    handler_id: str
+    handler_name: str
+    institution_id: str
+    institution_name: str
+    stage: str
+    wanted: int = Field(description="Readers the current stage wants (fewer given: the pool was short)")
+    first_grade: Grade | None
+    result_no: int | None
+    grade: Grade | None = Field(description="The panel's latest result")
+    disputed: bool
+    final: bool
+    readers: list[ReaderView]
+
+
+class ReviewFileView(BaseModel):
+    """A file as its reader sees it: blind (nothing of the handler or their institution)."""
+
+    file_id: str
+    round_id: str
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    standard: str
+    indicators: list[str] = Field(description="The indicators to grade")
+    stage: str
+    my_grade: Grade | None = Field(description="The grade of your reading, once made")
+    read_at: datetime | None
+
+
+class AgreementView(BaseModel):
+    round_id: str
+    re_read_fails: int = Field(description="Files whose first reading failed and whose re-read panel decided")
+    confirmed_fails: int = Field(description="Of them, those the panel's result failed")
+    confirmed_share: float | None
+    files_with_three_grades: int
+    fleiss_kappa: float | None = Field(description="Over the files with three grades, on the four grades")
+
+
+class ExcellentCase(BaseModel):
+    case_number: str
+    case_kind: CaseKind
+    handler_name: str
+    institution_name: str
+
+
+class IndicatorProblems(BaseModel):
+    indicator: str
+    name: str
+    fail: int
+    pass_: int = Field(alias="pass")
+    below_good: int
+
+
+class BulletinView(BaseModel):
+    """通报: a round's excellent cases and its most common problems by indicator (R-EVL-7)."""
+
+    round_id: str
+    agency_id: str
+    period_from: date
+    period_to: date
+    files: int
+    graded: dict[str, int]
+    excellent_cases: list[ExcellentCase]
+    problems: list[IndicatorProblems] = Field(description="Indicators most often graded below good first")
+
+
+def _expert_view(row: Row) -> ExpertView:
+    return ExpertView.model_validate(dict(row))
+
+
+async def read_expert(conn: AsyncConnection, reviewer_id: str) -> ExpertView:
+    row = (await conn.execute(select(experts).where(experts.c.reviewer_id == reviewer_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"no expert {reviewer_id} in the pool")
+    return _expert_view(row)
+
+
+async def expert(engine: AsyncEngine, reviewer_id: str) -> ExpertView:
+    async with engine.connect() as conn:
+        return await read_expert(conn, reviewer_id)
+
+
+async def experts_list(engine: AsyncEngine, *, district: str | None, active: bool | None, offset: int,
+                       limit: int) -> Page[ExpertView]:
+    where = [c for c in (experts.c.district == district if district else None,
+                         experts.c.active == active if active is not None else None) if c is not None]
+    query = select(experts).where(*where).order_by(experts.c.reviewer_id)
+    async with engine.connect() as conn:
+        return await paginate(conn, query, offset=offset, limit=limit, item=_expert_view)
+
+
+async def expert_profiles(conn: AsyncConnection) -> dict[str, ExpertProfile]:
+    """The whole pool, for the draw and the allocation."""
+    rows = (await conn.execute(select(experts))).mappings().all()
+    return {r["reviewer_id"]: ExpertProfile(
+        name=r["name"], licence_number=r["licence_number"], practising_since=r["practising_since"],
+        fields=tuple(r["fields"]), district=r["district"], institution_id=r["institution_id"],
+        institution_name=r["institution_name"], assigning_agencies=tuple(r["assigning_agencies"]),
+        trained_on=tuple(date.fromisoformat(d) for d in r["trained_on"]),
+        disciplined_on=tuple(date.fromisoformat(d) for d in r["disciplined_on"]), active=r["active"],
+    ) for r in rows}
+
+
+def _beijing_day(column: Any) -> Any:
+    return func.date(func.timezone("Asia/Shanghai", column))
+
+
+async def round_candidates(conn: AsyncConnection, agency_id: str, period_from: date, period_to: date
+                           ) -> dict[str, DrawnCase]:
+    """Step 1 of the draw: the agency's closed cases of the period (Beijing days) without an
+    evaluation and in no other round, by case id."""
+    rows = (await conn.execute(select(closed_cases).where(
+        closed_cases.c.agency_id == agency_id, closed_cases.c.evaluation_id.is_(None),
+        _beijing_day(closed_cases.c.closed_at) >= period_from,
+        _beijing_day(closed_cases.c.closed_at) <= period_to,
+        ~exists().where(round_files.c.case_id == closed_cases.c.case_id),
+    ))).mappings().all()
+    return {r["case_id"]: DrawnCase(case_id=r["case_id"], case_number=r["case_number"],
+                                    case_kind=r["case_kind"],
+                                    agency_id=r["agency_id"], district=r["district"], handler=_handler(r),
+                                    closed_at=r["closed_at"]) for r in rows}
+
+
+async def closed_in_year(conn: AsyncConnection, agency_id: str, year: int) -> int:
+    """The agency's cases closed in this calendar year (Beijing days), evaluated or not."""
+    day = _beijing_day(closed_cases.c.closed_at)
+    return int((await conn.execute(select(func.count()).select_from(closed_cases).where(
+        closed_cases.c.agency_id == agency_id, day >= date(year, 1, 1), day <= date(year, 12,
+                                                                                    31)))).scalar_one())
+
+
+def _rounds_within(within: AgencyScope) -> list[ColumnElement[bool]]:
+    if within.agency_id is not None:
+        return [rounds.c.agency_id == within.agency_id]
+    if within.district is not None:
+        return [exists().where(closed_cases.c.agency_id == rounds.c.agency_id,
+                               closed_cases.c.district == within.district)]
+    return []
+
+
+async def agency_in_scope(conn: AsyncConnection, within: AgencyScope, agency_id: str) -> bool:
+    if within.agency_id is not None:
+        return within.agency_id == agency_id
+    if within.district is not None:
+        return bool((await conn.execute(select(exists().where(
+            closed_cases.c.agency_id == agency_id, closed_cases.c.district == within.district)))).scalar())
+    return True
+
+
+async def _round_row(conn: AsyncConnection, round_id: str, within: AgencyScope = EVERY_AGENCY) -> Row:
+    row = (await conn.execute(select(rounds).where(rounds.c.round_id == round_id, *_rounds_within(within))
+                              )).mappings().first()
+    if row is None:
+        raise NotFound(f"no evaluation round {round_id}")
+    return row
+
+
+async def read_round(conn: AsyncConnection, round_id: str) -> RoundView:
+    return RoundView.model_validate(dict(await _round_row(conn, round_id)))
+
+
+async def round_view(engine: AsyncEngine, round_id: str, *, asking: Principal) -> RoundView:
+    async with engine.connect() as conn:
+        return RoundView.model_validate(dict(await _round_row(conn, round_id, scope(asking))))
+
+
+async def rounds_list(engine: AsyncEngine, *, asking: Principal, offset: int, limit: int) -> Page[RoundView]:
+    query = (select(rounds).where(*_rounds_within(scope(asking)))
+             .order_by(rounds.c.opened_at.desc(), rounds.c.round_id))
+    async with engine.connect() as conn:
+        return await paginate(conn, query, offset=offset, limit=limit,
+                              item=lambda r: RoundView.model_validate(
+            dict(r)))
+
+
+async def _readers_of(conn: AsyncConnection, file_ids: list[str]) -> dict[str, list[ReaderView]]:
+    rows = (await conn.execute(select(file_readers).where(file_readers.c.file_id.in_(file_ids))
+                               .order_by(file_readers.c.given_at,
+                                         file_readers.c.reviewer_id))).mappings().all()
+    found: dict[str, list[ReaderView]] = {}
+    for r in rows:
+        found.setdefault(r["file_id"], []).append(ReaderView.model_validate(dict(r)))
+    return found
+
+
+async def read_round_file(conn: AsyncConnection, file_id: str) -> RoundFileView:
+    row = (await conn.execute(select(round_files).where(round_files.c.file_id == file_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"no file {file_id}")
+    readers = await _readers_of(conn, [file_id])
+    return RoundFileView.model_validate({**row, "readers": readers.get(file_id, [])})
+
+
+async def round_files_list(engine: AsyncEngine, round_id: str, *, asking: Principal, offset: int, limit: int
+                           ) -> Page[RoundFileView]:
+    """A round's files in draw order, with their readers and the panel's latest result."""
+    async with engine.connect() as conn:
+        await _round_row(conn, round_id, scope(asking))
+        query = (select(round_files).where(round_files.c.round_id == round_id)
+                 .order_by(round_files.c.draw_order))
+        page = await paginate(conn, query, offset=offset, limit=limit, item=dict)
+        readers = await _readers_of(conn, [r["file_id"] for r in page.items])
+    return Page[RoundFileView](items=[RoundFileView.model_validate({**r,
+                                                                    "readers": readers.get(r["file_id"], [])})
+                                      for r in page.items], total=page.total, offset=offset, limit=limit)
+
+
+def _review_file(row: Row) -> ReviewFileView:
+    standard = standard_for(CaseKind(row["case_kind"]))
+    return ReviewFileView(file_id=row["file_id"], round_id=row["round_id"], case_id=row["case_id"],
+                          case_number=row["case_number"], case_kind=row["case_kind"], standard=standard.code,
+                          indicators=list(standard.indicators), stage=row["reader_stage"],
+                          my_grade=row["my_grade"], read_at=row["read_at"])
+
+
+def _blind(reviewer_id: str) -> Any:
+    return (select(round_files.c.file_id, round_files.c.round_id, round_files.c.case_id,
+                   round_files.c.case_number,
+                   round_files.c.case_kind, file_readers.c.stage.label("reader_stage"),
+                   file_readers.c.grade.label("my_grade"), file_readers.c.read_at)
+            .join(file_readers, file_readers.c.file_id == round_files.c.file_id)
+            .where(file_readers.c.reviewer_id == reviewer_id))
+
+
+async def read_review_file(conn: AsyncConnection, file_id: str, reviewer_id: str) -> ReviewFileView:
+    row = (await conn.execute(_blind(reviewer_id).where(round_files.c.file_id == file_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"no file {file_id} awaits your reading")
+    return _review_file(row)
+
+
+async def review_files(engine: AsyncEngine, *, asking: Principal, unread: bool, offset: int, limit: int
+                       ) -> Page[ReviewFileView]:
+    """The files given to the calling reviewer, blind, first given first."""
+    query = _blind(asking.reviewer_id or "")
+    if unread:
+        query = query.where(file_readers.c.read_at.is_(None))
+    query = query.order_by(file_readers.c.given_at, round_files.c.file_id)
+    async with engine.connect() as conn:
+        return await paginate(conn, query, offset=offset, limit=limit, item=_review_file)
+
+
+async def agreement(engine: AsyncEngine, round_id: str, *, asking: Principal) -> AgreementView:
+    """Inter-rater agreement of the round (domain/agreement.py): of the files whose first reading
+    failed, the share whose panel (first result) failed too; Fleiss' kappa over the first panels
+    read by exactly three, on the four grades."""
+    async with engine.connect() as conn:
+        await _round_row(conn, round_id, scope(asking))
+        files = (await conn.execute(select(round_files).where(round_files.c.round_id == round_id))
+                 ).mappings().all()
+        readers = (await conn.execute(select(file_readers).where(
+            file_readers.c.file_id.in_([f["file_id"] for f in files]), file_readers.c.stage != "re-review",
+            file_readers.c.grade.is_not(None)))).mappings().all()
+    by_file: dict[str, list[str]] = {}
+    for r in readers:
+        by_file.setdefault(r["file_id"], []).append(r["grade"])
+    re_read = [f for f in files if f["first_grade"] == Grade.fail and f["first_result"] is not None]
+    confirmed = [f for f in re_read if f["first_result"] == Grade.fail]
+    three = [g for g in by_file.values() if len(g) == 3]
+    table = [[g.count(grade) for grade in (Grade.excellent, Grade.good, Grade.pass_,
+                                           Grade.fail)] for g in three]
+    return AgreementView(round_id=round_id, re_read_fails=len(re_read), confirmed_fails=len(confirmed),
+                         confirmed_share=len(confirmed) / len(re_read) if re_read else None,
+                         files_with_three_grades=len(three), fleiss_kappa=fleiss_kappa(table))
+
+
+async def bulletin(engine: AsyncEngine, round_id: str, *, asking: Principal) -> BulletinView:
+    """The round's bulletin, from each file's latest result: its excellent cases, and per
+    indicator how often the result graded it fail or pass, most often below good first."""
+    async with engine.connect() as conn:
+        r = await _round_row(conn, round_id, scope(asking))
+        files = (await conn.execute(select(round_files).where(round_files.c.round_id == round_id)
+                                    .order_by(round_files.c.draw_order))).mappings().all()
+    graded = [f for f in files if f["grade"] is not None]
+    counts: dict[str, dict[str, int]] = {}
+    for f in graded:
+        for key, grade in (f["indicators"] or {}).items():
+            c = counts.setdefault(key, {"fail": 0, "pass": 0})
+            if grade in c:
+                c[grade] += 1
+    problems = sorted((IndicatorProblems.model_validate({
+        "indicator": key, "name": INDICATORS[key].name if key in INDICATORS else key, "fail": c["fail"],
+        "pass": c["pass"], "below_good": c["fail"] + c["pass"]}) for key, c in counts.items()),
+        key=lambda p: (-p.below_good, -p.fail, p.indicator))
+    return BulletinView(
+        round_id=round_id, agency_id=r["agency_id"], period_from=r["period_from"], period_to=r["period_to"],
+        files=len(files), graded={g.value: sum(f["grade"] == g for f in graded) for g in Grade},
+        excellent_cases=[ExcellentCase(case_number=f["case_number"], case_kind=f["case_kind"],
+                                       handler_name=f["handler_name"], institution_name=f["institution_name"])
+                         for f in graded if f["grade"] == Grade.excellent],
+        problems=[p for p in problems if p.below_good])
+
+
+def bulletin_csv(view: BulletinView) -> str:
+    """The bulletin as CSV for a spreadsheet: UTF-8 with a BOM, one section after the other."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    w = csv.writer(out)
+    w.writerow(["round", view.round_id, "agency", view.agency_id, "period",
+                f"{view.period_from}..{view.period_to}"])
+    w.writerow([])
+    w.writerow(["excellent cases"])
+    w.writerow(["case_number", "case_kind", "handler", "institution"])
+    for c in view.excellent_cases:
+        w.writerow([c.case_number, c.case_kind, c.handler_name, c.institution_name])
+    w.writerow([])
+    w.writerow(["common problems"])
+    w.writerow(["indicator", "name", "fail", "pass", "below_good"])
+    for p in view.problems:
+        w.writerow([p.indicator, p.name, p.fail, p.pass_, p.below_good])
+    return out.getvalue()

@@ -3,12 +3,15 @@ them through."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends
 from pydantic import Field, field_validator
 
 from services.evaluation.domain import DEFAULT_RULE, GRADING_RULES, ReviewPolicy
+from services.evaluation.domain.pool import QualificationRule
+from services.evaluation.domain.round import Readers, RoundPolicy
 from shared.deps import get_settings
 from shared.settings import ServiceSettings
 
@@ -27,6 +30,37 @@ class EvaluationSettings(ServiceSettings):
         default=1, ge=1, le=5, description="Peer reviewers a closed case is given to (R-EVL-6)")
     reviewer_min_years_of_practice: int = Field(
         default=5, ge=0, le=50, description="Least years of practice of a peer reviewer (R-EVL-6)")
+
+    # R-EVL-6 (configurable): rounds, the draw, the panel and the experts' qualification.
+    round_sample_share: Decimal = Field(
+        default=Decimal("0.002"), ge=Decimal("0.002"), le=1,
+        description="Least share of the agency's previous-year cases a sampled round draws (R-EVL-6: 0.2%)")
+    round_readers: Readers = Field(
+        default=Readers.one_then_two,
+        description="Who reads a round's file first: one-then-two (a fail re-read by two more) or "
+                    "two-from-start (R-EVL-6); a round may choose otherwise when opened")
+    round_avoid_own_district: bool = Field(
+        default=True, description="Regional avoidance also keeps experts off cases closed in their own "
+                                  "district (R-EVL-4, R-EVL-6)")
+    expert_min_years_of_practice: int = Field(
+        default=5, ge=0, le=50, description="Least years of practice of a round's expert (R-EVL-6)")
+    expert_same_field: bool = Field(
+        default=True, description="A round's expert practises in the case's field (R-EVL-6)")
+    expert_discipline_free_years: int = Field(
+        default=3, ge=0, le=20, description="Years without discipline a round's expert needs (R-EVL-6)")
+    expert_trained_before_round: bool = Field(
+        default=True, description="A round's expert was trained on or before the day it opens (R-EVL-6)")
+
+    @property
+    def round_policy(self) -> RoundPolicy:
+        """R-EVL-6 as configured, for rounds."""
+        return RoundPolicy(
+            sample_share=self.round_sample_share, readers=self.round_readers,
+            qualification=QualificationRule(
+                min_years=self.expert_min_years_of_practice, same_field=self.expert_same_field,
+                discipline_free_years=self.expert_discipline_free_years,
+                trained_before_round=self.expert_trained_before_round),
+            avoid_own_district=self.round_avoid_own_district)
 
     @field_validator("grading_rule")
     @classmethod

@@ -2,9 +2,15 @@
 them (`evaluations`), case subsidies and the agencies' subsidy schedules (`subsidies`)."""
 
 from services.evaluation.api.evaluations import cases_router, router
+from services.evaluation.api.experts import router as experts_router
+from services.evaluation.api.rounds import files_router as review_files_router
+from services.evaluation.api.rounds import router as rounds_router
 from services.evaluation.api.subsidies import router as subsidies_router
 from services.evaluation.api.subsidies import schedules_router
 
 ROUTERS = [router, cases_router, subsidies_router, schedules_router]
+# The method of peer evaluation (R-EVL-4, R-EVL-6): the expert pool, rounds and their files.
+ROUTERS += [experts_router, rounds_router, review_files_router]
 
-__all__ = ["ROUTERS", "cases_router", "router", "schedules_router", "subsidies_router"]
+__all__ = ["ROUTERS", "cases_router", "experts_router", "review_files_router", "rounds_router", "router",
+           "schedules_router", "subsidies_router"]
