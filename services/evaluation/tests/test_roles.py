@@ -35,7 +35,8 @@ EXPECTED = {
     ("POST", "/api/v1/subsidy-schedules/{agency_id}/versions"): ("finance",),
     # The method (R-EVL-4, R-EVL-6): the pool is kept by the bureau; rounds by the agency or bureau.
     ("GET", "/api/v1/experts"): ("bureau_investigator", "agency_staff", "quality_lead", "auditor"),
-    ("GET", "/api/v1/experts/{reviewer_id}"): ("bureau_investigator", "agency_staff", "quality_lead", "auditor"),
+    ("GET", "/api/v1/experts/{reviewer_id}"): (
+        "bureau_investigator", "agency_staff", "quality_lead", "auditor"),
     ("POST", "/api/v1/experts"): ("bureau_investigator",),
     ("PUT", "/api/v1/experts/{reviewer_id}"): ("bureau_investigator",),
     ("GET", "/api/v1/evaluation-rounds"): READERS,
@@ -49,7 +50,8 @@ EXPECTED = {
     ("GET", "/api/v1/evaluation-rounds/{round_id}/bulletin.csv"): READERS,
     ("GET", "/api/v1/review-files"): ("peer_reviewer",),
     ("POST", "/api/v1/review-files/{file_id}/readings"): ("peer_reviewer",),
-    ("POST", "/api/v1/review-files/{file_id}/disputes"): ("agency_staff", "quality_lead", "bureau_investigator"),
+    ("POST", "/api/v1/review-files/{file_id}/disputes"): (
+        "agency_staff", "quality_lead", "bureau_investigator"),
 }
 CALLS = [("GET", "/api/v1/cases/awaiting-evaluation", None),
          ("GET", "/api/v1/cases/c-1/reviewers", None),
