@@ -3,12 +3,19 @@ them through."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends
 from pydantic import Field, field_validator
 
-from services.evaluation.domain import DEFAULT_RULE, GRADING_RULES, ReviewPolicy
+from services.evaluation.domain import (
+    DEFAULT_RULE,
+    GRADING_RULES,
+    CorrectionPolicy,
+    RateTargets,
+    ReviewPolicy,
+)
 from shared.deps import get_settings
 from shared.settings import ServiceSettings
 
@@ -20,8 +27,18 @@ class EvaluationSettings(ServiceSettings):
     # Agencies choose how indicator grades make the case's grade without a release (domain.md).
     grading_rule: str = Field(
         default=DEFAULT_RULE,
-        description="How the indicator grades make the case's grade: one of "
-                    f"{', '.join(sorted(GRADING_RULES))} (domain.md); recorded on each evaluation")
+        description="How the indicator grades make the case's grade for an agency that chose no rule: one "
+                    f"of {', '.join(sorted(GRADING_RULES))} (domain.md); recorded on each evaluation")
+    # R-EVL-7: the handler corrects the file within this many calendar days of the result.
+    correction_days: int = Field(
+        default=15, ge=1, le=180,
+        description="Calendar days (Beijing dates) the handler has to correct the file after a result "
+                    "below good (R-EVL-7)")
+    # R-EVL-8: the Beijing 2025-2027 action plan's targets; a later year keeps the last one.
+    excellent_good_targets: dict[int, Decimal] = Field(
+        default_factory=lambda: {2026: Decimal(70), 2027: Decimal(80)},
+        description="Target excellent-and-good rate in % by year, as JSON (R-EVL-8); a year without one "
+                    "keeps the latest earlier year's")
     # R-EVL-6 (configurable): one reviewer reads each file; reviewers have 5+ years of practice.
     reviewers_per_case: int = Field(
         default=1, ge=1, le=5, description="Peer reviewers a closed case is given to (R-EVL-6)")
@@ -34,6 +51,23 @@ class EvaluationSettings(ServiceSettings):
         if value not in GRADING_RULES:
             raise ValueError(f"grading_rule must be one of {', '.join(sorted(GRADING_RULES))}")
         return value
+
+    @field_validator("excellent_good_targets")
+    @classmethod
+    def _percentages(cls, value: dict[int, Decimal]) -> dict[int, Decimal]:
+        if any(not 0 <= v <= 100 for v in value.values()):
+            raise ValueError("excellent_good_targets are percentages, 0 to 100")
+        return value
+
+    @property
+    def correction_policy(self) -> CorrectionPolicy:
+        """R-EVL-7 as configured: the days to correct the file."""
+        return CorrectionPolicy(days=self.correction_days)
+
+    @property
+    def rate_targets(self) -> RateTargets:
+        """R-EVL-8 as configured: the target rate per year."""
+        return RateTargets(by_year=self.excellent_good_targets)
 
     @property
     def review_policy(self) -> ReviewPolicy:
