@@ -619,11 +619,13 @@ async def standard_in_force(conn: AsyncConnection, kind: CaseKind, on: date) -> 
     return _standard_version(row)
 
 
-def grading_rules() -> list[GradingRuleView]:
-    """The grading rules an agency may choose (domain.md), by version."""
+def grading_rules(*, by_points: bool | None = None) -> list[GradingRuleView]:
+    """The grading rules an agency may choose (domain.md), by version; only those that grade by
+    points (or only those that do not) when `by_points` says."""
     return [GradingRuleView(version=r.version, description=r.description, by_points=r.by_points,
                             excellent_at=r.excellent_at, good_at=r.good_at, pass_at=r.pass_at,
-                            late_file_fails=r.late_file_fails) for _, r in sorted(GRADING_RULES.items())]
+                            late_file_fails=r.late_file_fails) for _, r in sorted(GRADING_RULES.items())
+            if by_points is None or r.by_points is by_points]
 
 
 async def read_agency_grading_rule(conn: AsyncConnection, agency_id: str, default_rule: str

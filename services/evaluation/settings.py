@@ -35,10 +35,10 @@ class EvaluationSettings(ServiceSettings):
         description="Calendar days (Beijing dates) the handler has to correct the file after a result "
                     "below good (R-EVL-7)")
     # R-EVL-8: the Beijing 2025-2027 action plan's targets; a later year keeps the last one.
-    excellent_good_targets: dict[int, Decimal] = Field(
-        default_factory=lambda: {2026: Decimal(70), 2027: Decimal(80)},
-        description="Target excellent-and-good rate in % by year, as JSON (R-EVL-8); a year without one "
-                    "keeps the latest earlier year's")
+    excellent_good_targets: list[str] = Field(
+        default=["2026:70", "2027:80"],
+        description="Target excellent-and-good rate by year, as a JSON list of YEAR:PERCENT (R-EVL-8); a "
+                    "year without one keeps the latest earlier year's")
     # R-EVL-6 (configurable): one reviewer reads each file; reviewers have 5+ years of practice.
     reviewers_per_case: int = Field(
         default=1, ge=1, le=5, description="Peer reviewers a closed case is given to (R-EVL-6)")
@@ -54,9 +54,11 @@ class EvaluationSettings(ServiceSettings):
 
     @field_validator("excellent_good_targets")
     @classmethod
-    def _percentages(cls, value: dict[int, Decimal]) -> dict[int, Decimal]:
-        if any(not 0 <= v <= 100 for v in value.values()):
-            raise ValueError("excellent_good_targets are percentages, 0 to 100")
+    def _targets(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            year, _, percent = entry.partition(":")
+            if not (year.isdigit() and len(year) == 4 and _percent(percent)):
+                raise ValueError(f"excellent_good_targets: YEAR:PERCENT entries (2026:70), not {entry!r}")
         return value
 
     @property
@@ -67,13 +69,21 @@ class EvaluationSettings(ServiceSettings):
     @property
     def rate_targets(self) -> RateTargets:
         """R-EVL-8 as configured: the target rate per year."""
-        return RateTargets(by_year=self.excellent_good_targets)
+        pairs = (entry.split(":") for entry in self.excellent_good_targets)
+        return RateTargets(by_year={int(year): Decimal(percent) for year, percent in pairs})
 
     @property
     def review_policy(self) -> ReviewPolicy:
         """R-EVL-6 as configured, for giving a case to a reviewer."""
         return ReviewPolicy(reviewers_per_case=self.reviewers_per_case,
                             min_years_of_practice=self.reviewer_min_years_of_practice)
+
+
+def _percent(text: str) -> bool:
+    try:
+        return 0 <= Decimal(text) <= 100
+    except ArithmeticError:
+        return False
 
 
 EvaluationSettingsDep = Annotated[EvaluationSettings, Depends(get_settings)]

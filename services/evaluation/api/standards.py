@@ -100,10 +100,12 @@ async def register_standard_version(
 
 @rules_router.get("", summary="The grading rules an agency may choose", response_model=list[GradingRuleView],
                   dependencies=[allow(Role.public)])
-async def list_grading_rules() -> list[GradingRuleView]:
+async def list_grading_rules(*, by_points: Annotated[bool | None, Query(
+        description="Only the points rules (true) or only those by indicator grades (false)")] = None,
+                             ) -> list[GradingRuleView]:
     """The versioned rules that make a case's grade from its indicator grades or points (R-EVL-2):
     `default-v1`, `points-90-80-60`, `points-80-late-fails`. Public."""
-    return queries.grading_rules()
+    return queries.grading_rules(by_points=by_points)
 
 
 @rules_router.get("/agencies/{agency_id}", summary="The grading rule of an agency",

@@ -4,7 +4,6 @@ court's opinion in the quality record; an overdue correction on the worklist; th
 excellent-and-good rates against the target, by hand-computed figures."""
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
@@ -35,7 +34,7 @@ PERIOD = f"{THIS_YEAR}-H{1 if clock.local_date(clock.now()).month <= 6 else 2}"
 @pytest.fixture
 async def service(migrated_settings):
     settings = await migrated_settings(EvaluationSettings, MIGRATIONS,
-                                       excellent_good_targets={THIS_YEAR: Decimal(80)})
+                                       excellent_good_targets=[f"{THIS_YEAR}:80"])
     app = create_app(settings)
     async with serve_in_process(app) as client:
         yield settings, app, client

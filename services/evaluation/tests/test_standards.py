@@ -141,3 +141,15 @@ def test_the_rate_rounds_as_published_and_is_compared_with_the_target_before_rou
     targets = RateTargets({2026: Decimal(70), 2027: Decimal(80)})
     assert [targets.for_period(p) for p in ("2025-H2", "2026-H1", "2027-H2", "2030-H1")] == [
         None, Decimal(70), Decimal(80), Decimal(80)]
+
+
+def test_the_targets_and_the_correction_days_are_settings():
+    from pydantic import ValidationError
+
+    from services.evaluation.settings import EvaluationSettings
+
+    default = EvaluationSettings()
+    assert default.rate_targets.by_year == {2026: Decimal(70), 2027: Decimal(80)}
+    assert default.correction_policy.days == 15
+    with pytest.raises(ValidationError, match="YEAR:PERCENT"):
+        EvaluationSettings(excellent_good_targets=["2026:170"])
