@@ -21,7 +21,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SPEC = ServiceSpec(
     title="Fayuan evaluation",
     description="Peer evaluation of closed legal-aid cases: review assignments, indicator grades, "
-                "the case's grade, avoidance; case subsidies: schedule, approval, payment.",
+                "the case's grade under versioned standards and the agency's rule, avoidance, the "
+                "organs' opinions, corrections, excellent-and-good rates; case subsidies: schedule, "
+                "approval, payment.",
     routers=api.ROUTERS,
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
@@ -39,6 +41,15 @@ SPEC = ServiceSpec(
                              "recorded rule and seed, files read blind by experts allocated at random, a "
                              "fail re-read by two more, the panel's result, disputes, agreement and the "
                              "bulletin (R-EVL-6).",
+        "standards": "The evaluation standards as data (SF/T 0086-2020 criminal, SF/T 0085-2020 civil and "
+                     "administrative), versioned, with their indicators, second-level items and points, and "
+                     "the grading rules each agency chooses (R-EVL-1, R-EVL-2).",
+        "opinions": "Opinions of police, procuratorates and courts on the handler's work in a case they "
+                    "notified or heard, part of the case's quality record (R-EVL-5).",
+        "corrections": "Findings sent to the handler with a deadline to correct the file, the correction, "
+                       "and the overdue worklist (R-EVL-7).",
+        "rates": "The excellent-and-good rate per agency, institution and handler per half-year, against the "
+                 "year's target; those below it flagged (R-EVL-8, R-EVL-3).",
         "subsidies": "Case subsidies (办案补贴): each case's amount, computed at the quality lead's sign-off "
                      "of its closing check by the agency's versioned schedule, then approved and paid by "
                      "its finance, and withheld or reduced after a failed evaluation (R-CHK-2, R-CHK-3, "

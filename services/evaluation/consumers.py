@@ -2,8 +2,10 @@
 evaluated without asking intake; drop a case whose aid was terminated; keep the aided person's
 satisfaction as part of the case's quality record (R-EVL-5); remember what a case's subsidy
 depends on at its registration; compute the subsidy at the quality lead's sign-off (R-CHK-2,
-R-CHK-3); and, from its own EvaluationFailed, apply the agency's rule for a fail to the handler's
-subsidy (R-EVL-7), in a transaction of its own, as any other service would."""
+R-CHK-3); remember a case whose closing file intake found late (a points rule may fail it); and,
+from its own EvaluationCompleted, send the findings to the handler with a deadline to correct, and
+from its own EvaluationFailed, apply the agency's rule for a fail to the handler's subsidy
+(R-EVL-7), each in a transaction of its own, as any other service would."""
 
 from __future__ import annotations
 
@@ -11,15 +13,19 @@ from services.evaluation import handlers
 from services.evaluation.projections import (
     record_closed_case,
     record_follow_up,
+    record_late_closing_file,
     record_registered_case,
     record_termination,
 )
+from services.evaluation.settings import EvaluationSettings
 from shared.consumer import Handler
 from shared.contracts import (
     CaseClosed,
     CaseRegistered,
     CaseTerminated,
     ClosingCheckSignedOff,
+    DeadlineMissed,
+    EvaluationCompleted,
     EvaluationFailed,
     FollowUpCompleted,
 )
@@ -47,6 +53,16 @@ async def on_closing_check_signed_off(event: ClosingCheckSignedOff, uow: UnitOfW
     await handlers.compute_subsidy(uow, event)
 
 
+async def on_deadline_missed(event: DeadlineMissed, uow: UnitOfWork) -> None:
+    await record_late_closing_file(uow.conn, event)
+
+
+async def on_evaluation_completed(event: EvaluationCompleted, uow: UnitOfWork) -> None:
+    settings = uow.settings
+    assert isinstance(settings, EvaluationSettings)  # the settings this service's app was built with
+    await handlers.request_correction(uow, event, settings.correction_policy)
+
+
 async def on_evaluation_failed(event: EvaluationFailed, uow: UnitOfWork) -> None:
     await handlers.apply_failed_evaluation(uow, event)
 
@@ -54,6 +70,6 @@ async def on_evaluation_failed(event: EvaluationFailed, uow: UnitOfWork) -> None
 CONSUMERS: dict[str, dict[type[IntegrationEvent], Handler]] = {
     "cases": {CaseRegistered: on_case_registered, CaseClosed: on_case_closed,
               CaseTerminated: on_case_terminated, FollowUpCompleted: on_follow_up_completed,
-              ClosingCheckSignedOff: on_closing_check_signed_off},
-    "evaluations": {EvaluationFailed: on_evaluation_failed},
+              ClosingCheckSignedOff: on_closing_check_signed_off, DeadlineMissed: on_deadline_missed},
+    "evaluations": {EvaluationCompleted: on_evaluation_completed, EvaluationFailed: on_evaluation_failed},
 }

@@ -6,21 +6,32 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
+from decimal import Decimal
 
 from services.evaluation import queries
 from services.evaluation.domain import (
+    AgencyGradingRule,
+    Assessment,
+    CaseOpinions,
     CaseReview,
+    Correction,
+    CorrectionPolicy,
+    OrganKind,
+    OrganRelation,
     PeerEvaluation,
     Reviewer,
     ReviewPolicy,
     ScheduleTerms,
     SignedOffCase,
+    StandardEditions,
+    StandardTerms,
     Subsidy,
     SubsidySchedule,
     half_year,
 )
+from services.evaluation.domain.grading import GRADING_RULES
 from services.evaluation.domain.panel import FIRST, PANEL_RULE, DrawnCase, PanelFile, Staff
 from services.evaluation.domain.pool import Expert, ExpertProfile
 from services.evaluation.domain.round import (
@@ -32,9 +43,18 @@ from services.evaluation.domain.round import (
     RoundPolicy,
     allocate,
 )
-from services.evaluation.queries import CaseReviewers, EvaluationView, ScheduleVersions, SubsidyView
+from services.evaluation.queries import (
+    AgencyGradingRuleView,
+    CaseReviewers,
+    CorrectionView,
+    EvaluationView,
+    OpinionView,
+    ScheduleVersions,
+    StandardVersionView,
+    SubsidyView,
+)
 from shared import clock, contracts
-from shared.aggregate import NotFound
+from shared.aggregate import Forbidden, NotFound
 from shared.auth import EVERY_AGENCY, AgencyScope
 from shared.contracts import Grade
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
@@ -62,19 +82,27 @@ async def give_to_reviewer(
 async def complete_evaluation(
     uow_factory: UnitOfWorkFactory, *, case_id: str, reviewer_id: str | None, indicators: Mapping[str, Grade],
     findings: str, rule_version: str, grader_institution_id: str | None = None,
+    points: Mapping[str, Decimal] | None = None, not_done: Collection[str] = (), late_file: bool = False,
 ) -> EvaluationView:
     """A reviewer the case was given to grades it; the evaluation as it reads afterwards.
-    `grader_institution_id`: the institution the grader's token names (R-EVL-4: never the handler's)."""
+    `grader_institution_id`: the institution the grader's token names (R-EVL-4: never the handler's).
+    `rule_version`: the city's default, for an agency that chose no rule; the case is graded under
+    the standard version in force today and its agency's rule (queries.grading_context); `late_file`:
+    the reviewer found the closing file archived late (intake's report of it counts as well)."""
     async with uow_factory() as uow:
         case = await queries.closed_case_for_update(uow.conn, case_id)
         reviewer = (await uow.get(CaseReview, case_id)).reviewer(reviewer_id)
         # A case not given to this reviewer is answered as if it did not exist (docs/evaluation.md).
         if case is None or reviewer is None:
             raise NotFound(f"no closed case {case_id} awaits your evaluation")
+        at = clock.now()
+        terms = await queries.grading_context(uow.conn, case, default_rule=rule_version,
+                                              on=clock.local_date(at))
         evaluation = PeerEvaluation(str(uuid.uuid4()))
         evaluation.complete(case=case, reviewer=reviewer, indicators=indicators, findings=findings,
-                            rule_version=rule_version, at=clock.now(),
-                            grader_institution_id=grader_institution_id)
+                            rule_version=terms.rule_version, at=at,
+                            grader_institution_id=grader_institution_id, standard=terms.standard,
+                            points=points, not_done=not_done, late_file=late_file or terms.late_file)
         await uow.save(evaluation)
         r = evaluation.result
         assert r is not None
@@ -322,3 +350,86 @@ async def close_round(uow_factory: UnitOfWorkFactory, *, round_id: str, by: str,
                     case_kind=c.case_kind, agency_id=c.agency_id, handler=c.handler, findings=final.findings,
                     failed_at=final.final_at))
         return await queries.read_round(uow.conn, round_id)
+# --- standards and grading rules (R-EVL-1, R-EVL-2) --------------------------------------------
+
+
+@retry_on_conflict
+async def register_standard_version(uow_factory: UnitOfWorkFactory, *, standard_id: str, terms: StandardTerms,
+                                    by: str, district: str | None) -> StandardVersionView:
+    """The city bureau registers a new edition of a standard; the version as it reads afterwards.
+    A district's bureau does not: the standards are the city's."""
+    if district is not None:
+        raise Forbidden("a district's bureau does not register standards; the city bureau does (a token "
+                        "without a district claim)", rule="R-EVL-1")
+    async with uow_factory() as uow:
+        standard = await uow.get(StandardEditions, standard_id)
+        version = standard.register(terms=terms, by=by, at=clock.now())
+        await uow.save(standard)
+        return await queries.read_standard_version(uow.conn, version.version)
+
+
+@retry_on_conflict
+async def choose_grading_rule(uow_factory: UnitOfWorkFactory, *, agency_id: str, rule_version: str,
+                              reason: str, by: str, within: AgencyScope, default_rule: str
+                              ) -> AgencyGradingRuleView:
+    """The agency's quality lead, or the bureau, chooses the rule the agency's cases are graded by
+    from now on; results graded before keep theirs. Every choice is kept."""
+    async with uow_factory() as uow:
+        await queries.check_agency_in_scope(uow.conn, agency_id, within)
+        setting = await uow.get(AgencyGradingRule, agency_id)
+        setting.choose(rule_version=rule_version, known=GRADING_RULES, reason=reason, by=by, at=clock.now())
+        await uow.save(setting)
+        return await queries.read_agency_grading_rule(uow.conn, agency_id, default_rule)
+
+
+# --- the organs' opinions (R-EVL-5) -------------------------------------------------------------
+
+
+@retry_on_conflict
+async def give_opinion(uow_factory: UnitOfWorkFactory, *, case_id: str, organ_id: str | None,
+                       organ_kind: OrganKind, relation: OrganRelation, assessment: Assessment, remarks: str,
+                       by: str) -> OpinionView:
+    """A court, procuratorate or police organ gives its opinion of the handler's work in a case it
+    notified or heard; the organ is its token's `institution_id` (as intake knows notifying organs)."""
+    if organ_id is None:
+        raise Forbidden("institution_id: a judicial organ's token names its system (institution_id)",
+                        rule="R-EVL-5")
+    async with uow_factory() as uow:
+        case = await queries.opinion_case(uow.conn, case_id)
+        if case is None:
+            raise NotFound(f"evaluation knows no case {case_id}")
+        opinions = await uow.get(CaseOpinions, case_id)
+        opinions.give(case=case, organ_id=organ_id, organ_kind=organ_kind, relation=relation,
+                      assessment=assessment, remarks=remarks, by=by, at=clock.now())
+        await uow.save(opinions)
+        return await queries.read_opinion(uow.conn, case_id, organ_id)
+
+
+# --- corrections (R-EVL-7) ----------------------------------------------------------------------
+
+
+async def request_correction(uow: UnitOfWork, completed: contracts.EvaluationCompleted,
+                             policy: CorrectionPolicy) -> None:
+    """R-EVL-7: a result with anything below good sends the findings to the handler with a due day;
+    once per result."""
+    result = await queries.result_to_correct(uow.conn, completed.evaluation_id)
+    if result is None:
+        return  # not a result of this service's evaluations table (nothing to read the findings from)
+    correction = await uow.get(Correction, completed.evaluation_id)
+    if correction.request(case_id=completed.case_id, case_number=completed.case_number,
+                          agency_id=completed.agency_id, handler=completed.handler, grade=completed.grade,
+                          indicators={k: Grade(v) for k, v in result["indicators"].items()},
+                          findings=result["findings"], policy=policy, at=completed.completed_at):
+        await uow.save(correction)
+
+
+@retry_on_conflict
+async def record_correction(uow_factory: UnitOfWorkFactory, *, correction_id: str, handler_id: str | None,
+                            note: str) -> CorrectionView:
+    """The handler records what they corrected; the correction as it reads afterwards."""
+    async with uow_factory() as uow:
+        correction = await uow.get(Correction, correction_id)
+        at = clock.now()
+        correction.correct(handler_id=handler_id, note=note, at=at)
+        await uow.save(correction)
+        return await queries.read_correction(uow.conn, correction_id, clock.local_date(at))

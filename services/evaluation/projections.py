@@ -21,11 +21,20 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.evaluation.domain import (
+    AgencyGradingRule,
+    CaseOpinions,
     CaseReview,
+    Correction,
+    CorrectionRecorded,
+    CorrectionRequested,
     EvaluationCompleted,
+    GradingRuleChosen,
+    OpinionGiven,
     PeerEvaluation,
     ReviewerGiven,
     ScheduleVersionPublished,
+    StandardEditions,
+    StandardVersionRegistered,
     Subsidy,
     SubsidyApproved,
     SubsidyComputed,
@@ -35,6 +44,7 @@ from services.evaluation.domain import (
     SubsidySchedule,
     SubsidyStatus,
     SubsidyWithheld,
+    seed_for,
 )
 from services.evaluation.domain.panel import (
     FileDrawn,
@@ -47,7 +57,7 @@ from services.evaluation.domain.panel import (
 )
 from services.evaluation.domain.pool import Expert, ExpertRegistered, ExpertUpdated
 from services.evaluation.domain.round import CasesDrawn, EvaluationRound, RoundClosed, RoundOpened
-from shared.contracts import CaseClosed, CaseRegistered, CaseTerminated, FollowUpCompleted
+from shared.contracts import CaseClosed, CaseRegistered, CaseTerminated, DeadlineMissed, FollowUpCompleted
 from shared.projection import Projection, Recorded
 
 
@@ -104,6 +114,12 @@ class EvaluationRow(EvaluationTable, table=True):
     findings: str
     completed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     version: int
+    # The standard's version graded under, and what a points rule or a veto made of the grade.
+    standard_version: str
+    points: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    total_points: Decimal | None = Field(default=None, sa_column=Column(Numeric(5, 2)))
+    not_done: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    late_file: bool
 
 
 # The list of evaluations, newest first.
@@ -163,6 +179,8 @@ class RegisteredCaseRow(EvaluationTable, table=True):
     criminal_role: str | None = None
     matter: str | None = None
     group_case: bool
+    # The notifying organ's system (R-EVL-5: it may give its opinion of the handler's work).
+    source_system: str | None = None
     registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
@@ -319,6 +337,95 @@ experts = ExpertRow.__table__
 rounds = RoundRow.__table__
 round_files = RoundFileRow.__table__
 file_readers = FileReaderRow.__table__
+class StandardVersionRow(EvaluationTable, table=True):
+    """A version of an evaluation standard (R-EVL-1): version 1 of each seeded by the migration
+    0006_standards_opinions, later ones registered by the city bureau."""
+
+    __tablename__ = "evaluation_standard_versions"
+
+    version: str = Field(primary_key=True)
+    standard_id: str = Field(index=True)
+    number: int
+    code: str
+    title: str
+    case_kinds: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    effective_from: date
+    indicators: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    registered_by: str
+    registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class GradingRuleChoiceRow(EvaluationTable, table=True):
+    """Each grading rule an agency chose, in order (the last is in force): the setting's history."""
+
+    __tablename__ = "agency_grading_rules"
+
+    agency_id: str = Field(primary_key=True)
+    number: int = Field(primary_key=True)
+    rule_version: str
+    reason: str
+    chosen_by: str
+    chosen_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class OpinionRow(EvaluationTable, table=True):
+    """An organ's opinion of the handler's work in a case (R-EVL-5). No personal data."""
+
+    __tablename__ = "organ_opinions"
+
+    case_id: str = Field(primary_key=True)
+    organ_id: str = Field(primary_key=True)
+    case_number: str | None = None
+    agency_id: str = Field(index=True)
+    organ_kind: str
+    relation: str
+    assessment: str
+    remarks: str
+    given_by: str
+    given_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CorrectionRow(EvaluationTable, table=True):
+    """The findings a result sent to the handler, the due day, and the correction (R-EVL-7)."""
+
+    __tablename__ = "corrections"
+    __table_args__ = (
+        # The open corrections of an agency, soonest due first (the overdue worklist).
+        Index("ix_corrections_open", "agency_id", "due_on", "correction_id",
+              postgresql_where=text("corrected_at IS NULL")),
+    )
+
+    correction_id: str = Field(primary_key=True)
+    evaluation_id: str
+    case_id: str = Field(index=True)
+    case_number: str
+    agency_id: str
+    handler_id: str = Field(index=True)
+    handler_name: str
+    handler_kind: str
+    licence_number: str | None = None
+    institution_id: str
+    institution_name: str
+    grade: str
+    indicators: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    findings: str
+    due_on: date
+    requested_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    corrected_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    note: str | None = None
+    on_time: bool | None = None
+
+
+class LateClosingFileRow(EvaluationTable, table=True):
+    """A case whose closing file intake found not submitted in time (its DeadlineMissed)."""
+
+    __tablename__ = "late_closing_files"
+
+    case_id: str = Field(primary_key=True)
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    detected_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 closed_cases = ClosedCaseRow.__table__
 review_assignments = ReviewAssignmentRow.__table__
 evaluations = EvaluationRow.__table__
@@ -327,6 +434,11 @@ terminated_cases = TerminatedCaseRow.__table__
 registered_cases = RegisteredCaseRow.__table__
 schedule_versions = ScheduleVersionRow.__table__
 subsidies = SubsidyRow.__table__
+standard_versions = StandardVersionRow.__table__
+grading_rule_choices = GradingRuleChoiceRow.__table__
+opinions = OpinionRow.__table__
+corrections = CorrectionRow.__table__
+late_closing_files = LateClosingFileRow.__table__
 
 METADATA = EvaluationTable.metadata
 
@@ -376,7 +488,8 @@ async def record_registered_case(conn: AsyncConnection, event: CaseRegistered) -
     await conn.execute(insert(registered_cases).values(
         case_id=event.case_id, case_kind=event.case_kind, agency_id=event.agency_id,
         criminal_stage=event.criminal_stage, criminal_role=event.criminal_role, matter=event.matter,
-        group_case=event.flags.group_case, registered_at=event.registered_at,
+        group_case=event.flags.group_case, source_system=event.source_system,
+        registered_at=event.registered_at,
     ).on_conflict_do_nothing(index_elements=["case_id"]))
 
 
@@ -384,6 +497,8 @@ async def record_registered_case(conn: AsyncConnection, event: CaseRegistered) -
 
 projection = Projection(CaseReview, PeerEvaluation, SubsidySchedule, Subsidy, Expert, EvaluationRound,
                         PanelFile)
+projection = Projection(CaseReview, PeerEvaluation, SubsidySchedule, Subsidy, StandardEditions,
+                        AgencyGradingRule, CaseOpinions, Correction)
 
 
 @projection.on(ReviewerGiven)
@@ -408,6 +523,10 @@ async def evaluation_completed(conn: AsyncConnection, event: EvaluationCompleted
         grade=event.grade, rule_version=event.rule_version, reviewer_id=event.reviewer_id,
         reviewer_institution_id=event.reviewer_institution_id, findings=event.findings,
         completed_at=event.completed_at, version=at.version,
+        # A result recorded before versions was graded under version 1 of its kind's standard.
+        standard_version=event.standard_version or seed_for(event.case_kind).version,
+        points={k: str(v) for k, v in event.points.items()} if event.points is not None else None,
+        total_points=event.total_points, not_done=event.not_done, late_file=event.late_file,
     ))
     await conn.execute(
         update(closed_cases).where(closed_cases.c.case_id == event.case_id)
@@ -598,3 +717,62 @@ async def file_result_final(conn: AsyncConnection, event: FileResultFinal, at: R
     ))
     await conn.execute(update(closed_cases).where(closed_cases.c.case_id == c.case_id)
                        .values(evaluation_id=event.file_id))
+# --- standards, grading rules, opinions, corrections (R-EVL-1, -2, -5, -7) -------------------
+
+
+async def record_late_closing_file(conn: AsyncConnection, event: DeadlineMissed) -> None:
+    """R-HDL-6 as intake's deadline sweep saw it: the case's closing file was not in on time (a
+    points rule may fail such a case outright)."""
+    if event.deadline != "closing_file":
+        return
+    await conn.execute(insert(late_closing_files).values(
+        case_id=event.case_id, due_at=event.due_at, detected_at=event.detected_at,
+    ).on_conflict_do_nothing(index_elements=["case_id"]))
+
+
+@projection.on(StandardVersionRegistered)
+async def standard_version_registered(conn: AsyncConnection, event: StandardVersionRegistered,
+                                      at: Recorded) -> None:
+    t = event.terms
+    await conn.execute(insert(standard_versions).values(
+        version=event.version, standard_id=event.standard_id, number=event.number, code=t.code, title=t.title,
+        case_kinds=[k.value for k in event.case_kinds], effective_from=t.effective_from,
+        indicators=[i.model_dump(mode="json") for i in t.indicators], registered_by=event.registered_by,
+        registered_at=event.registered_at,
+    ))
+
+
+@projection.on(GradingRuleChosen)
+async def grading_rule_chosen(conn: AsyncConnection, event: GradingRuleChosen, at: Recorded) -> None:
+    await conn.execute(insert(grading_rule_choices).values(
+        agency_id=event.agency_id, number=event.number, rule_version=event.rule_version, reason=event.reason,
+        chosen_by=event.chosen_by, chosen_at=event.chosen_at,
+    ))
+
+
+@projection.on(OpinionGiven)
+async def opinion_given(conn: AsyncConnection, event: OpinionGiven, at: Recorded) -> None:
+    await conn.execute(insert(opinions).values(
+        case_id=event.case_id, organ_id=event.organ_id, case_number=event.case_number,
+        agency_id=event.agency_id, organ_kind=event.organ_kind, relation=event.relation,
+        assessment=event.assessment, remarks=event.remarks, given_by=event.given_by, given_at=event.given_at,
+    ))
+
+
+@projection.on(CorrectionRequested)
+async def correction_requested(conn: AsyncConnection, event: CorrectionRequested, at: Recorded) -> None:
+    h = event.handler
+    await conn.execute(insert(corrections).values(
+        correction_id=event.correction_id, evaluation_id=event.evaluation_id, case_id=event.case_id,
+        case_number=event.case_number, agency_id=event.agency_id, handler_id=h.handler_id,
+        handler_name=h.name, handler_kind=h.kind, licence_number=h.licence_number,
+        institution_id=h.institution_id, institution_name=h.institution_name, grade=event.grade,
+        indicators=event.indicators, findings=event.findings, due_on=event.due_on,
+        requested_at=event.requested_at,
+    ))
+
+
+@projection.on(CorrectionRecorded)
+async def correction_recorded(conn: AsyncConnection, event: CorrectionRecorded, at: Recorded) -> None:
+    await conn.execute(update(corrections).where(corrections.c.correction_id == event.correction_id).values(
+        corrected_at=event.corrected_at, note=event.note, on_time=event.on_time))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -26,32 +27,49 @@ from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.evaluation.domain import (
+    GRADING_RULES,
     INDICATORS,
     SEED,
     SEED_VERSION,
+    STANDARD_OF_KIND,
     AppliedLine,
+    Assessment,
     ClosedCase,
+    GradeCounts,
+    OpinionCase,
+    OrganKind,
+    OrganRelation,
+    RateTargets,
     ScheduleTerms,
+    StandardTerms,
+    StandardVersion,
     SubsidyStatus,
     standard_for,
 )
 from services.evaluation.domain.agreement import fleiss_kappa
 from services.evaluation.domain.panel import DrawnCase
 from services.evaluation.domain.pool import ExpertProfile, PracticeField
+from services.evaluation.domain.rates import period_bounds
 from services.evaluation.domain.round import DrawRule, Readers
 from services.evaluation.projections import (
     closed_cases,
+    corrections,
     evaluations,
     experts,
     file_readers,
     follow_ups,
+    grading_rule_choices,
+    late_closing_files,
+    opinions,
     registered_cases,
     review_assignments,
     round_files,
     rounds,
     schedule_versions,
+    standard_versions,
     subsidies,
 )
+from shared import clock
 from shared.aggregate import NotFound
 from shared.auth import EVERY_AGENCY, AgencyScope, Principal, Role, agency_scope
 from shared.contracts import CaseKind, Grade, HandlerRef
@@ -104,6 +122,12 @@ class EvaluationView(QualityDimensions):
     reviewer_institution_id: str
     findings: str
     completed_at: datetime
+    standard_version: str = Field(description="The version of the standard it was graded under (R-EVL-1)")
+    points: dict[str, Decimal] | None = Field(default=None, description="Points per indicator, under a "
+                                              "points rule")
+    total_points: Decimal | None = None
+    not_done: list[str] = Field(default_factory=list, description="Veto items not done at all")
+    late_file: bool = Field(default=False, description="The closing file was archived late")
 
 
 class AwaitingCaseView(QualityDimensions):
@@ -115,12 +139,25 @@ class AwaitingCaseView(QualityDimensions):
     closed_at: datetime
 
 
+class OpinionView(BaseModel):
+    """An organ's opinion of the handler's work (R-EVL-5)."""
+
+    organ_id: str = Field(description="The police, procuratorate or court (its system's id)")
+    organ_kind: OrganKind
+    relation: OrganRelation = Field(description="It notified the case, or heard it")
+    assessment: Assessment
+    remarks: str
+    given_at: datetime
+
+
 class QualityRecordView(QualityDimensions):
     """The case's quality record as evaluation knows it."""
 
     case_id: str
     awaiting_evaluation: bool = Field(description="Closed and not yet evaluated")
     evaluation: EvaluationView | None = None
+    opinions: list[OpinionView] = Field(default_factory=list, description="The organs' opinions of the "
+                                        "handler's work, oldest first (R-EVL-5)")
 
 
 # --- rows -> read models --------------------------------------------------------------------
@@ -338,12 +375,14 @@ async def quality_record(engine: AsyncEngine, case_id: str, *, asking: Principal
         graded = (await conn.execute(select(evaluations).where(evaluations.c.case_id == case_id))
                   ).mappings().first()
         found = (await _follow_ups_of(conn, [case_id])).get(case_id)
+        given = await _opinions_of(conn, case_id)
         in_scope = await _may_read_case(conn, asking, case_id,
                                         {r["handler_id"] for r in (closed, graded) if r is not None})
-    if not in_scope or (closed is None and graded is None and not found):
+    if not in_scope or (closed is None and graded is None and not found and not given):
         raise NotFound(f"evaluation knows nothing of case {case_id}")
     return QualityRecordView(case_id=case_id, awaiting_evaluation=closed is not None and graded is None,
-                             evaluation=_evaluation(graded, found) if graded else None, **_dimensions(found))
+                             evaluation=_evaluation(graded, found) if graded else None, opinions=given,
+                             **_dimensions(found))
 
 
 # --- what a command decides on (handlers.py) ------------------------------------------------
@@ -870,3 +909,321 @@ def bulletin_csv(view: BulletinView) -> str:
     for p in view.problems:
         w.writerow([p.indicator, p.name, p.fail, p.pass_, p.below_good])
     return out.getvalue()
+# --- standards and grading rules (R-EVL-1, R-EVL-2) --------------------------------------------
+
+
+class StandardVersionView(BaseModel):
+    """A version of an evaluation standard: its indicators, their second-level items and points."""
+
+    standard_id: str = Field(description="criminal or civil-administrative")
+    version: str
+    number: int
+    code: str
+    title: str
+    case_kinds: list[CaseKind]
+    effective_from: date
+    indicators: list[dict[str, Any]] = Field(description="Each indicator: key, members (of the nine "
+                                             "first-level indicators), names, max_points, items")
+    registered_by: str
+    registered_at: datetime
+
+
+class GradingRuleView(BaseModel):
+    version: str
+    description: str
+    by_points: bool
+    excellent_at: int | None
+    good_at: int | None
+    pass_at: int | None
+    late_file_fails: bool
+
+
+class GradingRuleChoiceView(BaseModel):
+    number: int
+    rule_version: str
+    reason: str
+    chosen_by: str
+    chosen_at: datetime
+
+
+class AgencyGradingRuleView(BaseModel):
+    agency_id: str
+    rule_version: str = Field(description="The rule the agency's cases are graded by now")
+    chosen: bool = Field(description="False: the agency chose none, and the city's default grades")
+    history: list[GradingRuleChoiceView] = Field(description="Every choice, first first (the audit trail)")
+
+
+class GradingContext(BaseModel):
+    """What grades a case now: the standard version in force, the agency's rule, and whether intake
+    found its closing file late (grading.grade_case takes them)."""
+
+    standard: StandardVersion
+    rule_version: str
+    late_file: bool
+
+
+def _standard_view(row: Row) -> StandardVersionView:
+    return StandardVersionView.model_validate(dict(row))
+
+
+def _standard_version(row: Row) -> StandardVersion:
+    return StandardVersion(standard_id=row["standard_id"], version=row["version"], number=row["number"],
+                           case_kinds=row["case_kinds"], terms=StandardTerms(
+                               code=row["code"], title=row["title"], effective_from=row["effective_from"],
+                               indicators=row["indicators"]))
+
+
+async def standards(engine: AsyncEngine, *, standard_id: str | None) -> list[StandardVersionView]:
+    """Every version of the standards (or of one), by standard and number."""
+    where = [standard_versions.c.standard_id == standard_id] if standard_id else []
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(standard_versions).where(*where).order_by(
+            standard_versions.c.standard_id, standard_versions.c.number))).mappings().all()
+    return [_standard_view(r) for r in rows]
+
+
+async def read_standard_version(conn: AsyncConnection, version: str) -> StandardVersionView:
+    row = (await conn.execute(select(standard_versions).where(standard_versions.c.version == version))
+           ).mappings().first()
+    if row is None:
+        raise NotFound(f"no standard version {version}")
+    return _standard_view(row)
+
+
+async def standard_version(engine: AsyncEngine, version: str) -> StandardVersionView:
+    async with engine.connect() as conn:
+        return await read_standard_version(conn, version)
+
+
+async def standard_in_force(conn: AsyncConnection, kind: CaseKind, on: date) -> StandardVersion:
+    """The version of the kind's standard a result of the Beijing day `on` is graded under: the
+    latest applying from that day or before (version 1, seeded, applies from 2021)."""
+    row = (await conn.execute(
+        select(standard_versions).where(standard_versions.c.standard_id == STANDARD_OF_KIND[kind],
+                                        standard_versions.c.effective_from <= on)
+        .order_by(standard_versions.c.number.desc()).limit(1))).mappings().first()
+    if row is None:
+        raise NotFound(f"no version of the {STANDARD_OF_KIND[kind]} standard applies on {on}")
+    return _standard_version(row)
+
+
+def grading_rules(*, by_points: bool | None = None) -> list[GradingRuleView]:
+    """The grading rules an agency may choose (domain.md), by version; only those that grade by
+    points (or only those that do not) when `by_points` says."""
+    return [GradingRuleView(version=r.version, description=r.description, by_points=r.by_points,
+                            excellent_at=r.excellent_at, good_at=r.good_at, pass_at=r.pass_at,
+                            late_file_fails=r.late_file_fails) for _, r in sorted(GRADING_RULES.items())
+            if by_points is None or r.by_points is by_points]
+
+
+async def read_agency_grading_rule(conn: AsyncConnection, agency_id: str, default_rule: str
+                                   ) -> AgencyGradingRuleView:
+    rows = (await conn.execute(
+        select(grading_rule_choices).where(grading_rule_choices.c.agency_id == agency_id)
+        .order_by(grading_rule_choices.c.number))).mappings().all()
+    history = [GradingRuleChoiceView.model_validate(dict(r)) for r in rows]
+    return AgencyGradingRuleView(agency_id=agency_id, rule_version=history[-1].rule_version if history
+                                 else default_rule, chosen=bool(history), history=history)
+
+
+async def agency_grading_rule(engine: AsyncEngine, agency_id: str, *, asking: Principal, default_rule: str
+                              ) -> AgencyGradingRuleView:
+    """The agency's rule and its history, for the agency's own roles, the bureau and the auditor."""
+    async with engine.connect() as conn:
+        await check_agency_in_scope(conn, agency_id, scope(asking))
+        return await read_agency_grading_rule(conn, agency_id, default_rule)
+
+
+async def check_agency_in_scope(conn: AsyncConnection, agency_id: str, within: AgencyScope) -> None:
+    """NotFound unless the scope admits the agency: its own roles, or the bureau of a district where
+    the agency closed a case."""
+    if within.agency_id is not None and within.agency_id != agency_id:
+        raise NotFound(f"no agency {agency_id}")
+    if within.district is not None and not (await conn.execute(select(exists().where(
+            closed_cases.c.agency_id == agency_id, closed_cases.c.district == within.district)))).scalar():
+        raise NotFound(f"no agency {agency_id}")
+
+
+async def grading_context(conn: AsyncConnection, case: ClosedCase, *, default_rule: str, on: date
+                          ) -> GradingContext:
+    """What grades this case on the Beijing day `on` (R-EVL-1, R-EVL-2)."""
+    rule = (await conn.execute(
+        select(grading_rule_choices.c.rule_version).where(grading_rule_choices.c.agency_id == case.agency_id)
+        .order_by(grading_rule_choices.c.number.desc()).limit(1))).scalar()
+    late = (await conn.execute(select(exists().where(late_closing_files.c.case_id == case.case_id)))).scalar()
+    return GradingContext(standard=await standard_in_force(conn, case.case_kind, on),
+                          rule_version=rule or default_rule, late_file=bool(late))
+
+
+# --- the organs' opinions (R-EVL-5) ---------------------------------------------------------------
+
+
+async def _opinions_of(conn: AsyncConnection, case_id: str) -> list[OpinionView]:
+    rows = (await conn.execute(select(opinions).where(opinions.c.case_id == case_id)
+                               .order_by(opinions.c.given_at, opinions.c.organ_id))).mappings().all()
+    return [OpinionView.model_validate(dict(r)) for r in rows]
+
+
+async def opinion_case(conn: AsyncConnection, case_id: str) -> OpinionCase | None:
+    """The case as an organ's opinion needs it: its agency and notifying organ (from its
+    registration), its number once closed; None when evaluation knows neither."""
+    registered = (await conn.execute(select(registered_cases).where(registered_cases.c.case_id == case_id))
+                  ).mappings().first()
+    closed = (await conn.execute(select(closed_cases).where(closed_cases.c.case_id == case_id))
+              ).mappings().first()
+    if registered is None and closed is None:
+        return None
+    agency = closed["agency_id"] if closed is not None else registered["agency_id"]  # type: ignore[index]
+    return OpinionCase(case_id=case_id, case_number=closed["case_number"] if closed is not None else None,
+                       agency_id=agency,
+                       source_system=registered["source_system"] if registered is not None else None)
+
+
+async def read_opinion(conn: AsyncConnection, case_id: str, organ_id: str) -> OpinionView:
+    row = (await conn.execute(select(opinions).where(opinions.c.case_id == case_id,
+                                                     opinions.c.organ_id == organ_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"no opinion of {organ_id} on case {case_id}")
+    return OpinionView.model_validate(dict(row))
+
+
+# --- corrections (R-EVL-7) ----------------------------------------------------------------------
+
+
+class CorrectionView(BaseModel):
+    """整改: what a result found below good, for the handler to correct by the due day."""
+
+    correction_id: str
+    evaluation_id: str
+    case_id: str
+    case_number: str
+    agency_id: str
+    handler: HandlerRef
+    grade: Grade
+    indicators: list[str] = Field(description="The indicators to correct (graded below good)")
+    findings: str
+    due_on: date = Field(description="The Beijing day the correction is due (calendar days)")
+    requested_at: datetime
+    overdue: bool = Field(description="Not corrected and the due day has passed")
+    corrected_at: datetime | None
+    note: str | None = Field(description="What the handler corrected")
+    on_time: bool | None
+
+
+def _correction(row: Row, today: date) -> CorrectionView:
+    return CorrectionView.model_validate({
+        **row, "handler": _handler(row), "overdue": row["corrected_at"] is None and row["due_on"] < today})
+
+
+def _corrections_seen_by(asking: Principal) -> list[ColumnElement[bool]]:
+    if asking.role is Role.case_handler:
+        return [corrections.c.handler_id == (asking.handler_id or "")]
+    return _of_scope(scope(asking), corrections.c.agency_id, corrections.c.case_id)
+
+
+async def corrections_list(engine: AsyncEngine, *, asking: Principal, status: str | None, today: date,
+                           offset: int, limit: int) -> Page[CorrectionView]:
+    """Corrections, soonest due first: `open` (not corrected), `overdue` (not corrected, due before
+    `today`: the worklist), `corrected`; every one without a status."""
+    where: list[ColumnElement[bool]] = []
+    if status in ("open", "overdue"):
+        where.append(corrections.c.corrected_at.is_(None))
+    if status == "overdue":
+        where.append(corrections.c.due_on < today)
+    if status == "corrected":
+        where.append(corrections.c.corrected_at.is_not(None))
+    query = (select(corrections).where(*where, *_corrections_seen_by(asking))
+             .order_by(corrections.c.due_on, corrections.c.correction_id))
+    async with engine.connect() as conn:
+        return await paginate(conn, query, offset=offset, limit=limit, item=lambda r: _correction(r, today))
+
+
+async def read_correction(conn: AsyncConnection, correction_id: str, today: date,
+                          seen_by: Sequence[ColumnElement[bool]] = ()) -> CorrectionView:
+    row = (await conn.execute(
+        select(corrections).where(corrections.c.correction_id == correction_id, *seen_by))).mappings().first()
+    if row is None:
+        raise NotFound(f"no correction {correction_id}")
+    return _correction(row, today)
+
+
+async def correction(engine: AsyncEngine, correction_id: str, *, asking: Principal, today: date
+                     ) -> CorrectionView:
+    async with engine.connect() as conn:
+        return await read_correction(conn, correction_id, today, _corrections_seen_by(asking))
+
+
+async def result_to_correct(conn: AsyncConnection, evaluation_id: str) -> Row | None:
+    """The result a correction is asked after (its case, handler, grades and findings)."""
+    return (await conn.execute(select(evaluations).where(evaluations.c.evaluation_id == evaluation_id))
+            ).mappings().first()
+
+
+# --- excellent-and-good rates against the targets (R-EVL-8, R-EVL-3) ---------------------------
+
+
+class RateRow(BaseModel):
+    key: str = Field(description="The agency's, institution's or handler's id")
+    name: str
+    institution_name: str | None = Field(default=None, description="A handler's institution")
+    evaluated: int
+    excellent: int
+    good: int
+    pass_: int = Field(alias="pass", serialization_alias="pass")
+    fail: int
+    rate: Decimal | None = Field(description="Excellent and good, in % of those evaluated (one decimal)")
+    below_target: bool = Field(description="Under the period's target (compared before rounding)")
+
+    model_config = {"populate_by_name": True}
+
+
+class RatesView(BaseModel):
+    period: str
+    by: str = Field(description="agency, institution or handler")
+    target: Decimal | None = Field(description="The target rate of the period's year, in %")
+    overall: RateRow = Field(description="Every result the caller may read in the period")
+    items: list[RateRow] = Field(description="Lowest rate first")
+
+
+_GROUPS = {"agency": (evaluations.c.agency_id, evaluations.c.agency_id, None),
+           "institution": (evaluations.c.institution_id, evaluations.c.institution_name, None),
+           "handler": (evaluations.c.handler_id, evaluations.c.handler_name, evaluations.c.institution_name)}
+
+
+def _rate_row(key: str, name: str, institution: str | None, counts: GradeCounts, target: Decimal | None
+              ) -> RateRow:
+    return RateRow(key=key, name=name, institution_name=institution, evaluated=counts.evaluated,
+                   excellent=counts.excellent, good=counts.good, pass_=counts.pass_, fail=counts.fail,
+                   rate=counts.rate, below_target=counts.below(target))
+
+
+async def rates(engine: AsyncEngine, *, asking: Principal, period: str, by: str, below_target: bool,
+                targets: RateTargets) -> RatesView:
+    """The excellent-and-good rate of the results completed in the half-year (Beijing dates), per
+    agency, institution or handler, against the target of the period's year."""
+    starts, ends = period_bounds(period)
+    target = targets.for_period(period)
+    key_col, name_col, institution_col = _GROUPS[by]
+    query = select(evaluations.c.grade, key_col.label("key"), name_col.label("name"),
+                   *([institution_col.label("institution_name")] if institution_col is not None else [])
+                   ).where(evaluations.c.completed_at >= clock.start_of_day(starts),
+                           evaluations.c.completed_at < clock.start_of_day(ends),
+                           *_of_scope(scope(asking), evaluations.c.agency_id, evaluations.c.case_id))
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).mappings().all()
+    groups: dict[str, tuple[str, str | None, Counter[str]]] = {}
+    total: Counter[str] = Counter()
+    for r in rows:
+        groups.setdefault(r["key"], (r["name"], r.get("institution_name"), Counter()))[2][r["grade"]] += 1
+        total[r["grade"]] += 1
+
+    def counts(c: Counter[str]) -> GradeCounts:
+        return GradeCounts(excellent=c[Grade.excellent], good=c[Grade.good], pass_=c[Grade.pass_],
+                           fail=c[Grade.fail])
+
+    items = [_rate_row(key, name, institution, counts(c), target)
+             for key, (name, institution, c) in groups.items()]
+    items = [i for i in items if i.below_target or not below_target]
+    items.sort(key=lambda i: (i.rate if i.rate is not None else Decimal(101), i.key))
+    return RatesView(period=period, by=by, target=target, items=items,
+                     overall=_rate_row("all", "all", None, counts(total), target))

@@ -9,6 +9,7 @@ Who may call what (docs/evaluation.md) is declared here with `allow(...)`; what 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -29,6 +30,7 @@ cases_router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 EvaluationId = Annotated[str, Path(description="The evaluation's id", min_length=1, max_length=64)]
 CaseId = Annotated[str, Path(description="The case's id", min_length=1, max_length=64)]
 IndicatorKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Points = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
 # The unscoped readers first, the scoped ones last (principal.role is the first the caller holds,
 # so a caller holding both acts with the wider view).
@@ -72,6 +74,16 @@ class CompleteEvaluation(BaseModel):
                                                   description="Indicator key -> excellent|good|pass|fail")
     findings: str = Field(min_length=1, max_length=5000,
                           description="What the reviewer found, for the handler")
+    points: dict[IndicatorKey, Points] | None = Field(
+        default=None, max_length=20,
+        description="Indicator key -> points (0 to its max_points): required when the agency grades by a "
+                    "points rule (GET /api/v1/grading-rules/agencies/{agency_id})")
+    not_done: list[Annotated[str, StringConstraints(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=30,
+        description="Veto items (of the standard version) whose work was not done at all: each fails its "
+                    "indicator and the case")
+    closing_file_late: bool = Field(default=False, description="The closing file was archived late (a "
+                                    "points-80-late-fails agency fails the case outright)")
 
 
 @cases_router.post("/{case_id}/reviewers", summary="Give a closed case to a peer reviewer",
@@ -112,11 +124,15 @@ async def complete_evaluation(
 ) -> EvaluationView:
     """A peer reviewer grades a closed case of another institution that was given to them (a case
     not given to them is a 404); a reviewer whose token names the handler's institution
-    (`institution_id`) is refused (409, R-EVL-4). A fail is followed up by sanctions."""
+    (`institution_id`) is refused (409, R-EVL-4). The case is graded under the standard version in
+    force and its agency's rule, both recorded with the result; a veto item not done fails it. A
+    fail is followed up by sanctions; a result below good sends the findings to the handler to
+    correct (R-EVL-7)."""
     evaluation = await handlers.complete_evaluation(
         uow, case_id=body.case_id, reviewer_id=principal.reviewer_id, indicators=body.indicators,
         findings=body.findings, rule_version=settings.grading_rule,
-        grader_institution_id=principal.institution_id,
+        grader_institution_id=principal.institution_id, points=body.points, not_done=body.not_done,
+        late_file=body.closing_file_late,
     )
     response.headers["Location"] = f"{router.prefix}/{evaluation.evaluation_id}"
     return evaluation

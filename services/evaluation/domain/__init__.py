@@ -7,6 +7,15 @@
   R-EVL-6); its stream is `review-<case_id>`;
 - `evaluation`: a reviewer's grades for the case, recorded with the rule that graded them; its
   stream is `evaluation-<id>`;
+- `standards`: the standards as data, versioned (the nine first-level indicators, each standard's
+  indicators, second-level items and points), and the grading rule each agency chose (R-EVL-1,
+  R-EVL-2); its streams are `standard-<standard_id>` and `grading-rule-<agency_id>`;
+- `opinion`: the opinions of police, procuratorates and courts on the handler's work (R-EVL-5); its
+  stream is `opinions-<case_id>`;
+- `correction`: the findings sent to the handler with a deadline, and the correction (R-EVL-7); its
+  stream is `correction-<evaluation_id>`;
+- `rates`: the excellent-and-good rate of a group of results against the year's target (R-EVL-8,
+  R-EVL-3);
 - `schedule`: an agency's subsidy schedule, versioned: lines by kind and stage, a group case's
   multiplier, contract prices, the rule for a failed evaluation (R-CHK-3, R-EVL-7); its stream is
   `subsidy-schedule-<agency_id>`;
@@ -19,6 +28,14 @@ confirm them from the standards' own text. The names other rooms use are listed 
 """
 
 from services.evaluation.domain.case import AlreadyEvaluated, ClosedCase
+from services.evaluation.domain.correction import (
+    AlreadyCorrected,
+    Correction,
+    CorrectionPolicy,
+    CorrectionRecorded,
+    CorrectionRequested,
+    to_correct,
+)
 from services.evaluation.domain.evaluation import EvaluationCompleted, PeerEvaluation
 from services.evaluation.domain.grading import (
     CIVIL_ADMINISTRATIVE_STANDARD,
@@ -27,15 +44,28 @@ from services.evaluation.domain.grading import (
     GRADING_RULES,
     INDICATORS,
     STANDARD_BY_KIND,
+    CaseGrading,
+    CaseRule,
     GradingRule,
     Indicator,
     IndicatorsMismatch,
     Standard,
     UnknownGradingRule,
     default_v1,
+    grade_case,
     grading_rule,
     standard_for,
 )
+from services.evaluation.domain.opinion import (
+    Assessment,
+    CaseOpinions,
+    OpinionAlreadyGiven,
+    OpinionCase,
+    OpinionGiven,
+    OrganKind,
+    OrganRelation,
+)
+from services.evaluation.domain.rates import GradeCounts, RateTargets
 from services.evaluation.domain.review import (
     CaseReview,
     Reviewer,
@@ -58,6 +88,19 @@ from services.evaluation.domain.schedule import (
     ScheduleVersionPublished,
     SubsidySchedule,
 )
+from services.evaluation.domain.standards import (
+    FIRST_LEVEL,
+    SEED_STANDARDS,
+    STANDARD_KINDS,
+    STANDARD_OF_KIND,
+    AgencyGradingRule,
+    GradingRuleChosen,
+    StandardTerms,
+    StandardVersion,
+    StandardVersionRegistered,
+    seed_for,
+)
+from services.evaluation.domain.standards import Standard as StandardEditions
 from services.evaluation.domain.subsidy import (
     EvaluationFailureNoted,
     SignedOffCase,
@@ -73,6 +116,35 @@ from services.evaluation.domain.subsidy import (
 )
 
 __all__ = [
+    "FIRST_LEVEL",
+    "SEED_STANDARDS",
+    "STANDARD_KINDS",
+    "STANDARD_OF_KIND",
+    "AgencyGradingRule",
+    "AlreadyCorrected",
+    "Assessment",
+    "CaseGrading",
+    "CaseOpinions",
+    "CaseRule",
+    "Correction",
+    "CorrectionPolicy",
+    "CorrectionRecorded",
+    "CorrectionRequested",
+    "GradeCounts",
+    "GradingRuleChosen",
+    "OpinionAlreadyGiven",
+    "OpinionCase",
+    "OpinionGiven",
+    "OrganKind",
+    "OrganRelation",
+    "RateTargets",
+    "StandardEditions",
+    "StandardTerms",
+    "StandardVersion",
+    "StandardVersionRegistered",
+    "grade_case",
+    "seed_for",
+    "to_correct",
     "SEED",
     "SEED_VERSION",
     "AppliedLine",

@@ -4,12 +4,14 @@ versioned rule, recorded with it. The stream is `evaluation-<id>`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
+from decimal import Decimal
 
 from services.evaluation.domain.case import AlreadyEvaluated, ClosedCase
-from services.evaluation.domain.grading import check_indicators, grading_rule, standard_for
+from services.evaluation.domain.grading import grade_case
 from services.evaluation.domain.review import Reviewer, check_avoidance, check_grader_independent
+from services.evaluation.domain.standards import StandardVersion, seed_for
 from shared.aggregate import Aggregate, DomainEvent
 from shared.contracts import CaseKind, Grade, HandlerRef
 
@@ -31,6 +33,13 @@ class EvaluationCompleted(DomainEvent):
     reviewer_institution_id: str
     findings: str
     completed_at: datetime
+    # The standard's version and what a points rule or a veto made of the grade (R-EVL-1, R-EVL-2);
+    # absent from results recorded before versions: those were graded under version 1.
+    standard_version: str | None = None
+    points: dict[str, Decimal] | None = None
+    total_points: Decimal | None = None
+    not_done: list[str] = []
+    late_file: bool = False
 
 
 # --- the aggregate ------------------------------------------------------------------------
@@ -51,24 +60,30 @@ class PeerEvaluation(Aggregate):
 
     def complete(self, *, case: ClosedCase, reviewer: Reviewer, indicators: Mapping[str, Grade],
                  findings: str, rule_version: str, at: datetime,
-                 grader_institution_id: str | None = None) -> None:
+                 grader_institution_id: str | None = None, standard: StandardVersion | None = None,
+                 points: Mapping[str, Decimal] | None = None, not_done: Collection[str] = (),
+                 late_file: bool = False) -> None:
         """`reviewer`: as recorded when the case was given to them; `grader_institution_id`: the
-        institution the grader's token names now. Neither may be the handler's (R-EVL-4)."""
+        institution the grader's token names now. Neither may be the handler's (R-EVL-4).
+        `standard`: the version in force (version 1 of the case kind's standard when not given);
+        `rule_version`: the agency's rule; the rest as grading.grade_case takes them."""
         if self.exists:
             raise AlreadyEvaluated(f"evaluation {self.id} is already completed")
         case.check_not_evaluated()
-        standard = standard_for(case.case_kind)
-        check_indicators(standard, indicators)
+        standard = standard or seed_for(case.case_kind)
+        graded = grade_case(standard=standard, rule_version=rule_version, indicators=indicators,
+                            points=points, not_done=not_done, late_file=late_file)
         check_avoidance(case.handler, reviewer)
         check_grader_independent(case.handler, grader_institution_id)
-        rule = grading_rule(rule_version)
-        grades = {key: Grade(indicators[key]) for key in standard.indicators}
         self.record(EvaluationCompleted(
             evaluation_id=self.id, case_id=case.case_id, case_number=case.case_number,
-            case_kind=case.case_kind, agency_id=case.agency_id, handler=case.handler, standard=standard.code,
-            indicators=grades, grade=rule(grades), rule_version=rule_version,
+            case_kind=case.case_kind, agency_id=case.agency_id, handler=case.handler,
+            standard=graded.standard,
+            indicators=graded.indicators, grade=graded.grade, rule_version=graded.rule_version,
             reviewer_id=reviewer.reviewer_id, reviewer_institution_id=reviewer.institution_id,
-            findings=findings, completed_at=at,
+            findings=findings, completed_at=at, standard_version=graded.standard_version,
+            points=graded.points, total_points=graded.total_points, not_done=list(graded.not_done),
+            late_file=graded.late_file,
         ))
 
     # state changes

@@ -69,7 +69,8 @@ def grade_reading(
     standard = standard_for(kind)
     check_indicators(standard, indicators)
     grades = {key: Grade(indicators[key]) for key in standard.indicators}
-    return standard.code, grades, grading_rule(rule_version)(grades)
+    grade = grading_rule(rule_version).grade(grades, None, vetoed=False, late_file=False)
+    return standard.code, grades, grade
 
 
 def lower_median(grades: Sequence[Grade]) -> Grade:

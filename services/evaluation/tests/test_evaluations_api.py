@@ -116,7 +116,8 @@ async def test_a_redelivered_closure_neither_duplicates_nor_reopens_the_case(ser
 
     async def handled_twice():
         async with app.state.engine.connect() as conn:
-            return (await conn.execute(text("SELECT count(*) FROM inbox"))).scalar_one() == 2
+            return (await conn.execute(text("SELECT count(*) FROM inbox WHERE type LIKE '%case-closed%'"))
+                    ).scalar_one() == 2
 
     await eventually(handled_twice)
     assert (await client.get("/api/v1/cases/awaiting-evaluation")).json()["total"] == 0

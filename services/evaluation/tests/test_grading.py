@@ -65,7 +65,8 @@ def grades(*values: Grade) -> dict[str, Grade]:
 )
 def test_default_rule_grades_the_case_from_its_indicators(indicator_grades, expected):
     assert default_v1(grades(*indicator_grades)) == expected
-    assert GRADING_RULES["default-v1"] is default_v1
+    assert GRADING_RULES["default-v1"].grade(grades(*indicator_grades), None, vetoed=False,
+                                             late_file=False) == expected
 
 
 HANDLER = HandlerRef(handler_id="h-1", name="李律师", kind="lawyer", licence_number="11101200010000001",

@@ -52,6 +52,17 @@ EXPECTED = {
     ("POST", "/api/v1/review-files/{file_id}/readings"): ("peer_reviewer",),
     ("POST", "/api/v1/review-files/{file_id}/disputes"): (
         "agency_staff", "quality_lead", "bureau_investigator"),
+    ("GET", "/api/v1/evaluation-standards"): ("public",),
+    ("GET", "/api/v1/evaluation-standards/{version}"): ("public",),
+    ("POST", "/api/v1/evaluation-standards/{standard_id}/versions"): ("bureau_investigator",),
+    ("GET", "/api/v1/grading-rules"): ("public",),
+    ("GET", "/api/v1/grading-rules/agencies/{agency_id}"): READERS,
+    ("PUT", "/api/v1/grading-rules/agencies/{agency_id}"): ("quality_lead", "bureau_investigator"),
+    ("POST", "/api/v1/case-opinions"): ("judicial_organ",),
+    ("GET", "/api/v1/corrections"): (*READERS, "case_handler"),
+    ("GET", "/api/v1/corrections/{correction_id}"): (*READERS, "case_handler"),
+    ("POST", "/api/v1/corrections/{correction_id}/correction"): ("case_handler",),
+    ("GET", "/api/v1/quality-rates"): READERS,
 }
 CALLS = [("GET", "/api/v1/cases/awaiting-evaluation", None),
          ("GET", "/api/v1/cases/c-1/reviewers", None),
@@ -66,7 +77,15 @@ CALLS = [("GET", "/api/v1/cases/awaiting-evaluation", None),
          ("POST", "/api/v1/subsidies/c-1/payment", {"paid_on": "2026-11-25", "payment_reference": "P-1"}),
          ("GET", "/api/v1/subsidy-schedules/agency-1", None),
          ("POST", "/api/v1/subsidy-schedules/agency-1/versions", {"effective_from": "2026-01-01",
-                                                                  "lines": []})]
+                                                                  "lines": []}),
+         # (the standards and the rules are public; an organ's opinion is the judicial organ's)
+         ("POST", "/api/v1/evaluation-standards/criminal/versions", {}),
+         ("GET", "/api/v1/grading-rules/agencies/agency-1", None),
+         ("PUT", "/api/v1/grading-rules/agencies/agency-1", {"rule_version": "default-v1", "reason": "x"}),
+         ("GET", "/api/v1/corrections", None),
+         ("GET", "/api/v1/corrections/e-1", None),
+         ("POST", "/api/v1/corrections/e-1/correction", {"note": "x"}),
+         ("GET", "/api/v1/quality-rates?period=2026-H1", None)]
 
 
 @pytest.fixture
