@@ -339,7 +339,7 @@ round_files = RoundFileRow.__table__
 file_readers = FileReaderRow.__table__
 class StandardVersionRow(EvaluationTable, table=True):
     """A version of an evaluation standard (R-EVL-1): version 1 of each seeded by the migration
-    0006_standards_opinions, later ones registered by the city bureau."""
+    0007_standards_opinions, later ones registered by the city bureau."""
 
     __tablename__ = "evaluation_standard_versions"
 
@@ -495,10 +495,8 @@ async def record_registered_case(conn: AsyncConnection, event: CaseRegistered) -
 
 # --- evaluation's own events ----------------------------------------------------------------
 
-projection = Projection(CaseReview, PeerEvaluation, SubsidySchedule, Subsidy, Expert, EvaluationRound,
-                        PanelFile)
 projection = Projection(CaseReview, PeerEvaluation, SubsidySchedule, Subsidy, StandardEditions,
-                        AgencyGradingRule, CaseOpinions, Correction)
+                        AgencyGradingRule, CaseOpinions, Correction, Expert, EvaluationRound, PanelFile)
 
 
 @projection.on(ReviewerGiven)

@@ -3,7 +3,7 @@ them each standard grades on, the second-level items (二级指标) of each, and
 under a points rule; versioned, a new edition being a new version, and each result keeping the
 version it was graded under. And the grading rule each agency chose, with its history.
 
-Version 1 of each standard is seeded by the migration `0006_standards_opinions` (the same data
+Version 1 of each standard is seeded by the migration `0007_standards_opinions` (the same data
 as `SEED_STANDARDS` here, checked by a test); the city bureau registers later editions. The
 streams are `standard-<standard_id>` and `grading-rule-<agency_id>`."""
 

@@ -41,7 +41,7 @@ def test_second_level_items_come_from_the_handlers_duties():
 
 def test_the_migration_seeds_exactly_the_domains_version_1():
     spec = importlib.util.spec_from_file_location(
-        "seed", MIGRATIONS / "versions" / "0006_standards_opinions.py")
+        "seed", MIGRATIONS / "versions" / "0007_standards_opinions.py")
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)

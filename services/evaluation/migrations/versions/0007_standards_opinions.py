@@ -5,7 +5,7 @@ and 8 read together; second-level items from the duties of R-HDL-1..5 and R-ASG-
 standard version and what a points rule or a veto made of it; the notifying organ of a case; the
 organs' opinions; the corrections asked of handlers; the cases whose closing file came in late.
 
-Revision ID: 0006_standards_opinions
+Revision ID: 0007_standards_opinions
 Revises: 0006_rounds_experts
 """
 import json
@@ -502,7 +502,7 @@ def upgrade() -> None:
         "effective_from, indicators, registered_by, registered_at) VALUES (:version, :standard_id, :number, "
         ":code, :title, CAST(:case_kinds AS jsonb), CAST(:effective_from AS date), "
         "CAST(:indicators AS jsonb), "
-        "'seed (migration 0006_standards_opinions)', now())"
+        "'seed (migration 0007_standards_opinions)', now())"
     )
     for s in SEED:
         op.get_bind().execute(insert, {**s, "case_kinds": json.dumps(s["case_kinds"]),
