@@ -11,7 +11,15 @@ from sqlalchemy.engine import make_url
 
 from shared.testing.kafka import eventually, publish
 from shared.tests.helpers import Noted
-from shared.tests.test_consumer import POISON_FAILS_AT, Effects, _effects, _effects_table, _runner, running
+from shared.tests.test_consumer import (
+    POISON_FAILS_AT,
+    Effects,
+    _effects,
+    _effects_table,
+    _runner,
+    another_case_on_the_partition_of,
+    running,
+)
 
 
 async def _cli(settings, *args: str) -> subprocess.CompletedProcess:
@@ -31,7 +39,8 @@ async def test_a_dead_letter_is_listed_and_once_replayed_is_handled_exactly_once
     await _effects_table(engine)
     effects = Effects(fail_times={POISON_FAILS_AT: 1000})
     runner = _runner(engine, settings, effects)
-    await publish(settings, Noted(stream="s", n=POISON_FAILS_AT), Noted(stream="s", n=1))
+    await publish(settings, Noted(stream="s", n=POISON_FAILS_AT),
+                  Noted(stream=another_case_on_the_partition_of("s"), n=1))
     async with running(runner):
         await eventually(lambda: _effects_are(engine, [1]))
 
