@@ -1,9 +1,10 @@
 """The command line of every service: `python -m services.<name> serve | migrate | dead-letters |
-replay-dead-letter`; and the kernel's own tools: `python -m shared.cli token --role ...`."""
+held-cases | redrive | discard`; and the kernel's own tools: `python -m shared.cli token --role ...`."""
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,7 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -65,10 +67,11 @@ def service_cli(
 
     @cli.command("dead-letters")
     def dead_letters(
-        include_replayed: bool = typer.Option(False, "--all", help="Also those already replayed."),
+        include_replayed: bool = typer.Option(False, "--all", help="Also those re-driven or discarded."),
         as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
     ) -> None:
-        """List the messages this service's consumers dead-lettered, with their errors."""
+        """List the messages this service's consumers dead-lettered, with their errors and the
+        events of their case waiting behind them."""
         settings = settings_class()
         letters = asyncio.run(_with_engine(settings, lambda e: deadletters.list_dead_letters(
             e, include_replayed=include_replayed)))
@@ -76,30 +79,109 @@ def service_cli(
             typer.echo(deadletters.as_json(letters))
             return
         table = Table(title=f"{settings.service_name}: dead letters ({len(letters)})")
-        for column in ("id", "consumer", "topic", "partition/offset", "type", "error", "recorded",
-                       "replayed"):
-            table.add_column(column, overflow="fold")
+        for column in ("id", "consumer", "topic", "partition/offset", "type", "case", "waiting", "error",
+                       "recorded", "state"):
+            table.add_column(column, overflow="fold", justify="right" if column == "waiting" else "left")
         for d in letters:
-            table.add_row(str(d.id), d.consumer, d.topic, f"{d.partition}/{d.offset}", d.type or "-", d.error,
-                          f"{d.recorded_at:%Y-%m-%d %H:%M:%S}",
-                          f"{d.replayed_at:%Y-%m-%d %H:%M:%S}" if d.replayed_at else "-")
+            table.add_row(str(d.id), d.consumer, d.topic, f"{d.partition}/{d.offset}", d.type or "-",
+                          d.case_key or "-", str(d.waiting), d.error, f"{d.recorded_at:%Y-%m-%d %H:%M:%S}",
+                          d.state)
         Console().print(table)
+
+    @cli.command("held-cases")
+    def held_cases() -> None:
+        """List the cases held by a dead letter: their later events wait until it is re-driven
+        or discarded."""
+        settings = settings_class()
+        cases = asyncio.run(_with_engine(settings, deadletters.held_cases))
+        table = Table(title=f"{settings.service_name}: cases held by a dead letter ({len(cases)})")
+        for column in ("consumer", "case", "dead letter", "type", "waiting", "held since", "state", "error"):
+            table.add_column(column, overflow="fold", justify="right" if column == "waiting" else "left")
+        for c in cases:
+            table.add_row(c.consumer, c.case_key, str(c.dead_letter_id), c.type or "-", str(c.waiting),
+                          f"{c.parked_at:%Y-%m-%d %H:%M:%S}", c.state, c.redrive_error or c.error)
+        Console().print(table)
+
+    def carry_out(dead_letter_id: int, action: deadletters.Action, actor: str, wait_seconds: float) -> None:
+        settings = settings_class()
+
+        async def run(engine: AsyncEngine) -> None:
+            try:
+                asked = await deadletters.request(engine, settings, dead_letter_id, action, actor=actor)
+            except deadletters.UnknownDeadLetter as exc:
+                typer.echo(str(exc), err=True)
+                raise typer.Exit(1) from exc
+            if asked.case_key is None:
+                done = "put back on " + asked.topic if action == "redrive" else "discarded"
+                typer.echo(f"dead letter {dead_letter_id} {done}")
+                return
+            await _follow(engine, asked, wait_seconds)
+
+        asyncio.run(_with_engine(settings, run))
+
+    actor_option = typer.Option(_whoami(), help="Who asks (the operator's user id).")
+    wait_option = typer.Option(300.0, help="Seconds to follow the service's progress (0: do not wait).")
+
+    @cli.command("redrive")
+    def redrive(
+        dead_letter_id: int = typer.Argument(..., help="The id `dead-letters` shows."),
+        actor: str = actor_option,
+        wait_seconds: float = wait_option,
+    ) -> None:
+        """After fixing what made it fail: apply the dead letter, then its case's waiting events
+        in order (the service's running consumer does, this follows it with a progress bar)."""
+        carry_out(dead_letter_id, "redrive", actor, wait_seconds)
+
+    @cli.command("discard")
+    def discard(
+        dead_letter_id: int = typer.Argument(..., help="The id `dead-letters` shows."),
+        actor: str = actor_option,
+        wait_seconds: float = wait_option,
+    ) -> None:
+        """Throw the dead letter away (it is never applied); its case's waiting events are then
+        applied in order and the case flows again."""
+        carry_out(dead_letter_id, "discard", actor, wait_seconds)
 
     @cli.command("replay-dead-letter")
     def replay_dead_letter(
         dead_letter_id: int = typer.Argument(..., help="The id `dead-letters` shows."),
+        actor: str = actor_option,
+        wait_seconds: float = wait_option,
     ) -> None:
-        """Put a dead letter back on its original topic (after fixing what made it fail)."""
-        settings = settings_class()
-        try:
-            replayed = asyncio.run(_with_engine(
-                settings, lambda e: deadletters.replay(e, settings, dead_letter_id)))
-        except deadletters.UnknownDeadLetter as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(1) from exc
-        typer.echo(f"replayed dead letter {replayed.id} to {replayed.topic}")
+        """The former name of `redrive`."""
+        carry_out(dead_letter_id, "redrive", actor, wait_seconds)
 
     return cli
+
+
+async def _follow(engine: AsyncEngine, asked: deadletters.Request, wait_seconds: float) -> None:
+    """A progress bar over the case's dead letter and waiting events, until the case flows again,
+    the re-drive stops at an event that fails again, or `wait_seconds` pass."""
+    what = "re-drive" if asked.action == "redrive" else "discard"
+    typer.echo(f"{what} of dead letter {asked.dead_letter_id} requested: case {asked.case_key} of "
+               f"{asked.consumer}, {asked.waiting} events waiting behind it")
+    if wait_seconds <= 0:
+        return
+    total = asked.waiting + 1
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn()) as bar:
+        task = bar.add_task(f"case {asked.case_key}", total=total)
+        while True:
+            now = await deadletters.progress(engine, asked.consumer, asked.case_key or "")
+            total = max(total, now.remaining)
+            bar.update(task, total=total, completed=total - now.remaining)
+            if now.done or now.error is not None:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                typer.echo(f"still {now.remaining} to go after {wait_seconds:g} s: the service's consumer "
+                           "carries on while it runs (`held-cases` shows where it is)", err=True)
+                raise typer.Exit(2)
+            await asyncio.sleep(0.5)
+    if now.error is not None:
+        typer.echo(f"the re-drive stopped, {now.remaining} left: {now.error}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"case {asked.case_key} flows again")
 
 
 async def _with_engine(settings: ServiceSettings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
@@ -108,6 +190,13 @@ async def _with_engine(settings: ServiceSettings, work: Callable[[AsyncEngine], 
         return await work(engine)
     finally:
         await engine.dispose()
+
+
+def _whoami() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (a container's arbitrary user id)
+        return "operator"
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

@@ -3,7 +3,8 @@
 Every service's database holds the same kernel tables beside its projections:
 `events` (the event store), `outbox` (integration events waiting for the relay),
 `relay_cursor` (how far the relay has published), `inbox` (integration events a consumer
-has already handled), `dead_letters`, and for personal data `personal_data_keys` and
+has already handled), `dead_letters` with `parked_cases` and `parked_events` (a case's events
+waiting behind its dead letter), and for personal data `personal_data_keys` and
 `personal_data_reads` (docs/privacy.md). Their DDL lives here, once; each service's first
 migration calls `create_kernel_tables()`. Every statement is IF NOT EXISTS, so a later
 migration that calls it again adds only the tables a database created earlier lacks.
@@ -90,6 +91,45 @@ KERNEL_DDL = [
         replayed_at  timestamptz
     )
     """,
+    # Dead letters and per-case sequencing (docs/reliability.md): the case (the message's key)
+    # a dead letter holds, and whether an operator threw it away rather than re-drove it.
+    "ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS case_key text",
+    "ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS discarded_at timestamptz",
+    # A case held by one of its events that a consumer could not apply (its dead letter): the
+    # case's later events wait in parked_events until an operator re-drives or discards the dead
+    # letter (action), which the service's running consumer then carries out, in order.
+    """
+    CREATE TABLE IF NOT EXISTS parked_cases (
+        consumer       text        NOT NULL,
+        case_key       text        NOT NULL,
+        dead_letter_id bigint      NOT NULL,
+        parked_at      timestamptz NOT NULL DEFAULT now(),
+        action         text        CHECK (action IN ('redrive', 'discard')),
+        requested_at   timestamptz,
+        requested_by   text,
+        error          text,
+        PRIMARY KEY (consumer, case_key)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS parked_events (
+        id           bigserial   PRIMARY KEY,
+        consumer     text        NOT NULL,
+        case_key     text        NOT NULL,
+        topic        text        NOT NULL,
+        partition    integer     NOT NULL,
+        "offset"     bigint      NOT NULL,
+        event_id     text        NOT NULL,
+        type         text        NOT NULL,
+        key          bytea,
+        value        bytea,
+        headers      jsonb       NOT NULL DEFAULT '[]'::jsonb,
+        parked_at    timestamptz NOT NULL DEFAULT now()
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS parked_events_case ON parked_events (consumer, case_key, id)",
+    # A message delivered again (a crash before its offset was committed) waits only once.
+    "CREATE UNIQUE INDEX IF NOT EXISTS parked_events_event ON parked_events (consumer, event_id)",
     # Personal data (docs/privacy.md): one data key per aided person and version, wrapped by a
     # master key. Erasure nulls wrapped_key (crypto-shredding) and keeps who, when and why;
     # rows are never deleted, so an erased version is told apart from a forged token.
@@ -129,6 +169,7 @@ KERNEL_DDL = [
 KERNEL_TABLES = [
     "personal_data_reads",
     "personal_data_keys",
+    "parked_events", "parked_cases",
     "dead_letters", "inbox", "relay_cursor", "outbox", "events"]
 
 

@@ -206,7 +206,15 @@ class ServiceSettings(BaseSettings):
         default=3, description="Retries of a message that fails before it goes to its dead-letter topic")
     consumer_retry_backoff_seconds: float = Field(
         default=0.2, description="First pause between retries, in seconds; doubled at each retry")
-    consumer_batch_size: int = Field(default=200, description="Most messages a consumer takes at once")
+    consumer_batch_size: int = Field(
+        default=200, description="Most messages a consumer handles in one database transaction (a "
+                                 "batch: one inbox insert, one commit, then the offsets)")
+    consumer_batch_wait_seconds: float = Field(
+        default=0.2, description="Longest a consumer waits, in seconds, for messages when none have "
+                                 "arrived; what has arrived is handled at once, up to consumer_batch_size")
+    consumer_redrive_check_seconds: float = Field(
+        default=2.0, description="How often, in seconds, a consumer looks for dead letters an operator "
+                                 "asked to re-drive or discard (`redrive`, `discard`); 0: never")
 
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_json: bool = Field(default=True, description="One JSON object per log line (false: text for people)")

@@ -3,8 +3,10 @@ database commit, bounded retries and dead letters, poison messages, shutdown, br
 
 import asyncio
 import contextlib
+from functools import cache
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import murmur2
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
@@ -14,9 +16,26 @@ from shared.events import Envelope
 from shared.store import driver
 from shared.testing.kafka import apache_kafka_only, create_topics, embedded_broker_only, eventually, publish
 from shared.tests.helpers import Noted
-from shared.topics import dead_letter_topic
+from shared.topics import PARTITIONS, dead_letter_topic
 
 POISON_FAILS_AT = 666
+
+
+def cases_on_the_partition_of(key: str, count: int) -> list[str]:
+    """Keys of other cases (streams) that the producer's partitioner puts on `key`'s partition:
+    their events come after `key`'s on the same partition, in the order they were sent, yet are
+    not held by `key`'s dead letter (issue 18: a dead letter holds its own case only)."""
+    def partition(k: str) -> int:
+        return (murmur2(k.encode()) & 0x7FFFFFFF) % PARTITIONS
+
+    return [k for k in (f"{key}-other-{n}" for n in range(10 * count + 100))
+            if partition(k) == partition(key)][:count]
+
+
+@cache
+def another_case_on_the_partition_of(key: str) -> str:
+    [other] = cases_on_the_partition_of(key, 1)
+    return other
 
 
 class Effects:
@@ -46,12 +65,20 @@ class Recording(ConsumerRunner):
         super().__init__(*args, **kwargs)
         self.outcomes: list[tuple[int, str]] = []
         self.partitions: list[int] = []
+        self.events: list[int | None] = []  # each message's Noted.n (None: not a Noted)
 
-    async def handle(self, message, producer):
-        outcome = await super().handle(message, producer)
-        self.outcomes.append((message.offset, outcome))
-        self.partitions.append(message.partition)
-        return outcome
+    async def handle_batch(self, messages, producer):
+        outcomes = await super().handle_batch(messages, producer)
+        for message, outcome in zip(messages, outcomes, strict=True):
+            self.outcomes.append((message.offset, outcome))
+            self.partitions.append(message.partition)
+            try:
+                envelope = Envelope.from_kafka(message.topic, message.key, message.value, message.headers)
+                n = envelope.data.get("n")
+            except ValueError:
+                n = None
+            self.events.append(n)
+        return outcomes
 
 
 async def _effects_table(engine) -> None:
@@ -162,8 +189,8 @@ class CrashAfterCommit(Recording):
 
     crashed = asyncio.Event()
 
-    async def handle(self, message, producer):
-        await super().handle(message, producer)
+    async def handle_batch(self, messages, producer):
+        await super().handle_batch(messages, producer)
         self.crashed.set()
         await asyncio.Event().wait()
 
@@ -197,7 +224,8 @@ async def test_a_failing_event_is_retried_up_to_the_limit_then_dead_lettered_and
     await _effects_table(engine)
     effects = Effects(fail_times={POISON_FAILS_AT: 1000})
     runner = _runner(engine, settings, effects)
-    [failing, _] = await publish(settings, Noted(stream="s", n=POISON_FAILS_AT), Noted(stream="s", n=7))
+    [failing, _] = await publish(settings, Noted(stream="s", n=POISON_FAILS_AT),
+                                 Noted(stream=another_case_on_the_partition_of("s"), n=7))
     async with running(runner):
         await eventually(lambda: _effects_are(engine, [7]))
     assert effects.calls[POISON_FAILS_AT] == settings.consumer_max_retries + 1
@@ -233,7 +261,7 @@ async def test_poison_messages_are_dead_lettered_at_once_and_the_next_good_one_i
         settings,
         (b"s", b'{"stream": "s", "n": 1}', []),  # plain JSON, not a CloudEvent
         _wire(bad_data),  # a CloudEvent whose data fails the schema
-        _wire(Envelope.wrap(Noted(stream="s", n=2), source="/test")),
+        _wire(Envelope.wrap(Noted(stream=another_case_on_the_partition_of("s"), n=2), source="/test")),
     )
     async with running(runner):
         await eventually(lambda: _effects_are(engine, [2]))
@@ -348,3 +376,77 @@ async def _lag_is_zero(topic: str, partitions) -> bool:
             for p in partitions]
     assert lags == [0.0] * len(lags), lags
     return True
+
+
+# --- batches (issue 17) ---------------------------------------------------------------------
+
+
+class BlockAt(Effects):
+    """Writes its effect, then, at event `n`, waits for ever inside the batch's transaction."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        self.at, self.batch_seen = n, 0
+
+    async def on_noted(self, event: Noted, uow) -> None:
+        await super().on_noted(event, uow)
+        if event.n == self.at:
+            self.batch_seen = len(self.calls)
+            self.entered.set()
+            await asyncio.Event().wait()
+
+
+async def test_killed_in_the_middle_of_a_batch_the_whole_batch_is_redone_and_nothing_doubles(kernel_db):
+    engine, settings = kernel_db
+    await _effects_table(engine)
+    await publish(settings, *(Noted(stream="s", n=n) for n in range(20)))  # one partition, in order
+    blocked = BlockAt(12)
+    stop = asyncio.Event()
+    task = asyncio.create_task(_runner(engine, settings, blocked).run(stop))
+    await asyncio.wait_for(blocked.entered.wait(), 30)
+    task.cancel()  # killed: the batch's transaction is rolled back, its offsets were not committed
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    committed = await _effects(engine)  # whole earlier batches only, if the first fetch was short
+    assert committed == list(range(len(committed))) and 12 not in committed
+    assert blocked.batch_seen - len(committed) >= 2  # the batch in hand had applied others before 12
+
+    runner = _runner(engine, settings, Effects())
+    async with running(runner):
+        await eventually(lambda: _effects_are(engine, list(range(20))))
+    assert [o for _, o in runner.outcomes] == ["handled"] * (20 - len(committed))  # the batch again
+    assert await _count(engine, "SELECT count(*) FROM inbox") == 20
+
+
+async def test_a_batch_is_one_transaction_and_its_inbox_rows_one_insert(kernel_db):
+    engine, settings = kernel_db
+    await _effects_table(engine)
+    await publish(settings, *(Noted(stream=f"s{n % 8}", n=n) for n in range(60)))
+    runner = _runner(engine, settings, Effects())
+    async with running(runner):
+        await eventually(lambda: _effects_count_is(engine, 60))
+    # now() is the transaction's start: one value per transaction, far fewer than the events.
+    transactions = await _count(engine, "SELECT count(DISTINCT handled_at) FROM inbox")
+    assert transactions < 60 / 4, transactions
+    assert sorted(await _effects(engine)) == list(range(60))
+
+
+async def test_a_failing_message_makes_its_batch_go_one_by_one_and_the_others_still_commit(kernel_db):
+    engine, settings = kernel_db
+    await _effects_table(engine)
+    effects = Effects(fail_times={POISON_FAILS_AT: 1000})
+    runner = _runner(engine, settings, effects)
+    cases = cases_on_the_partition_of("poisoned", 12)  # one partition: one order
+    await publish(settings, *(Noted(stream=c, n=n) for n, c in enumerate(cases[:6])),
+                  Noted(stream="poisoned", n=POISON_FAILS_AT),
+                  *(Noted(stream=c, n=n) for n, c in enumerate(cases[6:], start=6)))
+    async with running(runner):
+        await eventually(lambda: _effects_count_is(engine, 12))
+        await eventually(lambda: _true(len(runner.outcomes) == 13))
+    assert sorted(await _effects(engine)) == list(range(12))  # each once
+    assert effects.calls[POISON_FAILS_AT] == settings.consumer_max_retries + 1  # the batch's try counts
+    assert [o for _, o in runner.outcomes] == ["handled"] * 6 + ["dead-letter"] + ["handled"] * 6
+    assert await _count(engine, "SELECT count(*) FROM inbox") == 12
+    assert await _count(engine, "SELECT count(*) FROM dead_letters") == 1
+    # The batch it was in rolled back and was done again, one by one: those before it ran twice.
+    assert max(effects.calls[n] for n in range(6)) == 2

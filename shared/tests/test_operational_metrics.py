@@ -81,10 +81,10 @@ class _Consumer:
 async def test_a_replica_stops_reporting_lag_for_a_partition_it_no_longer_owns():
     runner = ConsumerRunner(None, ServiceSettings(service_name="kernel"), name="lagged", handlers={})
 
-    async def handled(message, producer) -> str:
-        return "handled"
+    async def handled(messages, producer) -> list[str]:
+        return ["handled"] * len(messages)
 
-    runner.handle = handled
+    runner.handle_batch = handled
     first, second = TopicPartition("legalaid.test.lagged", 0), TopicPartition("legalaid.test.lagged", 1)
     stop = asyncio.Event()
     polls = [({first, second}, {first: [SimpleNamespace(offset=4)], second: [SimpleNamespace(offset=7)]}),
