@@ -25,8 +25,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from shared import context, outbox, store, tracing
-from shared.aggregate import Aggregate
+from shared import context, outbox, snapshot, store, tracing
+from shared.aggregate import Aggregate, Snapshotted
 from shared.events import Envelope, IntegrationEvent
 from shared.settings import ServiceSettings
 
@@ -57,8 +57,17 @@ class UnitOfWork:
         self._outbox: list[Envelope] = []
 
     async def get(self, cls: type[A], id: str, *, as_of: datetime | None = None) -> A:
-        """The aggregate folded from its stream (empty, version 0, when the stream is new)."""
-        rows = await store.load(self.conn, cls.stream_id(id), as_of=as_of)
+        """The aggregate folded from its stream (empty, version 0, when the stream is new); one
+        whose stream grows without bound (shared/snapshot.py) from its latest snapshot on."""
+        stream_id = cls.stream_id(id)
+        if as_of is None and issubclass(cls, Snapshotted):
+            taken = await snapshot.load(self.conn, cls, stream_id)
+            if taken is not None:
+                aggregate = cls.restored(id, taken.version, taken.state)
+                rows = await store.load(self.conn, stream_id, after_version=taken.version)
+                aggregate.fold_more([(r.type, r.data, r.recorded_at) for r in rows])
+                return aggregate
+        rows = await store.load(self.conn, stream_id, as_of=as_of)
         return cls.fold(id, [(r.type, r.data, r.recorded_at) for r in rows])
 
     async def save(self, aggregate: Aggregate) -> list[store.RecordedEvent]:
@@ -76,6 +85,8 @@ class UnitOfWork:
         aggregate.version = loaded_at + len(recorded)
         for event in recorded:
             await self.projector(self.conn, event)
+        if isinstance(aggregate, Snapshotted) and aggregate.due_for_snapshot(loaded_at):
+            await snapshot.save(self.conn, aggregate)
         return recorded
 
     def emit(
