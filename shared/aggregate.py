@@ -130,7 +130,13 @@ class Snapshotted(Aggregate):
         aggregate.version = version
         return aggregate
 
-    def due_for_snapshot(self, loaded_at: int) -> bool:
-        """Whether the append from `loaded_at` to the present version crossed a multiple of
-        `snapshot_every`."""
-        return self.version // self.snapshot_every > loaded_at // self.snapshot_every
+    @property
+    def whole(self) -> bool:
+        """Whether this is the whole fold (an aggregate may also be loaded in part, from a read
+        model, for one decision: a part is never snapshotted)."""
+        return True
+
+    def due_for_snapshot(self, since: int) -> bool:
+        """Whether a snapshot is due: the whole fold, and the present version crossed a multiple
+        of `snapshot_every` since version `since` (the version loaded, or the last snapshot's)."""
+        return self.whole and self.version // self.snapshot_every > since // self.snapshot_every

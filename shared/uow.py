@@ -31,6 +31,7 @@ from shared.events import Envelope, IntegrationEvent
 from shared.settings import ServiceSettings
 
 A = TypeVar("A", bound=Aggregate)
+S = TypeVar("S", bound=Snapshotted)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -61,14 +62,25 @@ class UnitOfWork:
         whose stream grows without bound (shared/snapshot.py) from its latest snapshot on."""
         stream_id = cls.stream_id(id)
         if as_of is None and issubclass(cls, Snapshotted):
-            taken = await snapshot.load(self.conn, cls, stream_id)
-            if taken is not None:
-                aggregate = cls.restored(id, taken.version, taken.state)
-                rows = await store.load(self.conn, stream_id, after_version=taken.version)
-                aggregate.fold_more([(r.type, r.data, r.recorded_at) for r in rows])
-                return aggregate
+            return await self._get_from_snapshot(cls, id)
         rows = await store.load(self.conn, stream_id, as_of=as_of)
         return cls.fold(id, [(r.type, r.data, r.recorded_at) for r in rows])
+
+    async def _get_from_snapshot(self, cls: type[S], id: str) -> S:
+        """Restore the latest snapshot and fold the events after it; when that tail reached
+        `snapshot_every` events (the stream is written by decisions that read it in part, from a
+        read model, and never snapshot), keep a fresh snapshot in this transaction."""
+        stream_id = cls.stream_id(id)
+        taken = await snapshot.load(self.conn, cls, stream_id)
+        if taken is None:
+            aggregate, since = cls(id), 0
+        else:
+            aggregate, since = cls.restored(id, taken.version, taken.state), taken.version
+        rows = await store.load(self.conn, stream_id, after_version=since)
+        aggregate.fold_more([(r.type, r.data, r.recorded_at) for r in rows])
+        if aggregate.due_for_snapshot(since):
+            await snapshot.save(self.conn, aggregate)
+        return aggregate
 
     async def save(self, aggregate: Aggregate) -> list[store.RecordedEvent]:
         """Append the aggregate's pending events at the version it was loaded at."""

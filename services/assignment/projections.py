@@ -228,9 +228,9 @@ class RotationTurnRow(AssignmentTable, table=True):
 
     __tablename__ = "rotation_turns"
 
+    agency_id: str = Field(primary_key=True)
     case_id: str = Field(primary_key=True)
     handler_id: str = Field(primary_key=True)
-    agency_id: str
 
 
 METADATA = AssignmentTable.metadata
@@ -347,7 +347,7 @@ WITH state AS (
     SELECT :agency, :handler, turns FROM state
     ON CONFLICT (agency_id, handler_id) DO UPDATE SET last_turn = excluded.last_turn
 ), turn AS (
-    INSERT INTO rotation_turns (case_id, handler_id, agency_id) VALUES (:case, :handler, :agency)
+    INSERT INTO rotation_turns (agency_id, case_id, handler_id) VALUES (:agency, :case, :handler)
     ON CONFLICT DO NOTHING
 )
 INSERT INTO rotation_month_counts (agency_id, month, handler_id, case_count)

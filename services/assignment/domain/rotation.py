@@ -69,6 +69,10 @@ class Rotation(Snapshotted):
         rotation.cases = set(case_turns)
         return rotation
 
+    @property
+    def whole(self) -> bool:
+        return self.months is None
+
     def cases_in(self, handler_id: str, month: str) -> int:
         if self.months is not None and month not in self.months:
             raise MonthNotRead(f"the rotation was read for {sorted(self.months)}, not {month}")
@@ -77,7 +81,7 @@ class Rotation(Snapshotted):
     # snapshots (shared/snapshot.py): the whole state, as JSON
 
     def snapshot_state(self) -> dict[str, Any]:
-        assert self.months is None, "only a whole fold is snapshotted"
+        assert self.whole, "only a whole fold is snapshotted"
         return {"turns": self.turns, "last_turn": self.last_turn,
                 "monthly": [[h, m, n] for (h, m), n in sorted(self.monthly.items())],
                 "cases": sorted([c, h] for c, h in self.cases)}

@@ -23,7 +23,7 @@ SELECT coalesce(s.version, 0) AS version, coalesce(s.turns, 0) AS turns,
        (SELECT coalesce(jsonb_object_agg(m.handler_id, m.case_count), '{}'::jsonb)
           FROM rotation_month_counts AS m WHERE m.agency_id = :agency AND m.month = :month) AS counts,
        (SELECT coalesce(jsonb_agg(jsonb_build_array(t.case_id, t.handler_id)), '[]'::jsonb)
-          FROM rotation_turns AS t WHERE t.case_id = ANY(:cases)) AS case_turns
+          FROM rotation_turns AS t WHERE t.agency_id = :agency AND t.case_id = ANY(:cases)) AS case_turns
 FROM (SELECT 1) AS one LEFT JOIN rotation_state AS s ON s.agency_id = :agency
 """)
 

@@ -45,10 +45,10 @@ STATEMENTS = [
     """,
     """
     CREATE TABLE IF NOT EXISTS rotation_turns (
+        agency_id  text NOT NULL,
         case_id    text NOT NULL,
         handler_id text NOT NULL,
-        agency_id  text NOT NULL,
-        PRIMARY KEY (case_id, handler_id)
+        PRIMARY KEY (agency_id, case_id, handler_id)
     )
     """,
     """
@@ -76,8 +76,8 @@ STATEMENTS = [
     ON CONFLICT DO NOTHING
     """,
     """
-    INSERT INTO rotation_turns (case_id, handler_id, agency_id)
-    SELECT DISTINCT case_id, handler_id, agency_id FROM rotation_backfill
+    INSERT INTO rotation_turns (agency_id, case_id, handler_id)
+    SELECT DISTINCT agency_id, case_id, handler_id FROM rotation_backfill
     ON CONFLICT DO NOTHING
     """,
     "DROP TABLE rotation_backfill",
