@@ -6,7 +6,7 @@ UV      := python3 -m uv
 PYTEST  := .venv/bin/pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help env run test test-kernel lint audit token bench asyncapi openapi settings-doc k8s kafka clean
+.PHONY: help env run test test-kernel lint audit token bench bench-growth asyncapi openapi settings-doc k8s kafka clean
 
 help: ## list the verbs
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ token: .venv/.synced ## a dev bearer token for `make run`: make token ROLE=case_
 
 bench: .venv/.synced ## benchmarks: throughput against bare baselines, peak memory per process
 	$(PY) -m bench
+
+bench-growth: .venv/.synced ## how costs grow with the history (none/small/medium; ARGS=--national adds a national year)
+	$(PY) -m bench.growth $(ARGS)
 
 asyncapi: .venv/.synced ## regenerate docs/asyncapi.yaml from the event models
 	$(PY) -m shared.asyncapi > docs/asyncapi.yaml

@@ -95,8 +95,48 @@ class Aggregate:
     def fold(cls, id: str, events: list[tuple[str, dict[str, Any], datetime]]) -> Self:
         """Rebuild from stored (type, data, recorded_at) triples, oldest first."""
         aggregate = cls(id)
-        for type_, data, recorded_at in events:
-            aggregate.apply(cls.event_types[type_].model_validate(data))
-            aggregate.version += 1
-            aggregate.recorded_at = recorded_at
+        aggregate.fold_more(events)
         return aggregate
+
+    def fold_more(self, events: list[tuple[str, dict[str, Any], datetime]]) -> None:
+        """Apply stored (type, data, recorded_at) triples that follow the present version."""
+        for type_, data, recorded_at in events:
+            self.apply(self.event_types[type_].model_validate(data))
+            self.version += 1
+            self.recorded_at = recorded_at
+
+
+class Snapshotted(Aggregate):
+    """An aggregate whose stream grows without bound, loaded from its latest snapshot
+    (shared/snapshot.py keeps them; the unit of work reads and writes them). Its `recorded_at`
+    is of the last event folded after the snapshot (None when there is none): a snapshotted
+    aggregate's decisions must not depend on it."""
+
+    snapshot_every: ClassVar[int] = 500
+    snapshot_schema: ClassVar[str] = "1"
+
+    def snapshot_state(self) -> dict[str, Any]:
+        """The aggregate's folded state as JSON (not its id, version nor pending events)."""
+        raise NotImplementedError
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Set the folded state from what `snapshot_state` wrote."""
+        raise NotImplementedError
+
+    @classmethod
+    def restored(cls, id: str, version: int, state: dict[str, Any]) -> Self:
+        aggregate = cls(id)
+        aggregate.restore_state(state)
+        aggregate.version = version
+        return aggregate
+
+    @property
+    def whole(self) -> bool:
+        """Whether this is the whole fold (an aggregate may also be loaded in part, from a read
+        model, for one decision: a part is never snapshotted)."""
+        return True
+
+    def due_for_snapshot(self, since: int) -> bool:
+        """Whether a snapshot is due: the whole fold, and the present version crossed a multiple
+        of `snapshot_every` since version `since` (the version loaded, or the last snapshot's)."""
+        return self.whole and self.version // self.snapshot_every > since // self.snapshot_every

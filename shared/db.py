@@ -4,8 +4,9 @@ Every service's database holds the same kernel tables beside its projections:
 `events` (the event store), `outbox` (integration events waiting for the relay),
 `relay_cursor` (how far the relay has published), `inbox` (integration events a consumer
 has already handled), `dead_letters` with `parked_cases` and `parked_events` (a case's events
-waiting behind its dead letter), and for personal data `personal_data_keys` and
-`personal_data_reads` (docs/privacy.md). Their DDL lives here, once; each service's first
+waiting behind its dead letter), for personal data `personal_data_keys` and
+`personal_data_reads` (docs/privacy.md), and `snapshots` of the streams that grow without bound
+(shared/snapshot.py). Their DDL lives here, once; each service's first
 migration calls `create_kernel_tables()`. Every statement is IF NOT EXISTS, so a later
 migration that calls it again adds only the tables a database created earlier lacks.
 """
@@ -164,9 +165,22 @@ KERNEL_DDL = [
     """,
     "CREATE INDEX IF NOT EXISTS personal_data_reads_case ON personal_data_reads (case_id, read_at)",
     "CREATE INDEX IF NOT EXISTS personal_data_reads_actor ON personal_data_reads (actor, read_at)",
+    # Snapshots of the streams that grow without bound (shared/snapshot.py): an aggregate's state
+    # as of one version, so loading it folds only the events after. A cache of the store, never
+    # its truth: deleting every row changes no decision, only how long loading takes.
+    """
+    CREATE TABLE IF NOT EXISTS snapshots (
+        stream_id   text        PRIMARY KEY,
+        version     integer     NOT NULL CHECK (version >= 1),
+        schema      text        NOT NULL,
+        state       jsonb       NOT NULL,
+        taken_at    timestamptz NOT NULL DEFAULT clock_timestamp()
+    )
+    """,
 ]
 
 KERNEL_TABLES = [
+    "snapshots",
     "personal_data_reads",
     "personal_data_keys",
     "parked_events", "parked_cases",

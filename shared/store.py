@@ -141,19 +141,23 @@ _COLUMNS = "stream_id, version, event_id, type, data, metadata, recorded_at, pos
 
 
 async def load(
-    conn: AsyncConnection, stream_id: str, *, as_of: datetime | None = None
+    conn: AsyncConnection, stream_id: str, *, as_of: datetime | None = None, after_version: int = 0
 ) -> list[RecordedEvent]:
-    """The events of one stream in version order; with `as_of`, only those recorded by then."""
+    """The events of one stream in version order; with `as_of`, only those recorded by then;
+    with `after_version`, only those after it (the rest of a stream loaded from a snapshot)."""
     db = await driver(conn)
     if as_of is None:
         rows = await db.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version",  # noqa: S608
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version",  # noqa: S608
             stream_id,
+            after_version,
         )
     else:
         rows = await db.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND recorded_at <= $2 ORDER BY version",  # noqa: S608
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 AND recorded_at <= $3 "  # noqa: S608
+            "ORDER BY version",
             stream_id,
+            after_version,
             as_of,
         )
     return [_recorded(r) for r in rows]

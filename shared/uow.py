@@ -27,12 +27,13 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from shared import context, outbox, store, tracing
-from shared.aggregate import Aggregate
+from shared import context, outbox, snapshot, store, tracing
+from shared.aggregate import Aggregate, Snapshotted
 from shared.events import Envelope, IntegrationEvent
 from shared.settings import ServiceSettings
 
 A = TypeVar("A", bound=Aggregate)
+S = TypeVar("S", bound=Snapshotted)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -59,9 +60,29 @@ class UnitOfWork:
         self._outbox: list[Envelope] = []
 
     async def get(self, cls: type[A], id: str, *, as_of: datetime | None = None) -> A:
-        """The aggregate folded from its stream (empty, version 0, when the stream is new)."""
-        rows = await store.load(self.conn, cls.stream_id(id), as_of=as_of)
+        """The aggregate folded from its stream (empty, version 0, when the stream is new); one
+        whose stream grows without bound (shared/snapshot.py) from its latest snapshot on."""
+        stream_id = cls.stream_id(id)
+        if as_of is None and issubclass(cls, Snapshotted):
+            return await self._get_from_snapshot(cls, id)
+        rows = await store.load(self.conn, stream_id, as_of=as_of)
         return cls.fold(id, [(r.type, r.data, r.recorded_at) for r in rows])
+
+    async def _get_from_snapshot(self, cls: type[S], id: str) -> S:
+        """Restore the latest snapshot and fold the events after it; when that tail reached
+        `snapshot_every` events (the stream is written by decisions that read it in part, from a
+        read model, and never snapshot), keep a fresh snapshot in this transaction."""
+        stream_id = cls.stream_id(id)
+        taken = await snapshot.load(self.conn, cls, stream_id)
+        if taken is None:
+            aggregate, since = cls(id), 0
+        else:
+            aggregate, since = cls.restored(id, taken.version, taken.state), taken.version
+        rows = await store.load(self.conn, stream_id, after_version=since)
+        aggregate.fold_more([(r.type, r.data, r.recorded_at) for r in rows])
+        if aggregate.due_for_snapshot(since):
+            await snapshot.save(self.conn, aggregate)
+        return aggregate
 
     async def save(self, aggregate: Aggregate) -> list[store.RecordedEvent]:
         """Append the aggregate's pending events at the version it was loaded at."""
@@ -78,6 +99,8 @@ class UnitOfWork:
         aggregate.version = loaded_at + len(recorded)
         for event in recorded:
             await self.projector(self.conn, event)
+        if isinstance(aggregate, Snapshotted) and aggregate.due_for_snapshot(loaded_at):
+            await snapshot.save(self.conn, aggregate)
         return recorded
 
     def emit(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
@@ -256,10 +256,11 @@ def _tell_decision(uow: UnitOfWork, decision: DomainEvent, assignment: CaseAssig
 
 
 async def _pool(uow: UnitOfWork, case: CaseFacts) -> tuple[list[Candidate], Candidate | None]:
-    pool = await queries.candidates(uow.conn, agency_id=case.agency_id)
+    pool = await queries.candidates(uow.conn, agency_id=case.agency_id, case=case)
     named = None
     if case.flags.named_handler_id:
-        named = next(iter(await queries.candidates(uow.conn, handler_id=case.flags.named_handler_id)), None)
+        named = next(iter(await queries.candidates(uow.conn, handler_id=case.flags.named_handler_id,
+                                                   case=case)), None)
     return pool, named
 
 
@@ -277,13 +278,20 @@ async def _save_and_tell(uow: UnitOfWork, assignment: CaseAssignment, rotation: 
         _tell_decision(uow, decision, assignment)
 
 
+async def _rotation(uow: UnitOfWork, agency_id: str, case_id: str, at: datetime) -> Rotation:
+    """The agency's rotation as this decision reads it (its read model, at the stream's version):
+    never a fold of its stream, which grows by one event per case."""
+    return await queries.rotation(uow.conn, agency_id, at=at, case_ids=[case_id])
+
+
 async def _decide(uow: UnitOfWork, case: CaseFacts) -> None:
+    at = now()
     assignment = await uow.get(CaseAssignment, case.case_id)
-    rotation = await uow.get(Rotation, case.agency_id)
+    rotation = await _rotation(uow, case.agency_id, case.case_id, at)
     pool, named = await _pool(uow, case)
     before = len(assignment.decisions)
     applied = await rules(uow, case.agency_id)
-    assignment.decide(case=case, pool=pool, named=named, rotation=rotation, at=now(),
+    assignment.decide(case=case, pool=pool, named=named, rotation=rotation, at=at,
                       monthly_cap=applied.monthly_cap, senior_years=applied.senior_years,
                       rules_version=applied.rules_version)
     if len(assignment.decisions) > before:
@@ -319,12 +327,13 @@ async def reassign_case(uow: UnitOfWork, event: contracts.ReassignmentRequested)
         if assignment.case is None:
             raise LookupError(f"ReassignmentRequested for case {event.case_id}, "
                               "which assignment never decided")
-        rotation = await uow.get(Rotation, assignment.case.agency_id)
+        at = now()
+        rotation = await _rotation(uow, assignment.case.agency_id, assignment.id, at)
         pool, named = await _pool(uow, assignment.case)
         before = len(assignment.decisions)
         applied = await rules(uow, assignment.case.agency_id)
         assignment.reassign(current_handler_id=event.current_handler.handler_id, reason=event.reason.value,
-                            pool=pool, named=named, rotation=rotation, at=now(),
+                            pool=pool, named=named, rotation=rotation, at=at,
                             monthly_cap=applied.monthly_cap, senior_years=applied.senior_years,
                             rules_version=applied.rules_version)
         if len(assignment.decisions) > before:
@@ -360,12 +369,14 @@ async def choose_handler(uow_factory: UnitOfWorkFactory, case_id: str, *, handle
         assignment = await load_assignment(uow, case_id)
         assert assignment.case is not None
         await queries.scope.check_agency(uow.conn, within, assignment.case.agency_id, queries.NO_ASSIGNMENT)
-        rotation = await uow.get(Rotation, assignment.case.agency_id)
-        candidate = next(iter(await queries.candidates(uow.conn, handler_id=handler_id)), None)
+        at = now()
+        rotation = await _rotation(uow, assignment.case.agency_id, case_id, at)
+        picked = await queries.candidates(uow.conn, handler_id=handler_id, case=assignment.case)
+        candidate = next(iter(picked), None)
         before = len(assignment.decisions)
         applied = await rules(uow, assignment.case.agency_id)
         assignment.choose(handler_id=handler_id, candidate=candidate, reason=reason, rotation=rotation,
-                          at=now(), monthly_cap=applied.monthly_cap, senior_years=applied.senior_years,
+                          at=at, monthly_cap=applied.monthly_cap, senior_years=applied.senior_years,
                           rules_version=applied.rules_version)
         if len(assignment.decisions) == before:
             return assignment
@@ -415,13 +426,15 @@ async def arrange_handler(uow_factory: UnitOfWorkFactory, case_id: str, *, insti
         if institution_id is None or not queries.concerns_institution(assignment, institution_id):
             raise NotFound(queries.NO_ASSIGNMENT)
         assert assignment.case is not None
-        rotation = await uow.get(Rotation, assignment.case.agency_id)
-        staff = await queries.candidates(uow.conn, institution_id=institution_id)
-        candidate = next(iter(await queries.candidates(uow.conn, handler_id=handler_id)), None)
+        at = now()
+        rotation = await _rotation(uow, assignment.case.agency_id, case_id, at)
+        staff = await queries.candidates(uow.conn, institution_id=institution_id, case=assignment.case)
+        picked = await queries.candidates(uow.conn, handler_id=handler_id, case=assignment.case)
+        candidate = next(iter(picked), None)
         before = len(assignment.decisions)
         applied = await rules(uow, assignment.case.agency_id)
         assignment.arrange(institution_id=institution_id, handler_id=handler_id, candidate=candidate,
-                           staff=staff, reason=reason, rotation=rotation, at=now(),
+                           staff=staff, reason=reason, rotation=rotation, at=at,
                            monthly_cap=applied.monthly_cap, senior_years=applied.senior_years,
                            rules_version=applied.rules_version)
         if len(assignment.decisions) > before:
@@ -439,11 +452,12 @@ async def take_back_from_institution(uow_factory: UnitOfWorkFactory, case_id: st
         assignment = await load_assignment(uow, case_id)
         assert assignment.case is not None
         await queries.scope.check_agency(uow.conn, within, assignment.case.agency_id, queries.NO_ASSIGNMENT)
-        rotation = await uow.get(Rotation, assignment.case.agency_id)
-        pool = await queries.candidates(uow.conn, agency_id=assignment.case.agency_id)
+        at = now()
+        rotation = await _rotation(uow, assignment.case.agency_id, case_id, at)
+        pool = await queries.candidates(uow.conn, agency_id=assignment.case.agency_id, case=assignment.case)
         before = len(assignment.decisions)
         applied = await rules(uow, assignment.case.agency_id)
-        assignment.take_back(reason=reason, pool=pool, rotation=rotation, at=now(),
+        assignment.take_back(reason=reason, pool=pool, rotation=rotation, at=at,
                              monthly_cap=applied.monthly_cap, senior_years=applied.senior_years,
                              rules_version=applied.rules_version)
         await _save_and_tell(uow, assignment, rotation, before)
@@ -456,12 +470,13 @@ async def decline_case(uow_factory: UnitOfWorkFactory, case_id: str, *, handler_
     async with uow_factory() as uow:
         assignment = await load_assignment(uow, case_id)
         assert assignment.case is not None
-        rotation = await uow.get(Rotation, assignment.case.agency_id)
+        at = now()
+        rotation = await _rotation(uow, assignment.case.agency_id, case_id, at)
         pool, named = await _pool(uow, assignment.case)
         before = len(assignment.decisions)
         applied = await rules(uow, assignment.case.agency_id)
         assignment.decline(handler_id=handler_id, reason=reason, explanation=explanation, pool=pool,
-                           named=named, rotation=rotation, at=now(), monthly_cap=applied.monthly_cap,
+                           named=named, rotation=rotation, at=at, monthly_cap=applied.monthly_cap,
                            senior_years=applied.senior_years, rules_version=applied.rules_version)
         if len(assignment.decisions) > before:
             await _save_and_tell(uow, assignment, rotation, before)

@@ -189,6 +189,50 @@ class CaseAssignmentRow(AssignmentTable, table=True):
     due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
+class RotationStateRow(AssignmentTable, table=True):
+    """Each agency's rotation (`rotation-<agency_id>`) at its stream's version, kept in the same
+    transaction as each append: a decision reads the rotation here, never by folding the stream
+    (which takes one event per case), and appends at `version` (R-ASG-1, R-ASG-4)."""
+
+    __tablename__ = "rotation_state"
+
+    agency_id: str = Field(primary_key=True)
+    version: int
+    turns: int
+
+
+class RotationLastTurnRow(AssignmentTable, table=True):
+    """The turn each handler of an agency's rotation last took (R-ASG-1: longest waiting first)."""
+
+    __tablename__ = "rotation_last_turns"
+
+    agency_id: str = Field(primary_key=True)
+    handler_id: str = Field(primary_key=True)
+    last_turn: int
+
+
+class RotationMonthRow(AssignmentTable, table=True):
+    """Cases each handler took in an agency's rotation in a calendar month (Asia/Shanghai), group
+    cases excluded (R-ASG-4): the cap's count, as the rotation's stream has it."""
+
+    __tablename__ = "rotation_month_counts"
+
+    agency_id: str = Field(primary_key=True)
+    month: str = Field(primary_key=True)
+    handler_id: str = Field(primary_key=True)
+    case_count: int
+
+
+class RotationTurnRow(AssignmentTable, table=True):
+    """Every turn taken: a case takes one per handler, never two (a decision told twice)."""
+
+    __tablename__ = "rotation_turns"
+
+    agency_id: str = Field(primary_key=True)
+    case_id: str = Field(primary_key=True)
+    handler_id: str = Field(primary_key=True)
+
+
 METADATA = AssignmentTable.metadata
 institutions = InstitutionRow.__table__
 commitments = CommitmentRow.__table__
@@ -200,6 +244,10 @@ unavailability = UnavailabilityRow.__table__
 represented_parties = RepresentedPartyRow.__table__
 opposed_parties = OpposedPartyRow.__table__
 case_assignments = CaseAssignmentRow.__table__
+rotation_state = RotationStateRow.__table__
+rotation_last_turns = RotationLastTurnRow.__table__
+rotation_month_counts = RotationMonthRow.__table__
+rotation_turns = RotationTurnRow.__table__
 
 
 projection = Projection(Institution, Handler, Rotation, CaseAssignment)
@@ -289,8 +337,30 @@ async def unavailability_recorded(conn: AsyncConnection, e: UnavailabilityRecord
 # --- the rotation ---------------------------------------------------------------------------
 
 
+_TURN = text("""
+WITH state AS (
+    INSERT INTO rotation_state (agency_id, version, turns) VALUES (:agency, :version, 1)
+    ON CONFLICT (agency_id) DO UPDATE SET version = excluded.version, turns = rotation_state.turns + 1
+    RETURNING turns
+), last AS (
+    INSERT INTO rotation_last_turns (agency_id, handler_id, last_turn)
+    SELECT :agency, :handler, turns FROM state
+    ON CONFLICT (agency_id, handler_id) DO UPDATE SET last_turn = excluded.last_turn
+), turn AS (
+    INSERT INTO rotation_turns (agency_id, case_id, handler_id) VALUES (:agency, :case, :handler)
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO rotation_month_counts (agency_id, month, handler_id, case_count)
+SELECT :agency, :month, :handler, 1 WHERE :counts
+ON CONFLICT (agency_id, month, handler_id) DO UPDATE SET case_count = rotation_month_counts.case_count + 1
+""")
+
+
 @projection.on(TurnTaken)
 async def turn_taken(conn: AsyncConnection, e: TurnTaken, at: Recorded) -> None:
+    """The rotation's read model (one statement), then the handler's row and month."""
+    await conn.execute(_TURN, {"agency": at.aggregate_id, "version": at.version, "handler": e.handler_id,
+                               "case": e.case_id, "month": e.month, "counts": e.counts_toward_cap})
     await conn.execute(update(handlers).where(handlers.c.handler_id == e.handler_id)
                        .values(last_assigned_at=e.taken_at))
     if e.counts_toward_cap:

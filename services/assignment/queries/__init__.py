@@ -40,6 +40,7 @@ from services.assignment.queries.reports import (
     fairness_report,
     monthly_report,
 )
+from services.assignment.queries.rotation import rotation
 from services.assignment.queries.rules import NO_RULES, RulesDocument, RulesVersion, rules_document, rules_of
 
 __all__ = [
@@ -49,5 +50,5 @@ __all__ = [
     "RulesDocument", "RulesVersion", "VolunteerEntry", "assignment", "candidates", "concerns_institution",
     "fairness_report", "handler", "institution", "institution_facts", "list_awaiting_institution",
     "list_blocked", "list_handlers", "list_institution_cases", "list_institutions", "list_volunteers",
-    "monthly_report", "rules_document", "rules_of", "scope",
+    "monthly_report", "rotation", "rules_document", "rules_of", "scope",
 ]

@@ -8,11 +8,12 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.assignment.domain import (
     Candidate,
+    CaseFacts,
     InstitutionFacts,
     InstitutionKind,
     Qualification,
@@ -198,9 +199,12 @@ async def institution_facts(conn: AsyncConnection, institution_id: str) -> Insti
 
 
 async def candidates(conn: AsyncConnection, *, agency_id: str | None = None, handler_id: str | None = None,
-                     institution_id: str | None = None) -> list[Candidate]:
+                     institution_id: str | None = None, case: CaseFacts | None = None) -> list[Candidate]:
     """The handlers of an agency's pool (or of one institution, or one handler), with their
-    institution's letters and whom they and their institution acted for and against."""
+    institution's letters and whom they and their institution acted for and against. With
+    `case`, only the parties that matter to it (its adverse parties among those acted for, its
+    aided person among those acted against): what the conflict check reads, by the parties'
+    index, so a decision does not read every party of the pool's whole history."""
     query = (select(handlers, institutions.c.name.label("institution_name"))
              .join(institutions, institutions.c.institution_id == handlers.c.institution_id)
              .order_by(handlers.c.registered_order))
@@ -236,16 +240,25 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None, han
         for u in (await conn.execute(select(unavailability)
                                      .where(unavailability.c.handler_id.in_(handler_ids)))).mappings():
             away.setdefault(u["handler_id"], []).append((u["unavailable_from"], u["unavailable_to"]))
-        acted = await conn.execute(select(represented_parties).where(
+        acted_for = select(represented_parties).where(
             represented_parties.c.handler_id.in_(handler_ids)
-            | represented_parties.c.institution_id.in_(institution_ids)))
-        for p in acted.mappings():
+            | represented_parties.c.institution_id.in_(institution_ids))
+        acted_against = select(opposed_parties).where(
+            opposed_parties.c.handler_id.in_(handler_ids)
+            | opposed_parties.c.institution_id.in_(institution_ids))
+        if case is not None:
+            acted_for = acted_for.where(represented_parties.c.party_hash.in_(set(case.adverse_party_hashes)))
+            acted_against = acted_against.where(
+                opposed_parties.c.party_hash == case.aided_person_hash if case.aided_person_hash
+                else false())
+        acted = ([] if case is not None and not case.adverse_party_hashes
+                 else (await conn.execute(acted_for)).mappings())
+        for p in acted:
             by_handler.setdefault(p["handler_id"], set()).add(p["party_hash"])
             by_institution.setdefault(p["institution_id"], set()).add(p["party_hash"])
-        opposed = await conn.execute(select(opposed_parties).where(
-            opposed_parties.c.handler_id.in_(handler_ids)
-            | opposed_parties.c.institution_id.in_(institution_ids)))
-        for p in opposed.mappings():
+        opposed = ([] if case is not None and not case.aided_person_hash
+                   else (await conn.execute(acted_against)).mappings())
+        for p in opposed:
             against_handler.setdefault(p["handler_id"], set()).add(p["party_hash"])
             against_institution.setdefault(p["institution_id"], set()).add(p["party_hash"])
     return [

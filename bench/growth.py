@@ -1,0 +1,226 @@
+"""`make bench-growth` (`python -m bench.growth`): how each cost grows with the history.
+
+For each size (bench/seed.py: none, small, medium; national with --national), on a fresh
+embedded PostgreSQL, in a database of its own:
+1. seed assignment's store with a year of decisions (COPY), then rebuild its read models from the
+   store through its projection, timed, with a progress bar: the rebuild's events/s;
+2. decide `--decisions` new cases of one agency through the engine's own handler (the consumer's
+   transaction: read the rotation and the pool, decide, append, project, commit): wall-clock
+   p50/p99 and this process's CPU per decision;
+3. beside it, what a decision used to read: the fold of that agency's whole rotation stream;
+4. the database's size per million events.
+
+Then one table: each figure beside its baseline (the history-less size) and the ratio, against
+the targets (docs/benchmarks.md "Growth"). The figures are of a shared machine unless it was
+idle: ratios within one run are what to read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy import text
+
+from bench.seed import SIZES, Size, agency_id, bench_settings, seed
+from services.assignment import handlers as engine_handlers
+from services.assignment.app import MIGRATIONS
+from services.assignment.domain import Rotation
+from services.assignment.projections import METADATA, projection
+from shared import store
+from shared.contracts import CaseFlags, CaseKind, CaseRegistered
+from shared.db import create_engine
+from shared.migrations import upgrade
+from shared.uow import unit_of_work
+
+LATENCY_TARGET = 1.20  # at the largest history, within 20% of the smallest
+REBUILD_TARGET = 20_000  # events/s
+PAGE = 5_000
+
+console = Console()
+if not console.is_terminal:
+    console = Console(width=140)
+
+
+@dataclass
+class Figures:
+    size: str
+    cases: int
+    events: int
+    seed_s: float
+    rebuild_rate: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms: float
+    fold_ms: float
+    db_mib_per_million: float
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def rebuild(settings, events: int) -> float:  # noqa: ANN001 - AssignmentSettings
+    """Empty assignment's read models and fold the whole store into them again (one
+    transaction, as intake's `rebuild-projections`). Returns events/s."""
+    engine = create_engine(settings)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("rebuilding assignment's read models", total=events)
+            started = time.perf_counter()
+            async with engine.begin() as conn:
+                await conn.execute(text(f"TRUNCATE {', '.join(t.name for t in METADATA.sorted_tables)}"))
+                position = 0
+                while batch := await store.read_all(conn, after_position=position, limit=PAGE):
+                    for event in batch:
+                        await projection(conn, event)
+                    position = batch[-1].position
+                    progress.advance(task, len(batch))
+            seconds = time.perf_counter() - started
+    finally:
+        await engine.dispose()
+    return events / seconds if seconds else 0.0
+
+
+async def decisions(settings, agency: str, count: int) -> tuple[list[float], float]:  # noqa: ANN001
+    """Decide `count` new cases of `agency` one after the other, as the consumer does. Returns
+    each one's wall-clock seconds and the mean CPU seconds of this process per decision."""
+    engine = create_engine(settings)
+    walls: list[float] = []
+    try:
+        cpu_started = time.process_time()
+        for n in range(count):
+            case_id = str(uuid.uuid4())
+            event = CaseRegistered(case_id=case_id, case_number=f"FY-BENCH-{n:05d}", case_kind=CaseKind.civil,
+                                   cause="劳动争议", district="朝阳区", agency_id=agency, flags=CaseFlags(),
+                                   adverse_party_hashes=[f"{n:064x}"], aided_person_hash=f"{n + 1:064x}",
+                                   registered_at=datetime.now(UTC))
+            started = time.perf_counter()
+            async with unit_of_work(engine, settings, projection) as uow:
+                await engine_handlers.assign_registered_case(uow, event)
+            walls.append(time.perf_counter() - started)
+        cpu = (time.process_time() - cpu_started) / count
+    finally:
+        await engine.dispose()
+    return walls, cpu
+
+
+async def fold_time(settings, agency: str, reads: int = 10) -> float:  # noqa: ANN001
+    """What a decision read before: the whole rotation stream of the agency, folded (median s)."""
+    engine = create_engine(settings)
+    times = []
+    try:
+        async with engine.connect() as conn:
+            for _ in range(reads):
+                started = time.perf_counter()
+                rows = await store.load(conn, Rotation.stream_id(agency))
+                Rotation.fold(agency, [(r.type, r.data, r.recorded_at) for r in rows])
+                times.append(time.perf_counter() - started)
+    finally:
+        await engine.dispose()
+    return statistics.median(times)
+
+
+async def database_size(settings) -> tuple[int, int]:  # noqa: ANN001
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            size = (await conn.execute(text("SELECT pg_database_size(current_database())"))).scalar_one()
+            events = (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one()
+    finally:
+        await engine.dispose()
+    return size, events
+
+
+def measure(server_url: str, size: Size, count: int) -> Figures:
+    settings = bench_settings(server_url, f"assignment_growth_{size.name}")
+    upgrade(settings, MIGRATIONS)
+    started = time.perf_counter()
+    asyncio.run(seed(settings, size))
+    seeded = time.perf_counter() - started
+    _, events = asyncio.run(database_size(settings))
+    rate = asyncio.run(rebuild(settings, events))
+    agency = agency_id(0)
+    fold = asyncio.run(fold_time(settings, agency))
+    asyncio.run(decisions(settings, agency, min(10, count)))  # warm the connection pool and caches
+    walls, cpu = asyncio.run(decisions(settings, agency, count))
+    size_bytes, events = asyncio.run(database_size(settings))
+    return Figures(size=size.name, cases=size.cases, events=events, seed_s=seeded, rebuild_rate=rate,
+                   p50_ms=_percentile(walls, 0.50) * 1000, p99_ms=_percentile(walls, 0.99) * 1000,
+                   cpu_ms=cpu * 1000, fold_ms=fold * 1000,
+                   db_mib_per_million=size_bytes / 2**20 / max(events, 1) * 1_000_000)
+
+
+def _ratio(value: float, baseline: float) -> str:
+    return f"{value / baseline:.2f}" if baseline else "-"
+
+
+def report(figures: list[Figures]) -> None:
+    base = figures[0]
+    table = Table(title="Growth: assignment's costs by the size of the history (baseline: the first row)")
+    for column in ("history", "cases", "events", "seed s", "rebuild ev/s", "decision p50 ms", "× base",
+                   "p99 ms", "× base", "CPU ms/decision", "× base", "old read: fold ms", "MiB per M events"):
+        table.add_column(column, justify="left" if column == "history" else "right")
+    for f in figures:
+        table.add_row(f.size, f"{f.cases:,}", f"{f.events:,}", f"{f.seed_s:.0f}", f"{f.rebuild_rate:,.0f}",
+                      f"{f.p50_ms:.1f}", _ratio(f.p50_ms, base.p50_ms), f"{f.p99_ms:.1f}",
+                      _ratio(f.p99_ms, base.p99_ms), f"{f.cpu_ms:.1f}", _ratio(f.cpu_ms, base.cpu_ms),
+                      f"{f.fold_ms:.1f}", f"{f.db_mib_per_million:,.0f}")
+    console.print(table)
+    largest = figures[-1]
+    ok_latency = largest.p50_ms <= base.p50_ms * LATENCY_TARGET
+    slowest = min(f.rebuild_rate for f in figures[1:] or figures)
+    verdict = "[green]meets it[/]" if ok_latency else "[red]misses it[/]"
+    console.print(f"decision p50 at the largest history / at the smallest = "
+                  f"[bold]{largest.p50_ms / base.p50_ms:.2f}[/]   target ≤ {LATENCY_TARGET:.2f}: {verdict}")
+    console.print(f"slowest rebuild = [bold]{slowest:,.0f}[/] events/s   target ≥ {REBUILD_TARGET:,}: "
+                  + ("[green]meets it[/]" if slowest >= REBUILD_TARGET else "[red]misses it[/]"))
+
+
+cli = typer.Typer(add_completion=False)
+
+
+@cli.command()
+def main(
+    national: bool = typer.Option(False, help="Also the national year (1.4 million cases): long."),
+    sizes: str = typer.Option("none,small,medium", help="Comma-separated sizes (none, small, medium)."),
+    count: int = typer.Option(200, "--decisions", help="Decisions measured at each size."),
+    keep: bool = typer.Option(False, help="Keep the temp directory (the database) afterwards."),
+) -> None:
+    """How assignment's costs grow with the history: decision latency, rebuild, size."""
+    from devstack.embedded import start_postgres
+
+    chosen = [SIZES[s.strip()] if s.strip() != "none" else Size("none", 0, 20)
+              for s in sizes.split(",") if s.strip()]
+    if national:
+        chosen.append(SIZES["national"])
+    workdir = Path(tempfile.mkdtemp(prefix="fayuan-growth-"))
+    console.rule(f"Fayuan bench-growth · {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
+    postgres = start_postgres(workdir / "pgdata", keep_data=False)
+    figures: list[Figures] = []
+    try:
+        for size in chosen:
+            console.print(f"[bold]{size.name}[/]: {size.cases:,} cases over {size.agencies} agencies")
+            figures.append(measure(postgres.url, size, count))
+        report(figures)
+    finally:
+        postgres.stop()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    cli()
