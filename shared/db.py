@@ -4,7 +4,8 @@ Every service's database holds the same kernel tables beside its projections:
 `events` (the event store), `outbox` (integration events waiting for the relay),
 `relay_cursor` (how far the relay has published), `inbox` (integration events a consumer
 has already handled), `dead_letters`, and for personal data `personal_data_keys` and
-`personal_data_reads` (docs/privacy.md). Their DDL lives here, once; each service's first
+`personal_data_reads` (docs/privacy.md), and `idempotency_keys` (the first answer to a
+keyed POST: shared/idempotency.py). Their DDL lives here, once; each service's first
 migration calls `create_kernel_tables()`. Every statement is IF NOT EXISTS, so a later
 migration that calls it again adds only the tables a database created earlier lacks.
 """
@@ -124,9 +125,28 @@ KERNEL_DDL = [
     """,
     "CREATE INDEX IF NOT EXISTS personal_data_reads_case ON personal_data_reads (case_id, read_at)",
     "CREATE INDEX IF NOT EXISTS personal_data_reads_actor ON personal_data_reads (actor, read_at)",
+    # The first answer to each keyed POST (shared/idempotency.py): per caller, method, path and key
+    # (id is their digest, so a long path fits an index); status is null while the first runs.
+    """
+    CREATE TABLE IF NOT EXISTS idempotency_keys (
+        id            text        PRIMARY KEY,
+        caller        text        NOT NULL,
+        method        text        NOT NULL,
+        path          text        NOT NULL,
+        key           text        NOT NULL,
+        fingerprint   text        NOT NULL,
+        status        integer,
+        headers       jsonb,
+        body          bytea,
+        created_at    timestamptz NOT NULL,
+        completed_at  timestamptz
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at)",
 ]
 
 KERNEL_TABLES = [
+    "idempotency_keys",
     "personal_data_reads",
     "personal_data_keys",
     "dead_letters", "inbox", "relay_cursor", "outbox", "events"]
