@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,7 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.auth import InvalidToken, verifier
 from shared.deps import get_clock
 from shared.http import PROBLEM_BASE, problem
-from shared.input_guard import http_problem, read_body, replaying
+from shared.input_guard import http_problem, read_body, replaying, routes
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +81,7 @@ def _post_routes(app: FastAPI) -> list[tuple[Any, bool]]:
     """(route, reads the header itself) of every POST route, read once per app."""
     cached: list[tuple[Any, bool]] | None = getattr(app.state, "idempotent_posts", None)
     if cached is None:
-        try:
-            from fastapi.routing import iter_route_contexts
-            routes: Iterable[Any] = iter_route_contexts(app.routes)
-        except ImportError:  # older FastAPI: the included routes are app.routes
-            routes = app.routes
-        cached = [(r, _declares_key(r.dependant)) for r in routes
+        cached = [(r, _declares_key(r.dependant)) for r in routes(app)
                   if "POST" in (getattr(r, "methods", None) or ()) and hasattr(r, "dependant")]
         app.state.idempotent_posts = cached
     return cached

@@ -27,7 +27,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -126,33 +126,92 @@ def refusal(errors: list[dict[str, str]], path: str) -> JSONResponse:
                    detail=f"Invalid fields: {fields}", instance=_printable(path), errors=errors)
 
 
+def routes(app: Any) -> list[Any]:
+    """The app's routes, each with `matches(scope)` and (API routes) its `dependant`: FastAPI >=
+    0.16x keeps included routers as lazy branches, flattened by iter_route_contexts. Read once."""
+    cached: list[Any] | None = getattr(app.state, "flat_routes", None)
+    if cached is None:
+        try:
+            from fastapi.routing import iter_route_contexts
+            cached = list(iter_route_contexts(app.routes))
+        except ImportError:  # older FastAPI: the included routes are app.routes
+            cached = list(app.routes)
+        app.state.flat_routes = cached
+    return cached
+
+
+def _matched(scope: Scope) -> tuple[Any, dict[str, Any]]:
+    """The route a request goes to (or one of its path with another method) and its path's values."""
+    app = scope.get("app")
+    found: tuple[Any, dict[str, Any]] = (None, {})
+    for route in routes(app) if app is not None else []:
+        match, child = route.matches(scope)
+        if match == Match.FULL:
+            return route, child.get("path_params", {})
+        if match == Match.PARTIAL and found[0] is None:
+            found = (route, child.get("path_params", {}))
+    return found
+
+
+def _whole_numbers(route: Any) -> set[str]:
+    """The path and query parameters the route reads as whole numbers (int, or int | None)."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return set()
+    params: list[Any] = []
+    todo = [dependant]
+    while todo:
+        current = todo.pop()
+        params += [*current.path_params, *current.query_params]
+        todo += current.dependencies
+    return {p.alias or p.name for p in params
+            if p.field_info.annotation is int or set(get_args(p.field_info.annotation)) == {int, type(None)}}
+
+
+_LONG_NUMBER = re.compile(r"[+-]?\d{19,}")
+
+
 def _path_errors(scope: Scope) -> list[dict[str, str]]:
     path: str = scope["path"]
     message = _text_message(path, multi_line=False)
     if message is None or "control" not in message:
         return []
     # Name the path parameter that holds it, as the route declares it.
-    app = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", []):
-        match, child = route.matches(scope)
-        if match == Match.FULL:
-            for name, value in child.get("path_params", {}).items():
-                if isinstance(value, str) and _hostile_char(value, multi_line=False) is not None:
-                    return [{"field": f"path.{name}", "message": message, "code": "hostile_text"}]
-            break
+    for name, value in _matched(scope)[1].items():
+        if isinstance(value, str) and _hostile_char(value, multi_line=False) is not None:
+            return [{"field": f"path.{name}", "message": message, "code": "hostile_text"}]
     return [{"field": "path", "message": message, "code": "hostile_text"}]
 
 
-def _query_errors(scope: Scope) -> list[dict[str, str]]:
-    raw: bytes = scope.get("query_string", b"")
-    if not raw:
+def _number_errors(scope: Scope, query: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Whole numbers past 64 bits in the path or the query, where the route reads a number."""
+    long_query = [(n, v) for n, v in query if _LONG_NUMBER.fullmatch(v.strip())]
+    if not long_query and not _LONG_NUMBER.search(scope["path"]):
         return []
+    route, path_params = _matched(scope)
+    numbers = _whole_numbers(route)
+    candidates = [("path", n, v) for n, v in path_params.items() if isinstance(v, str)]
+    candidates += [("query", n, v) for n, v in long_query]
+    return [{"field": f"{where}.{name}", "message": "must be a whole number between -2^63 and 2^63-1",
+             "code": "int_out_of_range"}
+            for where, name, value in candidates
+            if name in numbers and _LONG_NUMBER.fullmatch(value.strip())
+            and not INT64[0] <= int(value) <= INT64[1]]
+
+
+def _query(scope: Scope) -> list[tuple[str, str]]:
+    raw: bytes = scope.get("query_string", b"")
+    return parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8",
+                     errors="replace") if raw else []
+
+
+def _query_errors(query: list[tuple[str, str]]) -> list[dict[str, str]]:
     errors: list[dict[str, str]] = []
-    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8",
-                                 errors="replace"):
-        if _hostile_char(name, multi_line=False) is not None:
-            errors.append({"field": "query", "message": "a parameter's name " + _char_message(
-                _hostile_char(name, multi_line=False) or "?"), "code": "hostile_text"})
+    for name, value in query:
+        char = _hostile_char(name, multi_line=False)
+        if char is not None:
+            errors.append({"field": "query", "message": "a parameter's name " + _char_message(char),
+                           "code": "hostile_text"})
             continue
         message = _text_message(value, multi_line=False)
         if message is not None:
@@ -214,7 +273,8 @@ class InputGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        errors = _path_errors(scope) + _query_errors(scope)
+        query = _query(scope)
+        errors = _path_errors(scope) + _query_errors(query) + _number_errors(scope, query)
         if errors:
             await refusal(errors, scope["path"])(scope, receive, send)
             return
