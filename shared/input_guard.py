@@ -35,6 +35,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.auth import Role, route_roles
 from shared.http import PROBLEM_BASE, problem
 
 INT64 = (-(2**63), 2**63 - 1)
@@ -263,6 +264,22 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
+def _unauthenticated(scope: Scope) -> bool:
+    """No token, for an endpoint that is not public: the endpoint answers 401 before it reads
+    anything, and a caller without a token learns nothing about what it would have refused."""
+    if any(k == b"authorization" for k, _ in scope["headers"]):
+        return False
+    route, _ = _matched(scope)
+    app = scope.get("app")
+    if route is None or app is None or not hasattr(route, "dependant"):
+        return False
+    roles: dict[tuple[str, str], tuple[Role, ...]] | None = getattr(app.state, "route_roles", None)
+    if roles is None:
+        roles = app.state.route_roles = {(m, p): r for m, p, r in route_roles(app)}
+    declared = roles.get((scope["method"], route.path))
+    return bool(declared) and Role.public not in (declared or ())
+
+
 class InputGuard:
     """The layer: path and query of every request, the body of every JSON request."""
 
@@ -275,8 +292,11 @@ class InputGuard:
             return
         query = _query(scope)
         errors = _path_errors(scope) + _query_errors(query) + _number_errors(scope, query)
-        if errors:
+        if errors and not _unauthenticated(scope):
             await refusal(errors, scope["path"])(scope, receive, send)
+            return
+        if errors:  # no token for an endpoint that needs one: its 401 comes first, and nothing runs
+            await self.app(scope, receive, send)
             return
         if scope["method"] not in ("POST", "PUT", "PATCH") or not _is_json(scope):
             await self.app(scope, receive, send)
@@ -292,7 +312,7 @@ class InputGuard:
             document = None  # not JSON: the route's own parsing answers with its problem
         errors = [{"field": _field(loc), "message": message, "code": code}
                   for loc, message, code in _walk(document, ())]
-        if errors:
+        if errors and not _unauthenticated(scope):
             await refusal(errors, scope["path"])(scope, receive, send)
             return
         await self.app(scope, replaying(body, receive), send)
