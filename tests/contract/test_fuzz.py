@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import uuid
 from typing import Any
 
@@ -32,8 +33,8 @@ from tests.security.services import OPERATIONAL, SERVICES, module, personal_data
 
 # Examples per operation and admitted role: schema-valid ones reach the handlers, invalid ones the
 # validation. Small, so that the whole file stays within a few minutes on two cores.
-POSITIVE = 8
-NEGATIVE = 4
+POSITIVE = int(os.environ.get("FUZZ_POSITIVE", "8"))
+NEGATIVE = int(os.environ.get("FUZZ_NEGATIVE", "4"))
 UNAUTHENTICATED = 2
 CLAIMS = {"handler_id": "handler-1", "institution_id": "institution-1", "reviewer_id": "reviewer-1"}
 AGENCY = "chaoyang-centre"
