@@ -76,8 +76,9 @@ def _check(response: Any, label: str, failures: list[str]) -> None:
     where = f"{label} -> {status}"
     if status >= 500:
         failures.append(f"{where}: {response.text[:300]}")
-    elif status >= 400 and not response.headers.get("content-type", "").startswith("application/problem+json"):
-        failures.append(f"{where}: not a problem ({response.headers.get('content-type')}): {response.text[:200]}")
+    kind = response.headers.get("content-type", "")
+    if 400 <= status < 500 and not kind.startswith("application/problem+json"):
+        failures.append(f"{where}: not a problem ({kind}): {response.text[:200]}")
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +93,9 @@ async def apps(database_server_url, kafka_bootstrap):
                 await admin.execute(f'CREATE DATABASE "{name}"')
                 created.append(name)
                 service_settings = settings_under_test(
-                    settings_class(service), database_server_url, kafka_bootstrap, f"f{uuid.uuid4().hex[:8]}.",
-                    database_name=name, relay_enabled=False, consumers_enabled=False, **personal_data_keys())
+                    settings_class(service), database_server_url, kafka_bootstrap,
+                    f"f{uuid.uuid4().hex[:8]}.", database_name=name, relay_enabled=False,
+                    consumers_enabled=False, **personal_data_keys())
                 await asyncio.to_thread(upgrade, service_settings, module(service).MIGRATIONS)
                 app = module(service).create_app(service_settings)
                 await stack.enter_async_context(app.router.lifespan_context(app))
