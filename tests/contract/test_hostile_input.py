@@ -100,3 +100,23 @@ async def test_audit_reads_refuse_an_instant_out_of_range_and_an_offset_past_64_
         fine = await client.get("/api/v1/audit/personal-data-reads",
                                 params={"since": "2026-01-01T00:00:00+08:00"})
         assert fine.status_code == 200, fine.text
+
+
+async def test_a_json_body_over_the_limit_is_still_a_413_problem_when_read_first(migrated_settings):
+    settings = await migrated_settings(settings_class("intake"), module("intake").MIGRATIONS,
+                                       max_body_bytes=1024, relay_enabled=False, consumers_enabled=False,
+                                       **personal_data_keys())
+    body = json.dumps({"cause": "x" * 2048}).encode()
+
+    async def chunks():
+        for i in range(0, len(body), 256):
+            yield body[i:i + 256]
+
+    app = module("intake").create_app(settings)
+    async with serve_in_process(app, headers=every_role(settings)) as client:
+        for chunked in (False, True):
+            for headers in (JSON, {**JSON, "Idempotency-Key": "big-1"}):
+                answer = await client.post("/api/v1/cases/x-1/record", headers=headers,
+                                           content=chunks() if chunked else body)
+                assert answer.status_code == 413, answer.text
+                assert answer.headers["content-type"] == "application/problem+json"
