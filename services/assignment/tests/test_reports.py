@@ -89,3 +89,13 @@ async def test_names_with_control_characters_cannot_enter_and_legacy_ones_do_not
         rows = list(book.worksheets[0].iter_rows(values_only=True))
         assert rows[1][1:3] == ("甲一", "甲所")
         assert list(book.worksheets[1].iter_rows(values_only=True))[1][1] == "甲所"
+
+
+async def test_a_month_without_a_calendar_is_a_problem_naming_it(running):
+    async with running() as (client, _):
+        for report in ("monthly", "fairness"):
+            for month in ("0000-01", "9999-12", "1899-12"):
+                answer = await client.get(f"/api/v1/assignments/reports/{report}",
+                                          params={"month": month, "agency_id": AGENCY})
+                assert answer.status_code == 422, (report, month, answer.text)
+                assert "query.month" in {e["field"] for e in answer.json()["errors"]}

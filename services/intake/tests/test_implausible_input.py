@@ -64,3 +64,11 @@ async def test_a_nul_or_another_control_character_in_any_text_is_a_problem_namin
         "occurred_at": "2026-11-20T09:00:00+08:00",
         "entry": {"kind": "file_review", "notes": "阅卷：\n起诉书\t一份\r\n"}})
     assert kept.status_code == 201, kept.text
+
+
+async def test_a_checklist_version_past_32_bits_is_a_problem_naming_it(intake_service):
+    for version in (2**31, 2**40, 2**63):
+        answer = await intake_service.client.get("/api/v1/cases/closing-checklists/civil",
+                                                 params={"version": version})
+        assert answer.status_code == 422, answer.text
+        assert "query.version" in _fields(answer)
