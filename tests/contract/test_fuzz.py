@@ -32,9 +32,10 @@ from shared.testing.fixtures import dsn, settings_under_test
 from tests.security.services import OPERATIONAL, SERVICES, module, personal_data_keys, settings_class
 
 # Examples per operation and admitted role: schema-valid ones reach the handlers, invalid ones the
-# validation. Small, so that the whole file stays within a few minutes on two cores.
-POSITIVE = int(os.environ.get("FUZZ_POSITIVE", "8"))
-NEGATIVE = int(os.environ.get("FUZZ_NEGATIVE", "4"))
+# validation. Small, so that the whole file stays within a minute or so on two cores; a deeper run:
+# FUZZ_POSITIVE=30 FUZZ_NEGATIVE=15 .venv/bin/pytest tests/contract/test_fuzz.py
+POSITIVE = int(os.environ.get("FUZZ_POSITIVE", "15"))
+NEGATIVE = int(os.environ.get("FUZZ_NEGATIVE", "8"))
 UNAUTHENTICATED = 2
 CLAIMS = {"handler_id": "handler-1", "institution_id": "institution-1", "reviewer_id": "reviewer-1"}
 AGENCY = "chaoyang-centre"
