@@ -14,6 +14,7 @@ from shared import audit
 from shared.aggregate import NotFound
 from shared.auth import Role, allow
 from shared.deps import EngineDep
+from shared.paging import Offset
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], dependencies=[allow(Role.auditor)])
 # The tag's description in every service's OpenAPI document (shared.service.build_app).
@@ -66,7 +67,7 @@ async def personal_data_reads(
     actor: Annotated[str | None, Query(max_length=200)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 100,
 ) -> list[PersonalDataReadView]:
     async with engine.connect() as conn:

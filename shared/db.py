@@ -5,8 +5,9 @@ Every service's database holds the same kernel tables beside its projections:
 `relay_cursor` (how far the relay has published), `inbox` (integration events a consumer
 has already handled), `dead_letters` with `parked_cases` and `parked_events` (a case's events
 waiting behind its dead letter), for personal data `personal_data_keys` and
-`personal_data_reads` (docs/privacy.md), and `snapshots` of the streams that grow without bound
-(shared/snapshot.py). Their DDL lives here, once; each service's first
+`personal_data_reads` (docs/privacy.md), `snapshots` of the streams that grow without bound
+(shared/snapshot.py), and `idempotency_keys` (the first answer to a keyed POST:
+shared/idempotency.py). Their DDL lives here, once; each service's first
 migration calls `create_kernel_tables()`. Every statement is IF NOT EXISTS, so a later
 migration that calls it again adds only the tables a database created earlier lacks.
 """
@@ -177,9 +178,28 @@ KERNEL_DDL = [
         taken_at    timestamptz NOT NULL DEFAULT clock_timestamp()
     )
     """,
+    # The first answer to each keyed POST (shared/idempotency.py): per caller, method, path and key
+    # (id is their digest, so a long path fits an index); status is null while the first runs.
+    """
+    CREATE TABLE IF NOT EXISTS idempotency_keys (
+        id            text        PRIMARY KEY,
+        caller        text        NOT NULL,
+        method        text        NOT NULL,
+        path          text        NOT NULL,
+        key           text        NOT NULL,
+        fingerprint   text        NOT NULL,
+        status        integer,
+        headers       jsonb,
+        body          bytea,
+        created_at    timestamptz NOT NULL,
+        completed_at  timestamptz
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at)",
 ]
 
 KERNEL_TABLES = [
+    "idempotency_keys",
     "snapshots",
     "personal_data_reads",
     "personal_data_keys",

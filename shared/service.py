@@ -16,8 +16,9 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
+from starlette.middleware import Middleware
 
-from shared import audit_api, tracing
+from shared import audit_api, idempotency, tracing
 from shared.auth import install_auth
 from shared.consumer import ConsumerRunner, Handler
 from shared.db import create_engine
@@ -25,6 +26,7 @@ from shared.deps import app_clock
 from shared.events import IntegrationEvent
 from shared.health import BrokerWatch
 from shared.http import install_middleware, install_operational_routes, install_problem_handlers
+from shared.input_guard import InputGuard
 from shared.migrations import pending
 from shared.openapi import install_openapi
 from shared.outbox import Relay, purge
@@ -77,6 +79,8 @@ async def _purge(app: FastAPI, now: datetime) -> None:
 
 # Every service purges its own outbox and inbox (shared/outbox.py's purge).
 purge_periodically = periodically(_purge, every=lambda s: s.purge_interval_seconds, name="purge")
+PURGE_IDEMPOTENCY_KEYS = periodically(idempotency.purge_tick, every=lambda s: s.idempotency_purge_seconds,
+                                      name="purge-idempotency-keys")
 
 
 @dataclass
@@ -122,7 +126,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         if app.state.relay is not None:
             tasks.append(asyncio.create_task(app.state.relay.run(stop), name="relay"))
         tasks += [asyncio.create_task(job(app, stop), name=job.__name__, context=tracing.context_with(tracer))
-                  for job in [*spec.background, purge_periodically]]
+                  for job in (*spec.background, purge_periodically, PURGE_IDEMPOTENCY_KEYS)]
         # Not among `tasks`: shutdown does not wait for a check in flight, it cancels it.
         watch = (asyncio.create_task(broker.run(stop), name="broker-watch")
                  if settings.broker_check_seconds > 0 else None)
@@ -156,6 +160,10 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.state.tracer_provider = provider
     install_middleware(app, settings, tracer=tracer)
     install_auth(app, settings)
+    # Innermost, in this order, whatever install_middleware adds outside them: hostile input is
+    # refused before a key is claimed (docs/reliability.md).
+    app.user_middleware.append(Middleware(InputGuard))
+    idempotency.install(app)
     install_openapi(app, {**spec.tags, **audit_api.TAGS}, public_docs_prefix=settings.public_docs_prefix)
     for router in spec.routers:
         app.include_router(router)

@@ -166,6 +166,19 @@ class ServiceSettings(BaseSettings):
                     "admit callers without a token), e.g. '60/minute' or '10/second;300/hour'; a moving "
                     "window kept in the memory of each process. 429 with Retry-After beyond it",
     )
+    # Idempotency-Key on every POST (shared/idempotency.py, docs/reliability.md "Idempotency").
+    idempotency_key_hours: float = Field(
+        default=24.0, gt=0,
+        description="How long a POST's Idempotency-Key and its first answer are kept (a retry within it "
+                    "answers the same); older keys are purged")
+    idempotency_purge_seconds: float = Field(
+        default=3600.0, ge=0,
+        description="How often, in seconds, the service purges the Idempotency-Keys older than "
+                    "idempotency_key_hours. 0: never by itself")
+    idempotency_in_flight_seconds: float = Field(
+        default=60.0, gt=0,
+        description="How long a request with an Idempotency-Key may run before the same key is taken as "
+                    "left behind (its process died) and runs again; until then the same key is a 409")
 
 
     # The broker is watched, not a readiness condition: the outbox keeps writes going while it is

@@ -125,6 +125,19 @@ def bounded_text(max_length: int, what: str = "the text") -> Callable[[str], str
     return check
 
 
+def one_line(value: str) -> str:
+    """A name or a title: one line, no control character (tab, line feed and carriage return
+    included), so that it shows whole in a list, a spreadsheet cell or a notice."""
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("must be one line, without tabs, line breaks or other control characters")
+    return value
+
+
+# A name of an institution, a handler, a reviewer (shared.input_guard refuses the other control
+# characters in every text; a name refuses tabs and line breaks too).
+OneLine = Annotated[str, AfterValidator(one_line)]
+
+
 def _schema(description: str, **extra: object) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "description": description, **extra})
 

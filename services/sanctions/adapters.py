@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from services.sanctions.domain import COUNTED
 from services.sanctions.queries import DutyLine, DutyRecordReport
@@ -55,17 +56,24 @@ def duty_record_csv(record: DutyRecordReport) -> bytes:
     return (BOM + out.getvalue()).encode("utf-8")
 
 
+def _cells(row: list[Any]) -> list[Any]:
+    """A row as a worksheet may hold it: control characters (which XML 1.0 cannot carry) left out
+    of texts, so a name recorded before they were refused (shared.input_guard) cannot break the
+    whole file."""
+    return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
+
+
 def duty_record_xlsx(record: DutyRecordReport) -> bytes:
     book = Workbook()
     lawyers = book.active
     lawyers.title = f"律师 {record.year}"
     lawyers.append(_titles(LAWYER_COLUMNS))
     for row in _rows(record.lawyers, LAWYER_COLUMNS):
-        lawyers.append(row)
+        lawyers.append(_cells(row))
     firms = book.create_sheet(f"律师事务所 {record.year}")
     firms.append(_titles(FIRM_COLUMNS))
     for row in _rows(record.firms, FIRM_COLUMNS):
-        firms.append(row)
+        firms.append(_cells(row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -139,7 +139,7 @@ async def close(intake: httpx.AsyncClient, stack: Stack, case: dict) -> dict:
     return await ok(await intake.post(f"/api/v1/cases/{case['case_id']}/closure",
                                       headers=handler(stack, case["handler_id"]),
                                       json={"outcome": "法院采纳部分辩护意见",
-                                            "ended_on": date.today().isoformat()}))
+                                            "ended_on": datetime.now(SHANGHAI).date().isoformat()}))
 
 
 # The rest of the handling record the closing check asks for (R-HDL-2..5): the file read, the

@@ -19,6 +19,7 @@ from shared.auth import Principal, Role, agency_scope, allow
 from shared.contracts import CaseKind, HandlerKind
 from shared.deps import ClockDep, EngineDep, UowFactoryDep
 from shared.paging import Limit, Offset, Page
+from shared.validation import OneLine
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 
@@ -45,7 +46,7 @@ class RecruitInstitution(BaseModel):
                          "results_published_on": "2026-01-30"}},
     ]})
 
-    name: str = Field(min_length=1, max_length=100)
+    name: OneLine = Field(min_length=1, max_length=100)
     kind: InstitutionKind
     agency_id: str = Field(min_length=1, max_length=64)
     district: str = Field(min_length=1, max_length=50)
@@ -91,7 +92,7 @@ class RegisterHandler(BaseModel):
          "practice_areas": ["criminal", "civil"], "qualifications": ["minors"]},
     ]})
 
-    name: str = Field(min_length=1, max_length=100)
+    name: OneLine = Field(min_length=1, max_length=100)
     kind: HandlerKind
     licence_number: str | None = Field(default=None, min_length=1, max_length=40)
     institution_id: str = Field(min_length=1, max_length=64)

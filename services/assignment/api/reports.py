@@ -16,7 +16,9 @@ from shared.deps import ClockDep, EngineDep
 
 router = APIRouter(prefix="/api/v1/assignments/reports", tags=["reports"])
 
-Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"],
+# A year with a calendar (19xx to 21xx, as shared.input_guard's dates): 0000-01 or 9999-12 has
+# no month bounds to compute.
+Month = Annotated[str | None, Query(pattern=r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$", examples=["2026-11"],
                                     description="Calendar month in Beijing time; default: this month")]
 Agency = Annotated[str | None, Query(max_length=64)]
 Format = Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")]

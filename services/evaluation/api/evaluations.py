@@ -23,6 +23,7 @@ from shared.auth import Principal, Role, allow
 from shared.contracts import Grade
 from shared.deps import EngineDep, UowFactoryDep
 from shared.paging import Limit, Offset, Page
+from shared.validation import OneLine
 
 router = APIRouter(prefix="/api/v1/evaluations", tags=["evaluations"])
 cases_router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -48,7 +49,7 @@ class GiveToReviewer(BaseModel):
 
     reviewer_id: str = Field(min_length=1, max_length=64,
                              description="The reviewer's id (their tokens' reviewer_id)")
-    name: str = Field(min_length=1, max_length=100, description="The reviewer's name")
+    name: OneLine = Field(min_length=1, max_length=100, description="The reviewer's name")
     institution_id: str = Field(min_length=1, max_length=64,
                                 description="The reviewer's law firm or service; never the handler's "
                                             "(R-EVL-4)")

@@ -18,6 +18,9 @@ from shared.contracts import CaseKind
 from shared.deps import EngineDep, UowFactoryDep
 
 # Under /cases so that the ingress routes it to intake with the rest of the case resources.
+# More versions than an agency files in a lifetime; the column is a 32-bit integer.
+MAX_VERSION = 10_000
+
 checklists = APIRouter(prefix="/api/v1/cases/closing-checklists", tags=["end of a case"])
 
 
@@ -75,7 +78,7 @@ async def closing_checklist(
     *, case_kind: CaseKind, engine: EngineDep,
     agency_id: Annotated[str | None, Query(max_length=64, description="The agency whose checklist: its "
                                            "current version (the seed when it filed none)")] = None,
-    version: Annotated[int | None, Query(ge=1, description="An earlier version")] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION, description="An earlier version")] = None,
 ) -> ChecklistView:
     """The closing check's items for a kind of case, under its evaluation standard (R-CHK-1), with
     the evidence each needs: the seed, or an agency's current (or given) version."""

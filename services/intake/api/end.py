@@ -22,6 +22,7 @@ from services.intake.queries.views import CaseView, view_of
 from shared.auth import Principal, Role, acting_as, allow
 from shared.contracts.intake import ReassignmentReason
 from shared.deps import UowFactoryDep
+from shared.validation import OneLine
 
 router = APIRouter(prefix="/api/v1/cases", tags=["end of a case"])
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -102,7 +103,7 @@ class SignOffClosingCheck(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"quality_lead_name": "赵敏"}]})
 
-    quality_lead_name: str | None = Field(default=None, min_length=1, max_length=50,
+    quality_lead_name: OneLine | None = Field(default=None, min_length=1, max_length=50,
                                           description="The name signed; default: the token's `name`")
 
 

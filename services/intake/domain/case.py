@@ -88,6 +88,11 @@ class NotAssigned(Conflict):
     pass
 
 
+class ImplausibleEndDate(Invalid):
+    """A closure's end date before the case was registered, or a day after today (a closure's
+    end, a follow-up's visit)."""
+
+
 class AlreadyClosed(Conflict):
     pass
 
@@ -224,6 +229,13 @@ class Case(Aggregate):
             raise NotOpen(f"case {self.id}'s aid was terminated; it cannot be closed")
         if self.handler is None:
             raise NotAssigned(f"case {self.id} has no handler yet; only an assigned case can be closed")
+        registered_on = local_date(self.registration.registered_at) if self.registration else None
+        if registered_on is not None and ended_on < registered_on:
+            raise ImplausibleEndDate(f"ended_on: the case ended on {ended_on}, before it was registered "
+                                     f"({registered_on}, Beijing time)")
+        if ended_on > local_date(at):
+            raise ImplausibleEndDate(f"ended_on: {ended_on} is in the future (today is {local_date(at)}, "
+                                     "Beijing time); a case is closed once it has ended")
         self.record(CaseClosed(outcome=outcome, ended_on=ended_on, closed_at=at, closed_by=closed_by))
 
     def submit_closing_file(self, *, checklist: ClosingChecklist, submitted_by: str, at: datetime) -> None:
@@ -330,6 +342,9 @@ class Case(Aggregate):
             raise NotAssigned(f"case {self.id} has no handler yet; there is no service to ask about")
         if any(f.follow_up_id == follow_up_id for f in self.follow_ups):
             return False
+        if visited_on > local_date(at):
+            raise ImplausibleEndDate(f"visited_on: {visited_on} is in the future (today is {local_date(at)}, "
+                                     "Beijing time); a follow-up is recorded once it took place")
         self.record(FollowUpRecorded(follow_up_id=follow_up_id, visited_on=visited_on, channel=channel,
                                      satisfaction=satisfaction, remarks=remarks, visited_by=visited_by,
                                      recorded_at=at))

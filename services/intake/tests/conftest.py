@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from services.intake.app import MIGRATIONS, IntakeSettings, create_app
 from services.intake.consumers import on_case_assigned
 from shared.auth import Role
+from shared.clock import local_date, now
 from shared.contracts import CaseAssigned, HandlerRef
 from shared.testing.auth import STAFF_ROLES, as_role
 from shared.testing.fixtures import serve_in_process
@@ -19,6 +20,11 @@ CRIMINAL = {"case_kind": "criminal", "criminal_stage": "first_instance", "crimin
             "cause": "盗窃", "district": "朝阳区", "agency_id": "chaoyang-centre", "aided_person": AIDED}
 LAWYER = HandlerRef(handler_id="lawyer-1", name="王律师", kind="lawyer", licence_number="11101201010000001",
                     institution_id="firm-1", institution_name="北京市明法律师事务所")
+
+
+def today() -> str:
+    """The day a closure of these tests ends: between registration (now) and today, Beijing time."""
+    return local_date(now()).isoformat()
 
 
 @dataclass

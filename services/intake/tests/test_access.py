@@ -3,7 +3,7 @@ the endpoint does not admit, and scoping: a handler acts on and sees only the ca
 handler they are, a notifying organ only the status and handler of the cases it notified
 (R-ASG-7); anything else is "not found" to them, never "forbidden"."""
 
-from services.intake.tests.conftest import CRIMINAL, LAWYER
+from services.intake.tests.conftest import CRIMINAL, LAWYER, today
 from services.intake.tests.test_handling import ENTRIES
 from shared.auth import Role
 from shared.contracts import HandlerRef
@@ -52,7 +52,7 @@ async def test_without_a_token_401_with_a_role_not_admitted_403(intake_service):
                               json={"checker_id": "l", "items": {"x": True}})).status_code == 403
     staff = _who(intake_service, Role.agency_staff)
     assert (await client.post(f"{url}/closure", headers=staff,
-                              json={"outcome": "判决", "ended_on": "2026-11-20"})).status_code == 403
+                              json={"outcome": "判决", "ended_on": today()})).status_code == 403
 
 
 async def test_a_handler_sees_and_acts_on_their_own_cases_only(intake_service):
@@ -70,7 +70,7 @@ async def test_a_handler_sees_and_acts_on_their_own_cases_only(intake_service):
     assert (await intake_service.record(theirs["case_id"], ENTRIES[1],
                                         author=LAWYER.handler_id)).status_code == 404
     assert (await client.post(f"{other}/closure", headers=me,
-                              json={"outcome": "判决", "ended_on": "2026-11-20"})).status_code == 404
+                              json={"outcome": "判决", "ended_on": today()})).status_code == 404
     mine_now = (await client.get(f"/api/v1/cases/{mine['case_id']}", headers=me)).json()
     assert mine_now["handler_id"] == "lawyer-1"
     assert (await intake_service.record(mine["case_id"], ENTRIES[1])).status_code == 201
@@ -177,7 +177,7 @@ async def test_who_acts_is_the_token_s_subject_a_forged_actor_is_refused(intake_
     me = intake_service.handler()
     for path, body in (("record", {"author_id": "lawyer-9", "occurred_at": "2026-11-02T10:00:00+08:00",
                                    "entry": ENTRIES[1]}),
-                       ("closure", {"outcome": "判决", "ended_on": "2026-11-20", "closed_by": "lawyer-9"})):
+                       ("closure", {"outcome": "判决", "ended_on": today(), "closed_by": "lawyer-9"})):
         refused = await client.post(f"{url}/{path}", headers=me, json=body)
         field = next(k for k in body if k.endswith(("_id", "_by")))
         assert refused.status_code == 403 and field in refused.json()["detail"], refused.text

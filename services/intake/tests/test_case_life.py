@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from services.intake.domain.checklists import CHECKLIST_BY_KIND
-from services.intake.tests.conftest import AIDED, CRIMINAL
+from services.intake.tests.conftest import AIDED, CRIMINAL, today
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES, MEETING_IN_FULL
 
 KINDS = [
@@ -34,7 +34,7 @@ async def test_every_case_kind_from_registration_to_archive_and_follow_up(intake
     for entry in [*ENTRIES, MEETING_IN_FULL]:
         assert (await intake_service.record(case["case_id"], entry)).status_code == 201
     closed = await client.post(f"{url}/closure", headers=intake_service.handler(),
-                               json={"outcome": "判决", "ended_on": "2026-11-20"})
+                               json={"outcome": "判决", "ended_on": today()})
     assert closed.json()["status"] == "closed"
     li, wang = intake_service.staff(sub="staff-li"), intake_service.staff(sub="staff-wang")
     early = await client.post(f"{url}/archive", json={}, headers=li)
@@ -113,7 +113,7 @@ async def test_aid_terminated_for_a_legal_reason_and_a_request_for_another_handl
     assert ended.json()["status"] == "terminated"
     assert ended.json()["termination_reason"] == "own_lawyer_engaged"
     closing = await client.post(f"{url}/closure", headers=intake_service.handler(),
-                                json={"outcome": "判决", "ended_on": "2026-11-20"})
+                                json={"outcome": "判决", "ended_on": today()})
     assert closing.status_code == 409
     timeline = (await client.get(f"{url}/timeline")).json()
     assert [t["action"] for t in timeline][-2:] == ["reassignment_requested", "terminated"]

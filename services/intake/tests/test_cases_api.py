@@ -1,6 +1,7 @@
 import pytest
 
 from services.intake.app import MIGRATIONS, IntakeSettings, create_app
+from services.intake.tests.conftest import today
 from shared.auth import Role
 from shared.testing.auth import TEST_DEV_SECRET, TEST_MASTER_KEYS, TEST_REF_KEY, as_role
 from shared.testing.fixtures import serve_in_process
@@ -43,7 +44,7 @@ async def test_invalid_registration_gets_a_problem_naming_each_field(intake):
 async def test_a_handler_closing_a_case_not_assigned_to_them_finds_no_such_case(intake):
     case_id = (await intake.post("/api/v1/cases", json=CASE)).json()["case_id"]
     response = await intake.post(f"/api/v1/cases/{case_id}/closure",
-                                 json={"outcome": "判决", "ended_on": "2026-11-01"},
+                                 json={"outcome": "判决", "ended_on": today()},
                                  headers=as_role(intake.settings, Role.case_handler, handler_id="lawyer-1"))
     assert response.status_code == 404 and response.json()["status"] == 404
 

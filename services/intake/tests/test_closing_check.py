@@ -8,7 +8,7 @@ from sqlalchemy import select
 from services.intake.domain.case import Case
 from services.intake.projections import checklist_versions
 from services.intake.queries.closing import review_due
-from services.intake.tests.conftest import LAWYER
+from services.intake.tests.conftest import LAWYER, today
 from services.intake.tests.test_access import OTHER
 from services.intake.tests.test_deadlines import at
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES, MEETING_IN_FULL
@@ -30,7 +30,7 @@ async def _closed_with_file(intake, entries: list[dict], checklist: dict = CHECK
         assert (await intake.record(case["case_id"], entry)).status_code == 201
     url = f"/api/v1/cases/{case['case_id']}"
     closed = await intake.client.post(f"{url}/closure", headers=intake.handler(),
-                                      json={"outcome": "判决", "ended_on": "2026-11-20"})
+                                      json={"outcome": "判决", "ended_on": today()})
     assert closed.status_code == 200, closed.text
     handed = await intake.client.post(f"{url}/closing-file", headers=intake.handler(),
                                       json={"checklist": checklist})
@@ -163,7 +163,7 @@ async def test_a_past_handler_may_not_check_after_a_change_of_handler(intake_ser
     url = f"/api/v1/cases/{case['case_id']}"
     mine = intake_service.handler(OTHER.handler_id)
     await intake_service.client.post(f"{url}/closure", headers=mine,
-                                     json={"outcome": "判决", "ended_on": "2026-11-20"})
+                                     json={"outcome": "判决", "ended_on": today()})
     await intake_service.client.post(f"{url}/closing-file", headers=mine,
                                      json={"checklist": CHECKLIST})
     former = intake_service.checker("checker-9", handler_id=LAWYER.handler_id)

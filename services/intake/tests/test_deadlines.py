@@ -1,7 +1,8 @@
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from services.intake.domain.deadlines import DeadlinePolicy
+from services.intake.tests.conftest import today
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES
 from shared.calendar import WorkingCalendar, library_arrangement
 from shared.clock import BEIJING
@@ -70,14 +71,17 @@ async def test_the_worklist_shows_an_overdue_case_at_the_right_moment(intake_ser
                                                              "mandate": True}
 
     # Closing file: due 30 days after the case ended.
+    # The case ends today (a closure ends between its registration, today, and today).
+    ended = date.fromisoformat(today())
+    due = datetime.combine(ended + timedelta(days=30), time(23, 0), tzinfo=BEIJING)
     await client.post(f"/api/v1/cases/{case['case_id']}/closure", headers=intake_service.handler(),
-                      json={"outcome": "判决", "ended_on": "2026-11-20"})
-    assert await worklist(datetime(2026, 12, 20, 23, 0, tzinfo=BEIJING), agency_id="chaoyang") == []
-    assert await worklist(datetime(2026, 12, 21, 0, 1, tzinfo=BEIJING), agency_id="chaoyang") == [
+                      json={"outcome": "判决", "ended_on": ended.isoformat()})
+    assert await worklist(due, agency_id="chaoyang") == []
+    assert await worklist(due + timedelta(hours=1, minutes=1), agency_id="chaoyang") == [
         (case["case_id"], "closing_file")]
     await client.post(f"/api/v1/cases/{case['case_id']}/closing-file", headers=intake_service.handler(),
                       json={"checklist": CHECKLIST})
-    assert await worklist(datetime(2026, 12, 21, 0, 1, tzinfo=BEIJING), agency_id="chaoyang") == []
+    assert await worklist(due + timedelta(hours=1, minutes=1), agency_id="chaoyang") == []
 
 
 async def test_the_time_limits_are_configurable(migrated_settings):

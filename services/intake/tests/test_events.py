@@ -10,7 +10,7 @@ import pytest
 from services.intake.app import MIGRATIONS, IntakeSettings, create_app
 from services.intake.domain.case import Case, CaseType
 from services.intake.domain.people import SealedPerson, is_minor
-from services.intake.tests.conftest import AIDED, Intake
+from services.intake.tests.conftest import AIDED, Intake, today
 from services.intake.tests.test_deadlines import ASSIGNED, at
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES, MEETING_IN_FULL
 from shared.contracts import CaseFlags, CaseKind
@@ -71,7 +71,7 @@ async def test_intake_tells_the_others_on_its_topic(publishing_intake):
     for entry in [*ENTRIES, MEETING_IN_FULL]:  # late, but on the record: the check asks for it
         assert (await intake.record(late["case_id"], entry)).status_code == 201
     await client.post(f"{url}/closure", headers=intake.handler(),
-                      json={"outcome": "判决", "ended_on": "2026-11-20"})
+                      json={"outcome": "判决", "ended_on": today()})
     await client.post(f"{url}/closing-file", headers=intake.handler(),
                       json={"checklist": CHECKLIST})
     checklist = (await client.get("/api/v1/cases/closing-checklists/criminal")).json()

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from services.intake.projections import cases, rebuild
-from services.intake.tests.conftest import AIDED
+from services.intake.tests.conftest import AIDED, today
 
 SCAN = b"%PDF-1.7 judgment"
 ENTRIES = [
@@ -41,7 +41,7 @@ async def test_the_handling_record_and_timeline_show_who_did_what_without_person
     assert again.json()["record_entries"] == same.json()["record_entries"] == len(ENTRIES) + 1
     url = f"/api/v1/cases/{case['case_id']}"
     await intake_service.client.post(f"{url}/closure", headers=intake_service.handler(),
-                                     json={"outcome": "判决", "ended_on": "2026-11-01"})
+                                     json={"outcome": "判决", "ended_on": today()})
     closing = await intake_service.client.post(f"{url}/closing-file", headers=intake_service.handler(),
                                                json={"checklist": CHECKLIST})
     assert closing.status_code == 200 and closing.json()["closing_file_at"] is not None
@@ -76,7 +76,7 @@ async def test_the_state_as_of_a_past_moment_is_the_state_read_then(intake_servi
     seen.append((datetime.now(UTC), (await intake_service.client.get(url)).json()))
     await intake_service.record(case["case_id"], ENTRIES[1])
     await intake_service.client.post(f"{url}/closure", headers=intake_service.handler(),
-                                     json={"outcome": "判决", "ended_on": "2026-11-01"})
+                                     json={"outcome": "判决", "ended_on": today()})
     seen.append((datetime.now(UTC), (await intake_service.client.get(url)).json()))
     for moment, view in seen:
         as_of = await intake_service.client.get(url, params={"as_of": moment.isoformat()})
@@ -96,7 +96,7 @@ async def test_rebuilding_the_projections_from_the_store_gives_identical_tables(
         if n == 2:
             await intake_service.client.post(f"/api/v1/cases/{case['case_id']}/closure",
                                              headers=intake_service.handler(),
-                                             json={"outcome": "调解", "ended_on": "2026-11-02"})
+                                             json={"outcome": "调解", "ended_on": today()})
     engine = intake_service.app.state.engine
 
     async def table():

@@ -1,6 +1,6 @@
 """R-HDL-7 one case, one file: a criminal case's next stage is a new case, linked to the previous."""
 
-from services.intake.tests.conftest import CRIMINAL
+from services.intake.tests.conftest import CRIMINAL, today
 
 
 async def _ended(intake_service, **overrides) -> dict:
@@ -8,7 +8,7 @@ async def _ended(intake_service, **overrides) -> dict:
     await intake_service.assign(case)
     closed = await intake_service.client.post(f"/api/v1/cases/{case['case_id']}/closure",
                                               headers=intake_service.handler(),
-                                              json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
+                                              json={"outcome": "移送审查起诉", "ended_on": today()})
     assert closed.status_code == 200, closed.text
     return closed.json()
 
@@ -21,7 +21,7 @@ async def test_the_next_stage_is_a_new_case_with_its_own_number_linked_both_ways
     assert open_stage.status_code == 409 and open_stage.json()["rule"] == "R-HDL-7"
     await intake_service.assign(previous)
     await client.post(f"{url}/closure", headers=intake_service.handler(),
-                      json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
+                      json={"outcome": "移送审查起诉", "ended_on": today()})
 
     created = await client.post(f"{url}/next-stage", json={"criminal_stage": "prosecution_review",
                                                            "registered_by": "staff-1"})

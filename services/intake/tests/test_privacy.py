@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from services.intake.app import ConfigurationError, IntakeSettings, create_app
 from services.intake.domain.people import SealedPerson
 from services.intake.projections import rebuild
-from services.intake.tests.conftest import AIDED, LAWYER
+from services.intake.tests.conftest import AIDED, LAWYER, today
 from shared.auth import Role
 from shared.personal_data import Erased, VaultConfigError
 from shared.testing.auth import TEST_DEV_SECRET, TEST_MASTER_KEYS, TEST_REF_KEY, as_role
@@ -116,7 +116,7 @@ async def test_erasure_makes_the_person_unreadable_and_keeps_the_case_whole(inta
                                                                      "agency_staff")]
     # The next stage of the erased person's case copies tokens that stay unreadable.
     await client.post(f"{url}/closure", headers=intake_service.handler(),
-                      json={"outcome": "移送", "ended_on": "2026-11-20"})
+                      json={"outcome": "移送", "ended_on": today()})
     following = await client.post(f"{url}/next-stage", json={"criminal_stage": "second_instance"})
     assert following.status_code == 201, following.text
     following_person = await client.get(f"/api/v1/cases/{following.json()['case_id']}/aided-person")

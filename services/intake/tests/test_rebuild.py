@@ -12,6 +12,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
 from services.intake.projections import cases, checklist_versions
+from services.intake.tests.conftest import today
 from services.intake.tests.test_deadlines import ASSIGNED, at
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES, MEETING_IN_FULL
 from services.intake.tests.test_reassignment import SECOND
@@ -35,7 +36,7 @@ async def _a_bit_of_everything(intake_service) -> None:
     for entry in [ENTRIES[1], *ENTRIES[3:], MEETING_IN_FULL]:
         await intake_service.record(archived["case_id"], entry, author="lawyer-2")
     await client.post(f"{url}/closure", headers=intake_service.handler("lawyer-2"),
-                      json={"outcome": "移送审查起诉", "ended_on": "2026-11-20"})
+                      json={"outcome": "移送审查起诉", "ended_on": today()})
     await client.post(f"{url}/closing-file", headers=intake_service.handler("lawyer-2"),
                       json={"checklist": CHECKLIST})
     checklist = (await client.get("/api/v1/cases/closing-checklists/criminal")).json()

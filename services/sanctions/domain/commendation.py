@@ -27,6 +27,8 @@ from shared.clock import BEIJING
 from shared.contracts.sanctions import CommendedEntry
 
 RULE = "excellent desc, excellent_and_good_rate desc, failed asc, name asc, id asc"
+# The years a case can have (shared.input_guard's plausible dates).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 PERIOD = re.compile(r"^(\d{4})(?:-H([12]))?$")
 
 
@@ -52,6 +54,8 @@ class Period:
         match = PERIOD.match(text)
         if match is None:
             raise InvalidPeriod("period: a year (2026) or a half-year (2026-H1, 2026-H2)")
+        if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:  # year 0000 or 9999+1 has no calendar
+            raise InvalidPeriod(f"period: a year from {FIRST_YEAR} to {LAST_YEAR}")
         return cls(int(match[1]), int(match[2]) if match[2] else None)
 
     def __str__(self) -> str:

@@ -107,3 +107,13 @@ async def test_the_list_is_for_the_bureau_and_the_agency(service):
     staff = as_role(settings, Role.agency_staff, agency_id="chaoyang-centre")
     bad = await client.get("/api/v1/commendations/2026-H3", headers=staff)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "path.period"
+
+
+async def test_a_period_without_a_calendar_is_a_problem_naming_it(service):
+    settings, client = service
+    bureau = as_role(settings, Role.bureau_investigator)
+    for period in ("0000", "9999", "0000-H2", "1899"):
+        for answer in (await client.get(f"/api/v1/commendations/{period}", headers=bureau),
+                       await client.post(f"/api/v1/commendations/{period}/confirmation", headers=bureau)):
+            assert answer.status_code == 422, (period, answer.text)
+            assert answer.json()["detail"].startswith("period:") and answer.json()["rule"] == "R-SAN-6"
