@@ -5,12 +5,12 @@ A published disclosure is answered exactly as it was frozen at publication, byte
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
 from services.publication.adapters import table_csv
-from services.publication.domain import PERIOD_PATTERN, Disclosure, Period, PublishedEntry, scope_of
+from services.publication.domain import PERIOD_PATTERN, Disclosure, Period, PublishedEntry, Table, scope_of
 from services.publication.queries import disclosures as queries
 from shared.aggregate import NotFound
 from shared.auth import Role, allow
@@ -37,12 +37,15 @@ CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
              "description": "The disclosure; with format=csv, one of its tables (UTF-8, byte-order mark)"}}
 
 
+def csv_response(table: Table[Any], filename: str) -> Response:
+    return Response(table_csv(table), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 def _answer(document: str, format_: str, table: TableName, name: str) -> Response:
     if format_ == "csv":
         disclosure = Disclosure.model_validate_json(document)
-        filename = f"{table.replace('_', '-')}-{name}.csv"
-        return Response(table_csv(getattr(disclosure.tables, table)), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return csv_response(getattr(disclosure.tables, table), f"{table.replace('_', '-')}-{name}.csv")
     return Response(document, media_type="application/json")
 
 

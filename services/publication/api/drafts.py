@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.publication import handlers
+from services.publication.api.disclosures import CSV, FormatParam, TableParam, csv_response
 from services.publication.domain import PERIOD_PATTERN, Disclosure, Period, Scope, Texts, scope_of
 from services.publication.queries import disclosures as queries
 from services.publication.settings import PublicationSettingsDep
@@ -90,14 +91,20 @@ async def _scope(principal: Principal, engine: EngineDep, level: Level, id: str 
                     rule="R-PUB-1")
 
 
-@router.get("/drafts/{period}", response_model=Disclosure, summary="The live draft of a disclosure")
+@router.get("/drafts/{period}", response_model=Disclosure, summary="The live draft of a disclosure",
+            responses=CSV)
 async def get_draft(*, period: PeriodParam, level: LevelParam = "city", id: IdParam = None,
-                    principal: Staff, engine: EngineDep, settings: PublicationSettingsDep) -> Disclosure:
+                    principal: Staff, engine: EngineDep, settings: PublicationSettingsDep,
+                    format_: FormatParam = "json", table: TableParam = "evaluation_results",
+                    ) -> Disclosure | Response:
     """What the scope's disclosure of the period would say now (status `draft`, no number); once a
-    version is published, `corrects` lists what a correction would change."""
+    version is published, `corrects` lists what a correction would change. With format=csv, one table."""
     scope = await _scope(principal, engine, level, id)
     period_ = Period.parse(period)
-    return await queries.draft(engine, scope, period_, target=settings.target_for(period_.year))
+    draft = await queries.draft(engine, scope, period_, target=settings.target_for(period_.year))
+    if format_ == "csv":
+        return csv_response(getattr(draft.tables, table), f"draft-{table.replace('_', '-')}-{period}.csv")
+    return draft
 
 
 @router.post("/drafts/{period}/submission", status_code=status.HTTP_201_CREATED, response_model=Disclosure,
