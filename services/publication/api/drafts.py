@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.publication import handlers
 from services.publication.api.disclosures import CSV, FormatParam, TableParam, csv_response
@@ -35,8 +35,21 @@ Level = Literal["city", "district", "agency"]
 PeriodParam = Annotated[str, Path(
     pattern=PERIOD_PATTERN, examples=["2026-H1"],
     description="A half-year (2026-H1: January to June) or a quarter (2026-Q3: July to September)")]
-LevelParam = Annotated[Level, Query(description="Whose disclosure: the city's, a district's, an agency's")]
+LevelParam = Annotated[Level | None, Query(
+    description="Whose disclosure: the city's, a district's, an agency's; the caller's own if left out (an "
+                "agency role's agency, a district bureau's district, the city bureau's city)")]
 IdParam = Annotated[str | None, Query(max_length=64, description="The district's name or the agency's id")]
+
+
+def _text_only(value: object) -> object:
+    # A number would otherwise pass as seconds since 1970: a moment is written as ISO 8601.
+    if not isinstance(value, str | datetime):
+        raise ValueError("a moment is an ISO 8601 date and time with its offset, "
+                         "e.g. 2026-07-15T00:00:00+08:00")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_text_only)]
 
 
 class ScopeRef(BaseModel):
@@ -52,7 +65,7 @@ class Submit(ScopeRef):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"level": "city", "id": None, "cut_off": "2026-07-15T00:00:00+08:00"}]})
 
-    cut_off: datetime | None = Field(
+    cut_off: Moment | None = Field(
         default=None, description="Count what was received up to this moment (after the period's end, not "
                                   "in the future); now, if left out")
 
@@ -73,11 +86,15 @@ class EditTexts(ScopeRef):
     procedure: str = Field(min_length=2, max_length=8000, description="The procedure, plain paragraphs")
 
 
-async def _scope(principal: Principal, engine: EngineDep, level: Level, id: str | None) -> Scope:
-    """The scope named, if the caller acts for it: an agency role for its agency; a district bureau
-    for its district and the agencies whose cases are of it; the city bureau for any."""
-    scope = scope_of(level, id)
+async def _scope(principal: Principal, engine: EngineDep, level: Level | None, id: str | None) -> Scope:
+    """The scope named (the caller's own if none is), if the caller acts for it: an agency role for its
+    agency; a district bureau for its district and the agencies whose cases are of it; the city
+    bureau for any."""
     within = agency_scope(principal)
+    if level is None:
+        level, id = (("agency", within.agency_id) if within.agency_id is not None
+                     else ("district", within.district) if within.district is not None else ("city", None))
+    scope = scope_of(level, id)
     if within.unlimited:
         return scope
     if within.agency_id is not None and (scope.level, scope.id) == ("agency", within.agency_id):
@@ -93,7 +110,7 @@ async def _scope(principal: Principal, engine: EngineDep, level: Level, id: str 
 
 @router.get("/drafts/{period}", response_model=Disclosure, summary="The live draft of a disclosure",
             responses=CSV)
-async def get_draft(*, period: PeriodParam, level: LevelParam = "city", id: IdParam = None,
+async def get_draft(*, period: PeriodParam, level: LevelParam = None, id: IdParam = None,
                     principal: Staff, engine: EngineDep, settings: PublicationSettingsDep,
                     format_: FormatParam = "json", table: TableParam = "evaluation_results",
                     ) -> Disclosure | Response:
@@ -139,7 +156,7 @@ async def approve(*, period: PeriodParam, body: ScopeRef, principal: Bureau, eng
 
 
 @router.get("/texts", response_model=Texts, summary="The texts a scope's disclosures open with")
-async def get_texts(*, level: LevelParam = "city", id: IdParam = None, principal: Staff,
+async def get_texts(*, level: LevelParam = None, id: IdParam = None, principal: Staff,
                     engine: EngineDep) -> Texts:
     scope = await _scope(principal, engine, level, id)
     return await queries.texts(engine, scope)
