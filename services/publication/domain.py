@@ -1,11 +1,13 @@
-"""Public disclosure (信息公开, R-PUB-1): the half-year period and the disclosure's figures and
-tables (pure: no I/O).
+"""Public disclosure (信息公开, R-PUB-1): the period, the disclosure's figures and tables, the facts
+they are made of and the publishing workflow (pure: no I/O).
 
-Publication records no facts of its own yet (a `DisclosurePublished` stream comes with the
-publishing workflow); what it knows are read models of other services' events. This module
-holds the rules that turn those rows into a disclosure: which half-year a moment belongs to,
-in Beijing's time, and the summary the published disclosures carry above their tables.
-Nothing here may ever name an aided person; the rows it is given carry no such data.
+Publication records each fact it reads from other services (a closure, a final grade, a subsidy
+paid) as an event of its own (`ClosureNoted`, `GradeNoted`, `SubsidyPaymentNoted`), so that a
+published disclosure can be rebuilt from the events up to its cut-off. `compose` turns facts into
+a disclosure: which period a fact counts in (the case's end day, in Beijing's calendar), the
+summary above the tables, the tables. The Disclosure aggregate (`DisclosureWorkflow`) decides
+submission, four-eyes approval and corrections (docs/publication.md). Nothing here may ever name
+an aided person; the facts it is given carry no such data.
 """
 
 from __future__ import annotations
