@@ -115,3 +115,18 @@ def test_the_four_eyes_rule_and_a_correction_that_changes_nothing():
                     texts=Texts(), target=70.0, by="clerk", at=later)
     with pytest.raises(Conflict):
         workflow.approve(by="chief", at=later, changes=[])
+
+
+def test_a_returned_submission_is_not_published_and_can_be_submitted_again():
+    workflow = DisclosureWorkflow("city|2026-Q3")
+    at = datetime(2026, 10, 8, tzinfo=UTC)
+    submit = dict(scope=scope_of("city", None), period=Period.parse("2026-Q3"), cut_off=at, texts=Texts(),
+                  target=70.0, by="clerk", at=at)
+    workflow.submit(**submit)
+    with pytest.raises(Conflict):
+        workflow.submit(**submit)
+    workflow.return_(by="chief", reason="补贴未录完", at=at)
+    with pytest.raises(Conflict):
+        workflow.approve(by="chief", at=at, changes=[])
+    workflow.submit(**submit)
+    assert workflow.approve(by="chief", at=at, changes=[]).number == "FY-2026Q3-CITY-01"
