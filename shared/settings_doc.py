@@ -90,6 +90,8 @@ def env_value(value: Any) -> str:
         return str(value.value)
     if isinstance(value, list | tuple | set | frozenset):
         return json.dumps([env_value(v) for v in value])
+    if isinstance(value, dict):  # read as JSON too, not as Python's repr
+        return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 

@@ -17,15 +17,20 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 SPEC = ServiceSpec(
     title="Fayuan publication",
-    description="Half-yearly public disclosures: cases closed per institution and person, "
-                "peer-evaluation results.",
+    description="Public disclosures, published deliberately: subsidies paid, cases closed per "
+                "institution and person, peer-evaluation results.",
     routers=ROUTERS,
     migrations=MIGRATIONS,
     consumers=CONSUMERS,
     projector=projection,
     tags={
-        "disclosures": "The half-yearly public disclosure: cases closed per institution and person, and "
-                       "the peer-evaluation results. Public, no token.",
+        "disclosures": "The published disclosures (R-PUB-1), per half-year or quarter and per agency, "
+                       "district or city: subsidies paid, cases closed per institution and person, "
+                       "peer-evaluation results, under a summary; exactly as published, corrections as "
+                       "new versions. Public, no token.",
+        "disclosure drafts": "Disclosures before they are published: the live draft, its submission as "
+                             "of a cut-off, the bureau's approval (another person: four eyes) that "
+                             "publishes it, the texts it opens with. Agency and bureau staff only.",
         "assignment rules": "The assignment rules each agency filed with the city bureau and published "
                             "(R-ASG-5, R-PUB-3). Public, no token.",
         "providers": "The results of recruitment (institutions serving legal aid) and the list of "

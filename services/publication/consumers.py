@@ -1,5 +1,7 @@
-"""What publication does with other services' events: keep the rows it publishes
-(projections/), one small function per contract class, routed by class.
+"""What publication does with other services' events, one small function per contract class, routed
+by class: a disclosure's facts (closures, final evaluation results, subsidies paid) are recorded as
+publication's own events (handlers.py), which the projection folds into the rows of the drafts;
+assignment rules and providers are kept as rows (projections/).
 
 The consumer runner records each event id in the inbox in the same transaction, so a
 redelivered message changes nothing; the rows themselves are one per case as well, so even the
@@ -8,18 +10,24 @@ same fact published twice under two ids is counted once.
 
 from __future__ import annotations
 
-from services.publication.projections import assignment_rules, disclosures, providers
-from shared.contracts import CaseClosed, EvaluationCompleted
+from services.publication import handlers
+from services.publication.projections import assignment_rules, providers
+from shared.contracts import CaseClosed, EvaluationCompleted, SubsidyPaid
 from shared.contracts.assignment import AssignmentRulesPublished, InstitutionRecruited, VolunteerRegistered
 from shared.uow import UnitOfWork
 
 
 async def on_evaluation_completed(event: EvaluationCompleted, uow: UnitOfWork) -> None:
-    await disclosures.record_evaluation(uow.conn, event)
+    """Evaluation's final result of a case (a panel's result, when the case was re-read)."""
+    await handlers.note_grade(uow, event)
 
 
 async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
-    await disclosures.record_closure(uow.conn, event)
+    await handlers.note_closure(uow, event)
+
+
+async def on_subsidy_paid(event: SubsidyPaid, uow: UnitOfWork) -> None:
+    await handlers.note_payment(uow, event)
 
 
 async def on_rules_published(event: AssignmentRulesPublished, uow: UnitOfWork) -> None:
@@ -37,6 +45,7 @@ async def on_volunteer_registered(event: VolunteerRegistered, uow: UnitOfWork) -
 CONSUMERS = {
     "evaluations": {EvaluationCompleted: on_evaluation_completed},
     "cases": {CaseClosed: on_case_closed},
+    "subsidies": {SubsidyPaid: on_subsidy_paid},
     "assignments": {AssignmentRulesPublished: on_rules_published},
     "providers": {
         InstitutionRecruited: on_institution_recruited,

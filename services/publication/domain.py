@@ -1,28 +1,33 @@
-"""Public disclosure (信息公开, R-PUB-1): the half-year period and the disclosure's figures and
-tables (pure: no I/O).
+"""Public disclosure (信息公开, R-PUB-1): the period, the disclosure's figures and tables, the facts
+they are made of and the publishing workflow (pure: no I/O).
 
-Publication records no facts of its own yet (a `DisclosurePublished` stream comes with the
-publishing workflow); what it knows are read models of other services' events. This module
-holds the rules that turn those rows into a disclosure: which half-year a moment belongs to,
-in Beijing's time, and the summary the published disclosures carry above their tables.
-Nothing here may ever name an aided person; the rows it is given carry no such data.
+Publication records each fact it reads from other services (a closure, a final grade, a subsidy
+paid) as an event of its own (`ClosureNoted`, `GradeNoted`, `SubsidyPaymentNoted`), so that a
+published disclosure can be rebuilt from the events up to its cut-off. `compose` turns facts into
+a disclosure: which period a fact counts in (the case's end day, in Beijing's calendar), the
+summary above the tables, the tables. The Disclosure aggregate (`DisclosureWorkflow`) decides
+submission, four-eyes approval and corrections (docs/publication.md). Nothing here may ever name
+an aided person; the facts it is given carry no such data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.aggregate import Aggregate, Conflict, DomainEvent, Forbidden, Invalid
 from shared.clock import BEIJING, local_date
 from shared.contracts import CaseKind, Grade
 
 # Disclosures follow the bureau's calendar, not UTC: an evaluation at 01:00 on 1 July in Beijing
 # belongs to the second half-year even though it is still 30 June in UTC (shared.clock).
-PERIOD_PATTERN = r"^[1-9]\d{3}-H[12]$"
+# A period is a half-year (2026-H1) or a quarter (2026-Q3): some districts publish quarterly.
+PERIOD_PATTERN = r"^[1-9]\d{3}-(H[12]|Q[1-4])$"
 
 CASE_KIND_TITLES = {
     CaseKind.criminal: "刑事",
@@ -31,38 +36,69 @@ CASE_KIND_TITLES = {
     CaseKind.non_litigation: "非诉讼",
 }
 GRADE_TITLES = {Grade.excellent: "优秀", Grade.good: "良好", Grade.pass_: "合格", Grade.fail: "不合格"}
+PERIOD_TITLES = {"H1": "上半年", "H2": "下半年", "Q1": "第一季度", "Q2": "第二季度", "Q3": "第三季度",
+                 "Q4": "第四季度"}
 
 
 @dataclass(frozen=True, order=True)
 class Period:
-    """A half-year: `2026-H1` is January to June, `2026-H2` July to December (Beijing time)."""
+    """A half-year or a quarter of the Beijing calendar: `2026-H1` is January to June, `2026-H2`
+    July to December, `2026-Q3` July to September. `half` is the number of the half-year or of the
+    quarter (`unit` says which); the default unit is the half-year."""
 
     year: int
     half: int
+    unit: Literal["H", "Q"] = "H"
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        year, half = text.split("-H")
-        return cls(int(year), int(half))
+        year, rest = text.split("-", 1)
+        unit = rest[0]
+        if unit not in ("H", "Q"):
+            raise ValueError(f"not a period: {text!r}")
+        return cls(int(year), int(rest[1:]), "Q" if unit == "Q" else "H")
 
     @classmethod
     def of(cls, moment: datetime) -> Period:
-        """The period a moment falls in; a naive moment is taken as UTC, as the kernel writes it."""
+        """The half-year a moment falls in; a naive moment is taken as UTC, as the kernel writes it."""
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        day = local_date(moment)
-        return cls(day.year, 1 if day.month <= 6 else 2)
+        return cls.containing(local_date(moment))
+
+    @classmethod
+    def containing(cls, day: date, unit: Literal["H", "Q"] = "H") -> Period:
+        """The half-year (or quarter) of a Beijing calendar day."""
+        months = 6 if unit == "H" else 3
+        return cls(day.year, (day.month - 1) // months + 1, unit)
+
+    @property
+    def months(self) -> int:
+        return 6 if self.unit == "H" else 3
 
     @property
     def starts_on(self) -> date:
-        return date(self.year, 1 if self.half == 1 else 7, 1)
+        return date(self.year, (self.half - 1) * self.months + 1, 1)
 
     @property
     def ends_on(self) -> date:
-        return date(self.year, 6, 30) if self.half == 1 else date(self.year, 12, 31)
+        last_month = self.half * self.months
+        following = date(self.year + 1, 1, 1) if last_month == 12 else date(self.year, last_month + 1, 1)
+        return following - timedelta(days=1)
+
+    def contains(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+    @property
+    def compact(self) -> str:
+        """As a disclosure's number writes it: 2026H1, 2026Q3."""
+        return f"{self.year:04d}{self.unit}{self.half}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.year}年{PERIOD_TITLES[f'{self.unit}{self.half}']}"
 
     def __str__(self) -> str:
-        return f"{self.year:04d}-H{self.half}"
+        return f"{self.year:04d}-{self.unit}{self.half}"
 
 
 # --- the tables (domain.md "Disclosure", annexes 5 to 7) ---------------------------------
@@ -130,6 +166,14 @@ class Column(BaseModel):
 R = TypeVar("R", bound=Row)
 
 
+class _OfACase(Protocol):
+    @property
+    def case_id(self) -> str: ...
+
+
+F = TypeVar("F", bound=_OfACase)
+
+
 class Table(BaseModel, Generic[R]):
     annex: int
     title: str
@@ -194,6 +238,8 @@ class Summary(BaseModel):
     legal_help_sessions: int | None = Field(
         default=None, description="Duty-lawyer legal help (法律帮助), counted per session")
     subsidies_paid: Decimal | None = Field(default=None, description="Subsidies paid in the period, yuan")
+    subsidy_payments: int = Field(default=0, description="How many subsidies were paid in the period")
+    notes: list[str] = Field(default_factory=list, description="What a reader must know about a figure")
 
 
 class Scope(BaseModel):
@@ -281,3 +327,461 @@ class Disclosure(BaseModel):
                     PersonCases, annex=6, title="法律援助人员承办案件情况", rows=persons),
             ),
         )
+
+
+# --- the facts a disclosure is made of (recorded in publication's own store) ------------------
+# Each integration event publication reads is first recorded as a fact of its own stream (one per
+# case and kind of fact), so that a published disclosure can be rebuilt from the events recorded
+# up to its cut-off, byte for byte (docs/publication.md "Rebuilding").
+
+
+class ClosureNoted(DomainEvent):
+    """Intake closed a case (CaseClosed). `ended_on` (the case's end date) places it in a period."""
+
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    district: str
+    agency_id: str
+    institution_id: str
+    institution_name: str
+    handler_id: str
+    handler_name: str
+    handler_kind: str
+    group_case: bool = False
+    ended_on: date
+    closed_at: datetime
+
+
+class GradeNoted(DomainEvent):
+    """Evaluation's final result for a case (EvaluationCompleted): a later one replaces it."""
+
+    evaluation_id: str
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    agency_id: str
+    institution_id: str
+    institution_name: str
+    handler_id: str
+    handler_name: str
+    handler_kind: str
+    grade: Grade
+    completed_at: datetime
+
+
+class SubsidyPaymentNoted(DomainEvent):
+    """Evaluation paid a case's subsidy (SubsidyPaid): Annex 4's row, placed by the date paid."""
+
+    case_id: str
+    case_number: str
+    case_kind: CaseKind
+    agency_id: str
+    institution_id: str
+    institution_name: str
+    handler_id: str
+    handler_name: str
+    amount: Decimal
+    paid_on: date
+
+
+class _Facts(Aggregate):
+    """A case's facts of one kind, as they were received: noted, never decided on."""
+
+    def note(self, event: DomainEvent) -> None:
+        self.record(event)
+
+
+class CaseClosure(_Facts):
+    stream_prefix = "closure"
+
+    def when_ClosureNoted(self, event: ClosureNoted) -> None:
+        pass
+
+
+class CaseGrade(_Facts):
+    stream_prefix = "grade"
+
+    def when_GradeNoted(self, event: GradeNoted) -> None:
+        pass
+
+
+class CaseSubsidy(_Facts):
+    stream_prefix = "subsidy-payment"
+
+    def when_SubsidyPaymentNoted(self, event: SubsidyPaymentNoted) -> None:
+        pass
+
+
+CaseClosure.handles(ClosureNoted)
+CaseGrade.handles(GradeNoted)
+CaseSubsidy.handles(SubsidyPaymentNoted)
+
+FACT_TYPES = (ClosureNoted, GradeNoted, SubsidyPaymentNoted)
+
+
+# --- the texts the bureau edits ----------------------------------------------------------------
+
+DEFAULT_LEGAL_BASIS = (
+    "依据《中华人民共和国法律援助法》第十二条、第五十二条、第五十八条，《法律援助条例》第二十四条及本市"
+    "法律援助办案补贴有关规定，现将本期法律援助经费使用、案件办理及案件质量同行评估情况公开如下。")
+DEFAULT_PROCEDURE = (
+    "法律援助案件结案后，承办人员提交结案归档材料；法律援助机构对卷宗进行审查，组织同行评估评定案件质量"
+    "等级，按质量等级核定办案补贴，经审批后发放，并按期向社会公开。")
+
+
+class Texts(BaseModel):
+    legal_basis: str = DEFAULT_LEGAL_BASIS
+    procedure: str = DEFAULT_PROCEDURE
+
+
+def scope_key(scope: Scope) -> str:
+    """The scope in a stream id and a query: `city`, `district:朝阳区`, `agency:chaoyang-centre`."""
+    return "city" if scope.level == "city" else f"{scope.level}:{scope.id}"
+
+
+def scope_of(level: str, id: str | None) -> Scope:
+    """The scope a caller names; a district is named by its name (the `district` of cases and tokens),
+    an agency by its id."""
+    if level == "city":
+        return Scope(level="city", id=None, name="全市")
+    if not id:
+        raise Invalid(f"id: a scope of level {level} names its {level}")
+    return Scope(level="district" if level == "district" else "agency", id=id, name=id)
+
+
+def number_of(scope: Scope, period: Period, version: int) -> str:
+    """The published disclosure's number: FY-<period>-<scope>-<version>, e.g. FY-2026H1-CITY-01,
+    FY-2026Q3-D-朝阳区-02, FY-2026H1-A-CHAOYANG-CENTRE-01 (docs/publication.md "Numbers")."""
+    code = "CITY" if scope.level == "city" else f"{'D' if scope.level == 'district' else 'A'}-{scope.id}"
+    return f"FY-{period.compact}-{code.upper()}-{version:02d}"
+
+
+class TextsEdited(DomainEvent):
+    scope: Scope
+    legal_basis: str
+    procedure: str
+    edited_by: str
+    edited_at: datetime
+
+
+class DisclosureTexts(Aggregate):
+    """The legal basis and procedure one scope's disclosures open with, as the bureau last edited them."""
+
+    stream_prefix = "disclosure-texts"
+
+    def __init__(self, id: str):
+        super().__init__(id)
+        self.texts = Texts()
+
+    def edit(self, *, scope: Scope, legal_basis: str, procedure: str, by: str, at: datetime) -> None:
+        if not legal_basis.strip() or not procedure.strip():
+            raise Invalid("legal_basis: the texts may not be empty")
+        self.record(TextsEdited(scope=scope, legal_basis=legal_basis, procedure=procedure, edited_by=by,
+                                edited_at=at))
+
+    def when_TextsEdited(self, event: TextsEdited) -> None:
+        self.texts = Texts(legal_basis=event.legal_basis, procedure=event.procedure)
+
+
+DisclosureTexts.handles(TextsEdited)
+
+
+# --- the publishing workflow: the Disclosure aggregate -------------------------------------------
+
+
+class DisclosureSubmitted(DomainEvent):
+    """Someone of the agency or the bureau submitted the period's disclosure as of `cut_off`, with the
+    texts and the target it will be published with."""
+
+    scope: Scope
+    period: str
+    cut_off: datetime
+    legal_basis: str
+    procedure: str
+    target: float | None
+    submitted_by: str
+    submitted_at: datetime
+
+
+class DisclosureReturned(DomainEvent):
+    returned_by: str
+    reason: str
+    returned_at: datetime
+
+
+class DisclosurePublished(DomainEvent):
+    """The bureau approved the submission (another person than the submitter): it is published."""
+
+    version: int
+    number: str
+    approved_by: str
+    published_at: datetime
+    replaces: str | None = None
+    changes: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Submission:
+    cut_off: datetime
+    texts: Texts
+    target: float | None
+    submitted_by: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    version: int
+    number: str
+    submission: Submission
+    approved_by: str
+    published_at: datetime
+    replaces: str | None
+    changes: tuple[str, ...]
+
+
+class DisclosureWorkflow(Aggregate):
+    """The Disclosure aggregate (R-PUB-1): one scope's disclosure of one period, from submission to
+    publication, then each correction as a new version. Its id is `<scope key>|<period>`."""
+
+    stream_prefix = "disclosure"
+
+    def __init__(self, id: str):
+        super().__init__(id)
+        self.scope: Scope | None = None
+        self.period: str | None = None
+        self.submission: Submission | None = None
+        self.versions: list[PublishedVersion] = []
+
+    @staticmethod
+    def id_of(scope: Scope, period: Period) -> str:
+        return f"{scope_key(scope)}|{period}"
+
+    @property
+    def latest(self) -> PublishedVersion | None:
+        return self.versions[-1] if self.versions else None
+
+    def submit(self, *, scope: Scope, period: Period, cut_off: datetime, texts: Texts, target: float | None,
+               by: str, at: datetime) -> None:
+        if self.submission is not None:
+            raise Conflict("this disclosure is already submitted and awaits the bureau's approval",
+                           rule="R-PUB-1")
+        if cut_off > at:
+            raise Invalid("cut_off: the cut-off may not be in the future", rule="R-PUB-1")
+        if local_date(cut_off) <= period.ends_on:
+            raise Invalid(f"cut_off: the period {period} has not ended by the cut-off", rule="R-PUB-1")
+        if self.latest is not None and cut_off <= self.latest.submission.cut_off:
+            raise Invalid(f"cut_off: a correction's cut-off comes after that of {self.latest.number}",
+                          rule="R-PUB-1")
+        self.record(DisclosureSubmitted(
+            scope=scope, period=str(period), cut_off=cut_off.astimezone(UTC), legal_basis=texts.legal_basis,
+            procedure=texts.procedure, target=target, submitted_by=by, submitted_at=at.astimezone(UTC)))
+
+    def return_(self, *, by: str, reason: str, at: datetime) -> None:
+        if self.submission is None:
+            raise Conflict("nothing is submitted")
+        self.record(DisclosureReturned(returned_by=by, reason=reason, returned_at=at.astimezone(UTC)))
+
+    def approve(self, *, by: str, at: datetime, changes: list[str]) -> PublishedVersion:
+        """Publish the submission. `changes`: what it changes from the latest published version
+        (computed by the caller from the two documents); a correction that changes nothing is refused."""
+        if self.submission is None or self.scope is None or self.period is None:
+            raise Conflict("nothing is submitted: a disclosure is submitted before it is approved")
+        if by == self.submission.submitted_by:
+            raise Forbidden("the approver must be another person than the submitter (four eyes)",
+                            rule="R-PUB-1")
+        latest = self.latest
+        if latest is not None and not changes:
+            raise Conflict(f"nothing changed since {latest.number}: no correction to publish", rule="R-PUB-1")
+        version = len(self.versions) + 1
+        self.record(DisclosurePublished(
+            version=version, number=number_of(self.scope, Period.parse(self.period), version), approved_by=by,
+            published_at=at.astimezone(UTC), replaces=latest.number if latest else None,
+            changes=changes if latest else []))
+        assert self.latest is not None
+        return self.latest
+
+    def when_DisclosureSubmitted(self, e: DisclosureSubmitted) -> None:
+        self.scope, self.period = e.scope, e.period
+        texts = Texts(legal_basis=e.legal_basis, procedure=e.procedure)
+        self.submission = Submission(cut_off=e.cut_off, texts=texts, target=e.target,
+                                     submitted_by=e.submitted_by, submitted_at=e.submitted_at)
+
+    def when_DisclosureReturned(self, e: DisclosureReturned) -> None:
+        self.submission = None
+
+    def when_DisclosurePublished(self, e: DisclosurePublished) -> None:
+        assert self.submission is not None
+        self.versions.append(PublishedVersion(
+            version=e.version, number=e.number, submission=self.submission, approved_by=e.approved_by,
+            published_at=e.published_at, replaces=e.replaces, changes=tuple(e.changes)))
+        self.submission = None
+
+
+DisclosureWorkflow.handles(DisclosureSubmitted, DisclosureReturned, DisclosurePublished)
+
+
+# --- composing a disclosure from the facts ----------------------------------------------------------
+
+LEGAL_HELP_NOTE = (
+    "值班律师法律帮助按人次统计；本系统收到的结案事件未载明值班律师提供法律帮助的人次，故本期计为0。")
+
+
+def _latest_by_case(facts: Iterable[F], moment: Callable[[F], object]) -> dict[str, F]:
+    """One fact per case, the latest by its own time (a later re-delivery of an older one loses);
+    of two at the same time, the one recorded later."""
+    latest: dict[str, F] = {}
+    for fact in facts:
+        held = latest.get(fact.case_id)
+        if held is None or moment(held) <= moment(fact):  # type: ignore[operator]
+            latest[fact.case_id] = fact
+    return latest
+
+
+def _by_kind(closures: Iterable[ClosureNoted]) -> dict[str, int]:
+    counts = {kind.value: 0 for kind in CaseKind}
+    for c in closures:
+        counts[c.case_kind.value] += 1
+    return {**counts, "total": sum(counts.values())}
+
+
+def compose(scope: Scope, period: Period, *, closures: Iterable[ClosureNoted], grades: Iterable[GradeNoted],
+            payments: Iterable[SubsidyPaymentNoted], texts: Texts, target: float | None) -> Disclosure:
+    """The scope's disclosure of the period (a draft: no number yet), from the facts as given.
+
+    Placing (docs/publication.md "Which period"): a closed case by the day it ended (`ended_on`, Beijing),
+    never by when its closure was recorded; a grade by its case's end day (the recording day of the
+    grade if publication never saw the case's closure); a subsidy by the day it was paid. A district's
+    disclosure holds the cases of that district (the district of the case's closure)."""
+    closed = _latest_by_case(closures, lambda c: c.closed_at)
+    graded = _latest_by_case(grades, lambda g: g.completed_at)
+    paid = _latest_by_case(payments, lambda p: p.paid_on)
+
+    def in_scope(agency_id: str, case_id: str) -> bool:
+        if scope.level == "agency":
+            return agency_id == scope.id
+        if scope.level == "district":
+            closure = closed.get(case_id)
+            return closure is not None and closure.district == scope.id
+        return True
+
+    def place(case_id: str, fallback: date) -> date:
+        closure = closed.get(case_id)
+        return closure.ended_on if closure is not None else fallback
+
+    cases = [c for c in closed.values() if period.contains(c.ended_on) and in_scope(c.agency_id, c.case_id)]
+    evaluated = [g for g in graded.values()
+                 if period.contains(place(g.case_id, local_date(g.completed_at)))
+                 and in_scope(g.agency_id, g.case_id)]
+    payments_in = [p for p in paid.values()
+                   if period.contains(p.paid_on) and in_scope(p.agency_id, p.case_id)]
+    label = str(period)
+
+    # A renamed firm or person is published under the name of their latest closure.
+    by_time = sorted(cases, key=lambda c: c.closed_at)
+    institution_names = {(c.agency_id, c.institution_id): c.institution_name for c in by_time}
+    handler_names = {(c.agency_id, c.institution_id, c.handler_id): (c.handler_name, c.handler_kind)
+                     for c in by_time}
+    institutions = [
+        InstitutionCases(period=label, agency_id=agency, institution_id=institution, institution_name=name,
+                         **_by_kind(c for c in cases
+                                    if (c.agency_id, c.institution_id) == (agency, institution)))
+        for (agency, institution), name in institution_names.items()]
+    institutions.sort(key=lambda r: (r.agency_id, r.institution_name, r.institution_id))
+    persons = [
+        PersonCases(period=label, agency_id=agency, institution_id=institution,
+                    institution_name=institution_names[(agency, institution)], handler_id=handler,
+                    handler_name=name, handler_kind=kind,
+                    **_by_kind(c for c in cases
+                               if (c.agency_id, c.institution_id, c.handler_id)
+                               == (agency, institution, handler)))
+        for (agency, institution, handler), (name, kind) in handler_names.items()]
+    persons.sort(key=lambda r: (r.agency_id, r.institution_name, r.handler_name, r.handler_id))
+    results = sorted((EvaluationResult(
+        period=label, agency_id=g.agency_id, case_number=g.case_number, case_kind=g.case_kind, grade=g.grade,
+        institution_name=g.institution_name, handler_name=g.handler_name) for g in evaluated),
+        key=lambda r: (r.case_number, r.agency_id))
+    subsidies = sorted((SubsidyPayment(
+        period=label, agency_id=p.agency_id, institution_name=p.institution_name, handler_name=p.handler_name,
+        case_number=p.case_number, case_kind=p.case_kind, amount=p.amount, paid_on=p.paid_on)
+        for p in payments_in), key=lambda r: (r.paid_on, r.case_number, r.agency_id))
+
+    disclosure = Disclosure.of(period, evaluations=results, institutions=institutions, persons=persons)
+    summary = disclosure.summary.model_copy(update=dict(
+        legal_basis=texts.legal_basis, procedure=texts.procedure, excellent_and_good_target=target,
+        legal_help_sessions=0, subsidies_paid=sum((s.amount for s in subsidies), Decimal("0.00")),
+        subsidy_payments=len(subsidies), notes=[LEGAL_HELP_NOTE]))
+    tables = disclosure.tables.model_copy(update=dict(subsidy_payments=Table.of(
+        SubsidyPayment, annex=4, title="法律援助办案补贴发放情况", rows=subsidies)))
+    return disclosure.model_copy(update=dict(
+        title=f"{scope.name}{period.title}法律援助信息公开", scope=scope, summary=summary, tables=tables))
+
+
+def as_published(draft: Disclosure, version: PublishedVersion) -> Disclosure:
+    """The draft, composed as of the version's cut-off, stamped with what publishing it decided."""
+    corrects = (Correction(replaces=version.replaces, changes=list(version.changes))
+                if version.replaces is not None else None)
+    return draft.model_copy(update=dict(
+        status="published", number=version.number, version=version.version,
+        cut_off=version.submission.cut_off, published_at=version.published_at, corrects=corrects))
+
+
+# --- what a correction changed -----------------------------------------------------------------------
+
+
+def _keyed(table: Table[Any], key: Callable[[Any], str]) -> dict[str, Row]:
+    return {key(row): row for row in table.rows}
+
+
+_TABLE_KEYS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "subsidy_payments": ("案件{}的补贴发放", lambda r: r.case_number),
+    "cases_per_institution": ("法律服务机构{}", lambda r: f"{r.institution_name}（{r.agency_id}）"),
+    "cases_per_person": ("承办人员{}", lambda r: f"{r.handler_name}（{r.institution_name}）"),
+    "evaluation_results": ("案件{}的评估结果", lambda r: r.case_number),
+}
+
+
+def _values(row: Row) -> str:
+    fields = [f for f in type(row).model_fields if f not in ("period", "agency_id")]
+    return "，".join(f"{type(row).model_fields[f].title}{_word(getattr(row, f))}" for f in fields)
+
+
+def _word(value: object) -> str:
+    if isinstance(value, CaseKind):
+        return CASE_KIND_TITLES[value]
+    if isinstance(value, Grade):
+        return GRADE_TITLES[value]
+    return str(value)
+
+
+def changes_between(before: Disclosure, after: Disclosure) -> list[str]:
+    """What `after` changes from `before`, one sentence each: the summary's figures, then each
+    table's rows added, removed or changed (published identities and names only)."""
+    changes: list[str] = []
+    b, a = before.summary, after.summary
+    figures = [("结案数", b.cases_closed, a.cases_closed),
+               ("评估案件数", b.cases_evaluated, a.cases_evaluated),
+               ("优良率（%）", b.excellent_and_good_rate, a.excellent_and_good_rate),
+               ("补贴发放总额（元）", b.subsidies_paid, a.subsidies_paid)]
+    figures += [(f"{CASE_KIND_TITLES[k]}结案数", getattr(b.cases_closed_by_kind, k.value),
+                 getattr(a.cases_closed_by_kind, k.value)) for k in CaseKind]
+    figures += [(f"评估等级“{g.title}”的案件数", g.count, h.count)
+                for g, h in zip(b.grade_distribution, a.grade_distribution, strict=True)]
+    changes += [f"{name}由{old}变为{new}。" for name, old, new in figures if old != new]
+    if b.legal_basis != a.legal_basis:
+        changes.append("法律依据的表述已修改。")
+    if b.procedure != a.procedure:
+        changes.append("工作程序的表述已修改。")
+    for field, (label, key) in _TABLE_KEYS.items():
+        old_table, new_table = getattr(before.tables, field), getattr(after.tables, field)
+        old, new = _keyed(old_table, key), _keyed(new_table, key)
+        annex = f"附件{new_table.annex}"
+        for k in sorted(new.keys() - old.keys()):
+            changes.append(f"{annex}新增{label.format(k)}：{_values(new[k])}。")
+        for k in sorted(old.keys() - new.keys()):
+            changes.append(f"{annex}删除{label.format(k)}：{_values(old[k])}。")
+        for k in sorted(old.keys() & new.keys()):
+            if old[k] != new[k]:
+                changes.append(f"{annex}{label.format(k)}由“{_values(old[k])}”改为“{_values(new[k])}”。")
+    return changes

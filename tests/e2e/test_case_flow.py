@@ -63,8 +63,9 @@ async def test_failed_case_reaches_investigation_bar_notice_and_disclosure(stack
         assert notice.lawyer.licence_number == lawyer["licence_number"]
         assert "张三" not in notices[0].data.__repr__() and ID_NUMBER not in notices[0].data.__repr__()
 
-        async def disclosed():  # the public's view: no token
-            body = await ok(await publication.get(f"/api/v1/disclosures/{current_period()}"))
+        async def disclosed():  # the bureau's live draft: the public reads it once it is published
+            body = await ok(await publication.get(f"/api/v1/disclosures/drafts/{current_period()}",
+                                                  headers=investigator(stack)))
             rows = body["tables"]["evaluation_results"]["rows"]
             return next((r for r in rows if r["case_number"] == case["case_number"]), None)
 

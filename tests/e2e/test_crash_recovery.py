@@ -103,7 +103,8 @@ async def test_killed_services_restart_and_the_flow_completes_exactly_once(stack
         assert all(len(ids) == 1 for ids in by_case.values())
 
         async def disclosed() -> dict:
-            body = await ok(await publication.get(f"/api/v1/disclosures/{current_period()}"))
+            body = await ok(await publication.get(f"/api/v1/disclosures/drafts/{current_period()}",
+                                                 headers=investigator(stack)))
             return body if body["summary"]["cases_evaluated"] == CASES else {}
 
         disclosure = await eventually(disclosed, timeout=60)

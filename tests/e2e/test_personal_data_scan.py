@@ -96,8 +96,9 @@ async def produced(module_stack) -> Produced:
         await eventually(notice, timeout=90)
 
         async def disclosed():
-            # The public: no token.
-            response = await publication.get(f"/api/v1/disclosures/{current_period()}")
+            # The bureau's live draft (the public reads a disclosure once it is published).
+            response = await publication.get(f"/api/v1/disclosures/drafts/{current_period()}",
+                                             headers=investigator(stack))
             rows = (await ok(response))["tables"]["evaluation_results"]["rows"]
             return response if any(r["case_number"] == case["case_number"] for r in rows) else None
 
@@ -122,7 +123,8 @@ async def produced(module_stack) -> Produced:
             "evaluations": (evaluation, "/api/v1/evaluations", {}, as_auditor),
             "investigations": (sanctions, "/api/v1/investigations", {}, investigator(stack)),
             "bar notices": (sanctions, "/api/v1/bar-notices", {}, bar_association(stack)),
-            "disclosure csv": (publication, f"/api/v1/disclosures/{current_period()}", {"format": "csv"}, {}),
+            "disclosure csv": (publication, f"/api/v1/disclosures/drafts/{current_period()}",
+                               {"format": "csv"}, investigator(stack)),
         }
         responses: dict[str, bytes] = {"disclosure json": disclosure.content}
         for source, (client, path, params, headers) in reads.items():
@@ -198,9 +200,13 @@ def test_without_a_token_a_running_service_answers_401_with_its_security_headers
     assert "default-src 'none'" in response.headers["content-security-policy"]
 
 
-def test_the_public_reads_the_disclosure_without_a_token(module_stack, produced):
-    response = httpx.get(module_stack.url("publication") + f"/api/v1/disclosures/{current_period()}",
-                         timeout=10)
+def test_the_public_reads_no_draft_and_staff_read_the_case_in_it(module_stack, produced):
+    url = module_stack.url("publication") + f"/api/v1/disclosures/{current_period()}"
+    unpublished = httpx.get(url, timeout=10)
+    assert unpublished.status_code == 404, unpublished.text
+    assert produced.case["case_number"] not in unpublished.text
+    response = httpx.get(module_stack.url("publication") + f"/api/v1/disclosures/drafts/{current_period()}",
+                         headers=investigator(module_stack), timeout=10)
     assert response.status_code == 200, response.text
     rows = response.json()["tables"]["evaluation_results"]["rows"]
     assert any(r["case_number"] == produced.case["case_number"] for r in rows)

@@ -1,26 +1,21 @@
 """Publication's read models: the SQLModel tables and the folds that fill them, one module per
 concept of what the public reads.
 
-- `disclosures`: evaluation results and closed cases, the rows of a half-year's disclosure;
+- `disclosures`: closed cases, final evaluation results and subsidies paid (the rows of a period's
+  draft, folded from publication's own fact events), and the published disclosures, frozen;
 - `assignment_rules`: the assignment rules each agency published;
 - `providers`: the institutions recruited and the legal-aid volunteers.
 
 Every table here is also created by a migration (migrations/versions), and
-tests/test_schema.py checks that the two agree. The rows are folded from other services'
-integration events, which consumers.py routes by contract class to the `record_*` functions.
-
-Publication records no domain events of its own yet, so `projection`, the projector app.py
-hands to its ServiceSpec, folds nothing: the aggregates of the publishing workflow (drafts,
-publishing acts, corrections) will be declared to it, with one `@projection.on(...)` fold per
-event, in the module of their concept.
+tests/test_schema.py checks that the two agree. Assignment rules and providers are folded
+from other services' integration events, which consumers.py routes by contract class to the
+`record_*` functions; a disclosure's facts are first recorded as publication's own events
+(handlers.py) and folded by `projection` (base.py), the projector app.py hands to its ServiceSpec.
 """
 
 from __future__ import annotations
 
 from services.publication.projections import assignment_rules, disclosures, providers
-from services.publication.projections.base import METADATA, PublicationTable
-from shared.projection import Projection
-
-projection = Projection()
+from services.publication.projections.base import METADATA, PublicationTable, projection
 
 __all__ = ["METADATA", "PublicationTable", "assignment_rules", "disclosures", "projection", "providers"]

@@ -1,9 +1,18 @@
-"""The base of publication's tables."""
+"""The base of publication's tables, and the projector of its events."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
+
+from services.publication.domain import (
+    CaseClosure,
+    CaseGrade,
+    CaseSubsidy,
+    DisclosureTexts,
+    DisclosureWorkflow,
+)
+from shared.projection import Projection, Recorded
 
 
 class PublicationTable(SQLModel, registry=registry()):
@@ -12,3 +21,8 @@ class PublicationTable(SQLModel, registry=registry()):
 
 
 METADATA = PublicationTable.metadata
+
+# The folds of publication's own events, each registered in the module of its concept.
+projection = Projection(CaseClosure, CaseGrade, CaseSubsidy, DisclosureWorkflow, DisclosureTexts)
+
+__all__ = ["METADATA", "PublicationTable", "Recorded", "projection"]

@@ -1,28 +1,40 @@
-"""The rows a half-year's disclosure is built from (queries/disclosures.py reads them), folded
-from evaluation's EvaluationCompleted and intake's CaseClosed (consumers.py).
+"""The rows a disclosure's draft is built from (queries/disclosures.py reads them), and the published
+disclosures, frozen.
 
-One row per case in each table, keyed by the case id: a redelivered or re-published event
-rewrites the same row instead of counting twice, and a later evaluation of the same case
-replaces the earlier one. Neither table has a column for the aided person: the events carry
-nothing of them, and nothing here could publish it by mistake.
+The rows are folded from publication's own fact events (domain.py: ClosureNoted, GradeNoted,
+SubsidyPaymentNoted), which consumers.py records from intake's CaseClosed and evaluation's
+EvaluationCompleted and SubsidyPaid: the same events a published disclosure is rebuilt from as of its
+cut-off. One row per case in each table, keyed by the case id: a redelivered or re-published event
+rewrites the same row instead of counting twice, and a later closure or evaluation of the same case
+replaces the earlier one (an older one arriving late does not). No table has a column for the aided
+person: the events carry nothing of them, and nothing here could publish it by mistake.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, Column, DateTime, Index, false
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Boolean, Column, Date, DateTime, Index, Numeric, Text, UniqueConstraint, false
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field
 
-from services.publication.domain import Period
-from services.publication.projections.base import PublicationTable
-from shared.contracts import CaseClosed, EvaluationCompleted
+from services.publication.domain import (
+    ClosureNoted,
+    Disclosure,
+    GradeNoted,
+    Period,
+    SubsidyPaymentNoted,
+    scope_key,
+)
+from services.publication.projections.base import PublicationTable, Recorded, projection
 
 
 class EvaluationResultRow(PublicationTable, table=True):
-    """Annex 7: the latest peer-evaluation result of each case, with the half-year it falls in."""
+    """Annex 7: the latest final peer-evaluation result of each case. `period` is the half-year of
+    the grading (kept for older readers); a draft places the grade by its case's end day."""
 
     __tablename__ = "evaluation_results"
     __table_args__ = (Index("ix_evaluation_results_period", "period", "agency_id", "case_number"),)
@@ -43,10 +55,12 @@ class EvaluationResultRow(PublicationTable, table=True):
 
 
 class ClosedCaseRow(PublicationTable, table=True):
-    """Annexes 5 and 6 are counts of these: each closed case, its kind, institution and handler."""
+    """Annexes 5 and 6 are counts of these: each closed case, its kind, institution and handler, and
+    the day it ended (which places it in a period). `period` is the half-year of that day."""
 
     __tablename__ = "closed_cases"
-    __table_args__ = (Index("ix_closed_cases_period", "period", "agency_id", "institution_id", "handler_id"),)
+    __table_args__ = (Index("ix_closed_cases_period", "period", "agency_id", "institution_id", "handler_id"),
+                      Index("ix_closed_cases_ended_on", "ended_on"))
 
     case_id: str = Field(primary_key=True)
     case_number: str
@@ -60,42 +74,94 @@ class ClosedCaseRow(PublicationTable, table=True):
     group_case: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     closed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     period: str
+    ended_on: date = Field(sa_column=Column(Date, nullable=False))
+    district: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class SubsidyPaymentRow(PublicationTable, table=True):
+    """Annex 4: each case's subsidy paid, on the day it was paid."""
+
+    __tablename__ = "subsidy_payments"
+    __table_args__ = (Index("ix_subsidy_payments_paid_on", "paid_on", "agency_id"),)
+
+    case_id: str = Field(primary_key=True)
+    case_number: str
+    case_kind: str
+    agency_id: str
+    institution_id: str
+    institution_name: str
+    handler_id: str
+    handler_name: str
+    amount: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    paid_on: date = Field(sa_column=Column(Date, nullable=False))
+
+
+class PublishedDisclosureRow(PublicationTable, table=True):
+    """A published disclosure, frozen: the document's JSON exactly as it was published, never
+    rewritten; a correction is another row (the next version)."""
+
+    __tablename__ = "published_disclosures"
+    __table_args__ = (
+        UniqueConstraint("scope_key", "period", "version", name="uq_published_disclosures_version"),)
+
+    number: str = Field(primary_key=True)
+    scope_key: str
+    scope_level: str
+    scope_id: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    scope_name: str
+    period: str
+    version: int
+    title: str
+    published_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    replaces: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    changes: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    document: str = Field(sa_column=Column(Text, nullable=False))
 
 
 evaluation_results = EvaluationResultRow.__table__
 closed_cases = ClosedCaseRow.__table__
+subsidy_payments = SubsidyPaymentRow.__table__
+published_disclosures = PublishedDisclosureRow.__table__
 
 
-async def record_evaluation(conn: AsyncConnection, event: EvaluationCompleted) -> None:
-    h = event.handler
-    values = dict(
-        case_id=event.case_id, evaluation_id=event.evaluation_id, case_number=event.case_number,
-        case_kind=event.case_kind.value, agency_id=event.agency_id, grade=event.grade.value,
-        institution_id=h.institution_id, institution_name=h.institution_name, handler_id=h.handler_id,
-        handler_name=h.name, handler_kind=h.kind.value, completed_at=event.completed_at,
-        period=str(Period.of(event.completed_at)),
-    )
-    statement = insert(evaluation_results).values(**values)
-    # A re-evaluation replaces the case's result; an older one arriving late (a replayed dead
-    # letter) must not overwrite a newer one.
+async def _upsert(conn: AsyncConnection, table: Any, values: dict[str, Any], newer: Any) -> None:
+    statement = insert(table).values(**values)
     await conn.execute(statement.on_conflict_do_update(
-        index_elements=[evaluation_results.c.case_id],
+        index_elements=[table.c.case_id],
         set_={k: statement.excluded[k] for k in values if k != "case_id"},
-        where=evaluation_results.c.completed_at <= statement.excluded.completed_at,
+        where=newer(table.c, statement.excluded),
     ))
 
 
-async def record_closure(conn: AsyncConnection, event: CaseClosed) -> None:
-    h = event.handler
-    values = dict(
-        case_id=event.case_id, case_number=event.case_number, case_kind=event.case_kind.value,
-        agency_id=event.agency_id, institution_id=h.institution_id, institution_name=h.institution_name,
-        handler_id=h.handler_id, handler_name=h.name, handler_kind=h.kind.value, group_case=event.group_case,
-        closed_at=event.closed_at, period=str(Period.of(event.closed_at)),
-    )
-    statement = insert(closed_cases).values(**values)
-    await conn.execute(statement.on_conflict_do_update(
-        index_elements=[closed_cases.c.case_id],
-        set_={k: statement.excluded[k] for k in values if k != "case_id"},
-        where=closed_cases.c.closed_at <= statement.excluded.closed_at,
+@projection.on(ClosureNoted)
+async def closure_noted(conn: AsyncConnection, event: ClosureNoted, at: Recorded) -> None:
+    values = event.model_dump(mode="python")
+    values |= dict(case_kind=event.case_kind.value, period=str(Period.containing(event.ended_on)))
+    await _upsert(conn, closed_cases, values, lambda t, new: t.closed_at <= new.closed_at)
+
+
+@projection.on(GradeNoted)
+async def grade_noted(conn: AsyncConnection, event: GradeNoted, at: Recorded) -> None:
+    values = event.model_dump(mode="python")
+    values |= dict(case_kind=event.case_kind.value, grade=event.grade.value,
+                   period=str(Period.of(event.completed_at)))
+    await _upsert(conn, evaluation_results, values, lambda t, new: t.completed_at <= new.completed_at)
+
+
+@projection.on(SubsidyPaymentNoted)
+async def subsidy_payment_noted(conn: AsyncConnection, event: SubsidyPaymentNoted, at: Recorded) -> None:
+    values = event.model_dump(mode="python") | dict(case_kind=event.case_kind.value)
+    await _upsert(conn, subsidy_payments, values, lambda t, new: t.paid_on <= new.paid_on)
+
+
+async def record_published(conn: AsyncConnection, disclosure: Disclosure) -> None:
+    """Keep the published document exactly as published (a number is written once)."""
+    assert disclosure.number is not None and disclosure.published_at is not None
+    corrects = disclosure.corrects
+    await conn.execute(insert(published_disclosures).values(
+        number=disclosure.number, scope_key=scope_key(disclosure.scope), scope_level=disclosure.scope.level,
+        scope_id=disclosure.scope.id, scope_name=disclosure.scope.name, period=disclosure.period,
+        version=disclosure.version, title=disclosure.title or disclosure.number,
+        published_at=disclosure.published_at, replaces=corrects.replaces if corrects else None,
+        changes=corrects.changes if corrects else [], document=disclosure.model_dump_json(),
     ))

@@ -1,5 +1,5 @@
-"""The half-yearly disclosure, fed through the broker as evaluation and intake would feed it,
-read over HTTP as the public reads it."""
+"""A period's disclosure, fed through the broker as evaluation and intake would feed it, read over
+HTTP as staff read its live draft (the public reads only what is published: test_workflow.py)."""
 
 import csv
 import io
@@ -11,8 +11,11 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.publication.app import MIGRATIONS, PublicationSettings, create_app
+from shared.auth import Role
+from shared.clock import local_date
 from shared.contracts import CaseClosed, CaseKind, EvaluationCompleted, Grade, HandlerKind, HandlerRef
 from shared.events import Envelope
+from shared.testing.auth import as_role
 from shared.testing.fixtures import serve_in_process
 from shared.testing.kafka import eventually, publish
 
@@ -40,7 +43,7 @@ def evaluated(case_number: str, grade: Grade, at: datetime, *, handler: HandlerR
 def closed(case_number: str, kind: CaseKind, at: datetime, *, handler: HandlerRef = WANG) -> CaseClosed:
     return CaseClosed(
         case_id=f"case-{case_number}", case_number=case_number, case_kind=kind, district="朝阳区",
-        agency_id=AGENCY, handler=handler, outcome="判决", ended_on=at.date(), closed_at=at,
+        agency_id=AGENCY, handler=handler, outcome="判决", ended_on=local_date(at), closed_at=at,
     )
 
 
@@ -68,7 +71,7 @@ async def disclosure_once(client, period: str, *, cases_closed: int, cases_evalu
     """The period's disclosure once it counts what the test has sent."""
 
     async def probe() -> dict:
-        response = await client.get(f"/api/v1/disclosures/{period}")
+        response = await client.get(f"/api/v1/disclosures/drafts/{period}")
         assert response.status_code == 200, response.text
         summary = response.json()["summary"]
         counts = (summary["cases_closed"], summary["cases_evaluated"])
@@ -162,10 +165,10 @@ async def test_disclosure_has_the_half_years_figures_and_the_annexes_tables(publ
         ("朝阳区某某法律服务所", "赵工作者", "grassroots_legal_worker", 0, 0, 1),
     ]
 
-    previous = (await client.get("/api/v1/disclosures/2025-H2")).json()
+    previous = (await client.get("/api/v1/disclosures/drafts/2025-H2")).json()
     assert (previous["summary"]["cases_closed"], previous["summary"]["cases_evaluated"]) == (1, 1)
-    other_agency = (await client.get("/api/v1/disclosures/2026-H1",
-                                     params={"agency_id": "haidian-centre"})).json()
+    other_agency = (await client.get("/api/v1/disclosures/drafts/2026-H1",
+                                     params={"level": "agency", "id": "haidian-centre"})).json()
     assert other_agency["summary"]["cases_evaluated"] == 0
     assert other_agency["tables"]["evaluation_results"]["rows"] == []
 
@@ -215,7 +218,7 @@ async def test_redelivery_and_republication_do_not_count_twice(publication):
         return True
 
     await eventually(all_seen)
-    body = (await client.get("/api/v1/disclosures/2026-H1")).json()
+    body = (await client.get("/api/v1/disclosures/drafts/2026-H1")).json()
     assert (body["summary"]["cases_closed"], body["summary"]["cases_evaluated"]) == (1, 1)
     assert body["tables"]["cases_per_person"]["rows"][0]["total"] == 1
     assert [g["count"] for g in body["summary"]["grade_distribution"]] == [1, 0, 0, 0]
@@ -228,7 +231,7 @@ async def test_a_re_evaluation_replaces_the_cases_result(publication):
     await publish(settings, evaluated("FY-2026-000301", Grade.good, on("2026-03-20"), case_id="case-301"))
 
     async def regraded() -> dict:
-        body = (await client.get("/api/v1/disclosures/2026-H1")).json()
+        body = (await client.get("/api/v1/disclosures/drafts/2026-H1")).json()
         assert [(r["case_number"], r["grade"]) for r in body["tables"]["evaluation_results"]["rows"]] == [
             ("FY-2026-000301", "good")]
         return body
@@ -245,24 +248,29 @@ async def test_evaluation_results_as_csv_open_in_excel_with_chinese_headers(publ
                   kind=CaseKind.non_litigation),
         evaluated("FY-2026-000401", Grade.excellent, on("2026-08-02")),
     )
-    await disclosure_once(client, "2026-H2", cases_closed=0, cases_evaluated=2)
+    await disclosure_once(client, "2026-Q3", cases_closed=0, cases_evaluated=2)
+    await client.post("/api/v1/disclosures/drafts/2026-Q3/submission", json={"level": "city"})
+    approver = as_role(settings, Role.bureau_investigator, sub="bureau-2")
+    approved = await client.post("/api/v1/disclosures/drafts/2026-Q3/approval", json={"level": "city"},
+                                 headers=approver)
+    assert approved.status_code == 201, approved.text
 
-    response = await client.get("/api/v1/disclosures/2026-H2", params={"format": "csv"})
+    response = await client.get("/api/v1/disclosures/2026-Q3", params={"format": "csv"})
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert "evaluation-results-2026-H2.csv" in response.headers["content-disposition"]
+    assert "evaluation-results-2026-Q3.csv" in response.headers["content-disposition"]
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows == [
         ["期间", "法律援助机构", "案件编号", "案件类别", "评估等级", "法律服务机构", "承办人员"],
-        ["2026-H2", AGENCY, "FY-2026-000401", "刑事", "优秀", "北京市某某律师事务所", "王律师"],
-        ["2026-H2", AGENCY, "FY-2026-000402", "非诉讼", "合格", "朝阳区某某法律服务所", "赵工作者"],
+        ["2026-Q3", AGENCY, "FY-2026-000401", "刑事", "优秀", "北京市某某律师事务所", "王律师"],
+        ["2026-Q3", AGENCY, "FY-2026-000402", "非诉讼", "合格", "朝阳区某某法律服务所", "赵工作者"],
     ]
 
 
 async def test_a_period_without_cases_has_zero_counts(public_api):
-    response = await public_api.get("/api/v1/disclosures/2031-H2")
+    response = await public_api.get("/api/v1/disclosures/drafts/2031-H2")
 
     assert response.status_code == 200
     body = response.json()
@@ -270,12 +278,13 @@ async def test_a_period_without_cases_has_zero_counts(public_api):
     assert [g["count"] for g in body["summary"]["grade_distribution"]] == [0, 0, 0, 0]
     assert body["summary"]["excellent_and_good_rate"] is None
     assert all(table["rows"] == [] and table["columns"] for table in body["tables"].values())
-    empty_csv = (await public_api.get("/api/v1/disclosures/2031-H2", params={"format": "csv"})).content
-    assert empty_csv.decode("utf-8-sig").splitlines() == [
-        "期间,法律援助机构,案件编号,案件类别,评估等级,法律服务机构,承办人员"]
+    assert body["summary"]["subsidies_paid"] == "0.00"
+    unpublished = await public_api.get("/api/v1/disclosures/2031-H2", params={"format": "csv"})
+    assert unpublished.status_code == 404
 
 
-@pytest.mark.parametrize("period", ["2026-H3", "2026H1", "26-H1", "2026-h1", "0000-H1", "2026-H1x"])
+@pytest.mark.parametrize("period", ["2026-H3", "2026H1", "26-H1", "2026-h1", "0000-H1", "2026-H1x",
+                                    "2026-Q5"])
 async def test_a_malformed_period_is_a_problem_naming_the_period(public_api, period):
     response = await public_api.get(f"/api/v1/disclosures/{period}")
 

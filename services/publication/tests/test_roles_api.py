@@ -1,5 +1,6 @@
-"""Publication is public: every endpoint answers without a token, and a stale token locks no one
-out; only the kernel's audit endpoints ask for the auditor."""
+"""What publication publishes is public: every such endpoint answers without a token, and a stale
+token locks no one out; drafts are staff's (test_workflow.py), the kernel's audit endpoints the
+auditor's."""
 
 import pytest
 
@@ -8,7 +9,7 @@ from shared.auth import Role
 from shared.testing.auth import as_role, bearer
 from shared.testing.fixtures import serve_in_process
 
-PUBLIC = ("/api/v1/disclosures/2026-H1", "/api/v1/disclosures/2026-H1?format=csv", "/api/v1/assignment-rules",
+PUBLIC = ("/api/v1/disclosures", "/api/v1/assignment-rules",
           "/api/v1/providers/institutions", "/api/v1/providers/volunteers")
 
 
