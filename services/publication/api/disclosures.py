@@ -3,12 +3,12 @@ to read (design.md §4)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.publication.adapters import table_csv
-from services.publication.domain import PERIOD_PATTERN, Disclosure, Period
+from services.publication.adapters import MEDIA_TYPES, Form, disclosure_response
+from services.publication.domain import PERIOD_PATTERN, Disclosure, Period, Tables
 from services.publication.queries import disclosures as queries
 from shared.auth import Role, allow
 from shared.deps import EngineDep
@@ -19,8 +19,13 @@ PeriodParam = Annotated[str, Path(
     pattern=PERIOD_PATTERN, examples=["2026-H1"],
     description="Half-year: 2026-H1 is January to June, 2026-H2 July to December")]
 AgencyParam = Annotated[str | None, Query(max_length=64, description="Only this legal-aid agency's cases")]
-FormatParam = Annotated[Literal["json", "csv"],
-                        Query(alias="format", description="csv: the evaluation results only")]
+FormatParam = Annotated[Form, Query(
+    alias="format", description="json; csv (one table, see `table`; UTF-8 with BOM); xlsx (a summary sheet, "
+                                "then one sheet per annex); html (the public web page, no external assets)")]
+# Every field of `Tables`: a new annex is a new choice without touching this module.
+TableParam = Annotated[str, Query(
+    pattern="^(" + "|".join(Tables.model_fields) + ")$", examples=["evaluation_results"],
+    description="With format=csv, the table: " + ", ".join(Tables.model_fields))]
 
 
 @router.get(
@@ -29,18 +34,19 @@ FormatParam = Annotated[Literal["json", "csv"],
     summary="The half-year's public disclosure",
     dependencies=[allow(Role.public)],
     responses={200: {
-        "content": {"text/csv": {"schema": {"type": "string"}}},
-        "description": "The disclosure; with format=csv, the evaluation-results table (Annex 7)",
+        "content": {
+            MEDIA_TYPES["csv"].split(";")[0]: {"schema": {"type": "string"}},
+            MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+            MEDIA_TYPES["html"].split(";")[0]: {"schema": {"type": "string"}},
+        },
+        "description": "The disclosure as JSON, or in the form `format` names",
     }},
 )
 async def get_disclosure(
     *, period: PeriodParam, engine: EngineDep, agency_id: AgencyParam = None,
-    format_: FormatParam = "json",
+    format_: FormatParam = "json", table: TableParam = "evaluation_results",
 ) -> Disclosure | Response:
-    """The half-year's disclosure: summary figures and the annexes' tables."""
+    """The half-year's disclosure: summary figures and the annexes' tables, as JSON, as CSV (one
+    table), as an Excel workbook or as the public web page."""
     disclosure = await queries.disclosure(engine, Period.parse(period), agency_id=agency_id)
-    if format_ == "csv":
-        filename = f"evaluation-results-{period}.csv"
-        return Response(table_csv(disclosure.tables.evaluation_results), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-    return disclosure
+    return disclosure_response(disclosure, format_, table=table)
