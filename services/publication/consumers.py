@@ -8,9 +8,14 @@ same fact published twice under two ids is counted once.
 
 from __future__ import annotations
 
-from services.publication.projections import assignment_rules, disclosures, providers
+from services.publication.projections import assignment_rules, disclosures, providers, recruitment_calls
 from shared.contracts import CaseClosed, EvaluationCompleted
-from shared.contracts.assignment import AssignmentRulesPublished, InstitutionRecruited, VolunteerRegistered
+from shared.contracts.assignment import (
+    AssignmentRulesPublished,
+    InstitutionRecruited,
+    RecruitmentCallAnnounced,
+    VolunteerRegistered,
+)
 from shared.uow import UnitOfWork
 
 
@@ -34,6 +39,10 @@ async def on_volunteer_registered(event: VolunteerRegistered, uow: UnitOfWork) -
     await providers.record_volunteer(uow.conn, event)
 
 
+async def on_recruitment_call_announced(event: RecruitmentCallAnnounced, uow: UnitOfWork) -> None:
+    await recruitment_calls.record_call(uow.conn, event)
+
+
 CONSUMERS = {
     "evaluations": {EvaluationCompleted: on_evaluation_completed},
     "cases": {CaseClosed: on_case_closed},
@@ -41,5 +50,6 @@ CONSUMERS = {
     "providers": {
         InstitutionRecruited: on_institution_recruited,
         VolunteerRegistered: on_volunteer_registered,
+        RecruitmentCallAnnounced: on_recruitment_call_announced,
     },
 }

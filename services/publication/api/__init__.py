@@ -3,6 +3,6 @@
 
 from __future__ import annotations
 
-from services.publication.api import assignment_rules, disclosures, providers
+from services.publication.api import assignment_rules, disclosures, providers, recruitment_calls
 
-ROUTERS = [disclosures.router, assignment_rules.router, providers.router]
+ROUTERS = [disclosures.router, assignment_rules.router, providers.router, recruitment_calls.router]

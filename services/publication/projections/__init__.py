@@ -3,7 +3,8 @@ concept of what the public reads.
 
 - `disclosures`: evaluation results and closed cases, the rows of a half-year's disclosure;
 - `assignment_rules`: the assignment rules each agency published;
-- `providers`: the institutions recruited and the legal-aid volunteers.
+- `providers`: the institutions recruited and the legal-aid volunteers;
+- `recruitment_calls`: the agencies' calls for providers.
 
 Every table here is also created by a migration (migrations/versions), and
 tests/test_schema.py checks that the two agree. The rows are folded from other services'
@@ -17,10 +18,11 @@ event, in the module of their concept.
 
 from __future__ import annotations
 
-from services.publication.projections import assignment_rules, disclosures, providers
+from services.publication.projections import assignment_rules, disclosures, providers, recruitment_calls
 from services.publication.projections.base import METADATA, PublicationTable
 from shared.projection import Projection
 
 projection = Projection()
 
-__all__ = ["METADATA", "PublicationTable", "assignment_rules", "disclosures", "projection", "providers"]
+__all__ = ["METADATA", "PublicationTable", "assignment_rules", "disclosures", "projection", "providers",
+           "recruitment_calls"]
