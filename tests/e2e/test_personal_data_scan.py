@@ -123,6 +123,13 @@ async def produced(module_stack) -> Produced:
             "investigations": (sanctions, "/api/v1/investigations", {}, investigator(stack)),
             "bar notices": (sanctions, "/api/v1/bar-notices", {}, bar_association(stack)),
             "disclosure csv": (publication, f"/api/v1/disclosures/{current_period()}", {"format": "csv"}, {}),
+            **{f"disclosure csv {table}": (publication, f"/api/v1/disclosures/{current_period()}",
+                                           {"format": "csv", "table": table}, {})
+               for table in ("subsidy_payments", "cases_per_institution", "cases_per_person")},
+            "disclosure xlsx": (publication, f"/api/v1/disclosures/{current_period()}",
+                                {"format": "xlsx"}, {}),
+            "disclosure html": (publication, f"/api/v1/disclosures/{current_period()}",
+                                {"format": "html"}, {}),
         }
         responses: dict[str, bytes] = {"disclosure json": disclosure.content}
         for source, (client, path, params, headers) in reads.items():
