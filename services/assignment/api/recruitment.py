@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/agencies", tags=["recruitment calls"])
 
 AgencyId = Annotated[str, Path(max_length=64, description="The legal-aid agency (or district bureau)")]
 CallId = Annotated[str, Path(max_length=64)]
-Field_ = Annotated[str, Field(min_length=1, max_length=50)]
+SoughtField = Annotated[str, Field(min_length=1, max_length=50)]
 
 # The agency announces its own calls; the city bureau's investigators may announce for any agency.
 AUTHORS = (Role.agency_staff, Role.bureau_investigator)
@@ -38,7 +38,7 @@ class AnnounceCall(BaseModel):
     ]})
 
     title: str = Field(min_length=1, max_length=200)
-    fields_sought: list[Field_] = Field(min_length=1, max_length=30,
+    fields_sought: list[SoughtField] = Field(min_length=1, max_length=30,
                                         description="The fields of law providers are sought for")
     deadline: date = Field(description="The last day to apply (Beijing); not before today")
     how_to_apply: str = Field(min_length=1, max_length=5_000)
