@@ -38,6 +38,9 @@ SPEC = ServiceSpec(
         "assignment rules": "Each agency's assignment rules as a versioned document: filed with the city "
                             "bureau, then published; the version in force is applied and recorded on each "
                             "decision (R-ASG-5).",
+        "recruitment calls": "An agency's calls for law firms, legal services and volunteers to join its "
+                             "pool: what is sought, the deadline, how to apply; the public reads them in "
+                             "publication (R-PUB-3).",
     },
 )
 

@@ -25,9 +25,11 @@ from services.assignment.domain import (
     InstitutionKind,
     Qualification,
     Recruitment,
+    RecruitmentCall,
     Rotation,
     arrangement_due,
 )
+from services.assignment.queries.recruitment import NO_AGENCY
 from services.assignment.settings import AssignmentSettings
 from shared import contracts
 from shared.aggregate import DomainEvent, NotFound
@@ -480,3 +482,27 @@ async def decline_case(uow_factory: UnitOfWorkFactory, case_id: str, *, handler_
                            senior_years=applied.senior_years, rules_version=applied.rules_version)
         if len(assignment.decisions) > before:
             await _save_and_tell(uow, assignment, rotation, before)
+
+
+# --- recruitment calls ----------------------------------------------------------------------
+
+
+@retry_on_conflict
+async def announce_recruitment_call(uow_factory: UnitOfWorkFactory, agency_id: str, *, title: str,
+                                    fields_sought: list[str], deadline: date, how_to_apply: str,
+                                    within: AgencyScope = EVERY_AGENCY) -> str:
+    """The agency calls for providers (R-PUB-3): recorded, and told to publication for the public."""
+    async with uow_factory() as uow:
+        await queries.scope.check_agency(uow.conn, within, agency_id, NO_AGENCY)
+        call = RecruitmentCall(str(uuid.uuid4()))
+        at = now()
+        call.announce(agency_id=agency_id, title=title, fields_sought=fields_sought, deadline=deadline,
+                      how_to_apply=how_to_apply, today=local_date(at), at=at)
+        await uow.save(call)
+        announced = call.announced
+        assert announced is not None  # just recorded
+        uow.emit(contracts_assignment.RecruitmentCallAnnounced(
+            call_id=call.id, agency_id=agency_id, title=announced.title,
+            fields_sought=announced.fields_sought, deadline=announced.deadline,
+            how_to_apply=announced.how_to_apply, announced_at=announced.announced_at))
+        return call.id

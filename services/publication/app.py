@@ -35,6 +35,9 @@ SPEC = ServiceSpec(
                             "(R-ASG-5, R-PUB-3). Public, no token.",
         "providers": "The results of recruitment (institutions serving legal aid) and the list of "
                      "legal-aid volunteers (R-PRV-1, R-PRV-2, R-PUB-3). Public, no token.",
+        "recruitment calls": "The agencies' calls for law firms, legal services and volunteers to join "
+                             "their pools: what is sought, the deadline, how to apply (R-PUB-3). Public, "
+                             "no token.",
     },
 )
 

@@ -11,9 +11,14 @@ same fact published twice under two ids is counted once.
 from __future__ import annotations
 
 from services.publication import handlers
-from services.publication.projections import assignment_rules, providers
+from services.publication.projections import assignment_rules, providers, recruitment_calls
 from shared.contracts import CaseClosed, EvaluationCompleted, SubsidyPaid
-from shared.contracts.assignment import AssignmentRulesPublished, InstitutionRecruited, VolunteerRegistered
+from shared.contracts.assignment import (
+    AssignmentRulesPublished,
+    InstitutionRecruited,
+    RecruitmentCallAnnounced,
+    VolunteerRegistered,
+)
 from shared.uow import UnitOfWork
 
 
@@ -42,6 +47,10 @@ async def on_volunteer_registered(event: VolunteerRegistered, uow: UnitOfWork) -
     await providers.record_volunteer(uow.conn, event)
 
 
+async def on_recruitment_call_announced(event: RecruitmentCallAnnounced, uow: UnitOfWork) -> None:
+    await recruitment_calls.record_call(uow.conn, event)
+
+
 CONSUMERS = {
     "evaluations": {EvaluationCompleted: on_evaluation_completed},
     "cases": {CaseClosed: on_case_closed},
@@ -50,5 +59,6 @@ CONSUMERS = {
     "providers": {
         InstitutionRecruited: on_institution_recruited,
         VolunteerRegistered: on_volunteer_registered,
+        RecruitmentCallAnnounced: on_recruitment_call_announced,
     },
 }

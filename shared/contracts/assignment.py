@@ -1,6 +1,6 @@
 """Events assignment publishes: decisions on `legalaid.assignment.assignments` (key: the case id;
 the rules published: the agency id), the provider pool's public facts on
-`legalaid.assignment.providers` (key: institution or handler id)."""
+`legalaid.assignment.providers` (key: institution or handler id; a recruitment call: its id)."""
 
 from __future__ import annotations
 
@@ -230,3 +230,31 @@ class VolunteerRegistered(IntegrationEvent):
     institution_name: str
     agency_id: str
     registered_at: datetime
+
+
+@integration_event
+class RecruitmentCallAnnounced(IntegrationEvent):
+    """An agency calls for institutions or volunteers to join its pool (招募公告); the public sees
+    the call (R-PUB-3) as it sees the results (InstitutionRecruited). The agency's announcement
+    only: no personal data. Key: the call id."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "call_id": "0b6e3f5e-8a4c-4b9e-9d0f-2f7c1a5e6d31", "agency_id": EXAMPLE_AGENCY_ID,
+        "title": "朝阳区法律援助中心2026年度法律援助律师事务所公开招募公告",
+        "fields_sought": ["刑事辩护", "婚姻家庭", "劳动争议"], "deadline": "2026-03-31",
+        "how_to_apply": "请于截止日前将申请表、执业许可证复印件及近三年办案情况报送本中心"
+                        "（朝阳区某某路1号），或发送至 zhaomu@legalaid.example。",
+        "announced_at": "2026-03-02T01:00:00Z",
+    }]})
+
+    type: ClassVar[str] = "legalaid.assignment.recruitment-call-announced.v1"
+    topic: ClassVar[str] = PROVIDERS
+    key_field: ClassVar[str] = "call_id"
+
+    call_id: str
+    agency_id: str
+    title: str
+    fields_sought: list[str] = Field(description="The fields of law the agency seeks providers for")
+    deadline: date = Field(description="The last day to apply (Beijing)")
+    how_to_apply: str
+    announced_at: datetime

@@ -125,6 +125,13 @@ async def produced(module_stack) -> Produced:
             "bar notices": (sanctions, "/api/v1/bar-notices", {}, bar_association(stack)),
             "disclosure csv": (publication, f"/api/v1/disclosures/drafts/{current_period()}",
                                {"format": "csv"}, investigator(stack)),
+            **{f"disclosure csv {table}": (publication, f"/api/v1/disclosures/drafts/{current_period()}",
+                                           {"format": "csv", "table": table}, investigator(stack))
+               for table in ("subsidy_payments", "cases_per_institution", "cases_per_person")},
+            "disclosure xlsx": (publication, f"/api/v1/disclosures/drafts/{current_period()}",
+                                {"format": "xlsx"}, investigator(stack)),
+            "disclosure html": (publication, f"/api/v1/disclosures/drafts/{current_period()}",
+                                {"format": "html"}, investigator(stack)),
         }
         responses: dict[str, bytes] = {"disclosure json": disclosure.content}
         for source, (client, path, params, headers) in reads.items():

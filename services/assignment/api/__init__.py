@@ -1,7 +1,8 @@
 """Assignment's REST API, one router per concept: the provider registry, the agency's reports,
-the assignment of cases, cases given to institutions (R-PRV-4), and the agencies' assignment
-rules (in the order they are served)."""
+the assignment of cases, cases given to institutions (R-PRV-4), the agencies' assignment
+rules and their recruitment calls (in the order they are served)."""
 
-from services.assignment.api import arrangement, cases, registry, reports, rules
+from services.assignment.api import arrangement, cases, recruitment, registry, reports, rules
 
-ROUTERS = [registry.router, reports.router, cases.router, arrangement.router, rules.router]
+ROUTERS = [registry.router, reports.router, cases.router, arrangement.router, rules.router,
+           recruitment.router]

@@ -1,7 +1,7 @@
 """Assignment's domain (pure: no I/O), one module per concept: the provider registry
 (`registry`), the rotation of an agency's pool (`rotation`), who may take a case (`eligibility`),
-one case's assignment (`assignment`) and each agency's published rules (`rules`). What the other
-rooms use is named here."""
+one case's assignment (`assignment`), each agency's published rules (`rules`) and its
+recruitment calls (`recruitment`). What the other rooms use is named here."""
 
 from services.assignment.domain.assignment import (
     MIN_REASON_LENGTH,
@@ -35,6 +35,12 @@ from services.assignment.domain.eligibility import (
     Policy,
     assess,
     rotation_order,
+)
+from services.assignment.domain.recruitment import (
+    AlreadyAnnounced,
+    DeadlinePassed,
+    RecruitmentCall,
+    RecruitmentCallAnnounced,
 )
 from services.assignment.domain.registry import (
     CommitmentSigned,
@@ -77,4 +83,5 @@ __all__ = [
     "InvalidField", "NotAwaitingChoice", "Policy", "Qualification", "Recruitment", "RecruitmentMethod",
     "Rotation", "RulesFiled", "RulesPublished", "TurnTaken", "UnavailabilityRecorded", "assess",
     "rotation_order", "HandlerDeclined", "NotYourCase",
+    "AlreadyAnnounced", "DeadlinePassed", "RecruitmentCall", "RecruitmentCallAnnounced",
 ]

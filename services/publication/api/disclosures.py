@@ -1,16 +1,18 @@
 """The published disclosures (/api/v1/disclosures). Public: anyone reads them, without a token
 (design.md §4); nothing here reads a draft or a fact not yet published (docs/publication.md).
 
-A published disclosure is answered exactly as it was frozen at publication, byte for byte."""
+A published disclosure's JSON is answered exactly as it was frozen at publication, byte for byte;
+its other forms (CSV per table, XLSX, the web page) are rendered from that frozen document. The
+index of published disclosures is also a web page (`format=html`) and an Atom feed (`/feed`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from services.publication.adapters import table_csv
-from services.publication.domain import PERIOD_PATTERN, Disclosure, Period, PublishedEntry, Table, scope_of
+from services.publication.adapters import MEDIA_TYPES, Form, disclosure_response, feed_response, index_response
+from services.publication.domain import PERIOD_PATTERN, Disclosure, Period, PublishedEntry, Tables, scope_of
 from services.publication.queries import disclosures as queries
 from shared.aggregate import NotFound
 from shared.auth import Role, allow
@@ -30,36 +32,58 @@ LevelParam = Annotated[Level | None, Query(
 IdParam = Annotated[str | None, Query(max_length=64, description="The district's name or the agency's id")]
 AgencyParam = Annotated[str | None, Query(
     max_length=64, description="The agency's disclosure (the same as level=agency&id=…)")]
-FormatParam = Annotated[Literal["json", "csv"], Query(alias="format", description="csv: one table (`table`)")]
-TableName = Literal["subsidy_payments", "cases_per_institution", "cases_per_person", "evaluation_results"]
-TableParam = Annotated[TableName, Query(description="With format=csv: which annex's table")]
-CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-             "description": "The disclosure; with format=csv, one of its tables (UTF-8, byte-order mark)"}}
+FormatParam = Annotated[Form, Query(
+    alias="format", description="json; csv (one table, see `table`; UTF-8 with BOM); xlsx (a summary sheet, "
+                                "then one sheet per annex); html (the public web page, no external assets)")]
+# Every field of `Tables`: a new annex is a new choice without touching this module.
+TableParam = Annotated[str, Query(
+    pattern="^(" + "|".join(Tables.model_fields) + ")$", examples=["evaluation_results"],
+    description="With format=csv, the table: " + ", ".join(Tables.model_fields))]
+FORMS = {200: {
+    "content": {
+        MEDIA_TYPES["csv"].split(";")[0]: {"schema": {"type": "string"}},
+        MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+        MEDIA_TYPES["html"].split(";")[0]: {"schema": {"type": "string"}},
+    },
+    "description": "The disclosure as JSON, or in the form `format` names",
+}}
 
 
-def csv_response(table: Table[Any], filename: str) -> Response:
-    return Response(table_csv(table), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def _answer(document: str, format_: str, table: TableName, name: str) -> Response:
-    if format_ == "csv":
-        disclosure = Disclosure.model_validate_json(document)
-        return csv_response(getattr(disclosure.tables, table), f"{table.replace('_', '-')}-{name}.csv")
-    return Response(document, media_type="application/json")
+def answer(document: str, form: Form, table: str) -> Response:
+    """A stored document in `form`: its JSON as stored, any other form rendered from it."""
+    if form == "json":
+        return Response(document, media_type="application/json")
+    return disclosure_response(Disclosure.model_validate_json(document), form, table=table)
 
 
 @router.get("", response_model=Page[PublishedEntry], summary="The published disclosures",
-            dependencies=[allow(Role.public)])
+            dependencies=[allow(Role.public)],
+            responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
+                             "description": "The list; with format=html, the public index page"}})
 async def list_published(*, engine: EngineDep, level: LevelParam = None, id: IdParam = None,
                          period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
-                         offset: Offset = 0, limit: Limit = 50) -> Page[PublishedEntry]:
+                         offset: Offset = 0, limit: Limit = 50,
+                         format_: Annotated[Literal["json", "html"], Query(
+                             alias="format", description="html: the index page people read")] = "json",
+                         ) -> Page[PublishedEntry] | Response:
     """Every published version, newest first: a correction is listed beside the version it replaces."""
-    return await queries.published_entries(engine, level=level, scope_id=id, period=period, offset=offset,
+    page = await queries.published_entries(engine, level=level, scope_id=id, period=period, offset=offset,
                                            limit=limit)
+    return index_response(page.items) if format_ == "html" else page
 
 
-@router.get("/published/{number}", response_model=Disclosure, responses=CSV,
+@router.get("/feed", summary="The Atom feed of published disclosures", dependencies=[allow(Role.public)],
+            response_class=Response,
+            responses={200: {"content": {"application/atom+xml": {"schema": {"type": "string"}}},
+                             "description": "The newest published disclosures, for websites and WeChat "
+                                            "accounts that republish them (RFC 4287)"}})
+async def feed(*, request: Request, engine: EngineDep) -> Response:
+    """The 50 newest published versions, corrections saying what they correct."""
+    page = await queries.published_entries(engine, level=None, scope_id=None, period=None, offset=0, limit=50)
+    return feed_response(page.items, str(request.base_url))
+
+
+@router.get("/published/{number}", response_model=Disclosure, responses=FORMS,
             summary="One published disclosure, by its number", dependencies=[allow(Role.public)])
 async def get_published(*, number: NumberParam, engine: EngineDep, format_: FormatParam = "json",
                         table: TableParam = "evaluation_results") -> Response:
@@ -67,11 +91,11 @@ async def get_published(*, number: NumberParam, engine: EngineDep, format_: Form
     document = await queries.published(engine, number)
     if document is None:
         raise NotFound(f"no published disclosure {number}")
-    return _answer(document, format_, table, number)
+    return answer(document, format_, table)
 
 
 # Declared last: `/{period}` would otherwise also match the single-segment paths above.
-@router.get("/{period}", response_model=Disclosure, responses=CSV,
+@router.get("/{period}", response_model=Disclosure, responses=FORMS,
             summary="The latest published disclosure of a period", dependencies=[allow(Role.public)])
 async def get_disclosure(
     *, period: PeriodParam, engine: EngineDep, level: LevelParam = None, id: IdParam = None,
@@ -83,5 +107,4 @@ async def get_disclosure(
     document = await queries.latest_published(engine, scope, Period.parse(period))
     if document is None:
         raise NotFound(f"no disclosure of {period} for {scope.name} is published yet")
-    return _answer(document, format_, table, period)
-
+    return answer(document, format_, table)

@@ -16,7 +16,8 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.publication import handlers
-from services.publication.api.disclosures import CSV, FormatParam, TableParam, csv_response
+from services.publication.adapters import disclosure_response
+from services.publication.api.disclosures import FORMS, FormatParam, TableParam
 from services.publication.domain import PERIOD_PATTERN, Disclosure, Period, Scope, Texts, scope_of
 from services.publication.queries import disclosures as queries
 from services.publication.settings import PublicationSettingsDep
@@ -109,19 +110,17 @@ async def _scope(principal: Principal, engine: EngineDep, level: Level | None, i
 
 
 @router.get("/drafts/{period}", response_model=Disclosure, summary="The live draft of a disclosure",
-            responses=CSV)
+            responses=FORMS)
 async def get_draft(*, period: PeriodParam, level: LevelParam = None, id: IdParam = None,
                     principal: Staff, engine: EngineDep, settings: PublicationSettingsDep,
                     format_: FormatParam = "json", table: TableParam = "evaluation_results",
                     ) -> Disclosure | Response:
     """What the scope's disclosure of the period would say now (status `draft`, no number); once a
-    version is published, `corrects` lists what a correction would change. With format=csv, one table."""
+    version is published, `corrects` lists what a correction would change. In any form the public gets."""
     scope = await _scope(principal, engine, level, id)
     period_ = Period.parse(period)
     draft = await queries.draft(engine, scope, period_, target=settings.target_for(period_.year))
-    if format_ == "csv":
-        return csv_response(getattr(draft.tables, table), f"draft-{table.replace('_', '-')}-{period}.csv")
-    return draft
+    return draft if format_ == "json" else disclosure_response(draft, format_, table=table)
 
 
 @router.post("/drafts/{period}/submission", status_code=status.HTTP_201_CREATED, response_model=Disclosure,

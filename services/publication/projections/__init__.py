@@ -4,7 +4,8 @@ concept of what the public reads.
 - `disclosures`: closed cases, final evaluation results and subsidies paid (the rows of a period's
   draft, folded from publication's own fact events), and the published disclosures, frozen;
 - `assignment_rules`: the assignment rules each agency published;
-- `providers`: the institutions recruited and the legal-aid volunteers.
+- `providers`: the institutions recruited and the legal-aid volunteers;
+- `recruitment_calls`: the agencies' calls for providers.
 
 Every table here is also created by a migration (migrations/versions), and
 tests/test_schema.py checks that the two agree. Assignment rules and providers are folded
@@ -15,7 +16,8 @@ from other services' integration events, which consumers.py routes by contract c
 
 from __future__ import annotations
 
-from services.publication.projections import assignment_rules, disclosures, providers
+from services.publication.projections import assignment_rules, disclosures, providers, recruitment_calls
 from services.publication.projections.base import METADATA, PublicationTable, projection
 
-__all__ = ["METADATA", "PublicationTable", "assignment_rules", "disclosures", "projection", "providers"]
+__all__ = ["METADATA", "PublicationTable", "assignment_rules", "disclosures", "projection", "providers",
+           "recruitment_calls"]
