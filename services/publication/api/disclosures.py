@@ -11,7 +11,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from services.publication.adapters import MEDIA_TYPES, Form, disclosure_response, feed_response, index_response
+from services.publication.adapters import (
+    MEDIA_TYPES,
+    Form,
+    disclosure_response,
+    feed_response,
+    index_response,
+)
 from services.publication.domain import PERIOD_PATTERN, Disclosure, Period, PublishedEntry, Tables, scope_of
 from services.publication.queries import disclosures as queries
 from shared.aggregate import NotFound
