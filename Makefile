@@ -18,7 +18,7 @@ help: ## list the verbs
 
 env: .venv/.synced ## create or update the environment (.venv) from uv.lock
 
-run: .venv/.synced ## start PostgreSQL, the broker and the five services (devstack/; Ctrl-C stops)
+run: .venv/.synced ## start PostgreSQL, the broker and the five services, restart whichever dies (devstack/; Ctrl-C stops)
 	$(PY) -m devstack run
 
 test: .venv/.synced ## every test: lint, import contract, types, kernel, services, cross-service

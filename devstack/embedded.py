@@ -26,6 +26,33 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         self._server.cleanup()  # type: ignore[attr-defined]
 
+    def running(self) -> bool:
+        """Whether the server's postmaster still runs (`make run` restarts it when not)."""
+        try:
+            return psutil.Process(self.pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    def restart(self) -> None:
+        """Start the server of `data_dir` again after it died: same data, same socket, same URL.
+        PostgreSQL replays its write-ahead log, so every committed transaction is there."""
+        server = self._server
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with server._lock:  # type: ignore[attr-defined]
+                    server.ensure_postgres_running()  # type: ignore[attr-defined]
+                break
+            except (subprocess.SubprocessError, AssertionError):
+                # Backends of the dead server may still hold its shared memory for a moment.
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)
+        self.pid = server.get_pid() or 0  # type: ignore[attr-defined]
+        url = server.get_uri()  # type: ignore[attr-defined]
+        if url != self.url:
+            raise RuntimeError(f"PostgreSQL came back at {url}, not {self.url}")
+
 
 def start_postgres(data_dir: Path, *, keep_data: bool = True) -> EmbeddedPostgres:
     """Start (or reuse) the server of `data_dir`; its data survives restarts when keep_data."""

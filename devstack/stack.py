@@ -49,6 +49,10 @@ class Stack:
     auth_dev_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     # The keys that seal the aided persons' personal data (docs/privacy.md): intake's only.
     personal_data_keys: dict[str, str] = field(default_factory=lambda: new_personal_data_keys(), repr=False)
+    # The fault run kills relays and services apart: each service's relay then runs in a process
+    # of its own, `<service>:relay` (the same `serve`, its consumers off), and the service's own
+    # process runs no relay. Each part needs a port of its own in `ports`.
+    relays_apart: bool = False
 
     def settings(self) -> ServiceSettings:
         """The settings the five share for tokens (issuer, audience, dev secret)."""
@@ -70,6 +74,18 @@ class Stack:
         return {"Authorization": f"Bearer {self.token(*roles, **claims)}"} if roles else {}
 
     def service_env(self, name: str) -> dict[str, str]:
+        """The environment of a part: a service (`intake`), or with relays apart its relay
+        (`intake:relay`)."""
+        service, _, role = name.partition(":")
+        env = self._service_env(service)
+        env["FAYUAN_PORT"] = str(self.ports[name])
+        if role == "relay":
+            env["FAYUAN_CONSUMERS_ENABLED"] = "false"
+        elif self.relays_apart:
+            env["FAYUAN_RELAY_ENABLED"] = "false"
+        return env
+
+    def _service_env(self, name: str) -> dict[str, str]:
         # One service's settings (port, database) must not leak into the other four, but the
         # broker's client settings (FAYUAN_KAFKA_ENABLE_IDEMPOTENCE=true on Apache Kafka, SASL)
         # are the same for all five and must reach them (docs/adr/0004).
@@ -97,7 +113,7 @@ class Stack:
                 [sys.executable, "-m", f"services.{name}", "migrate"], cwd=ROOT, env=self.service_env(name),
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             )
-            for name in self.ports
+            for name in self.ports if ":" not in name
         }
         for name, process in running.items():
             out, _ = process.communicate(timeout=120)
@@ -107,9 +123,10 @@ class Stack:
     def start(self, name: str) -> subprocess.Popen:
         logs = self.workdir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        log = open(logs / f"{name.replace(':', '-')}.log", "ab")  # noqa: SIM115 - the child owns it
         process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", f"services.{name}", "serve"], cwd=ROOT, env=self.service_env(name),
+            [sys.executable, "-m", f"services.{name.partition(':')[0]}", "serve"], cwd=ROOT,
+            env=self.service_env(name),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self.processes[name] = process

@@ -5,6 +5,9 @@
 #   bash scripts/kafka.sh run     in the foreground; Ctrl-C stops it
 #   bash scripts/kafka.sh start   in the background, returns once it serves requests
 #   bash scripts/kafka.sh stop    stops the background one
+#   bash scripts/kafka.sh restart kills the background one (SIGKILL) and starts it again on the
+#                                 same storage: what it had acknowledged is still there (the
+#                                 fault run's broker restart, docs/reliability.md)
 #   bash scripts/kafka.sh fetch   only fetches the jars
 #
 # The broker and its runtime dependencies come from Maven Central through scripts/kafka-pom.xml
@@ -90,9 +93,13 @@ launch() {
         exit 1
     fi
     fetch
-    configure
-    java_cmd kafka.tools.StorageTool format --config "$state/server.properties" \
-        --cluster-id "$(java_cmd kafka.tools.StorageTool random-uuid)" --ignore-formatted >/dev/null
+    if [ "${1:-fresh}" = fresh ]; then
+        configure
+        java_cmd kafka.tools.StorageTool format --config "$state/server.properties" \
+            --cluster-id "$(java_cmd kafka.tools.StorageTool random-uuid)" --ignore-formatted >/dev/null
+    else
+        : >"$log"  # "Kafka Server started" below must be this start's
+    fi
     # exec: the pid recorded is the JVM's own, not that of a subshell around it, so `stop`
     # signals the broker itself.
     (exec java -Xmx512m -Xms128m -XX:+UseG1GC -Djava.awt.headless=true \
@@ -135,6 +142,11 @@ case "${1:-run}" in
     fetch) fetch ;;
     start) launch ;;
     stop) stop ;;
+    restart)
+        running && kill -9 "$(cat "$pidfile")" && while running; do sleep 0.1; done
+        rm -f "$pidfile"
+        launch keep
+        ;;
     run)
         launch
         trap 'stop; exit 0' INT TERM
@@ -143,5 +155,5 @@ case "${1:-run}" in
         echo "kafka.sh: the broker exited; see $log" >&2
         exit 1
         ;;
-    *) echo "usage: $0 run|start|stop|fetch" >&2; exit 2 ;;
+    *) echo "usage: $0 run|start|stop|restart|fetch" >&2; exit 2 ;;
 esac

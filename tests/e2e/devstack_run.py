@@ -1,0 +1,127 @@
+"""`python -m devstack run` (what `make run` runs) as a process of its own, on ports and in a
+work directory of its own, with its own embedded PostgreSQL and broker: for the tests of what
+`make run` itself does (supervision, stopping)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+
+from devstack.embedded import free_port
+from devstack.stack import ROOT, SERVICES, Stack
+
+
+def _free(port: int) -> bool:
+    with contextlib.closing(socket.socket()) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_base() -> int:
+    """A base whose + 1 … + 5 are free (the services' ports)."""
+    for _ in range(100):
+        base = free_port() - 10
+        if base > 1024 and all(_free(base + port - 8000) for port in SERVICES.values()):
+            return base
+    raise RuntimeError("no five free ports in a row")
+
+
+@dataclass
+class DevstackRun:
+    process: subprocess.Popen
+    workdir: Path
+    stack: Stack  # tokens and URLs of the run's services (the process owns them)
+    console: Path
+
+    def output(self) -> str:
+        return self.console.read_text(errors="replace")
+
+    def part(self, *words: str) -> psutil.Process:
+        """The running child of the run whose command line holds all of `words`."""
+        for child in psutil.Process(self.process.pid).children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if all(any(w in arg for arg in child.cmdline()) for w in words):
+                    return child
+        raise LookupError(f"no process of the run with {words}")
+
+    def postmaster(self) -> psutil.Process:
+        pid = int((self.workdir / "pgdata" / "postmaster.pid").read_text().split()[0])
+        return psutil.Process(pid)
+
+    def every_process(self) -> list[psutil.Process]:
+        """The run, everything it started, and its PostgreSQL (pg_ctl daemonizes it)."""
+        own = psutil.Process(self.process.pid)
+        return [own, *own.children(recursive=True), self.postmaster(), *self.postmaster().children()]
+
+    def wait_for(self, text: str, count: int = 1, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while self.output().count(text) < count:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"`{text}` x{count} not seen; the run said:\n{self.output()[-4000:]}")
+            time.sleep(0.2)
+
+
+def run_dir() -> Path:
+    """A work directory for a run: like the session's own PostgreSQL, not under pytest's tmp_path,
+    which the user PostgreSQL runs as (when the tests run as root) may not enter."""
+    return Path(tempfile.mkdtemp(prefix="fayuan-run-"))
+
+
+def environment() -> dict[str, str]:
+    # Its own embedded PostgreSQL and broker, whatever the test session uses.
+    return {k: v for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS") and not k.startswith("FAYUAN_")}
+
+
+@contextlib.contextmanager
+def devstack_run(workdir: Path, *, ignore_sigint: bool = False) -> Iterator[DevstackRun]:
+    base, broker_port = free_port_base(), free_port()
+    console = workdir / "console.txt"
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    def ignored_sigint() -> None:  # as a background job of a non-interactive shell inherits it
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    with open(console, "wb") as out:
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "devstack", "run", "--workdir", str(workdir), "--port-base", str(base),
+             "--broker-port", str(broker_port)], cwd=ROOT, env=environment(), stdout=out,
+            stderr=subprocess.STDOUT, preexec_fn=ignored_sigint if ignore_sigint else None)  # noqa: PLW1509
+    ports = {name: base + port - 8000 for name, port in SERVICES.items()}
+    run = None
+    try:
+        deadline = time.monotonic() + 180
+        while "Fayuan is running" not in console.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                said = console.read_text(errors="replace")[-4000:]
+                raise AssertionError(f"devstack did not start:\n{said}")
+            time.sleep(0.2)
+        secret = (workdir / "auth-dev-secret").read_text().strip()
+        stack = Stack(database_url="", bootstrap=f"127.0.0.1:{broker_port}", workdir=workdir, ports=ports,
+                      auth_dev_secret=secret)
+        run = DevstackRun(process=process, workdir=workdir, stack=stack, console=console)
+        for name in ports:
+            assert httpx.get(stack.url(name) + "/readyz", timeout=5).status_code == 200
+        yield run
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(90)
+            except subprocess.TimeoutExpired:
+                process.kill()
