@@ -26,6 +26,7 @@ from shared.settings import ServiceSettings
 from shared.topics import catalog_topics, ensure_topics
 
 DATABASE = "fayuan_bench_relay"
+TARGET = 0.25  # of the bare hop (issue 17)
 
 
 @dataclass
