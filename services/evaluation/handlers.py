@@ -10,6 +10,8 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from services.evaluation import queries
 from services.evaluation.domain import (
     AgencyGradingRule,
@@ -72,8 +74,10 @@ async def give_to_reviewer(
         if case is None:
             raise NotFound(f"no closed case {case_id} awaits evaluation")
         review = await uow.get(CaseReview, case_id)
+        # The case's row is locked (closed_case_for_update), as a round's draw locks its candidates:
+        # a case is never both drawn into a round and given by hand.
         review.give(case=case, reviewer=reviewer, name=name, years_of_practice=years_of_practice,
-                    policy=policy, at=clock.now())
+                    policy=policy, at=clock.now(), drawn_into=await queries.round_of_case(uow.conn, case_id))
         await uow.save(review)
         return await queries.read_case_reviewers(uow.conn, case_id)
 
@@ -208,10 +212,11 @@ async def record_payment(uow_factory: UnitOfWorkFactory, *, case_id: str, paid_o
 # --- the expert pool, rounds and panels (R-EVL-4, R-EVL-6) --------------------------------------
 
 
-def grading_rule_for(agency_id: str, default: str) -> str:
-    """The one place a round learns the grading rule its files are graded by: today the service's
-    setting; the agency's chosen rule when agencies choose one."""
-    return default
+async def grading_rule_for(conn: AsyncConnection, agency_id: str, default: str) -> str:
+    """The one place a round learns the grading rule its files are graded by: the agency's chosen
+    rule (PUT /api/v1/grading-rules/agencies/{agency_id}), else the city's default. Recorded on the
+    round when it opens, so every reading of its files is graded by the same rule."""
+    return (await queries.read_agency_grading_rule(conn, agency_id, default)).rule_version
 
 
 @retry_on_conflict
@@ -256,8 +261,8 @@ async def open_round(uow_factory: UnitOfWorkFactory, *, agency_id: str, period_f
         round_ = EvaluationRound(str(uuid.uuid4()))
         round_.open(agency_id=agency_id, period_from=period_from, period_to=period_to, opens_on=opens_on,
                     draw_rule=draw_rule, sample_share=policy.sample_share, seed=seed or secrets.token_hex(8),
-                    readers=readers, panel_rule=PANEL_RULE, grading_rule=grading_rule_for(agency_id,
-                                                                                          default_rule),
+                    readers=readers, panel_rule=PANEL_RULE,
+                    grading_rule=await grading_rule_for(uow.conn, agency_id, default_rule),
                     by=by, at=clock.now())
         candidates = await queries.round_candidates(uow.conn, agency_id, period_from, period_to)
         previous = await queries.closed_in_year(uow.conn, agency_id, period_from.year - 1)
@@ -267,21 +272,29 @@ async def open_round(uow_factory: UnitOfWorkFactory, *, agency_id: str, period_f
         opened = round_.opened
         assert opened is not None
         wanted = FIRST_READERS[readers]
+        # Each file is graded under the version of its kind's standard in force on the day the round
+        # opens: every reading of a panel under the same version.
+        in_force = {kind: (await queries.standard_in_force(uow.conn, kind, opens_on)).version
+                    for kind in {candidates[case_id].case_kind for case_id in drawn}}
         for case_id in drawn:
             case = candidates[case_id]
             file = PanelFile(file_id_of(round_.id, case_id))
             first = _staffing(round_, case, experts, policy)(FIRST, wanted, set())
             file.draw(round_id=round_.id, case=case, seed=opened.seed, rule_version=opened.grading_rule,
-                      readers=first, wanted=wanted, at=clock.now())
+                      standard_version=in_force[case.case_kind], readers=first, wanted=wanted, at=clock.now())
             await uow.save(file)
         return await queries.read_round(uow.conn, round_.id)
 
 
 @retry_on_conflict
 async def read_file(uow_factory: UnitOfWorkFactory, *, file_id: str, reviewer_id: str | None,
-                    indicators: Mapping[str,
-                                        Grade], findings: str, policy: RoundPolicy) -> queries.ReviewFileView:
-    """A reader grades a file given to them; the panel adds readers or decides (domain/panel.py)."""
+                    indicators: Mapping[str, Grade], findings: str, policy: RoundPolicy,
+                    points: Mapping[str, Decimal] | None = None, not_done: Collection[str] = (),
+                    late_file: bool = False) -> queries.ReviewFileView:
+    """A reader grades a file given to them, under the file's standard version and the round's rule
+    (grading.grade_case, as a single reviewer's evaluation); `late_file`: the reader found the closing
+    file archived late (intake's report of it counts as well). The panel adds readers or decides
+    (domain/panel.py)."""
     async with uow_factory() as uow:
         file = await uow.get(PanelFile, file_id)
         if file.drawn is None or reviewer_id is None or reviewer_id not in file.readers:
@@ -290,8 +303,11 @@ async def read_file(uow_factory: UnitOfWorkFactory, *, file_id: str, reviewer_id
         if round_.closed:
             raise RoundNotOpen(f"round {round_.id} is closed")
         experts = await queries.expert_profiles(uow.conn)
-        file.read(reviewer_id=reviewer_id, indicators=indicators, findings=findings, at=clock.now(),
-                  staff=_staffing(round_, file.case, experts, policy))
+        standard = await queries.standard_of_version(uow.conn, file.standard_version)
+        late = late_file or await queries.closing_file_late(uow.conn, file.case.case_id)
+        file.read(reviewer_id=reviewer_id, standard=standard, indicators=indicators, findings=findings,
+                  at=clock.now(), staff=_staffing(round_, file.case, experts, policy), points=points,
+                  not_done=not_done, late_file=late)
         await uow.save(file)
         return await queries.read_review_file(uow.conn, file_id, reviewer_id)
 

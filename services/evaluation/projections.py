@@ -57,7 +57,15 @@ from services.evaluation.domain.panel import (
 )
 from services.evaluation.domain.pool import Expert, ExpertRegistered, ExpertUpdated
 from services.evaluation.domain.round import CasesDrawn, EvaluationRound, RoundClosed, RoundOpened
-from shared.contracts import CaseClosed, CaseRegistered, CaseTerminated, DeadlineMissed, FollowUpCompleted
+from shared.contracts import (
+    CaseClosed,
+    CaseRegistered,
+    CaseTerminated,
+    DeadlineMissed,
+    FollowUpCompleted,
+    Grade,
+    HandlerRef,
+)
 from shared.projection import Projection, Recorded
 
 
@@ -306,6 +314,8 @@ class RoundFileRow(EvaluationTable, table=True):
     handler_name: str
     institution_id: str
     institution_name: str
+    # The standard version its readings are graded under (in force on the day the round opened).
+    standard_version: str
     stage: str
     wanted: int
     first_grade: str | None = None
@@ -331,6 +341,11 @@ class FileReaderRow(EvaluationTable, table=True):
     indicators: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     findings: str | None = None
     read_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # What grading.grade_case made of the reading under a points rule, a veto or a late file.
+    points: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    total_points: Decimal | None = Field(default=None, sa_column=Column(Numeric(5, 2)))
+    not_done: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    late_file: bool
 
 
 experts = ExpertRow.__table__
@@ -508,27 +523,46 @@ async def reviewer_given(conn: AsyncConnection, event: ReviewerGiven, at: Record
     ))
 
 
+async def _record_result(
+    conn: AsyncConnection, *, evaluation_id: str, case_id: str, case_number: str, case_kind: str,
+    agency_id: str, handler: HandlerRef, standard: str, standard_version: str, indicators: dict[str, Grade],
+    grade: Grade, rule_version: str, reviewer_id: str, reviewer_institution_id: str, findings: str,
+    completed_at: datetime, points: dict[str, Decimal] | None, total_points: Decimal | None,
+    not_done: list[str], late_file: bool, version: int,
+) -> None:
+    """A case's final result joins the evaluations (the list, the quality record, the rates, the
+    corrections) and the case leaves the awaiting list: the one writer of the evaluations table, for
+    a single reviewer's evaluation and a round panel's final result alike (every column named)."""
+    h = handler
+    await conn.execute(insert(evaluations).values(
+        evaluation_id=evaluation_id, case_id=case_id, case_number=case_number, case_kind=case_kind,
+        agency_id=agency_id, handler_id=h.handler_id, handler_name=h.name, handler_kind=h.kind,
+        licence_number=h.licence_number, institution_id=h.institution_id, institution_name=h.institution_name,
+        standard=standard, standard_version=standard_version,
+        indicators={key: Grade(g).value for key, g in indicators.items()}, grade=grade,
+        rule_version=rule_version, reviewer_id=reviewer_id, reviewer_institution_id=reviewer_institution_id,
+        findings=findings, completed_at=completed_at, version=version,
+        points={k: str(v) for k, v in points.items()} if points is not None else None,
+        total_points=total_points, not_done=list(not_done), late_file=late_file,
+    ))
+    await conn.execute(
+        update(closed_cases).where(closed_cases.c.case_id == case_id).values(evaluation_id=evaluation_id)
+    )
+
+
 @projection.on(EvaluationCompleted)
 async def evaluation_completed(conn: AsyncConnection, event: EvaluationCompleted, at: Recorded) -> None:
     """The evaluation joins the list, and its case leaves the awaiting list."""
-    h = event.handler
-    await conn.execute(insert(evaluations).values(
-        evaluation_id=event.evaluation_id, case_id=event.case_id, case_number=event.case_number,
-        case_kind=event.case_kind, agency_id=event.agency_id, handler_id=h.handler_id, handler_name=h.name,
-        handler_kind=h.kind, licence_number=h.licence_number, institution_id=h.institution_id,
-        institution_name=h.institution_name, standard=event.standard,
-        indicators={key: grade.value for key, grade in event.indicators.items()},
-        grade=event.grade, rule_version=event.rule_version, reviewer_id=event.reviewer_id,
-        reviewer_institution_id=event.reviewer_institution_id, findings=event.findings,
-        completed_at=event.completed_at, version=at.version,
+    await _record_result(
+        conn, evaluation_id=event.evaluation_id, case_id=event.case_id, case_number=event.case_number,
+        case_kind=event.case_kind, agency_id=event.agency_id, handler=event.handler, standard=event.standard,
         # A result recorded before versions was graded under version 1 of its kind's standard.
         standard_version=event.standard_version or seed_for(event.case_kind).version,
-        points={k: str(v) for k, v in event.points.items()} if event.points is not None else None,
+        indicators=event.indicators, grade=event.grade, rule_version=event.rule_version,
+        reviewer_id=event.reviewer_id, reviewer_institution_id=event.reviewer_institution_id,
+        findings=event.findings, completed_at=event.completed_at, points=event.points,
         total_points=event.total_points, not_done=event.not_done, late_file=event.late_file,
-    ))
-    await conn.execute(
-        update(closed_cases).where(closed_cases.c.case_id == event.case_id)
-        .values(evaluation_id=event.evaluation_id)
+        version=at.version,
     )
 
 
@@ -653,11 +687,12 @@ async def file_drawn(conn: AsyncConnection, event: FileDrawn, at: Recorded) -> N
         file_id=event.file_id, round_id=event.round_id, draw_order=order + 1, case_id=c.case_id,
         case_number=c.case_number, case_kind=c.case_kind, agency_id=c.agency_id, district=c.district,
         handler_id=h.handler_id, handler_name=h.name, institution_id=h.institution_id,
-        institution_name=h.institution_name, stage="first", wanted=event.wanted, disputed=False, final=False,
-        version=at.version))
+        institution_name=h.institution_name,
+        standard_version=event.standard_version or seed_for(c.case_kind).version, stage="first",
+        wanted=event.wanted, disputed=False, final=False, version=at.version))
     for rid in event.readers:
         await conn.execute(insert(file_readers).values(file_id=event.file_id, reviewer_id=rid, stage="first",
-                                                       given_at=event.drawn_at))
+                                                       given_at=event.drawn_at, not_done=[], late_file=False))
 
 
 @projection.on(ReadersAdded)
@@ -666,8 +701,8 @@ async def readers_added(conn: AsyncConnection, event: ReadersAdded, at: Recorded
                                                    version=at.version))
     for rid in event.readers:
         await conn.execute(insert(file_readers).values(file_id=event.file_id, reviewer_id=rid,
-                                                       stage=event.stage,
-                                                       given_at=event.at))
+                                                       stage=event.stage, given_at=event.at, not_done=[],
+                                                       late_file=False))
 
 
 @projection.on(FileRead)
@@ -675,7 +710,9 @@ async def file_read(conn: AsyncConnection, event: FileRead, at: Recorded) -> Non
     await conn.execute(update(file_readers).where(file_readers.c.file_id == event.file_id,
                                                   file_readers.c.reviewer_id == event.reviewer_id).values(
         grade=event.grade, indicators={k: g.value for k, g in event.indicators.items()},
-        findings=event.findings, read_at=event.read_at))
+        findings=event.findings, read_at=event.read_at,
+        points={k: str(v) for k, v in event.points.items()} if event.points is not None else None,
+        total_points=event.total_points, not_done=event.not_done, late_file=event.late_file))
     if event.stage == "first":
         await conn.execute(_file(event.file_id).where(round_files.c.first_grade.is_(None))
                            .values(first_grade=event.grade))
@@ -701,20 +738,20 @@ async def file_result_final(conn: AsyncConnection, event: FileResultFinal, at: R
     """The final result is the case's evaluation: it joins the list and the quality record, and the
     case leaves the awaiting list (as a single reviewer's evaluation does)."""
     await conn.execute(_file(event.file_id).values(final=True, version=at.version))
-    c, h = event.case, event.case.handler
+    c = event.case
     reviewer = (await conn.execute(select(experts.c.institution_id)
                                    .where(experts.c.reviewer_id == event.reviewer_id))).scalar()
-    await conn.execute(insert(evaluations).values(
-        evaluation_id=event.file_id, case_id=c.case_id, case_number=c.case_number, case_kind=c.case_kind,
-        agency_id=c.agency_id, handler_id=h.handler_id, handler_name=h.name, handler_kind=h.kind,
-        licence_number=h.licence_number, institution_id=h.institution_id, institution_name=h.institution_name,
-        standard=event.standard, indicators={k: g.value for k, g in event.indicators.items()},
-        grade=event.grade, rule_version=event.rule_version, reviewer_id=event.reviewer_id,
-        reviewer_institution_id=reviewer or "", findings=event.findings, completed_at=event.final_at,
-        version=at.version,
-    ))
-    await conn.execute(update(closed_cases).where(closed_cases.c.case_id == c.case_id)
-                       .values(evaluation_id=event.file_id))
+    await _record_result(
+        conn, evaluation_id=event.file_id, case_id=c.case_id, case_number=c.case_number,
+        case_kind=c.case_kind, agency_id=c.agency_id, handler=c.handler, standard=event.standard,
+        standard_version=event.standard_version or seed_for(c.case_kind).version,
+        indicators=event.indicators, grade=event.grade, rule_version=event.rule_version,
+        reviewer_id=event.reviewer_id, reviewer_institution_id=reviewer or "", findings=event.findings,
+        completed_at=event.final_at, points=event.points, total_points=event.total_points,
+        not_done=event.not_done, late_file=event.late_file, version=at.version,
+    )
+
+
 # --- standards, grading rules, opinions, corrections (R-EVL-1, -2, -5, -7) -------------------
 
 

@@ -44,7 +44,6 @@ from services.evaluation.domain import (
     StandardTerms,
     StandardVersion,
     SubsidyStatus,
-    standard_for,
 )
 from services.evaluation.domain.agreement import fleiss_kappa
 from services.evaluation.domain.panel import DrawnCase
@@ -150,12 +149,41 @@ class OpinionView(BaseModel):
     given_at: datetime
 
 
+class PanelReadingView(BaseModel):
+    """One expert's reading of a round's file, as graded (grading.grade_case)."""
+
+    reviewer_id: str
+    stage: str = Field(description="first, re-read or re-review")
+    grade: Grade
+    indicators: dict[str, Grade]
+    points: dict[str, Decimal] | None = None
+    total_points: Decimal | None = None
+    not_done: list[str] = Field(default_factory=list)
+    late_file: bool = False
+    findings: str
+    read_at: datetime
+
+
+class PanelView(BaseModel):
+    """The panel whose final result is the case's evaluation (R-EVL-6)."""
+
+    round_id: str
+    file_id: str = Field(description="The file's id: the evaluation's id")
+    result_no: int = Field(description="Which result is final (2 after a dispute's re-review)")
+    disputed: bool
+    readings: list[PanelReadingView] = Field(description="Every reading, first read first (a disputed "
+                                             "result's readings too: only the final result counts)")
+
+
 class QualityRecordView(QualityDimensions):
     """The case's quality record as evaluation knows it."""
 
     case_id: str
     awaiting_evaluation: bool = Field(description="Closed and not yet evaluated")
-    evaluation: EvaluationView | None = None
+    evaluation: EvaluationView | None = Field(default=None, description="The case's final result: a single "
+                                              "reviewer's evaluation, or a round panel's final result")
+    panel: PanelView | None = Field(default=None, description="When the final result is a panel's: the "
+                                    "panel and its readings")
     opinions: list[OpinionView] = Field(default_factory=list, description="The organs' opinions of the "
                                         "handler's work, oldest first (R-EVL-5)")
 
@@ -376,13 +404,30 @@ async def quality_record(engine: AsyncEngine, case_id: str, *, asking: Principal
                   ).mappings().first()
         found = (await _follow_ups_of(conn, [case_id])).get(case_id)
         given = await _opinions_of(conn, case_id)
+        panel = await _final_panel(conn, graded["evaluation_id"]) if graded is not None else None
         in_scope = await _may_read_case(conn, asking, case_id,
                                         {r["handler_id"] for r in (closed, graded) if r is not None})
     if not in_scope or (closed is None and graded is None and not found and not given):
         raise NotFound(f"evaluation knows nothing of case {case_id}")
     return QualityRecordView(case_id=case_id, awaiting_evaluation=closed is not None and graded is None,
-                             evaluation=_evaluation(graded, found) if graded else None, opinions=given,
-                             **_dimensions(found))
+                             evaluation=_evaluation(graded, found) if graded else None, panel=panel,
+                             opinions=given, **_dimensions(found))
+
+
+async def _final_panel(conn: AsyncConnection, evaluation_id: str) -> PanelView | None:
+    """The panel whose final result this evaluation is (its file's id), with every reading; None
+    for a single reviewer's evaluation."""
+    file = (await conn.execute(select(round_files).where(round_files.c.file_id == evaluation_id,
+                                                         round_files.c.final.is_(True)))).mappings().first()
+    if file is None:
+        return None
+    rows = (await conn.execute(
+        select(file_readers)
+        .where(file_readers.c.file_id == evaluation_id, file_readers.c.read_at.is_not(None))
+        .order_by(file_readers.c.read_at, file_readers.c.reviewer_id))).mappings().all()
+    return PanelView(round_id=file["round_id"], file_id=evaluation_id, result_no=file["result_no"],
+                     disputed=file["disputed"],
+                     readings=[PanelReadingView.model_validate(dict(r)) for r in rows])
 
 
 # --- what a command decides on (handlers.py) ------------------------------------------------
@@ -621,7 +666,12 @@ class ReviewFileView(BaseModel):
     case_number: str
     case_kind: CaseKind
     standard: str
+    standard_version: str = Field(description="The standard version the file is graded under "
+                                  "(GET /api/v1/evaluation-standards/{version}: its items and points)")
     indicators: list[str] = Field(description="The indicators to grade")
+    veto_items: list[str] = Field(description="The veto items a reading may list in `not_done`")
+    rule_version: str = Field(description="The grading rule of the round (the agency's when it opened)")
+    points_required: bool = Field(description="The rule grades by points: give `points` per indicator")
     stage: str
     my_grade: Grade | None = Field(description="The grade of your reading, once made")
     read_at: datetime | None
@@ -658,6 +708,8 @@ class BulletinView(BaseModel):
     agency_id: str
     period_from: date
     period_to: date
+    final: bool = Field(description="The round is closed: the bulletin counts the files' final results, "
+                        "the very evaluations the rates count; while open, the latest results so far")
     files: int
     graded: dict[str, int]
     excellent_cases: list[ExcellentCase]
@@ -708,17 +760,29 @@ def _beijing_day(column: Any) -> Any:
 async def round_candidates(conn: AsyncConnection, agency_id: str, period_from: date, period_to: date
                            ) -> dict[str, DrawnCase]:
     """Step 1 of the draw: the agency's closed cases of the period (Beijing days) without an
-    evaluation and in no other round, by case id."""
+    evaluation, in no other round and not given to a reviewer by hand (POST .../reviewers), by case
+    id. The rows stay locked until the round's transaction ends, as giving a case by hand locks its
+    row (closed_case_for_update): after the lock, the cases given meanwhile are dropped, so a case
+    is never both drawn and given."""
     rows = (await conn.execute(select(closed_cases).where(
         closed_cases.c.agency_id == agency_id, closed_cases.c.evaluation_id.is_(None),
         _beijing_day(closed_cases.c.closed_at) >= period_from,
         _beijing_day(closed_cases.c.closed_at) <= period_to,
         ~exists().where(round_files.c.case_id == closed_cases.c.case_id),
-    ))).mappings().all()
+        ~exists().where(review_assignments.c.case_id == closed_cases.c.case_id),
+    ).with_for_update())).mappings().all()
+    given = set((await conn.execute(select(review_assignments.c.case_id).where(
+        review_assignments.c.case_id.in_([r["case_id"] for r in rows])))).scalars())
     return {r["case_id"]: DrawnCase(case_id=r["case_id"], case_number=r["case_number"],
                                     case_kind=r["case_kind"],
                                     agency_id=r["agency_id"], district=r["district"], handler=_handler(r),
-                                    closed_at=r["closed_at"]) for r in rows}
+                                    closed_at=r["closed_at"]) for r in rows if r["case_id"] not in given}
+
+
+async def round_of_case(conn: AsyncConnection, case_id: str) -> str | None:
+    """The evaluation round the case was drawn into, if any."""
+    return (await conn.execute(select(round_files.c.round_id).where(round_files.c.case_id == case_id)
+                               .limit(1))).scalar()
 
 
 async def closed_in_year(conn: AsyncConnection, agency_id: str, year: int) -> int:
@@ -806,19 +870,28 @@ async def round_files_list(engine: AsyncEngine, round_id: str, *, asking: Princi
 
 
 def _review_file(row: Row) -> ReviewFileView:
-    standard = standard_for(CaseKind(row["case_kind"]))
+    standard = _standard_version({**row, "version": row["standard_version"]})
     return ReviewFileView(file_id=row["file_id"], round_id=row["round_id"], case_id=row["case_id"],
                           case_number=row["case_number"], case_kind=row["case_kind"], standard=standard.code,
-                          indicators=list(standard.indicators), stage=row["reader_stage"],
-                          my_grade=row["my_grade"], read_at=row["read_at"])
+                          standard_version=standard.version, indicators=list(standard.indicator_keys),
+                          veto_items=sorted(standard.veto_items), rule_version=row["grading_rule"],
+                          points_required=GRADING_RULES[row["grading_rule"]].by_points,
+                          stage=row["reader_stage"], my_grade=row["my_grade"], read_at=row["read_at"])
 
 
 def _blind(reviewer_id: str) -> Any:
+    """The files given to this reviewer, with their standard version and the round's rule, and
+    nothing of the handler."""
+    sv = standard_versions.c
     return (select(round_files.c.file_id, round_files.c.round_id, round_files.c.case_id,
-                   round_files.c.case_number,
-                   round_files.c.case_kind, file_readers.c.stage.label("reader_stage"),
+                   round_files.c.case_number, round_files.c.case_kind, round_files.c.standard_version,
+                   sv.standard_id, sv.number, sv.code, sv.title, sv.case_kinds, sv.effective_from,
+                   sv.indicators, rounds.c.grading_rule,
+                   file_readers.c.stage.label("reader_stage"),
                    file_readers.c.grade.label("my_grade"), file_readers.c.read_at)
             .join(file_readers, file_readers.c.file_id == round_files.c.file_id)
+            .join(standard_versions, sv.version == round_files.c.standard_version)
+            .join(rounds, rounds.c.round_id == round_files.c.round_id)
             .where(file_readers.c.reviewer_id == reviewer_id))
 
 
@@ -865,13 +938,18 @@ async def agreement(engine: AsyncEngine, round_id: str, *, asking: Principal) ->
 
 
 async def bulletin(engine: AsyncEngine, round_id: str, *, asking: Principal) -> BulletinView:
-    """The round's bulletin, from each file's latest result: its excellent cases, and per
-    indicator how often the result graded it fail or pass, most often below good first."""
+    """The round's bulletin: its excellent cases, and per indicator how often the results graded it
+    fail or pass, most often below good first. A file's final result is read from the evaluations
+    (what the rates and the corrections count); a file not yet final counts its latest result."""
     async with engine.connect() as conn:
         r = await _round_row(conn, round_id, scope(asking))
         files = (await conn.execute(select(round_files).where(round_files.c.round_id == round_id)
                                     .order_by(round_files.c.draw_order))).mappings().all()
-    graded = [f for f in files if f["grade"] is not None]
+        finals = {e["evaluation_id"]: e for e in (await conn.execute(
+            select(evaluations.c.evaluation_id, evaluations.c.grade, evaluations.c.indicators)
+            .where(evaluations.c.evaluation_id.in_([f["file_id"] for f in files])))).mappings()}
+    graded = [{**f, **finals.get(f["file_id"], {})} for f in files
+              if f["grade"] is not None or f["file_id"] in finals]
     counts: dict[str, dict[str, int]] = {}
     for f in graded:
         for key, grade in (f["indicators"] or {}).items():
@@ -884,7 +962,8 @@ async def bulletin(engine: AsyncEngine, round_id: str, *, asking: Principal) -> 
         key=lambda p: (-p.below_good, -p.fail, p.indicator))
     return BulletinView(
         round_id=round_id, agency_id=r["agency_id"], period_from=r["period_from"], period_to=r["period_to"],
-        files=len(files), graded={g.value: sum(f["grade"] == g for f in graded) for g in Grade},
+        final=r["status"] == "closed", files=len(files),
+        graded={g.value: sum(f["grade"] == g for f in graded) for g in Grade},
         excellent_cases=[ExcellentCase(case_number=f["case_number"], case_kind=f["case_kind"],
                                        handler_name=f["handler_name"], institution_name=f["institution_name"])
                          for f in graded if f["grade"] == Grade.excellent],
@@ -1007,6 +1086,21 @@ async def standard_in_force(conn: AsyncConnection, kind: CaseKind, on: date) -> 
     return _standard_version(row)
 
 
+async def standard_of_version(conn: AsyncConnection, version: str) -> StandardVersion:
+    """A version of a standard as a case is graded under it."""
+    row = (await conn.execute(select(standard_versions).where(standard_versions.c.version == version))
+           ).mappings().first()
+    if row is None:
+        raise NotFound(f"no standard version {version}")
+    return _standard_version(row)
+
+
+async def closing_file_late(conn: AsyncConnection, case_id: str) -> bool:
+    """Intake's deadline sweep reported the case's closing file late (R-HDL-6)."""
+    late = exists().where(late_closing_files.c.case_id == case_id)
+    return bool((await conn.execute(select(late))).scalar())
+
+
 def grading_rules(*, by_points: bool | None = None) -> list[GradingRuleView]:
     """The grading rules an agency may choose (domain.md), by version; only those that grade by
     points (or only those that do not) when `by_points` says."""
@@ -1050,9 +1144,9 @@ async def grading_context(conn: AsyncConnection, case: ClosedCase, *, default_ru
     rule = (await conn.execute(
         select(grading_rule_choices.c.rule_version).where(grading_rule_choices.c.agency_id == case.agency_id)
         .order_by(grading_rule_choices.c.number.desc()).limit(1))).scalar()
-    late = (await conn.execute(select(exists().where(late_closing_files.c.case_id == case.case_id)))).scalar()
     return GradingContext(standard=await standard_in_force(conn, case.case_kind, on),
-                          rule_version=rule or default_rule, late_file=bool(late))
+                          rule_version=rule or default_rule,
+                          late_file=await closing_file_late(conn, case.case_id))
 
 
 # --- the organs' opinions (R-EVL-5) ---------------------------------------------------------------

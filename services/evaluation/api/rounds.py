@@ -6,6 +6,7 @@ agreement and bulletin read."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
@@ -34,6 +35,8 @@ files_router = APIRouter(prefix="/api/v1/review-files", tags=["evaluation rounds
 RoundId = Annotated[str, Path(description="The round's id", min_length=1, max_length=64)]
 FileId = Annotated[str, Path(description="The file's id", min_length=1, max_length=64)]
 IndicatorKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Points = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+VetoItem = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 Organiser = Annotated[Principal, allow(Role.agency_staff, Role.quality_lead, Role.bureau_investigator)]
 Reader = Annotated[
     Principal, allow(Role.agency_staff, Role.quality_lead, Role.bureau_investigator, Role.auditor)
@@ -84,7 +87,9 @@ class OpenRound(BaseModel):
 
 
 class Reading(BaseModel):
-    """A reader's grade for each indicator of the file's standard."""
+    """A reader's grade for each indicator of the file's standard version, graded by the round's rule
+    as a single reviewer's evaluation is (points under a points rule, veto items not done, a late
+    closing file)."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -109,6 +114,23 @@ class Reading(BaseModel):
 
     indicators: dict[IndicatorKey, Grade] = Field(min_length=1, max_length=20)
     findings: str = Field(min_length=1, max_length=5000)
+    points: dict[IndicatorKey, Points] | None = Field(
+        default=None,
+        max_length=20,
+        description="Indicator key -> points (0 to its max_points): required when the round's rule grades "
+        "by points (the file's `points_required`)",
+    )
+    not_done: list[VetoItem] = Field(
+        default_factory=list,
+        max_length=30,
+        description="Veto items (the file's `veto_items`) whose work was not done at all: each fails its "
+        "indicator and the reading",
+    )
+    closing_file_late: bool = Field(
+        default=False,
+        description="The closing file was archived late (a points-80-late-fails round fails the reading "
+        "outright; intake's report of it counts as well)",
+    )
 
 
 class Dispute(BaseModel):
@@ -249,8 +271,10 @@ async def read_file(
     uow: UowFactoryDep,
     settings: EvaluationSettingsDep,
 ) -> ReviewFileView:
-    """The expert grades each indicator; a fail brings two more readers, and the panel's result
-    follows its rule (docs/evaluation.md). A file not given to you is a 404."""
+    """The expert grades each indicator under the file's standard version and the round's grading rule
+    (points per indicator under a points rule: 422 naming `points` without them; veto items not done;
+    a late closing file); a fail brings two more readers, and the panel's result follows its rule
+    (docs/evaluation.md). A file not given to you is a 404."""
     return await handlers.read_file(
         uow,
         file_id=file_id,
@@ -258,6 +282,9 @@ async def read_file(
         indicators=body.indicators,
         findings=body.findings,
         policy=settings.round_policy,
+        points=body.points,
+        not_done=body.not_done,
+        late_file=body.closing_file_late,
     )
 
 

@@ -3,7 +3,10 @@ by the stated rule, a disputed result re-reviewed as a new result, and the final
 stream is `panel-<file_id>`.
 
 The panel rule `panel-majority-v1`:
-- each reading grades the case by the agency's grading rule (grading.py, through `grade_reading`);
+- each reading grades the case through grading.grade_case, under the standard version recorded on
+  the file when it was drawn (the version in force on the day the round opens) and the grading
+  rule recorded on the round (the agency's, when it opened), with the reader's points (a points
+  rule), veto items not done and a late closing file, as a single reviewer's evaluation is graded;
 - a file read by one reviewer and graded fail is re-read by two more (stage `re-read`); a file
   read by two from the start with exactly one fail gets a third; more readers never come
   otherwise;
@@ -11,7 +14,11 @@ The panel rule `panel-majority-v1`:
   fail): with three readings, the majority grade, the middle one when all three differ, so a fail
   stands only when at least two of the three fail; with one reading, that grade; with two (both
   fail, or neither), the lower;
-- each indicator of the result is the lower median of that indicator's grades, the same way;
+- each indicator of the result is the lower median of that indicator's grades, the same way; under
+  a points rule each indicator's points and the total are the lower (smaller) median of the
+  readings' (the total is what the case's grade follows, not the sum of the indicators' medians); a
+  veto item, or a late file, counts as not done (late) when it is the lower median, i.e. when at
+  least half of the readers say so (the one reader; one of two; two of three);
 - a result may be disputed once while the round is open: three experts who have not read the file
   re-review it (stage `re-review`) and their panel's result, by the same rule, is a new result
   (number 2); the first stays recorded as it was;
@@ -21,13 +28,15 @@ The panel rule `panel-majority-v1`:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from services.evaluation.domain.grading import check_indicators, grading_rule, standard_for
+from services.evaluation.domain.grading import CaseGrading, grade_case
 from services.evaluation.domain.pool import Candidate
+from services.evaluation.domain.standards import StandardVersion, seed_for
 from shared.aggregate import Aggregate, Conflict, DomainEvent, NotFound
 from shared.contracts import CaseKind, Grade, HandlerRef
 
@@ -62,20 +71,42 @@ class DrawnCase(BaseModel):
 
 
 def grade_reading(
-    kind: CaseKind, indicators: Mapping[str, Grade], rule_version: str
-) -> tuple[str, dict[str, Grade], Grade]:
-    """The one place a reading is graded: the standard of the case's kind, its indicators checked
-    (R-EVL-1), the case's grade by the rule of this version (R-EVL-2)."""
-    standard = standard_for(kind)
-    check_indicators(standard, indicators)
-    grades = {key: Grade(indicators[key]) for key in standard.indicators}
-    grade = grading_rule(rule_version).grade(grades, None, vetoed=False, late_file=False)
-    return standard.code, grades, grade
+    standard: StandardVersion,
+    rule_version: str,
+    indicators: Mapping[str, Grade],
+    *,
+    points: Mapping[str, Decimal] | None = None,
+    not_done: Collection[str] = (),
+    late_file: bool = False,
+) -> CaseGrading:
+    """The one place a reading is graded: grading.grade_case under the file's standard version and
+    the round's rule (R-EVL-1, R-EVL-2), exactly as a single reviewer's evaluation is graded."""
+    return grade_case(
+        standard=standard,
+        rule_version=rule_version,
+        indicators=indicators,
+        points=points,
+        not_done=not_done,
+        late_file=late_file,
+    )
 
 
 def lower_median(grades: Sequence[Grade]) -> Grade:
     ranked = sorted(grades, key=ORDER.index)
     return ranked[len(ranked) // 2]
+
+
+def lower_median_points(values: Sequence[Decimal]) -> Decimal:
+    """The lower median of points: the smaller middle value (as a grade's lower median is the
+    worse)."""
+    ranked = sorted(values, reverse=True)
+    return ranked[len(ranked) // 2]
+
+
+def said_by_the_lower_median(count: int, readers: int) -> bool:
+    """Whether a finding (a veto item not done, a late file) counts for the panel: it does when it
+    is the lower median of the readers' answers, i.e. said by at least half of them."""
+    return count >= readers - readers // 2
 
 
 def more_readers_needed(grades: Sequence[Grade]) -> int:
@@ -97,6 +128,9 @@ class FileDrawn(DomainEvent):
     readers: list[str]
     wanted: int
     drawn_at: datetime
+    # The standard version its readings are graded under (in force on the day the round opened);
+    # absent from files drawn before versions: version 1 of the kind's standard.
+    standard_version: str | None = None
 
 
 class ReadersAdded(DomainEvent):
@@ -117,6 +151,12 @@ class FileRead(DomainEvent):
     rule_version: str
     findings: str
     read_at: datetime
+    # What grading.grade_case made of the reading (absent from readings graded before it).
+    standard_version: str | None = None
+    points: dict[str, Decimal] | None = None
+    total_points: Decimal | None = None
+    not_done: list[str] = []
+    late_file: bool = False
 
 
 class FileResultReached(DomainEvent):
@@ -128,6 +168,10 @@ class FileResultReached(DomainEvent):
     grades: dict[str, Grade]
     panel_rule: str
     reached_at: datetime
+    points: dict[str, Decimal] | None = None
+    total_points: Decimal | None = None
+    not_done: list[str] = []
+    late_file: bool = False
 
 
 class ResultDisputed(DomainEvent):
@@ -150,6 +194,11 @@ class FileResultFinal(DomainEvent):
     reviewer_id: str
     findings: str
     final_at: datetime
+    standard_version: str | None = None
+    points: dict[str, Decimal] | None = None
+    total_points: Decimal | None = None
+    not_done: list[str] = []
+    late_file: bool = False
 
 
 class NotYourFile(NotFound):
@@ -162,6 +211,10 @@ class AlreadyRead(Conflict):
 
 class NotDisputable(Conflict):
     rule = "R-EVL-6"
+
+
+class NotTheFilesStandard(Conflict):
+    rule = "R-EVL-1"
 
 
 # --- the aggregate ------------------------------------------------------------------------
@@ -188,6 +241,12 @@ class PanelFile(Aggregate):
         assert self.drawn is not None
         return self.drawn.case
 
+    @property
+    def standard_version(self) -> str:
+        """The standard version the file's readings are graded under."""
+        assert self.drawn is not None
+        return self.drawn.standard_version or seed_for(self.drawn.case.case_kind).version
+
     def draw(
         self,
         *,
@@ -195,6 +254,7 @@ class PanelFile(Aggregate):
         case: DrawnCase,
         seed: str,
         rule_version: str,
+        standard_version: str,
         readers: list[str],
         wanted: int,
         at: datetime,
@@ -206,6 +266,7 @@ class PanelFile(Aggregate):
                 case=case,
                 seed=seed,
                 rule_version=rule_version,
+                standard_version=standard_version,
                 readers=readers,
                 wanted=wanted,
                 drawn_at=at,
@@ -222,27 +283,54 @@ class PanelFile(Aggregate):
         return [self.readings[rid].grade for rid in panel]
 
     def read(
-        self, *, reviewer_id: str, indicators: Mapping[str, Grade], findings: str, at: datetime, staff: Staff
+        self,
+        *,
+        reviewer_id: str,
+        standard: StandardVersion,
+        indicators: Mapping[str, Grade],
+        findings: str,
+        at: datetime,
+        staff: Staff,
+        points: Mapping[str, Decimal] | None = None,
+        not_done: Collection[str] = (),
+        late_file: bool = False,
     ) -> None:
-        """A reader grades the file; the panel adds readers or decides (the module's rule)."""
+        """A reader grades the file under its standard version (`standard`) and the round's rule;
+        the panel adds readers or decides (the module's rule)."""
         if self.drawn is None or reviewer_id not in self.readers:
             raise NotYourFile(f"no file {self.id} awaits your reading")
         if reviewer_id in self.readings:
             raise AlreadyRead(f"you have read file {self.id} already")
         if self.final is not None:
             raise AlreadyRead(f"file {self.id} has its final result")
-        standard, grades, grade = grade_reading(self.case.case_kind, indicators, self.drawn.rule_version)
+        if standard.version != self.standard_version:
+            raise NotTheFilesStandard(
+                f"file {self.id} is graded under {self.standard_version}, not {standard.version}"
+            )
+        graded = grade_reading(
+            standard,
+            self.drawn.rule_version,
+            indicators,
+            points=points,
+            not_done=not_done,
+            late_file=late_file,
+        )
         self.record(
             FileRead(
                 file_id=self.id,
                 reviewer_id=reviewer_id,
                 stage=self.readers[reviewer_id],
-                standard=standard,
-                indicators=grades,
-                grade=grade,
-                rule_version=self.drawn.rule_version,
+                standard=graded.standard,
+                indicators=graded.indicators,
+                grade=graded.grade,
+                rule_version=graded.rule_version,
                 findings=findings,
                 read_at=at,
+                standard_version=graded.standard_version,
+                points=graded.points,
+                total_points=graded.total_points,
+                not_done=list(graded.not_done),
+                late_file=graded.late_file,
             )
         )
         panel = self._stage_grades()
@@ -269,6 +357,9 @@ class PanelFile(Aggregate):
         ]
         readings = [self.readings[rid] for rid in panel]
         keys = readings[0].indicators.keys()
+        scored = [r.points for r in readings if r.points is not None]
+        totals = [r.total_points for r in readings if r.total_points is not None]
+        items = sorted({item for r in readings for item in r.not_done})
         self.record(
             FileResultReached(
                 file_id=self.id,
@@ -279,6 +370,16 @@ class PanelFile(Aggregate):
                 grades={r.reviewer_id: r.grade for r in readings},
                 panel_rule=PANEL_RULE,
                 reached_at=at,
+                points={k: lower_median_points([p[k] for p in scored]) for k in keys}
+                if len(scored) == len(readings)
+                else None,
+                total_points=lower_median_points(totals) if len(totals) == len(readings) else None,
+                not_done=[
+                    item
+                    for item in items
+                    if said_by_the_lower_median(sum(item in r.not_done for r in readings), len(readings))
+                ],
+                late_file=said_by_the_lower_median(sum(r.late_file for r in readings), len(readings)),
             )
         )
 
@@ -330,6 +431,11 @@ class PanelFile(Aggregate):
                 reviewer_id=first,
                 findings="\n".join(agreeing),
                 final_at=at,
+                standard_version=self.standard_version,
+                points=r.points,
+                total_points=r.total_points,
+                not_done=r.not_done,
+                late_file=r.late_file,
             )
         )
         return self.final

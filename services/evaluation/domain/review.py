@@ -62,6 +62,13 @@ class ReviewerNotQualified(Invalid):
     rule = "R-EVL-6"
 
 
+class DrawnIntoRound(Conflict):
+    """A case drawn into an evaluation round is read by the round's panel, never also given by
+    hand (and a case given by hand is never drawn: queries.round_candidates)."""
+
+    rule = "R-EVL-6"
+
+
 def check_avoidance(handler: HandlerRef, reviewer: Reviewer) -> None:
     """R-EVL-4: never the handler, never the handler's institution."""
     if reviewer.reviewer_id == handler.handler_id:
@@ -98,8 +105,15 @@ class CaseReview(Aggregate):
         return self.reviewers.get(reviewer_id) if reviewer_id else None
 
     def give(self, *, case: ClosedCase, reviewer: Reviewer, name: str, years_of_practice: int,
-             policy: ReviewPolicy, at: datetime) -> None:
+             policy: ReviewPolicy, at: datetime, drawn_into: str | None = None) -> None:
+        """`drawn_into`: the evaluation round the case was drawn into, if any (then it is the
+        round's panel that reads it)."""
         case.check_not_evaluated()
+        if drawn_into is not None:
+            raise DrawnIntoRound(
+                f"case {case.case_number} was drawn into evaluation round {drawn_into}: the round's "
+                "panel reads it (GET /api/v1/evaluation-rounds/{round_id}/files)"
+            )
         if reviewer.reviewer_id in self.reviewers:
             raise ReviewerAlreadyGiven(
                 f"case {case.case_number} is already given to reviewer {reviewer.reviewer_id}"

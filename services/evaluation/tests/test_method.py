@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.evaluation.domain.agreement import fleiss_kappa
-from services.evaluation.domain.panel import DrawnCase, PanelFile, lower_median
+from services.evaluation.domain.panel import DrawnCase, NotTheFilesStandard, PanelFile, lower_median
 from services.evaluation.domain.pool import Candidate, ExpertProfile, PracticeField, QualificationRule
 from services.evaluation.domain.round import DrawRule, RoundPolicy, allocate, draw, rank, sample_size
+from services.evaluation.domain.standards import seed_for
 from shared.contracts import CaseKind, Grade, HandlerRef
 
 AT = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -156,11 +157,15 @@ def panel(first: list[str]) -> PanelFile:
         case=CASE,
         seed="s",
         rule_version="default-v1",
+        standard_version=CRIMINAL_V1.version,
         readers=first,
         wanted=len(first),
         at=AT,
     )
     return file
+
+
+CRIMINAL_V1 = seed_for(CaseKind.criminal)
 
 
 def staff(stage: str, count: int, exclude: set[str]) -> list[str]:
@@ -177,10 +182,12 @@ def staff(stage: str, count: int, exclude: set[str]) -> list[str]:
 )
 def test_a_fail_is_re_read_by_two_more_and_the_panel_follows_the_majority(second, third, result):
     file = panel(["r-1"])
-    file.read(reviewer_id="r-1", indicators=grades("good", fail=True), findings="未会见", at=AT, staff=staff)
+    file.read(standard=CRIMINAL_V1,
+              reviewer_id="r-1", indicators=grades("good", fail=True), findings="未会见", at=AT, staff=staff)
     assert file.readers == {"r-1": "first", "r-2": "re-read", "r-3": "re-read"} and not file.results
     for rid, g in (("r-2", second), ("r-3", third)):
         file.read(
+            standard=CRIMINAL_V1,
             reviewer_id=rid,
             indicators=grades(g if g != "fail" else "good", fail=g == "fail"),
             findings="…",
@@ -194,18 +201,60 @@ def test_a_fail_is_re_read_by_two_more_and_the_panel_follows_the_majority(second
 
 def test_two_from_the_start_a_pass_is_decided_without_more_and_a_dispute_is_a_new_result():
     file = panel(["r-1", "r-2"])
-    file.read(reviewer_id="r-1", indicators=grades("excellent"), findings="好", at=AT, staff=staff)
+    file.read(standard=CRIMINAL_V1,
+              reviewer_id="r-1", indicators=grades("excellent"), findings="好", at=AT, staff=staff)
     assert not file.results
-    file.read(reviewer_id="r-2", indicators=grades("good"), findings="良", at=AT, staff=staff)
+    file.read(standard=CRIMINAL_V1,
+              reviewer_id="r-2", indicators=grades("good"), findings="良", at=AT, staff=staff)
     assert [r.grade for r in file.results] == [Grade.good]  # the lower of two
     file.dispute(reason="评分偏低", by="quality-lead", at=AT, staff=staff)
     assert [r for r, s in file.readers.items() if s == "re-review"] == ["r-3", "r-4", "r-5"]
     assert file.finalise(at=AT) is None  # the re-review is still being read
     for rid in ("r-3", "r-4", "r-5"):
-        file.read(reviewer_id=rid, indicators=grades("excellent"), findings="优", at=AT, staff=staff)
+        file.read(standard=CRIMINAL_V1,
+                  reviewer_id=rid, indicators=grades("excellent"), findings="优", at=AT, staff=staff)
     assert [(r.result_no, r.grade) for r in file.results] == [(1, Grade.good), (2, Grade.excellent)]
     final = file.finalise(at=AT)
     assert final is not None and (final.result_no, final.grade) == (2, Grade.excellent)
+
+
+def test_a_points_panel_takes_the_lower_median_total_and_a_veto_at_least_half_its_readers_list():
+    """Under points-90-80-60: a first reading of 75 points with the hearing not attended (a veto: it
+    fails, its hearing counts 0, total 60) re-read as 85 (good) and 58 (fail): two of three fail;
+    the total is the lower median of 60, 85, 58 (60), each indicator's points the lower median of
+    its points; the veto item listed by one of three is not the panel's, nor its hearing's fail."""
+    file = PanelFile("round-1.case-2")
+    file.draw(round_id="round-1", case=CASE, seed="s", rule_version="points-90-80-60",
+              standard_version=CRIMINAL_V1.version, readers=["r-1"], wanted=1, at=AT)
+    weights = {i.key: Decimal(i.max_points) for i in CRIMINAL_V1.terms.indicators}
+
+    def points(total: int) -> dict[str, Decimal]:
+        given, short = dict(weights), Decimal(100 - total)
+        for key in ("legal_opinion", "meeting", "closing_file"):
+            taken = min(short, given[key])
+            given[key], short = given[key] - taken, short - taken
+        return given
+
+    file.read(standard=CRIMINAL_V1,
+              reviewer_id="r-1", indicators=grades("good"), findings="…", at=AT,
+              staff=staff, points=points(75), not_done=["hearing.attended"])
+    assert file.readings["r-1"].grade is Grade.fail  # the veto fails it, and its 15 points count 0
+    assert file.readings["r-1"].total_points == Decimal(60)
+    file.read(standard=CRIMINAL_V1,
+              reviewer_id="r-2", indicators=grades("good"), findings="…", at=AT,
+              staff=staff, points=points(85))
+    file.read(standard=CRIMINAL_V1,
+              reviewer_id="r-3", indicators=grades("good"), findings="…", at=AT,
+              staff=staff, points=points(58))
+    (result,) = file.results
+    assert (result.grade, result.total_points, result.not_done) == (Grade.fail, Decimal(60), [])
+    assert result.indicators["hearing"] is Grade.good  # fail, good, good
+    assert result.points is not None and result.points["hearing"] == weights["hearing"]  # 0, 15, 15
+    assert result.points["legal_opinion"] == 0  # 0, 5, 0
+    with pytest.raises(NotTheFilesStandard):
+        other = panel(["r-1"])
+        other.read(standard=seed_for(CaseKind.civil), reviewer_id="r-1", indicators=grades("good"),
+                   findings="…", at=AT, staff=staff)
 
 
 def test_the_lower_median_is_the_majority_of_three():
