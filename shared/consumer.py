@@ -55,6 +55,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared import context, tracing
+from shared.db import is_disconnect
 from shared.events import Envelope, IntegrationEvent, event_model
 from shared.settings import ServiceSettings
 from shared.store import driver, from_jsonb
@@ -134,6 +135,10 @@ def _validated(model: type[IntegrationEvent], envelope: Envelope) -> Integration
 
 
 def _is_infrastructure(exc: BaseException) -> bool:
+    # is_disconnect: raw asyncpg calls (shared.store.driver) raise asyncpg's own errors, which
+    # SQLAlchemy never wraps; a PostgreSQL restart must restart the consumer, not dead-letter.
+    if is_disconnect(exc):
+        return True
     if isinstance(exc, (OperationalError, InterfaceError, OSError, ConnectionError, asyncio.TimeoutError)):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated

@@ -15,7 +15,12 @@ migration that calls it again adds only the tables a database created earlier la
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+# asyncpg ships no type information (no py.typed, no stubs): its objects are Any here.
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from shared.settings import ServiceSettings
@@ -219,14 +224,56 @@ def drop_kernel_tables(execute: Callable[[str], object]) -> None:
 
 
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         settings.sqlalchemy_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        # No pre-ping: it costs a round trip on every checkout (two per registration). A
-        # connection PostgreSQL dropped fails its statement once and is invalidated; the
-        # consumer runner restarts on that, an HTTP client retries (Idempotency-Key).
+        # No pre-ping round trip on every checkout (two per registration): a connection whose
+        # server went away is refused at checkout instead, for free (`_refuse_closed`).
         pool_pre_ping=False,
         pool_recycle=1800,
         connect_args=settings.database_connect_args(),
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed)
+    return engine
+
+
+def _refuse_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A pooled connection whose server went away (PostgreSQL restarted) never leaves the pool.
+
+    The kernel's hot paths speak to asyncpg directly (shared.store.driver), so an error on a dead
+    connection never reaches SQLAlchemy, which would have invalidated it: it went back into the
+    pool and failed every later checkout ("connection is closed", forever). asyncpg marks a
+    connection closed as soon as its socket is (no round trip), and DisconnectionError here makes
+    the pool throw it away and hand out a fresh one."""
+    raw = getattr(dbapi_connection, "_connection", None)
+    if raw is not None and raw.is_closed():
+        raise DisconnectionError("the pooled connection's server went away")
+
+
+# asyncpg's errors of a connection that is gone or a server that is stopping or starting:
+# connection exceptions (SQLSTATE class 08) and operator intervention (57: admin shutdown,
+# crash shutdown, cannot connect now).
+_GONE = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+         asyncpg.exceptions.ConnectionDoesNotExistError)
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) says the database connection is gone: not the fault of
+    the request or the message being handled, so a consumer restarts rather than dead-letters,
+    and the relay takes a fresh connection (and its lock again)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (*_GONE, DisconnectionError)):
+            return True
+        if isinstance(current, asyncpg.InterfaceError) and "connection is closed" in str(current):
+            return True
+        if isinstance(current, (ConnectionError, TimeoutError)) or type(current) is OSError:
+            return True
+        todo += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return False

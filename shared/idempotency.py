@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,7 +45,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import InvalidToken, verifier
-from shared.deps import get_clock
+from shared.deps import app_clock
 from shared.http import PROBLEM_BASE, problem
 from shared.input_guard import http_problem, read_body, replaying, routes
 
@@ -135,8 +134,9 @@ def _refuse(scope: Scope, status: int, title: str, message: str, code: str,
 
 
 def _now(app: FastAPI) -> datetime:
-    clock: Callable[[], datetime] = app.dependency_overrides.get(get_clock, get_clock)()
-    return clock()
+    # app_clock: get_clock is `async def` (shared/deps.py), so calling it gives a coroutine, not
+    # the clock; a test's override is a plain function returning one.
+    return app_clock(app)()
 
 
 class Idempotency:

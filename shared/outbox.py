@@ -12,7 +12,10 @@ them (docs/adr/0002-outbox-order.md). The cursor (txid, position) is stored afte
 acknowledged by the broker, so a relay that dies re-sends at most one batch; consumers dedupe.
 
 Only one relay per service publishes (a PostgreSQL advisory lock elects it), so one case's
-events reach its partition in order even with several replicas.
+events reach its partition in order even with several replicas. The lock is a session's, so the
+relay reads and moves its cursor on the very connection that holds it: if that connection dies
+(PostgreSQL restarted, the lock went with it), nothing more can be read for publication on it,
+and the relay takes a fresh connection and waits for the lock again before it publishes.
 
 When the broker comes back empty (the embedded broker keeps everything in memory), the relay
 notices that its epoch marker is gone and re-sends the whole outbox from the beginning.
@@ -31,11 +34,15 @@ in one trace only, leaving the relay hop out of every other case's trace.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import zlib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
+
+# asyncpg ships no type information (no py.typed, no stubs): its objects are Any here.
+import asyncpg  # type: ignore[import-untyped]
 
 # aiokafka ships no type information (no py.typed, no stubs): its objects are Any here.
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped]
@@ -45,6 +52,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared import clock, tracing
+from shared.db import is_disconnect
 from shared.events import Envelope
 from shared.settings import ServiceSettings
 from shared.store import ConcurrencyError, driver, from_jsonb
@@ -150,11 +158,29 @@ class Relay:
         self.producer: AIOKafkaProducer | None = None
         self.published = 0
         self._last_epoch_check = 0.0
+        # The connection holding the advisory lock while `run` publishes; None outside `run`
+        # (a test calling publish_batch itself), when each call takes a pooled connection.
+        self._lock_db: asyncpg.Connection | None = None
+        self.locks_taken = 0  # how often `run` took the lock (again after a lost connection)
+
+    @contextlib.asynccontextmanager
+    async def _session(self) -> AsyncIterator[asyncpg.Connection]:
+        """The connection to read and move the cursor on: the one holding the lock while `run`
+        publishes (a dead one raises LockLost: never publish without the lock), else a pooled
+        one in autocommit."""
+        if self._lock_db is not None:
+            if self._lock_db.is_closed():
+                raise LockLost(self.name)
+            yield self._lock_db
+            return
+        async with self.engine.connect() as conn:
+            yield await driver(conn)
+            await conn.commit()
 
     # --- cursor -----------------------------------------------------------------------------
 
-    async def _cursor(self, conn: AsyncConnection) -> tuple[str, int]:
-        db = await driver(conn)
+    async def _cursor(self, conn: AsyncConnection | asyncpg.Connection) -> tuple[str, int]:
+        db = await _raw(conn)
         row = await db.fetchrow(
             "SELECT txid::text AS txid, position FROM relay_cursor WHERE relay = $1", self.name
         )
@@ -167,8 +193,9 @@ class Relay:
             return "0", 0
         return row["txid"], row["position"]
 
-    async def _advance(self, conn: AsyncConnection, txid: str, position: int, count: int) -> None:
-        db = await driver(conn)
+    async def _advance(self, conn: AsyncConnection | asyncpg.Connection, txid: str, position: int,
+                       count: int) -> None:
+        db = await _raw(conn)
         await db.execute(
             "UPDATE relay_cursor SET txid = $2::text::xid8, position = $3, published = published + $4, "
             "updated_at = now() WHERE relay = $1",
@@ -180,9 +207,9 @@ class Relay:
 
     async def rewind(self) -> None:
         """Publish everything again from the first outbox row (the broker lost its data)."""
-        async with self.engine.begin() as conn:
-            await self._cursor(conn)
-            await self._advance(conn, "0", 0, 0)
+        async with self._session() as db:
+            await self._cursor(db)
+            await self._advance(db, "0", 0, 0)
         RESENDS.inc()
         log.warning("relay rewound: re-sending the whole outbox", extra={"relay": self.name})
 
@@ -191,11 +218,9 @@ class Relay:
     async def publish_batch(self) -> int:
         """Publish the next batch of eligible rows; return how many were published."""
         assert self.producer is not None
-        async with self.engine.connect() as conn:
-            txid, position = await self._cursor(conn)
-            db = await driver(conn)
+        async with self._session() as db:
+            txid, position = await self._cursor(db)
             rows = await db.fetch(_ELIGIBLE, txid, position, self.settings.relay_batch_size)
-            await conn.commit()
         if not rows:
             return 0
         sends = []
@@ -220,20 +245,18 @@ class Relay:
         for row in rows:
             PUBLISHED.labels(row["topic"]).inc()
         last = rows[-1]
-        async with self.engine.begin() as conn:
-            await self._advance(conn, last["txid"], last["position"], len(rows))
+        async with self._session() as db:
+            await self._advance(db, last["txid"], last["position"], len(rows))
         self.published += len(rows)
         return len(rows)
 
     async def backlog(self) -> int:
-        async with self.engine.connect() as conn:
-            txid, position = await self._cursor(conn)
-            db = await driver(conn)
+        async with self._session() as db:
+            txid, position = await self._cursor(db)
             row = await db.fetchrow(
                 "SELECT count(*), coalesce(extract(epoch FROM now() - min(time)), 0)::float8 FROM outbox "
                 "WHERE (txid, position) > ($1::text::xid8, $2)", txid, position
             )
-            await conn.commit()
         count: int = row[0]
         age: float = row[1]
         BACKLOG.set(count)
@@ -289,22 +312,46 @@ class Relay:
             self.producer = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until `stop` is set. Errors restart the producer after a pause; the cursor
-        guarantees nothing is skipped."""
-        async with self.engine.connect() as lock_conn:
-            db = await driver(lock_conn)
-            while not stop.is_set():
-                if await db.fetchval("SELECT pg_try_advisory_lock($1)", self.lock_key):
-                    break
-                await _sleep(stop, 2.0)  # another replica relays; stand by
-            await lock_conn.commit()
-            if stop.is_set():
-                return
+        """Publish until `stop` is set, holding the service's relay lock. Errors restart the
+        producer after a pause; the cursor guarantees nothing is skipped. A lost lock connection
+        (PostgreSQL restarted) is given up: the relay takes a fresh one and the lock again."""
+        while not stop.is_set():
             try:
-                await self._loop(stop)
-            finally:
-                await db.execute("SELECT pg_advisory_unlock($1)", self.lock_key)
-                await lock_conn.commit()
+                async with self.engine.connect() as lock_conn:
+                    try:
+                        await self._hold_lock_and_publish(lock_conn, stop)
+                    except BaseException:
+                        if (await _raw(lock_conn)).is_closed():
+                            await lock_conn.invalidate()  # never back into the pool
+                        raise
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if isinstance(exc, LockLost) or is_disconnect(exc):
+                    log.warning("relay lost its database connection (and its lock); taking them again",
+                                extra={"relay": self.name, "error": str(exc)})
+                else:
+                    log.exception("relay failed; taking a connection and its lock again",
+                                  extra={"relay": self.name})
+                await _sleep(stop, 1.0)
+
+    async def _hold_lock_and_publish(self, lock_conn: AsyncConnection, stop: asyncio.Event) -> None:
+        db = await driver(lock_conn)
+        while not stop.is_set():
+            if await db.fetchval("SELECT pg_try_advisory_lock($1)", self.lock_key):
+                break
+            await _sleep(stop, 2.0)  # another replica relays; stand by
+        if stop.is_set():
+            return
+        self.locks_taken += 1
+        self._lock_db = db
+        try:
+            await self._loop(stop)
+        finally:
+            self._lock_db = None
+            if not db.is_closed():
+                with contextlib.suppress(Exception):
+                    await db.execute("SELECT pg_advisory_unlock($1)", self.lock_key)
 
     async def _loop(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -325,11 +372,24 @@ class Relay:
                         await _sleep(stop, self.settings.relay_poll_seconds)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                if self._lock_db is None or self._lock_db.is_closed() or isinstance(exc, LockLost):
+                    raise LockLost(self.name) from exc  # `run` takes a connection and the lock again
                 log.exception("relay failed; restarting its producer", extra={"relay": self.name})
                 await _sleep(stop, 1.0)
             finally:
                 await self._stop_producer()
+
+
+class LockLost(Exception):
+    """The connection that held the relay's lock is gone, and the lock with it."""
+
+    def __init__(self, relay: str):
+        super().__init__(f"relay {relay}: the connection holding its lock is gone")
+
+
+async def _raw(conn: AsyncConnection | asyncpg.Connection) -> asyncpg.Connection:
+    return await driver(conn) if isinstance(conn, AsyncConnection) else conn
 
 
 _PURGE_OUTBOX = """

@@ -128,3 +128,52 @@ async def test_the_relay_resends_everything_to_a_broker_that_came_back_empty(ker
         stop.set()
         await asyncio.wait_for(task, 30)
         broker.stop()
+
+
+async def _lock_holders(engine, relay: Relay) -> list[int]:
+    """The backends holding the relay's advisory lock (at most one, or the lock is broken)."""
+    async with engine.connect() as conn:
+        db = await driver(conn)
+        rows = await db.fetch("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                              "AND objid = ($1::bigint & 4294967295)::oid", relay.lock_key)
+        await conn.commit()
+    return [r["pid"] for r in rows]
+
+
+async def test_a_relay_whose_connection_dies_takes_its_lock_again_and_never_publishes_without_it(
+    kernel_db, kafka_bootstrap,
+):
+    """PostgreSQL ends the session holding the relay's lock (a restart does that to all of them):
+    the relay takes a fresh connection and the lock again, publishes what comes next, and every
+    pooled connection that died is refused at checkout rather than handed out dead."""
+    engine, settings = kernel_db
+    first = await _add(engine, settings, "s", 10)
+    relay = Relay(engine, settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    topic = settings.topic(Noted.topic)
+    try:
+        await eventually(lambda: _at_least(relay, 10), timeout=30)
+        [holder] = await _lock_holders(engine, relay)
+        async with engine.connect() as conn:
+            db = await driver(conn)
+            # Every backend of this database but ours: the lock's and the idle pooled ones.
+            await db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            await conn.commit()
+
+        async def relocked() -> bool:
+            holders = await _lock_holders(engine, relay)
+            return relay.locks_taken == 2 and len(holders) == 1 and holders != [holder]
+
+        await eventually(relocked, timeout=30)
+        later = await _add(engine, settings, "s", 10, start=10)  # through the pool: no dead connection
+        await eventually(lambda: _at_least(relay, 20), timeout=30)
+        seen = await read_topic(kafka_bootstrap, topic, expect=20, quiet_seconds=1.0)
+        assert {e.id for e in seen} == set(first + later)
+        assert [e.data["n"] for e in seen if e.id in later] == list(range(10, 20))
+        assert not task.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert await _lock_holders(engine, relay) == []

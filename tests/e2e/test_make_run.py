@@ -60,10 +60,6 @@ async def test_make_run_restarts_a_dead_broker_and_new_cases_are_assigned():
     assert "exited with" not in said.replace("the broker exited with", "")  # no service died
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "make run restarts PostgreSQL, but the relays of assignment, evaluation and publication then "
-    "fail forever with `connection is closed`: shared.store.driver's raw asyncpg calls bypass "
-    "SQLAlchemy's invalidation, so the dead pooled connection goes back to the pool (pre-ping off)"))
 async def test_make_run_restarts_a_dead_database_and_new_cases_are_assigned():
     with devstack_run(run_dir()) as run:
         intake = httpx.AsyncClient(base_url=run.stack.url("intake"), timeout=20)
