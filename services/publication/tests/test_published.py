@@ -11,7 +11,7 @@ import csv
 import html as html_
 import io
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from lxml import etree
 
@@ -106,6 +106,11 @@ async def test_the_published_disclosure_is_in_the_index_and_the_feed_and_opens_i
     assert entry_link(entries[0]) == page_path
     assert entries[0].findtext(A + "title") == "全市2026年上半年法律援助信息公开"
     assert (await get_page(client, entry_link(entries[0]))) == page
+    # A scope's own feed, for the website of that scope: the city's has it, Haidian's (pending) nothing.
+    for scope, count in (({"level": "city"}, 1), ({"level": "agency", "id": "haidian-centre"}, 0)):
+        own = atom((await client.get("/api/v1/disclosures/feed", params=scope, headers=ANONYMOUS)).content)
+        assert len(own.findall(A + "entry")) == count, scope
+        assert urlsplit(own.find(A + "link[@rel='self']").get("href")).query == urlencode(scope)
 
     # The workbook of the published version read back equals its JSON, totals and rates included.
     body = (await client.get(f"/api/v1/disclosures/published/{FIRST}", headers=ANONYMOUS)).json()
