@@ -199,13 +199,50 @@ class SubsidyPayment(Row):
     paid_on: date = Field(title="发放日期")
 
 
+class SubsidyTotal(BaseModel):
+    """A total line of Annex 4: one institution's payments within its agency (小计), or the table's (合计).
+    Every form prints it below the rows, in the table's columns: `label` in the first, the fields named
+    like a column (agency, institution, amount) in theirs (docs/publication.md "Annex 4's totals")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    level: Literal["institution", "overall"]
+    label: str = Field(description="As printed in the first column: 小计（N笔） or 合计（N笔）")
+    agency_id: str | None = Field(default=None, description="The institution's agency; null overall")
+    institution_name: str | None = Field(default=None, description="The institution; null overall")
+    payments: int = Field(description="How many of the table's rows it sums")
+    amount: Decimal = Field(description="The sum of those rows' amounts, yuan")
+
+
+class SubsidyTable(Table[SubsidyPayment]):
+    """Annex 4: the payments, then their totals per institution and overall, kept beside the rows (never
+    among them) so that the rows stay one kind and sum to the overall total."""
+
+    totals: list[SubsidyTotal] = Field(
+        default_factory=list, description="Per institution (agency, then institution name), then overall")
+
+    @classmethod
+    def of_payments(cls, rows: list[SubsidyPayment]) -> SubsidyTable:
+        groups: dict[tuple[str, str], list[SubsidyPayment]] = {}
+        for row in rows:
+            groups.setdefault((row.agency_id, row.institution_name), []).append(row)
+        totals = [SubsidyTotal(level="institution", label=f"小计（{len(group)}笔）", agency_id=agency,
+                               institution_name=institution, payments=len(group),
+                               amount=sum((r.amount for r in group), Decimal("0.00")))
+                  for (agency, institution), group in sorted(groups.items())]
+        totals.append(SubsidyTotal(level="overall", label=f"合计（{len(rows)}笔）", payments=len(rows),
+                                   amount=sum((r.amount for r in rows), Decimal("0.00"))))
+        return cls(annex=4, title="法律援助办案补贴发放情况", columns=SubsidyPayment.columns(), rows=rows,
+                   totals=totals)
+
+
 class Tables(BaseModel):
     """The annexes, in the order they are published. Renderers iterate the fields in this order,
     so a new annex added here appears in every form without touching them."""
 
-    subsidy_payments: Table[SubsidyPayment] = Field(
-        default_factory=lambda: Table.of(SubsidyPayment, annex=4, title="法律援助办案补贴发放情况", rows=[]),
-        description="Annex 4; filled by the publishing workflow from the subsidy events")
+    subsidy_payments: SubsidyTable = Field(
+        default_factory=lambda: SubsidyTable.of_payments([]),
+        description="Annex 4, with its totals per institution and overall")
     cases_per_institution: Table[InstitutionCases]
     cases_per_person: Table[PersonCases]
     evaluation_results: Table[EvaluationResult]
@@ -222,6 +259,37 @@ class GradeCount(BaseModel):
         description="Share of the evaluated cases, in %; null when none was evaluated")
 
 
+class GradeRate(BaseModel):
+    """One agency's or one institution's evaluated cases of the disclosure: their grades and their
+    excellent-and-good rate against the year's target (R-EVL-8)."""
+
+    agency_id: str | None = Field(
+        description="The agency (a line of `rates_by_agency`); null for an institution")
+    institution_name: str | None = Field(
+        description="The institution as Annex 7 names it (in `rates_by_institution`); null for an agency")
+    cases_evaluated: int
+    grade_counts: dict[Grade, int] = Field(description="How many of its cases got each grade")
+    excellent_and_good_rate: float | None = Field(description="优良率, in %, one decimal, half up")
+    meets_target: bool | None = Field(
+        description="Whether the rate reaches the target (compared before rounding); null without a target")
+
+
+def meets(part: int, whole: int, target: float | None) -> bool | None:
+    """Whether part/whole reaches the target rate (in %), compared exactly, before any rounding."""
+    if target is None or whole == 0:
+        return None
+    return Decimal(100 * part) >= Decimal(str(target)) * whole
+
+
+def grade_rate(evaluations: list[EvaluationResult], target: float | None, *, agency_id: str | None = None,
+               institution_name: str | None = None) -> GradeRate:
+    counts = {grade: sum(1 for e in evaluations if e.grade == grade) for grade in Grade}
+    good = counts[Grade.excellent] + counts[Grade.good]
+    return GradeRate(agency_id=agency_id, institution_name=institution_name, cases_evaluated=len(evaluations),
+                     grade_counts=counts, excellent_and_good_rate=percentage(good, len(evaluations)),
+                     meets_target=meets(good, len(evaluations), target))
+
+
 class Summary(BaseModel):
     legal_basis: str | None = Field(
         default=None, description="The legal basis, as text the bureau edits (plain paragraphs)")
@@ -235,6 +303,14 @@ class Summary(BaseModel):
         description="优良率 (R-EVL-8), in %; null when no case of the period was evaluated")
     excellent_and_good_target: float | None = Field(
         default=None, description="The target rate for the period's year (R-EVL-8), in %")
+    meets_target: bool | None = Field(
+        default=None, description="Whether the rate reaches the target (compared before rounding); null "
+                                  "without a target or without evaluated cases")
+    rates_by_agency: list[GradeRate] = Field(
+        default_factory=list, description="The grades and rate of each agency's evaluated cases (R-EVL-8)")
+    rates_by_institution: list[GradeRate] = Field(
+        default_factory=list, description="The grades and rate of each institution's evaluated cases, "
+                                          "the institution as Annex 7 names it, across agencies (R-EVL-8)")
     legal_help_sessions: int | None = Field(
         default=None, description="Duty-lawyer legal help (法律帮助), counted per session")
     subsidies_paid: Decimal | None = Field(default=None, description="Subsidies paid in the period, yuan")
@@ -297,12 +373,20 @@ class Disclosure(BaseModel):
 
     @classmethod
     def of(cls, period: Period, *, evaluations: list[EvaluationResult], institutions: list[InstitutionCases],
-           persons: list[PersonCases]) -> Disclosure:
+           persons: list[PersonCases], subsidies: Iterable[SubsidyPayment] = (),
+           target: float | None = None) -> Disclosure:
         closed = CasesByKind(
             **{kind.value: sum(getattr(i, kind.value) for i in institutions) for kind in CaseKind},
             total=sum(i.total for i in institutions))
         evaluated = len(evaluations)
         counts = {grade: sum(1 for e in evaluations if e.grade == grade) for grade in Grade}
+        good = counts[Grade.excellent] + counts[Grade.good]
+        by_agency: dict[str, list[EvaluationResult]] = {}
+        by_institution: dict[str, list[EvaluationResult]] = {}
+        for e in evaluations:
+            by_agency.setdefault(e.agency_id, []).append(e)
+            by_institution.setdefault(e.institution_name, []).append(e)
+        payments = list(subsidies)
         return cls(
             period=str(period),
             starts_on=period.starts_on,
@@ -315,9 +399,18 @@ class Disclosure(BaseModel):
                     GradeCount(grade=g, title=GRADE_TITLES[g], count=n, percentage=percentage(n, evaluated))
                     for g, n in counts.items()
                 ],
-                excellent_and_good_rate=percentage(counts[Grade.excellent] + counts[Grade.good], evaluated),
+                excellent_and_good_rate=percentage(good, evaluated),
+                excellent_and_good_target=target,
+                meets_target=meets(good, evaluated, target),
+                rates_by_agency=[grade_rate(rows, target, agency_id=agency)
+                                 for agency, rows in sorted(by_agency.items())],
+                rates_by_institution=[grade_rate(rows, target, institution_name=name)
+                                      for name, rows in sorted(by_institution.items())],
+                subsidies_paid=sum((p.amount for p in payments), Decimal("0.00")),
+                subsidy_payments=len(payments),
             ),
             tables=Tables(
+                subsidy_payments=SubsidyTable.of_payments(payments),
                 evaluation_results=Table.of(
                     EvaluationResult, annex=7, title="法律援助案件质量同行评估结果",
                     rows=sorted(evaluations, key=lambda e: e.case_number)),
@@ -707,15 +800,13 @@ def compose(scope: Scope, period: Period, *, closures: Iterable[ClosureNoted], g
         case_number=p.case_number, case_kind=p.case_kind, amount=p.amount, paid_on=p.paid_on)
         for p in payments_in), key=lambda r: (r.paid_on, r.case_number, r.agency_id))
 
-    disclosure = Disclosure.of(period, evaluations=results, institutions=institutions, persons=persons)
+    disclosure = Disclosure.of(period, evaluations=results, institutions=institutions, persons=persons,
+                               subsidies=subsidies, target=target)
     summary = disclosure.summary.model_copy(update=dict(
-        legal_basis=texts.legal_basis, procedure=texts.procedure, excellent_and_good_target=target,
-        legal_help_sessions=0, subsidies_paid=sum((s.amount for s in subsidies), Decimal("0.00")),
-        subsidy_payments=len(subsidies), notes=[LEGAL_HELP_NOTE]))
-    tables = disclosure.tables.model_copy(update=dict(subsidy_payments=Table.of(
-        SubsidyPayment, annex=4, title="法律援助办案补贴发放情况", rows=subsidies)))
+        legal_basis=texts.legal_basis, procedure=texts.procedure, legal_help_sessions=0,
+        notes=[LEGAL_HELP_NOTE]))
     return disclosure.model_copy(update=dict(
-        title=f"{scope.name}{period.title}法律援助信息公开", scope=scope, summary=summary, tables=tables))
+        title=f"{scope.name}{period.title}法律援助信息公开", scope=scope, summary=summary))
 
 
 def as_published(draft: Disclosure, version: PublishedVersion) -> Disclosure:

@@ -26,7 +26,7 @@ async def test_every_public_endpoint_is_limited_per_client_address_and_no_other(
     public = [path for _, path, roles in routes if Role.public in roles]
     others = [path for method, path, roles in routes
               if roles and Role.public not in roles and method == "GET"]
-    assert len(public) == 6 and others
+    assert len(public) == 8 and others
     # The auditor reads the audit, the city bureau the drafts of disclosures.
     auditor = as_role(settings, Role.auditor, Role.bureau_investigator)
     async with serve_in_process(app, headers={}) as client:

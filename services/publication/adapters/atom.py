@@ -34,16 +34,17 @@ def entry_summary(entry: PublishedEntry) -> str:
     return text
 
 
-def atom_feed(entries: list[PublishedEntry], base_url: str) -> bytes:
+def atom_feed(entries: list[PublishedEntry], base_url: str, *, query: str = "") -> bytes:
+    """The feed of `entries`; `query`: the feed's own query (a scope's feed), kept in its self link."""
     base = base_url.rstrip("/")
     host = urlsplit(base).hostname or "localhost"
     feed = FeedGenerator()
-    feed.id(tag(host, "disclosures"))
+    feed.id(tag(host, "disclosures" + (f"?{query}" if query else "")))
     feed.title("法律援助信息公开")
     feed.subtitle("法律援助机构依法律援助法第五十八条公开的资金使用、案件办理和质量评估情况")
     feed.author({"name": AUTHOR})
     feed.language("zh-CN")
-    feed.link(href=base + FEED_PATH, rel="self", type="application/atom+xml")
+    feed.link(href=base + FEED_PATH + (f"?{query}" if query else ""), rel="self", type="application/atom+xml")
     feed.link(href=base + INDEX_PATH, rel="alternate", type="text/html")
     oldest_first = sorted(entries, key=lambda e: (e.published_at, e.number))
     for e in oldest_first:  # feedgen puts the last added first

@@ -48,6 +48,40 @@ def tables(disclosure: Disclosure) -> Iterator[tuple[str, Table]]:
         yield name, getattr(disclosure.tables, name)
 
 
+def total_lines(table: Table) -> list[list[object]]:
+    """The table's total lines (Annex 4's per institution and overall), as raw cells in the table's own
+    columns: the label in the first column, each of the total's fields named like a column in that
+    column (agency, institution, amount), nothing in the others. Every form prints them below the rows."""
+    lines: list[list[object]] = []
+    for total in getattr(table, "totals", []):
+        fields = type(total).model_fields
+        lines.append([total.label if i == 0 else getattr(total, c.name) if c.name in fields else None
+                      for i, c in enumerate(table.columns)])
+    return lines
+
+
+def yes_no(flag: bool | None) -> str | None:
+    return None if flag is None else "是" if flag else "否"
+
+
+RATE_HEADERS = ["类别", "名称", "评估件数", *GRADE_TITLES.values(), "优良率（%）", "优良率目标（%）",
+                "是否达到目标"]
+
+
+def rate_lines(disclosure: Disclosure) -> list[list[object]]:
+    """The excellent-and-good rate of each agency, then of each institution (R-EVL-8), as the rows under
+    `RATE_HEADERS`: in the page's summary and the workbook's sheet 优良率."""
+    s = disclosure.summary
+    target = s.excellent_and_good_target
+    lines: list[list[object]] = []
+    for kind, rates in (("法律援助机构", s.rates_by_agency), ("法律服务机构", s.rates_by_institution)):
+        for r in rates:
+            name = clean(r.agency_id or r.institution_name or "")
+            lines.append([kind, name, r.cases_evaluated, *(r.grade_counts.get(g, 0) for g in GRADE_TITLES),
+                          r.excellent_and_good_rate, target, yes_no(r.meets_target)])
+    return lines
+
+
 def table_names() -> list[str]:
     return list(Tables.model_fields)
 
@@ -135,6 +169,7 @@ def summary_rows(disclosure: Disclosure) -> list[tuple[str, object]]:
     rows += [
         ("优良率（%）", s.excellent_and_good_rate),
         ("优良率目标（%）", s.excellent_and_good_target),
+        ("是否达到优良率目标", yes_no(s.meets_target)),
         ("法律依据", s.legal_basis and clean(s.legal_basis)),
         ("工作程序", s.procedure and clean(s.procedure)),
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
-from services.publication.adapters.cells import tables, text
+from services.publication.adapters.cells import tables, text, total_lines
 from services.publication.domain import Disclosure, Table
 
 BOM = "\ufeff"
@@ -22,6 +22,8 @@ def table_csv(table: Table) -> bytes:
     writer.writerow([c.title for c in table.columns])
     for row in table.rows:
         writer.writerow([text(c.name, getattr(row, c.name)) for c in table.columns])
+    for line in total_lines(table):  # Annex 4's totals, below the rows
+        writer.writerow([text(c.name, raw) for c, raw in zip(table.columns, line, strict=True)])
     return (BOM + out.getvalue()).encode("utf-8")
 
 

@@ -23,7 +23,17 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader
 
-from services.publication.adapters.cells import clean, is_number, period_label, tables, text, title
+from services.publication.adapters.cells import (
+    RATE_HEADERS,
+    clean,
+    is_number,
+    period_label,
+    rate_lines,
+    tables,
+    text,
+    title,
+    total_lines,
+)
 from services.publication.domain import GRADE_TITLES, Disclosure, PublishedEntry
 from shared.clock import BEIJING
 from shared.contracts import Grade
@@ -135,13 +145,14 @@ def page_path(entry: PublishedEntry) -> str:
 
 _ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
 _ENV.filters.update(money=_money, percent=_percent, moment=_moment, clean=clean, period=period_label)
-_ENV.globals.update(cell=text, is_number=is_number, page_path=page_path)
+_ENV.globals.update(cell=text, is_number=is_number, page_path=page_path, total_lines=total_lines)
 
 
 def disclosure_html(disclosure: Disclosure) -> str:
     return _ENV.get_template("disclosure.html").render(
         d=disclosure, title=title(disclosure), summary=disclosure.summary,
         tables=[t for _, t in tables(disclosure)],
+        rate_headers=RATE_HEADERS, rates=rate_lines(disclosure),
         chart=grade_chart(disclosure), legal_basis=_paragraphs(disclosure.summary.legal_basis),
         procedure=_paragraphs(disclosure.summary.procedure))
 

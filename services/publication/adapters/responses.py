@@ -60,5 +60,5 @@ def index_response(entries: list[PublishedEntry]) -> Response:
     return page_response(index_html(entries))
 
 
-def feed_response(entries: list[PublishedEntry], base_url: str) -> Response:
-    return Response(atom_feed(entries, base_url), media_type=ATOM)
+def feed_response(entries: list[PublishedEntry], base_url: str, *, query: str = "") -> Response:
+    return Response(atom_feed(entries, base_url, query=query), media_type=ATOM)

@@ -83,10 +83,12 @@ async def list_published(*, engine: EngineDep, level: LevelParam = None, id: IdP
             responses={200: {"content": {"application/atom+xml": {"schema": {"type": "string"}}},
                              "description": "The newest published disclosures, for websites and WeChat "
                                             "accounts that republish them (RFC 4287)"}})
-async def feed(*, request: Request, engine: EngineDep) -> Response:
-    """The 50 newest published versions, corrections saying what they correct."""
-    page = await queries.published_entries(engine, level=None, scope_id=None, period=None, offset=0, limit=50)
-    return feed_response(page.items, str(request.base_url))
+async def feed(*, request: Request, engine: EngineDep, level: LevelParam = None, id: IdParam = None,
+               ) -> Response:
+    """The 50 newest published versions (of one scope's, with `level` and `id`: a district's website
+    republishes its own), corrections saying what they correct."""
+    page = await queries.published_entries(engine, level=level, scope_id=id, period=None, offset=0, limit=50)
+    return feed_response(page.items, str(request.base_url), query=request.url.query)
 
 
 @router.get("/published/{number}", response_model=Disclosure, responses=FORMS,

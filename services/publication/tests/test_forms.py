@@ -33,7 +33,6 @@ from services.publication.domain import (
     PublishedEntry,
     Scope,
     SubsidyPayment,
-    Table,
     Tables,
 )
 from shared.contracts import CaseKind, Grade
@@ -84,8 +83,6 @@ def sample() -> Disclosure:
                     handler_kind="grassroots_legal_worker", criminal=0, civil=0, administrative=1,
                     non_litigation=0, total=1),
     ]
-    draft = Disclosure.of(Period(2026, 1), evaluations=evaluations, institutions=institutions,
-                          persons=persons)
     subsidies = [
         SubsidyPayment(period="2026-H1", agency_id="chaoyang-centre", institution_name=FIRM,
                        handler_name="王律师",
@@ -95,17 +92,19 @@ def sample() -> Disclosure:
                        handler_name="赵工作者", case_number="FY-2026-000004",
                        case_kind=CaseKind.administrative,
                        amount=Decimal("1234.5"), paid_on=date(2026, 6, 30)),
+        SubsidyPayment(period="2026-H1", agency_id="chaoyang-centre", institution_name=FIRM,
+                       handler_name="李律师", case_number="FY-2026-000002", case_kind=CaseKind.civil,
+                       amount=Decimal("800.00"), paid_on=date(2026, 6, 30)),
     ]
-    tables = draft.tables.model_copy(update={"subsidy_payments": Table.of(
-        SubsidyPayment, annex=4, title="法律援助办案补贴发放情况", rows=subsidies)})
+    draft = Disclosure.of(Period(2026, 1), evaluations=evaluations, institutions=institutions,
+                          persons=persons, subsidies=subsidies, target=60.0)
     summary = draft.summary.model_copy(update={
         "legal_basis": "《中华人民共和国法律援助法》第十二条、第五十二条、第五十八条。\n"
                        "《法律援助条例》第二十四条。",
         "procedure": "结案材料审查、质量评估、按等级发放补贴、审批、公开。",
-        "excellent_and_good_target": 60.0,
-        "legal_help_sessions": 37, "subsidies_paid": Decimal("3634.50")})
+        "legal_help_sessions": 37})
     return draft.model_copy(update={
-        "tables": tables, "summary": summary, "status": "published",
+        "summary": summary, "status": "published",
         "title": "朝阳区法律援助信息公开（2026年上半年）",
         "scope": Scope(level="agency", id="chaoyang-centre", name="朝阳区法律援助中心"),
         "number": "朝法援公开〔2026〕1号", "version": 1, "cut_off": datetime(2026, 7, 5, 16, 0, tzinfo=UTC),
@@ -114,21 +113,41 @@ def sample() -> Disclosure:
 
 def shown(column: str, value: object) -> object:
     """A JSON cell as a reader of the forms should see it."""
-    if column in WORDS:
+    if column in WORDS and value is not None:
         return WORDS[column][value]
     if isinstance(value, str):
         return value.replace("\x07", "").replace("\x0b", "")
     return value
 
 
-def json_tables(disclosure: Disclosure) -> dict:
-    body = disclosure.model_dump(mode="json")
+def json_tables(body: Disclosure | dict) -> dict:
+    if isinstance(body, Disclosure):
+        body = body.model_dump(mode="json")
     assert list(body["tables"]) == list(Tables.model_fields)
     return body["tables"]
 
 
+def lines(table: dict) -> list[dict]:
+    """The table's rows, then its total lines (Annex 4's) as every form prints them, written out here:
+    the label in the first column, a total's fields in the columns of the same name, nothing else."""
+    first = table["columns"][0]["name"]
+    totals = [{c["name"]: total["label"] if c["name"] == first else total.get(c["name"])
+               for c in table["columns"]} for total in table.get("totals", [])]
+    return table["rows"] + totals
+
+
 def test_the_sample_has_rows_in_every_table():
     assert all(table["rows"] for table in json_tables(sample()).values())
+
+
+def test_annex_4_has_its_totals_per_institution_and_overall_as_computed_by_hand():
+    totals = json_tables(sample())["subsidy_payments"]["totals"]
+    # 王律师 2400.00 and 李律师 800.00 at the firm; 赵工作者 1234.5 at the office.
+    assert [(t["level"], t["label"], t["institution_name"], t["payments"], t["amount"]) for t in totals] == [
+        ("institution", "小计（2笔）", FIRM, 2, "3200.00"),
+        ("institution", "小计（1笔）", DIRTY_OFFICE, 1, "1234.50"),
+        ("overall", "合计（3笔）", None, 3, "4434.50")]
+    assert sample().summary.subsidies_paid == Decimal("4434.50")
 
 
 @pytest.mark.parametrize("name", list(Tables.model_fields))
@@ -142,32 +161,38 @@ def test_every_table_as_csv_parses_back_to_the_json(name):
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert rows[0] == [c["title"] for c in table["columns"]]
     expected = []
-    for row in table["rows"]:
+    for row in lines(table):
         cells = []
         for c in table["columns"]:
             value = shown(c["name"], row[c["name"]])
-            cells.append(f"{Decimal(value):.2f}" if c["name"] in MONEY_COLUMNS else str(value))
+            cells.append("" if value is None else f"{Decimal(value):.2f}" if c["name"] in MONEY_COLUMNS
+                         else str(value))
         expected.append(cells)
     assert rows[1:] == expected
-    assert "1234.50" in raw.decode("utf-8-sig") or name != "subsidy_payments"
+    if name == "subsidy_payments":
+        assert rows[-3:] == [["小计（2笔）", "chaoyang-centre", FIRM, "", "", "", "3200.00", ""],
+                             ["小计（1笔）", "chaoyang-centre", CLEAN_OFFICE, "", "", "", "1234.50", ""],
+                             ["合计（3笔）", "", "", "", "", "", "4434.50", ""]]
 
 
-def test_the_workbook_read_back_with_openpyxl_equals_the_json():
-    disclosure = sample()
-    tables = json_tables(disclosure)
+def assert_workbook_equals_json(xlsx: bytes, body: dict) -> None:
+    """The workbook read back with openpyxl: every annex's sheet equals the JSON's table, cell by cell,
+    its totals included; the rates sheet the JSON's rates."""
+    tables = json_tables(body)
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
 
-    book = openpyxl.load_workbook(io.BytesIO(disclosure_xlsx(disclosure)))
-
-    assert book.sheetnames == ["摘要", *(f"附件{t['annex']} {t['title']}" for t in tables.values())]
-    for sheet_name, table in zip(book.sheetnames[1:], tables.values(), strict=True):
+    assert book.sheetnames == ["摘要", "优良率", *(f"附件{t['annex']} {t['title']}" for t in tables.values())]
+    for sheet_name, table in zip(book.sheetnames[2:], tables.values(), strict=True):
         sheet = book[sheet_name]
         values = list(sheet.iter_rows(values_only=True))
         assert list(values[0]) == [c["title"] for c in table["columns"]], sheet_name
-        assert len(values) == 1 + len(table["rows"])
-        for read, row in zip(values[1:], table["rows"], strict=True):
+        assert len(values) == 1 + len(lines(table))
+        for read, row in zip(values[1:], lines(table), strict=True):
             for cell, c in zip(read, table["columns"], strict=True):
                 expected = shown(c["name"], row[c["name"]])
-                if c["name"] in MONEY_COLUMNS:
+                if expected is None:
+                    assert cell is None, (sheet_name, c["name"])
+                elif c["name"] in MONEY_COLUMNS:
                     assert isinstance(cell, float | int) and Decimal(str(cell)) == Decimal(expected)
                 elif c["name"] in DATE_COLUMNS:
                     assert isinstance(cell, datetime) and cell.date() == date.fromisoformat(expected)
@@ -177,9 +202,31 @@ def test_the_workbook_read_back_with_openpyxl_equals_the_json():
         assert all(cell.font.bold and cell.fill.fill_type == "solid" for cell in sheet[1])
         assert sheet.freeze_panes == "A2"
         assert all(sheet.column_dimensions[cell.column_letter].width >= 8 for cell in sheet[1])
-    annex4 = book[book.sheetnames[1]]
+    summary = body["summary"]
+    rates = list(book["优良率"].iter_rows(values_only=True))
+    assert rates[0] == ("类别", "名称", "评估件数", "优秀", "良好", "合格", "不合格", "优良率（%）",
+                        "优良率目标（%）", "是否达到目标")
+    words = {True: "是", False: "否", None: None}
+    assert [tuple(r) for r in rates[1:]] == [
+        (kind, r["agency_id"] or shown("name", r["institution_name"]), r["cases_evaluated"],
+         *(r["grade_counts"][g] for g in ("excellent", "good", "pass", "fail")), r["excellent_and_good_rate"],
+         summary["excellent_and_good_target"], words[r["meets_target"]])
+        for kind, level in (("法律援助机构", "rates_by_agency"), ("法律服务机构", "rates_by_institution"))
+        for r in summary[level]]
+
+
+def test_the_workbook_read_back_with_openpyxl_equals_the_json():
+    disclosure = sample()
+
+    xlsx = disclosure_xlsx(disclosure)
+
+    assert_workbook_equals_json(xlsx, disclosure.model_dump(mode="json"))
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    annex4 = book[book.sheetnames[2]]
     assert [annex4.cell(row=r, column=7).number_format for r in (2, 3)] == ["#,##0.00"] * 2
     assert [annex4.cell(row=r, column=8).is_date for r in (2, 3)] == [True, True]
+    assert [annex4.cell(row=r, column=1).font.bold for r in (4, 5, 6, 7)] == [False, True, True, True]
+    assert len(list(book["优良率"].iter_rows())) == 1 + 1 + 2  # the agency, the two institutions
 
 
 def test_the_summary_sheet_carries_the_summarys_figures():
@@ -198,6 +245,7 @@ def test_the_summary_sheet_carries_the_summarys_figures():
         assert read[f"评估等级：{grade['title']}（%）"] == grade["percentage"]
     assert read["优良率（%）"] == summary["excellent_and_good_rate"] == 60.0
     assert read["优良率目标（%）"] == 60.0
+    assert read["是否达到优良率目标"] == "是"  # 3 of 5, exactly the target
     assert read["法律帮助（值班律师，人次）"] == 37
     assert Decimal(str(read["发放办案补贴（元）"])) == Decimal(summary["subsidies_paid"])
     # Beijing's local time, as a date-time Excel can show (it has no zones).
@@ -212,6 +260,17 @@ def test_the_page_escapes_names_and_allows_only_its_own_style():
     assert not re.search(r"<(script|link|img|iframe)\b", html) and "http://" not in html.replace(
         'xmlns="http://www.w3.org/2000/svg"', "")
     assert " style=" not in html  # a hash-based style-src would block style attributes
+    # Annex 4's totals in its table's foot; each agency's and institution's rate against the target.
+    foot = html[html.index("<tfoot>"):html.index("</tfoot>")]
+    cells = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr) for tr in re.findall(r"<tr.*?</tr>", foot, re.S)]
+    assert cells == [
+        ["小计（2笔）", "chaoyang-centre", FIRM, "", "", "", "3200.00", ""],
+        ["小计（1笔）", "chaoyang-centre", CLEAN_OFFICE, "", "", "", "1234.50", ""],
+        ["合计（3笔）", "", "", "", "", "", "4434.50", ""]]
+    assert "优良率 60.0%，目标 60.0%（已达到目标）" in html
+    rates = html[html.index('id="summary-rates"'):html.index('id="chart-heading"')]
+    assert re.search(r"北京市某某律师事务所</th><td class=\"number\">3</td>", rates)
+    assert rates.count("<tr>") == 1 + 3 and "100.0%" in rates
     csp = page_csp(html)
     assert csp.startswith("default-src 'none'; style-src 'sha256-")
     assert "'unsafe-inline'" not in csp and "script-src" not in csp
@@ -265,8 +324,8 @@ def test_the_index_links_every_published_disclosure_newest_first():
     html = index_html([older, newer])
 
     assert html.index("新&lt;i&gt;") < html.index(">旧<")
-    assert 'href="/api/v1/published-disclosures/2"' in html
-    assert 'href="/api/v1/published-disclosures/1"' in html
+    assert 'href="/api/v1/disclosures/published/2?format=html"' in html
+    assert 'href="/api/v1/disclosures/published/1?format=html"' in html
     assert "尚无已发布" in index_html([])
 
 
@@ -281,16 +340,25 @@ async def public_api(migrated_settings):
         yield client
 
 
-async def test_the_endpoint_serves_each_form_with_its_media_type(public_api):
+@pytest.fixture
+async def staff_api(migrated_settings):
+    settings = await migrated_settings(PublicationSettings, MIGRATIONS, relay_enabled=False,
+                                       consumers_enabled=False)
+    async with serve_in_process(create_app(settings)) as client:
+        yield client
+
+
+async def test_the_endpoint_serves_each_form_with_its_media_type(staff_api):
+    """A (here empty) draft in each form, as staff read it; the published forms: test_published.py."""
     def get(**params):
-        return public_api.get("/api/v1/disclosures/2031-H2", params=params)
+        return staff_api.get("/api/v1/disclosures/drafts/2031-H2", params=params)
 
     body = (await get()).json()
     xlsx = await get(format="xlsx")
     assert xlsx.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert xlsx.headers["content-disposition"] == 'attachment; filename="disclosure-2031-H2.xlsx"'
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
-    assert [list(next(book[n].iter_rows(values_only=True))) for n in book.sheetnames[1:]] == [
+    assert [list(next(book[n].iter_rows(values_only=True))) for n in book.sheetnames[2:]] == [
         [c["title"] for c in t["columns"]] for t in body["tables"].values()]
 
     persons = await get(format="csv", table="cases_per_person")
@@ -301,7 +369,8 @@ async def test_the_endpoint_serves_each_form_with_its_media_type(public_api):
     page = await get(format="html")
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assert page.headers["content-security-policy"] == page_csp(page.text)
-    assert "本期没有评估结果" in page.text
+    assert "本期没有评估结果" in page.text and "草稿" in page.text
+    assert "合计（0笔）" in page.text
 
 
 async def test_an_unknown_table_is_a_problem_naming_the_table(public_api):

@@ -1,7 +1,8 @@
-"""The public web page of a disclosure as a reader's browser shows it (R-PUB-2): the app serves it
-over real HTTP (uvicorn on a free port, fed through the broker as evaluation feeds it), Debian's
-headless Chromium opens it, and the screenshot shows the chart's bars in the grades' colours while
-the DOM Chromium built holds the annexes' tables and the SVG chart. `.ci/run` installs Chromium."""
+"""The public web page of a published disclosure as a reader's browser shows it (R-PUB-2): the app
+serves it over real HTTP (uvicorn on a free port, fed through the broker as evaluation feeds it, the
+disclosure submitted and approved by two persons of the bureau), Debian's headless Chromium opens
+it, and the screenshot shows the chart's bars in the grades' colours while the DOM Chromium built
+holds the annexes' tables and the SVG chart. `.ci/run` installs Chromium."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import uvicorn
 from PIL import Image
 
 from services.publication.app import MIGRATIONS, PublicationSettings, create_app
+from shared.auth import Role
 from shared.contracts import CaseKind, EvaluationCompleted, Grade, HandlerKind, HandlerRef
+from shared.testing.auth import as_role
 from shared.testing.kafka import eventually, publish
 
 CHROMIUM = shutil.which("chromium")
@@ -89,16 +92,27 @@ async def test_the_page_shows_the_tables_and_the_chart_in_headless_chromium(serv
         evaluated(3, Grade.good, "北京市甲律师事务所"), evaluated(4, Grade.pass_, "北京市乙律师事务所"),
         evaluated(5, Grade.fail, "北京市乙律师事务所"), evaluated(6, Grade.excellent, "朝阳区丙法律服务所"),
     ])
+    bureau = as_role(settings, Role.bureau_investigator, sub="bureau-1")
     async with httpx.AsyncClient(base_url=base) as http:
         async def all_six() -> bool:
-            body = (await http.get("/api/v1/disclosures/2026-H1")).json()
+            body = (await http.get("/api/v1/disclosures/drafts/2026-H1", headers=bureau)).json()
             assert body["summary"]["cases_evaluated"] == 6, body["summary"]
             return True
 
         await eventually(all_six)
-        page = await http.get("/api/v1/disclosures/2026-H1", params={"format": "html"})
+        assert (await http.get("/api/v1/disclosures/2026-H1")).status_code == 404  # not yet published
+        # Published as the bureau publishes: submitted, then approved by another person of the bureau.
+        submitted = await http.post("/api/v1/disclosures/drafts/2026-H1/submission", headers=bureau,
+                                    json={"level": "city"})
+        assert submitted.status_code == 201, submitted.text
+        approved = await http.post("/api/v1/disclosures/drafts/2026-H1/approval", json={"level": "city"},
+                                   headers=as_role(settings, Role.bureau_investigator, sub="bureau-2"))
+        assert approved.status_code == 201, approved.text
+        number = approved.json()["number"]
+        page = await http.get(f"/api/v1/disclosures/published/{number}", params={"format": "html"})
     assert page.headers["content-type"] == "text/html; charset=utf-8"
-    url = f"{base}/api/v1/disclosures/2026-H1?format=html"
+    assert number in page.text and "草稿" not in page.text
+    url = f"{base}/api/v1/disclosures/published/{number}?format=html"
 
     # Without the CSP allowing the inline style, the table borders and header fills would be missing:
     # the header fill's colour in the screenshot shows the stylesheet applied under the page's policy.
@@ -117,3 +131,4 @@ async def test_the_page_shows_the_tables_and_the_chart_in_headless_chromium(serv
         assert f'id="table-annex-{annex}"' in dom
     assert 'id="chart-data"' in dom and "北京市乙律师事务所" in dom
     assert dom.count("FY-2026-0000") == 6  # every evaluated case in Annex 7
+    assert 'id="summary-rates"' in dom and "合计（0笔）" in dom  # the rates; Annex 4's total (nothing paid)

@@ -141,6 +141,26 @@ async def test_every_table_of_the_seeded_half_year_is_as_computed_by_hand(seeded
         (CHAOYANG, "FY-2026-001", "王律师", "1200.00", "2026-04-15"),
         (HAIDIAN, "FY-2026-005", "钱律师", "500.00", "2026-05-10"),
         (CHAOYANG, "FY-2026-002", "李律师", "800.00", "2026-06-30")]
+    # Annex 4's totals: 1200 + 800 at the firm (Chaoyang), 500 at the Haidian firm; overall 2500.
+    assert [(t["label"], t["agency_id"], t["institution_name"], t["payments"], t["amount"])
+            for t in city["tables"]["subsidy_payments"]["totals"]] == [
+        ("小计（2笔）", CHAOYANG, FIRM, 2, "2000.00"),
+        ("小计（1笔）", HAIDIAN, "北京市海淀某律师事务所", 1, "500.00"),
+        ("合计（3笔）", None, None, 3, "2500.00")]
+    # The rate per agency and per institution (R-EVL-8): Chaoyang's firm graded excellent, good and
+    # fail (2 of 3: 66.7%), the Haidian firm pass (0%); against 2026's target of 70%, neither reaches it.
+    def rates(level: str) -> list[tuple]:
+        return [(r["agency_id"] or r["institution_name"], r["cases_evaluated"], r["grade_counts"],
+                 r["excellent_and_good_rate"], r["meets_target"]) for r in summary[level]]
+
+    counts = ("excellent", "good", "pass", "fail")
+    assert rates("rates_by_agency") == [
+        (CHAOYANG, 3, dict(zip(counts, (1, 1, 0, 1), strict=True)), 66.7, False),
+        (HAIDIAN, 1, dict(zip(counts, (0, 0, 1, 0), strict=True)), 0.0, False)]
+    assert rates("rates_by_institution") == [
+        (FIRM, 3, dict(zip(counts, (1, 1, 0, 1), strict=True)), 66.7, False),
+        ("北京市海淀某律师事务所", 1, dict(zip(counts, (0, 0, 1, 0), strict=True)), 0.0, False)]
+    assert summary["meets_target"] is False
     assert rows(city, "cases_per_institution", "agency_id", "institution_name", "criminal", "civil",
                 "administrative", "non_litigation", "total") == [
         (CHAOYANG, FIRM, 2, 1, 0, 0, 3), (HAIDIAN, "北京市海淀某律师事务所", 0, 0, 0, 1, 1)]
@@ -164,6 +184,15 @@ async def test_every_table_of_the_seeded_half_year_is_as_computed_by_hand(seeded
         0.0, "500.00")
 
     second = await draft(client, "2026-H2")
+    assert (second["summary"]["excellent_and_good_rate"], second["summary"]["meets_target"]) == (100.0, True)
+    by_institution = second["summary"]["rates_by_institution"]
+    assert [(r["institution_name"], r["meets_target"]) for r in by_institution] == [
+        ("朝阳区某某法律服务所", True)]
+    assert [t["amount"] for t in second["tables"]["subsidy_payments"]["totals"]] == ["1200.00", "1200.00"]
+    # The target is the period's year's, from the settings: 80% in 2027, none for a year not named.
+    targets = [(await draft(client, p))["summary"]["excellent_and_good_target"]
+               for p in ("2027-Q1", "2025-H2")]
+    assert targets == [80.0, None]
     assert rows(second, "cases_per_person", "handler_name", "administrative", "total") == [("赵工作者", 1, 1)]
     assert rows(second, "evaluation_results", "case_number", "grade") == [("FY-2026-004", "good")]
     assert rows(second, "subsidy_payments", "case_number", "amount") == [("FY-2026-003", "1200.00")]
