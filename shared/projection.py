@@ -235,7 +235,11 @@ class Rows:
             rows = self.data[table]
             if not rows:
                 continue
-            columns = list(table.columns)
+            seen: set[str] = set()
+            for row in rows.values():
+                seen.update(row)
+            # A column no fold wrote is left to its server default, as an INSERT without it.
+            columns = [c for c in table.columns if c.name in seen or c.server_default is None]
             names = [c.name for c in columns]
             defaults = [_default(c) for c in columns]
             jsons = [isinstance(c.type, JSON) for c in columns]

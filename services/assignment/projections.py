@@ -250,6 +250,8 @@ rotation_state = RotationStateRow.__table__
 rotation_last_turns = RotationLastTurnRow.__table__
 rotation_month_counts = RotationMonthRow.__table__
 rotation_turns = RotationTurnRow.__table__
+REBUILT_TABLES = METADATA.sorted_tables
+"""What `python -m services.assignment rebuild` empties and fills again: every table here."""
 
 
 projection = Projection(Institution, Handler, Rotation, CaseAssignment)
