@@ -191,6 +191,9 @@ def rebuilt_tables(create_app: Callable[..., object]) -> tuple[Projection, Seque
     `projections` module's `projection` and `REBUILT_TABLES` (read models only: never a table
     filled otherwise, such as a migration's seed)."""
     module = importlib.import_module(create_app.__module__.rsplit(".", 1)[0] + ".projections")
+    if not hasattr(module, "REBUILT_TABLES"):
+        typer.echo(f"{module.__name__} declares no REBUILT_TABLES: this service has no rebuild yet", err=True)
+        raise typer.Exit(2)
     return module.projection, module.REBUILT_TABLES
 
 
