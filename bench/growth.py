@@ -42,6 +42,7 @@ from shared import store
 from shared.contracts import CaseFlags, CaseKind, CaseRegistered
 from shared.db import create_engine
 from shared.migrations import upgrade
+from shared.projection import rebuild as rebuild_projection
 from shared.uow import unit_of_work
 
 LATENCY_TARGET = 1.20  # at the largest history, within 20% of the smallest
@@ -74,25 +75,22 @@ def _percentile(values: list[float], q: float) -> float:
 
 async def rebuild(settings, events: int) -> float:  # noqa: ANN001 - AssignmentSettings
     """Empty assignment's read models and fold the whole store into them again (one
-    transaction, as intake's `rebuild-projections`). Returns events/s."""
+    transaction, shared.projection.rebuild: in memory, then COPY). Returns events/s."""
     engine = create_engine(settings)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     try:
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("rebuilding assignment's read models", total=events)
-            started = time.perf_counter()
-            async with engine.begin() as conn:
-                await conn.execute(text(f"TRUNCATE {', '.join(t.name for t in METADATA.sorted_tables)}"))
-                position = 0
-                while batch := await store.read_all(conn, after_position=position, limit=PAGE):
-                    for event in batch:
-                        await projection(conn, event)
-                    position = batch[-1].position
-                    progress.advance(task, len(batch))
-            seconds = time.perf_counter() - started
+            cpu = time.process_time()
+            done = await rebuild_projection(engine, projection, METADATA.sorted_tables,
+                                            on_page=lambda n: progress.advance(task, n))
+            cpu = time.process_time() - cpu
+        console.print(f"rebuilt {done.events:,} events in {done.seconds:.2f} s ({done.rate:,.0f}/s): "
+                      f"waiting for pages {done.read_s:.2f} s, COPY {done.write_s:.2f} s, "
+                      f"this process's CPU {cpu:.2f} s ({done.events / cpu:,.0f} events per CPU-second)")
     finally:
         await engine.dispose()
-    return events / seconds if seconds else 0.0
+    return done.rate
 
 
 async def decisions(settings, agency: str, count: int) -> tuple[list[float], float]:  # noqa: ANN001

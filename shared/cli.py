@@ -1,13 +1,15 @@
-"""The command line of every service: `python -m services.<name> serve | migrate | dead-letters |
-held-cases | redrive | discard`; and the kernel's own tools: `python -m shared.cli token --role ...`."""
+"""The command line of every service: `python -m services.<name> serve | migrate | rebuild |
+dead-letters | held-cases | redrive | discard`; and the kernel's own tools:
+`python -m shared.cli token --role ...`."""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import importlib
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,14 +17,24 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from sqlalchemy import Table as SqlTable
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import auth, deadletters
 from shared.db import create_engine
 from shared.logs import configure_logging
 from shared.migrations import upgrade
+from shared.projection import Projection, Rebuilt, count_events
+from shared.projection import rebuild as rebuild_projection
 from shared.settings import ServiceSettings
 
 T = TypeVar("T")
@@ -64,6 +76,22 @@ def service_cli(
                           json_format=settings.log_json)
         upgrade(settings, migrations)
         typer.echo(f"{settings.service_name}: database migrated to head")
+
+    @cli.command()
+    def rebuild(
+        per_event: bool = typer.Option(False, "--per-event",
+                                       help="Fold one event at a time through the live folds."),
+    ) -> None:
+        """Empty the service's read models and fold its whole event store into them again, in one
+        transaction (readers see the old tables until it commits): in memory and written with
+        COPY when every fold has an in-memory twin, else one event at a time."""
+        settings = settings_class()
+        configure_logging(service=settings.service_name, level=settings.log_level,
+                          json_format=settings.log_json)
+        projection, tables = rebuilt_tables(create_app)
+        done = asyncio.run(_with_engine(settings, lambda engine: _rebuild(
+            engine, settings.service_name, projection, tables, per_event)))
+        Console().print(rebuild_table(settings.service_name, [done]))
 
     @cli.command("dead-letters")
     def dead_letters(
@@ -152,6 +180,44 @@ def service_cli(
         carry_out(dead_letter_id, "redrive", actor, wait_seconds)
 
     return cli
+
+
+REBUILD_TARGET = 20_000
+"""Events per second a rebuild should reach (issue 17)."""
+
+
+def rebuilt_tables(create_app: Callable[..., object]) -> tuple[Projection, Sequence[SqlTable]]:
+    """The service's projection and the tables a rebuild empties and fills again: its
+    `projections` module's `projection` and `REBUILT_TABLES` (read models only: never a table
+    filled otherwise, such as a migration's seed)."""
+    module = importlib.import_module(create_app.__module__.rsplit(".", 1)[0] + ".projections")
+    if not hasattr(module, "REBUILT_TABLES"):
+        typer.echo(f"{module.__name__} declares no REBUILT_TABLES: this service has no rebuild yet", err=True)
+        raise typer.Exit(2)
+    return module.projection, module.REBUILT_TABLES
+
+
+async def _rebuild(engine: AsyncEngine, service: str, projection: Projection, tables: Sequence[SqlTable],
+                   per_event: bool) -> Rebuilt:
+    total = await count_events(engine)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn()) as bar:
+        task = bar.add_task(f"{service}: rebuilding {len(tables)} read models", total=total)
+        return await rebuild_projection(engine, projection, tables, batched=False if per_event else None,
+                                        on_page=lambda n: bar.advance(task, n))
+
+
+def rebuild_table(title: str, rebuilt: Sequence[Rebuilt], names: Sequence[str] | None = None) -> Table:
+    """The figures of one or more rebuilds beside the target, as a table."""
+    table = Table(title=f"{title}: projection rebuild")
+    for column in ("service", "path", "events", "folded", "seconds", "events/s", "target", "ratio"):
+        table.add_column(column, justify="left" if column in ("service", "path") else "right")
+    for n, done in enumerate(rebuilt):
+        ratio = done.rate / REBUILD_TARGET
+        table.add_row(names[n] if names else title, "in memory + COPY" if done.batched else "per event",
+                      f"{done.events:,}", f"{done.folded:,}", f"{done.seconds:.2f}", f"{done.rate:,.0f}",
+                      f"≥ {REBUILD_TARGET:,}", f"[{'green' if ratio >= 1 else 'red'}]{ratio:.2f}[/]")
+    return table
 
 
 async def _follow(engine: AsyncEngine, asked: deadletters.Request, wait_seconds: float) -> None:

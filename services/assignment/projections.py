@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import BigInteger, Column, DateTime, delete, func, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -14,6 +15,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.assignment.domain import (
+    Assessment,
     AssignmentBlocked,
     AssignmentEnded,
     CaseAssignment,
@@ -36,7 +38,7 @@ from services.assignment.domain import (
     UnavailabilityRecorded,
 )
 from shared.contracts.assignment import ReleaseCause
-from shared.projection import Projection, Recorded
+from shared.projection import Json, Projection, Recorded, Rows
 
 
 class AssignmentTable(SQLModel, registry=registry()):
@@ -248,6 +250,8 @@ rotation_state = RotationStateRow.__table__
 rotation_last_turns = RotationLastTurnRow.__table__
 rotation_month_counts = RotationMonthRow.__table__
 rotation_turns = RotationTurnRow.__table__
+REBUILT_TABLES = METADATA.sorted_tables
+"""What `python -m services.assignment rebuild` empties and fills again: every table here."""
 
 
 projection = Projection(Institution, Handler, Rotation, CaseAssignment)
@@ -456,3 +460,173 @@ async def handler_released(conn: AsyncConnection, e: HandlerReleased, at: Record
 @projection.on(AssignmentEnded)
 async def assignment_ended(conn: AsyncConnection, e: AssignmentEnded, at: Recorded) -> None:
     await _released(conn, e.case_id, at, e.ended_at)
+
+
+# --- the same folds in memory, for the batched rebuild (shared.projection.rebuild) -------------
+# Each leaves `Rows` as its SQL fold above leaves the tables: tests/test_rebuild.py compares them.
+
+
+@projection.in_memory(InstitutionRecruited)
+def institution_recruited_rows(rows: Rows, e: InstitutionRecruited, at: Recorded) -> None:
+    recruitment = e.recruitment
+    rows.insert(institutions,
+                institution_id=e.institution_id, name=e.name, kind=e.kind.value, agency_id=e.agency_id,
+                district=e.district, recruited_at=e.recruited_at, version=at.version,
+                recruitment_method=recruitment and recruitment.method.value,
+                recruited_on=recruitment and recruitment.recruited_on,
+                recruiting_agency=recruitment and recruitment.recruiting_agency,
+                results_published_on=recruitment and recruitment.results_published_on)
+
+
+@projection.in_memory(CommitmentSigned, of=Institution)
+def institution_commitment_signed_rows(rows: Rows, e: CommitmentSigned, at: Recorded) -> None:
+    rows.insert(commitments, institution_id=at.aggregate_id, version=at.version, signed_on=e.signed_on,
+                valid_until=e.valid_until, signed_at=e.signed_at)
+    rows.update(institutions, at.aggregate_id, commitment_signed_on=e.signed_on,
+                commitment_valid_until=e.valid_until, version=at.version)
+
+
+@projection.in_memory(CommitmentSigned, of=Handler)
+def volunteer_commitment_signed_rows(rows: Rows, e: CommitmentSigned, at: Recorded) -> None:
+    rows.insert(volunteer_commitments, handler_id=at.aggregate_id, version=at.version, signed_on=e.signed_on,
+                valid_until=e.valid_until)
+
+
+@projection.in_memory(CommitmentWithdrawn)
+def commitment_withdrawn_rows(rows: Rows, e: CommitmentWithdrawn, at: Recorded) -> None:
+    last_day = e.withdrawn_on - timedelta(days=1)
+    for letter in rows.scan(commitments):
+        if letter["institution_id"] == at.aggregate_id and letter["valid_until"] > last_day:
+            letter["valid_until"] = last_day
+    institution = rows.get(institutions, at.aggregate_id)
+    if institution is not None:  # LEAST ignores NULL
+        until = institution.get("commitment_valid_until")
+        institution.update(commitment_valid_until=last_day if until is None else min(until, last_day),
+                           version=at.version)
+
+
+@projection.in_memory(HandlerRegistered)
+def handler_registered_rows(rows: Rows, e: HandlerRegistered, at: Recorded) -> None:
+    rows.insert(handlers,
+                handler_id=e.handler_id, name=e.name, kind=e.kind.value, licence_number=e.licence_number,
+                institution_id=e.institution_id, agency_id=e.agency_id, years_of_practice=e.years_of_practice,
+                status="active", registered_order=at.position, registered_at=e.registered_at,
+                version=at.version, practice_areas=[k.value for k in e.practice_areas],
+                qualifications=[q.value for q in e.qualifications])
+
+
+@projection.in_memory(HandlerSuspended)
+def handler_suspended_rows(rows: Rows, e: HandlerSuspended, at: Recorded) -> None:
+    rows.insert_or_ignore(suspensions, handler_id=at.aggregate_id, suspension_id=e.suspension_id,
+                          reason=e.reason, until=e.until, suspended_at=e.suspended_at)
+
+
+@projection.in_memory(HandlerReinstated)
+def handler_reinstated_rows(rows: Rows, e: HandlerReinstated, at: Recorded) -> None:
+    rows.delete(suspensions, at.aggregate_id, e.suspension_id)
+
+
+@projection.in_memory(UnavailabilityRecorded)
+def unavailability_recorded_rows(rows: Rows, e: UnavailabilityRecorded, at: Recorded) -> None:
+    rows.insert(unavailability, handler_id=at.aggregate_id, version=at.version,
+                unavailable_from=e.unavailable_from, unavailable_to=e.unavailable_to)
+
+
+def _plus_one(row: dict[str, Any]) -> None:
+    row["case_count"] += 1
+
+
+@projection.in_memory(TurnTaken)
+def turn_taken_rows(rows: Rows, e: TurnTaken, at: Recorded) -> None:
+    agency = at.aggregate_id
+
+    def next_turn(row: dict[str, Any]) -> None:
+        row.update(version=at.version, turns=row["turns"] + 1)
+
+    state = rows.upsert(rotation_state, {"agency_id": agency, "version": at.version, "turns": 1}, next_turn)
+    rows.upsert(rotation_last_turns, {"agency_id": agency, "handler_id": e.handler_id,
+                                      "last_turn": state["turns"]}, {"last_turn": state["turns"]})
+    rows.insert_or_ignore(rotation_turns, agency_id=agency, case_id=e.case_id, handler_id=e.handler_id)
+    if e.counts_toward_cap:
+        rows.upsert(rotation_month_counts, {"agency_id": agency, "month": e.month, "handler_id": e.handler_id,
+                                            "case_count": 1}, _plus_one)
+    rows.update(handlers, e.handler_id, last_assigned_at=e.taken_at)
+    if e.counts_toward_cap:
+        rows.upsert(handler_month_counts, {"handler_id": e.handler_id, "month": e.month, "case_count": 1},
+                    _plus_one)
+
+
+_CANDIDATES = TypeAdapter(list[Assessment])
+
+
+def _decided_rows(rows: Rows, e: CaseAwaitingChoice | HandlerAssigned | AssignmentBlocked, at: Recorded,
+                  row: dict[str, Any]) -> None:
+    case = e.case
+    row |= {"candidates": Json(_CANDIDATES.dump_json(e.candidates)), "version": at.version}
+    values = {"case_id": case.case_id, "case_number": case.case_number, "case_kind": case.case_kind.value,
+              "agency_id": case.agency_id, "group_case": case.flags.group_case,
+              "source_system": case.source_system, **row}
+    rows.upsert(case_assignments, values, row)
+
+
+@projection.in_memory(CaseAwaitingChoice)
+def case_awaiting_choice_rows(rows: Rows, e: CaseAwaitingChoice, at: Recorded) -> None:
+    _decided_rows(rows, e, at, {"status": "awaiting_choice", "proposal": e.proposal,
+                                "decided_at": e.recorded_at, **_NO_INSTITUTION})
+
+
+@projection.in_memory(AssignmentBlocked)
+def assignment_blocked_rows(rows: Rows, e: AssignmentBlocked, at: Recorded) -> None:
+    _decided_rows(rows, e, at, {"status": "blocked", "decided_at": e.blocked_at, **_NO_INSTITUTION})
+
+
+@projection.in_memory(CaseGivenToInstitution)
+def case_given_to_institution_rows(rows: Rows, e: CaseGivenToInstitution, at: Recorded) -> None:
+    rows.update(case_assignments, e.case_id, status="awaiting_institution", institution_id=e.institution_id,
+                institution_name=e.institution_name, due_at=e.due_at, reason=e.reason, decided_at=e.given_at,
+                version=at.version)
+
+
+@projection.in_memory(CaseTakenBackFromInstitution)
+def case_taken_back_rows(rows: Rows, e: CaseTakenBackFromInstitution, at: Recorded) -> None:
+    rows.update(case_assignments, e.case_id, status="awaiting_choice", institution_id=None,
+                institution_name=None, due_at=None, reason=e.reason, decided_at=e.taken_back_at,
+                version=at.version)
+
+
+@projection.in_memory(HandlerAssigned)
+def handler_assigned_rows(rows: Rows, e: HandlerAssigned, at: Recorded) -> None:
+    handler = e.handler
+    _decided_rows(rows, e, at, {"status": "assigned", "method": e.method.value, "reason": e.reason,
+                                "handler_id": handler.handler_id, "handler_name": handler.name,
+                                "institution_name": handler.institution_name, "decided_at": e.assigned_at,
+                                "institution_id": handler.institution_id, "due_at": None})
+    for party in set(e.case.adverse_party_hashes):
+        rows.insert_or_ignore(opposed_parties, case_id=e.case.case_id, handler_id=handler.handler_id,
+                              party_hash=party, institution_id=handler.institution_id)
+    if e.case.aided_person_hash:
+        rows.insert_or_ignore(represented_parties, case_id=e.case.case_id, handler_id=handler.handler_id,
+                              institution_id=handler.institution_id, party_hash=e.case.aided_person_hash)
+
+
+def _released_rows(rows: Rows, case_id: str, at: Recorded, ended_at: datetime | None) -> None:
+    row: dict[str, Any] = {"version": at.version, "handler_id": None, "handler_name": None,
+                           "institution_name": None, "method": None, **_NO_INSTITUTION}
+    if ended_at is not None:
+        row |= {"status": "released", "decided_at": ended_at}
+    rows.update(case_assignments, case_id, **row)
+
+
+@projection.in_memory(HandlerDeclined)
+def handler_declined_rows(rows: Rows, e: HandlerDeclined, at: Recorded) -> None:
+    _released_rows(rows, e.case_id, at, None)
+
+
+@projection.in_memory(HandlerReleased)
+def handler_released_rows(rows: Rows, e: HandlerReleased, at: Recorded) -> None:
+    _released_rows(rows, e.case_id, at, e.released_at if e.cause == ReleaseCause.termination else None)
+
+
+@projection.in_memory(AssignmentEnded)
+def assignment_ended_rows(rows: Rows, e: AssignmentEnded, at: Recorded) -> None:
+    _released_rows(rows, e.case_id, at, e.ended_at)

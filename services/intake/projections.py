@@ -20,7 +20,6 @@ from sqlalchemy import (
     case,
     func,
     insert,
-    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -48,7 +47,8 @@ from services.intake.domain.events import (
 )
 from services.intake.domain.record import Mandate, Meeting
 from shared.projection import Projection, Recorded
-from shared.store import driver, read_all
+from shared.projection import rebuild as rebuild_projection
+from shared.store import driver
 
 
 class IntakeTable(SQLModel, registry=registry()):
@@ -178,6 +178,7 @@ METADATA = IntakeTable.metadata
 # What the projection writes (rebuilt from the store); registration_keys and the working calendar
 # are not derived.
 PROJECTION_TABLES = [cases, checklist_versions]
+REBUILT_TABLES = PROJECTION_TABLES
 
 projection = Projection(Case, AgencyChecklist)
 
@@ -314,14 +315,4 @@ async def rebuild(engine: AsyncEngine) -> int:
     through the same projection as every command, in one transaction: readers see the old
     tables until it commits. TRUNCATE locks the tables, so a command that commits meanwhile
     waits and then projects onto the rebuilt ones. Returns how many events were folded."""
-    folded = 0
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {', '.join(t.name for t in PROJECTION_TABLES)}"))
-        position = 0
-        while batch := await read_all(conn, after_position=position):
-            for event in batch:
-                if projection.owner(event.stream_id) is not None:
-                    await projection(conn, event)
-                    folded += 1
-            position = batch[-1].position
-    return folded
+    return (await rebuild_projection(engine, projection, REBUILT_TABLES)).folded

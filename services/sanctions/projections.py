@@ -314,6 +314,8 @@ METADATA = SanctionsTable.metadata
 # --- folds ----------------------------------------------------------------------------------
 
 projection = Projection(*AGGREGATES)
+REBUILT_TABLES = METADATA.sorted_tables
+"""What `python -m services.sanctions rebuild` empties and fills again: every table here."""
 """The projector app.py hands to its ServiceSpec: one fold per domain event."""
 
 

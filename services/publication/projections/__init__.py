@@ -19,5 +19,11 @@ from __future__ import annotations
 from services.publication.projections import assignment_rules, disclosures, providers, recruitment_calls
 from services.publication.projections.base import METADATA, PublicationTable, projection
 
-__all__ = ["METADATA", "PublicationTable", "assignment_rules", "disclosures", "projection", "providers",
+REBUILT_TABLES = [disclosures.closed_cases, disclosures.evaluation_results, disclosures.subsidy_payments]
+"""What `python -m services.publication rebuild` empties and fills again: the tables folded from
+publication's own store. The others are folded from other services' events (consumers.py) or
+written by the publishing itself (published disclosures): a rebuild leaves them alone."""
+
+__all__ = ["METADATA", "REBUILT_TABLES", "PublicationTable", "assignment_rules", "disclosures", "projection",
+           "providers",
            "recruitment_calls"]

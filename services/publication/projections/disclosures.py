@@ -30,6 +30,7 @@ from services.publication.domain import (
     scope_key,
 )
 from services.publication.projections.base import PublicationTable, Recorded, projection
+from shared.projection import Rows
 
 
 class EvaluationResultRow(PublicationTable, table=True):
@@ -165,3 +166,36 @@ async def record_published(conn: AsyncConnection, disclosure: Disclosure) -> Non
         published_at=disclosure.published_at, replaces=corrects.replaces if corrects else None,
         changes=corrects.changes if corrects else [], document=disclosure.model_dump_json(),
     ))
+
+
+# --- the same folds in memory, for the batched rebuild (shared.projection.rebuild) -------------
+
+
+def _upsert_rows(rows: Rows, table: Any, values: dict[str, Any], newer: Any) -> None:
+    row = rows.get(table, values["case_id"])
+    if row is None:
+        rows.insert(table, **values)
+    elif newer(row, values):
+        row.update(values)
+
+
+@projection.in_memory(ClosureNoted)
+def closure_noted_rows(rows: Rows, event: ClosureNoted, at: Recorded) -> None:
+    values = event.model_dump(mode="python")
+    values |= dict(case_kind=event.case_kind.value, period=str(Period.containing(event.ended_on)))
+    _upsert_rows(rows, closed_cases, values, lambda old, new: old["closed_at"] <= new["closed_at"])
+
+
+@projection.in_memory(GradeNoted)
+def grade_noted_rows(rows: Rows, event: GradeNoted, at: Recorded) -> None:
+    values = event.model_dump(mode="python")
+    values |= dict(case_kind=event.case_kind.value, grade=event.grade.value,
+                   period=str(Period.of(event.completed_at)))
+    _upsert_rows(rows, evaluation_results, values,
+                 lambda old, new: old["completed_at"] <= new["completed_at"])
+
+
+@projection.in_memory(SubsidyPaymentNoted)
+def subsidy_payment_noted_rows(rows: Rows, event: SubsidyPaymentNoted, at: Recorded) -> None:
+    values = event.model_dump(mode="python") | dict(case_kind=event.case_kind.value)
+    _upsert_rows(rows, subsidy_payments, values, lambda old, new: old["paid_on"] <= new["paid_on"])

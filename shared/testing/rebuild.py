@@ -1,0 +1,32 @@
+"""For each service's test that its batched rebuild (in memory, then COPY) leaves exactly the
+tables the per-event fold leaves: both rebuilds, then every row of every table compared."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.projection import Projection, Rebuilt, rebuild
+
+
+async def contents(engine: AsyncEngine, tables: Sequence[Table]) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, in primary-key order (all columns when there is none)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    async with engine.connect() as conn:
+        for table in tables:
+            order = list(table.primary_key.columns) or list(table.columns)
+            rows = (await conn.execute(select(table).order_by(*order))).mappings().all()
+            found[table.name] = [dict(r) for r in rows]
+    return found
+
+
+async def both_rebuilds(engine: AsyncEngine, projection: Projection, tables: Sequence[Table]
+                        ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], Rebuilt]:
+    """The tables after a per-event rebuild and after a batched one (and the batched one's figures)."""
+    await rebuild(engine, projection, tables, batched=False)
+    one_by_one = await contents(engine, tables)
+    batched = await rebuild(engine, projection, tables, batched=True, page=97)
+    return one_by_one, await contents(engine, tables), batched
