@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.evaluation import queries
+from services.evaluation.domain.rates import PERIOD_PATTERN
 from services.evaluation.queries import RatesView
 from services.evaluation.settings import EvaluationSettingsDep
 from shared.auth import Principal, Role, allow
@@ -29,7 +30,7 @@ async def quality_rates(
     *, engine: EngineDep, settings: EvaluationSettingsDep,
     principal: Annotated[Principal, allow(Role.agency_staff, Role.quality_lead, Role.bureau_investigator,
                                           Role.auditor)],
-    period: Annotated[str, Query(pattern=r"^\d{4}-H[12]$", description="A half-year: 2026-H1, 2026-H2")],
+    period: Annotated[str, Query(pattern=PERIOD_PATTERN, description="A half-year: 2026-H1, 2026-H2")],
     by: RateGroup = RateGroup.handler,
     below_target: Annotated[bool, Query(description="Only those below the target (the push list)")] = False,
 ) -> RatesView:

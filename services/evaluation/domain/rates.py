@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import MAXYEAR, date
 from decimal import ROUND_HALF_UP, Decimal
 
 from shared.aggregate import Invalid
 
-PERIOD = re.compile(r"^(\d{4})-H([12])$")
+PERIOD_PATTERN = r"^([1-9]\d{3})-H([12])$"
+PERIOD = re.compile(PERIOD_PATTERN)
 
 
 def period_bounds(period: str) -> tuple[date, date]:
@@ -21,6 +22,9 @@ def period_bounds(period: str) -> tuple[date, date]:
     if found is None:
         raise Invalid(f"period: a half-year such as 2026-H1 or 2026-H2, not {period!r}", rule="R-EVL-8")
     year, half = int(found[1]), int(found[2])
+    if year == MAXYEAR and half == 2:
+        # Its end, 1 January 10000, is no date Python can hold.
+        raise Invalid(f"period: {period} ends past the last representable day", rule="R-EVL-8")
     return (date(year, 1, 1), date(year, 7, 1)) if half == 1 else (date(year, 7, 1), date(year + 1, 1, 1))
 
 
