@@ -245,7 +245,8 @@ async def close_case(uow_factory: UnitOfWorkFactory, case_id: str, *, outcome: s
         uow.emit(contracts.CaseClosed(case_id=case.id, case_number=r.case_number, case_kind=r.case_kind,
                                       district=r.district, agency_id=r.agency_id, handler=handler,
                                       group_case=r.flags.group_case, outcome=closure.outcome,
-                                      ended_on=closure.ended_on, closed_at=closure.closed_at))
+                                      ended_on=closure.ended_on, closed_at=closure.closed_at,
+                                      criminal_role=r.criminal_role))
         return case
 
 

@@ -444,6 +444,7 @@ class ClosureNoted(DomainEvent):
     group_case: bool = False
     ended_on: date
     closed_at: datetime
+    criminal_role: str | None = None  # duty_lawyer_help: a session of legal help, not a case
 
 
 class GradeNoted(DomainEvent):
@@ -717,8 +718,8 @@ DisclosureWorkflow.handles(DisclosureSubmitted, DisclosureReturned, DisclosurePu
 
 # --- composing a disclosure from the facts ----------------------------------------------------------
 
-LEGAL_HELP_NOTE = (
-    "值班律师法律帮助按人次统计；本系统收到的结案事件未载明值班律师提供法律帮助的人次，故本期计为0。")
+LEGAL_HELP = "duty_lawyer_help"  # the criminal role of duty-lawyer legal help (法律帮助)
+LEGAL_HELP_NOTE = "值班律师法律帮助按人次统计（每一次法律帮助结束计一人次），不计入结案数及附件5、附件6。"
 
 
 def _latest_by_case(facts: Iterable[F], moment: Callable[[F], object]) -> dict[str, F]:
@@ -763,7 +764,11 @@ def compose(scope: Scope, period: Period, *, closures: Iterable[ClosureNoted], g
         closure = closed.get(case_id)
         return closure.ended_on if closure is not None else fallback
 
-    cases = [c for c in closed.values() if period.contains(c.ended_on) and in_scope(c.agency_id, c.case_id)]
+    ended = [c for c in closed.values() if period.contains(c.ended_on) and in_scope(c.agency_id, c.case_id)]
+    # Duty-lawyer legal help is no legal-aid case: published disclosures give it a row of its own,
+    # in sessions (人次), beside the cases by kind; each help intake closes is one session.
+    legal_help_sessions = sum(1 for c in ended if c.criminal_role == LEGAL_HELP)
+    cases = [c for c in ended if c.criminal_role != LEGAL_HELP]
     evaluated = [g for g in graded.values()
                  if period.contains(place(g.case_id, local_date(g.completed_at)))
                  and in_scope(g.agency_id, g.case_id)]
@@ -803,7 +808,7 @@ def compose(scope: Scope, period: Period, *, closures: Iterable[ClosureNoted], g
     disclosure = Disclosure.of(period, evaluations=results, institutions=institutions, persons=persons,
                                subsidies=subsidies, target=target)
     summary = disclosure.summary.model_copy(update=dict(
-        legal_basis=texts.legal_basis, procedure=texts.procedure, legal_help_sessions=0,
+        legal_basis=texts.legal_basis, procedure=texts.procedure, legal_help_sessions=legal_help_sessions,
         notes=[LEGAL_HELP_NOTE]))
     return disclosure.model_copy(update=dict(
         title=f"{scope.name}{period.title}法律援助信息公开", scope=scope, summary=summary))

@@ -43,7 +43,8 @@ async def note_closure(uow: UnitOfWork, event: CaseClosed) -> None:
         district=event.district, agency_id=event.agency_id, institution_id=h.institution_id,
         institution_name=h.institution_name,
         handler_id=h.handler_id, handler_name=h.name, handler_kind=h.kind.value, group_case=event.group_case,
-        ended_on=event.ended_on, closed_at=event.closed_at))
+        ended_on=event.ended_on, closed_at=event.closed_at,
+        criminal_role=event.criminal_role.value if event.criminal_role else None))
     await uow.save(facts)
 
 

@@ -130,6 +130,7 @@ class CaseClosed(IntegrationEvent):
         "case_id": EXAMPLE_CASE_ID, "case_number": EXAMPLE_CASE_NUMBER, "case_kind": "criminal",
         "district": EXAMPLE_DISTRICT, "agency_id": EXAMPLE_AGENCY_ID, "handler": EXAMPLE_LAWYER,
         "group_case": False, "outcome": "判决", "ended_on": "2026-08-10", "closed_at": "2026-08-14T07:05:12Z",
+        "criminal_role": "defence",
     }]})
 
     type: ClassVar[str] = "legalaid.intake.case-closed.v1"
@@ -146,6 +147,9 @@ class CaseClosed(IntegrationEvent):
     outcome: str
     ended_on: date
     closed_at: datetime
+    criminal_role: CriminalRole | None = Field(
+        default=None, description="A criminal case's role; duty-lawyer legal help (duty_lawyer_help) is "
+                                  "disclosed as sessions of its own, apart from the cases (R-PUB-1)")
 
 
 @integration_event

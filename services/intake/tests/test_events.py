@@ -107,6 +107,8 @@ async def test_intake_tells_the_others_on_its_topic(publishing_intake):
     assert (signed.standard, signed.checked_by, signed.signed_off_by) == ("SF/T 0086-2020", "checker-1",
                                                                           "lead-zhao")
     assert signed.checklist_version == 1
+    # The closure names the criminal role: publication discloses duty-lawyer help apart from cases.
+    assert by[(late["case_id"], "case-closed")].criminal_role == "defence"
     next_stage = by[(nxt["case_id"], "case-registered")]
     assert (next_stage.previous_case_id, next_stage.criminal_stage) == (late["case_id"], "second_instance")
     assert next_stage.flags.possible_death_penalty_or_life_imprisonment

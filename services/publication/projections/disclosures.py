@@ -77,6 +77,7 @@ class ClosedCaseRow(PublicationTable, table=True):
     period: str
     ended_on: date = Field(sa_column=Column(Date, nullable=False))
     district: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    criminal_role: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class SubsidyPaymentRow(PublicationTable, table=True):

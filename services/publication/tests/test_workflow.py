@@ -22,6 +22,7 @@ from shared.contracts import (
     HandlerRef,
     SubsidyPaid,
 )
+from shared.contracts.intake import CriminalRole
 from shared.db import create_engine
 from shared.http import beijing_times
 from shared.testing.auth import as_role
@@ -48,12 +49,14 @@ def at(moment: str) -> datetime:
     return datetime.fromisoformat(f"{moment}+08:00")
 
 
-def closed(n: int, kind: CaseKind, handler: HandlerRef, *, ended: str, recorded: str) -> CaseClosed:
+def closed(n: int, kind: CaseKind, handler: HandlerRef, *, ended: str, recorded: str,
+           role: CriminalRole | None = None) -> CaseClosed:
     KINDS[n] = kind
     agency = AGENCY_OF[handler]
     return CaseClosed(case_id=f"case-{n}", case_number=f"FY-2026-{n:03d}", case_kind=kind,
                       district=DISTRICT_OF[agency], agency_id=agency, handler=handler, outcome="判决",
-                      ended_on=datetime.fromisoformat(ended).date(), closed_at=at(recorded))
+                      ended_on=datetime.fromisoformat(ended).date(), closed_at=at(recorded),
+                      criminal_role=role)
 
 
 def graded(n: int, grade: Grade, handler: HandlerRef, *, on: str) -> EvaluationCompleted:
@@ -75,6 +78,7 @@ def paid(n: int, amount: str, handler: HandlerRef, *, on: str) -> SubsidyPaid:
 
 # The seeded half-year. Case 3 ended on 30 June and was recorded closed on 2 July: the first
 # half-year's. Case 4 ended on 1 July: the second's. Case 3's grade (10 July) follows its case.
+# Cases 6 and 7 are duty-lawyer legal help: two sessions of the first half-year, no cases.
 SEED = [
     closed(1, CaseKind.criminal, WANG, ended="2026-03-10", recorded="2026-03-12T09:00:00"),
     closed(2, CaseKind.civil, LI, ended="2026-05-20", recorded="2026-05-21T09:00:00"),
@@ -90,6 +94,10 @@ SEED = [
     paid(2, "800.00", LI, on="2026-06-30"),
     paid(5, "500.00", QIAN, on="2026-05-10"),
     paid(3, "1200.00", WANG, on="2026-07-20"),  # paid in the second half-year
+    closed(6, CaseKind.criminal, LI, ended="2026-02-01", recorded="2026-02-01T15:00:00",
+           role=CriminalRole.duty_lawyer_help),
+    closed(7, CaseKind.criminal, WANG, ended="2026-06-30", recorded="2026-07-01T10:00:00",
+           role=CriminalRole.duty_lawyer_help),
 ]
 
 
@@ -102,8 +110,8 @@ async def seeded(migrated_settings):
         async def all_in() -> bool:
             first = (await client.get("/api/v1/disclosures/drafts/2026-H1")).json()["summary"]
             second = (await client.get("/api/v1/disclosures/drafts/2026-H2")).json()["summary"]
-            counts = ("cases_closed", "cases_evaluated", "subsidy_payments")
-            assert [first[c] for c in counts] == [4, 4, 3] and [second[c] for c in counts] == [1, 1, 1]
+            counts = ("cases_closed", "cases_evaluated", "subsidy_payments", "legal_help_sessions")
+            assert [first[c] for c in counts] == [4, 4, 3, 2] and [second[c] for c in counts] == [1, 1, 1, 0]
             return True
 
         await eventually(all_in)
@@ -133,7 +141,8 @@ async def test_every_table_of_the_seeded_half_year_is_as_computed_by_hand(seeded
         ("excellent", 1, 25.0), ("good", 1, 25.0), ("pass", 1, 25.0), ("fail", 1, 25.0)]
     assert (summary["excellent_and_good_rate"], summary["excellent_and_good_target"]) == (50.0, 70.0)
     assert (summary["subsidies_paid"], summary["subsidy_payments"]) == ("2500.00", 3)
-    assert summary["legal_help_sessions"] == 0 and "值班律师" in summary["notes"][0]
+    # Duty-lawyer legal help: its own row, in sessions, counted in no case figure or table.
+    assert summary["legal_help_sessions"] == 2 and "值班律师" in summary["notes"][0]
     assert summary["legal_basis"].startswith("依据《中华人民共和国法律援助法》")
 
     columns = ("agency_id", "case_number", "handler_name", "amount", "paid_on")
@@ -173,15 +182,17 @@ async def test_every_table_of_the_seeded_half_year_is_as_computed_by_hand(seeded
 
     district = await draft(client, "2026-H1", level="district", id="朝阳区")
     assert district["title"] == "朝阳区2026年上半年法律援助信息公开"
-    assert district["summary"]["cases_closed_by_kind"]["total"] == 3
+    district_summary = district["summary"]
+    assert (district_summary["cases_closed_by_kind"]["total"],
+            district_summary["legal_help_sessions"]) == (3, 2)
     assert (district["summary"]["excellent_and_good_rate"], district["summary"]["subsidies_paid"]) == (
         66.7, "2000.00")
     assert rows(district, "cases_per_person", "handler_name", "total") == [("李律师", 1), ("王律师", 2)]
 
     haidian = await draft(client, "2026-H1", level="agency", id=HAIDIAN)
     assert rows(haidian, "evaluation_results", "case_number", "grade") == [("FY-2026-005", "pass")]
-    assert (haidian["summary"]["excellent_and_good_rate"], haidian["summary"]["subsidies_paid"]) == (
-        0.0, "500.00")
+    assert (haidian["summary"]["excellent_and_good_rate"], haidian["summary"]["subsidies_paid"],
+            haidian["summary"]["legal_help_sessions"]) == (0.0, "500.00", 0)
 
     second = await draft(client, "2026-H2")
     assert (second["summary"]["excellent_and_good_rate"], second["summary"]["meets_target"]) == (100.0, True)
