@@ -544,6 +544,7 @@ class ConsumerRunner:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=5000,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
             **self.settings.kafka_security(),
         )
 

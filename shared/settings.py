@@ -60,6 +60,14 @@ class ServiceSettings(BaseSettings):
                                    "embedded development broker (Tansu) refuses it")
     kafka_acks: str = Field(
         default="all", description="Acknowledgements the relay waits for: 0, 1 or all (all replicas in sync)")
+    # Apache Kafka answers a fetch as soon as a message arrives; the embedded broker (Tansu) holds
+    # every fetch for its whole wait, which aiokafka's default (500 ms) turned into some 200 ms per
+    # consumer hop (docs/benchmarks.md, "From a failed evaluation to its notice").
+    kafka_fetch_max_wait_ms: int = Field(
+        default=50, ge=1, le=500,
+        description="Longest, in ms, the broker may hold a consumer's fetch while nothing new has come "
+                    "(Apache Kafka answers at once when a message arrives; the embedded broker waits this "
+                    "long on every fetch, so it bounds each consumer hop's added latency there)")
     topic_prefix: str = Field(
         default="", description="Prepended to every topic and consumer group, so several stacks can "
                                 "share one broker (tests)")
