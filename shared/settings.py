@@ -62,9 +62,10 @@ class ServiceSettings(BaseSettings):
         default="all", description="Acknowledgements the relay waits for: 0, 1 or all (all replicas in sync)")
     # Apache Kafka answers a fetch as soon as a message arrives; the embedded broker (Tansu) holds
     # every fetch for its whole wait, which aiokafka's default (500 ms) turned into some 200 ms per
-    # consumer hop (docs/benchmarks.md, "From a failed evaluation to its notice").
+    # consumer hop (docs/benchmarks.md, "From a failed evaluation to its notice"). Shorter waits
+    # cost the idle stack CPU: every idle consumer fetches this often (50 ms: some 0.15 cores more).
     kafka_fetch_max_wait_ms: int = Field(
-        default=50, ge=1, le=500,
+        default=100, ge=1, le=500,
         description="Longest, in ms, the broker may hold a consumer's fetch while nothing new has come "
                     "(Apache Kafka answers at once when a message arrives; the embedded broker waits this "
                     "long on every fetch, so it bounds each consumer hop's added latency there)")
