@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -58,6 +59,7 @@ class UnitOfWork:
         self.projector = projector
         self.source = f"/fayuan/{settings.service_name}"
         self._outbox: list[Envelope] = []
+        self._writes: list[tuple[str, tuple[object, ...]]] = []
 
     async def get(self, cls: type[A], id: str, *, as_of: datetime | None = None) -> A:
         """The aggregate folded from its stream (empty, version 0, when the stream is new); one
@@ -125,7 +127,23 @@ class UnitOfWork:
         self._outbox.append(envelope)
         return envelope
 
+    def write_later(self, sql: str, *args: object) -> None:
+        """Queue a write that nothing later in this transaction reads (a projection's row
+        inserted or counted, never read back by the next event's handler): `flush` sends the
+        queued writes in the order queued, each run of one statement as one asyncpg
+        `executemany`, pipelined in one round trip. So a consumer's batch (shared/consumer.py)
+        writes such rows set-wise instead of one round trip per event. A write that a later
+        handler of the same batch reads must be executed at once, as always: it would not see
+        a queued one. `sql` is asyncpg's ($1, $2, ...)."""
+        self._writes.append((sql, args))
+
     async def flush(self) -> None:
+        """The queued writes, then the queued integration events into the outbox."""
+        writes, self._writes = self._writes, []
+        if writes:
+            db = await store.driver(self.conn)
+            for sql, run in itertools.groupby(writes, key=lambda write: write[0]):
+                await db.executemany(sql, [args for _, args in run])
         queued, self._outbox = self._outbox, []
         await outbox.add(self.conn, queued)
 

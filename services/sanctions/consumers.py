@@ -41,8 +41,8 @@ async def on_case_assigned(event: CaseAssigned, uow: UnitOfWork) -> None:
     """Remember the case's handler (for complaints and the organ's report) and count the
     assignment in the handler's duty record."""
     h = event.handler
-    await projections.record_duty_fact(
-        uow.conn, f"assigned/{event.case_id}/{h.handler_id}/{event.assigned_at.isoformat()}",
+    projections.record_duty_fact(
+        uow, f"assigned/{event.case_id}/{h.handler_id}/{event.assigned_at.isoformat()}",
         DutyFact.assigned, event.assigned_at, h, case_id=event.case_id)
     await projections.remember_handler(uow.conn, case_id=event.case_id, case_number=event.case_number,
                                        handler_id=h.handler_id, handler_name=h.name, handler_kind=h.kind,
@@ -51,26 +51,25 @@ async def on_case_assigned(event: CaseAssigned, uow: UnitOfWork) -> None:
 
 
 async def on_evaluation_completed(event: EvaluationCompleted, uow: UnitOfWork) -> None:
-    await projections.record_duty_fact(uow.conn, f"graded/{event.evaluation_id}", DutyFact.graded,
-                                       event.completed_at, event.handler, case_id=event.case_id,
-                                       grade=event.grade)
+    projections.record_duty_fact(uow, f"graded/{event.evaluation_id}", DutyFact.graded,
+                                 event.completed_at, event.handler, case_id=event.case_id, grade=event.grade)
 
 
 async def on_handler_declined(event: HandlerDeclined, uow: UnitOfWork) -> None:
-    await projections.record_duty_fact(
-        uow.conn, f"declined/{event.case_id}/{event.handler.handler_id}/{event.declined_at.isoformat()}",
+    projections.record_duty_fact(
+        uow, f"declined/{event.case_id}/{event.handler.handler_id}/{event.declined_at.isoformat()}",
         DutyFact.declined, event.declined_at, event.handler, case_id=event.case_id)
 
 
 async def on_handler_released(event: HandlerReleased, uow: UnitOfWork) -> None:
-    await projections.record_duty_fact(
-        uow.conn, f"released/{event.case_id}/{event.handler.handler_id}/{event.released_at.isoformat()}",
+    projections.record_duty_fact(
+        uow, f"released/{event.case_id}/{event.handler.handler_id}/{event.released_at.isoformat()}",
         DutyFact.released, event.released_at, event.handler, case_id=event.case_id)
 
 
 async def on_case_closed(event: CaseClosed, uow: UnitOfWork) -> None:
-    await projections.record_duty_fact(uow.conn, f"completed/{event.case_id}", DutyFact.completed,
-                                       event.closed_at, event.handler, case_id=event.case_id)
+    projections.record_duty_fact(uow, f"completed/{event.case_id}", DutyFact.completed,
+                                 event.closed_at, event.handler, case_id=event.case_id)
 
 
 async def on_bar_outcome_reported(event: BarOutcomeReported, uow: UnitOfWork) -> None:

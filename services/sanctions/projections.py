@@ -59,6 +59,7 @@ from services.sanctions.domain import (
 from shared.clock import BEIJING
 from shared.contracts import Grade, HandlerRef
 from shared.projection import Projection, Recorded
+from shared.uow import UnitOfWork
 
 
 class SanctionsTable(SQLModel, registry=registry()):
@@ -506,13 +507,20 @@ async def _fact(conn: AsyncConnection, fact_id: str, kind: DutyFact, moment: dat
     ).on_conflict_do_nothing(index_elements=["fact_id"]))
 
 
-async def record_duty_fact(conn: AsyncConnection, fact_id: str, kind: DutyFact, moment: datetime,
-                           handler: HandlerRef, *, case_id: str, grade: Grade | None = None) -> None:
-    """One fact of another service's event (consumers.py); the same fact told again is kept once."""
-    await _fact(conn, fact_id, kind, moment, handler_id=handler.handler_id, handler_name=handler.name,
-                handler_kind=handler.kind, licence_number=handler.licence_number,
-                institution_id=handler.institution_id, institution_name=handler.institution_name,
-                case_id=case_id, grade=grade)
+_QUEUED_FACT = (
+    "INSERT INTO duty_facts (fact_id, kind, year, at, handler_id, handler_name, handler_kind, "
+    "licence_number, institution_id, institution_name, case_id, grade) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (fact_id) DO NOTHING")
+
+
+def record_duty_fact(uow: UnitOfWork, fact_id: str, kind: DutyFact, moment: datetime,
+                     handler: HandlerRef, *, case_id: str, grade: Grade | None = None) -> None:
+    """One fact of another service's event (consumers.py); the same fact told again is kept once.
+    Queued (`write_later`): no consumer's handler reads the duty facts, only the duty record's
+    and the commendation list's queries do, so a consumer's batch writes its facts set-wise."""
+    uow.write_later(_QUEUED_FACT, fact_id, kind.value, year_of(moment), moment, handler.handler_id,
+                    handler.name, handler.kind.value, handler.licence_number, handler.institution_id,
+                    handler.institution_name, case_id, grade.value if grade is not None else None)
 
 
 @projection.on(SuspensionDecided)

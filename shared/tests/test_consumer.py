@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 from functools import cache
 
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import murmur2
 from prometheus_client import REGISTRY
@@ -58,6 +59,19 @@ class Effects:
             raise RuntimeError(f"handler failed on {event.n}")
 
 
+class Queued(Effects):
+    """The same effect, queued with `uow.write_later`: the batch writes its rows set-wise at its end."""
+
+    async def on_noted(self, event: Noted, uow) -> None:
+        self.calls[event.n] = self.calls.get(event.n, 0) + 1
+        uow.write_later("INSERT INTO noted_effects (stream, n) VALUES ($1, $2)", event.stream, event.n)
+        if self.block is not None:
+            self.entered.set()
+            await self.block.wait()
+        if self.calls[event.n] <= self.fail_times.get(event.n, 0):
+            raise RuntimeError(f"handler failed on {event.n}")
+
+
 class Recording(ConsumerRunner):
     """The runner, noting each message's outcome (what an operator sees in the metrics)."""
 
@@ -81,9 +95,10 @@ class Recording(ConsumerRunner):
         return outcomes
 
 
-async def _effects_table(engine) -> None:
+async def _effects_table(engine, check: str = "true") -> None:
     async with engine.begin() as conn:
-        await conn.execute(text("CREATE TABLE noted_effects (id bigserial PRIMARY KEY, stream text, n int)"))
+        await conn.execute(text("CREATE TABLE noted_effects (id bigserial PRIMARY KEY, stream text, n int, "
+                                f"CHECK ({check}))"))
 
 
 async def _effects(engine) -> list[int]:
@@ -382,25 +397,28 @@ async def _lag_is_zero(topic: str, partitions) -> bool:
 
 
 class BlockAt(Effects):
-    """Writes its effect, then, at event `n`, waits for ever inside the batch's transaction."""
+    """Writes its effect (or queues it), then, at event `n`, waits for ever inside the batch's
+    transaction."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, effects: type[Effects] = Effects):
         super().__init__()
-        self.at, self.batch_seen = n, 0
+        self.at, self.batch_seen, self.effects = n, 0, effects
 
     async def on_noted(self, event: Noted, uow) -> None:
-        await super().on_noted(event, uow)
+        await self.effects.on_noted(self, event, uow)
         if event.n == self.at:
             self.batch_seen = len(self.calls)
             self.entered.set()
             await asyncio.Event().wait()
 
 
-async def test_killed_in_the_middle_of_a_batch_the_whole_batch_is_redone_and_nothing_doubles(kernel_db):
+@pytest.mark.parametrize("effects", [Effects, Queued], ids=["written-at-once", "queued"])
+async def test_killed_in_the_middle_of_a_batch_the_whole_batch_is_redone_and_nothing_doubles(
+        kernel_db, effects):
     engine, settings = kernel_db
     await _effects_table(engine)
     await publish(settings, *(Noted(stream="s", n=n) for n in range(20)))  # one partition, in order
-    blocked = BlockAt(12)
+    blocked = BlockAt(12, effects)
     stop = asyncio.Event()
     task = asyncio.create_task(_runner(engine, settings, blocked).run(stop))
     await asyncio.wait_for(blocked.entered.wait(), 30)
@@ -411,18 +429,19 @@ async def test_killed_in_the_middle_of_a_batch_the_whole_batch_is_redone_and_not
     assert committed == list(range(len(committed))) and 12 not in committed
     assert blocked.batch_seen - len(committed) >= 2  # the batch in hand had applied others before 12
 
-    runner = _runner(engine, settings, Effects())
+    runner = _runner(engine, settings, effects())
     async with running(runner):
-        await eventually(lambda: _effects_are(engine, list(range(20))))
+        await eventually(lambda: _effects_are(engine, list(range(20))))  # each once, queued in order
     assert [o for _, o in runner.outcomes] == ["handled"] * (20 - len(committed))  # the batch again
     assert await _count(engine, "SELECT count(*) FROM inbox") == 20
 
 
-async def test_a_batch_is_one_transaction_and_its_inbox_rows_one_insert(kernel_db):
+@pytest.mark.parametrize("effects", [Effects, Queued], ids=["written-at-once", "queued"])
+async def test_a_batch_is_one_transaction_and_its_inbox_rows_one_insert(kernel_db, effects):
     engine, settings = kernel_db
     await _effects_table(engine)
     await publish(settings, *(Noted(stream=f"s{n % 8}", n=n) for n in range(60)))
-    runner = _runner(engine, settings, Effects())
+    runner = _runner(engine, settings, effects())
     async with running(runner):
         await eventually(lambda: _effects_count_is(engine, 60))
     # now() is the transaction's start: one value per transaction, far fewer than the events.
@@ -450,3 +469,23 @@ async def test_a_failing_message_makes_its_batch_go_one_by_one_and_the_others_st
     assert await _count(engine, "SELECT count(*) FROM dead_letters") == 1
     # The batch it was in rolled back and was done again, one by one: those before it ran twice.
     assert max(effects.calls[n] for n in range(6)) == 2
+
+
+async def test_a_refused_queued_write_sends_its_batch_one_by_one_and_dead_letters_only_its_message(kernel_db):
+    """The refusal comes when the batch's queued writes are sent, after every handler returned:
+    the batch is done again one message at a time, so it is pinned on the message whose write it
+    was, and the others commit."""
+    engine, settings = kernel_db
+    await _effects_table(engine, check=f"n <> {POISON_FAILS_AT}")
+    runner = _runner(engine, settings, Queued())
+    cases = cases_on_the_partition_of("refused", 12)  # one partition: one order
+    await publish(settings, *(Noted(stream=c, n=n) for n, c in enumerate(cases[:6])),
+                  Noted(stream="refused", n=POISON_FAILS_AT),
+                  *(Noted(stream=c, n=n) for n, c in enumerate(cases[6:], start=6)))
+    async with running(runner):
+        await eventually(lambda: _effects_count_is(engine, 12))
+        await eventually(lambda: _true(len(runner.outcomes) == 13))
+    assert await _effects(engine) == list(range(12))  # each once, in the partition's order
+    assert [o for _, o in runner.outcomes] == ["handled"] * 6 + ["dead-letter"] + ["handled"] * 6
+    assert await _count(engine, "SELECT count(*) FROM inbox") == 12
+    assert await _count(engine, "SELECT count(*) FROM dead_letters") == 1
