@@ -4,9 +4,10 @@ For each size (bench/seed.py: none, small, medium; national with --national), on
 embedded PostgreSQL, in a database of its own:
 1. seed assignment's store with a year of decisions (COPY), then rebuild its read models from the
    store through its projection, timed, with a progress bar: the rebuild's events/s;
-2. decide `--decisions` new cases of one agency through the engine's own handler (the consumer's
-   transaction: read the rotation and the pool, decide, append, project, commit): wall-clock
-   p50/p99 and this process's CPU per decision;
+2. once every size is seeded, decide `--decisions` new cases of one agency in each size's
+   database through the engine's own handler (the consumer's transaction: read the rotation and
+   the pool, decide, append, project, commit), taking turns between the sizes so the machine's
+   ups and downs weigh on each alike: wall-clock p50/p99 and this process's CPU per decision;
 3. beside it, what a decision used to read: the fold of that agency's whole rotation stream;
 4. the database's size per million events.
 
@@ -38,6 +39,7 @@ from services.assignment import handlers as engine_handlers
 from services.assignment.app import MIGRATIONS
 from services.assignment.domain import Rotation
 from services.assignment.projections import METADATA, projection
+from services.assignment.settings import AssignmentSettings
 from shared import store
 from shared.contracts import CaseFlags, CaseKind, CaseRegistered
 from shared.db import create_engine
@@ -93,27 +95,44 @@ async def rebuild(settings, events: int) -> float:  # noqa: ANN001 - AssignmentS
     return done.rate
 
 
-async def decisions(settings, agency: str, count: int) -> tuple[list[float], float]:  # noqa: ANN001
-    """Decide `count` new cases of `agency` one after the other, as the consumer does. Returns
-    each one's wall-clock seconds and the mean CPU seconds of this process per decision."""
-    engine = create_engine(settings)
-    walls: list[float] = []
+def _case(n: int, agency: str) -> CaseRegistered:
+    """A new case of `agency` whose parties no earlier case named (the conflict check finds nothing
+    to refuse, so every decision assigns a handler and pays its whole cost)."""
+    return CaseRegistered(case_id=str(uuid.uuid4()), case_number=f"FY-BENCH-{n:05d}",
+                          case_kind=CaseKind.civil, cause="劳动争议", district="朝阳区", agency_id=agency,
+                          flags=CaseFlags(),
+                          adverse_party_hashes=[uuid.uuid4().hex * 2], aided_person_hash=uuid.uuid4().hex * 2,
+                          registered_at=datetime.now(UTC))
+
+
+async def decisions(sizes: list[tuple[str, AssignmentSettings]], agency: str, count: int,
+                    warm_up: int = 10) -> dict[str, tuple[list[float], float]]:
+    """Decide `count` new cases of `agency` in each size's database, as the consumer does, one
+    after the other and taking turns between the sizes (one decision in each, then the next), so a
+    machine that gets busier or quieter during the run weighs on every size alike. Returns, per
+    size, each decision's wall-clock seconds and the mean CPU seconds of this process per decision."""
+    engines = {name: (create_engine(settings), settings) for name, settings in sizes}
+    walls: dict[str, list[float]] = {name: [] for name, _ in sizes}
+    cpu: dict[str, float] = dict.fromkeys(walls, 0.0)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     try:
-        cpu_started = time.process_time()
-        for n in range(count):
-            case_id = str(uuid.uuid4())
-            event = CaseRegistered(case_id=case_id, case_number=f"FY-BENCH-{n:05d}", case_kind=CaseKind.civil,
-                                   cause="劳动争议", district="朝阳区", agency_id=agency, flags=CaseFlags(),
-                                   adverse_party_hashes=[f"{n:064x}"], aided_person_hash=f"{n + 1:064x}",
-                                   registered_at=datetime.now(UTC))
-            started = time.perf_counter()
-            async with unit_of_work(engine, settings, projection) as uow:
-                await engine_handlers.assign_registered_case(uow, event)
-            walls.append(time.perf_counter() - started)
-        cpu = (time.process_time() - cpu_started) / count
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task(f"deciding, taking turns between {len(sizes)} histories",
+                                     total=(warm_up + count) * len(sizes))
+            for n in range(warm_up + count):
+                for name, (engine, settings) in engines.items():
+                    event = _case(n, agency)
+                    cpu_started, started = time.process_time(), time.perf_counter()
+                    async with unit_of_work(engine, settings, projection) as uow:
+                        await engine_handlers.assign_registered_case(uow, event)
+                    if n >= warm_up:  # the first fill the connection pool and the caches
+                        walls[name].append(time.perf_counter() - started)
+                        cpu[name] += time.process_time() - cpu_started
+                    progress.advance(task)
     finally:
-        await engine.dispose()
-    return walls, cpu
+        for engine, _ in engines.values():
+            await engine.dispose()
+    return {name: (walls[name], cpu[name] / count) for name in walls}
 
 
 async def fold_time(settings, agency: str, reads: int = 10) -> float:  # noqa: ANN001
@@ -143,7 +162,10 @@ async def database_size(settings) -> tuple[int, int]:  # noqa: ANN001
     return size, events
 
 
-def measure(server_url: str, size: Size, count: int) -> Figures:
+def prepare(server_url: str, size: Size) -> tuple[AssignmentSettings, Figures]:
+    """Seed one size's database, rebuild its read models, time the old read; the decision
+    figures are filled in by `decisions`, once every size is ready."""
+    console.print(f"[bold]{size.name}[/]: {size.cases:,} cases over {size.agencies} agencies")
     settings = bench_settings(server_url, f"assignment_growth_{size.name}")
     upgrade(settings, MIGRATIONS)
     started = time.perf_counter()
@@ -151,15 +173,25 @@ def measure(server_url: str, size: Size, count: int) -> Figures:
     seeded = time.perf_counter() - started
     _, events = asyncio.run(database_size(settings))
     rate = asyncio.run(rebuild(settings, events))
-    agency = agency_id(0)
-    fold = asyncio.run(fold_time(settings, agency))
-    asyncio.run(decisions(settings, agency, min(10, count)))  # warm the connection pool and caches
-    walls, cpu = asyncio.run(decisions(settings, agency, count))
-    size_bytes, events = asyncio.run(database_size(settings))
-    return Figures(size=size.name, cases=size.cases, events=events, seed_s=seeded, rebuild_rate=rate,
-                   p50_ms=_percentile(walls, 0.50) * 1000, p99_ms=_percentile(walls, 0.99) * 1000,
-                   cpu_ms=cpu * 1000, fold_ms=fold * 1000,
-                   db_mib_per_million=size_bytes / 2**20 / max(events, 1) * 1_000_000)
+    fold = asyncio.run(fold_time(settings, agency_id(0)))
+    return settings, Figures(size=size.name, cases=size.cases, events=events, seed_s=seeded,
+                             rebuild_rate=rate, p50_ms=0.0, p99_ms=0.0, cpu_ms=0.0, fold_ms=fold * 1000,
+                             db_mib_per_million=0.0)
+
+
+def measure(server_url: str, sizes: list[Size], count: int) -> list[Figures]:
+    prepared = [prepare(server_url, size) for size in sizes]
+    console.print(f"[bold]decisions[/]: {count} in each history, taking turns")
+    timed = asyncio.run(decisions([(f.size, settings) for settings, f in prepared], agency_id(0), count))
+    figures = []
+    for settings, f in prepared:
+        walls, cpu = timed[f.size]
+        size_bytes, events = asyncio.run(database_size(settings))
+        f.p50_ms, f.p99_ms = _percentile(walls, 0.50) * 1000, _percentile(walls, 0.99) * 1000
+        f.cpu_ms, f.events = cpu * 1000, events
+        f.db_mib_per_million = size_bytes / 2**20 / max(events, 1) * 1_000_000
+        figures.append(f)
+    return figures
 
 
 def _ratio(value: float, baseline: float) -> str:
@@ -208,12 +240,8 @@ def main(
     workdir = Path(tempfile.mkdtemp(prefix="fayuan-growth-"))
     console.rule(f"Fayuan bench-growth · {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
     postgres = start_postgres(workdir / "pgdata", keep_data=False)
-    figures: list[Figures] = []
     try:
-        for size in chosen:
-            console.print(f"[bold]{size.name}[/]: {size.cases:,} cases over {size.agencies} agencies")
-            figures.append(measure(postgres.url, size, count))
-        report(figures)
+        report(measure(postgres.url, chosen, count))
     finally:
         postgres.stop()
         if not keep:
