@@ -24,6 +24,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,13 +34,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench import intake_history
+from bench.intake_history import Registrar
 from bench.seed import SIZES, Size, agency_id, bench_settings, seed
 from services.assignment import handlers as engine_handlers
 from services.assignment.app import MIGRATIONS
 from services.assignment.domain import Rotation
 from services.assignment.projections import METADATA, projection
 from services.assignment.settings import AssignmentSettings
+from services.intake.settings import IntakeSettings
 from shared import store
 from shared.contracts import CaseFlags, CaseKind, CaseRegistered
 from shared.db import create_engine
@@ -68,6 +73,10 @@ class Figures:
     cpu_ms: float
     fold_ms: float
     db_mib_per_million: float
+    intake_seed_s: float = 0.0
+    reg_p50_ms: float = 0.0
+    reg_p99_ms: float = 0.0
+    reg_cpu_ms: float = 0.0
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -95,44 +104,69 @@ async def rebuild(settings, events: int) -> float:  # noqa: ANN001 - AssignmentS
     return done.rate
 
 
-def _case(n: int, agency: str) -> CaseRegistered:
+def _case(agency: str) -> CaseRegistered:
     """A new case of `agency` whose parties no earlier case named (the conflict check finds nothing
     to refuse, so every decision assigns a handler and pays its whole cost)."""
-    return CaseRegistered(case_id=str(uuid.uuid4()), case_number=f"FY-BENCH-{n:05d}",
+    return CaseRegistered(case_id=str(uuid.uuid4()), case_number=f"FY-BENCH-{uuid.uuid4().hex[:8]}",
                           case_kind=CaseKind.civil, cause="劳动争议", district="朝阳区", agency_id=agency,
                           flags=CaseFlags(),
                           adverse_party_hashes=[uuid.uuid4().hex * 2], aided_person_hash=uuid.uuid4().hex * 2,
                           registered_at=datetime.now(UTC))
 
 
-async def decisions(sizes: list[tuple[str, AssignmentSettings]], agency: str, count: int,
-                    warm_up: int = 10) -> dict[str, tuple[list[float], float]]:
-    """Decide `count` new cases of `agency` in each size's database, as the consumer does, one
-    after the other and taking turns between the sizes (one decision in each, then the next), so a
-    machine that gets busier or quieter during the run weighs on every size alike. Returns, per
-    size, each decision's wall-clock seconds and the mean CPU seconds of this process per decision."""
-    engines = {name: (create_engine(settings), settings) for name, settings in sizes}
-    walls: dict[str, list[float]] = {name: [] for name, _ in sizes}
-    cpu: dict[str, float] = dict.fromkeys(walls, 0.0)
+Timed = dict[str, tuple[list[float], float]]  # per size: each one's wall-clock s, mean CPU s
+
+
+async def take_turns(label: str, actions: dict[str, Callable[[], Awaitable[None]]], count: int,
+                     warm_up: int = 10) -> Timed:
+    """Run each size's action `count` times, one after the other and taking turns between the
+    sizes (one in each, then the next), so a machine that gets busier or quieter during the run
+    weighs on every size alike. The first `warm_up` of each fill the connection pool and the
+    caches and are not counted. Returns, per size, each run's wall-clock seconds and the mean CPU
+    seconds of this process per run."""
+    walls: dict[str, list[float]] = {name: [] for name in actions}
+    cpu: dict[str, float] = dict.fromkeys(actions, 0.0)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"{label}, taking turns between {len(actions)} histories",
+                                 total=(warm_up + count) * len(actions))
+        for n in range(warm_up + count):
+            for name, action in actions.items():
+                cpu_started, started = time.process_time(), time.perf_counter()
+                await action()
+                if n >= warm_up:
+                    walls[name].append(time.perf_counter() - started)
+                    cpu[name] += time.process_time() - cpu_started
+                progress.advance(task)
+    return {name: (walls[name], cpu[name] / count) for name in actions}
+
+
+async def decisions(sizes: list[tuple[str, AssignmentSettings]], agency: str, count: int) -> Timed:
+    """Decide `count` new cases of `agency` in each size's database, as the consumer does: read
+    the rotation and the pool, decide, append, project, commit."""
+    engines = {name: (create_engine(settings), settings) for name, settings in sizes}
+
+    def decide(engine: AsyncEngine, settings: AssignmentSettings) -> Callable[[], Awaitable[None]]:
+        async def one() -> None:
+            async with unit_of_work(engine, settings, projection) as uow:
+                await engine_handlers.assign_registered_case(uow, _case(agency))
+        return one
+
     try:
-        with Progress(*columns, console=console) as progress:
-            task = progress.add_task(f"deciding, taking turns between {len(sizes)} histories",
-                                     total=(warm_up + count) * len(sizes))
-            for n in range(warm_up + count):
-                for name, (engine, settings) in engines.items():
-                    event = _case(n, agency)
-                    cpu_started, started = time.process_time(), time.perf_counter()
-                    async with unit_of_work(engine, settings, projection) as uow:
-                        await engine_handlers.assign_registered_case(uow, event)
-                    if n >= warm_up:  # the first fill the connection pool and the caches
-                        walls[name].append(time.perf_counter() - started)
-                        cpu[name] += time.process_time() - cpu_started
-                    progress.advance(task)
+        return await take_turns("deciding", {name: decide(*pair) for name, pair in engines.items()}, count)
     finally:
         for engine, _ in engines.values():
             await engine.dispose()
-    return {name: (walls[name], cpu[name] / count) for name in walls}
+
+
+async def registrations(sizes: list[tuple[str, IntakeSettings]], count: int) -> Timed:
+    """Register `count` new cases in each size's intake database through intake's command."""
+    registrars = {name: Registrar(settings) for name, settings in sizes}
+    try:
+        return await take_turns("registering", {name: r.register for name, r in registrars.items()}, count)
+    finally:
+        for registrar in registrars.values():
+            await registrar.close()
 
 
 async def fold_time(settings, agency: str, reads: int = 10) -> float:  # noqa: ANN001
@@ -162,9 +196,9 @@ async def database_size(settings) -> tuple[int, int]:  # noqa: ANN001
     return size, events
 
 
-def prepare(server_url: str, size: Size) -> tuple[AssignmentSettings, Figures]:
-    """Seed one size's database, rebuild its read models, time the old read; the decision
-    figures are filled in by `decisions`, once every size is ready."""
+def prepare(server_url: str, size: Size) -> tuple[AssignmentSettings, IntakeSettings, Figures]:
+    """Seed one size's databases (assignment's and intake's), rebuild assignment's read models,
+    time the old read; the latency figures are filled in by `measure`, once every size is ready."""
     console.print(f"[bold]{size.name}[/]: {size.cases:,} cases over {size.agencies} agencies")
     settings = bench_settings(server_url, f"assignment_growth_{size.name}")
     upgrade(settings, MIGRATIONS)
@@ -174,28 +208,38 @@ def prepare(server_url: str, size: Size) -> tuple[AssignmentSettings, Figures]:
     _, events = asyncio.run(database_size(settings))
     rate = asyncio.run(rebuild(settings, events))
     fold = asyncio.run(fold_time(settings, agency_id(0)))
-    return settings, Figures(size=size.name, cases=size.cases, events=events, seed_s=seeded,
-                             rebuild_rate=rate, p50_ms=0.0, p99_ms=0.0, cpu_ms=0.0, fold_ms=fold * 1000,
-                             db_mib_per_million=0.0)
+    intake, intake_seeded = intake_history.seed(server_url, size.name, size.cases, console)
+    return settings, intake, Figures(size=size.name, cases=size.cases, events=events, seed_s=seeded,
+                                     rebuild_rate=rate, p50_ms=0.0, p99_ms=0.0, cpu_ms=0.0,
+                                     fold_ms=fold * 1000, db_mib_per_million=0.0, intake_seed_s=intake_seeded)
 
 
 def measure(server_url: str, sizes: list[Size], count: int) -> list[Figures]:
     prepared = [prepare(server_url, size) for size in sizes]
-    console.print(f"[bold]decisions[/]: {count} in each history, taking turns")
-    timed = asyncio.run(decisions([(f.size, settings) for settings, f in prepared], agency_id(0), count))
+    console.print(f"[bold]latency[/]: {count} decisions and {count} registrations in each history, "
+                  "taking turns")
+    decided = asyncio.run(decisions([(f.size, settings) for settings, _, f in prepared], agency_id(0), count))
+    registered = asyncio.run(registrations([(f.size, intake) for _, intake, f in prepared], count))
     figures = []
-    for settings, f in prepared:
-        walls, cpu = timed[f.size]
-        size_bytes, events = asyncio.run(database_size(settings))
+    for settings, _, f in prepared:
+        walls, cpu = decided[f.size]
         f.p50_ms, f.p99_ms = _percentile(walls, 0.50) * 1000, _percentile(walls, 0.99) * 1000
-        f.cpu_ms, f.events = cpu * 1000, events
-        f.db_mib_per_million = size_bytes / 2**20 / max(events, 1) * 1_000_000
+        f.cpu_ms = cpu * 1000
+        walls, cpu = registered[f.size]
+        f.reg_p50_ms, f.reg_p99_ms = _percentile(walls, 0.50) * 1000, _percentile(walls, 0.99) * 1000
+        f.reg_cpu_ms = cpu * 1000
+        size_bytes, f.events = asyncio.run(database_size(settings))
+        f.db_mib_per_million = size_bytes / 2**20 / max(f.events, 1) * 1_000_000
         figures.append(f)
     return figures
 
 
 def _ratio(value: float, baseline: float) -> str:
     return f"{value / baseline:.2f}" if baseline else "-"
+
+
+def _verdict(ok: bool) -> str:
+    return "[green]meets it[/]" if ok else "[red]misses it[/]"
 
 
 def report(figures: list[Figures]) -> None:
@@ -210,14 +254,24 @@ def report(figures: list[Figures]) -> None:
                       _ratio(f.p99_ms, base.p99_ms), f"{f.cpu_ms:.1f}", _ratio(f.cpu_ms, base.cpu_ms),
                       f"{f.fold_ms:.1f}", f"{f.db_mib_per_million:,.0f}")
     console.print(table)
+    table = Table(title="Growth: intake's registration by the size of its history (the command, not HTTP)")
+    for column in ("history", "cases registered before", "seed s", "registration p50 ms", "× base", "p99 ms",
+                   "× base", "CPU ms/registration", "× base"):
+        table.add_column(column, justify="left" if column == "history" else "right")
+    for f in figures:
+        table.add_row(f.size, f"{f.cases:,}", f"{f.intake_seed_s:.0f}", f"{f.reg_p50_ms:.1f}",
+                      _ratio(f.reg_p50_ms, base.reg_p50_ms), f"{f.reg_p99_ms:.1f}",
+                      _ratio(f.reg_p99_ms, base.reg_p99_ms), f"{f.reg_cpu_ms:.1f}",
+                      _ratio(f.reg_cpu_ms, base.reg_cpu_ms))
+    console.print(table)
     largest = figures[-1]
-    ok_latency = largest.p50_ms <= base.p50_ms * LATENCY_TARGET
     slowest = min(f.rebuild_rate for f in figures[1:] or figures)
-    verdict = "[green]meets it[/]" if ok_latency else "[red]misses it[/]"
-    console.print(f"decision p50 at the largest history / at the smallest = "
-                  f"[bold]{largest.p50_ms / base.p50_ms:.2f}[/]   target ≤ {LATENCY_TARGET:.2f}: {verdict}")
+    for what, ratio in (("decision", largest.p50_ms / base.p50_ms),
+                        ("registration", largest.reg_p50_ms / base.reg_p50_ms)):
+        console.print(f"{what} p50 at the largest history / at the smallest = [bold]{ratio:.2f}[/]   "
+                      f"target ≤ {LATENCY_TARGET:.2f}: {_verdict(ratio <= LATENCY_TARGET)}")
     console.print(f"slowest rebuild = [bold]{slowest:,.0f}[/] events/s   target ≥ {REBUILD_TARGET:,}: "
-                  + ("[green]meets it[/]" if slowest >= REBUILD_TARGET else "[red]misses it[/]"))
+                  + _verdict(slowest >= REBUILD_TARGET))
 
 
 cli = typer.Typer(add_completion=False)

@@ -343,5 +343,9 @@ async def rebuild(engine: AsyncEngine, projection: Projection, tables: Sequence[
             writing = time.perf_counter()
             await rows.copy_out(db)
             write_s = time.perf_counter() - writing
+        # TRUNCATE leaves the planner no statistics of what the tables now hold (it plans for
+        # empty or unknown tables, a sequential scan of a whole read model, say) until autovacuum
+        # passes: the read models' queries get plans for their new contents from the commit on.
+        await db.execute(f"ANALYZE {', '.join(t.name for t in tables)}")
     return Rebuilt(events=events, folded=folded, seconds=time.perf_counter() - started,
                    batched=use_memory, read_s=read_s, write_s=write_s)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.projection import Projection, Rebuilt, rebuild
@@ -30,3 +30,12 @@ async def both_rebuilds(engine: AsyncEngine, projection: Projection, tables: Seq
     one_by_one = await contents(engine, tables)
     batched = await rebuild(engine, projection, tables, batched=True, page=97)
     return one_by_one, await contents(engine, tables), batched
+
+
+async def planned_rows(engine: AsyncEngine, tables: Sequence[Table]) -> dict[str, int]:
+    """The rows the planner believes each table holds (`pg_class.reltuples`, which ANALYZE sets;
+    -1 or 0 when the table was emptied and never analyzed since)."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(:names) "
+                                       "AND relkind = 'r'"), {"names": [t.name for t in tables]})
+        return {name: int(tuples) for name, tuples in rows}

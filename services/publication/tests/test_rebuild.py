@@ -13,7 +13,7 @@ from services.publication.projections import REBUILT_TABLES, projection
 from services.publication.settings import PublicationSettings
 from shared.contracts import CaseClosed, EvaluationCompleted, SubsidyPaid
 from shared.db import create_engine
-from shared.testing.rebuild import both_rebuilds
+from shared.testing.rebuild import both_rebuilds, planned_rows
 from shared.uow import unit_of_work
 
 
@@ -50,6 +50,7 @@ async def test_the_batched_rebuild_leaves_the_tables_the_per_event_fold_leaves(m
     assert [len(rows) for rows in one_by_one.values()] == [30, 30, 30]
     assert {r["district"] for r in one_by_one["closed_cases"]} >= {"海淀区"}
     assert batched == one_by_one
+    assert await planned_rows(engine, REBUILT_TABLES) == {t.name: 30 for t in REBUILT_TABLES}
 
 
 def test_every_fold_of_the_projection_has_its_in_memory_twin():
