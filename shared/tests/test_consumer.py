@@ -450,18 +450,24 @@ async def test_a_batch_is_one_transaction_and_its_inbox_rows_one_insert(kernel_d
     assert sorted(await _effects(engine)) == list(range(60))
 
 
+async def _one_bad_among_twelve(engine, settings, runner: Recording, bad: str) -> None:
+    """Six good events, the bad one (case `bad`, n = POISON_FAILS_AT), six good ones, all on one
+    partition (one order), run until the twelve good ones are written and all 13 have an outcome."""
+    cases = cases_on_the_partition_of(bad, 12)
+    await publish(settings, *(Noted(stream=c, n=n) for n, c in enumerate(cases[:6])),
+                  Noted(stream=bad, n=POISON_FAILS_AT),
+                  *(Noted(stream=c, n=n) for n, c in enumerate(cases[6:], start=6)))
+    async with running(runner):
+        await eventually(lambda: _effects_count_is(engine, 12))
+        await eventually(lambda: _true(len(runner.outcomes) == 13))
+
+
 async def test_a_failing_message_makes_its_batch_go_one_by_one_and_the_others_still_commit(kernel_db):
     engine, settings = kernel_db
     await _effects_table(engine)
     effects = Effects(fail_times={POISON_FAILS_AT: 1000})
     runner = _runner(engine, settings, effects)
-    cases = cases_on_the_partition_of("poisoned", 12)  # one partition: one order
-    await publish(settings, *(Noted(stream=c, n=n) for n, c in enumerate(cases[:6])),
-                  Noted(stream="poisoned", n=POISON_FAILS_AT),
-                  *(Noted(stream=c, n=n) for n, c in enumerate(cases[6:], start=6)))
-    async with running(runner):
-        await eventually(lambda: _effects_count_is(engine, 12))
-        await eventually(lambda: _true(len(runner.outcomes) == 13))
+    await _one_bad_among_twelve(engine, settings, runner, "poisoned")
     assert sorted(await _effects(engine)) == list(range(12))  # each once
     assert effects.calls[POISON_FAILS_AT] == settings.consumer_max_retries + 1  # the batch's try counts
     assert [o for _, o in runner.outcomes] == ["handled"] * 6 + ["dead-letter"] + ["handled"] * 6
@@ -478,13 +484,7 @@ async def test_a_refused_queued_write_sends_its_batch_one_by_one_and_dead_letter
     engine, settings = kernel_db
     await _effects_table(engine, check=f"n <> {POISON_FAILS_AT}")
     runner = _runner(engine, settings, Queued())
-    cases = cases_on_the_partition_of("refused", 12)  # one partition: one order
-    await publish(settings, *(Noted(stream=c, n=n) for n, c in enumerate(cases[:6])),
-                  Noted(stream="refused", n=POISON_FAILS_AT),
-                  *(Noted(stream=c, n=n) for n, c in enumerate(cases[6:], start=6)))
-    async with running(runner):
-        await eventually(lambda: _effects_count_is(engine, 12))
-        await eventually(lambda: _true(len(runner.outcomes) == 13))
+    await _one_bad_among_twelve(engine, settings, runner, "refused")
     assert await _effects(engine) == list(range(12))  # each once, in the partition's order
     assert [o for _, o in runner.outcomes] == ["handled"] * 6 + ["dead-letter"] + ["handled"] * 6
     assert await _count(engine, "SELECT count(*) FROM inbox") == 12
