@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from services.publication.app import MIGRATIONS, PublicationSettings, create_app
 from services.publication.domain import Period, scope_of
@@ -408,3 +409,31 @@ async def test_a_cut_off_before_the_periods_end_or_in_the_future_is_refused(seed
     assert response.status_code == 422, response.text
     assert field in response.json()["detail"]
 
+
+
+async def test_a_half_year_with_more_paid_cases_than_a_statement_can_name_is_still_drafted(migrated_settings):
+    """A big city's half-year: 40,000 subsidies paid (more than the 32,767 values one PostgreSQL
+    statement can take), each for a case that ended the half-year before. The draft reads their
+    closures by a subquery, never by naming every case, and counts every payment."""
+    settings = await migrated_settings(PublicationSettings, MIGRATIONS, relay_enabled=False,
+                                       consumers_enabled=False)
+    engine = create_engine(settings)
+    try:
+        async with engine.begin() as conn:
+            names = {"agency": CHAOYANG, "firm": FIRM}
+            await conn.execute(text(
+                "INSERT INTO closed_cases (case_id, case_number, case_kind, agency_id, institution_id, "
+                "institution_name, handler_id, handler_name, handler_kind, closed_at, period, ended_on, "
+                "district) SELECT 'case-' || n, 'FY-2025-' || n, 'civil', :agency, 'firm-1', :firm, "
+                "'h-wang', '王律师', 'lawyer', '2025-12-20T10:00:00+08:00', '2025-H2', '2025-12-20', "
+                "'朝阳区' FROM generate_series(1, 40000) AS n"), names)
+            await conn.execute(text(
+                "INSERT INTO subsidy_payments (case_id, case_number, case_kind, agency_id, institution_id, "
+                "institution_name, handler_id, handler_name, amount, paid_on) SELECT 'case-' || n, "
+                "'FY-2025-' || n, 'civil', :agency, 'firm-1', :firm, 'h-wang', '王律师', 100.00, "
+                "'2026-01-15' FROM generate_series(1, 40000) AS n"), names)
+    finally:
+        await engine.dispose()
+    async with serve_in_process(create_app(settings)) as client:
+        summary = (await draft(client, "2026-H1"))["summary"]
+    assert summary["subsidy_payments"] == 40000 and summary["cases_closed"] == 0
