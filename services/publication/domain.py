@@ -781,19 +781,23 @@ def compose(scope: Scope, period: Period, *, closures: Iterable[ClosureNoted], g
     institution_names = {(c.agency_id, c.institution_id): c.institution_name for c in by_time}
     handler_names = {(c.agency_id, c.institution_id, c.handler_id): (c.handler_name, c.handler_kind)
                      for c in by_time}
+    # Each case counted once into its institution's and its person's rows (grouping first: counting
+    # every case again for each of a city's thousands of handlers made the draft quadratic).
+    of_institution: dict[tuple[str, str], list[ClosureNoted]] = {}
+    of_person: dict[tuple[str, str, str], list[ClosureNoted]] = {}
+    for c in cases:
+        of_institution.setdefault((c.agency_id, c.institution_id), []).append(c)
+        of_person.setdefault((c.agency_id, c.institution_id, c.handler_id), []).append(c)
     institutions = [
         InstitutionCases(period=label, agency_id=agency, institution_id=institution, institution_name=name,
-                         **_by_kind(c for c in cases
-                                    if (c.agency_id, c.institution_id) == (agency, institution)))
+                         **_by_kind(of_institution[(agency, institution)]))
         for (agency, institution), name in institution_names.items()]
     institutions.sort(key=lambda r: (r.agency_id, r.institution_name, r.institution_id))
     persons = [
         PersonCases(period=label, agency_id=agency, institution_id=institution,
                     institution_name=institution_names[(agency, institution)], handler_id=handler,
                     handler_name=name, handler_kind=kind,
-                    **_by_kind(c for c in cases
-                               if (c.agency_id, c.institution_id, c.handler_id)
-                               == (agency, institution, handler)))
+                    **_by_kind(of_person[(agency, institution, handler)]))
         for (agency, institution, handler), (name, kind) in handler_names.items()]
     persons.sort(key=lambda r: (r.agency_id, r.institution_name, r.handler_name, r.handler_id))
     results = sorted((EvaluationResult(

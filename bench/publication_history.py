@@ -1,0 +1,167 @@
+"""Publication's part of `make bench-growth`: how long the city's half-year disclosure takes to
+draw up as the year's cases grow (issue 17's target: a national half-year under 10 s).
+
+For each size, publication's database of its own gets a year of cases' facts, as its consumers
+record them from intake's, evaluation's and sanctions' events: each case's closure
+(`ClosureNoted`), its final grade (`GradeNoted`) and its subsidy paid (`SubsidyPaymentNoted`),
+spread over the year before now across the size's agencies (a pool of 20 handlers of one
+institution each), streamed into `events` with COPY; then the read models are rebuilt from the
+store through publication's projection (timed), and the city's draft of the last half-year wholly
+inside the year is drawn up by the same query the API answers with (`queries.disclosures.draft`:
+the period's rows read in one snapshot, then composed), timed three times (median).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import asyncpg  # type: ignore[import-untyped]
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.engine import make_url
+
+from services.publication.app import MIGRATIONS
+from services.publication.domain import (
+    CaseClosure,
+    CaseGrade,
+    CaseSubsidy,
+    ClosureNoted,
+    GradeNoted,
+    Period,
+    SubsidyPaymentNoted,
+    scope_of,
+)
+from services.publication.projections import REBUILT_TABLES, projection
+from services.publication.queries import disclosures
+from services.publication.settings import PublicationSettings
+from shared.clock import BEIJING, now
+from shared.contracts import CaseKind, Grade, HandlerKind
+from shared.db import create_engine
+from shared.migrations import upgrade
+from shared.projection import rebuild
+
+BATCH = 5_000
+POOL = 20
+_COLUMNS = ["stream_id", "version", "event_id", "type", "data", "metadata", "recorded_at"]
+_GRADES = [Grade.excellent, Grade.good, Grade.good, Grade.pass_, Grade.pass_, Grade.fail]
+_DISTRICTS = ["朝阳区", "海淀区", "东城区", "西城区", "丰台区", "通州区", "昌平区", "大兴区"]
+
+
+def publication_settings(server_url: str, size: str) -> PublicationSettings:
+    return PublicationSettings(database_url=server_url, database_name=f"publication_growth_{size}",
+                               consumers_enabled=False, relay_enabled=False)
+
+
+def period_measured(today: date) -> Period:
+    """The half-year of 200 days ago: within the seeded year, and finished."""
+    return Period.containing(today - timedelta(days=200))
+
+
+def history(cases: int, agencies: int, *, until: datetime, on_batch: Callable[[list[tuple]], None]) -> int:
+    """Each case's three facts, as COPY records handed to `on_batch` in batches. Returns how many."""
+    step = timedelta(days=365) / max(cases, 1)
+    start = until - timedelta(days=365)
+    kinds = [CaseKind.criminal, CaseKind.civil, CaseKind.administrative, CaseKind.non_litigation]
+    batch: list[tuple] = []
+    written = 0
+    for n in range(cases):
+        a, h = n % agencies, (n // agencies) % POOL
+        closed_at = start + step * n
+        ended_on = (closed_at - timedelta(days=2)).astimezone(BEIJING).date()
+        case_id = str(uuid.uuid4())
+        who = dict(case_id=case_id, case_number=f"FY-{closed_at.year}-{n:07d}", case_kind=kinds[n % 4],
+                   agency_id=f"agency-{a:04d}", institution_id=f"firm-{a:04d}",
+                   institution_name=f"法援律师事务所{a}", handler_id=f"handler-{a:04d}-{h:02d}",
+                   handler_name=f"律师{a}-{h}")
+        facts = [
+            (CaseClosure.stream_id(case_id), closed_at, ClosureNoted(
+                **who, district=_DISTRICTS[a % len(_DISTRICTS)], handler_kind=HandlerKind.lawyer.value,
+                ended_on=ended_on, closed_at=closed_at)),
+            (CaseGrade.stream_id(case_id), closed_at + timedelta(days=20), GradeNoted(
+                **who, evaluation_id=str(uuid.uuid4()), handler_kind=HandlerKind.lawyer.value,
+                grade=_GRADES[n % len(_GRADES)], completed_at=closed_at + timedelta(days=20))),
+            (CaseSubsidy.stream_id(case_id), closed_at + timedelta(days=30), SubsidyPaymentNoted(
+                **who, amount=Decimal("1200.00"), paid_on=(closed_at + timedelta(days=30)).date())),
+        ]
+        for stream_id, at, event in facts:
+            batch.append((stream_id, 1, uuid.uuid4(), event.event_type(),
+                          json.dumps(event.model_dump(mode="json"), ensure_ascii=False), "{}", at))
+        if len(batch) >= BATCH:
+            on_batch(batch)
+            written += len(batch)
+            batch = []
+    if batch:
+        on_batch(batch)
+        written += len(batch)
+    return written
+
+
+async def _seed(settings: PublicationSettings, cases: int, agencies: int, console: Console) -> int:
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    dsn = make_url(settings.sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"publication: {cases:,} cases' facts (COPY)", total=cases * 3)
+        db = await asyncpg.connect(dsn)
+        queue: asyncio.Queue[list[tuple] | None] = asyncio.Queue(maxsize=4)
+        loop = asyncio.get_running_loop()
+
+        async def writer() -> None:
+            while (batch := await queue.get()) is not None:
+                await db.copy_records_to_table("events", records=batch, columns=_COLUMNS)
+                progress.advance(task, len(batch))
+
+        copying = asyncio.create_task(writer())
+
+        def hand_over(batch: list[tuple]) -> None:
+            asyncio.run_coroutine_threadsafe(queue.put(batch), loop).result()
+
+        try:
+            written = await asyncio.to_thread(history, cases, agencies, until=now(), on_batch=hand_over)
+            await queue.put(None)
+            await copying
+        finally:
+            await db.close()
+        engine = create_engine(settings)
+        try:
+            task = progress.add_task("rebuilding publication's read models", total=written)
+            await rebuild(engine, projection, REBUILT_TABLES, on_page=lambda n: progress.advance(task, n))
+        finally:
+            await engine.dispose()
+    return written
+
+
+def seed(server_url: str, size: str, cases: int, agencies: int,
+         console: Console) -> tuple[PublicationSettings, int]:
+    """Publication's database for `size`, migrated, seeded and rebuilt; the events written."""
+    settings = publication_settings(server_url, size)
+    upgrade(settings, MIGRATIONS)
+    return settings, asyncio.run(_seed(settings, cases, agencies, console))
+
+
+async def _draw_up(settings: PublicationSettings, times: int) -> tuple[float, float, int, int]:
+    engine = create_engine(settings)
+    period = period_measured(now().astimezone(BEIJING).date())
+    walls, cpus = [], []
+    try:
+        for _ in range(times):
+            cpu, started = time.process_time(), time.perf_counter()
+            drafted = await disclosures.draft(engine, scope_of("city", None), period, target=None)
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu)
+    finally:
+        await engine.dispose()
+    return (statistics.median(walls), statistics.median(cpus), drafted.summary.cases_closed,
+            len(drafted.model_dump_json()))
+
+
+def draw_up(settings: PublicationSettings, times: int = 3) -> tuple[float, float, int, int]:
+    """The city's draft of the measured half-year: median wall and CPU seconds, the cases it
+    counted, the size of its JSON."""
+    return asyncio.run(_draw_up(settings, times))
