@@ -14,7 +14,6 @@ the period's rows read in one snapshot, then composed), timed three times (media
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import time
 import uuid
@@ -22,11 +21,11 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import asyncpg  # type: ignore[import-untyped]
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.engine import make_url
 
+from bench.seed import Batches, copy_into_events
 from services.publication.app import MIGRATIONS
 from services.publication.domain import (
     CaseClosure,
@@ -47,9 +46,7 @@ from shared.db import create_engine
 from shared.migrations import upgrade
 from shared.projection import rebuild
 
-BATCH = 5_000
 POOL = 20
-_COLUMNS = ["stream_id", "version", "event_id", "type", "data", "metadata", "recorded_at"]
 _GRADES = [Grade.excellent, Grade.good, Grade.good, Grade.pass_, Grade.pass_, Grade.fail]
 _DISTRICTS = ["朝阳区", "海淀区", "东城区", "西城区", "丰台区", "通州区", "昌平区", "大兴区"]
 
@@ -69,8 +66,7 @@ def history(cases: int, agencies: int, *, until: datetime, on_batch: Callable[[l
     step = timedelta(days=365) / max(cases, 1)
     start = until - timedelta(days=365)
     kinds = [CaseKind.criminal, CaseKind.civil, CaseKind.administrative, CaseKind.non_litigation]
-    batch: list[tuple] = []
-    written = 0
+    batches = Batches(on_batch)
     for n in range(cases):
         a, h = n % agencies, (n // agencies) % POOL
         closed_at = start + step * n
@@ -91,16 +87,8 @@ def history(cases: int, agencies: int, *, until: datetime, on_batch: Callable[[l
                 **who, amount=Decimal("1200.00"), paid_on=(closed_at + timedelta(days=30)).date())),
         ]
         for stream_id, at, event in facts:
-            batch.append((stream_id, 1, uuid.uuid4(), event.event_type(),
-                          json.dumps(event.model_dump(mode="json"), ensure_ascii=False), "{}", at))
-        if len(batch) >= BATCH:
-            on_batch(batch)
-            written += len(batch)
-            batch = []
-    if batch:
-        on_batch(batch)
-        written += len(batch)
-    return written
+            batches.add(stream_id, 1, event, at)
+    return batches.close()
 
 
 async def _seed(settings: PublicationSettings, cases: int, agencies: int, console: Console) -> int:
@@ -108,26 +96,9 @@ async def _seed(settings: PublicationSettings, cases: int, agencies: int, consol
     dsn = make_url(settings.sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(f"publication: {cases:,} cases' facts (COPY)", total=cases * 3)
-        db = await asyncpg.connect(dsn)
-        queue: asyncio.Queue[list[tuple] | None] = asyncio.Queue(maxsize=4)
-        loop = asyncio.get_running_loop()
-
-        async def writer() -> None:
-            while (batch := await queue.get()) is not None:
-                await db.copy_records_to_table("events", records=batch, columns=_COLUMNS)
-                progress.advance(task, len(batch))
-
-        copying = asyncio.create_task(writer())
-
-        def hand_over(batch: list[tuple]) -> None:
-            asyncio.run_coroutine_threadsafe(queue.put(batch), loop).result()
-
-        try:
-            written = await asyncio.to_thread(history, cases, agencies, until=now(), on_batch=hand_over)
-            await queue.put(None)
-            await copying
-        finally:
-            await db.close()
+        until = now()
+        written = await copy_into_events(
+            dsn, lambda on_batch: history(cases, agencies, until=until, on_batch=on_batch), progress, task)
         engine = create_engine(settings)
         try:
             task = progress.add_task("rebuilding publication's read models", total=written)

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg  # type: ignore[import-untyped]
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from sqlalchemy.engine import make_url
 
 from services.assignment import handlers as engine_handlers
@@ -42,6 +42,7 @@ from services.assignment.domain import (
 from services.assignment.projections import projection
 from services.assignment.queries import candidates
 from services.assignment.settings import AssignmentSettings
+from shared.aggregate import DomainEvent
 from shared.clock import now
 from shared.contracts import CaseFlags, CaseKind, HandlerKind
 from shared.db import create_engine
@@ -119,6 +120,30 @@ async def _pools(settings: AssignmentSettings, size: Size) -> dict[str, list]:
         await engine.dispose()
 
 
+class Batches:
+    """Events as COPY records for `events`, handed to `on_batch` BATCH at a time."""
+
+    def __init__(self, on_batch: Callable[[list[tuple]], None]):
+        self.on_batch, self.batch, self.written = on_batch, [], 0
+
+    def add(self, stream_id: str, version: int, event: DomainEvent, at: datetime) -> None:
+        self.batch.append((stream_id, version, uuid.uuid4(), event.event_type(),
+                           json.dumps(event.model_dump(mode="json"), ensure_ascii=False), "{}", at))
+        if len(self.batch) >= BATCH:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        self.on_batch(self.batch)
+        self.written += len(self.batch)
+        self.batch = []
+
+    def close(self) -> int:
+        """Hand over what is left; how many records in all."""
+        if self.batch:
+            self._hand_over()
+        return self.written
+
+
 def history(size: Size, pools: dict[str, list], *, until: datetime,
             on_batch: Callable[[list[tuple]], None]) -> int:
     """Decide every case of the year before `until` in memory, by the engine's own domain, and
@@ -127,8 +152,7 @@ def history(size: Size, pools: dict[str, list], *, until: datetime,
     step = timedelta(days=365) / max(size.cases, 1)
     start = until - timedelta(days=365)
     kinds = list(CaseKind)
-    batch: list[tuple] = []
-    written = 0
+    batches = Batches(on_batch)
     for n in range(size.cases):
         agency = agency_id(n % size.agencies)
         at = start + step * n
@@ -149,15 +173,35 @@ def history(size: Size, pools: dict[str, list], *, until: datetime,
             rotation.version += 1
             records.append((Rotation.stream_id(agency), rotation.version, rotation.pending.pop()))
         for stream_id, version, event in records:
-            batch.append((stream_id, version, uuid.uuid4(), event.event_type(),
-                          json.dumps(event.model_dump(mode="json"), ensure_ascii=False), "{}", at))
-        if len(batch) >= BATCH:
-            on_batch(batch)
-            written += len(batch)
-            batch = []
-    if batch:
-        on_batch(batch)
-        written += len(batch)
+            batches.add(stream_id, version, event, at)
+    return batches.close()
+
+
+async def copy_into_events(dsn: str, history: Callable[[Callable[[list[tuple]], None]], int],
+                           progress: Progress, task: TaskID) -> int:
+    """Run `history` (which hands batches of COPY records to the callback it is given, and returns
+    how many it made) in a thread, while this loop COPYs each batch into `events` on the database
+    at `dsn`, at most four batches behind; the bar advances per batch written. Returns how many."""
+    db = await asyncpg.connect(dsn)
+    queue: asyncio.Queue[list[tuple] | None] = asyncio.Queue(maxsize=4)
+    loop = asyncio.get_running_loop()
+
+    async def writer() -> None:
+        while (batch := await queue.get()) is not None:
+            await db.copy_records_to_table("events", records=batch, columns=_COLUMNS)
+            progress.advance(task, len(batch))
+
+    copying = asyncio.create_task(writer())
+
+    def hand_over(batch: list[tuple]) -> None:
+        asyncio.run_coroutine_threadsafe(queue.put(batch), loop).result()
+
+    try:
+        written = await asyncio.to_thread(history, hand_over)
+        await queue.put(None)
+        await copying
+    finally:
+        await db.close()
     return written
 
 
@@ -167,28 +211,11 @@ async def seed(settings: AssignmentSettings, size: Size) -> int:
     with Progress(*columns, console=console) as progress:
         await register_pools(settings, size, progress)
         pools = await _pools(settings, size)
-        db = await asyncpg.connect(raw_dsn(settings))
         task = progress.add_task(f"{size.name}: {size.cases:,} cases' decisions (COPY)", total=size.cases * 2)
-        queue: asyncio.Queue[list[tuple] | None] = asyncio.Queue(maxsize=4)
-        loop = asyncio.get_running_loop()
-
-        async def writer() -> None:
-            while (batch := await queue.get()) is not None:
-                await db.copy_records_to_table("events", records=batch, columns=_COLUMNS)
-                progress.advance(task, len(batch))
-
-        copying = asyncio.create_task(writer())
-
-        def hand_over(batch: list[tuple]) -> None:
-            asyncio.run_coroutine_threadsafe(queue.put(batch), loop).result()
-
-        try:
-            written = await asyncio.to_thread(history, size, pools, until=now(), on_batch=hand_over)
-            await queue.put(None)
-            await copying
-        finally:
-            await db.close()
-    return written
+        until = now()
+        return await copy_into_events(raw_dsn(settings),
+                                      lambda on_batch: history(size, pools, until=until, on_batch=on_batch),
+                                      progress, task)
 
 
 cli = typer.Typer(add_completion=False)
