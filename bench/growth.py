@@ -1,20 +1,23 @@
 """`make bench-growth` (`python -m bench.growth`): how each cost grows with the history.
 
 For each size (bench/seed.py: none, small, medium; national with --national), on a fresh
-embedded PostgreSQL, in a database of its own:
+embedded PostgreSQL, in databases of its own:
 1. seed assignment's store with a year of decisions (COPY), then rebuild its read models from the
-   store through its projection, timed, with a progress bar: the rebuild's events/s;
-2. once every size is seeded, decide `--decisions` new cases of one agency in each size's
-   database through the engine's own handler (the consumer's transaction: read the rotation and
-   the pool, decide, append, project, commit), taking turns between the sizes so the machine's
-   ups and downs weigh on each alike: wall-clock p50/p99 and this process's CPU per decision;
-3. beside it, what a decision used to read: the fold of that agency's whole rotation stream;
-4. the database's size per million events.
+   store through its projection, timed, with a progress bar: the rebuild's events/s; beside it,
+   what a decision used to read: the fold of one agency's whole rotation stream;
+2. seed intake's store with as many registrations through its own command (bench/intake_history.py);
+3. seed publication's store with each case's closure, grade and payment, and rebuild it
+   (bench/publication_history.py);
+4. once every size is ready, decide `--decisions` new cases of one agency in each size's database
+   through the engine's own handler, and register as many through intake's, taking turns between
+   the sizes so the machine's ups and downs weigh on each alike: wall-clock p50/p99 and this
+   process's CPU per decision and per registration;
+5. draw up the city's disclosure of the last whole half-year: seconds, cases counted, size;
+6. the database's size per million events.
 
-Then one table: each figure beside its baseline (the history-less size) and the ratio, against
-the targets (docs/benchmarks.md "Growth"). The figures are of a shared machine unless it was
-idle: ratios within one run are what to read.
-"""
+Then one table each for assignment, intake and publication: each figure beside its baseline (the
+history-less size) and the ratio, against the targets (docs/benchmarks.md "Growth"). The figures
+are of a shared machine unless it was idle: ratios within one run are what to read."""
 
 from __future__ import annotations
 
@@ -323,7 +326,7 @@ def main(
     count: int = typer.Option(200, "--decisions", help="Decisions measured at each size."),
     keep: bool = typer.Option(False, help="Keep the temp directory (the database) afterwards."),
 ) -> None:
-    """How assignment's costs grow with the history: decision latency, rebuild, size."""
+    """How costs grow with the history: decisions, registrations, the disclosure, rebuild, size."""
     from devstack.embedded import start_postgres
 
     chosen = [SIZES[s.strip()] if s.strip() != "none" else Size("none", 0, 20)
