@@ -51,13 +51,16 @@ async def test_a_service_process_exits_0_within_20_seconds_of_sigterm(
             assert server.returncode is None, log.read_text()
             try:
                 async with httpx.AsyncClient() as client:
-                    return (
-                        await client.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    ).status_code == 200
-            except httpx.TransportError:
-                return False
+                    answer = await client.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            except httpx.TransportError as exc:
+                raise AssertionError(f"GET /healthz: {exc!r}") from exc
+            assert answer.status_code == 200, f"GET /healthz: {answer.status_code} {answer.text[:200]}"
+            return True
 
-        await eventually(alive, timeout=60)
+        try:
+            await eventually(alive, timeout=60)
+        except AssertionError as never:  # what the service said meanwhile, to tell why
+            raise AssertionError(f"{never}\n--- the service's log ---\n{log.read_text()[-4000:]}") from None
         server.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(server.wait(), 20)
     finally:
