@@ -500,17 +500,26 @@ async def bar_notice_reminded(conn: AsyncConnection, event: BarNoticeReminded, a
 # --- duty facts (R-SAN-5) and the yearly publication ----------------------------------------
 
 
+def _fact_row(fact_id: str, kind: DutyFact, moment: datetime, *, handler_id: str,
+              **columns: Any) -> dict[str, Any]:
+    """A duty fact's row, every column named (those not given are null), counted in the Beijing
+    year of its moment."""
+    return dict.fromkeys(_FACT_COLUMNS) | dict(fact_id=fact_id, kind=kind.value, year=year_of(moment),
+                                               at=moment, handler_id=handler_id, **columns)
+
+
 async def _fact(conn: AsyncConnection, fact_id: str, kind: DutyFact, moment: datetime, *, handler_id: str,
                 **columns: Any) -> None:
-    await conn.execute(insert(duty_facts).values(
-        fact_id=fact_id, kind=kind, year=year_of(moment), at=moment, handler_id=handler_id, **columns,
-    ).on_conflict_do_nothing(index_elements=["fact_id"]))
+    row = _fact_row(fact_id, kind, moment, handler_id=handler_id, **columns)
+    await conn.execute(insert(duty_facts).values(**row).on_conflict_do_nothing(index_elements=["fact_id"]))
 
 
+# The table's own column names, in its order: nothing from outside reaches the statement's text.
+_FACT_COLUMNS = [column.name for column in duty_facts.columns]
 _QUEUED_FACT = (
-    "INSERT INTO duty_facts (fact_id, kind, year, at, handler_id, handler_name, handler_kind, "
-    "licence_number, institution_id, institution_name, case_id, grade) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (fact_id) DO NOTHING")
+    f"INSERT INTO duty_facts ({', '.join(_FACT_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join(f'${n}' for n in range(1, len(_FACT_COLUMNS) + 1))}) "
+    "ON CONFLICT (fact_id) DO NOTHING")
 
 
 def record_duty_fact(uow: UnitOfWork, fact_id: str, kind: DutyFact, moment: datetime,
@@ -518,9 +527,11 @@ def record_duty_fact(uow: UnitOfWork, fact_id: str, kind: DutyFact, moment: date
     """One fact of another service's event (consumers.py); the same fact told again is kept once.
     Queued (`write_later`): no consumer's handler reads the duty facts, only the duty record's
     and the commendation list's queries do, so a consumer's batch writes its facts set-wise."""
-    uow.write_later(_QUEUED_FACT, fact_id, kind.value, year_of(moment), moment, handler.handler_id,
-                    handler.name, handler.kind.value, handler.licence_number, handler.institution_id,
-                    handler.institution_name, case_id, grade.value if grade is not None else None)
+    row = _fact_row(fact_id, kind, moment, handler_id=handler.handler_id, handler_name=handler.name,
+                    handler_kind=handler.kind.value, licence_number=handler.licence_number,
+                    institution_id=handler.institution_id, institution_name=handler.institution_name,
+                    case_id=case_id, grade=grade.value if grade is not None else None)
+    uow.write_later(_QUEUED_FACT, *(row[name] for name in _FACT_COLUMNS))
 
 
 @projection.on(SuspensionDecided)
