@@ -186,6 +186,9 @@ class ConsumerRunner:
         self.topics = sorted({settings.topic(model.topic) for model in handlers})
         self.handled = 0
         self.running = False
+        # The partitions the group gave this runner at its last poll (empty while it joins or
+        # rebalances): what replicas of one service split between them.
+        self.assigned: frozenset[TopicPartition] = frozenset()
         self._lag_reported: set[TopicPartition] = set()
         self._redrive_checked = time.monotonic()
 
@@ -567,6 +570,7 @@ class ConsumerRunner:
                 await _sleep(stop, 1.0)
             finally:
                 self.running = False
+                self.assigned = frozenset()
                 for client in (consumer, producer):
                     try:
                         await client.stop()
@@ -583,6 +587,7 @@ class ConsumerRunner:
                 self._redrive_checked = time.monotonic()
                 await self.redrive_requested(producer)
             batch = await consumer.getmany(timeout_ms=wait_ms, max_records=self.settings.consumer_batch_size)
+            self.assigned = frozenset(consumer.assignment())
             # A partition handed to another replica is reported there: drop our last, stale value.
             for tp in self._lag_reported - consumer.assignment():
                 LAG.remove(self.name, tp.topic, tp.partition)

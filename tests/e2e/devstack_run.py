@@ -76,6 +76,29 @@ class DevstackRun:
             time.sleep(0.2)
 
 
+def _every_service_ready(run: DevstackRun, ports: dict[str, int], timeout: float = 60) -> None:
+    """Each service answers /readyz. The run said so before printing that it is running, but a
+    service that died since is restarted by its supervision: wait for that, and when it does not come
+    back, fail with what the run and the service said rather than a bare refused connection."""
+    deadline = time.monotonic() + timeout
+    for name in ports:
+        last = ""
+        while True:
+            try:
+                answer = httpx.get(run.stack.url(name) + "/readyz", timeout=5)
+                if answer.status_code == 200:
+                    break
+                last = f"{answer.status_code} {answer.text[:500]}"
+            except httpx.HTTPError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            if run.process.poll() is not None or time.monotonic() > deadline:
+                log = run.workdir / "logs" / f"{name}.log"
+                said = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+                raise AssertionError(f"{name} not ready: {last}\nthe run said:\n{run.output()[-3000:]}"
+                                     f"\n{name}'s log:\n{said}")
+            time.sleep(0.5)
+
+
 def run_dir() -> Path:
     """A work directory for a run: like the session's own PostgreSQL, not under pytest's tmp_path,
     which the user PostgreSQL runs as (when the tests run as root) may not enter."""
@@ -115,8 +138,7 @@ def devstack_run(workdir: Path, *, ignore_sigint: bool = False) -> Iterator[Devs
         stack = Stack(database_url="", bootstrap=f"127.0.0.1:{broker_port}", workdir=workdir, ports=ports,
                       auth_dev_secret=secret)
         run = DevstackRun(process=process, workdir=workdir, stack=stack, console=console)
-        for name in ports:
-            assert httpx.get(stack.url(name) + "/readyz", timeout=5).status_code == 200
+        _every_service_ready(run, ports)
         yield run
     finally:
         if process.poll() is None:

@@ -13,6 +13,7 @@ from services.assignment.tests.conftest import assigned_handler, handler, instit
 from shared.contracts import CaseAssigned, CaseRegistered, HandlerSuspended
 from shared.testing.fixtures import serve_in_process
 from shared.testing.kafka import eventually, publish, read_topic
+from shared.topics import PARTITIONS
 
 
 async def test_two_replicas_assign_each_case_once_within_the_rules(migrated_settings):
@@ -46,6 +47,16 @@ async def test_two_replicas_assign_each_case_once_within_the_rules(migrated_sett
     assert suspended not in counts and outsider not in counts
     assert outcomes.count(None) == 2
     assert all(handled) and sum(handled) >= 14, handled
+
+
+async def _group_settled(apps) -> bool | None:
+    """Each consumer of both replicas holds a share of its topics' partitions, and the shares split
+    them whole: the group has both members and no rebalance is under way."""
+    for pair in zip(*(app.state.consumers for app in apps), strict=True):
+        one, two = (runner.assigned for runner in pair)
+        if not one or not two or one & two or len(one | two) != PARTITIONS * len(pair[0].topics):
+            return None
+    return True
 
 
 async def _suspended(client, handler_id: str):
