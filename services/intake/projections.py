@@ -46,7 +46,7 @@ from services.intake.domain.events import (
     WorkRecorded,
 )
 from services.intake.domain.record import Mandate, Meeting
-from shared.projection import Projection, Recorded
+from shared.projection import Projection, Recorded, Rows
 from shared.projection import rebuild as rebuild_projection
 from shared.store import driver
 
@@ -308,6 +308,127 @@ async def follow_up_recorded(conn: AsyncConnection, e: FollowUpRecorded, at: Rec
 @projection.on(DeadlineMissed)
 async def deadline_missed(conn: AsyncConnection, e: DeadlineMissed, at: Recorded) -> None:
     await _set(conn, at)  # the worklist computes overdue itself; the row keeps its version
+
+
+# --- the in-memory twins: the batched rebuild folds into rows held in memory and writes each
+# table once with COPY (shared.projection.rebuild). Each leaves the row as its SQL fold above
+# leaves it; tests/test_rebuild.py compares the two rebuilds table by table.
+
+
+def _case_row(rows: Rows, at: Recorded, **values: Any) -> dict[str, Any] | None:
+    """As `_set`: the case's row with these values and the event's version; nothing when the row
+    is missing (an UPDATE that matches nothing)."""
+    return rows.update(cases, at.aggregate_id, **values, version=at.version)
+
+
+@projection.in_memory(CaseRegistered)
+def case_registered_row(rows: Rows, e: CaseRegistered, at: Recorded) -> None:
+    rows.insert(cases, case_id=e.case_id, case_number=e.case_number, case_kind=str(e.case_kind), cause=e.cause,
+                district=e.district, agency_id=e.agency_id, group_case=e.flags.group_case, status="registered",
+                registered_at=e.registered_at, version=at.version, criminal_stage=_text(e.criminal_stage),
+                criminal_role=_text(e.criminal_role), matter=_text(e.matter), source_system=e.source_system,
+                external_reference=e.external_reference, previous_case_id=e.previous_case_id)
+
+
+@projection.in_memory(HandlerAssigned)
+def handler_assigned_row(rows: Rows, e: HandlerAssigned, at: Recorded) -> None:
+    row = rows.get(cases, at.aggregate_id)
+    if row is None:
+        return
+    h = e.handler
+    change = ({"reassigned_at": e.assigned_at, "first_meeting_at": None, "mandate_signed_at": None}
+              if e.previous_handler is not None else {})
+    first = row.get("first_assigned_at")
+    _case_row(rows, at, status="assigned", handler_id=h.handler_id, handler_name=h.name, handler_kind=str(h.kind),
+              institution_id=h.institution_id, institution_name=h.institution_name, assigned_at=e.assigned_at,
+              first_assigned_at=e.assigned_at if first is None else first, reassignment_accepted_at=None, **change)
+
+
+def _milestone_of(row: dict[str, Any], name: str, at: datetime) -> Any:
+    """`_milestone`, on a row in memory: the update's values all read the row as it was."""
+    reassigned = row.get("reassigned_at")
+    if reassigned is None or reassigned <= at:
+        current = row.get(name)
+        return at if current is None else min(current, at)
+    return row.get(name)
+
+
+@projection.in_memory(WorkRecorded)
+def work_recorded_row(rows: Rows, e: WorkRecorded, at: Recorded) -> None:
+    row = rows.get(cases, at.aggregate_id)
+    if row is None:
+        return
+    values: dict[str, Any] = {"record_entries": row.get("record_entries", 0) + 1}
+    entry = e.entry
+    if isinstance(entry, Meeting):
+        values["first_meeting_at"] = _milestone_of(row, "first_meeting_at", e.occurred_at)
+    elif isinstance(entry, Mandate) and entry.agreement_signed and entry.power_of_attorney_signed:
+        values["mandate_signed_at"] = _milestone_of(row, "mandate_signed_at", e.occurred_at)
+    _case_row(rows, at, **values)
+
+
+@projection.in_memory(ClosingFileSubmitted)
+def closing_file_submitted_row(rows: Rows, e: ClosingFileSubmitted, at: Recorded) -> None:
+    _case_row(rows, at, closing_file_at=e.submitted_at)
+
+
+@projection.in_memory(ReassignmentRequested)
+def reassignment_requested_row(rows: Rows, e: ReassignmentRequested, at: Recorded) -> None:
+    _case_row(rows, at, reassignment_requested_at=e.requested_at)
+
+
+@projection.in_memory(ReassignmentAccepted)
+def reassignment_accepted_row(rows: Rows, e: ReassignmentAccepted, at: Recorded) -> None:
+    _case_row(rows, at, reassignment_accepted_at=e.accepted_at)
+
+
+@projection.in_memory(AidTerminated)
+def aid_terminated_row(rows: Rows, e: AidTerminated, at: Recorded) -> None:
+    _case_row(rows, at, status="terminated", terminated_at=e.terminated_at, termination_reason=str(e.reason))
+
+
+@projection.in_memory(CaseClosed)
+def case_closed_row(rows: Rows, e: CaseClosed, at: Recorded) -> None:
+    _case_row(rows, at, status="closed", outcome=e.outcome, ended_on=e.ended_on, closed_at=e.closed_at)
+
+
+@projection.in_memory(ClosingChecked)
+def closing_checked_row(rows: Rows, e: ClosingChecked, at: Recorded) -> None:
+    _case_row(rows, at, closing_check_passed=e.passed, closing_check_standard=e.standard,
+              closing_check_failed_items=e.failed_items, closing_check_checklist_version=e.checklist_version,
+              closing_check_missing=[m.model_dump(mode="json") for m in e.missing])
+
+
+@projection.in_memory(ChecklistVersionFiled)
+def checklist_version_filed_row(rows: Rows, e: ChecklistVersionFiled, at: Recorded) -> None:
+    rows.insert(checklist_versions, agency_id=e.agency_id, case_kind=str(e.case_kind), version=e.version,
+                standard=e.standard, items=[i.model_dump(mode="json") for i in e.items], filed_by=e.filed_by,
+                filed_at=e.filed_at)
+
+
+@projection.in_memory(ClosingCheckSignedOff)
+def closing_check_signed_off_row(rows: Rows, e: ClosingCheckSignedOff, at: Recorded) -> None:
+    _case_row(rows, at, signed_off_at=e.signed_off_at, signed_off_by=e.quality_lead_id)
+
+
+@projection.in_memory(NextStageRegistered)
+def next_stage_registered_row(rows: Rows, e: NextStageRegistered, at: Recorded) -> None:
+    _case_row(rows, at, next_case_id=e.next_case_id)
+
+
+@projection.in_memory(CaseArchived)
+def case_archived_row(rows: Rows, e: CaseArchived, at: Recorded) -> None:
+    _case_row(rows, at, status="archived", archived_at=e.archived_at)
+
+
+@projection.in_memory(FollowUpRecorded)
+def follow_up_recorded_row(rows: Rows, e: FollowUpRecorded, at: Recorded) -> None:
+    _case_row(rows, at, satisfaction=str(e.satisfaction))
+
+
+@projection.in_memory(DeadlineMissed)
+def deadline_missed_row(rows: Rows, e: DeadlineMissed, at: Recorded) -> None:
+    _case_row(rows, at)
 
 
 async def rebuild(engine: AsyncEngine) -> int:

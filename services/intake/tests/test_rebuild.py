@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
-from services.intake.projections import cases, checklist_versions
+from services.intake.projections import REBUILT_TABLES, cases, checklist_versions, projection
 from services.intake.tests.conftest import today
 from services.intake.tests.test_deadlines import ASSIGNED, at
 from services.intake.tests.test_handling import CHECKLIST, ENTRIES, MEETING_IN_FULL
@@ -19,6 +19,7 @@ from services.intake.tests.test_reassignment import SECOND
 from shared.auth import Role
 from shared.deps import get_clock
 from shared.testing.auth import as_role
+from shared.testing.rebuild import both_rebuilds, planned_rows
 
 
 async def _a_bit_of_everything(intake_service) -> None:
@@ -104,3 +105,21 @@ async def test_every_case_as_of_now_is_the_case_list_s_row(intake_service):
         folded = await client.get(f"/api/v1/cases/{case['case_id']}",
                                   params={"as_of": "2100-01-01T00:00:00+08:00"})
         assert folded.json() == case
+
+
+async def test_the_batched_rebuild_leaves_the_tables_the_per_event_fold_leaves(intake_service):
+    """The in-memory twins (the batched rebuild: rows held in memory, then COPY) against the SQL
+    folds, over cases that were reassigned, recorded, checked twice, signed off, archived, followed
+    up, taken to their next stage, terminated and swept for missed deadlines."""
+    await _a_bit_of_everything(intake_service)
+    engine = intake_service.app.state.engine
+    one_by_one, batched, figures = await both_rebuilds(engine, projection, REBUILT_TABLES)
+    assert figures.batched and figures.folded > 30
+    assert [len(rows) for rows in one_by_one.values()] == [4, 1]
+    assert {r["status"] for r in one_by_one["cases"]} == {"archived", "registered", "terminated", "assigned"}
+    assert batched == one_by_one
+    assert await planned_rows(engine, REBUILT_TABLES) == {"cases": 4, "closing_checklist_versions": 1}
+
+
+def test_every_fold_of_the_projection_has_its_in_memory_twin():
+    assert projection.batchable
