@@ -315,8 +315,15 @@ METADATA = SanctionsTable.metadata
 # --- folds ----------------------------------------------------------------------------------
 
 projection = Projection(*AGGREGATES)
-REBUILT_TABLES = METADATA.sorted_tables
-"""What `python -m services.sanctions rebuild` empties and fills again: every table here."""
+# Kept by the consumers from other services' events (consumers.py), not folded from this store:
+# the cases known and the duty facts of assignments, declines, releases, closures and grades. A
+# rebuild that emptied them could not fill them again (the events are the other services'), so it
+# leaves them; the duty facts this store's events make (a sanction) are written again over them,
+# kept once by their fact id.
+HEARD_TABLES = [known_cases, duty_facts]
+REBUILT_TABLES = [t for t in METADATA.sorted_tables if t not in HEARD_TABLES]
+"""What `python -m services.sanctions rebuild` empties and fills again: every table folded from
+sanctions' own store."""
 """The projector app.py hands to its ServiceSpec: one fold per domain event."""
 
 

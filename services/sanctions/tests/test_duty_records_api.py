@@ -4,13 +4,18 @@ served to the bar association as JSON, CSV and XLSX, and published once for a fi
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy.engine import make_url
 
 from services.sanctions.app import MIGRATIONS, SanctionsSettings, create_app
 from services.sanctions.tests.test_investigations_api import investigation_of
@@ -182,6 +187,40 @@ async def test_the_duty_record_counts_the_events_of_the_year_per_lawyer_and_firm
     li = next(r for r in records if r.subject_id == LI.handler_id)
     assert li.counts.model_dump() == lawyers[LI.handler_id]["counts"] and li.year == YEAR
     assert all(e.key == e.model().subject_id for e in told if e.type == DutyRecordPublished.type)
+
+
+async def test_a_rebuild_keeps_what_sanctions_heard_from_other_services(service):
+    """The duty facts of assignments, closures and grades, and the cases known, are written by
+    sanctions' consumers from other services' events, not folded from its own store: the rebuild
+    (`python -m services.sanctions rebuild`) folds the store again and must leave them, beside the
+    sanctions it folds again."""
+    settings, _, client = service
+    case_of_li = assigned(LI, at(4))
+    await publish(settings, case_of_li, closed(LI, at(7)), graded(LI, "good", at(8)), source="/fayuan/test")
+    bureau = as_role(settings, Role.bureau_investigator)
+    suspended = await client.post("/api/v1/suspensions", headers=bureau, json={
+        "handler_id": LI.handler_id, "reason": "多次无故拒绝指派", "months": 1, "scope": "city",
+        "case_id": case_of_li.case_id})
+    assert suspended.status_code == 201, suspended.text
+    bar = as_role(settings, Role.bar_association)
+
+    async def heard():
+        record = (await client.get(f"/api/v1/duty-records/{YEAR}", headers=bar)).json()
+        li = next((line for line in record["lawyers"] if line["subject_id"] == LI.handler_id), None)
+        counts = li and li["counts"]
+        return record if counts and (counts["assigned"], counts["completed"], counts["good"],
+                                     counts["sanctions"]) == (1, 1, 1, 1) else None
+
+    before = await eventually(heard)
+    env = {**os.environ, "FAYUAN_DATABASE_URL": settings.database_url,
+           "FAYUAN_DATABASE_NAME": make_url(settings.sqlalchemy_url).database}
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "services.sanctions", "rebuild"],
+                                   env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    after = (await client.get(f"/api/v1/duty-records/{YEAR}", headers=bar)).json()
+    assert after == before
+    assert (await client.get(f"/api/v1/suspensions/{suspended.json()['suspension_id']}", headers=bureau)
+            ).status_code == 200
 
 
 async def test_the_duty_record_is_for_the_bar_association_and_the_bureau(service):
