@@ -323,10 +323,11 @@ def _case_row(rows: Rows, at: Recorded, **values: Any) -> dict[str, Any] | None:
 
 @projection.in_memory(CaseRegistered)
 def case_registered_row(rows: Rows, e: CaseRegistered, at: Recorded) -> None:
-    rows.insert(cases, case_id=e.case_id, case_number=e.case_number, case_kind=str(e.case_kind), cause=e.cause,
-                district=e.district, agency_id=e.agency_id, group_case=e.flags.group_case, status="registered",
-                registered_at=e.registered_at, version=at.version, criminal_stage=_text(e.criminal_stage),
-                criminal_role=_text(e.criminal_role), matter=_text(e.matter), source_system=e.source_system,
+    rows.insert(cases, case_id=e.case_id, case_number=e.case_number, case_kind=str(e.case_kind),
+                cause=e.cause, district=e.district, agency_id=e.agency_id, group_case=e.flags.group_case,
+                status="registered", registered_at=e.registered_at, version=at.version,
+                criminal_stage=_text(e.criminal_stage), criminal_role=_text(e.criminal_role),
+                matter=_text(e.matter), source_system=e.source_system,
                 external_reference=e.external_reference, previous_case_id=e.previous_case_id)
 
 
@@ -339,9 +340,10 @@ def handler_assigned_row(rows: Rows, e: HandlerAssigned, at: Recorded) -> None:
     change = ({"reassigned_at": e.assigned_at, "first_meeting_at": None, "mandate_signed_at": None}
               if e.previous_handler is not None else {})
     first = row.get("first_assigned_at")
-    _case_row(rows, at, status="assigned", handler_id=h.handler_id, handler_name=h.name, handler_kind=str(h.kind),
-              institution_id=h.institution_id, institution_name=h.institution_name, assigned_at=e.assigned_at,
-              first_assigned_at=e.assigned_at if first is None else first, reassignment_accepted_at=None, **change)
+    _case_row(rows, at, status="assigned", handler_id=h.handler_id, handler_name=h.name,
+              handler_kind=str(h.kind), institution_id=h.institution_id, institution_name=h.institution_name,
+              assigned_at=e.assigned_at, first_assigned_at=e.assigned_at if first is None else first,
+              reassignment_accepted_at=None, **change)
 
 
 def _milestone_of(row: dict[str, Any], name: str, at: datetime) -> Any:
