@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -35,7 +36,7 @@ from shared.testing.kafka import publish
 from shared.testing.rebuild import both_rebuilds, contents, planned_rows
 
 
-async def _a_bit_of_everything(service) -> dict[str, str]:  # noqa: F811
+async def _a_bit_of_everything(service) -> list[str]:  # noqa: F811
     """A failed case investigated, decided with a suspension, closed and told to its organ; its bar
     notice chased and answered with a discipline; a suspension decided by hand and lifted; a
     complaint lodged, investigated and answered; a year's duty record published and a commendation
@@ -53,8 +54,9 @@ async def _a_bit_of_everything(service) -> dict[str, str]:  # noqa: F811
 
     investigator = as_role(settings, Role.bureau_investigator, sub="investigator-wang")
     path = f"/api/v1/investigations/{opened['investigation_id']}"
-    decision = {"violation": True, "measures": ["order_to_correct", "suspension_from_assignment"],
-                "reasoning": "未履行会见职责", "suspension_scope": "agency", "suspension_months": 3}
+    decision: dict[str, Any] = {
+        "violation": True, "measures": ["order_to_correct", "suspension_from_assignment"],
+        "reasoning": "未履行会见职责", "suspension_scope": "agency", "suspension_months": 3}
     for step, body in (("assignment", {"assignee_id": "investigator-wang"}),
                        ("notes", {"text": "已调取卷宗"}),
                        ("evidence", {"reference": "朝司调〔2026〕17号-3", "description": "会见登记表复印件"}),
@@ -106,14 +108,14 @@ async def _a_bit_of_everything(service) -> dict[str, str]:  # noqa: F811
     for investigation in investigations:
         paths += [f"/api/v1/investigations/{investigation['investigation_id']}{part}"
                   for part in ("", "/notes", "/evidence")]
-    return {"paths": paths}
+    return paths
 
 
-async def _every_read(service, paths: list[str]) -> dict[str, object]:  # noqa: F811
+async def _every_read(service, paths: list[str]) -> dict[str, Any]:  # noqa: F811
     settings, _, client = service
     bar = as_role(settings, Role.bar_association)
     organ = as_role(settings, Role.judicial_organ, institution_id=ORGAN)
-    read: dict[str, object] = {}
+    read: dict[str, Any] = {}
     for path in paths:
         headers = (organ if path.startswith("/api/v1/organ-reports")
                    else bar if path.startswith("/api/v1/duty-records") else {})
@@ -124,7 +126,7 @@ async def _every_read(service, paths: list[str]) -> dict[str, object]:  # noqa: 
 
 async def test_the_rebuild_command_leaves_every_read_as_it_was(service):  # noqa: F811
     settings, app, _ = service
-    paths = (await _a_bit_of_everything(service))["paths"]
+    paths = await _a_bit_of_everything(service)
     before = await _every_read(service, paths)
     li = next(line for line in before[f"/api/v1/duty-records/{YEAR}"][1]["lawyers"]
               if line["subject_id"] == LAWYER.handler_id)
