@@ -851,7 +851,10 @@ def _points(points: dict[str, Decimal] | None) -> dict[str, str] | None:
     return {k: str(v) for k, v in points.items()} if points is not None else None
 
 
-_CASE_EVALUATED = "UPDATE closed_cases SET evaluation_id = $1 WHERE case_id = $2"
+# The fold's UPDATE, less the rows it would rewrite with the value they hold: the kept table
+# already marks almost every case, and a rebuild need not leave a dead row version for each.
+_CASE_EVALUATED = ("UPDATE closed_cases SET evaluation_id = $1 "
+                   "WHERE case_id = $2 AND evaluation_id IS DISTINCT FROM $1")
 _STANDARD_VERSION = (
     "INSERT INTO evaluation_standard_versions (version, standard_id, number, code, title, case_kinds, "
     "effective_from, indicators, registered_by, registered_at) "
