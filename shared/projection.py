@@ -179,6 +179,10 @@ class Rows:
         self.tables = list(tables)
         self._keys = {t: [c.name for c in t.primary_key.columns] for t in self.tables}
         self.data: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {t: {} for t in self.tables}
+        self.memo: dict[Any, Any] = {}
+        """What twins keep beside the rows for their own lookups (a count the SQL fold selects,
+        say): never written."""
+        self._afterwards: list[tuple[str, tuple[Any, ...]]] = []
 
     def key(self, table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(values[k] for k in self._keys[table])
@@ -228,6 +232,26 @@ class Rows:
 
     def count(self) -> int:
         return sum(len(rows) for rows in self.data.values())
+
+    def afterwards(self, statement: str, *args: Any) -> None:
+        """A write (asyncpg's `$n` parameters) to a table the rebuild does not empty, which a fold
+        makes beside its rows: run after the COPY, on the same transaction, in the order queued.
+        It must give what the SQL fold's own statement gives on that table as the rebuild finds
+        it (an INSERT ... ON CONFLICT DO NOTHING of a row already there changes nothing)."""
+        self._afterwards.append((statement, args))
+
+    async def write_afterwards(self, db: Any) -> int:
+        """Run the queued writes, each run of the same statement as one `executemany`."""
+        queued, self._afterwards = self._afterwards, []
+        n = 0
+        while n < len(queued):
+            statement = queued[n][0]
+            end = n
+            while end < len(queued) and queued[end][0] == statement:
+                end += 1
+            await db.executemany(statement, [args for _, args in queued[n:end]])
+            n = end
+        return len(queued)
 
     async def copy_out(self, db: Any, on_table: Callable[[int], None] | None = None) -> None:
         """Write every table with COPY (asyncpg's binary copy), on `db`'s transaction."""
@@ -342,6 +366,7 @@ async def rebuild(engine: AsyncEngine, projection: Projection, tables: Sequence[
         if rows is not None:
             writing = time.perf_counter()
             await rows.copy_out(db)
+            await rows.write_afterwards(db)
             write_s = time.perf_counter() - writing
         # TRUNCATE leaves the planner no statistics of what the tables now hold (it plans for
         # empty or unknown tables, a sequential scan of a whole read model, say) until autovacuum

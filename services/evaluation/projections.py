@@ -10,8 +10,10 @@ reads over them are in queries.py."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Index, Numeric, delete, exists, func, select, text, update
@@ -66,7 +68,7 @@ from shared.contracts import (
     Grade,
     HandlerRef,
 )
-from shared.projection import Projection, Recorded
+from shared.projection import Projection, Recorded, Rows
 
 
 class EvaluationTable(SQLModel, registry=registry()):
@@ -513,6 +515,21 @@ async def record_registered_case(conn: AsyncConnection, event: CaseRegistered) -
 projection = Projection(CaseReview, PeerEvaluation, SubsidySchedule, Subsidy, StandardEditions,
                         AgencyGradingRule, CaseOpinions, Correction, Expert, EvaluationRound, PanelFile)
 
+HEARD_TABLES = [closed_cases, terminated_cases, follow_ups, registered_cases, late_closing_files]
+"""Kept by the consumers from intake's events (consumers.py: CaseClosed, CaseTerminated,
+FollowUpCompleted, CaseRegistered, DeadlineMissed), not folded from this store: a rebuild that
+emptied them could not fill them again. A result's fold still marks its case evaluated in
+`closed_cases` (`_record_result`), a write the rebuild makes again over the kept rows."""
+SEEDED_TABLES = [standard_versions]
+"""Version 1 of each standard is the migration 0007's seed, registered "now" as the migration ran
+(the standards' reads show when): a rebuild could not write it again as it was, so it leaves the
+table, and the versions the city bureau registered since (this store's events) are written again
+over it, each kept once by its version id."""
+REBUILT_TABLES = [t for t in METADATA.sorted_tables if t not in HEARD_TABLES + SEEDED_TABLES]
+"""What `python -m services.evaluation rebuild` empties and fills again: the tables only this
+store's events fill (review assignments, evaluations, subsidy schedules and subsidies, the expert
+pool, rounds, their files and readers, grading rules, opinions, corrections)."""
+
 
 @projection.on(ReviewerGiven)
 async def reviewer_given(conn: AsyncConnection, event: ReviewerGiven, at: Recorded) -> None:
@@ -768,13 +785,15 @@ async def record_late_closing_file(conn: AsyncConnection, event: DeadlineMissed)
 @projection.on(StandardVersionRegistered)
 async def standard_version_registered(conn: AsyncConnection, event: StandardVersionRegistered,
                                       at: Recorded) -> None:
+    """Once per version: a rebuild leaves the table (it holds the migration's seed) and writes the
+    registered versions again over the rows already there."""
     t = event.terms
     await conn.execute(insert(standard_versions).values(
         version=event.version, standard_id=event.standard_id, number=event.number, code=t.code, title=t.title,
         case_kinds=[k.value for k in event.case_kinds], effective_from=t.effective_from,
         indicators=[i.model_dump(mode="json") for i in t.indicators], registered_by=event.registered_by,
         registered_at=event.registered_at,
-    ))
+    ).on_conflict_do_nothing(index_elements=["version"]))
 
 
 @projection.on(GradingRuleChosen)
@@ -811,3 +830,277 @@ async def correction_requested(conn: AsyncConnection, event: CorrectionRequested
 async def correction_recorded(conn: AsyncConnection, event: CorrectionRecorded, at: Recorded) -> None:
     await conn.execute(update(corrections).where(corrections.c.correction_id == event.correction_id).values(
         corrected_at=event.corrected_at, note=event.note, on_time=event.on_time))
+
+
+# --- the in-memory twins (the batched rebuild, shared/projection.py) ----------------------------
+# Each leaves `Rows` as its fold above leaves the tables (services/evaluation/tests/test_rebuild.py
+# compares both rebuilds). Values are what the folds write: enums as their values, JSON as Python
+# objects. The writes to tables a rebuild leaves (a case marked evaluated, a registered standard
+# version) are queued with `rows.afterwards`, as the folds' own statements.
+
+
+def _value(v: Any) -> Any:
+    return v.value if isinstance(v, Enum) else v
+
+
+def _grades(indicators: dict[str, Grade]) -> dict[str, str]:
+    return {key: Grade(g).value for key, g in indicators.items()}
+
+
+def _points(points: dict[str, Decimal] | None) -> dict[str, str] | None:
+    return {k: str(v) for k, v in points.items()} if points is not None else None
+
+
+# The fold's UPDATE, less the rows it would rewrite with the value they hold: the kept table
+# already marks almost every case, and a rebuild need not leave a dead row version for each.
+_CASE_EVALUATED = ("UPDATE closed_cases SET evaluation_id = $1 "
+                   "WHERE case_id = $2 AND evaluation_id IS DISTINCT FROM $1")
+_STANDARD_VERSION = (
+    "INSERT INTO evaluation_standard_versions (version, standard_id, number, code, title, case_kinds, "
+    "effective_from, indicators, registered_by, registered_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8::text::jsonb, $9, $10) "
+    "ON CONFLICT (version) DO NOTHING")
+
+
+@projection.in_memory(ReviewerGiven)
+def reviewer_given_row(rows: Rows, event: ReviewerGiven, at: Recorded) -> None:
+    rows.insert(review_assignments, case_id=event.case_id, reviewer_id=event.reviewer_id,
+                reviewer_name=event.reviewer_name, reviewer_institution_id=event.reviewer_institution_id,
+                years_of_practice=event.years_of_practice, given_at=event.given_at)
+
+
+def _result_row(
+    rows: Rows, *, evaluation_id: str, case_id: str, case_number: str, case_kind: str, agency_id: str,
+    handler: HandlerRef, standard: str, standard_version: str, indicators: dict[str, Grade], grade: Grade,
+    rule_version: str, reviewer_id: str, reviewer_institution_id: str, findings: str, completed_at: datetime,
+    points: dict[str, Decimal] | None, total_points: Decimal | None, not_done: list[str], late_file: bool,
+    version: int,
+) -> None:
+    """`_record_result` in memory; the case marked evaluated in `closed_cases` (kept) afterwards."""
+    h = handler
+    rows.insert(evaluations, evaluation_id=evaluation_id, case_id=case_id, case_number=case_number,
+                case_kind=_value(case_kind), agency_id=agency_id, handler_id=h.handler_id,
+                handler_name=h.name, handler_kind=_value(h.kind), licence_number=h.licence_number,
+                institution_id=h.institution_id, institution_name=h.institution_name, standard=standard,
+                standard_version=standard_version,
+                indicators=_grades(indicators), grade=Grade(grade).value, rule_version=rule_version,
+                reviewer_id=reviewer_id, reviewer_institution_id=reviewer_institution_id, findings=findings,
+                completed_at=completed_at, version=version, points=_points(points), total_points=total_points,
+                not_done=list(not_done), late_file=late_file)
+    rows.afterwards(_CASE_EVALUATED, evaluation_id, case_id)
+
+
+@projection.in_memory(EvaluationCompleted)
+def evaluation_completed_row(rows: Rows, event: EvaluationCompleted, at: Recorded) -> None:
+    _result_row(
+        rows, evaluation_id=event.evaluation_id, case_id=event.case_id, case_number=event.case_number,
+        case_kind=event.case_kind, agency_id=event.agency_id, handler=event.handler, standard=event.standard,
+        standard_version=event.standard_version or seed_for(event.case_kind).version,
+        indicators=event.indicators, grade=event.grade, rule_version=event.rule_version,
+        reviewer_id=event.reviewer_id, reviewer_institution_id=event.reviewer_institution_id,
+        findings=event.findings, completed_at=event.completed_at, points=event.points,
+        total_points=event.total_points, not_done=event.not_done, late_file=event.late_file,
+        version=at.version,
+    )
+
+
+@projection.in_memory(ScheduleVersionPublished)
+def schedule_version_published_row(rows: Rows, event: ScheduleVersionPublished, at: Recorded) -> None:
+    rows.insert(schedule_versions, agency_id=event.agency_id, version=event.version, number=event.number,
+                effective_from=event.terms.effective_from, terms=event.terms.model_dump(mode="json"),
+                published_by=event.published_by, published_at=event.published_at)
+
+
+@projection.in_memory(SubsidyComputed)
+def subsidy_computed_row(rows: Rows, event: SubsidyComputed, at: Recorded) -> None:
+    h = event.handler
+    rows.insert(subsidies, case_id=event.case_id, case_number=event.case_number,
+                case_kind=_value(event.case_kind), agency_id=event.agency_id, handler_id=h.handler_id,
+                handler_name=h.name, handler_kind=_value(h.kind), licence_number=h.licence_number,
+                institution_id=h.institution_id, institution_name=h.institution_name, stage=event.stage,
+                group_case=event.group_case, schedule_version=event.schedule_version,
+                lines=[line.model_dump(mode="json") for line in event.lines], computed_amount=event.amount,
+                amount=event.amount, status=SubsidyStatus.computed.value, signed_off_by=event.signed_off_by,
+                signed_off_at=event.signed_off_at, computed_at=event.computed_at, version=at.version)
+
+
+@projection.in_memory(SubsidyApproved)
+def subsidy_approved_row(rows: Rows, event: SubsidyApproved, at: Recorded) -> None:
+    rows.update(subsidies, event.case_id, status=SubsidyStatus.approved.value, approved_by=event.approved_by,
+                approved_at=event.approved_at, version=at.version)
+
+
+@projection.in_memory(SubsidyPaid)
+def subsidy_paid_row(rows: Rows, event: SubsidyPaid, at: Recorded) -> None:
+    rows.update(subsidies, event.case_id, status=SubsidyStatus.paid.value, paid_on=event.paid_on,
+                payment_reference=event.payment_reference, paid_at=event.recorded_at, version=at.version)
+
+
+@projection.in_memory(SubsidyWithheld)
+def subsidy_withheld_row(rows: Rows, event: SubsidyWithheld, at: Recorded) -> None:
+    rows.update(subsidies, event.case_id, status=SubsidyStatus.withheld.value,
+                failed_evaluation_id=event.evaluation_id, adjustment="withheld",
+                rule_applied=event.rule_applied, version=at.version)
+
+
+@projection.in_memory(SubsidyReduced)
+def subsidy_reduced_row(rows: Rows, event: SubsidyReduced, at: Recorded) -> None:
+    rows.update(subsidies, event.case_id, amount=event.amount, failed_evaluation_id=event.evaluation_id,
+                adjustment="reduced", rule_applied=event.rule_applied, version=at.version)
+
+
+@projection.in_memory(SubsidyRecoveryOrdered)
+def subsidy_recovery_ordered_row(rows: Rows, event: SubsidyRecoveryOrdered, at: Recorded) -> None:
+    rows.update(subsidies, event.case_id, failed_evaluation_id=event.evaluation_id,
+                adjustment="recovery_ordered", rule_applied=event.rule_applied,
+                amount_to_recover=event.amount_to_recover, version=at.version)
+
+
+@projection.in_memory(ExpertRegistered, ExpertUpdated)
+def expert_recorded_row(rows: Rows, event: ExpertRegistered | ExpertUpdated, at: Recorded) -> None:
+    p = event.profile
+    values = dict(
+        name=p.name, licence_number=p.licence_number, practising_since=p.practising_since,
+        fields=[f.value for f in p.fields], district=p.district, institution_id=p.institution_id,
+        institution_name=p.institution_name, assigning_agencies=list(p.assigning_agencies),
+        trained_on=[d.isoformat() for d in p.trained_on],
+        disciplined_on=[d.isoformat() for d in p.disciplined_on],
+        active=p.active, recorded_by=event.by, recorded_at=event.at, version=at.version,
+    )
+    rows.upsert(experts, {"reviewer_id": event.reviewer_id, **values}, values)
+
+
+@projection.in_memory(RoundOpened)
+def round_opened_row(rows: Rows, event: RoundOpened, at: Recorded) -> None:
+    rows.insert(rounds, round_id=event.round_id, agency_id=event.agency_id, period_from=event.period_from,
+                period_to=event.period_to, opens_on=event.opens_on, draw_rule=_value(event.draw_rule),
+                sample_share=event.sample_share, seed=event.seed, readers=_value(event.readers),
+                panel_rule=event.panel_rule, grading_rule=event.grading_rule, status="open",
+                opened_by=event.opened_by, opened_at=event.opened_at)
+
+
+@projection.in_memory(CasesDrawn)
+def cases_drawn_row(rows: Rows, event: CasesDrawn, at: Recorded) -> None:
+    rows.update(rounds, event.round_id, candidates=event.candidates,
+                candidates_digest=event.candidates_digest, previous_year_cases=event.previous_year_cases,
+                sample_size=event.sample_size, drawn=len(event.drawn))
+
+
+@projection.in_memory(RoundClosed)
+def round_closed_row(rows: Rows, event: RoundClosed, at: Recorded) -> None:
+    rows.update(rounds, event.round_id, status="closed", closed_at=event.closed_at)
+
+
+def _reader_row(rows: Rows, file_id: str, reviewer_id: str, stage: str, given_at: datetime) -> None:
+    rows.insert(file_readers, file_id=file_id, reviewer_id=reviewer_id, stage=stage, given_at=given_at,
+                not_done=[], late_file=False)
+
+
+@projection.in_memory(FileDrawn)
+def file_drawn_row(rows: Rows, event: FileDrawn, at: Recorded) -> None:
+    c, h = event.case, event.case.handler
+    # The fold counts the round's files already drawn; here a count per round, kept beside the rows.
+    drawn = rows.memo.setdefault(round_files, {})
+    order = drawn[event.round_id] = drawn.get(event.round_id, 0) + 1
+    rows.insert(round_files, file_id=event.file_id, round_id=event.round_id, draw_order=order,
+                case_id=c.case_id, case_number=c.case_number, case_kind=_value(c.case_kind),
+                agency_id=c.agency_id, district=c.district, handler_id=h.handler_id, handler_name=h.name,
+                institution_id=h.institution_id, institution_name=h.institution_name,
+                standard_version=event.standard_version or seed_for(c.case_kind).version, stage="first",
+                wanted=event.wanted, disputed=False, final=False, version=at.version)
+    for rid in event.readers:
+        _reader_row(rows, event.file_id, rid, "first", event.drawn_at)
+
+
+@projection.in_memory(ReadersAdded)
+def readers_added_row(rows: Rows, event: ReadersAdded, at: Recorded) -> None:
+    rows.update(round_files, event.file_id, stage=event.stage, wanted=event.wanted, version=at.version)
+    for rid in event.readers:
+        _reader_row(rows, event.file_id, rid, event.stage, event.at)
+
+
+@projection.in_memory(FileRead)
+def file_read_row(rows: Rows, event: FileRead, at: Recorded) -> None:
+    rows.update(file_readers, event.file_id, event.reviewer_id, grade=Grade(event.grade).value,
+                indicators=_grades(event.indicators), findings=event.findings, read_at=event.read_at,
+                points=_points(event.points), total_points=event.total_points, not_done=list(event.not_done),
+                late_file=event.late_file)
+    file = rows.get(round_files, event.file_id)
+    if file is None:
+        return
+    if event.stage == "first" and file.get("first_grade") is None:
+        file["first_grade"] = Grade(event.grade).value
+    file["version"] = at.version
+
+
+@projection.in_memory(FileResultReached)
+def file_result_reached_row(rows: Rows, event: FileResultReached, at: Recorded) -> None:
+    values: dict[str, Any] = dict(result_no=event.result_no, grade=Grade(event.grade).value,
+                                  indicators=_grades(event.indicators), version=at.version)
+    if event.result_no == 1:
+        values["first_result"] = Grade(event.grade).value
+    rows.update(round_files, event.file_id, **values)
+
+
+@projection.in_memory(ResultDisputed)
+def result_disputed_row(rows: Rows, event: ResultDisputed, at: Recorded) -> None:
+    rows.update(round_files, event.file_id, disputed=True, version=at.version)
+
+
+@projection.in_memory(FileResultFinal)
+def file_result_final_row(rows: Rows, event: FileResultFinal, at: Recorded) -> None:
+    rows.update(round_files, event.file_id, final=True, version=at.version)
+    c = event.case
+    reviewer = rows.get(experts, event.reviewer_id)
+    _result_row(
+        rows, evaluation_id=event.file_id, case_id=c.case_id, case_number=c.case_number,
+        case_kind=c.case_kind, agency_id=c.agency_id, handler=c.handler, standard=event.standard,
+        standard_version=event.standard_version or seed_for(c.case_kind).version,
+        indicators=event.indicators, grade=event.grade, rule_version=event.rule_version,
+        reviewer_id=event.reviewer_id, reviewer_institution_id=(reviewer or {}).get("institution_id") or "",
+        findings=event.findings, completed_at=event.final_at, points=event.points,
+        total_points=event.total_points, not_done=event.not_done, late_file=event.late_file,
+        version=at.version,
+    )
+
+
+@projection.in_memory(StandardVersionRegistered)
+def standard_version_registered_row(rows: Rows, event: StandardVersionRegistered, at: Recorded) -> None:
+    t = event.terms
+    rows.afterwards(_STANDARD_VERSION, event.version, event.standard_id, event.number, t.code, t.title,
+                    json.dumps([k.value for k in event.case_kinds]), t.effective_from,
+                    json.dumps([i.model_dump(mode="json") for i in t.indicators], ensure_ascii=False),
+                    event.registered_by, event.registered_at)
+
+
+@projection.in_memory(GradingRuleChosen)
+def grading_rule_chosen_row(rows: Rows, event: GradingRuleChosen, at: Recorded) -> None:
+    rows.insert(grading_rule_choices, agency_id=event.agency_id, number=event.number,
+                rule_version=event.rule_version, reason=event.reason, chosen_by=event.chosen_by,
+                chosen_at=event.chosen_at)
+
+
+@projection.in_memory(OpinionGiven)
+def opinion_given_row(rows: Rows, event: OpinionGiven, at: Recorded) -> None:
+    rows.insert(opinions, case_id=event.case_id, organ_id=event.organ_id, case_number=event.case_number,
+                agency_id=event.agency_id, organ_kind=_value(event.organ_kind),
+                relation=_value(event.relation), assessment=_value(event.assessment), remarks=event.remarks,
+                given_by=event.given_by, given_at=event.given_at)
+
+
+@projection.in_memory(CorrectionRequested)
+def correction_requested_row(rows: Rows, event: CorrectionRequested, at: Recorded) -> None:
+    h = event.handler
+    rows.insert(corrections, correction_id=event.correction_id, evaluation_id=event.evaluation_id,
+                case_id=event.case_id, case_number=event.case_number, agency_id=event.agency_id,
+                handler_id=h.handler_id, handler_name=h.name, handler_kind=_value(h.kind),
+                licence_number=h.licence_number, institution_id=h.institution_id,
+                institution_name=h.institution_name, grade=Grade(event.grade).value,
+                indicators=list(event.indicators), findings=event.findings, due_on=event.due_on,
+                requested_at=event.requested_at)
+
+
+@projection.in_memory(CorrectionRecorded)
+def correction_recorded_row(rows: Rows, event: CorrectionRecorded, at: Recorded) -> None:
+    rows.update(corrections, event.correction_id, corrected_at=event.corrected_at, note=event.note,
+                on_time=event.on_time)

@@ -5,6 +5,7 @@ the append."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
@@ -58,7 +59,7 @@ from services.sanctions.domain import (
 )
 from shared.clock import BEIJING
 from shared.contracts import Grade, HandlerRef
-from shared.projection import Projection, Recorded
+from shared.projection import Projection, Recorded, Rows
 from shared.uow import UnitOfWork
 
 
@@ -315,6 +316,8 @@ METADATA = SanctionsTable.metadata
 # --- folds ----------------------------------------------------------------------------------
 
 projection = Projection(*AGGREGATES)
+"""The projector app.py hands to its ServiceSpec: one fold per domain event, and its in-memory twin
+(the bottom of this module) for the batched rebuild."""
 # Kept by the consumers from other services' events (consumers.py), not folded from this store:
 # the cases known and the duty facts of assignments, declines, releases, closures and grades. A
 # rebuild that emptied them could not fill them again (the events are the other services'), so it
@@ -323,8 +326,8 @@ projection = Projection(*AGGREGATES)
 HEARD_TABLES = [known_cases, duty_facts]
 REBUILT_TABLES = [t for t in METADATA.sorted_tables if t not in HEARD_TABLES]
 """What `python -m services.sanctions rebuild` empties and fills again: every table folded from
-sanctions' own store."""
-"""The projector app.py hands to its ServiceSpec: one fold per domain event."""
+sanctions' own store (in memory, then COPY; the duty facts of its sanctions afterwards, into the
+table it leaves)."""
 
 
 @projection.on(InvestigationOpened)
@@ -573,3 +576,188 @@ async def commendation_list_confirmed(conn: AsyncConnection, event: Commendation
         institutions=[e.model_dump(mode="json") for e in event.institutions],
         confirmed_by=event.confirmed_by, confirmed_at=event.confirmed_at,
     ))
+
+
+# --- the in-memory twins (the batched rebuild, shared/projection.py) ----------------------------
+# Each leaves `Rows` as its fold above leaves the tables (services/sanctions/tests/test_rebuild.py
+# compares both rebuilds). The columns an INSERT of a fold leaves to their server default
+# (an investigation's measures, a notice's status and reminders, a suspension's `automatic`) are
+# written with that default here: one COPY writes a column for every row or for none. The duty
+# facts this store's events make are written into `duty_facts`, which the rebuild leaves (it holds
+# what the consumers heard), afterwards, by the folds' own statement: once per fact id.
+
+
+def _value(v: Any) -> Any:
+    return v.value if isinstance(v, Enum) else v
+
+
+def _fact_afterwards(rows: Rows, fact_id: str, kind: DutyFact, moment: datetime, *, handler_id: str,
+                     **columns: Any) -> None:
+    row = _fact_row(fact_id, kind, moment, handler_id=handler_id, **columns)
+    rows.afterwards(_QUEUED_FACT, *(row[name] for name in _FACT_COLUMNS))
+
+
+@projection.in_memory(InvestigationOpened)
+def investigation_opened_row(rows: Rows, event: InvestigationOpened, at: Recorded) -> None:
+    handler = event.handler
+    rows.insert(investigations, investigation_id=event.investigation_id, evaluation_id=event.evaluation_id,
+                case_id=event.case_id, case_number=event.case_number, case_kind=_value(event.case_kind),
+                agency_id=event.agency_id, handler_id=handler.handler_id, handler_name=handler.name,
+                handler_kind=_value(handler.kind), licence_number=handler.licence_number,
+                institution_id=handler.institution_id, institution_name=handler.institution_name,
+                findings=event.findings, status=InvestigationStatus.open.value, opened_at=event.opened_at,
+                version=at.version, origin=_value(event.origin), complaint_id=event.complaint_id,
+                bureau_id=event.bureau_id, due_on=event.due_on, measures=[])
+
+
+@projection.in_memory(BarNoticeIssued)
+def bar_notice_issued_row(rows: Rows, event: BarNoticeIssued, at: Recorded) -> None:
+    opened = rows.update(investigations, at.aggregate_id, version=at.version)
+    if opened is None:  # the fold's UPDATE ... RETURNING finds no row either, and fails
+        raise LookupError(f"no investigation {at.aggregate_id} for notice {event.notice_id}")
+    rows.insert(bar_notices, notice_id=event.notice_id, investigation_id=at.aggregate_id,
+                case_id=opened["case_id"], case_number=opened["case_number"], case_kind=opened["case_kind"],
+                lawyer_id=opened["handler_id"], lawyer_name=opened["handler_name"],
+                licence_number=opened["licence_number"], institution_id=opened["institution_id"],
+                institution_name=opened["institution_name"], reason=event.reason, issued_at=event.issued_at,
+                status=NoticeStatus.awaiting_answer.value, reminders_sent=0)
+
+
+@projection.in_memory(SuspensionDecided)
+def suspension_decided_row(rows: Rows, event: SuspensionDecided, at: Recorded) -> None:
+    rows.insert(suspensions, suspension_id=event.suspension_id, handler_id=event.handler_id,
+                agency_id=event.agency_id, investigation_id=event.investigation_id, reason=event.reason,
+                until=event.until, status=SuspensionStatus.in_force.value, decided_at=event.decided_at,
+                scope=_value(event.scope), case_id=event.case_id, starts_on=event.starts_on,
+                decided_by=event.decided_by, automatic=False)
+
+
+@projection.in_memory(HandlerReinstated)
+def handler_reinstated_row(rows: Rows, event: HandlerReinstated, at: Recorded) -> None:
+    rows.update(suspensions, at.aggregate_id, status=SuspensionStatus.reinstated.value,
+                reinstated_at=event.reinstated_at, reinstatement_reason=event.reason,
+                automatic=event.automatic)
+
+
+def _investigation_row(rows: Rows, at: Recorded, **values: object) -> None:
+    rows.update(investigations, at.aggregate_id, version=at.version, **values)
+
+
+@projection.in_memory(InvestigationAssigned)
+def investigation_assigned_row(rows: Rows, event: InvestigationAssigned, at: Recorded) -> None:
+    _investigation_row(rows, at, assignee_id=event.assignee_id)
+
+
+@projection.in_memory(NoteAdded)
+def note_added_row(rows: Rows, event: NoteAdded, at: Recorded) -> None:
+    _investigation_row(rows, at)
+    rows.insert(notes, note_id=event.note_id, investigation_id=at.aggregate_id, text=event.text,
+                author=event.author, added_at=event.added_at)
+
+
+@projection.in_memory(EvidenceAdded)
+def evidence_added_row(rows: Rows, event: EvidenceAdded, at: Recorded) -> None:
+    _investigation_row(rows, at)
+    rows.insert(evidence, evidence_id=event.evidence_id, investigation_id=at.aggregate_id,
+                reference=event.reference, description=event.description, added_by=event.added_by,
+                added_at=event.added_at)
+
+
+@projection.in_memory(FindingsRecorded)
+def findings_recorded_row(rows: Rows, event: FindingsRecorded, at: Recorded) -> None:
+    _investigation_row(rows, at, bureau_findings=event.findings)
+
+
+@projection.in_memory(InvestigationDecided)
+def investigation_decided_row(rows: Rows, event: InvestigationDecided, at: Recorded) -> None:
+    suspends = event.suspension_months is not None or event.practice_suspension_months is not None
+    _investigation_row(rows, at, status=InvestigationStatus.decided.value, violation=event.violation,
+                       measures=[m.value for m in event.measures], reasoning=event.reasoning,
+                       decided_at=event.decided_at,
+                       suspension_id=suspension_id_for(at.aggregate_id) if suspends else None)
+
+
+@projection.in_memory(InvestigationClosed)
+def investigation_closed_row(rows: Rows, event: InvestigationClosed, at: Recorded) -> None:
+    _investigation_row(rows, at, status=InvestigationStatus.closed.value, closed_at=event.closed_at)
+
+
+@projection.in_memory(OrganInformed)
+def organ_informed_row(rows: Rows, event: OrganInformed, at: Recorded) -> None:
+    _investigation_row(rows, at, organ_id=event.organ_id, informed_at=event.informed_at)
+
+
+@projection.in_memory(ComplaintLodged)
+def complaint_lodged_row(rows: Rows, event: ComplaintLodged, at: Recorded) -> None:
+    rows.insert(complaints, complaint_id=event.complaint_id, case_id=event.case_id,
+                case_number=event.case_number, agency_id=event.agency_id, bureau_id=event.bureau_id,
+                handler_id=event.handler_id, text=event.text, received_on=event.received_on,
+                answer_due_on=event.answer_due_on, status=ComplaintStatus.lodged.value,
+                recorded_by=event.recorded_by, recorded_at=event.recorded_at)
+
+
+@projection.in_memory(ComplaintAnswered)
+def complaint_answered_row(rows: Rows, event: ComplaintAnswered, at: Recorded) -> None:
+    rows.update(complaints, at.aggregate_id, status=ComplaintStatus.answered.value, answer=event.answer,
+                answered_by=event.answered_by, answered_at=event.answered_at)
+
+
+@projection.in_memory(ComplaintInvestigated)
+def complaint_investigated_row(rows: Rows, event: ComplaintInvestigated, at: Recorded) -> None:
+    rows.update(complaints, at.aggregate_id, investigation_id=event.investigation_id)
+
+
+@projection.in_memory(BarOutcomeRecorded)
+def bar_outcome_recorded_row(rows: Rows, event: BarOutcomeRecorded, at: Recorded) -> None:
+    rows.insert(bar_notice_outcomes, notice_id=event.notice_id, outcome=_value(event.outcome),
+                discipline=_value(event.discipline), decided_on=event.decided_on, reference=event.reference,
+                channel=_value(event.channel), recorded_at=event.recorded_at)
+    notice = rows.get(bar_notices, event.notice_id)
+    if notice is None:  # the fold's UPDATE ... RETURNING finds no row either, and fails
+        raise LookupError(f"no bar notice {event.notice_id}")
+    notice["status"] = status_after(event.outcome).value
+    if notice.get("answered_at") is None:
+        notice["answered_at"] = event.recorded_at
+    if event.outcome.concludes:
+        notice.update(discipline=_value(event.discipline), decided_on=event.decided_on,
+                      reference=event.reference)
+    if event.discipline is not None and event.decided_on is not None:
+        _fact_afterwards(rows, f"discipline/{event.notice_id}", DutyFact.sanctioned,
+                         datetime.combine(event.decided_on, datetime.min.time(), tzinfo=BEIJING),
+                         handler_id=notice["lawyer_id"], handler_name=notice["lawyer_name"],
+                         handler_kind="lawyer", licence_number=notice["licence_number"],
+                         institution_id=notice["institution_id"], institution_name=notice["institution_name"],
+                         case_id=notice["case_id"])
+
+
+@projection.in_memory(BarNoticeReminded)
+def bar_notice_reminded_row(rows: Rows, event: BarNoticeReminded, at: Recorded) -> None:
+    rows.update(bar_notices, event.notice_id, reminders_sent=event.reminder,
+                last_reminded_at=event.reminded_at)
+
+
+@projection.in_memory(SuspensionDecided)
+def suspension_counted_row(rows: Rows, event: SuspensionDecided, at: Recorded) -> None:
+    handler = {}
+    if event.investigation_id is not None:
+        row = rows.get(investigations, event.investigation_id)
+        if row is not None and row["handler_id"] == event.handler_id:
+            handler = {"handler_name": row["handler_name"], "handler_kind": row["handler_kind"],
+                       "licence_number": row["licence_number"], "institution_id": row["institution_id"],
+                       "institution_name": row["institution_name"], "case_id": row["case_id"]}
+    _fact_afterwards(rows, f"suspension/{event.suspension_id}", DutyFact.sanctioned, event.decided_at,
+                     handler_id=event.handler_id, **handler)
+
+
+@projection.in_memory(DutyYearPublished)
+def duty_year_published_row(rows: Rows, event: DutyYearPublished, at: Recorded) -> None:
+    rows.insert(duty_years, year=event.year, lawyers=event.lawyers, firms=event.firms,
+                published_at=event.published_at)
+
+
+@projection.in_memory(CommendationListConfirmed)
+def commendation_list_confirmed_row(rows: Rows, event: CommendationListConfirmed, at: Recorded) -> None:
+    rows.insert(commendation_lists, period=event.period, rule=event.rule,
+                handlers=[e.model_dump(mode="json") for e in event.handlers],
+                institutions=[e.model_dump(mode="json") for e in event.institutions],
+                confirmed_by=event.confirmed_by, confirmed_at=event.confirmed_at)

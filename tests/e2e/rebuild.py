@@ -3,8 +3,9 @@ through the service's own projection, into a fresh database migrated to head, an
 projection table's rows with the running database's (read in one snapshot with its events, so a
 command committing meanwhile cannot make them differ).
 
-Used by the fault run (tests/e2e/test_fault_run.py) for all five services; intake also has a
-rebuild of its own (`python -m services.intake rebuild-projections`), which folds the same way.
+Used by the fault run (tests/e2e/test_fault_run.py) for all five services; each also has a
+rebuild of its own (`python -m services.<name> rebuild`, docs/operations.md section 8), which
+folds the same way into the tables its store fills.
 """
 
 from __future__ import annotations
