@@ -27,6 +27,7 @@ the same tables.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections import defaultdict
@@ -243,14 +244,8 @@ class Rows:
     async def write_afterwards(self, db: Any) -> int:
         """Run the queued writes, each run of the same statement as one `executemany`."""
         queued, self._afterwards = self._afterwards, []
-        n = 0
-        while n < len(queued):
-            statement = queued[n][0]
-            end = n
-            while end < len(queued) and queued[end][0] == statement:
-                end += 1
-            await db.executemany(statement, [args for _, args in queued[n:end]])
-            n = end
+        for statement, run in itertools.groupby(queued, key=lambda write: write[0]):
+            await db.executemany(statement, [args for _, args in run])
         return len(queued)
 
     async def copy_out(self, db: Any, on_table: Callable[[int], None] | None = None) -> None:
