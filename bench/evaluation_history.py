@@ -383,7 +383,13 @@ async def _check(settings: ServiceSettings, rebuilt: Projection, tables: list[Ta
     counts = {name: len(rows) for name, rows in batched.items() if rows}
     if one_by_one != batched or not figures.batched:
         raise SystemExit(f"the batched rebuild differs from the per-event one: {counts}")
-    console.print(f"per-event and batched rebuilds leave the same tables: {counts}")
+    console.print(f"per-event and batched rebuilds leave the same tables, rows: {counts}")
+    db = await asyncpg.connect(raw_dsn(settings))
+    try:
+        stored = await db.fetch("SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type")
+    finally:
+        await db.close()
+    console.print(f"from the events stored: {dict((r['type'], r['n']) for r in stored)}")
 
 
 cli = typer.Typer(add_completion=False)
