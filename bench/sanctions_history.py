@@ -177,23 +177,24 @@ class _Year:
         assert opening is not None
         lawyer = opening.handler.kind == HandlerKind.lawyer
         draw = self.rng.random()
-        options: dict[str, object] = {}
+        scope, months, practice_months = None, None, None
+        measures: list[Measure] = []
         if draw < 0.4:
-            violation, measures = False, []
+            violation = False
         elif draw < 0.7:
             violation, measures = True, [Measure.order_to_correct]
         elif draw < 0.85:
             violation, measures = True, [Measure.warning, Measure.order_to_correct]
         elif draw < 0.95 or not lawyer:
             violation, measures = True, [Measure.warning, Measure.suspension_from_assignment]
-            options = dict(suspension_scope=SuspensionScope.agency, suspension_months=self.rng.randint(1, 6))
+            scope, months = SuspensionScope.agency, self.rng.randint(1, 6)
         else:
             violation, measures = True, [Measure.practice_suspension]
-            options = dict(practice_suspension_months=self.rng.randint(1, 3))
+            practice_months = self.rng.randint(1, 3)
         head = f"{opening.bureau_id}-head"
         investigation.decide(violation=violation, measures=measures, by=head, at=at,
-                             reasoning=_VIOLATION if violation else _NO_VIOLATION,
-                             **options)  # type: ignore[arg-type]
+                             reasoning=_VIOLATION if violation else _NO_VIOLATION, suspension_scope=scope,
+                             suspension_months=months, practice_suspension_months=practice_months)
         self.streams.save(investigation, at)
         if hand_suspension is not None and hand_suspension.reinstatement is None and not violation:
             hand_suspension.reinstate(reason=_REINSTATED, at=at, by=head)
