@@ -44,9 +44,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Table
-from sqlalchemy.engine import make_url
 
-from bench.seed import SIZES, Batches, copy_into_events
+from bench.seed import SIZES, Batches, copy_into_events, raw_dsn
 from services.evaluation.app import MIGRATIONS
 from services.evaluation.domain import (
     DEFAULT_RULE,
@@ -287,11 +286,6 @@ def history(cases: int, agencies: int, *, until: datetime, on_batch: Callable[[l
 def evaluation_settings(server_url: str, size: str) -> EvaluationSettings:
     return EvaluationSettings(database_url=server_url, database_name=f"evaluation_growth_{size}",
                               consumers_enabled=False, relay_enabled=False)
-
-
-def raw_dsn(settings: ServiceSettings) -> str:
-    url = make_url(settings.sqlalchemy_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
 
 
 async def copy_history(settings: ServiceSettings, label: str, expected: int,

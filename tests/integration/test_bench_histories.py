@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from bench import evaluation_history, sanctions_history
-from bench.evaluation_history import raw_dsn
+from bench.seed import raw_dsn
 from services.evaluation import projections as evaluation
 from services.evaluation.app import MIGRATIONS as EVALUATION_MIGRATIONS
 from services.evaluation.settings import EvaluationSettings
