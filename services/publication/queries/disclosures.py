@@ -5,15 +5,18 @@ read in one snapshot, so that the summary and the tables agree with each other."
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, TypeVar
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from operator import itemgetter
+from typing import Any, NamedTuple
 
-from pydantic import BaseModel
-from sqlalchemy import Date, Result, cast, func, literal_column, or_, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.publication.domain import (
-    FACT_TYPES,
     ClosureNoted,
     Correction,
     Disclosure,
@@ -30,17 +33,9 @@ from services.publication.domain import (
     compose,
     scope_key,
 )
-from services.publication.projections.disclosures import (
-    closed_cases,
-    evaluation_results,
-    published_disclosures,
-    subsidy_payments,
-)
+from services.publication.projections.disclosures import closed_cases, published_disclosures
 from shared import store
 from shared.paging import Page, paginate
-
-Facts = tuple[list[ClosureNoted], list[GradeNoted], list[SubsidyPaymentNoted]]
-F = TypeVar("F", bound=BaseModel)
 
 
 async def _snapshot(conn: AsyncConnection) -> None:
@@ -61,8 +56,9 @@ async def draft(engine: AsyncEngine, scope: Scope, period: Period, *, target: fl
         latest = workflow.latest
         published = await document(conn, latest.number) if latest is not None else None
     closures, grades, payments = facts
-    disclosure = compose(scope, period, closures=closures, grades=grades, payments=payments, texts=texts,
-                         target=target)
+    with collecting_paused():
+        disclosure = compose(scope, period, closures=closures, grades=grades, payments=payments, texts=texts,
+                             target=target, one_per_case=True)
     if latest is None or published is None:
         return disclosure
     before = Disclosure.model_validate_json(published)
@@ -71,39 +67,109 @@ async def draft(engine: AsyncEngine, scope: Scope, period: Period, *, target: fl
         corrects=Correction(replaces=latest.number, changes=changes_between(before, disclosure))))
 
 
-_CLOSURE = [closed_cases.c[name] for name in ClosureNoted.model_fields if name != "district"]
-_GRADE = [evaluation_results.c[name] for name in GradeNoted.model_fields]
-_PAYMENT = [subsidy_payments.c[name] for name in SubsidyPaymentNoted.model_fields]
+# The facts as compose reads them (domain.ClosureFact, GradeFact, PaymentFact): each row a plain tuple
+# of the columns, not the fact event it was folded from. This service validated each fact when it
+# recorded it (consumers.py, handlers.py) and the projection wrote the rows from the validated events;
+# validating a national half-year's 2 million rows again into event models took most of a minute.
+
+
+class ClosureRow(NamedTuple):
+    case_id: str
+    case_kind: str
+    agency_id: str
+    district: str
+    institution_id: str
+    institution_name: str
+    handler_id: str
+    handler_name: str
+    handler_kind: str
+    ended_on: date
+    closed_at: datetime
+    criminal_role: str | None
+
+
+class GradeRow(NamedTuple):
+    case_id: str
+    case_number: str
+    case_kind: str
+    agency_id: str
+    institution_name: str
+    handler_name: str
+    grade: str
+    completed_at: datetime
+
+
+class PaymentRow(NamedTuple):
+    case_id: str
+    case_number: str
+    case_kind: str
+    agency_id: str
+    institution_name: str
+    handler_name: str
+    amount: Decimal
+    paid_on: date
+
+
+Facts = tuple[list[ClosureRow], list[GradeRow], list[PaymentRow]]
+
+# $1, $2: the period's first and last day. A grade counts by its case's end day, or by the Beijing
+# day it was recorded when no closure of its case came.
+_GRADED = """
+SELECT g.case_id, g.case_number, g.case_kind, g.agency_id, g.institution_name, g.handler_name, g.grade,
+       g.completed_at
+FROM evaluation_results g LEFT JOIN closed_cases c ON c.case_id = g.case_id
+WHERE coalesce(c.ended_on, (g.completed_at AT TIME ZONE 'Asia/Shanghai')::date) BETWEEN $1 AND $2
+"""
+_PAID = """
+SELECT case_id, case_number, case_kind, agency_id, institution_name, handler_name, amount, paid_on
+FROM subsidy_payments WHERE paid_on BETWEEN $1 AND $2
+"""
+# The closures that can matter: those of the cases that ended in the period, and those of the cases
+# paid in it that ended in another (a district's disclosure places a payment by its case's district).
+# A graded case's closure needs no query of its own: a grade counts in the period only when its case
+# ended in it (or has no closure). A join, never a list of the cases (a big city's half-year pays more
+# than the 32,767 values one statement can carry) nor `IN (subquery)`, which PostgreSQL hashes only
+# while the subquery's rows fit in work_mem and otherwise runs once per row.
+_CLOSED = """
+SELECT case_id, case_kind, agency_id, coalesce(district, '') AS district, institution_id, institution_name,
+       handler_id, handler_name, handler_kind, ended_on, closed_at, criminal_role
+FROM closed_cases
+WHERE ended_on BETWEEN $1 AND $2
+UNION ALL
+SELECT c.case_id, c.case_kind, c.agency_id, coalesce(c.district, ''), c.institution_id, c.institution_name,
+       c.handler_id, c.handler_name, c.handler_kind, c.ended_on, c.closed_at, c.criminal_role
+FROM subsidy_payments p JOIN closed_cases c ON c.case_id = p.case_id
+WHERE p.paid_on BETWEEN $1 AND $2 AND c.ended_on NOT BETWEEN $1 AND $2
+"""
 
 
 async def facts_of_period(conn: AsyncConnection, period: Period) -> Facts:
     """The rows that can count in the period: cases that ended in it, grades of those cases (or,
     of a case whose closure never came, recorded in it), subsidies paid in it, and the closures of
-    the graded and paid cases (their end day and district)."""
-    start, end = period.starts_on, period.ends_on
-    c, g, p = closed_cases, evaluation_results, subsidy_payments
-    graded_on = cast(func.timezone("Asia/Shanghai", g.c.completed_at), Date)
-    graded = (select(*_GRADE).select_from(g.outerjoin(c, c.c.case_id == g.c.case_id))
-              .where(func.coalesce(c.c.ended_on, graded_on).between(start, end)))
-    paid = select(*_PAYMENT).where(p.c.paid_on.between(start, end))
-    grades = _facts(await conn.execute(graded), GradeNoted)
-    payments = _facts(await conn.execute(paid), SubsidyPaymentNoted)
-    # The graded and paid cases' closures by subquery, never by naming each case: a big city's
-    # half-year pays more cases than the 32,767 values one statement can carry.
-    closures = _facts(await conn.execute(
-        select(*_CLOSURE, func.coalesce(c.c.district, literal_column("''")).label("district"))
-        .where(or_(c.c.ended_on.between(start, end),
-                   c.c.case_id.in_(graded.with_only_columns(g.c.case_id)),
-                   c.c.case_id.in_(paid.with_only_columns(p.c.case_id))))
-    ), ClosureNoted)
+    the graded and paid cases (their end day and district). One row per case of each (the read
+    models are keyed by the case)."""
+    db = await store.driver(conn)
+    days = (period.starts_on, period.ends_on)
+    with collecting_paused():
+        grades = list(map(GradeRow._make, await db.fetch(_GRADED, *days)))
+        payments = list(map(PaymentRow._make, await db.fetch(_PAID, *days)))
+        closures = list(map(ClosureRow._make, await db.fetch(_CLOSED, *days)))
     return closures, grades, payments
 
 
-def _facts(result: Result[Any], model: type[F]) -> list[F]:
-    """Each row as the fact it records (plain tuples zipped with the column names: a row mapping
-    per row cost more than validating it, for a half-year's tens of thousands of rows)."""
-    keys = list(result.keys())
-    return [model.model_validate(dict(zip(keys, row, strict=True))) for row in result]
+@contextmanager
+def collecting_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a disclosure's millions of rows are made: each new
+    tuple, record and row counts towards the next collection, which walks every object still alive,
+    so reading and composing a half-year ran some 2.5 times the CPU with it. None of these objects
+    is part of a cycle (reference counting frees them); the collector runs again afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # --- the workflow and its published versions -----------------------------------------------------
@@ -122,21 +188,39 @@ async def texts_of(conn: AsyncConnection, scope: Scope) -> Texts:
     return DisclosureTexts.fold(id, [(r.type, r.data, r.recorded_at) for r in rows]).texts
 
 
-_FACT_EVENTS = {cls.event_type(): cls for cls in FACT_TYPES}
+# Every fact event's fields that compose reads, as columns: the JSON parsed by the database, in C, and
+# each row then a plain tuple of its kind's fields (the events were validated when recorded).
+_FACTS_AS_OF = """
+SELECT type, data->>'case_id', data->>'case_number', data->>'case_kind', data->>'agency_id',
+       data->>'district', data->>'institution_id', data->>'institution_name', data->>'handler_id',
+       data->>'handler_name', data->>'handler_kind', (data->>'ended_on')::date,
+       (data->>'closed_at')::timestamptz, data->>'criminal_role', data->>'grade',
+       (data->>'completed_at')::timestamptz, (data->>'amount')::numeric, (data->>'paid_on')::date
+FROM events WHERE type = ANY($1::text[]) AND recorded_at <= $2 ORDER BY position
+"""
+_CLOSURE_FIELDS = itemgetter(1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
+_GRADE_FIELDS = itemgetter(1, 2, 3, 4, 7, 9, 14, 15)
+_PAYMENT_FIELDS = itemgetter(1, 2, 3, 4, 7, 9, 16, 17)
 
 
 async def facts_as_of(conn: AsyncConnection, cut_off: datetime) -> Facts:
-    """Every fact event recorded in publication's store up to the cut-off, in recording order."""
-    rows = (await conn.execute(
-        text("SELECT type, data FROM events WHERE type = ANY(:types) AND recorded_at <= :cut_off "
-             "ORDER BY position"),
-        {"types": list(_FACT_EVENTS), "cut_off": cut_off},
-    )).all()
-    facts: dict[type[Any], list[Any]] = {cls: [] for cls in FACT_TYPES}
-    for type_, data in rows:
-        cls = _FACT_EVENTS[type_]
-        facts[cls].append(cls.model_validate(store.from_jsonb(data)))
-    return facts[ClosureNoted], facts[GradeNoted], facts[SubsidyPaymentNoted]
+    """Every fact event recorded in publication's store up to the cut-off, in recording order (of
+    every period: a grade or payment is placed by its case's closure, whenever that was recorded)."""
+    db = await store.driver(conn)
+    closures: list[ClosureRow] = []
+    grades: list[GradeRow] = []
+    payments: list[PaymentRow] = []
+    types = [ClosureNoted.event_type(), GradeNoted.event_type(), SubsidyPaymentNoted.event_type()]
+    closure, grade, _ = types
+    with collecting_paused():
+        for row in await db.fetch(_FACTS_AS_OF, types, cut_off):
+            if row[0] == closure:
+                closures.append(ClosureRow._make(_CLOSURE_FIELDS(row)))
+            elif row[0] == grade:
+                grades.append(GradeRow._make(_GRADE_FIELDS(row)))
+            else:
+                payments.append(PaymentRow._make(_PAYMENT_FIELDS(row)))
+    return closures, grades, payments
 
 
 async def composed_as_of(conn: AsyncConnection, workflow: DisclosureWorkflow, *, cut_off: datetime,
@@ -144,8 +228,9 @@ async def composed_as_of(conn: AsyncConnection, workflow: DisclosureWorkflow, *,
     """The workflow's scope and period composed from the facts recorded up to `cut_off`."""
     assert workflow.scope is not None and workflow.period is not None
     closures, grades, payments = await facts_as_of(conn, cut_off)
-    return compose(workflow.scope, Period.parse(workflow.period), closures=closures, grades=grades,
-                   payments=payments, texts=texts, target=target)
+    with collecting_paused():
+        return compose(workflow.scope, Period.parse(workflow.period), closures=closures, grades=grades,
+                       payments=payments, texts=texts, target=target)
 
 
 async def rebuild(conn: AsyncConnection, workflow: DisclosureWorkflow, version: int) -> Disclosure:
