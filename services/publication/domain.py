@@ -12,11 +12,12 @@ an aided person; the facts it is given carry no such data.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -411,20 +412,17 @@ class Disclosure(BaseModel):
             **{kind.value: sum(getattr(i, kind.value) for i in institutions) for kind in CaseKind},
             total=sum(i.total for i in institutions))
         evaluated = len(evaluations)
-        # The grades counted in one pass, overall, per agency and per institution.
+        # The grades counted overall, per agency and per institution (Counter counts in C).
         counts = dict.fromkeys(Grade, 0)
         by_agency: dict[str, dict[Grade, int]] = {}
         by_institution: dict[str, dict[Grade, int]] = {}
-        for e in evaluations:
-            counts[e.grade] += 1
-            of_agency = by_agency.get(e.agency_id)
-            if of_agency is None:
-                of_agency = by_agency[e.agency_id] = dict.fromkeys(Grade, 0)
-            of_agency[e.grade] += 1
-            of_institution = by_institution.get(e.institution_name)
-            if of_institution is None:
-                of_institution = by_institution[e.institution_name] = dict.fromkeys(Grade, 0)
-            of_institution[e.grade] += 1
+        grades = [e.grade for e in evaluations]
+        for grade, n in Counter(grades).items():
+            counts[grade] += n
+        for groups, names in ((by_agency, [e.agency_id for e in evaluations]),
+                              (by_institution, [e.institution_name for e in evaluations])):
+            for (name, grade), n in Counter(zip(names, grades, strict=True)).items():
+                groups.setdefault(name, dict.fromkeys(Grade, 0))[grade] += n
         good = counts[Grade.excellent] + counts[Grade.good]
         payments = list(subsidies)
         subsidy_table = SubsidyTable.of_payments(payments)
@@ -793,12 +791,9 @@ class ClosureFact(Protocol):
     def criminal_role(self) -> str | None: ...
 
 
-class GradeFact(Protocol):
-    """What compose reads of a final grade: a `GradeNoted`, or a row of the draft's read model
-    (`case_kind` and `grade` members or their values)."""
+class GradeResult(Protocol):
+    """What tabulate reads of a grade (Annex 7's row; `case_kind` and `grade` members or their values)."""
 
-    @property
-    def case_id(self) -> str: ...
     @property
     def case_number(self) -> str: ...
     @property
@@ -811,16 +806,20 @@ class GradeFact(Protocol):
     def handler_name(self) -> str: ...
     @property
     def grade(self) -> str: ...
+
+
+class GradeFact(GradeResult, Protocol):
+    """What compose reads of a final grade: a `GradeNoted`, or a row of the events' facts."""
+
+    @property
+    def case_id(self) -> str: ...
     @property
     def completed_at(self) -> datetime: ...
 
 
-class PaymentFact(Protocol):
-    """What compose reads of a subsidy paid: a `SubsidyPaymentNoted`, or a row of the draft's read
-    model (`case_kind` a CaseKind or its value)."""
+class Payment(Protocol):
+    """What tabulate reads of a subsidy paid (Annex 4's row; `case_kind` a CaseKind or its value)."""
 
-    @property
-    def case_id(self) -> str: ...
     @property
     def case_number(self) -> str: ...
     @property
@@ -835,6 +834,13 @@ class PaymentFact(Protocol):
     def amount(self) -> Decimal: ...
     @property
     def paid_on(self) -> date: ...
+
+
+class PaymentFact(Payment, Protocol):
+    """What compose reads of a subsidy paid: a `SubsidyPaymentNoted`, or a row of the events' facts."""
+
+    @property
+    def case_id(self) -> str: ...
 
 
 # Each kind and grade by its value (a StrEnum member hashes and compares as its value, so either finds it).
@@ -855,77 +861,67 @@ def _latest_by_case(facts: Iterable[F], moment: Callable[[F], Any]) -> dict[str,
     return latest
 
 
-def _one_by_case(facts: Iterable[F]) -> dict[str, F]:
-    return {fact.case_id: fact for fact in facts}
-
-
 def _by_kind(counts: list[int]) -> dict[str, int]:
     """Annexes 5 and 6's count columns, in CaseKind's order, and their total."""
     return {**dict(zip(_KIND_COLUMN, counts, strict=True)), "total": sum(counts)}
 
 
-_Institution = tuple[str, str]  # agency, institution
-_Person = tuple[str, str, str]  # agency, institution, handler
+class Caseload(NamedTuple):
+    """One person's closed cases of the period (legal help aside), counted by kind: Annex 6's row,
+    summed per institution into Annex 5's. The names are those of the person's latest closure (at
+    `latest`); `first`, the moment of the first, orders two rows that would otherwise print alike."""
+
+    agency_id: str
+    institution_id: str
+    handler_id: str
+    institution_name: str
+    handler_name: str
+    handler_kind: str
+    first: datetime
+    latest: datetime
+    criminal: int
+    civil: int
+    administrative: int
+    non_litigation: int
 
 
-def _counted(closures: Iterable[ClosureFact]) -> tuple[
-        dict[_Institution, list[int]], dict[_Person, list[int]],
-        dict[_Institution, tuple[datetime, str]], dict[_Person, tuple[datetime, datetime, str, str]]]:
-    """Annexes 5 and 6 in one pass over the cases: each institution's and each person's counts by kind,
-    and the names they are published under. A renamed firm or person is published under the name of
-    their latest closure (of two at the same moment, the later given); a person's row also keeps its
-    first closure's moment, which orders two rows that would otherwise print alike."""
-    of_institution: dict[_Institution, list[int]] = {}
-    of_person: dict[_Person, list[int]] = {}
-    institution_names: dict[_Institution, tuple[datetime, str]] = {}
-    handler_names: dict[_Person, tuple[datetime, datetime, str, str]] = {}
-    for c in closures:
-        column, at = _KIND_COLUMN[c.case_kind], c.closed_at
-        institution = (c.agency_id, c.institution_id)
-        counts = of_institution.get(institution)
-        if counts is None:
-            counts = of_institution[institution] = [0, 0, 0, 0]
-            institution_names[institution] = (at, c.institution_name)
-        elif institution_names[institution][0] <= at:
-            institution_names[institution] = (at, c.institution_name)
-        counts[column] += 1
-        person = (c.agency_id, c.institution_id, c.handler_id)
-        counts = of_person.get(person)
-        if counts is None:
-            counts = of_person[person] = [0, 0, 0, 0]
-            handler_names[person] = (at, at, c.handler_name, c.handler_kind)
+def caseloads_of(cases: Iterable[ClosureFact]) -> list[Caseload]:
+    """Each person's caseload of the given cases, in one pass (grouping first: counting every case
+    again for each of a city's thousands of handlers made the draft quadratic). A renamed person is
+    published under the name of their latest closure; of two at the same moment, the later given."""
+    counts: dict[tuple[str, str, str], list[int]] = {}
+    latest: dict[tuple[str, str, str], ClosureFact] = {}
+    first: dict[tuple[str, str, str], datetime] = {}
+    for c in cases:
+        person, at = (c.agency_id, c.institution_id, c.handler_id), c.closed_at
+        of_person = counts.get(person)
+        if of_person is None:
+            of_person = counts[person] = [0, 0, 0, 0]
+            latest[person], first[person] = c, at
         else:
-            first, latest, name, kind = handler_names[person]
-            if latest <= at:
-                handler_names[person] = (first, at, c.handler_name, c.handler_kind)
-            elif at < first:
-                handler_names[person] = (at, latest, name, kind)
-        counts[column] += 1
-    return of_institution, of_person, institution_names, handler_names
+            if latest[person].closed_at <= at:
+                latest[person] = c
+            if at < first[person]:
+                first[person] = at
+        of_person[_KIND_COLUMN[c.case_kind]] += 1
+    return [Caseload(*person, c.institution_name, c.handler_name, c.handler_kind, first[person], c.closed_at,
+                     *counts[person])
+            for person, c in latest.items()]
 
 
 def compose(scope: Scope, period: Period, *, closures: Iterable[ClosureFact], grades: Iterable[GradeFact],
-            payments: Iterable[PaymentFact], texts: Texts, target: float | None,
-            one_per_case: bool = False) -> Disclosure:
+            payments: Iterable[PaymentFact], texts: Texts, target: float | None) -> Disclosure:
     """The scope's disclosure of the period (a draft: no number yet), from the facts as given.
 
     Placing (docs/publication.md "Which period"): a closed case by the day it ended (`ended_on`, Beijing),
     never by when its closure was recorded; a grade by its case's end day (the recording day of the
     grade if publication never saw the case's closure); a subsidy by the day it was paid. A district's
-    disclosure holds the cases of that district (the district of the case's closure).
-
-    `one_per_case`: the caller gives at most one fact of each kind per case, the latest (the draft's
-    read model, keyed by the case); otherwise (the events up to a cut-off) the latest of each case is
-    chosen here.
-
-    A national half-year is some 700,000 cases: every step below is one pass over the facts, and the
-    annexes' long tables are made of values not validated again (`Row.made_of`)."""
-    if one_per_case:
-        closed, graded, paid = _one_by_case(closures), _one_by_case(grades), _one_by_case(payments)
-    else:
-        closed = _latest_by_case(closures, lambda c: c.closed_at)
-        graded = _latest_by_case(grades, lambda g: g.completed_at)
-        paid = _latest_by_case(payments, lambda p: p.paid_on)
+    disclosure holds the cases of that district (the district of the case's closure). Of several facts
+    of a kind of one case, the latest counts. The draft's query places and counts the same in SQL
+    (queries/disclosures.py) and hands `tabulate` what this hands it."""
+    closed = _latest_by_case(closures, lambda c: c.closed_at)
+    graded = _latest_by_case(grades, lambda g: g.completed_at)
+    paid = _latest_by_case(payments, lambda p: p.paid_on)
     starts, ends = period.starts_on, period.ends_on
 
     def in_scope(agency_id: str, case_id: str) -> bool:
@@ -940,49 +936,66 @@ def compose(scope: Scope, period: Period, *, closures: Iterable[ClosureFact], gr
         closure = closed.get(g.case_id)
         return closure.ended_on if closure is not None else local_date(g.completed_at)
 
-    ended = [c for c in closed.values() if starts <= c.ended_on <= ends]
-    evaluated = [g for g in graded.values() if starts <= placed(g) <= ends]
-    payments_in = [p for p in paid.values() if starts <= p.paid_on <= ends]
-    if scope.level != "city":
-        ended = [c for c in ended if in_scope(c.agency_id, c.case_id)]
-        evaluated = [g for g in evaluated if in_scope(g.agency_id, g.case_id)]
-        payments_in = [p for p in payments_in if in_scope(p.agency_id, p.case_id)]
-    label = str(period)
-
+    ended = [c for c in closed.values() if starts <= c.ended_on <= ends and in_scope(c.agency_id, c.case_id)]
     # Duty-lawyer legal help is no legal-aid case: published disclosures give it a row of its own,
     # in sessions (人次), beside the cases by kind; each help intake closes is one session.
     cases = [c for c in ended if c.criminal_role != LEGAL_HELP]
-    legal_help_sessions = len(ended) - len(cases)
+    evaluated: list[GradeResult] = [g for g in graded.values()
+                                    if starts <= placed(g) <= ends and in_scope(g.agency_id, g.case_id)]
+    payments_in: list[Payment] = [p for p in paid.values()
+                                  if starts <= p.paid_on <= ends and in_scope(p.agency_id, p.case_id)]
+    return tabulate(scope, period, caseloads=caseloads_of(cases), legal_help_sessions=len(ended) - len(cases),
+                    grades=evaluated, payments=payments_in, texts=texts, target=target)
 
-    # Each case counted once into its institution's and its person's rows (grouping first: counting
-    # every case again for each of a city's thousands of handlers made the draft quadratic).
-    of_institution, of_person, institution_names, handler_names = _counted(cases)
-    institution_rows = sorted(
-        ((agency, institution, name) for (agency, institution), (_, name) in institution_names.items()),
-        key=lambda r: (r[0], r[2], r[1]))
+
+def tabulate(scope: Scope, period: Period, *, caseloads: Iterable[Caseload], legal_help_sessions: int,
+             grades: list[GradeResult], payments: list[Payment], texts: Texts,
+             target: float | None) -> Disclosure:
+    """The disclosure of facts already placed in the period and the scope, one of each kind per case:
+    the persons' caseloads, the grades and the payments. Sorts the lists it is given.
+
+    A national half-year is some 700,000 cases: every step is one pass, and the annexes' long tables
+    are made of values not validated again (`Row.made_of`)."""
+    label = str(period)
+    # A renamed firm is published under the name of its latest closure.
+    loads = list(caseloads)
+    institution_names: dict[tuple[str, str], tuple[datetime, str]] = {}
+    of_institution: dict[tuple[str, str], list[int]] = {}
+    for load in loads:
+        institution = (load.agency_id, load.institution_id)
+        named = institution_names.get(institution)
+        if named is None or named[0] <= load.latest:
+            institution_names[institution] = (load.latest, load.institution_name)
+        counts = of_institution.setdefault(institution, [0, 0, 0, 0])
+        counts[0] += load.criminal
+        counts[1] += load.civil
+        counts[2] += load.administrative
+        counts[3] += load.non_litigation
+    institution_rows = sorted(((agency, institution, name)
+                               for (agency, institution), (_, name) in institution_names.items()),
+                              key=lambda r: (r[0], r[2], r[1]))
     institutions = InstitutionCases.made_of(
         dict(period=label, agency_id=agency, institution_id=institution, institution_name=name,
              **_by_kind(of_institution[(agency, institution)]))
         for agency, institution, name in institution_rows)
-    person_rows = sorted(
-        ((agency, institution, institution_names[(agency, institution)][1], handler, name, kind, first)
-         for (agency, institution, handler), (first, _, name, kind) in handler_names.items()),
-        key=lambda r: (r[0], r[2], r[4], r[3], r[6]))
+    loads.sort(key=lambda load: (load.agency_id, institution_names[(load.agency_id, load.institution_id)][1],
+                                 load.handler_name, load.handler_id, load.first))
     persons = PersonCases.made_of(
-        dict(period=label, agency_id=agency, institution_id=institution, institution_name=institution_name,
-             handler_id=handler, handler_name=name, handler_kind=kind,
-             **_by_kind(of_person[(agency, institution, handler)]))
-        for agency, institution, institution_name, handler, name, kind, _ in person_rows)
-    evaluated.sort(key=lambda g: (g.case_number, g.agency_id))
+        dict(period=label, agency_id=load.agency_id, institution_id=load.institution_id,
+             institution_name=institution_names[(load.agency_id, load.institution_id)][1],
+             handler_id=load.handler_id, handler_name=load.handler_name, handler_kind=load.handler_kind,
+             **_by_kind([load.criminal, load.civil, load.administrative, load.non_litigation]))
+        for load in loads)
+    grades.sort(key=lambda g: (g.case_number, g.agency_id))
     results = EvaluationResult.made_of(
         {"period": label, "agency_id": g.agency_id, "case_number": g.case_number,
          "case_kind": _CASE_KINDS[g.case_kind], "grade": _GRADES[g.grade],
-         "institution_name": g.institution_name, "handler_name": g.handler_name} for g in evaluated)
-    payments_in.sort(key=lambda p: (p.paid_on, p.case_number, p.agency_id))
+         "institution_name": g.institution_name, "handler_name": g.handler_name} for g in grades)
+    payments.sort(key=lambda p: (p.paid_on, p.case_number, p.agency_id))
     subsidies = SubsidyPayment.made_of(
         {"period": label, "agency_id": p.agency_id, "institution_name": p.institution_name,
          "handler_name": p.handler_name, "case_number": p.case_number, "case_kind": _CASE_KINDS[p.case_kind],
-         "amount": p.amount, "paid_on": p.paid_on} for p in payments_in)
+         "amount": p.amount, "paid_on": p.paid_on} for p in payments)
 
     disclosure = Disclosure.of(period, evaluations=results, institutions=institutions, persons=persons,
                                subsidies=subsidies, target=target)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -17,6 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.publication.domain import (
+    LEGAL_HELP,
+    Caseload,
     ClosureNoted,
     Correction,
     Disclosure,
@@ -32,6 +35,7 @@ from services.publication.domain import (
     changes_between,
     compose,
     scope_key,
+    tabulate,
 )
 from services.publication.projections.disclosures import closed_cases, published_disclosures
 from shared import store
@@ -40,6 +44,9 @@ from shared.paging import Page, paginate
 
 async def _snapshot(conn: AsyncConnection) -> None:
     await conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    # A national half-year's join of grades to closures and its sort of the caseloads spilled to
+    # disk in batches at the default 4 MB; for this one read-only transaction, room to do them in memory.
+    await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
 
 
 # --- the live draft ----------------------------------------------------------------------------
@@ -50,15 +57,15 @@ async def draft(engine: AsyncEngine, scope: Scope, period: Period, *, target: fl
     once a version is published, with what a correction would change from it."""
     async with engine.connect() as conn, conn.begin():
         await _snapshot(conn)
-        facts = await facts_of_period(conn, period)
+        facts = await facts_of_period(conn, scope, period)
         texts = await texts_of(conn, scope)
         workflow = await workflow_of(conn, scope, period)
         latest = workflow.latest
         published = await document(conn, latest.number) if latest is not None else None
-    closures, grades, payments = facts
     with collecting_paused():
-        disclosure = compose(scope, period, closures=closures, grades=grades, payments=payments, texts=texts,
-                             target=target, one_per_case=True)
+        disclosure = tabulate(scope, period, caseloads=facts.caseloads,
+                              legal_help_sessions=facts.legal_help_sessions, grades=list(facts.grades),
+                              payments=list(facts.payments), texts=texts, target=target)
     if latest is None or published is None:
         return disclosure
     before = Disclosure.model_validate_json(published)
@@ -67,10 +74,12 @@ async def draft(engine: AsyncEngine, scope: Scope, period: Period, *, target: fl
         corrects=Correction(replaces=latest.number, changes=changes_between(before, disclosure))))
 
 
-# The facts as compose reads them (domain.ClosureFact, GradeFact, PaymentFact): each row a plain tuple
-# of the columns, not the fact event it was folded from. This service validated each fact when it
-# recorded it (consumers.py, handlers.py) and the projection wrote the rows from the validated events;
-# validating a national half-year's 2 million rows again into event models took most of a minute.
+# The facts of the events path (facts_as_of) as compose reads them (domain.ClosureFact, GradeFact,
+# PaymentFact), and the draft's grades and payments as tabulate reads them (domain.GradeResult,
+# Payment): each row a plain tuple of the columns, not the fact event it came from. This service
+# validated each fact when it recorded it (consumers.py, handlers.py), and the projection wrote the
+# rows from the validated events; validating a national half-year's two million rows again into
+# event models took most of a minute.
 
 
 class ClosureRow(NamedTuple):
@@ -112,49 +121,98 @@ class PaymentRow(NamedTuple):
 
 Facts = tuple[list[ClosureRow], list[GradeRow], list[PaymentRow]]
 
-# $1, $2: the period's first and last day. A grade counts by its case's end day, or by the Beijing
-# day it was recorded when no closure of its case came.
+# The draft places and counts as compose does (domain.py; docs/publication.md "Which period"), in the
+# database: a national half-year's 700,000 closures become its 60,000 persons' caseloads there, never
+# rows here. Parameters: $1, $2 the period's first and last day; $3 the agency of an agency's
+# disclosure, $4 the district of a district's (each null otherwise); $5 duty-lawyer legal help's role.
+# A district's disclosure holds the cases whose closure is of that district.
+
+# Each person's closed cases of the period, legal help aside, counted by CaseKind's values, with the
+# names of their latest closure (domain.Caseload).
+_CASELOADS = """
+SELECT DISTINCT ON (agency_id, institution_id, handler_id)
+       agency_id, institution_id, handler_id, institution_name, handler_name, handler_kind,
+       min(closed_at) OVER person, closed_at,
+       count(*) FILTER (WHERE case_kind = 'criminal') OVER person,
+       count(*) FILTER (WHERE case_kind = 'civil') OVER person,
+       count(*) FILTER (WHERE case_kind = 'administrative') OVER person,
+       count(*) FILTER (WHERE case_kind = 'non_litigation') OVER person
+FROM closed_cases
+WHERE ended_on BETWEEN $1 AND $2 AND criminal_role IS DISTINCT FROM $5
+  AND ($3::text IS NULL OR agency_id = $3) AND ($4::text IS NULL OR district = $4)
+WINDOW person AS (PARTITION BY agency_id, institution_id, handler_id)
+ORDER BY agency_id, institution_id, handler_id, closed_at DESC
+"""
+_LEGAL_HELP = """
+SELECT count(*) FROM closed_cases
+WHERE ended_on BETWEEN $1 AND $2 AND criminal_role = $5
+  AND ($3::text IS NULL OR agency_id = $3) AND ($4::text IS NULL OR district = $4)
+"""
+# A grade by its case's end day, or by the Beijing day it was recorded when no closure of its case came.
 _GRADED = """
-SELECT g.case_id, g.case_number, g.case_kind, g.agency_id, g.institution_name, g.handler_name, g.grade,
-       g.completed_at
+SELECT g.case_number, g.case_kind, g.agency_id, g.institution_name, g.handler_name, g.grade
 FROM evaluation_results g LEFT JOIN closed_cases c ON c.case_id = g.case_id
 WHERE coalesce(c.ended_on, (g.completed_at AT TIME ZONE 'Asia/Shanghai')::date) BETWEEN $1 AND $2
+  AND ($3::text IS NULL OR g.agency_id = $3) AND ($4::text IS NULL OR c.district = $4)
 """
+# A payment by the day it was paid. Its case's district by a lookup per payment, only for a district's
+# disclosure (never `IN (subquery)`, which PostgreSQL hashes only while the subquery's rows fit in
+# work_mem, and otherwise runs once per row).
 _PAID = """
-SELECT case_id, case_number, case_kind, agency_id, institution_name, handler_name, amount, paid_on
-FROM subsidy_payments WHERE paid_on BETWEEN $1 AND $2
-"""
-# The closures that can matter: those of the cases that ended in the period, and those of the cases
-# paid in it that ended in another (a district's disclosure places a payment by its case's district).
-# A graded case's closure needs no query of its own: a grade counts in the period only when its case
-# ended in it (or has no closure). A join, never a list of the cases (a big city's half-year pays more
-# than the 32,767 values one statement can carry) nor `IN (subquery)`, which PostgreSQL hashes only
-# while the subquery's rows fit in work_mem and otherwise runs once per row.
-_CLOSED = """
-SELECT case_id, case_kind, agency_id, coalesce(district, '') AS district, institution_id, institution_name,
-       handler_id, handler_name, handler_kind, ended_on, closed_at, criminal_role
-FROM closed_cases
-WHERE ended_on BETWEEN $1 AND $2
-UNION ALL
-SELECT c.case_id, c.case_kind, c.agency_id, coalesce(c.district, ''), c.institution_id, c.institution_name,
-       c.handler_id, c.handler_name, c.handler_kind, c.ended_on, c.closed_at, c.criminal_role
-FROM subsidy_payments p JOIN closed_cases c ON c.case_id = p.case_id
-WHERE p.paid_on BETWEEN $1 AND $2 AND c.ended_on NOT BETWEEN $1 AND $2
+SELECT case_number, case_kind, agency_id, institution_name, handler_name, amount, paid_on
+FROM subsidy_payments p
+WHERE paid_on BETWEEN $1 AND $2 AND ($3::text IS NULL OR agency_id = $3)
+  AND ($4::text IS NULL
+       OR EXISTS (SELECT FROM closed_cases c WHERE c.case_id = p.case_id AND c.district = $4))
 """
 
 
-async def facts_of_period(conn: AsyncConnection, period: Period) -> Facts:
-    """The rows that can count in the period: cases that ended in it, grades of those cases (or,
-    of a case whose closure never came, recorded in it), subsidies paid in it, and the closures of
-    the graded and paid cases (their end day and district). One row per case of each (the read
-    models are keyed by the case)."""
+class GradedRow(NamedTuple):
+    """A grade as Annex 7 prints it (domain.GradeResult)."""
+
+    case_number: str
+    case_kind: str
+    agency_id: str
+    institution_name: str
+    handler_name: str
+    grade: str
+
+
+class PaidRow(NamedTuple):
+    """A payment as Annex 4 prints it (domain.Payment)."""
+
+    case_number: str
+    case_kind: str
+    agency_id: str
+    institution_name: str
+    handler_name: str
+    amount: Decimal
+    paid_on: date
+
+
+@dataclass(frozen=True)
+class Tabulated:
+    """The period's facts of the scope, placed and counted (domain.tabulate's arguments)."""
+
+    caseloads: list[Caseload]
+    legal_help_sessions: int
+    grades: list[GradedRow]
+    payments: list[PaidRow]
+
+
+async def facts_of_period(conn: AsyncConnection, scope: Scope, period: Period) -> Tabulated:
+    """The scope's persons' caseloads of the cases that ended in the period, its legal-help sessions,
+    the grades that count in it and the subsidies paid in it (one row per case: the read models are
+    keyed by the case)."""
     db = await store.driver(conn)
-    days = (period.starts_on, period.ends_on)
+    args = (period.starts_on, period.ends_on, scope.id if scope.level == "agency" else None,
+            scope.id if scope.level == "district" else None, LEGAL_HELP)
     with collecting_paused():
-        grades = list(map(GradeRow._make, await db.fetch(_GRADED, *days)))
-        payments = list(map(PaymentRow._make, await db.fetch(_PAID, *days)))
-        closures = list(map(ClosureRow._make, await db.fetch(_CLOSED, *days)))
-    return closures, grades, payments
+        caseloads = list(map(Caseload._make, await db.fetch(_CASELOADS, *args)))
+        legal_help: int = await db.fetchval(_LEGAL_HELP, *args)
+        grades = list(map(GradedRow._make, await db.fetch(_GRADED, *args[:4])))
+        payments = list(map(PaidRow._make, await db.fetch(_PAID, *args[:4])))
+    return Tabulated(caseloads, legal_help, grades, payments)
 
 
 @contextmanager
