@@ -285,6 +285,28 @@ def measure(server_url: str, sizes: list[Size], count: int) -> list[Figures]:
     return figures
 
 
+def measure_disclosure(server_url: str, sizes: list[Size]) -> list[Figures]:
+    """Only publication's part: each size's publication store seeded (unless a kept server already
+    holds it) and the city's half-year drawn up; no other service is seeded (a national year of
+    assignment and intake takes hours, publication's three small facts per case minutes)."""
+    figures = []
+    for size in sizes:
+        console.print(f"[bold]{size.name}[/]: {size.cases:,} cases over {size.agencies} agencies "
+                      "(publication only)")
+        started = time.perf_counter()
+        publication, _ = publication_history.seed(server_url, size.name, size.cases, size.agencies, console,
+                                                  reuse=True)
+        f = Figures(size=size.name, cases=size.cases, events=0, seed_s=0.0, rebuild_rate=0.0, p50_ms=0.0,
+                    p99_ms=0.0, cpu_ms=0.0, fold_ms=0.0, db_mib_per_million=0.0,
+                    pub_seed_s=time.perf_counter() - started)
+        console.print(f"[bold]{size.name}[/]: drawing up the city's half-year disclosure")
+        drawn = publication_history.draw_up(publication)
+        f.disclosure_s, f.disclosure_cpu_s, f.disclosed_cases, size_bytes = drawn
+        f.disclosure_kib = size_bytes / 1024
+        figures.append(f)
+    return figures
+
+
 def _ratio(value: float, baseline: float) -> str:
     return f"{value / baseline:.2f}" if baseline else "-"
 
@@ -295,36 +317,8 @@ def _verdict(ok: bool) -> str:
 
 def report(figures: list[Figures]) -> None:
     base = figures[0]
-    table = Table(title="Growth: assignment's costs by the size of the history (baseline: the first row)")
-    for column in ("history", "cases", "events", "seed s", "rebuild ev/s", "decision p50 ms", "× base",
-                   "p99 ms", "× base", "CPU ms/decision", "× base", "old read: fold ms", "MiB per M events"):
-        table.add_column(column, justify="left" if column == "history" else "right")
-    for f in figures:
-        table.add_row(f.size, f"{f.cases:,}", f"{f.events:,}", f"{f.seed_s:.0f}", f"{f.rebuild_rate:,.0f}",
-                      f"{f.p50_ms:.1f}", _ratio(f.p50_ms, base.p50_ms), f"{f.p99_ms:.1f}",
-                      _ratio(f.p99_ms, base.p99_ms), f"{f.cpu_ms:.1f}", _ratio(f.cpu_ms, base.cpu_ms),
-                      f"{f.fold_ms:.1f}", f"{f.db_mib_per_million:,.0f}")
-    console.print(table)
-    table = Table(title="Growth: intake's registration by the size of its history (the command, not HTTP)")
-    for column in ("history", "cases registered before", "seed s", "registration p50 ms", "× base", "p99 ms",
-                   "× base", "CPU ms/registration", "× base"):
-        table.add_column(column, justify="left" if column == "history" else "right")
-    for f in figures:
-        table.add_row(f.size, f"{f.cases:,}", f"{f.intake_seed_s:.0f}", f"{f.reg_p50_ms:.1f}",
-                      _ratio(f.reg_p50_ms, base.reg_p50_ms), f"{f.reg_p99_ms:.1f}",
-                      _ratio(f.reg_p99_ms, base.reg_p99_ms), f"{f.reg_cpu_ms:.1f}",
-                      _ratio(f.reg_cpu_ms, base.reg_cpu_ms))
-    console.print(table)
-    table = Table(title="Growth: the city's half-year disclosure drawn up (the draft's query and compose)")
-    for column in ("history", "cases in the year", "seed + rebuild s", "cases counted", "draft s",
-                   "ms per 1,000 cases", "CPU s", "document KiB"):
-        table.add_column(column, justify="left" if column == "history" else "right")
-    for f in figures:
-        table.add_row(f.size, f"{f.cases:,}", f"{f.pub_seed_s:.0f}", f"{f.disclosed_cases:,}",
-                      f"{f.disclosure_s:.2f}",
-                      f"{f.disclosure_s / f.disclosed_cases * 1e6:,.0f}" if f.disclosed_cases else "-",
-                      f"{f.disclosure_cpu_s:.2f}", f"{f.disclosure_kib:,.0f}")
-    console.print(table)
+    _report_services(figures, base)
+    report_disclosure(figures)
     table = Table(title="Growth: each service's projection rebuild (its whole store, one transaction)")
     for column in ("history", "service", "events", "events/s", "events per CPU-second",
                    f"target ≥ {REBUILD_TARGET:,}"):
@@ -348,6 +342,47 @@ def report(figures: list[Figures]) -> None:
                       f"target ≤ {LATENCY_TARGET:.2f}: {_verdict(ratio <= LATENCY_TARGET)}")
     console.print(f"slowest rebuild = [bold]{slowest:,.0f}[/] events/s ({service}'s, {at})   "
                   f"target ≥ {REBUILD_TARGET:,}: " + _verdict(slowest >= REBUILD_TARGET))
+    disclosure_verdict(figures)
+
+
+def _report_services(figures: list[Figures], base: Figures) -> None:
+    table = Table(title="Growth: assignment's costs by the size of the history (baseline: the first row)")
+    for column in ("history", "cases", "events", "seed s", "rebuild ev/s", "decision p50 ms", "× base",
+                   "p99 ms", "× base", "CPU ms/decision", "× base", "old read: fold ms", "MiB per M events"):
+        table.add_column(column, justify="left" if column == "history" else "right")
+    for f in figures:
+        table.add_row(f.size, f"{f.cases:,}", f"{f.events:,}", f"{f.seed_s:.0f}", f"{f.rebuild_rate:,.0f}",
+                      f"{f.p50_ms:.1f}", _ratio(f.p50_ms, base.p50_ms), f"{f.p99_ms:.1f}",
+                      _ratio(f.p99_ms, base.p99_ms), f"{f.cpu_ms:.1f}", _ratio(f.cpu_ms, base.cpu_ms),
+                      f"{f.fold_ms:.1f}", f"{f.db_mib_per_million:,.0f}")
+    console.print(table)
+    table = Table(title="Growth: intake's registration by the size of its history (the command, not HTTP)")
+    for column in ("history", "cases registered before", "seed s", "registration p50 ms", "× base", "p99 ms",
+                   "× base", "CPU ms/registration", "× base"):
+        table.add_column(column, justify="left" if column == "history" else "right")
+    for f in figures:
+        table.add_row(f.size, f"{f.cases:,}", f"{f.intake_seed_s:.0f}", f"{f.reg_p50_ms:.1f}",
+                      _ratio(f.reg_p50_ms, base.reg_p50_ms), f"{f.reg_p99_ms:.1f}",
+                      _ratio(f.reg_p99_ms, base.reg_p99_ms), f"{f.reg_cpu_ms:.1f}",
+                      _ratio(f.reg_cpu_ms, base.reg_cpu_ms))
+    console.print(table)
+
+
+def report_disclosure(figures: list[Figures]) -> None:
+    table = Table(title="Growth: the city's half-year disclosure drawn up (the draft's query and compose)")
+    for column in ("history", "cases in the year", "seed + rebuild s", "cases counted", "draft s",
+                   "ms per 1,000 cases", "CPU s", "document KiB"):
+        table.add_column(column, justify="left" if column == "history" else "right")
+    for f in figures:
+        table.add_row(f.size, f"{f.cases:,}", f"{f.pub_seed_s:.0f}", f"{f.disclosed_cases:,}",
+                      f"{f.disclosure_s:.2f}",
+                      f"{f.disclosure_s / f.disclosed_cases * 1e6:,.0f}" if f.disclosed_cases else "-",
+                      f"{f.disclosure_cpu_s:.2f}", f"{f.disclosure_kib:,.0f}")
+    console.print(table)
+
+
+def disclosure_verdict(figures: list[Figures]) -> None:
+    largest = figures[-1]
     national = next((f for f in figures if f.size == "national"), None)
     if national is None:
         console.print(f"the {largest.size} half-year's disclosure took [bold]{largest.disclosure_s:.2f}[/] s;"
@@ -368,6 +403,11 @@ def main(
     sizes: str = typer.Option("none,small,medium", help="Comma-separated sizes (none, small, medium)."),
     count: int = typer.Option(200, "--decisions", help="Decisions measured at each size."),
     keep: bool = typer.Option(False, help="Keep the temp directory (the database) afterwards."),
+    disclosure_only: bool = typer.Option(
+        False, help="Seed only publication's store and time only the disclosure (minutes at national)."),
+    pgdata: Path | None = typer.Option(
+        None, help="The database server's directory, kept afterwards; with --disclosure-only, a size "
+                   "already seeded there is drawn up again without seeding it anew."),
 ) -> None:
     """How costs grow with the history: decisions, registrations, the disclosure, rebuild, size."""
     from devstack.embedded import start_postgres
@@ -377,10 +417,16 @@ def main(
     if national:
         chosen.append(SIZES["national"])
     workdir = Path(tempfile.mkdtemp(prefix="fayuan-growth-"))
+    keep = keep or pgdata is not None
     console.rule(f"Fayuan bench-growth · {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
-    postgres = start_postgres(workdir / "pgdata", keep_data=False)
+    postgres = start_postgres(pgdata or workdir / "pgdata", keep_data=keep)
     try:
-        report(measure(postgres.url, chosen, count))
+        if disclosure_only:
+            figures = measure_disclosure(postgres.url, chosen)
+            report_disclosure(figures)
+            disclosure_verdict(figures)
+        else:
+            report(measure(postgres.url, chosen, count))
     finally:
         postgres.stop()
         if not keep:

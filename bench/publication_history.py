@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.seed import Batches, copy_into_events
@@ -108,11 +109,25 @@ async def _seed(settings: PublicationSettings, cases: int, agencies: int, consol
     return written
 
 
-def seed(server_url: str, size: str, cases: int, agencies: int,
-         console: Console) -> tuple[PublicationSettings, int]:
-    """Publication's database for `size`, migrated, seeded and rebuilt; the events written."""
+async def _events(settings: PublicationSettings) -> int:
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            count: int = (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one()
+    finally:
+        await engine.dispose()
+    return count
+
+
+def seed(server_url: str, size: str, cases: int, agencies: int, console: Console, *,
+         reuse: bool = False) -> tuple[PublicationSettings, int]:
+    """Publication's database for `size`, migrated, seeded and rebuilt; the events written. With
+    `reuse`, a database that already holds the size's facts (a kept server) is left as it is."""
     settings = publication_settings(server_url, size)
     upgrade(settings, MIGRATIONS)
+    if reuse and (held := asyncio.run(_events(settings))) >= cases * 3:
+        console.print(f"publication_growth_{size} already holds {held:,} events: not seeded again")
+        return settings, 0
     return settings, asyncio.run(_seed(settings, cases, agencies, console))
 
 

@@ -130,3 +130,19 @@ def test_a_returned_submission_is_not_published_and_can_be_submitted_again():
         workflow.approve(by="chief", at=at, changes=[])
     workflow.submit(**submit)
     assert workflow.approve(by="chief", at=at, changes=[]).number == "FY-2026Q3-CITY-01"
+
+
+def test_rows_made_without_validation_are_the_validated_rows():
+    """compose makes annexes 4 and 7's rows without validating them again (Row.made_of): they must
+    equal, copy and serialise exactly as the validated rows do."""
+    values = dict(period="2026-H1", agency_id="chaoyang-centre", case_number="FY-2026-0000001",
+                  case_kind=CaseKind.civil, grade=Grade.pass_, institution_name="法援律师事务所",
+                  handler_name="张律师")
+    validated = EvaluationResult(**values)
+    [made] = EvaluationResult.made_of([dict(values)])
+    assert made == validated
+    assert made.model_dump_json() == validated.model_dump_json()
+    assert made.model_fields_set == validated.model_fields_set
+    copied = made.model_copy(update=dict(grade=Grade.good))
+    assert copied.grade == Grade.good and made.grade == Grade.pass_
+    assert copied.model_fields_set == validated.model_fields_set
