@@ -40,7 +40,7 @@ from sqlalchemy import Table as SqlTable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench import intake_history, publication_history
+from bench import evaluation_history, intake_history, publication_history, sanctions_history
 from bench.intake_history import Registrar
 from bench.seed import SIZES, Size, agency_id, bench_settings, seed
 from services.assignment import handlers as engine_handlers
@@ -48,10 +48,12 @@ from services.assignment.app import MIGRATIONS
 from services.assignment.domain import Rotation
 from services.assignment.projections import METADATA, projection
 from services.assignment.settings import AssignmentSettings
+from services.evaluation import projections as evaluation_projections
 from services.intake import projections as intake_projections
 from services.intake.settings import IntakeSettings
 from services.publication import projections as publication_projections
 from services.publication.settings import PublicationSettings
+from services.sanctions import projections as sanctions_projections
 from shared import store
 from shared.contracts import CaseFlags, CaseKind, CaseRegistered
 from shared.db import create_engine
@@ -63,6 +65,9 @@ from shared.uow import unit_of_work
 
 LATENCY_TARGET = 1.20  # at the largest history, within 20% of the smallest
 REBUILD_TARGET = 20_000  # events/s
+# A rebuild of fewer events is mostly its fixed costs (TRUNCATE, the first page, ANALYZE): its rate
+# is printed, not judged (sanctions' store is a few thousand events even at medium).
+JUDGED_EVENTS = 50_000
 DISCLOSURE_TARGET = 10.0  # s, the city's draft of a national half-year
 PAGE = 5_000
 
@@ -231,8 +236,8 @@ Prepared = tuple[AssignmentSettings, IntakeSettings, PublicationSettings, "Figur
 
 
 def prepare(server_url: str, size: Size) -> Prepared:
-    """Seed one size's databases (assignment's, intake's, publication's), rebuild assignment's and
-    publication's read models, time the old read; the latency figures are filled in by `measure`,
+    """Seed one size's databases (every service's store), rebuild each service's read models,
+    time the old read; the latency figures are filled in by `measure`,
     once every size is ready."""
     console.print(f"[bold]{size.name}[/]: {size.cases:,} cases over {size.agencies} agencies")
     settings = bench_settings(server_url, f"assignment_growth_{size.name}")
@@ -253,6 +258,14 @@ def prepare(server_url: str, size: Size) -> Prepared:
     # The seed rebuilt publication's read models once already (its facts went in with COPY): timed here.
     rebuilds["publication"] = asyncio.run(rebuild(publication, publication_projections.projection,
                                                   publication_projections.REBUILT_TABLES, "publication"))
+    # Evaluation's and sanctions' own years (subsidies and reviews; the fails' investigations),
+    # seeded for their rebuilds only: no latency here depends on them.
+    evaluation, _ = evaluation_history.seed(server_url, size.name, size.cases, size.agencies, console)
+    rebuilds["evaluation"] = asyncio.run(rebuild(evaluation, evaluation_projections.projection,
+                                                 evaluation_projections.REBUILT_TABLES, "evaluation"))
+    sanctions, _ = sanctions_history.seed(server_url, size.name, size.cases, size.agencies, console)
+    rebuilds["sanctions"] = asyncio.run(rebuild(sanctions, sanctions_projections.projection,
+                                                sanctions_projections.REBUILT_TABLES, "sanctions"))
     figures = Figures(size=size.name, cases=size.cases, events=events, seed_s=seeded,
                       rebuild_rate=rebuilds["assignment"].rate, p50_ms=0.0, p99_ms=0.0, cpu_ms=0.0,
                       fold_ms=fold * 1000, db_mib_per_million=0.0, intake_seed_s=intake_seeded,
@@ -328,20 +341,24 @@ def report(figures: list[Figures]) -> None:
             if not r.events:
                 table.add_row(f.size, service, "0", "-", "-", "(nothing stored)")
                 continue
-            table.add_row(f.size, service, f"{r.events:,}", f"{r.rate:,.0f}", f"{r.cpu_rate:,.0f}",
-                          _verdict(r.rate >= REBUILD_TARGET) if f is not base else "(baseline)")
+            verdict = (_verdict(r.rate >= REBUILD_TARGET) if r.events >= JUDGED_EVENTS
+                       else f"(under {JUDGED_EVENTS:,} events: not judged)")
+            table.add_row(f.size, service, f"{r.events:,}", f"{r.rate:,.0f}", f"{r.cpu_rate:,.0f}", verdict)
     console.print(table)
     largest = figures[-1]
-    # The smallest history's stores hold a few hundred events: a rate of those is start-up, not a rebuild.
-    measured = [(f.size, service, r) for f in figures[1:] or figures for service, r in f.rebuilds.items()]
-    at, service, slowest_rebuild = min(measured, key=lambda m: m[2].rate)
-    slowest = slowest_rebuild.rate
+    judged = [(f.size, service, r) for f in figures for service, r in f.rebuilds.items()
+              if r.events >= JUDGED_EVENTS]
     for what, ratio in (("decision", largest.p50_ms / base.p50_ms),
                         ("registration", largest.reg_p50_ms / base.reg_p50_ms)):
         console.print(f"{what} p50 at the largest history / at the smallest = [bold]{ratio:.2f}[/]   "
                       f"target ≤ {LATENCY_TARGET:.2f}: {_verdict(ratio <= LATENCY_TARGET)}")
-    console.print(f"slowest rebuild = [bold]{slowest:,.0f}[/] events/s ({service}'s, {at})   "
-                  f"target ≥ {REBUILD_TARGET:,}: " + _verdict(slowest >= REBUILD_TARGET))
+    if judged:
+        at, service, slowest = min(judged, key=lambda m: m[2].rate)
+        console.print(f"slowest rebuild of {JUDGED_EVENTS:,} events or more = [bold]{slowest.rate:,.0f}[/] "
+                      f"events/s ({service}'s, {at})   target ≥ {REBUILD_TARGET:,}: "
+                      + _verdict(slowest.rate >= REBUILD_TARGET))
+    else:
+        console.print(f"no rebuild of {JUDGED_EVENTS:,} events or more: the rebuild target is not judged")
     disclosure_verdict(figures)
 
 
