@@ -1,17 +1,18 @@
 """An in-memory twin that takes a view of its event (shared/projection.py): the view is the event
 validated from the same stored JSON without the fields the twin does not read, which the batched
 rebuild's pages then leave out; a view cannot name a field the event lacks, nor forbid the ones
-it leaves out."""
+it leaves out. And the cyclic GC the batched rebuild pauses is as it was afterwards."""
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 
 import pytest
 from pydantic import BaseModel, ConfigDict
 
 from shared.aggregate import Aggregate, DomainEvent
-from shared.projection import Projection, Recorded, Rows, _page_sql
+from shared.projection import Projection, Recorded, Rows, _no_cyclic_gc, _page_sql
 
 
 class Weighed(DomainEvent):
@@ -81,3 +82,17 @@ def test_a_view_names_no_field_its_event_lacks_and_forbids_none():
         projection.in_memory(Weighed, view=WithColour)
     with pytest.raises(ValueError, match="forbids"):
         projection.in_memory(Weighed, view=Strict)
+
+
+def test_the_cyclic_gc_paused_by_a_rebuild_is_as_it_was_afterwards():
+    assert gc.isenabled()
+    with _no_cyclic_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _no_cyclic_gc():
+            pass
+        assert not gc.isenabled()  # a caller's own pause is theirs to end
+    finally:
+        gc.enable()
