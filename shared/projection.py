@@ -315,17 +315,24 @@ class Rows:
             names = [c.name for c in columns]
             pairs = [(c.name, _default(c)) for c in columns]
             jsons = [n for n, c in enumerate(columns) if isinstance(c.type, JSON)]
-            records = [[row.get(name, default) for name, default in pairs] for row in rows.values()]
-            for record in records if jsons else ():
-                for n in jsons:
-                    value = record[n]
-                    if isinstance(value, Json):
-                        record[n] = value.text if isinstance(value.text, str) else value.text.decode()
-                    elif value is not None:
-                        record[n] = json.dumps(value, ensure_ascii=False)
+            # Made as asyncpg sends them (in chunks of half a megabyte): PostgreSQL writes one
+            # chunk while this process makes the next, instead of waiting for the whole table.
+            records = (_record(row, pairs, jsons) for row in rows.values())
             await db.copy_records_to_table(table.name, records=records, columns=names)
             if on_table is not None:
-                on_table(len(records))
+                on_table(len(rows))
+
+
+def _record(row: dict[str, Any], pairs: list[tuple[str, Any]], jsons: list[int]) -> list[Any]:
+    """A row's values in the COPY's column order, its JSON columns encoded."""
+    record = [row.get(name, default) for name, default in pairs]
+    for n in jsons:
+        value = record[n]
+        if isinstance(value, Json):
+            record[n] = value.text if isinstance(value.text, str) else value.text.decode()
+        elif value is not None:
+            record[n] = json.dumps(value, ensure_ascii=False)
+    return record
 
 
 def _key_of(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
