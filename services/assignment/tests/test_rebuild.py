@@ -6,6 +6,7 @@ termination, cases blocked (their candidates kept while blocked, not once ended)
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
@@ -19,7 +20,7 @@ from shared.contracts import CaseFlags, CaseKind, CaseRegistered, CaseTerminated
 from shared.contracts.assignment import DeclineReason
 from shared.db import create_engine
 from shared.testing.rebuild import both_rebuilds
-from shared.uow import unit_of_work
+from shared.uow import UnitOfWork, unit_of_work
 
 
 async def test_the_batched_rebuild_leaves_the_tables_the_per_event_fold_leaves(migrated_settings):
@@ -40,7 +41,7 @@ async def test_the_batched_rebuild_leaves_the_tables_the_per_event_fold_leaves(m
         await db.close()
     engine = create_engine(settings)
 
-    def uow():  # noqa: ANN202
+    def uow() -> AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(engine, settings, projection)
 
     try:
