@@ -18,7 +18,10 @@ whole store into them again, in one transaction. The store is read in large page
 from asyncpg. When every fold of a projection has an in-memory twin (`@projection.in_memory(
 EventClass)`, a plain function over `Rows`, no I/O), the events are folded into rows held in
 memory and the tables are written once at the end with COPY: a few microseconds per event
-instead of a statement (a round trip) per write. Otherwise each event goes through the same
+instead of a statement (a round trip) per write. A twin may take a narrower view of its event
+(`in_memory(EventClass, view=Model)`: only the fields its rows need), when validating the whole
+event would be most of the rebuild's work; the fields no twin reads are then left out of the
+pages already, in PostgreSQL. Otherwise each event goes through the same
 folds as a live command, one at a time. Live commands always use the per-event folds; the
 in-memory twins serve the rebuild only, and each service's test checks that both give exactly
 the same tables.
@@ -27,15 +30,19 @@ the same tables.
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import json
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import JSON, Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -65,8 +72,11 @@ class Projection:
         # Longest prefix first: "aided-person-1" belongs to "aided-person", not to "aided".
         self._aggregates = sorted(aggregates, key=lambda a: -len(a.stream_prefix))
         self._folds: dict[tuple[type[Aggregate] | None, type[DomainEvent]], list[Fold]] = defaultdict(list)
-        self._memory: dict[tuple[type[Aggregate] | None, type[DomainEvent]], list[MemoryFold]] = (
-            defaultdict(list))
+        # Each twin with the model its event is validated as: the event's class or a view of it.
+        self._memory: dict[tuple[type[Aggregate] | None, type[DomainEvent]],
+                           list[tuple[MemoryFold, type[BaseModel]]]] = defaultdict(list)
+        # The twins of each (aggregate, stored type), found once, not once an event.
+        self._twins: dict[tuple[type[Aggregate], str], list[tuple[MemoryFold, type[BaseModel]]]] = {}
 
     def _check(self, events: Iterable[type[DomainEvent]], of: type[Aggregate] | None) -> None:
         for event in events:
@@ -86,15 +96,21 @@ class Projection:
 
         return register
 
-    def in_memory(self, *events: type[E], of: type[Aggregate] | None = None
-                  ) -> Callable[[MemoryFold], MemoryFold]:
+    def in_memory(self, *events: type[E], of: type[Aggregate] | None = None,
+                  view: type[BaseModel] | None = None) -> Callable[[MemoryFold], MemoryFold]:
         """Register the in-memory twin of the `on(...)` folds of these event classes, for the
-        batched rebuild: it must leave `Rows` as the SQL folds leave the tables."""
+        batched rebuild: it must leave `Rows` as the SQL folds leave the tables. With `view`, the
+        twin is handed the stored event validated as that model instead of its class: some of
+        the event's fields, typed as the event types them, the others skipped unvalidated."""
         self._check(events, of)
+        if view is not None:
+            for event in events:
+                _check_view(view, event)
 
         def register(fold: MemoryFold) -> MemoryFold:
             for event in events:
-                self._memory[(of, event)].append(fold)
+                self._memory[(of, event)].append((fold, view or event))
+            self._twins.clear()
             return fold
 
         return register
@@ -111,6 +127,15 @@ class Projection:
         cls = aggregate.event_types.get(recorded.type)
         return None if cls is None else (aggregate, cls)
 
+    def _twins_of(self, aggregate: type[Aggregate], type_: str) -> list[tuple[MemoryFold, type[BaseModel]]]:
+        twins = self._twins.get((aggregate, type_))
+        if twins is None:
+            cls = aggregate.event_types.get(type_)
+            twins = [] if cls is None else [*self._memory.get((aggregate, cls), []),
+                                            *self._memory.get((None, cls), [])]
+            self._twins[(aggregate, type_)] = twins
+        return twins
+
     def fold_in_memory(self, rows: Rows, stream_id: str, type_: str, data: str | bytes, version: int,
                        position: int, recorded_at: datetime) -> bool:
         """Fold one stored event, its data still JSON text (validated straight from it, without
@@ -118,18 +143,32 @@ class Projection:
         aggregate = self.owner(stream_id)
         if aggregate is None:
             return False
-        cls = aggregate.event_types.get(type_)
-        if cls is None:
+        twins = self._twins_of(aggregate, type_)
+        if not twins:
             return False
-        folds = self._memory.get((aggregate, cls), []) + self._memory.get((None, cls), [])
-        if not folds:
-            return False
-        event = cls.model_validate_json(data)
         at = Recorded(aggregate_id=stream_id[len(aggregate.stream_prefix) + 1:], stream_id=stream_id,
                       version=version, position=position, recorded_at=recorded_at)
-        for fold in folds:
+        events: dict[type[BaseModel], BaseModel] = {}
+        for fold, model in twins:
+            event = events.get(model)
+            if event is None:
+                event = events[model] = model.model_validate_json(data)
             fold(rows, event, at)
         return True
+
+    @property
+    def unread_in_memory(self) -> dict[str, list[str]]:
+        """Of each stored event type, the fields none of its in-memory twins reads (every twin of
+        it takes a view without them): the batched rebuild's pages leave them out."""
+        unread: dict[str, set[str]] = {}
+        for (of, cls), twins in self._memory.items():
+            names = [name for a in ([of] if of else self._aggregates)
+                     for name, c in a.event_types.items() if c is cls]
+            for _, model in twins:
+                left_out = _json_keys(cls) - _json_keys(model)
+                for name in names:
+                    unread[name] = unread[name] & left_out if name in unread else left_out
+        return {name: sorted(keys) for name, keys in sorted(unread.items()) if keys}
 
     @property
     def stream_prefixes(self) -> list[str]:
@@ -156,6 +195,20 @@ class Projection:
             await fold(conn, event, at)
 
 
+def _json_keys(model: type[BaseModel]) -> set[str]:
+    return {field.alias or name for name, field in model.model_fields.items()}
+
+
+def _check_view(view: type[BaseModel], event: type[DomainEvent]) -> None:
+    """A view reads a stored event of `event`'s class: it names none of the fields the event
+    lacks, and skips the others (it cannot forbid them)."""
+    unknown = _json_keys(view) - _json_keys(event)
+    if unknown:
+        raise ValueError(f"{view.__name__} names fields {event.__name__} lacks: {sorted(unknown)}")
+    if view.model_config.get("extra") == "forbid":
+        raise ValueError(f"{view.__name__} forbids the fields of {event.__name__} it leaves out")
+
+
 # --- the batched rebuild ----------------------------------------------------------------------
 
 
@@ -178,7 +231,7 @@ class Rows:
 
     def __init__(self, tables: Iterable[Table]):
         self.tables = list(tables)
-        self._keys = {t: [c.name for c in t.primary_key.columns] for t in self.tables}
+        self._keys = {t: _key_of([c.name for c in t.primary_key.columns]) for t in self.tables}
         self.data: dict[Table, dict[tuple[Any, ...], dict[str, Any]]] = {t: {} for t in self.tables}
         self.memo: dict[Any, Any] = {}
         """What twins keep beside the rows for their own lookups (a count the SQL fold selects,
@@ -186,7 +239,7 @@ class Rows:
         self._afterwards: list[tuple[str, tuple[Any, ...]]] = []
 
     def key(self, table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(values[k] for k in self._keys[table])
+        return self._keys[table](values)
 
     def get(self, table: Table, *key: Any) -> dict[str, Any] | None:
         return self.data[table].get(key)
@@ -260,21 +313,34 @@ class Rows:
             # A column no fold wrote is left to its server default, as an INSERT without it.
             columns = [c for c in table.columns if c.name in seen or c.server_default is None]
             names = [c.name for c in columns]
-            defaults = [_default(c) for c in columns]
-            jsons = [isinstance(c.type, JSON) for c in columns]
-            records = []
-            for row in rows.values():
-                record = []
-                for name, default, is_json in zip(names, defaults, jsons, strict=True):
-                    value = row.get(name, default)
-                    if is_json and value is not None:
-                        value = (value.text if isinstance(value.text, str) else value.text.decode()
-                                 ) if isinstance(value, Json) else json.dumps(value, ensure_ascii=False)
-                    record.append(value)
-                records.append(tuple(record))
+            pairs = [(c.name, _default(c)) for c in columns]
+            jsons = [n for n, c in enumerate(columns) if isinstance(c.type, JSON)]
+            # Made as asyncpg sends them (in chunks of half a megabyte): PostgreSQL writes one
+            # chunk while this process makes the next, instead of waiting for the whole table.
+            records = (_record(row, pairs, jsons) for row in rows.values())
             await db.copy_records_to_table(table.name, records=records, columns=names)
             if on_table is not None:
-                on_table(len(records))
+                on_table(len(rows))
+
+
+def _record(row: dict[str, Any], pairs: list[tuple[str, Any]], jsons: list[int]) -> list[Any]:
+    """A row's values in the COPY's column order, its JSON columns encoded."""
+    record = [row.get(name, default) for name, default in pairs]
+    for n in jsons:
+        value = record[n]
+        if isinstance(value, Json):
+            record[n] = value.text if isinstance(value.text, str) else value.text.decode()
+        elif value is not None:
+            record[n] = json.dumps(value, ensure_ascii=False)
+    return record
+
+
+def _key_of(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's primary key as a tuple (itemgetter gives one of two names or more, not of one)."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda values: (values[name],)
+    return itemgetter(*names)
 
 
 def _default(column: Any) -> Any:
@@ -303,14 +369,42 @@ class Rebuilt:
 
 PAGE = 20_000
 _PAGE_SQL = """
-SELECT stream_id, version, event_id, type, data::text AS data, recorded_at, position
+SELECT stream_id, version, event_id, type, ({data})::text AS data, recorded_at, position
 FROM events WHERE position > $1 ORDER BY position LIMIT $2
 """
+
+
+def _page_sql(unread: Mapping[str, Sequence[str]]) -> tuple[str, list[Any]]:
+    """The page query and its arguments after the position and the page's size: each event's
+    data without the keys `unread` names for its type (jsonb's `-`), which PostgreSQL then neither
+    writes out nor sends, nor this process reads."""
+    if not unread:
+        return _PAGE_SQL.format(data="data"), []
+    whens, args = [], []
+    for n, (type_, keys) in enumerate(unread.items()):
+        whens.append(f"WHEN ${2 * n + 3} THEN data - ${2 * n + 4}::text[]")
+        args += [type_, list(keys)]
+    return _PAGE_SQL.format(data=f"CASE type {' '.join(whens)} ELSE data END"), args
 
 
 async def count_events(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(text("SELECT count(*) FROM events"))).scalar_one())
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: a batched rebuild holds every row it folds until the
+    COPY (millions of dicts in a national year), and the collector walked them again and again as
+    they grew, a third of the rebuild's CPU. The fold makes no cycles worth collecting meanwhile;
+    reference counting still frees the rest. As it was afterwards (a caller may have paused it)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 async def rebuild(engine: AsyncEngine, projection: Projection, tables: Sequence[Table], *,
@@ -324,15 +418,23 @@ async def rebuild(engine: AsyncEngine, projection: Projection, tables: Sequence[
     use_memory = projection.batchable if batched is None else batched
     if use_memory and not projection.batchable:
         raise ValueError("this projection has folds without an in-memory twin")
+    with _no_cyclic_gc() if use_memory else nullcontext():
+        return await _rebuild(engine, projection, tables, use_memory, page, on_page)
+
+
+async def _rebuild(engine: AsyncEngine, projection: Projection, tables: Sequence[Table], use_memory: bool,
+                   page: int, on_page: Callable[[int], None] | None) -> Rebuilt:
     folded = events = 0
     started = time.perf_counter()
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)}"))
         db = await driver(conn)
         rows = Rows(tables) if use_memory else None
+        # The per-event folds validate the whole event, as live; the twins only what they read.
+        page_sql, args = _page_sql(projection.unread_in_memory if use_memory else {})
         position = 0
         read_s = write_s = 0.0
-        pending = asyncio.ensure_future(db.fetch(_PAGE_SQL, position, page))
+        pending = asyncio.ensure_future(db.fetch(page_sql, position, page, *args))
         while True:
             waited = time.perf_counter()
             batch = await pending
@@ -341,7 +443,7 @@ async def rebuild(engine: AsyncEngine, projection: Projection, tables: Sequence[
                 break
             position = batch[-1]["position"]
             if rows is not None:  # PostgreSQL reads the next page while this one is folded
-                pending = asyncio.ensure_future(db.fetch(_PAGE_SQL, position, page))
+                pending = asyncio.ensure_future(db.fetch(page_sql, position, page, *args))
                 await asyncio.sleep(0)  # let it send the query
             for row in batch:
                 if rows is not None:
@@ -354,7 +456,7 @@ async def rebuild(engine: AsyncEngine, projection: Projection, tables: Sequence[
                         recorded_at=row["recorded_at"], position=row["position"]))
                     folded += 1
             if rows is None:  # the connection is the folds' too: the next page after them
-                pending = asyncio.ensure_future(db.fetch(_PAGE_SQL, position, page))
+                pending = asyncio.ensure_future(db.fetch(page_sql, position, page, *args))
             events += len(batch)
             if on_page is not None:
                 on_page(len(batch))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import BigInteger, Column, DateTime, delete, func, text, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,6 +20,7 @@ from services.assignment.domain import (
     AssignmentEnded,
     CaseAssignment,
     CaseAwaitingChoice,
+    CaseFacts,
     CaseGivenToInstitution,
     CaseTakenBackFromInstitution,
     CommitmentSigned,
@@ -37,7 +38,8 @@ from services.assignment.domain import (
     TurnTaken,
     UnavailabilityRecorded,
 )
-from shared.contracts.assignment import ReleaseCause
+from shared.contracts import HandlerRef
+from shared.contracts.assignment import AssignmentMethod, ReleaseCause
 from shared.projection import Json, Projection, Recorded, Rows
 
 
@@ -181,6 +183,10 @@ class CaseAssignmentRow(AssignmentTable, table=True):
     institution_name: str | None = None
     reason: str | None = None
     proposal: str | None = None
+    # While the case is blocked, the candidates of the decision that blocked it, each with why
+    # not (the list of blocked cases shows them); empty otherwise. Every decision keeps its
+    # candidates in its event, where the decision record and the fairness report read them
+    # (queries/): copying each decision's whole list here was most of a rebuild (migration 0008).
     candidates: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     source_system: str | None = None
     decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -380,9 +386,10 @@ async def turn_taken(conn: AsyncConnection, e: TurnTaken, at: Recorded) -> None:
 
 async def _decided(conn: AsyncConnection, e: CaseAwaitingChoice | HandlerAssigned | AssignmentBlocked,
                    at: Recorded, row: dict[str, Any]) -> None:
-    """The case's row as its latest decision left it."""
+    """The case's row as its latest decision left it: the candidates only if it blocks the case
+    (its fold says so), else none."""
     case = e.case
-    row |= {"candidates": [c.model_dump(mode="json") for c in e.candidates], "version": at.version}
+    row = {"candidates": [], **row, "version": at.version}
     values = {"case_id": case.case_id, "case_number": case.case_number, "case_kind": case.case_kind.value,
               "agency_id": case.agency_id, "group_case": case.flags.group_case,
               "source_system": case.source_system, **row}
@@ -401,7 +408,8 @@ async def case_awaiting_choice(conn: AsyncConnection, e: CaseAwaitingChoice, at:
 
 @projection.on(AssignmentBlocked)
 async def assignment_blocked(conn: AsyncConnection, e: AssignmentBlocked, at: Recorded) -> None:
-    await _decided(conn, e, at, {"status": "blocked", "decided_at": e.blocked_at, **_NO_INSTITUTION})
+    await _decided(conn, e, at, {"status": "blocked", "decided_at": e.blocked_at, **_NO_INSTITUTION,
+                                 "candidates": [c.model_dump(mode="json") for c in e.candidates]})
 
 
 @projection.on(CaseGivenToInstitution)
@@ -439,11 +447,12 @@ async def handler_assigned(conn: AsyncConnection, e: HandlerAssigned, at: Record
 
 
 async def _released(conn: AsyncConnection, case_id: str, at: Recorded, ended_at: datetime | None) -> None:
-    """No one handles the case now; `ended_at` when legal aid ended (no one will)."""
+    """No one handles the case now; `ended_at` when legal aid ended (no one will: a blocked case
+    is blocked no more)."""
     row: dict[str, Any] = {"version": at.version, "handler_id": None, "handler_name": None,
                            "institution_name": None, "method": None, **_NO_INSTITUTION}
     if ended_at is not None:
-        row |= {"status": "released", "decided_at": ended_at}
+        row |= {"status": "released", "decided_at": ended_at, "candidates": []}
     await conn.execute(update(case_assignments).where(case_assignments.c.case_id == case_id).values(**row))
 
 
@@ -557,27 +566,48 @@ def turn_taken_rows(rows: Rows, e: TurnTaken, at: Recorded) -> None:
 
 
 _CANDIDATES = TypeAdapter(list[Assessment])
+_NO_CANDIDATES = Json("[]")  # encoded once, not once a row
 
 
-def _decided_rows(rows: Rows, e: CaseAwaitingChoice | HandlerAssigned | AssignmentBlocked, at: Recorded,
+class AwaitingChoiceView(BaseModel):
+    """`CaseAwaitingChoice` as the rebuild reads it: without its candidates, which the row does
+    not keep. Validating every candidate with its reasons was most of the rebuild's work."""
+
+    case: CaseFacts
+    proposal: str | None
+    recorded_at: datetime
+
+
+class AssignedView(BaseModel):
+    """`HandlerAssigned` as the rebuild reads it: without its candidates (as AwaitingChoiceView)."""
+
+    case: CaseFacts
+    handler: HandlerRef
+    method: AssignmentMethod
+    reason: str | None
+    assigned_at: datetime
+
+
+def _decided_rows(rows: Rows, e: AwaitingChoiceView | AssignedView | AssignmentBlocked, at: Recorded,
                   row: dict[str, Any]) -> None:
     case = e.case
-    row |= {"candidates": Json(_CANDIDATES.dump_json(e.candidates)), "version": at.version}
+    row = {"candidates": _NO_CANDIDATES, **row, "version": at.version}
     values = {"case_id": case.case_id, "case_number": case.case_number, "case_kind": case.case_kind.value,
               "agency_id": case.agency_id, "group_case": case.flags.group_case,
               "source_system": case.source_system, **row}
     rows.upsert(case_assignments, values, row)
 
 
-@projection.in_memory(CaseAwaitingChoice)
-def case_awaiting_choice_rows(rows: Rows, e: CaseAwaitingChoice, at: Recorded) -> None:
+@projection.in_memory(CaseAwaitingChoice, view=AwaitingChoiceView)
+def case_awaiting_choice_rows(rows: Rows, e: AwaitingChoiceView, at: Recorded) -> None:
     _decided_rows(rows, e, at, {"status": "awaiting_choice", "proposal": e.proposal,
                                 "decided_at": e.recorded_at, **_NO_INSTITUTION})
 
 
 @projection.in_memory(AssignmentBlocked)
 def assignment_blocked_rows(rows: Rows, e: AssignmentBlocked, at: Recorded) -> None:
-    _decided_rows(rows, e, at, {"status": "blocked", "decided_at": e.blocked_at, **_NO_INSTITUTION})
+    _decided_rows(rows, e, at, {"status": "blocked", "decided_at": e.blocked_at, **_NO_INSTITUTION,
+                                "candidates": Json(_CANDIDATES.dump_json(e.candidates))})
 
 
 @projection.in_memory(CaseGivenToInstitution)
@@ -594,8 +624,8 @@ def case_taken_back_rows(rows: Rows, e: CaseTakenBackFromInstitution, at: Record
                 version=at.version)
 
 
-@projection.in_memory(HandlerAssigned)
-def handler_assigned_rows(rows: Rows, e: HandlerAssigned, at: Recorded) -> None:
+@projection.in_memory(HandlerAssigned, view=AssignedView)
+def handler_assigned_rows(rows: Rows, e: AssignedView, at: Recorded) -> None:
     handler = e.handler
     _decided_rows(rows, e, at, {"status": "assigned", "method": e.method.value, "reason": e.reason,
                                 "handler_id": handler.handler_id, "handler_name": handler.name,
@@ -613,7 +643,7 @@ def _released_rows(rows: Rows, case_id: str, at: Recorded, ended_at: datetime | 
     row: dict[str, Any] = {"version": at.version, "handler_id": None, "handler_name": None,
                            "institution_name": None, "method": None, **_NO_INSTITUTION}
     if ended_at is not None:
-        row |= {"status": "released", "decided_at": ended_at}
+        row |= {"status": "released", "decided_at": ended_at, "candidates": _NO_CANDIDATES}
     rows.update(case_assignments, case_id, **row)
 
 

@@ -10,9 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Integer, Text, column, func, literal, select, table, true
+from sqlalchemy.dialects.postgresql import JSONB, JSONPATH
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.assignment.domain import CaseAssignment, HandlerAssigned
 from services.assignment.projections import case_assignments, handler_month_counts, handlers, institutions
 from services.assignment.queries import scope
 from services.assignment.queries.rules import rules_of
@@ -101,10 +103,28 @@ async def _month_rows(conn: AsyncConnection, month: str, agency_id: str | None,
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 
+_EVENTS = table("events", column("stream_id", Text), column("version", Integer), column("type", Text),
+                column("data", JSONB))
+_ELIGIBLE = "$[*] ? (@.eligible == true).handler_id"
+
+
+def _eligible_when_assigned() -> Any:
+    """The handlers the case's latest `HandlerAssigned` found eligible, in the order it considered
+    them: from the event itself, as the read model keeps no decision's candidates (migration 0008)."""
+    e = _EVENTS.c
+    return (select(func.jsonb_path_query_array(e.data["candidates"], literal(_ELIGIBLE, JSONPATH),
+                                               type_=JSONB).label("eligible"))
+            .where(e.stream_id == literal(f"{CaseAssignment.stream_prefix}-") + case_assignments.c.case_id,
+                   e.type == HandlerAssigned.event_type())
+            .order_by(e.version.desc()).limit(1).lateral("decision"))
+
+
 async def _rotation_decisions(conn: AsyncConnection, start: datetime, end: datetime,
                               agency_id: str | None, within: frozenset[str] | None) -> list[dict[str, Any]]:
-    """The cases assigned by rotation in [start, end), with the candidates of that decision."""
-    query = select(case_assignments.c.handler_id, case_assignments.c.candidates).where(
+    """The cases assigned by rotation in [start, end), with the handlers that decision found
+    eligible (a case's row is assigned by rotation only while its latest decision is that)."""
+    decision = _eligible_when_assigned()
+    query = select(case_assignments.c.handler_id, decision.c.eligible).join(decision, true()).where(
         case_assignments.c.status == "assigned", case_assignments.c.method == "rotation",
         case_assignments.c.decided_at >= start, case_assignments.c.decided_at < end)
     if agency_id:
@@ -130,14 +150,15 @@ def monthly(month: str, agency_id: str | None, cap: int, rows: Iterable[Mapping[
 
 
 def fairness(month: str, agency_id: str | None, decisions: Sequence[Mapping[str, Any]]) -> FairnessReport:
-    """Strict rotation shares each rotation decision equally among those eligible for it: a
+    """`decisions`: each the handler assigned and those `eligible`. Strict rotation shares each
+    rotation decision equally among those eligible for it: a
     handler's expected cases are the sum of 1/|eligible| over the decisions they were eligible
     for. Deviation = actual - expected; a fair rotation keeps it within about one case."""
     eligible_turns: dict[str, int] = defaultdict(int)
     expected: dict[str, float] = defaultdict(float)
     actual: dict[str, int] = defaultdict(int)
     for d in decisions:
-        eligible = [c["handler_id"] for c in d["candidates"] if c.get("eligible")]
+        eligible = d["eligible"]
         for h in eligible:
             eligible_turns[h] += 1
             expected[h] += 1 / len(eligible)

@@ -1,11 +1,12 @@
 """The batched rebuild (shared.projection.rebuild: the in-memory folds, then COPY) leaves
 exactly the tables the per-event folds leave, on a history with every kind of event the
 projection folds: registry, decisions, turns, a withdrawal, unavailability, a decline, a
-termination."""
+termination, cases blocked (their candidates kept while blocked, not once ended)."""
 
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
@@ -15,11 +16,11 @@ from bench.seed import BENCH_CAP, Size, _pools, history, raw_dsn, register_pools
 from services.assignment import handlers
 from services.assignment.app import MIGRATIONS, AssignmentSettings
 from services.assignment.projections import METADATA, case_assignments, projection
-from shared.contracts import CaseFlags, CaseKind, CaseRegistered
+from shared.contracts import CaseFlags, CaseKind, CaseRegistered, CaseTerminated
 from shared.contracts.assignment import DeclineReason
 from shared.db import create_engine
 from shared.testing.rebuild import both_rebuilds
-from shared.uow import unit_of_work
+from shared.uow import UnitOfWork, unit_of_work
 
 
 async def test_the_batched_rebuild_leaves_the_tables_the_per_event_fold_leaves(migrated_settings):
@@ -40,7 +41,7 @@ async def test_the_batched_rebuild_leaves_the_tables_the_per_event_fold_leaves(m
         await db.close()
     engine = create_engine(settings)
 
-    def uow():  # noqa: ANN202
+    def uow() -> AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(engine, settings, projection)
 
     try:
@@ -51,8 +52,8 @@ async def test_the_batched_rebuild_leaves_the_tables_the_per_event_fold_leaves(m
         handler = pools[agency][1].handler_id
         await handlers.record_unavailability(uow, handler, unavailable_from=date.today() + timedelta(days=3),
                                              unavailable_to=date.today() + timedelta(days=5))
-        cases = []
-        for n in range(4):
+
+        async def register(n: int) -> str:
             event = CaseRegistered(case_id=str(uuid.uuid4()), case_number=f"FY-REBUILD-{n}",
                                    case_kind=CaseKind.civil, cause="劳动争议", district="朝阳区",
                                    agency_id=agency,
@@ -60,7 +61,9 @@ async def test_the_batched_rebuild_leaves_the_tables_the_per_event_fold_leaves(m
                                    aided_person_hash=f"{n + 7:064x}", registered_at=datetime.now(UTC))
             async with uow() as unit:
                 await handlers.assign_registered_case(unit, event)
-            cases.append(event.case_id)
+            return event.case_id
+
+        cases = [await register(n) for n in range(4)]
         async with engine.connect() as conn:
             assigned = dict((await conn.execute(case_assignments.select().with_only_columns(
                 case_assignments.c.case_id, case_assignments.c.handler_id))).all())
@@ -69,6 +72,12 @@ async def test_the_batched_rebuild_leaves_the_tables_the_per_event_fold_leaves(m
                                     reason=DeclineReason.workload, explanation="本月承办案件已满负荷")
         await handlers.withdraw_commitment(uow, firm, withdrawn_on=date.today() - timedelta(days=2),
                                            reason="律师事务所退出法律援助服务")
+        # The agency's whole pool is the firm's: no one may take a case now.
+        blocked, ended = await register(4), await register(5)
+        async with uow() as unit:
+            await handlers.terminate_case(unit, CaseTerminated(
+                case_id=ended, case_number="FY-REBUILD-5", agency_id=agency, reason="aided_person_withdrew",
+                terminated_at=datetime.now(UTC)))
 
         one_by_one, batched, figures = await both_rebuilds(engine, projection, METADATA.sorted_tables)
     finally:
@@ -77,7 +86,11 @@ async def test_the_batched_rebuild_leaves_the_tables_the_per_event_fold_leaves(m
     assert figures.batched and figures.folded > 240
     assert {name: len(rows) for name, rows in batched.items()} == {
         name: len(rows) for name, rows in one_by_one.items()}
-    assert len(one_by_one["case_assignments"]) == 124 and one_by_one["rotation_state"]
+    assert len(one_by_one["case_assignments"]) == 126 and one_by_one["rotation_state"]
+    rows = {r["case_id"]: r for r in one_by_one["case_assignments"]}
+    assert rows[blocked]["status"] == "blocked" and len(rows[blocked]["candidates"]) == 4
+    assert rows[ended]["status"] == "released"
+    assert all(r["candidates"] == [] for r in rows.values() if r["status"] != "blocked")
     assert batched == one_by_one
 
 
