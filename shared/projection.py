@@ -30,13 +30,12 @@ the same tables.
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
 import json
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -47,6 +46,7 @@ from sqlalchemy import JSON, Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.aggregate import Aggregate, DomainEvent
+from shared.collector import collecting_paused
 from shared.store import RecordedEvent, driver
 
 E = TypeVar("E", bound=DomainEvent)
@@ -392,21 +392,6 @@ async def count_events(engine: AsyncEngine) -> int:
         return int((await conn.execute(text("SELECT count(*) FROM events"))).scalar_one())
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused: a batched rebuild holds every row it folds until the
-    COPY (millions of dicts in a national year), and the collector walked them again and again as
-    they grew, a third of the rebuild's CPU. The fold makes no cycles worth collecting meanwhile;
-    reference counting still frees the rest. As it was afterwards (a caller may have paused it)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 async def rebuild(engine: AsyncEngine, projection: Projection, tables: Sequence[Table], *,
                   batched: bool | None = None, page: int = PAGE,
                   on_page: Callable[[int], None] | None = None) -> Rebuilt:
@@ -418,7 +403,8 @@ async def rebuild(engine: AsyncEngine, projection: Projection, tables: Sequence[
     use_memory = projection.batchable if batched is None else batched
     if use_memory and not projection.batchable:
         raise ValueError("this projection has folds without an in-memory twin")
-    with _no_cyclic_gc() if use_memory else nullcontext():
+    # The rows held for the COPY are millions of dicts in a national year: shared/collector.py.
+    with collecting_paused() if use_memory else nullcontext():
         return await _rebuild(engine, projection, tables, use_memory, page, on_page)
 
 

@@ -5,9 +5,6 @@ read in one snapshot, so that the summary and the tables agree with each other."
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,6 +36,7 @@ from services.publication.domain import (
 )
 from services.publication.projections.disclosures import closed_cases, published_disclosures
 from shared import store
+from shared.collector import collecting_paused
 from shared.paging import Page, paginate
 
 
@@ -215,21 +213,6 @@ async def facts_of_period(conn: AsyncConnection, scope: Scope, period: Period) -
         grades = list(map(GradedRow._make, await db.fetch(_GRADED, *args[:4])))
         payments = list(map(PaidRow._make, await db.fetch(_PAID, *args[:4])))
     return Tabulated(caseloads, legal_help, grades, payments)
-
-
-@contextmanager
-def collecting_paused() -> Iterator[None]:
-    """Python's cycle collector paused while a disclosure's millions of rows are made: each new
-    tuple, record and row counts towards the next collection, which walks every object still alive,
-    so reading and composing a half-year ran some 2.5 times the CPU with it. None of these objects
-    is part of a cycle (reference counting frees them); the collector runs again afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # --- the workflow and its published versions -----------------------------------------------------
