@@ -49,11 +49,13 @@ from services.assignment.domain import Rotation
 from services.assignment.projections import METADATA, projection
 from services.assignment.settings import AssignmentSettings
 from services.evaluation import projections as evaluation_projections
+from services.evaluation.app import MIGRATIONS as EVALUATION_MIGRATIONS
 from services.intake import projections as intake_projections
 from services.intake.settings import IntakeSettings
 from services.publication import projections as publication_projections
 from services.publication.settings import PublicationSettings
 from services.sanctions import projections as sanctions_projections
+from services.sanctions.app import MIGRATIONS as SANCTIONS_MIGRATIONS
 from shared import store
 from shared.contracts import CaseFlags, CaseKind, CaseRegistered
 from shared.db import create_engine
@@ -235,35 +237,66 @@ async def database_size(settings) -> tuple[int, int]:  # noqa: ANN001
 Prepared = tuple[AssignmentSettings, IntakeSettings, PublicationSettings, "Figures"]
 
 
-def prepare(server_url: str, size: Size) -> Prepared:
+async def _held(settings: ServiceSettings) -> int:
+    """The events a size's database already holds (a kept server's)."""
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(text("SELECT count(*) FROM events"))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+def _seeded_before(settings: ServiceSettings, at_least: float, reuse: bool) -> bool:
+    """With `reuse`, whether the size's database already holds a finished seed (`at_least` events:
+    fewer is a seed that stopped half-way, written again)."""
+    if not reuse:
+        return False
+    held = asyncio.run(_held(settings))
+    if held >= at_least:
+        console.print(f"{settings.database_name} already holds {held:,} events: not seeded again")
+        return True
+    return False
+
+
+def prepare(server_url: str, size: Size, reuse: bool = False) -> Prepared:
     """Seed one size's databases (every service's store), rebuild each service's read models,
-    time the old read; the latency figures are filled in by `measure`,
-    once every size is ready."""
+    time the old read; the latency figures are filled in by `measure`, once every size is ready.
+    With `reuse` (a kept server, `--pgdata`), a store seeded there before is used again, and intake's
+    registrations are topped up to the size: a national year is seeded once, not on every run."""
     console.print(f"[bold]{size.name}[/]: {size.cases:,} cases over {size.agencies} agencies")
     settings = bench_settings(server_url, f"assignment_growth_{size.name}")
     upgrade(settings, MIGRATIONS)
     started = time.perf_counter()
-    asyncio.run(seed(settings, size))
+    if not _seeded_before(settings, size.cases * 2, reuse):
+        asyncio.run(seed(settings, size))
     seeded = time.perf_counter() - started
     _, events = asyncio.run(database_size(settings))
     rebuilds = {"assignment": asyncio.run(rebuild(settings, projection, METADATA.sorted_tables,
                                                   "assignment"))}
     fold = asyncio.run(fold_time(settings, agency_id(0)))
-    intake, intake_seeded = intake_history.seed(server_url, size.name, size.cases, console)
+    intake, intake_seeded = intake_history.seed(server_url, size.name, size.cases, console, top_up=reuse)
     rebuilds["intake"] = asyncio.run(rebuild(intake, intake_projections.projection,
                                              intake_projections.REBUILT_TABLES, "intake"))
     started = time.perf_counter()
-    publication, _ = publication_history.seed(server_url, size.name, size.cases, size.agencies, console)
+    publication, _ = publication_history.seed(server_url, size.name, size.cases, size.agencies, console,
+                                              reuse=reuse)
     pub_seeded = time.perf_counter() - started
     # The seed rebuilt publication's read models once already (its facts went in with COPY): timed here.
     rebuilds["publication"] = asyncio.run(rebuild(publication, publication_projections.projection,
                                                   publication_projections.REBUILT_TABLES, "publication"))
     # Evaluation's and sanctions' own years (subsidies and reviews; the fails' investigations),
     # seeded for their rebuilds only: no latency here depends on them.
-    evaluation, _ = evaluation_history.seed(server_url, size.name, size.cases, size.agencies, console)
+    evaluation = evaluation_history.evaluation_settings(server_url, size.name)
+    upgrade(evaluation, EVALUATION_MIGRATIONS)
+    if not _seeded_before(evaluation, size.cases * 3, reuse):
+        evaluation, _ = evaluation_history.seed(server_url, size.name, size.cases, size.agencies, console)
     rebuilds["evaluation"] = asyncio.run(rebuild(evaluation, evaluation_projections.projection,
                                                  evaluation_projections.REBUILT_TABLES, "evaluation"))
-    sanctions, _ = sanctions_history.seed(server_url, size.name, size.cases, size.agencies, console)
+    sanctions = sanctions_history.sanctions_settings(server_url, size.name)
+    upgrade(sanctions, SANCTIONS_MIGRATIONS)
+    if not _seeded_before(sanctions, max(size.cases * 0.1, 1), reuse):
+        sanctions, _ = sanctions_history.seed(server_url, size.name, size.cases, size.agencies, console)
     rebuilds["sanctions"] = asyncio.run(rebuild(sanctions, sanctions_projections.projection,
                                                 sanctions_projections.REBUILT_TABLES, "sanctions"))
     figures = Figures(size=size.name, cases=size.cases, events=events, seed_s=seeded,
@@ -273,8 +306,8 @@ def prepare(server_url: str, size: Size) -> Prepared:
     return settings, intake, publication, figures
 
 
-def measure(server_url: str, sizes: list[Size], count: int) -> list[Figures]:
-    prepared = [prepare(server_url, size) for size in sizes]
+def measure(server_url: str, sizes: list[Size], count: int, reuse: bool = False) -> list[Figures]:
+    prepared = [prepare(server_url, size, reuse) for size in sizes]
     console.print(f"[bold]latency[/]: {count} decisions and {count} registrations in each history, "
                   "taking turns")
     decided = asyncio.run(decisions([(f.size, settings) for settings, _, _, f in prepared], agency_id(0),
@@ -423,8 +456,8 @@ def main(
     disclosure_only: bool = typer.Option(
         False, help="Seed only publication's store and time only the disclosure (minutes at national)."),
     pgdata: Path | None = typer.Option(
-        None, help="The database server's directory, kept afterwards; with --disclosure-only, a size "
-                   "already seeded there is drawn up again without seeding it anew."),
+        None, help="The database server's directory, kept afterwards; a size already seeded there is "
+                   "measured again without seeding it anew (intake's registrations topped up)."),
 ) -> None:
     """How costs grow with the history: decisions, registrations, the disclosure, rebuild, size."""
     from devstack.embedded import start_postgres
@@ -443,7 +476,7 @@ def main(
             report_disclosure(figures)
             disclosure_verdict(figures)
         else:
-            report(measure(postgres.url, chosen, count))
+            report(measure(postgres.url, chosen, count, reuse=pgdata is not None))
     finally:
         postgres.stop()
         if not keep:

@@ -74,6 +74,10 @@ class Registrar:
             aided_person=body.aided_person, adverse_parties=body.adverse_parties,
             idempotency_key=uuid.uuid4().hex, hash_key=self.hash_key, vault=self.vault)
 
+    async def registered(self) -> int:
+        async with self.engine.connect() as conn:
+            return int(await (await driver(conn)).fetchval("SELECT count(*) FROM cases"))
+
     async def purge_outbox(self) -> None:
         """What the relay's purge leaves of a year's registrations, all published: nothing; and
         what autovacuum keeps of a database that old: dead rows gone, statistics current. (Left
@@ -104,15 +108,23 @@ async def _seed(registrar: Registrar, cases: int, console: Console) -> None:
     await registrar.purge_outbox()
 
 
-def seed(server_url: str, size: str, cases: int, console: Console) -> tuple[IntakeSettings, float]:
-    """Intake's database for `size`, migrated and holding `cases` registrations; the seconds it took."""
+def seed(server_url: str, size: str, cases: int, console: Console, *,
+         top_up: bool = False) -> tuple[IntakeSettings, float]:
+    """Intake's database for `size`, migrated and holding `cases` registrations; the seconds it took.
+    With `top_up` (a kept server), the registrations it holds already count: only the rest are made
+    (a national year through the command takes the best part of an hour, and may have been stopped)."""
     settings = intake_settings(server_url, size)
     upgrade(settings, MIGRATIONS)
 
     async def run() -> None:
         registrar = Registrar(settings)
         try:
-            await _seed(registrar, cases, console)
+            held = await registrar.registered() if top_up else 0
+            if held:
+                console.print(f"{settings.database_name} already holds {held:,} registrations: "
+                              f"{max(cases - held, 0):,} more")
+            if cases - held > 0 or not held:
+                await _seed(registrar, cases - held, console)
         finally:
             await registrar.close()
 

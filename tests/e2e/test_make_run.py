@@ -15,7 +15,8 @@ from shared.testing.kafka import embedded_broker_only, eventually
 from tests.e2e.devstack_run import devstack_run, run_dir
 from tests.e2e.flow import assigned, case_body, recruit_pool, staff
 
-pytestmark = [pytest.mark.e2e, embedded_broker_only]
+# A run may take minutes to start beside the rest of the suite (devstack_run.START_TIMEOUT).
+pytestmark = [pytest.mark.e2e, embedded_broker_only, pytest.mark.timeout(900)]
 
 BROKER_KILLS = 3
 
