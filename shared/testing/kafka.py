@@ -93,7 +93,16 @@ async def read_topic(bootstrap: str, topic: str, *, expect: int, quiet_seconds: 
     return seen
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 30.0, interval: float = 0.1) -> T:
+EVENTUALLY_SECONDS = 90.0
+"""How long a test waits for what travels through the broker. Alone, an event crosses services in
+well under a second and a consumer group forms in about 5 s; the suite runs four workers on two
+cores beside whole stacks of processes, where a group's join once took over 30 s (the embedded
+broker answering health probes late). What these tests assert is that it arrives, not how fast:
+a test that passes waits no longer for the larger figure."""
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = EVENTUALLY_SECONDS,
+                     interval: float = 0.1) -> T:
     """Call `probe` until it returns a truthy value (returned) or raises no AssertionError;
     fail with the last error after `timeout` seconds."""
     loop = asyncio.get_running_loop()
