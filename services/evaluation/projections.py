@@ -567,11 +567,10 @@ async def _record_result(
     )
 
 
-@projection.on(EvaluationCompleted)
-async def evaluation_completed(conn: AsyncConnection, event: EvaluationCompleted, at: Recorded) -> None:
-    """The evaluation joins the list, and its case leaves the awaiting list."""
-    await _record_result(
-        conn, evaluation_id=event.evaluation_id, case_id=event.case_id, case_number=event.case_number,
+def _completed(event: EvaluationCompleted, at: Recorded) -> dict[str, Any]:
+    """A completed evaluation's result row, as the live fold and its in-memory twin write it."""
+    return dict(
+        evaluation_id=event.evaluation_id, case_id=event.case_id, case_number=event.case_number,
         case_kind=event.case_kind, agency_id=event.agency_id, handler=event.handler, standard=event.standard,
         # A result recorded before versions was graded under version 1 of its kind's standard.
         standard_version=event.standard_version or seed_for(event.case_kind).version,
@@ -581,6 +580,12 @@ async def evaluation_completed(conn: AsyncConnection, event: EvaluationCompleted
         total_points=event.total_points, not_done=event.not_done, late_file=event.late_file,
         version=at.version,
     )
+
+
+@projection.on(EvaluationCompleted)
+async def evaluation_completed(conn: AsyncConnection, event: EvaluationCompleted, at: Recorded) -> None:
+    """The evaluation joins the list, and its case leaves the awaiting list."""
+    await _record_result(conn, **_completed(event, at))
 
 
 # --- subsidies ------------------------------------------------------------------------------
@@ -892,16 +897,7 @@ def _result_row(
 
 @projection.in_memory(EvaluationCompleted)
 def evaluation_completed_row(rows: Rows, event: EvaluationCompleted, at: Recorded) -> None:
-    _result_row(
-        rows, evaluation_id=event.evaluation_id, case_id=event.case_id, case_number=event.case_number,
-        case_kind=event.case_kind, agency_id=event.agency_id, handler=event.handler, standard=event.standard,
-        standard_version=event.standard_version or seed_for(event.case_kind).version,
-        indicators=event.indicators, grade=event.grade, rule_version=event.rule_version,
-        reviewer_id=event.reviewer_id, reviewer_institution_id=event.reviewer_institution_id,
-        findings=event.findings, completed_at=event.completed_at, points=event.points,
-        total_points=event.total_points, not_done=event.not_done, late_file=event.late_file,
-        version=at.version,
-    )
+    _result_row(rows, **_completed(event, at))
 
 
 @projection.in_memory(ScheduleVersionPublished)
