@@ -54,7 +54,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared import context, tracing
+from shared import context, outbox, tracing
 from shared.db import is_disconnect
 from shared.events import Envelope, IntegrationEvent, event_model
 from shared.settings import ServiceSettings
@@ -330,6 +330,8 @@ class ConsumerRunner:
                     self.name, [e.id for e in handled], [e.type for e in handled], [e.topic for e in handled])
                 if len(inserted) != len(handled):
                     raise _AlreadyHandled  # another delivery committed first: undo ours, read again
+        if uow.wrote_outbox:
+            outbox.committed(self.engine)
         for n, item in enumerate(todo):
             item.outcome = outcomes[n]
         self.handled += len(handled)

@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import weakref
 import zlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -120,17 +121,35 @@ async def add(conn: AsyncConnection, envelopes: list[Envelope]) -> None:
         raise KeyOrderConflict(later)
 
 
+# The relay's cursor and the rows after it in one round trip (no cursor yet: from the start).
 _ELIGIBLE = """
-SELECT position, txid::text AS txid, event_id::text AS event_id, topic, key, type, source, subject,
-       time, data, extensions
-FROM outbox
-WHERE (outbox.txid, outbox.position) > ($1::text::xid8, $2)
+WITH cursor AS (
+    SELECT txid, position FROM relay_cursor WHERE relay = $1
+    UNION ALL
+    SELECT '0'::xid8, 0 WHERE NOT EXISTS (SELECT FROM relay_cursor WHERE relay = $1)
+)
+SELECT outbox.position, outbox.txid::text AS txid, event_id::text AS event_id, topic, key, type,
+       source, subject, time, data, extensions
+FROM outbox, cursor
+WHERE (outbox.txid, outbox.position) > (cursor.txid, cursor.position)
   AND outbox.txid < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY outbox.txid, outbox.position
-LIMIT $3
+LIMIT $2
 """
 # Qualified names: a bare `ORDER BY txid` would sort by the *text* output column above, so
 # '1000' < '999', and the cursor would jump back and forth (re-sending, and out of order).
+
+# Relays of this process, by their database's engine: a commit that wrote outbox rows nudges
+# its relay (`committed`) so the rows need not wait out the relay's poll.
+_NUDGES: weakref.WeakKeyDictionary[Any, asyncio.Event] = weakref.WeakKeyDictionary()
+
+
+def committed(engine: AsyncEngine) -> None:
+    """Outbox rows were just committed through `engine`: wake its relay if it runs in this
+    process. Rows committed elsewhere (another replica, a command line) wait for the poll."""
+    nudge = _NUDGES.get(engine.sync_engine)
+    if nudge is not None:
+        nudge.set()
 
 
 def _envelope(row: Mapping[str, Any]) -> Envelope:
@@ -162,6 +181,8 @@ class Relay:
         # (a test calling publish_batch itself), when each call takes a pooled connection.
         self._lock_db: asyncpg.Connection | None = None
         self.locks_taken = 0  # how often `run` took the lock (again after a lost connection)
+        self._nudge = asyncio.Event()  # set by `committed`: rows are waiting
+        self._began = 0.0  # when the last batch began (the event loop's clock)
 
     @contextlib.asynccontextmanager
     async def _session(self) -> AsyncIterator[asyncpg.Connection]:
@@ -197,8 +218,9 @@ class Relay:
                        count: int) -> None:
         db = await _raw(conn)
         await db.execute(
-            "UPDATE relay_cursor SET txid = $2::text::xid8, position = $3, published = published + $4, "
-            "updated_at = now() WHERE relay = $1",
+            "INSERT INTO relay_cursor (relay, txid, position, published) VALUES ($1, $2::text::xid8, $3, $4) "
+            "ON CONFLICT (relay) DO UPDATE SET txid = excluded.txid, position = excluded.position, "
+            "published = relay_cursor.published + excluded.published, updated_at = now()",
             self.name,
             txid,
             position,
@@ -208,7 +230,6 @@ class Relay:
     async def rewind(self) -> None:
         """Publish everything again from the first outbox row (the broker lost its data)."""
         async with self._session() as db:
-            await self._cursor(db)
             await self._advance(db, "0", 0, 0)
         RESENDS.inc()
         log.warning("relay rewound: re-sending the whole outbox", extra={"relay": self.name})
@@ -218,9 +239,10 @@ class Relay:
     async def publish_batch(self) -> int:
         """Publish the next batch of eligible rows; return how many were published."""
         assert self.producer is not None
+        self._nudge.clear()  # a commit from now on wakes the relay again
+        self._began = asyncio.get_running_loop().time()
         async with self._session() as db:
-            txid, position = await self._cursor(db)
-            rows = await db.fetch(_ELIGIBLE, txid, position, self.settings.relay_batch_size)
+            rows = await db.fetch(_ELIGIBLE, self.name, self.settings.relay_batch_size)
         if not rows:
             return 0
         sends = []
@@ -311,10 +333,31 @@ class Relay:
                 log.exception("relay producer did not stop cleanly")
             self.producer = None
 
+    async def _rest(self, stop: asyncio.Event) -> None:
+        """Wait for the poll, or less when this process commits outbox rows (`committed`); but
+        let at least `relay_nudge_gap_seconds` pass since the last batch began, so that under
+        load a batch gathers the commits of that gap rather than one each."""
+        if not self._nudge.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._nudge.wait(), timeout=self.settings.relay_poll_seconds)
+        gap = self._began + self.settings.relay_nudge_gap_seconds - asyncio.get_running_loop().time()
+        if gap > 0 and not stop.is_set():
+            await _sleep(stop, gap)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set, holding the service's relay lock. Errors restart the
         producer after a pause; the cursor guarantees nothing is skipped. A lost lock connection
         (PostgreSQL restarted) is given up: the relay takes a fresh one and the lock again."""
+        _NUDGES[self.engine.sync_engine] = self._nudge
+        # `stop` wakes a resting relay too, so shutdown does not wait out a poll.
+        waker = asyncio.create_task(_wake_on(stop, self._nudge))
+        try:
+            await self._run(stop)
+        finally:
+            waker.cancel()
+            _NUDGES.pop(self.engine.sync_engine, None)
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 async with self.engine.connect() as lock_conn:
@@ -369,7 +412,7 @@ class Relay:
                             await self.rewind()
                         await self.backlog()
                     if sent < self.settings.relay_batch_size:
-                        await _sleep(stop, self.settings.relay_poll_seconds)
+                        await self._rest(stop)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -418,6 +461,11 @@ async def purge(engine: AsyncEngine, settings: ServiceSettings) -> dict[str, int
     if any(counts.values()):
         log.info("purged rows past their retention", extra=counts)
     return counts
+
+
+async def _wake_on(stop: asyncio.Event, nudge: asyncio.Event) -> None:
+    await stop.wait()
+    nudge.set()
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

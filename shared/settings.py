@@ -206,7 +206,12 @@ class ServiceSettings(BaseSettings):
                                   "this process")
     relay_batch_size: int = Field(default=500, description="Outbox rows the relay publishes per batch")
     relay_poll_seconds: float = Field(
-        default=0.05, description="Pause of the relay, in seconds, after a batch that was not full")
+        default=0.025, gt=0, description="Longest pause of the relay, in seconds, after a batch that was not "
+                                         "full (a commit of this process wakes it sooner)")
+    relay_nudge_gap_seconds: float = Field(
+        default=0.01, ge=0, description="Shortest time, in seconds, from one batch of the relay to the "
+                                        "next when commits wake it: under load a batch gathers that long's "
+                                        "commits")
     relay_epoch_check_seconds: float = Field(
         default=3.0, description="How often, in seconds, the relay checks that the broker still has "
                                  "what it published (an emptied broker gets the outbox again)")

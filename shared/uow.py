@@ -60,6 +60,7 @@ class UnitOfWork:
         self.source = f"/fayuan/{settings.service_name}"
         self._outbox: list[Envelope] = []
         self._writes: list[tuple[str, tuple[object, ...]]] = []
+        self.wrote_outbox = False  # its commit wakes the relay (`outbox.committed`)
 
     async def get(self, cls: type[A], id: str, *, as_of: datetime | None = None) -> A:
         """The aggregate folded from its stream (empty, version 0, when the stream is new); one
@@ -146,6 +147,7 @@ class UnitOfWork:
                 await db.executemany(sql, [args for _, args in run])
         queued, self._outbox = self._outbox, []
         await outbox.add(self.conn, queued)
+        self.wrote_outbox = self.wrote_outbox or bool(queued)
 
 
 @asynccontextmanager
@@ -157,6 +159,8 @@ async def unit_of_work(
         uow = UnitOfWork(conn, settings, projector)
         yield uow
         await uow.flush()
+    if uow.wrote_outbox:
+        outbox.committed(engine)
 
 
 UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]

@@ -8,6 +8,7 @@ from shared.store import driver
 from shared.testing.kafka import embedded_broker_only, eventually, read_topic
 from shared.tests.helpers import Noted, envelopes
 from shared.topics import catalog_topics, ensure_topics
+from shared.uow import unit_of_work
 
 
 async def _add(engine, settings, stream: str, count: int, start: int = 0) -> list[str]:
@@ -35,6 +36,30 @@ async def test_relay_publishes_committed_rows_in_order_as_cloudevents(kernel_db,
     assert [e.data["n"] for e in seen if e.key == "s1"] == list(range(30))
     assert len(seen) == 30
     assert all(e.type == Noted.type and e.source == "/test" for e in seen)
+
+
+async def test_a_commit_of_this_process_wakes_the_resting_relay_and_a_stop_ends_its_rest(
+    kernel_db, kafka_bootstrap,
+):
+    # A poll of ten minutes: only the commit's nudge can get the event out within the test, and
+    # only `stop` waking the rest lets the relay end at once.
+    engine, settings = kernel_db
+    settings = settings.model_copy(update={"relay_poll_seconds": 600.0, "relay_nudge_gap_seconds": 0.0})
+    relay = Relay(engine, settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    await eventually(lambda: _rested(relay))
+    async with unit_of_work(engine, settings) as uow:
+        uow.emit(Noted(stream="nudged", n=1))
+    seen = await read_topic(kafka_bootstrap, settings.topic(Noted.topic), expect=1, quiet_seconds=0.5)
+    assert [(e.key, e.data["n"]) for e in seen] == [("nudged", 1)]
+    stop.set()
+    await asyncio.wait_for(task, timeout=30)
+
+
+async def _rested(relay: Relay) -> bool:
+    """The relay holds its lock and has run its first batch (an empty one) since."""
+    return relay.locks_taken == 1 and relay._began > 0 and relay.producer is not None
 
 
 async def test_relay_publishes_in_batches_of_the_configured_size(kernel_db, kafka_bootstrap):
