@@ -28,24 +28,19 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
-import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import Table
 
-from bench.seed import SIZES, Batches, copy_into_events, raw_dsn
+from bench.rebuild import seed_and_rebuild
+from bench.seed import Batches, copy_into_events, raw_dsn
 from services.evaluation.app import MIGRATIONS
 from services.evaluation.domain import (
     DEFAULT_RULE,
@@ -71,9 +66,7 @@ from shared.aggregate import Aggregate
 from shared.clock import local_date, now
 from shared.contracts import CaseKind, Grade, HandlerKind, HandlerRef
 from shared.contracts.intake import CriminalStage, Matter
-from shared.db import create_engine
 from shared.migrations import upgrade
-from shared.projection import Projection
 from shared.settings import ServiceSettings
 
 POOL = 20
@@ -321,69 +314,6 @@ def seed(server_url: str, size: str, cases: int, agencies: int,
 
 
 # --- the command line (shared with bench.sanctions_history) ----------------------------------
-
-
-@contextmanager
-def postgres_server(database_url: str | None) -> Iterator[str]:
-    """The server at `database_url`, else an embedded one in a temporary directory (as
-    `make bench-growth` starts one), stopped and removed afterwards."""
-    if database_url:
-        yield database_url
-        return
-    from devstack.embedded import start_postgres
-
-    workdir = Path(tempfile.mkdtemp(prefix="fayuan-history-"))
-    postgres = start_postgres(workdir / "pgdata", keep_data=False)
-    try:
-        yield postgres.url
-    finally:
-        postgres.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-Seeding = Callable[[str, str, int, int, Console], tuple[ServiceSettings, int]]
-
-
-def seed_and_rebuild(service: str, seeding: Seeding, rebuilt: Projection, tables: list[Table], *,
-                     size: str, cases: int, agencies: int, database_url: str | None, check: bool) -> None:
-    """Seed one size of a service's store, then time its rebuild as bench.growth does; `check`:
-    also rebuild one event at a time and compare the tables with the batched rebuild's."""
-    from bench.growth import console, rebuild
-
-    chosen = SIZES[size]
-    cases, agencies = cases or chosen.cases, agencies or chosen.agencies
-    with postgres_server(database_url) as server_url:
-        console.print(f"[bold]{service}[/], {size}: {cases:,} cases over {agencies} agencies")
-        started = time.perf_counter()
-        settings, written = seeding(server_url, size, cases, agencies, console)
-        seeded = time.perf_counter() - started
-        console.print(f"seeded {written:,} events in {seeded:.1f} s")
-        done = asyncio.run(rebuild(settings, rebuilt, tables, service))
-        console.print(f"{service} {size}: {written:,} events seeded in {seeded:.1f} s; rebuild "
-                      f"{done.rate:,.0f} events/s, {done.cpu_rate:,.0f} events per CPU-second")
-        if check:
-            asyncio.run(_check(settings, rebuilt, tables, console))
-
-
-async def _check(settings: ServiceSettings, rebuilt: Projection, tables: list[Table],
-                 console: Console) -> None:
-    from shared.testing.rebuild import both_rebuilds
-
-    engine = create_engine(settings)
-    try:
-        one_by_one, batched, figures = await both_rebuilds(engine, rebuilt, tables)
-    finally:
-        await engine.dispose()
-    counts = {name: len(rows) for name, rows in batched.items() if rows}
-    if one_by_one != batched or not figures.batched:
-        raise SystemExit(f"the batched rebuild differs from the per-event one: {counts}")
-    console.print(f"per-event and batched rebuilds leave the same tables, rows: {counts}")
-    db = await asyncpg.connect(raw_dsn(settings))
-    try:
-        stored = await db.fetch("SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type")
-    finally:
-        await db.close()
-    console.print(f"from the events stored: {dict((r['type'], r['n']) for r in stored)}")
 
 
 cli = typer.Typer(add_completion=False)

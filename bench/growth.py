@@ -27,21 +27,20 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy import Table as SqlTable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import evaluation_history, intake_history, publication_history, sanctions_history
 from bench.intake_history import Registrar
+from bench.rebuild import Rebuild, console, rebuild
 from bench.seed import SIZES, Size, agency_id, bench_settings, seed
 from services.assignment import handlers as engine_handlers
 from services.assignment.app import MIGRATIONS
@@ -60,8 +59,6 @@ from shared import store
 from shared.contracts import CaseFlags, CaseKind, CaseRegistered
 from shared.db import create_engine
 from shared.migrations import upgrade
-from shared.projection import Projection, count_events
-from shared.projection import rebuild as rebuild_projection
 from shared.settings import ServiceSettings
 from shared.uow import unit_of_work
 
@@ -72,11 +69,6 @@ REBUILD_TARGET = 20_000  # events/s
 JUDGED_EVENTS = 50_000
 DISCLOSURE_TARGET = 10.0  # s, the city's draft of a national half-year
 PAGE = 5_000
-
-console = Console()
-if not console.is_terminal:
-    console = Console(width=140)
-
 
 @dataclass
 class Figures:
@@ -103,43 +95,9 @@ class Figures:
     """Each service's rebuild of this size's store, by service."""
 
 
-@dataclass(frozen=True)
-class Rebuild:
-    events: int
-    rate: float
-    """Events/s, the wall clock."""
-    cpu_rate: float
-    """Events per second of this process's CPU (the fold; PostgreSQL's COPY is not in it)."""
-
-
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def rebuild(settings: ServiceSettings, projection: Projection, tables: Sequence[SqlTable],
-                  service: str) -> Rebuild:
-    """Empty a service's read models and fold its whole store into them again (one transaction,
-    shared.projection.rebuild: in memory then COPY where every fold has its twin, else per event),
-    as `python -m services.<service> rebuild` does."""
-    engine = create_engine(settings)
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
-    try:
-        events = await count_events(engine)
-        with Progress(*columns, console=console) as progress:
-            task = progress.add_task(f"rebuilding {service}'s read models", total=events)
-            cpu = time.process_time()
-            done = await rebuild_projection(engine, projection, tables,
-                                            on_page=lambda n: progress.advance(task, n))
-            cpu = time.process_time() - cpu
-        console.print(f"rebuilt {done.events:,} events in {done.seconds:.2f} s ({done.rate:,.0f}/s): "
-                      f"waiting for pages {done.read_s:.2f} s, COPY {done.write_s:.2f} s, "
-                      f"this process's CPU {cpu:.2f} s "
-                      f"({done.events / max(cpu, 1e-9):,.0f} events per CPU-second)"
-                      + ("" if done.batched else ", one event at a time (not every fold has its twin)"))
-    finally:
-        await engine.dispose()
-    return Rebuild(done.events, done.rate, done.events / max(cpu, 1e-9))
 
 
 def _case(agency: str) -> CaseRegistered:

@@ -38,7 +38,8 @@ from datetime import datetime, time, timedelta
 import typer
 from rich.console import Console
 
-from bench.evaluation_history import Streams, copy_history, seed_and_rebuild, year_cases
+from bench.evaluation_history import Streams, copy_history, year_cases
+from bench.rebuild import seed_and_rebuild
 from services.sanctions.app import MIGRATIONS
 from services.sanctions.domain import (
     BarNotice,
