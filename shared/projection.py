@@ -301,8 +301,11 @@ class Rows:
             await db.executemany(statement, [args for _, args in run])
         return len(queued)
 
-    async def copy_out(self, db: Any, on_table: Callable[[int], None] | None = None) -> None:
-        """Write every table with COPY (asyncpg's binary copy), on `db`'s transaction."""
+    async def copy_out(self, db: Any, on_table: Callable[[int], None] | None = None,
+                       bulk_rows: int | None = None) -> None:
+        """Write every table with COPY (asyncpg's binary copy), on `db`'s transaction; a table of
+        `bulk_rows` rows or more (default BULK_ROWS) with its indexes built after its rows."""
+        bulk = BULK_ROWS if bulk_rows is None else bulk_rows
         for table in self.tables:
             rows = self.data[table]
             if not rows:
@@ -318,9 +321,49 @@ class Rows:
             # Made as asyncpg sends them (in chunks of half a megabyte): PostgreSQL writes one
             # chunk while this process makes the next, instead of waiting for the whole table.
             records = (_record(row, pairs, jsons) for row in rows.values())
+            restore = await _set_indexes_aside(db, table.name) if len(rows) >= bulk else []
             await db.copy_records_to_table(table.name, records=records, columns=names)
+            for statement in restore:
+                await db.execute(statement)
             if on_table is not None:
                 on_table(len(rows))
+
+
+# A table that gets this many rows or more has its indexes dropped before its COPY and built
+# again after it, in the same transaction: one sort per index instead of an insertion per row
+# into every index (random keys, such as case ids, touch a different page each, and leave the
+# index half empty). PostgreSQL's advice for populating a table ("Populating a Database").
+BULK_ROWS = 50_000
+
+# The table's indexes, with the primary key or unique constraint each backs, if any. Left out
+# (kept through the COPY): an index a foreign key or an exclusion constraint depends on.
+_INDEXES = """
+SELECT x.indexrelid::regclass::text AS index, pg_get_indexdef(x.indexrelid) AS definition,
+       con.conname, pg_get_constraintdef(con.oid) AS constraint_definition
+FROM pg_index x
+LEFT JOIN pg_constraint con ON con.conindid = x.indexrelid AND con.conrelid = x.indrelid
+                           AND con.contype IN ('p', 'u')
+WHERE x.indrelid = $1::text::regclass
+  AND NOT EXISTS (SELECT FROM pg_constraint other
+                  WHERE other.conindid = x.indexrelid AND other.contype IN ('f', 'x'))
+"""
+
+
+async def _set_indexes_aside(db: Any, table: str) -> list[str]:
+    """Drop `table`'s indexes (and the key constraints they back); return the statements that
+    make them again, as they were."""
+    restore: list[str] = []
+    quoted = await db.fetchval("SELECT $1::text::regclass::text", table)
+    for index in await db.fetch(_INDEXES, table):
+        if index["conname"] is None:
+            await db.execute(f"DROP INDEX {index['index']}")
+            restore.append(index["definition"])
+        else:
+            constraint = await db.fetchval("SELECT quote_ident($1)", index["conname"])
+            await db.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {constraint}")
+            restore.append(f"ALTER TABLE {quoted} ADD CONSTRAINT {constraint} "
+                           f"{index['constraint_definition']}")
+    return restore
 
 
 def _record(row: dict[str, Any], pairs: list[tuple[str, Any]], jsons: list[int]) -> list[Any]:
@@ -394,22 +437,23 @@ async def count_events(engine: AsyncEngine) -> int:
 
 async def rebuild(engine: AsyncEngine, projection: Projection, tables: Sequence[Table], *,
                   batched: bool | None = None, page: int = PAGE,
-                  on_page: Callable[[int], None] | None = None) -> Rebuilt:
+                  on_page: Callable[[int], None] | None = None, bulk_rows: int | None = None) -> Rebuilt:
     """Empty `tables` and fold the whole store into them again through `projection`, in one
     transaction: readers see the old tables until it commits; TRUNCATE locks them, so a command
     that commits meanwhile waits and then projects onto the rebuilt ones. In memory and written
     with COPY when the projection is `batchable` (or `batched=True` asks it), else one event at
-    a time through the live folds. `on_page(n)` is told each page read (a progress bar)."""
+    a time through the live folds. `on_page(n)` is told each page read (a progress bar); a table
+    given `bulk_rows` rows or more by the COPY gets its indexes after them (Rows.copy_out)."""
     use_memory = projection.batchable if batched is None else batched
     if use_memory and not projection.batchable:
         raise ValueError("this projection has folds without an in-memory twin")
     # The rows held for the COPY are millions of dicts in a national year: shared/collector.py.
     with collecting_paused() if use_memory else nullcontext():
-        return await _rebuild(engine, projection, tables, use_memory, page, on_page)
+        return await _rebuild(engine, projection, tables, use_memory, page, on_page, bulk_rows)
 
 
 async def _rebuild(engine: AsyncEngine, projection: Projection, tables: Sequence[Table], use_memory: bool,
-                   page: int, on_page: Callable[[int], None] | None) -> Rebuilt:
+                   page: int, on_page: Callable[[int], None] | None, bulk_rows: int | None) -> Rebuilt:
     folded = events = 0
     started = time.perf_counter()
     async with engine.begin() as conn:
@@ -448,7 +492,7 @@ async def _rebuild(engine: AsyncEngine, projection: Projection, tables: Sequence
                 on_page(len(batch))
         if rows is not None:
             writing = time.perf_counter()
-            await rows.copy_out(db)
+            await rows.copy_out(db, bulk_rows=bulk_rows)
             await rows.write_afterwards(db)
             write_s = time.perf_counter() - writing
         # TRUNCATE leaves the planner no statistics of what the tables now hold (it plans for
