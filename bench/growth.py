@@ -192,7 +192,7 @@ async def database_size(settings) -> tuple[int, int]:  # noqa: ANN001
     return size, events
 
 
-Prepared = tuple[AssignmentSettings, IntakeSettings, PublicationSettings, "Figures"]
+Prepared = tuple[AssignmentSettings, IntakeSettings, PublicationSettings | None, "Figures"]
 
 
 async def _held(settings: ServiceSettings) -> int:
@@ -217,11 +217,12 @@ def _seeded_before(settings: ServiceSettings, at_least: float, reuse: bool) -> b
     return False
 
 
-def prepare(server_url: str, size: Size, reuse: bool = False) -> Prepared:
+def prepare(server_url: str, size: Size, reuse: bool = False, everything: bool = True) -> Prepared:
     """Seed one size's databases (every service's store), rebuild each service's read models,
     time the old read; the latency figures are filled in by `measure`, once every size is ready.
     With `reuse` (a kept server, `--pgdata`), a store seeded there before is used again, and intake's
-    registrations are topped up to the size: a national year is seeded once, not on every run."""
+    registrations are topped up to the size: a national year is seeded once, not on every run.
+    Without `everything`, only the stores the latency figures read (assignment's and intake's)."""
     console.print(f"[bold]{size.name}[/]: {size.cases:,} cases over {size.agencies} agencies")
     settings = bench_settings(server_url, f"assignment_growth_{size.name}")
     upgrade(settings, MIGRATIONS)
@@ -236,6 +237,12 @@ def prepare(server_url: str, size: Size, reuse: bool = False) -> Prepared:
     intake, intake_seeded = intake_history.seed(server_url, size.name, size.cases, console, top_up=reuse)
     rebuilds["intake"] = asyncio.run(rebuild(intake, intake_projections.projection,
                                              intake_projections.REBUILT_TABLES, "intake"))
+    figures = Figures(size=size.name, cases=size.cases, events=events, seed_s=seeded,
+                      rebuild_rate=rebuilds["assignment"].rate, p50_ms=0.0, p99_ms=0.0, cpu_ms=0.0,
+                      fold_ms=fold * 1000, db_mib_per_million=0.0, intake_seed_s=intake_seeded,
+                      rebuilds=rebuilds)
+    if not everything:
+        return settings, intake, None, figures
     started = time.perf_counter()
     publication, _ = publication_history.seed(server_url, size.name, size.cases, size.agencies, console,
                                               reuse=reuse)
@@ -257,15 +264,13 @@ def prepare(server_url: str, size: Size, reuse: bool = False) -> Prepared:
         sanctions, _ = sanctions_history.seed(server_url, size.name, size.cases, size.agencies, console)
     rebuilds["sanctions"] = asyncio.run(rebuild(sanctions, sanctions_projections.projection,
                                                 sanctions_projections.REBUILT_TABLES, "sanctions"))
-    figures = Figures(size=size.name, cases=size.cases, events=events, seed_s=seeded,
-                      rebuild_rate=rebuilds["assignment"].rate, p50_ms=0.0, p99_ms=0.0, cpu_ms=0.0,
-                      fold_ms=fold * 1000, db_mib_per_million=0.0, intake_seed_s=intake_seeded,
-                      pub_seed_s=pub_seeded, rebuilds=rebuilds)
+    figures.pub_seed_s = pub_seeded
     return settings, intake, publication, figures
 
 
-def measure(server_url: str, sizes: list[Size], count: int, reuse: bool = False) -> list[Figures]:
-    prepared = [prepare(server_url, size, reuse) for size in sizes]
+def measure(server_url: str, sizes: list[Size], count: int, reuse: bool = False,
+            everything: bool = True) -> list[Figures]:
+    prepared = [prepare(server_url, size, reuse, everything) for size in sizes]
     console.print(f"[bold]latency[/]: {count} decisions and {count} registrations in each history, "
                   "taking turns")
     decided = asyncio.run(decisions([(f.size, settings) for settings, _, _, f in prepared], agency_id(0),
@@ -273,10 +278,11 @@ def measure(server_url: str, sizes: list[Size], count: int, reuse: bool = False)
     registered = asyncio.run(registrations([(f.size, intake) for _, intake, _, f in prepared], count))
     figures = []
     for settings, _, publication, f in prepared:
-        console.print(f"[bold]{f.size}[/]: drawing up the city's half-year disclosure")
-        drawn = publication_history.draw_up(publication)
-        f.disclosure_s, f.disclosure_cpu_s, f.disclosed_cases, size_bytes = drawn
-        f.disclosure_kib = size_bytes / 1024
+        if publication is not None:
+            console.print(f"[bold]{f.size}[/]: drawing up the city's half-year disclosure")
+            drawn = publication_history.draw_up(publication)
+            f.disclosure_s, f.disclosure_cpu_s, f.disclosed_cases, size_bytes = drawn
+            f.disclosure_kib = size_bytes / 1024
         walls, cpu = decided[f.size]
         f.p50_ms, f.p99_ms = _percentile(walls, 0.50) * 1000, _percentile(walls, 0.99) * 1000
         f.cpu_ms = cpu * 1000
@@ -319,10 +325,11 @@ def _verdict(ok: bool) -> str:
     return "[green]meets it[/]" if ok else "[red]misses it[/]"
 
 
-def report(figures: list[Figures]) -> None:
+def report(figures: list[Figures], disclosure: bool = True) -> None:
     base = figures[0]
     _report_services(figures, base)
-    report_disclosure(figures)
+    if disclosure:
+        report_disclosure(figures)
     table = Table(title="Growth: each service's projection rebuild (its whole store, one transaction)")
     for column in ("history", "service", "events", "events/s", "events per CPU-second",
                    f"target ≥ {REBUILD_TARGET:,}"):
@@ -350,7 +357,8 @@ def report(figures: list[Figures]) -> None:
                       + _verdict(slowest.rate >= REBUILD_TARGET))
     else:
         console.print(f"no rebuild of {JUDGED_EVENTS:,} events or more: the rebuild target is not judged")
-    disclosure_verdict(figures)
+    if disclosure:
+        disclosure_verdict(figures)
 
 
 def _report_services(figures: list[Figures], base: Figures) -> None:
@@ -413,6 +421,9 @@ def main(
     keep: bool = typer.Option(False, help="Keep the temp directory (the database) afterwards."),
     disclosure_only: bool = typer.Option(
         False, help="Seed only publication's store and time only the disclosure (minutes at national)."),
+    latency_only: bool = typer.Option(
+        False, help="Seed and rebuild only assignment's and intake's stores, which the latency figures "
+                    "read; no disclosure (an hour less at national)."),
     pgdata: Path | None = typer.Option(
         None, help="The database server's directory, kept afterwards; a size already seeded there is "
                    "measured again without seeding it anew (intake's registrations topped up)."),
@@ -434,7 +445,9 @@ def main(
             report_disclosure(figures)
             disclosure_verdict(figures)
         else:
-            report(measure(postgres.url, chosen, count, reuse=pgdata is not None))
+            figures = measure(postgres.url, chosen, count, reuse=pgdata is not None,
+                              everything=not latency_only)
+            report(figures, disclosure=not latency_only)
     finally:
         postgres.stop()
         if not keep:
