@@ -258,22 +258,39 @@ _GONE = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventio
          asyncpg.exceptions.ConnectionDoesNotExistError)
 
 
-def is_disconnect(exc: BaseException) -> bool:
-    """Whether `exc` (or what it wraps) says the database connection is gone: not the fault of
-    the request or the message being handled, so a consumer restarts rather than dead-letters,
-    and the relay takes a fresh connection (and its lock again)."""
-    seen: set[int] = set()
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and everything it wraps (SQLAlchemy's `orig`, causes, contexts), each once."""
+    seen: dict[int, BaseException] = {}
     todo: list[BaseException | None] = [exc]
     while todo:
         current = todo.pop()
         if current is None or id(current) in seen:
             continue
-        seen.add(id(current))
+        seen[id(current)] = current
+        todo += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return list(seen.values())
+
+
+# PostgreSQL's "transaction rollback" errors that running the transaction again resolves: a
+# deadlock (PostgreSQL aborted one side) and a serialization failure.
+_RUN_AGAIN = {"40P01", "40001"}
+
+
+def is_transaction_conflict(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) is a deadlock or serialization failure: PostgreSQL rolled
+    the transaction back for another's sake, and the same work in a new transaction succeeds."""
+    return any(getattr(e, "sqlstate", None) in _RUN_AGAIN for e in _chain(exc))
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) says the database connection is gone: not the fault of
+    the request or the message being handled, so a consumer restarts rather than dead-letters,
+    and the relay takes a fresh connection (and its lock again)."""
+    for current in _chain(exc):
         if isinstance(current, (*_GONE, DisconnectionError)):
             return True
         if isinstance(current, asyncpg.InterfaceError) and "connection is closed" in str(current):
             return True
         if isinstance(current, (ConnectionError, TimeoutError)) or type(current) is OSError:
             return True
-        todo += [getattr(current, "orig", None), current.__cause__, current.__context__]
     return False

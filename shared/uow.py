@@ -23,13 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tenacity import (
     RetryCallState,
     retry,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_random_exponential,
 )
 
 from shared import context, outbox, snapshot, store, tracing
 from shared.aggregate import Aggregate, Snapshotted
+from shared.db import is_transaction_conflict
 from shared.events import Envelope, IntegrationEvent
 from shared.settings import ServiceSettings
 
@@ -176,16 +177,24 @@ def _note_conflict(state: RetryCallState) -> None:
 ATTEMPTS = 5
 
 
+def _conflict(exc: BaseException) -> bool:
+    """Another writer got there first: it appended to the stream (ConcurrencyError), or
+    PostgreSQL rolled this transaction back for another's sake (a deadlock, say with a rebuild
+    locking the same tables; a serialization failure)."""
+    return isinstance(exc, store.ConcurrencyError) or is_transaction_conflict(exc)
+
+
 def retry_on_conflict(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Run a command handler again when another writer appended to its stream first; with
-    tracing on, in a span named after it (the retries inside it, as events).
+    """Run a command handler again when another writer appended to its stream first, or
+    PostgreSQL aborted its transaction in a deadlock; with tracing on, in a span named after it
+    (the retries inside it, as events).
 
     The first attempt is a plain call: tenacity's machinery (its state, its checks of the
     callables) cost registration a tenth of its time per request, for a conflict that almost
     never happens (docs/benchmarks.md). Only after a conflict does tenacity take over, with
     the same pause it would have made, for the remaining attempts."""
     retried = retry(
-        retry=retry_if_exception_type(store.ConcurrencyError),
+        retry=retry_if_exception(_conflict),
         stop=stop_after_attempt(ATTEMPTS - 1),
         wait=wait_random_exponential(multiplier=0.01, max=0.2),
         before_sleep=_note_conflict,
@@ -197,7 +206,9 @@ def retry_on_conflict(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitab
     async def attempts(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await handler(*args, **kwargs)
-        except store.ConcurrencyError as conflict:
+        except Exception as conflict:
+            if not _conflict(conflict):
+                raise
             tracing.note_retry("concurrency conflict: running again", 1, conflict)
             # The pause tenacity's wait_random_exponential makes after a first attempt.
             await asyncio.sleep(random.uniform(0, 0.02))  # noqa: S311  # nosec B311 - jitter, not a secret
