@@ -1,7 +1,8 @@
 """`make bench-growth` (`python -m bench.growth`): how each cost grows with the history.
 
 For each size (bench/seed.py: none, small, medium; national with --national), on a fresh
-embedded PostgreSQL, in databases of its own:
+embedded PostgreSQL with production's shared buffers (`production_server`: a national year does
+not fit in `make run`'s 32 MB, nor would it in production), in databases of its own:
 1. seed assignment's store with a year of decisions (COPY), then rebuild its read models from the
    store through its projection, timed, with a progress bar: the rebuild's events/s; beside it,
    what a decision used to read: the fold of one agency's whole rotation stream;
@@ -33,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import text
@@ -410,6 +412,18 @@ def disclosure_verdict(figures: list[Figures]) -> None:
                       f"target < {DISCLOSURE_TARGET:.0f} s: {_verdict(ok)}")
 
 
+PRODUCTION_CLUSTER = Path(__file__).resolve().parent.parent / "deploy/k8s/base/postgres/cluster.yaml"
+
+
+def production_server() -> dict[str, str]:
+    """The PostgreSQL settings production's cluster gives the five services' databases
+    (`shared_buffers`: 512 MB there), so a national year meets the buffers it would meet there;
+    `make run`'s server keeps 32 MB (devstack.embedded, the stack's memory budget)."""
+    cluster = yaml.safe_load(PRODUCTION_CLUSTER.read_text())
+    parameters = cluster["spec"]["postgresql"]["parameters"]
+    return {"shared_buffers": str(parameters["shared_buffers"])}
+
+
 cli = typer.Typer(add_completion=False)
 
 
@@ -438,7 +452,7 @@ def main(
     workdir = Path(tempfile.mkdtemp(prefix="fayuan-growth-"))
     keep = keep or pgdata is not None
     console.rule(f"Fayuan bench-growth · {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
-    postgres = start_postgres(pgdata or workdir / "pgdata", keep_data=keep)
+    postgres = start_postgres(pgdata or workdir / "pgdata", keep_data=keep, settings=production_server())
     try:
         if disclosure_only:
             figures = measure_disclosure(postgres.url, chosen)

