@@ -60,6 +60,7 @@ from services.sanctions.app import MIGRATIONS as SANCTIONS_MIGRATIONS
 from shared import store
 from shared.contracts import CaseFlags, CaseKind, CaseRegistered
 from shared.db import create_engine
+from shared.ids import new_case_id
 from shared.migrations import upgrade
 from shared.settings import ServiceSettings
 from shared.uow import unit_of_work
@@ -105,7 +106,7 @@ def _percentile(values: list[float], q: float) -> float:
 def _case(agency: str) -> CaseRegistered:
     """A new case of `agency` whose parties no earlier case named (the conflict check finds nothing
     to refuse, so every decision assigns a handler and pays its whole cost)."""
-    return CaseRegistered(case_id=str(uuid.uuid4()), case_number=f"FY-BENCH-{uuid.uuid4().hex[:8]}",
+    return CaseRegistered(case_id=new_case_id(), case_number=f"FY-BENCH-{uuid.uuid4().hex[:8]}",
                           case_kind=CaseKind.civil, cause="劳动争议", district="朝阳区", agency_id=agency,
                           flags=CaseFlags(),
                           adverse_party_hashes=[uuid.uuid4().hex * 2], aided_person_hash=uuid.uuid4().hex * 2,

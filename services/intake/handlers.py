@@ -38,6 +38,7 @@ from shared.clock import now
 from shared.contracts import CaseFlags, CaseKind
 from shared.contracts import intake as intake_contracts
 from shared.contracts.intake import CriminalRole, CriminalStage, ReassignmentReason
+from shared.ids import new_case_id
 from shared.personal_data import Erased, Erasure, PersonalDataVault
 from shared.store import driver
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
@@ -116,7 +117,7 @@ async def _register(uow_factory: UnitOfWorkFactory, keys: list[str], *, case_typ
                     external_reference: str | None, registered_by: str | None, hash_key: str,
                     vault: PersonalDataVault) -> Case:
     async with uow_factory() as uow:
-        case = Case(str(uuid.uuid4()))
+        case = Case(new_case_id())
         await _claim(uow, keys, case.id)
         at = now()
         parties = adverse_parties or []
@@ -179,7 +180,7 @@ async def register_next_stage(uow_factory: UnitOfWorkFactory, previous_case_id: 
     try:
         async with uow_factory() as uow:
             previous = await load_case(uow, previous_case_id, within=within)
-            case = Case(str(uuid.uuid4()))
+            case = Case(new_case_id())
             await _claim(uow, [f"next:{previous_case_id}"], case.id)
             at = now()
             number = await _next_case_number(uow, at)

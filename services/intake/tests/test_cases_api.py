@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 from services.intake.app import MIGRATIONS, IntakeSettings, create_app
@@ -30,6 +32,18 @@ async def test_registered_case_is_readable_with_its_status_and_no_personal_data(
     fetched = await intake.get(f"/api/v1/cases/{body['case_id']}")
     assert fetched.json() == body
     assert "张三" not in fetched.text and AIDED["id_number"] not in fetched.text
+
+
+async def test_cases_registered_one_after_another_get_ids_in_the_same_order(intake):
+    # Time-ordered ids (UUID version 7, shared/ids.py): each index keyed by case id takes a new
+    # case at its edge, so a year of cases does not make every registration read a random page.
+    ids = []
+    for _ in range(5):
+        created = await intake.post("/api/v1/cases", json=CASE)
+        assert created.status_code == 201, created.text
+        ids.append(uuid.UUID(created.json()["case_id"]))
+    assert all(case_id.version == 7 for case_id in ids)
+    assert sorted(ids) == ids and len(set(ids)) == 5
 
 
 async def test_invalid_registration_gets_a_problem_naming_each_field(intake):
