@@ -35,7 +35,14 @@ from sqlalchemy.engine import make_url
 from bench import consumer, failure_latency, load, relay
 from bench.cpu import CpuMeter, Usage
 from bench.memory import MemorySampler, MiB
-from devstack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, start_broker, start_postgres
+from devstack.embedded import (
+    EmbeddedBroker,
+    EmbeddedPostgres,
+    free_port,
+    free_ports,
+    start_broker,
+    start_postgres,
+)
 from devstack.stack import SERVICES, Stack
 from shared.auth import Role
 
@@ -250,7 +257,7 @@ def main(
             broker = start_broker(free_port(), log_file=workdir / "logs" / "tansu.log")
         say(f"broker (Tansu, in memory) at {broker.bootstrap}")
         stack = Stack(database_url=postgres.url, bootstrap=broker.bootstrap, workdir=workdir,
-                      ports={name: free_port() for name in names})
+                      ports=dict(zip(names, free_ports(len(names)), strict=True)), movable_ports=True)
         with console.status(f"migrating {len(names)} databases"):
             stack.migrate()
         say("databases migrated")

@@ -52,7 +52,7 @@ def main(
     postgres = start_postgres(workdir / "pgdata", keep_data=False)
     broker = start_broker(free_port(), log_file=workdir / "logs" / "tansu.log")
     stack = Stack(database_url=postgres.url, bootstrap=broker.bootstrap, workdir=workdir,
-                  ports={"intake": free_port()})
+                  ports={"intake": free_port()}, movable_ports=True)
     try:
         stack.migrate()
         log = open(workdir / "logs" / "intake.log", "ab")  # noqa: SIM115 - the child owns it

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
+from devstack.embedded import free_ports
 from shared.auth import Role, mint_token
 from shared.personal_data import new_master_key
 from shared.settings import ServiceSettings
@@ -53,6 +55,9 @@ class Stack:
     # of its own, `<service>:relay` (the same `serve`, its consumers off), and the service's own
     # process runs no relay. Each part needs a port of its own in `ports`.
     relays_apart: bool = False
+    # Ports the caller picked free (tests, the benchmark), not make run's fixed ones: a part whose
+    # port another process took between the pick and its bind is started again on another port.
+    movable_ports: bool = False
 
     def settings(self) -> ServiceSettings:
         """The settings the five share for tokens (issuer, audience, dev secret)."""
@@ -142,16 +147,40 @@ class Stack:
             for name in list(pending):
                 process = self.processes.get(name)
                 if process is not None and process.poll() is not None:
+                    if self.movable_ports and "address already in use" in self._log(name).lower():
+                        self._move(name)
+                        continue
                     raise RuntimeError(f"{name} exited with {process.returncode}; "
                                        f"see {self.workdir}/logs/{name}.log")
                 try:
                     if httpx.get(self.url(name) + "/readyz", timeout=1.0).status_code == 200:
+                        # Ready, but is it ours? Another stack's part may hold the port (ours then
+                        # failed to bind it, and may not have exited yet).
+                        if process is not None and not _listens_on(process.pid, self.ports[name]):
+                            if not self.movable_ports:
+                                raise RuntimeError(f"port {self.ports[name]} of {name} is another "
+                                                   "process's")
+                            self._move(name)
+                            continue
                         pending.discard(name)
                 except httpx.HTTPError:
                     pass
             time.sleep(0.1)
         if pending:
             raise TimeoutError(f"not ready after {timeout}s: {sorted(pending)}")
+
+    def _log(self, name: str) -> str:
+        path = self.workdir / "logs" / f"{name.replace(':', '-')}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def _move(self, name: str) -> None:
+        """Start `name` again on a port of its own: the one it was given was taken meanwhile."""
+        self.stop(name)
+        taken = self.ports[name]
+        self.ports[name] = free_ports(1, avoid=set(self.ports.values()))[0]
+        print(f"{name}: port {taken} was taken by another process; started again on {self.ports[name]}",
+              file=sys.stderr)
+        self.start(name)
 
     def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
         process = self.processes.pop(name, None)
@@ -185,3 +214,12 @@ def dev_personal_data_keys(path: Path) -> dict[str, str]:
         path.touch(mode=0o600)
         path.write_text(json.dumps(new_personal_data_keys()))
     return json.loads(path.read_text())
+
+
+def _listens_on(pid: int, port: int) -> bool:
+    """Whether process `pid` listens on TCP `port`."""
+    try:
+        return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+                   for c in psutil.Process(pid).net_connections(kind="tcp"))
+    except psutil.Error:
+        return False

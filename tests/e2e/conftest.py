@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.embedded import free_port
+from devstack.embedded import free_ports
 from devstack.stack import SERVICES, Stack
 
 
@@ -22,7 +22,8 @@ def running_stack(database_server_url: str, kafka_bootstrap: str, workdir: Path)
         database_url=database_server_url,
         bootstrap=kafka_bootstrap,
         workdir=workdir,
-        ports={name: free_port() for name in SERVICES},
+        ports=dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True)),
+        movable_ports=True,
         database_prefix=prefix,
         # The tests poll publication's public endpoints ten times a second from one address.
         env={"FAYUAN_TOPIC_PREFIX": f"{prefix}.", "FAYUAN_RELAY_POLL_SECONDS": "0.02",

@@ -35,7 +35,14 @@ import pytest
 from rich.console import Console
 from rich.table import Table
 
-from devstack.embedded import EmbeddedBroker, EmbeddedPostgres, free_port, start_broker, start_postgres
+from devstack.embedded import (
+    EmbeddedBroker,
+    EmbeddedPostgres,
+    free_port,
+    free_ports,
+    start_broker,
+    start_postgres,
+)
 from devstack.stack import ROOT, SERVICES, Stack
 from shared.contracts import BarNoticeIssued
 from shared.testing.fixtures import dsn
@@ -284,9 +291,10 @@ async def test_the_flow_survives_every_part_killed_the_broker_and_postgres_resta
     broker = None if external else start_broker(free_port(), log_file=workdir / "tansu.log")
     bootstrap = external or broker.bootstrap  # type: ignore[union-attr]
     prefix = f"f{uuid.uuid4().hex[:8]}"
-    ports = {name: free_port() for name in SERVICES} | {f"{name}:relay": free_port() for name in SERVICES}
+    parts = [*SERVICES, *(f"{name}:relay" for name in SERVICES)]
+    ports = dict(zip(parts, free_ports(len(parts)), strict=True))
     stack = Stack(database_url=postgres.url, bootstrap=bootstrap, workdir=workdir, ports=ports,
-                  database_prefix=prefix, relays_apart=True,
+                  database_prefix=prefix, relays_apart=True, movable_ports=True,
                   env={"FAYUAN_TOPIC_PREFIX": f"{prefix}.", "FAYUAN_RELAY_POLL_SECONDS": "0.05",
                        "FAYUAN_RELAY_EPOCH_CHECK_SECONDS": "1", "FAYUAN_PUBLIC_RATE_LIMIT": "100000/minute",
                        "FAYUAN_DATABASE_POOL_SIZE": "5"})
