@@ -24,3 +24,8 @@ def envelopes(settings, stream: str, count: int, start: int = 0) -> list[Envelop
         e = Envelope.wrap(Noted(stream=stream, n=n), source="/test")
         out.append(Envelope(**{**e.__dict__, "topic": settings.topic(Noted.topic)}))
     return out
+
+
+async def relay_rested(relay) -> bool:
+    """The relay holds its lock and has run its first batch (an empty one) since: it rests."""
+    return relay.locks_taken == 1 and relay._began > 0 and relay.producer is not None

@@ -14,9 +14,17 @@ from sqlalchemy import text
 from devstack.embedded import free_port, start_broker
 from shared.consumer import ConsumerRunner
 from shared.events import Envelope
+from shared.outbox import Relay
 from shared.store import driver
-from shared.testing.kafka import apache_kafka_only, create_topics, embedded_broker_only, eventually, publish
-from shared.tests.helpers import Noted
+from shared.testing.kafka import (
+    apache_kafka_only,
+    create_topics,
+    embedded_broker_only,
+    eventually,
+    publish,
+    read_topic,
+)
+from shared.tests.helpers import Noted, relay_rested
 from shared.topics import PARTITIONS, dead_letter_topic
 
 POISON_FAILS_AT = 666
@@ -171,6 +179,31 @@ async def test_the_same_event_delivered_twice_has_its_effects_once(kernel_db):
         await eventually(lambda: _effects_are(engine, [1, 2]))
     assert [o for _, o in runner.outcomes] == ["handled", "duplicate", "handled"]
     assert await _count(engine, "SELECT count(*) FROM inbox") == 2
+
+
+async def test_a_batch_that_emitted_events_wakes_the_relay_of_its_process(kernel_db):
+    # The relay rests ten minutes between polls: only the batch's wake gets the echo out in time.
+    engine, settings = kernel_db
+    settings = settings.model_copy(update={"relay_poll_seconds": 600.0, "relay_nudge_gap_seconds": 0.0})
+
+    async def echo(event: Noted, uow) -> None:
+        if event.stream == "call":
+            uow.emit(Noted(stream="echo", n=event.n))
+
+    runner = ConsumerRunner(engine, settings, name="echoes", handlers={Noted: echo})
+    relay = Relay(engine, settings)
+    stop = asyncio.Event()
+    relaying = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: relay_rested(relay))
+        await _send_raw(settings, _wire(Envelope.wrap(Noted(stream="call", n=7), source="/test")))
+        async with running(runner):
+            seen = await read_topic(settings.kafka_bootstrap_servers, settings.topic(Noted.topic), expect=2,
+                                    quiet_seconds=0.5)
+    finally:
+        stop.set()
+        await asyncio.wait_for(relaying, timeout=30)
+    assert sorted((e.key, e.data["n"]) for e in seen) == [("call", 7), ("echo", 7)]
 
 
 async def _effects_are(engine, expected: list[int]) -> bool:

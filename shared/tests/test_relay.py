@@ -6,7 +6,7 @@ from shared import outbox
 from shared.outbox import Relay
 from shared.store import driver
 from shared.testing.kafka import embedded_broker_only, eventually, read_topic
-from shared.tests.helpers import Noted, envelopes
+from shared.tests.helpers import Noted, envelopes, relay_rested
 from shared.topics import catalog_topics, ensure_topics
 from shared.uow import unit_of_work
 
@@ -48,18 +48,13 @@ async def test_a_commit_of_this_process_wakes_the_resting_relay_and_a_stop_ends_
     relay = Relay(engine, settings)
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
-    await eventually(lambda: _rested(relay))
+    await eventually(lambda: relay_rested(relay))
     async with unit_of_work(engine, settings) as uow:
         uow.emit(Noted(stream="nudged", n=1))
     seen = await read_topic(kafka_bootstrap, settings.topic(Noted.topic), expect=1, quiet_seconds=0.5)
     assert [(e.key, e.data["n"]) for e in seen] == [("nudged", 1)]
     stop.set()
     await asyncio.wait_for(task, timeout=30)
-
-
-async def _rested(relay: Relay) -> bool:
-    """The relay holds its lock and has run its first batch (an empty one) since."""
-    return relay.locks_taken == 1 and relay._began > 0 and relay.producer is not None
 
 
 async def test_relay_publishes_in_batches_of_the_configured_size(kernel_db, kafka_bootstrap):
