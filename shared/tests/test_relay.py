@@ -151,11 +151,14 @@ async def test_the_relay_resends_everything_to_a_broker_that_came_back_empty(ker
 
 
 async def _lock_holders(engine, relay: Relay) -> list[int]:
-    """The backends holding the relay's advisory lock (at most one, or the lock is broken)."""
+    """The backends holding the relay's advisory lock in this test's database (at most one, or the
+    lock is broken). Other tests' relays of the same name hold the same key in their databases."""
     async with engine.connect() as conn:
         db = await driver(conn)
         rows = await db.fetch("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                              "AND objid = ($1::bigint & 4294967295)::oid", relay.lock_key)
+                              "AND objid = ($1::bigint & 4294967295)::oid AND database = "
+                              "(SELECT oid FROM pg_database WHERE datname = current_database())",
+                              relay.lock_key)
         await conn.commit()
     return [r["pid"] for r in rows]
 
