@@ -575,7 +575,10 @@ class ConsumerRunner:
                 self.assigned = frozenset()
                 for client in (consumer, producer):
                     try:
-                        await client.stop()
+                        # Bounded: leaving a group whose join is still in flight waits for the
+                        # broker (tens of seconds on a loaded one), past the shutdown's budget.
+                        # What was handled is committed already; the group rebalances without us.
+                        await asyncio.wait_for(client.stop(), CLIENT_STOP_SECONDS)
                     except Exception:
                         log.warning("kafka client did not stop cleanly", extra={"consumer": self.name})
 
@@ -607,6 +610,9 @@ class ConsumerRunner:
                 if highwater is not None:
                     LAG.labels(self.name, tp.topic, tp.partition).set(max(0, highwater - offsets[tp].offset))
                     self._lag_reported.add(tp)
+
+
+CLIENT_STOP_SECONDS = 5.0
 
 
 def _error_text(exc: BaseException) -> str:

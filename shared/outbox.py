@@ -337,6 +337,8 @@ class Relay:
         """Wait for the poll, or less when this process commits outbox rows (`committed`); but
         let at least `relay_nudge_gap_seconds` pass since the last batch began, so that under
         load a batch gathers the commits of that gap rather than one each."""
+        if stop.is_set():
+            return  # a batch began after the stop's wake and cleared it
         if not self._nudge.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._nudge.wait(), timeout=self.settings.relay_poll_seconds)

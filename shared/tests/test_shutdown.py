@@ -62,7 +62,11 @@ async def test_a_service_process_exits_0_within_20_seconds_of_sigterm(
         except AssertionError as never:  # what the service said meanwhile, to tell why
             raise AssertionError(f"{never}\n--- the service's log ---\n{log.read_text()[-4000:]}") from None
         server.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(server.wait(), 20)
+        try:
+            code = await asyncio.wait_for(server.wait(), 20)
+        except TimeoutError:  # what it was doing instead of stopping
+            raise AssertionError(f"still running 20 s after SIGTERM\n--- the service's log ---\n"
+                                 f"{log.read_text()[-6000:]}") from None
     finally:
         if server.returncode is None:
             server.kill()
