@@ -338,8 +338,9 @@ BULK_ROWS = 50_000
 # The table's indexes, with the primary key or unique constraint each backs, if any. Left out
 # (kept through the COPY): an index a foreign key or an exclusion constraint depends on.
 _INDEXES = """
-SELECT x.indexrelid::regclass::text AS index, pg_get_indexdef(x.indexrelid) AS definition,
-       con.conname, pg_get_constraintdef(con.oid) AS constraint_definition
+SELECT x.indrelid::regclass::text AS table, x.indexrelid::regclass::text AS index,
+       pg_get_indexdef(x.indexrelid) AS definition, quote_ident(con.conname) AS constraint,
+       pg_get_constraintdef(con.oid) AS constraint_definition
 FROM pg_index x
 LEFT JOIN pg_constraint con ON con.conindid = x.indexrelid AND con.conrelid = x.indrelid
                            AND con.contype IN ('p', 'u')
@@ -351,18 +352,16 @@ WHERE x.indrelid = $1::text::regclass
 
 async def _set_indexes_aside(db: Any, table: str) -> list[str]:
     """Drop `table`'s indexes (and the key constraints they back); return the statements that
-    make them again, as they were."""
+    make them again, as they were. Names come quoted from the catalog."""
     restore: list[str] = []
-    quoted = await db.fetchval("SELECT $1::text::regclass::text", table)
     for index in await db.fetch(_INDEXES, table):
-        if index["conname"] is None:
+        if index["constraint"] is None:
             await db.execute(f"DROP INDEX {index['index']}")
             restore.append(index["definition"])
         else:
-            constraint = await db.fetchval("SELECT quote_ident($1)", index["conname"])
-            await db.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {constraint}")
-            restore.append(f"ALTER TABLE {quoted} ADD CONSTRAINT {constraint} "
-                           f"{index['constraint_definition']}")
+            on = f"ALTER TABLE {index['table']}"
+            await db.execute(f"{on} DROP CONSTRAINT {index['constraint']}")
+            restore.append(f"{on} ADD CONSTRAINT {index['constraint']} {index['constraint_definition']}")
     return restore
 
 
