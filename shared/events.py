@@ -12,7 +12,6 @@ On the wire: CloudEvents 1.0, Kafka protocol binding, binary mode, JSON data, bu
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +23,7 @@ from cloudevents.core.v1.event import CloudEvent
 from pydantic import BaseModel, ConfigDict
 
 from shared import clock
+from shared.ids import new_id
 
 SPECVERSION = "1.0"
 JSON = "application/json"
@@ -104,7 +104,7 @@ class Envelope:
         if causation_id:
             extensions["causationid"] = causation_id
         return cls(
-            id=event_id or str(uuid.uuid4()),
+            id=event_id or str(new_id()),  # time-ordered: shared/ids.py
             type=event.type,
             source=source,
             subject=event.key(),

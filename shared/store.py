@@ -21,6 +21,8 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.ids import new_id
+
 
 class ConcurrencyError(Exception):
     """The stream moved on since it was loaded: reload, decide again, append again."""
@@ -36,7 +38,7 @@ class NewEvent:
     type: str
     data: dict[str, Any]
     metadata: dict[str, Any] = field(default_factory=dict)
-    event_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    event_id: uuid.UUID = field(default_factory=new_id)  # time-ordered: shared/ids.py
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ from shared import clock, contracts
 from shared.aggregate import Forbidden, NotFound
 from shared.auth import EVERY_AGENCY, AgencyScope
 from shared.contracts import Grade
+from shared.ids import new_id
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
 
 
@@ -102,7 +103,7 @@ async def complete_evaluation(
         at = clock.now()
         terms = await queries.grading_context(uow.conn, case, default_rule=rule_version,
                                               on=clock.local_date(at))
-        evaluation = PeerEvaluation(str(uuid.uuid4()))
+        evaluation = PeerEvaluation(str(new_id()))  # time-ordered: shared/ids.py
         evaluation.complete(case=case, reviewer=reviewer, indicators=indicators, findings=findings,
                             rule_version=terms.rule_version, at=at,
                             grader_institution_id=grader_institution_id, standard=terms.standard,

@@ -152,3 +152,22 @@ async def test_a_command_that_always_loses_the_race_gives_up_after_five_attempts
     with pytest.raises(ConcurrencyError):
         await always_late()
     assert attempts == 5
+
+
+async def test_events_and_outbox_rows_written_one_after_another_get_ids_in_the_same_order(kernel_db):
+    # Time-ordered event ids (UUID version 7, shared/ids.py): the unique indexes on the store's and
+    # the outbox's event_id take each new event at their edge, not on a random page of a national
+    # year's index (docs/benchmarks.md "Growth").
+    engine, settings = kernel_db
+    for n in range(5):
+        async with unit_of_work(engine, settings) as uow:
+            await store.append(uow.conn, f"case-{n}", 0, [NewEvent("A", {}), NewEvent("B", {})])
+            uow.emit(Noted(stream=f"case-{n}", n=n))
+    async with engine.connect() as conn:
+        db = await store.driver(conn)
+        stored = [r["event_id"] for r in await db.fetch("SELECT event_id FROM events ORDER BY position")]
+        queued = [r["event_id"] for r in await db.fetch("SELECT event_id FROM outbox ORDER BY position")]
+    for ids in (stored, queued):
+        assert all(event_id.version == 7 for event_id in ids)
+        assert sorted(ids) == ids and len(set(ids)) == len(ids)
+    assert len(stored) == 10 and len(queued) == 5
