@@ -98,6 +98,26 @@ def new_master_key(key_id: str) -> str:
     return f"{key_id}:{base64.b64encode(os.urandom(32)).decode()}"
 
 
+# The person's latest data key, or, when they have none, a first one inserted (`added`). A first
+# seal of the same person committing meanwhile makes the insert wait for it and add nothing: no
+# row comes back, and the caller reads the winner's key. An erased latest key comes back with
+# wrapped_key NULL: the caller makes the next version.
+_LIVE_OR_FIRST_KEY = """
+WITH latest AS (
+    SELECT key_version, master_key_id, wrapped_key FROM personal_data_keys
+    WHERE person_ref = $1 ORDER BY key_version DESC LIMIT 1
+), added AS (
+    INSERT INTO personal_data_keys (person_ref, key_version, master_key_id, wrapped_key)
+    SELECT $1, 1, $2, $3 WHERE NOT EXISTS (SELECT FROM latest)
+    ON CONFLICT DO NOTHING
+    RETURNING key_version, master_key_id, wrapped_key
+)
+SELECT key_version, master_key_id, wrapped_key, true AS added FROM added
+UNION ALL
+SELECT key_version, master_key_id, wrapped_key, false FROM latest
+"""
+
+
 class PersonalDataVault:
     """Seals and unseals aided persons' personal data on the caller's connection (and so in
     the caller's transaction). Holds the master keys only; every data key is read per call."""
@@ -152,8 +172,21 @@ class PersonalDataVault:
         return nonce + AESGCM(self._master[self._current]).encrypt(nonce, data_key, aad)
 
     async def _live_key(self, conn: AsyncConnection, person_ref: str) -> tuple[int, bytes]:
-        """The person's current data key, created when they have none or only erased ones."""
+        """The person's current data key, created when they have none or only erased ones.
+
+        One round trip for the two common cases, a person seen before (their live key) and a new
+        one (a first key, inserted); an erased person, or a first seal racing another's, takes
+        the longer way below."""
         db = await driver(conn)
+        data_key = AESGCM.generate_key(bit_length=256)
+        row = await db.fetchrow(_LIVE_OR_FIRST_KEY, person_ref, self._current,
+                                self._wrap(person_ref, 1, data_key))
+        if row is not None and row["added"]:
+            return 1, data_key
+        if row is not None and row["wrapped_key"] is not None:
+            return row["key_version"], self._unwrap(
+                person_ref, row["key_version"], row["master_key_id"], row["wrapped_key"]
+            )
         for _ in range(3):
             row = await db.fetchrow(
                 "SELECT key_version, master_key_id, wrapped_key FROM personal_data_keys "

@@ -191,6 +191,32 @@ async def test_concurrent_first_seals_of_one_person_agree_on_one_key(kernel_db, 
         assert await unseal(engine, vault, ref, sealed) == ZHANG
 
 
+async def test_a_first_seal_waiting_on_anothers_uncommitted_first_key_seals_with_that_key(kernel_db, vault):
+    # The race the one-statement path cannot settle alone: its insert waits on the other's
+    # uncommitted key, adds nothing when that commits, and reads the committed key instead.
+    engine, _ = kernel_db
+    ref = vault.person_ref(ZHANG["id_number"])
+    async with engine.begin() as first:
+        sealed_first = await vault.seal(first, ref, ZHANG)
+        second = asyncio.create_task(seal(engine, vault, ZHANG))
+        async with engine.connect() as watcher:
+            db = await driver(watcher)
+            for _ in range(200):
+                if await db.fetchval("SELECT count(*) FROM pg_stat_activity "
+                                     "WHERE datname = current_database() AND wait_event_type = 'Lock'"):
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                pytest.fail("the second seal never waited on the first's key")
+    _, sealed_second = await second
+    assert await unseal(engine, vault, ref, sealed_first) == ZHANG
+    assert await unseal(engine, vault, ref, sealed_second) == ZHANG
+    async with engine.connect() as conn:
+        versions = await (await driver(conn)).fetch(
+            "SELECT key_version FROM personal_data_keys WHERE person_ref = $1", ref)
+    assert [r["key_version"] for r in versions] == [1]
+
+
 async def test_a_key_wrapped_by_the_old_master_still_opens_when_it_is_listed_second(kernel_db):
     engine, _ = kernel_db
     old, new = new_master_key("2025"), new_master_key("2026")
