@@ -233,22 +233,39 @@ async def texts_of(conn: AsyncConnection, scope: Scope) -> Texts:
 
 # Every fact event's fields that compose reads, as columns: the JSON parsed by the database, in C, and
 # each row then a plain tuple of its kind's fields (the events were validated when recorded).
+#
+# Only the facts of the cases the period can hold: a case that has a closure that ended in it, a grade
+# completed in it (Beijing's day) or a payment paid in it, recorded up to the cut-off; every fact of
+# such a case, of any period, since compose keeps the latest of each kind and places a grade by its
+# case's closure. Any other case has nothing compose would place in the period (each of its kinds'
+# latest fact, and a grade's placing, falls outside it), so composing these facts is composing all of
+# them (test_disclosure_facts), and a national year of older periods is not read into Python.
 _FACTS_AS_OF = """
+WITH placed AS (
+    SELECT data->>'case_id' AS case_id FROM events
+    WHERE type = ANY($1::text[]) AND recorded_at <= $2 AND CASE type
+        WHEN $3 THEN (data->>'ended_on')::date
+        WHEN $4 THEN ((data->>'completed_at')::timestamptz AT TIME ZONE 'Asia/Shanghai')::date
+        ELSE (data->>'paid_on')::date END BETWEEN $5 AND $6
+)
 SELECT type, data->>'case_id', data->>'case_number', data->>'case_kind', data->>'agency_id',
        data->>'district', data->>'institution_id', data->>'institution_name', data->>'handler_id',
        data->>'handler_name', data->>'handler_kind', (data->>'ended_on')::date,
        (data->>'closed_at')::timestamptz, data->>'criminal_role', data->>'grade',
        (data->>'completed_at')::timestamptz, (data->>'amount')::numeric, (data->>'paid_on')::date
-FROM events WHERE type = ANY($1::text[]) AND recorded_at <= $2 ORDER BY position
+FROM events
+WHERE type = ANY($1::text[]) AND recorded_at <= $2 AND data->>'case_id' IN (SELECT case_id FROM placed)
+ORDER BY position
 """
 _CLOSURE_FIELDS = itemgetter(1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
 _GRADE_FIELDS = itemgetter(1, 2, 3, 4, 7, 9, 14, 15)
 _PAYMENT_FIELDS = itemgetter(1, 2, 3, 4, 7, 9, 16, 17)
 
 
-async def facts_as_of(conn: AsyncConnection, cut_off: datetime) -> Facts:
-    """Every fact event recorded in publication's store up to the cut-off, in recording order (of
-    every period: a grade or payment is placed by its case's closure, whenever that was recorded)."""
+async def facts_as_of(conn: AsyncConnection, cut_off: datetime, period: Period) -> Facts:
+    """The fact events recorded in publication's store up to the cut-off that composing the period
+    needs, in recording order: every fact of each case that has one placed in the period (of any
+    period: a grade is placed by its case's closure, whenever that was recorded)."""
     db = await store.driver(conn)
     closures: list[ClosureRow] = []
     grades: list[GradeRow] = []
@@ -256,7 +273,8 @@ async def facts_as_of(conn: AsyncConnection, cut_off: datetime) -> Facts:
     types = [ClosureNoted.event_type(), GradeNoted.event_type(), SubsidyPaymentNoted.event_type()]
     closure, grade, _ = types
     with collecting_paused():
-        for row in await db.fetch(_FACTS_AS_OF, types, cut_off):
+        for row in await db.fetch(_FACTS_AS_OF, types, cut_off, closure, grade, period.starts_on,
+                                  period.ends_on):
             if row[0] == closure:
                 closures.append(ClosureRow._make(_CLOSURE_FIELDS(row)))
             elif row[0] == grade:
@@ -270,10 +288,19 @@ async def composed_as_of(conn: AsyncConnection, workflow: DisclosureWorkflow, *,
                          texts: Texts, target: float | None) -> Disclosure:
     """The workflow's scope and period composed from the facts recorded up to `cut_off`."""
     assert workflow.scope is not None and workflow.period is not None
+    return await composed_from_events(conn, workflow.scope, Period.parse(workflow.period), cut_off=cut_off,
+                                      texts=texts, target=target)
+
+
+async def composed_from_events(conn: AsyncConnection, scope: Scope, period: Period, *, cut_off: datetime,
+                               texts: Texts, target: float | None) -> Disclosure:
+    """The scope's disclosure of the period composed from the fact events recorded up to `cut_off`:
+    what a submission shows and a published version is rebuilt from (the draft reads the read
+    models instead)."""
     with collecting_paused():
-        closures, grades, payments = await facts_as_of(conn, cut_off)
-        return compose(workflow.scope, Period.parse(workflow.period), closures=closures, grades=grades,
-                       payments=payments, texts=texts, target=target)
+        closures, grades, payments = await facts_as_of(conn, cut_off, period)
+        return compose(scope, period, closures=closures, grades=grades, payments=payments, texts=texts,
+                       target=target)
 
 
 async def rebuild(conn: AsyncConnection, workflow: DisclosureWorkflow, version: int) -> Disclosure:
