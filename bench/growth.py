@@ -92,6 +92,8 @@ class Figures:
     pub_seed_s: float = 0.0
     disclosure_s: float = 0.0
     disclosure_cpu_s: float = 0.0
+    submission_s: float = 0.0
+    submission_cpu_s: float = 0.0
     disclosed_cases: int = 0
     disclosure_kib: float = 0.0
     rebuilds: dict[str, Rebuild] = field(default_factory=dict)
@@ -282,10 +284,7 @@ def measure(server_url: str, sizes: list[Size], count: int, reuse: bool = False,
     figures = []
     for settings, _, publication, f in prepared:
         if publication is not None:
-            console.print(f"[bold]{f.size}[/]: drawing up the city's half-year disclosure")
-            drawn = publication_history.draw_up(publication)
-            f.disclosure_s, f.disclosure_cpu_s, f.disclosed_cases, size_bytes = drawn
-            f.disclosure_kib = size_bytes / 1024
+            _draw_up(f, publication)
         walls, cpu = decided[f.size]
         f.p50_ms, f.p99_ms = _percentile(walls, 0.50) * 1000, _percentile(walls, 0.99) * 1000
         f.cpu_ms = cpu * 1000
@@ -296,6 +295,15 @@ def measure(server_url: str, sizes: list[Size], count: int, reuse: bool = False,
         f.db_mib_per_million = size_bytes / 2**20 / max(f.events, 1) * 1_000_000
         figures.append(f)
     return figures
+
+
+def _draw_up(f: Figures, publication: PublicationSettings) -> None:
+    console.print(f"[bold]{f.size}[/]: drawing up the city's half-year disclosure, drafted and composed for "
+                  "submission")
+    drawn = publication_history.draw_up(publication)
+    f.disclosure_s, f.disclosure_cpu_s = drawn.draft_s, drawn.draft_cpu_s
+    f.submission_s, f.submission_cpu_s = drawn.submitted_s, drawn.submitted_cpu_s
+    f.disclosed_cases, f.disclosure_kib = drawn.cases, drawn.size_bytes / 1024
 
 
 def measure_disclosure(server_url: str, sizes: list[Size]) -> list[Figures]:
@@ -312,10 +320,7 @@ def measure_disclosure(server_url: str, sizes: list[Size]) -> list[Figures]:
         f = Figures(size=size.name, cases=size.cases, events=0, seed_s=0.0, rebuild_rate=0.0, p50_ms=0.0,
                     p99_ms=0.0, cpu_ms=0.0, fold_ms=0.0, db_mib_per_million=0.0,
                     pub_seed_s=time.perf_counter() - started)
-        console.print(f"[bold]{size.name}[/]: drawing up the city's half-year disclosure")
-        drawn = publication_history.draw_up(publication)
-        f.disclosure_s, f.disclosure_cpu_s, f.disclosed_cases, size_bytes = drawn
-        f.disclosure_kib = size_bytes / 1024
+        _draw_up(f, publication)
         figures.append(f)
     return figures
 
@@ -388,29 +393,33 @@ def _report_services(figures: list[Figures], base: Figures) -> None:
 
 
 def report_disclosure(figures: list[Figures]) -> None:
-    table = Table(title="Growth: the city's half-year disclosure drawn up (the draft's query and compose)")
+    table = Table(title="Growth: the city's half-year disclosure, drafted (the read models' query) and "
+                        "composed for submission (the fact events as of now)")
     for column in ("history", "cases in the year", "seed + rebuild s", "cases counted", "draft s",
-                   "ms per 1,000 cases", "CPU s", "document KiB"):
+                   "ms per 1,000 cases", "CPU s", "submission s", "CPU s ", "document KiB"):
         table.add_column(column, justify="left" if column == "history" else "right")
     for f in figures:
         table.add_row(f.size, f"{f.cases:,}", f"{f.pub_seed_s:.0f}", f"{f.disclosed_cases:,}",
                       f"{f.disclosure_s:.2f}",
                       f"{f.disclosure_s / f.disclosed_cases * 1e6:,.0f}" if f.disclosed_cases else "-",
-                      f"{f.disclosure_cpu_s:.2f}", f"{f.disclosure_kib:,.0f}")
+                      f"{f.disclosure_cpu_s:.2f}", f"{f.submission_s:.2f}", f"{f.submission_cpu_s:.2f}",
+                      f"{f.disclosure_kib:,.0f}")
     console.print(table)
 
 
 def disclosure_verdict(figures: list[Figures]) -> None:
+    """The target holds for both ways: a draft, and the submission the bureau approves."""
     largest = figures[-1]
     national = next((f for f in figures if f.size == "national"), None)
     if national is None:
-        console.print(f"the {largest.size} half-year's disclosure took [bold]{largest.disclosure_s:.2f}[/] s;"
-                      f" the target (a national half-year under {DISCLOSURE_TARGET:.0f} s) is judged with"
-                      " --national")
+        console.print(f"the {largest.size} half-year's disclosure took [bold]{largest.disclosure_s:.2f}[/] s "
+                      f"drafted, [bold]{largest.submission_s:.2f}[/] s composed for submission; the target "
+                      f"(a national half-year under {DISCLOSURE_TARGET:.0f} s) is judged with --national")
     else:
-        ok = national.disclosure_s < DISCLOSURE_TARGET
-        console.print(f"the national half-year's disclosure = [bold]{national.disclosure_s:.2f}[/] s   "
-                      f"target < {DISCLOSURE_TARGET:.0f} s: {_verdict(ok)}")
+        slower = max(national.disclosure_s, national.submission_s)
+        console.print(f"the national half-year's disclosure = [bold]{national.disclosure_s:.2f}[/] s "
+                      f"drafted, [bold]{national.submission_s:.2f}[/] s composed for submission   "
+                      f"target < {DISCLOSURE_TARGET:.0f} s: {_verdict(slower < DISCLOSURE_TARGET)}")
 
 
 PRODUCTION_CLUSTER = Path(__file__).resolve().parent.parent / "deploy/k8s/base/postgres/cluster.yaml"
