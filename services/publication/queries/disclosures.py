@@ -231,6 +231,8 @@ async def texts_of(conn: AsyncConnection, scope: Scope) -> Texts:
     return DisclosureTexts.fold(id, [(r.type, r.data, r.recorded_at) for r in rows]).texts
 
 
+_FACT_TYPES = [ClosureNoted.event_type(), GradeNoted.event_type(), SubsidyPaymentNoted.event_type()]
+
 # Every fact event's fields that compose reads, as columns: the JSON parsed by the database, in C, and
 # each row then a plain tuple of its kind's fields (the events were validated when recorded).
 #
@@ -270,7 +272,7 @@ async def facts_as_of(conn: AsyncConnection, cut_off: datetime, period: Period) 
     closures: list[ClosureRow] = []
     grades: list[GradeRow] = []
     payments: list[PaymentRow] = []
-    types = [ClosureNoted.event_type(), GradeNoted.event_type(), SubsidyPaymentNoted.event_type()]
+    types = _FACT_TYPES
     closure, grade, _ = types
     with collecting_paused():
         for row in await db.fetch(_FACTS_AS_OF, types, cut_off, closure, grade, period.starts_on,
@@ -288,16 +290,34 @@ async def composed_as_of(conn: AsyncConnection, workflow: DisclosureWorkflow, *,
                          texts: Texts, target: float | None) -> Disclosure:
     """The workflow's scope and period composed from the facts recorded up to `cut_off`."""
     assert workflow.scope is not None and workflow.period is not None
-    return await composed_from_events(conn, workflow.scope, Period.parse(workflow.period), cut_off=cut_off,
-                                      texts=texts, target=target)
+    return await disclosure_as_of(conn, workflow.scope, Period.parse(workflow.period), cut_off=cut_off,
+                                  texts=texts, target=target)
 
 
-async def composed_from_events(conn: AsyncConnection, scope: Scope, period: Period, *, cut_off: datetime,
-                               texts: Texts, target: float | None) -> Disclosure:
-    """The scope's disclosure of the period composed from the fact events recorded up to `cut_off`:
-    what a submission shows and a published version is rebuilt from (the draft reads the read
-    models instead)."""
+_RECORDED_AFTER = "SELECT EXISTS (SELECT FROM events WHERE recorded_at > $2 AND type = ANY($1::text[]))"
+
+
+async def disclosure_as_of(conn: AsyncConnection, scope: Scope, period: Period, *, cut_off: datetime,
+                           texts: Texts, target: float | None) -> Disclosure:
+    """The scope's disclosure of the period as the facts recorded up to `cut_off` make it: what a
+    submission shows, an approval publishes and a published version is rebuilt from.
+
+    When no fact was recorded after the cut-off, the read models hold exactly the facts up to it
+    (the projection writes them in the fact's own transaction, keeping the latest of each kind per
+    case as compose does), and the disclosure is tabulated from them as the draft is: at a national
+    year, seconds instead of composing millions of fact events (docs/benchmarks.md "Growth"). Asked
+    again after the rows are read, so a fact after the cut-off that any of those reads saw sends it
+    the long way: composed from the fact events up to the cut-off (`facts_as_of`), as a published
+    version of an earlier cut-off always is."""
+    db = await store.driver(conn)
     with collecting_paused():
+        if not await db.fetchval(_RECORDED_AFTER, _FACT_TYPES, cut_off):
+            await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")  # as the draft's (_snapshot)
+            facts = await facts_of_period(conn, scope, period)
+            if not await db.fetchval(_RECORDED_AFTER, _FACT_TYPES, cut_off):
+                return tabulate(scope, period, caseloads=facts.caseloads,
+                                legal_help_sessions=facts.legal_help_sessions, grades=list(facts.grades),
+                                payments=list(facts.payments), texts=texts, target=target)
         closures, grades, payments = await facts_as_of(conn, cut_off, period)
         return compose(scope, period, closures=closures, grades=grades, payments=payments, texts=texts,
                        target=target)

@@ -1,5 +1,7 @@
 """A disclosure composed for submission reads only the facts of the cases its period can hold
-(queries.disclosures.facts_as_of), not every period's: composing those is composing all of them.
+(queries.disclosures.facts_as_of), not every period's: composing those is composing all of them;
+and when no fact came after the cut-off, what a submission publishes is read from the read models
+(queries.disclosures.disclosure_as_of), the same again.
 A varied history over three half-years (late closures, a case closed twice, grades with and
 without their closure, payments in a later period, an older fact delivered after a newer one),
 recorded through publication's own handlers, composed for each half-year, quarter and scope both
@@ -140,6 +142,11 @@ async def test_composing_the_facts_read_for_a_period_is_composing_every_fact(mig
                         got = compose(scope, period, closures=read[0], grades=read[1], payments=read[2],
                                       texts=texts, target=None)
                         assert got.model_dump() == expected.model_dump(), (str(period), scope, cut_off)
+                        # What a submission and an approval publish: from the read models when
+                        # nothing came after the cut-off (the last), else from these facts.
+                        published = await queries.disclosure_as_of(conn, scope, period, cut_off=cut_off,
+                                                                   texts=texts, target=None)
+                        assert published.model_dump() == expected.model_dump(), (str(period), scope, cut_off)
                         compared += bool(expected.summary.cases_closed)
         assert compared >= 20  # most compositions held cases: the comparison was not of empty documents
     finally:
