@@ -94,6 +94,8 @@ class Figures:
     disclosure_cpu_s: float = 0.0
     submission_s: float = 0.0
     submission_cpu_s: float = 0.0
+    events_s: float = 0.0
+    events_cpu_s: float = 0.0
     disclosed_cases: int = 0
     disclosure_kib: float = 0.0
     rebuilds: dict[str, Rebuild] = field(default_factory=dict)
@@ -298,11 +300,12 @@ def measure(server_url: str, sizes: list[Size], count: int, reuse: bool = False,
 
 
 def _draw_up(f: Figures, publication: PublicationSettings) -> None:
-    console.print(f"[bold]{f.size}[/]: drawing up the city's half-year disclosure, drafted and composed for "
-                  "submission")
+    console.print(f"[bold]{f.size}[/]: drawing up the city's half-year disclosure: drafted, submitted, "
+                  "composed from the fact events")
     drawn = publication_history.draw_up(publication)
     f.disclosure_s, f.disclosure_cpu_s = drawn.draft_s, drawn.draft_cpu_s
     f.submission_s, f.submission_cpu_s = drawn.submitted_s, drawn.submitted_cpu_s
+    f.events_s, f.events_cpu_s = drawn.events_s, drawn.events_cpu_s
     f.disclosed_cases, f.disclosure_kib = drawn.cases, drawn.size_bytes / 1024
 
 
@@ -393,32 +396,36 @@ def _report_services(figures: list[Figures], base: Figures) -> None:
 
 
 def report_disclosure(figures: list[Figures]) -> None:
-    table = Table(title="Growth: the city's half-year disclosure, drafted (the read models' query) and "
-                        "composed for submission (the fact events as of now)")
-    for column in ("history", "cases in the year", "seed + rebuild s", "cases counted", "draft s",
-                   "ms per 1,000 cases", "CPU s", "submission s", "CPU s ", "document KiB"):
+    table = Table(title="Growth: the city's half-year disclosure drafted, submitted (as approval publishes "
+                        "it) and composed from the fact events (as an earlier version is rebuilt)")
+    for column in ("history", "cases in the year", "seed + rebuild s", "cases counted", "draft s", "CPU s",
+                   "ms per 1,000 cases", "submission s", "CPU s ", "from the events s", "CPU s  ",
+                   "document KiB"):
         table.add_column(column, justify="left" if column == "history" else "right")
     for f in figures:
         table.add_row(f.size, f"{f.cases:,}", f"{f.pub_seed_s:.0f}", f"{f.disclosed_cases:,}",
-                      f"{f.disclosure_s:.2f}",
+                      f"{f.disclosure_s:.2f}", f"{f.disclosure_cpu_s:.2f}",
                       f"{f.disclosure_s / f.disclosed_cases * 1e6:,.0f}" if f.disclosed_cases else "-",
-                      f"{f.disclosure_cpu_s:.2f}", f"{f.submission_s:.2f}", f"{f.submission_cpu_s:.2f}",
-                      f"{f.disclosure_kib:,.0f}")
+                      f"{f.submission_s:.2f}", f"{f.submission_cpu_s:.2f}", f"{f.events_s:.2f}",
+                      f"{f.events_cpu_s:.2f}", f"{f.disclosure_kib:,.0f}")
     console.print(table)
 
 
 def disclosure_verdict(figures: list[Figures]) -> None:
-    """The target holds for both ways: a draft, and the submission the bureau approves."""
+    """The target is judged on the draft and on the submission the bureau approves; composing the
+    fact events (a published version rebuilt) is printed beside them."""
     largest = figures[-1]
     national = next((f for f in figures if f.size == "national"), None)
     if national is None:
         console.print(f"the {largest.size} half-year's disclosure took [bold]{largest.disclosure_s:.2f}[/] s "
-                      f"drafted, [bold]{largest.submission_s:.2f}[/] s composed for submission; the target "
+                      f"drafted, [bold]{largest.submission_s:.2f}[/] s submitted "
+                      f"({largest.events_s:.2f} s composed from the fact events); the target "
                       f"(a national half-year under {DISCLOSURE_TARGET:.0f} s) is judged with --national")
     else:
         slower = max(national.disclosure_s, national.submission_s)
         console.print(f"the national half-year's disclosure = [bold]{national.disclosure_s:.2f}[/] s "
-                      f"drafted, [bold]{national.submission_s:.2f}[/] s composed for submission   "
+                      f"drafted, [bold]{national.submission_s:.2f}[/] s submitted "
+                      f"({national.events_s:.2f} s composed from the fact events)   "
                       f"target < {DISCLOSURE_TARGET:.0f} s: {_verdict(slower < DISCLOSURE_TARGET)}")
 
 

@@ -3,14 +3,17 @@ draw up as the year's cases grow (issue 17's target: a national half-year under 
 
 For each size, publication's database of its own gets a year of cases' facts, as its consumers
 record them from intake's, evaluation's and sanctions' events: each case's closure
-(`ClosureNoted`), its final grade (`GradeNoted`) and its subsidy paid (`SubsidyPaymentNoted`),
-spread over the year before now across the size's agencies (a pool of 20 handlers of one
-institution each), streamed into `events` with COPY; then the read models are rebuilt from the
-store through publication's projection (timed), and the city's draft of the last half-year wholly
-inside the year is drawn up by the same query the API answers with (`queries.disclosures.draft`:
-the period's rows read in one snapshot, then composed), timed three times (median).
+(`ClosureNoted`), its final grade (`GradeNoted`, 20 days later) and its subsidy paid
+(`SubsidyPaymentNoted`, 30 days later), the closures spread over the year that ends a month before
+now across the size's agencies (a pool of 20 handlers of one institution each), streamed into
+`events` with COPY; then the read models are rebuilt from the store through publication's
+projection (timed), and the city's disclosure of the last half-year wholly inside the year is
+drawn up three ways (`Drawn`), each timed three times (median): the draft, by the same query the
+API answers with (`queries.disclosures.draft`: the period's rows read in one snapshot, then
+tabulated); the submission an approval publishes (`disclosure_as_of` now); and the fact events
+composed, as a published version of an earlier cut-off is rebuilt. The three documents must be
+the same.
 """
-
 from __future__ import annotations
 
 import asyncio
@@ -38,12 +41,14 @@ from services.publication.domain import (
     GradeNoted,
     Period,
     SubsidyPaymentNoted,
+    compose,
     scope_of,
 )
 from services.publication.projections import REBUILT_TABLES, projection
 from services.publication.queries import disclosures
 from services.publication.settings import PublicationSettings
 from shared.clock import BEIJING, now
+from shared.collector import collecting_paused
 from shared.contracts import CaseKind, Grade, HandlerKind
 from shared.db import create_engine
 from shared.migrations import upgrade
@@ -67,7 +72,9 @@ def period_measured(today: date) -> Period:
 def history(cases: int, agencies: int, *, until: datetime, on_batch: Callable[[list[tuple]], None]) -> int:
     """Each case's three facts, as COPY records handed to `on_batch` in batches. Returns how many."""
     step = timedelta(days=365) / max(cases, 1)
-    start = until - timedelta(days=365)
+    # Closed over the year that ends a month before `until`, so each case's last fact (its payment,
+    # 30 days after the closure) is recorded by then: no fact is recorded after now, as in a real store.
+    start = until - timedelta(days=365 + 30)
     kinds = [CaseKind.criminal, CaseKind.civil, CaseKind.administrative, CaseKind.non_litigation]
     batches = Batches(on_batch)
     for n in range(cases):
@@ -134,14 +141,18 @@ def seed(server_url: str, size: str, cases: int, agencies: int, console: Console
 
 
 class Drawn(NamedTuple):
-    """The city's half-year drawn up both ways: the draft (the read models' query, what the API's
-    draft answers) and the submission's composition (the fact events as of now: what a submission
-    shows and a published version is rebuilt from). Median wall and CPU seconds of each."""
+    """The city's half-year drawn up three ways, median wall and CPU seconds of each: the draft
+    (the read models' query, what the API's draft answers); the submission (what a submission
+    shows and an approval publishes: `disclosure_as_of` now, which reads the read models when no
+    fact came after the cut-off); and the fact events composed (`facts_as_of` and compose: how a
+    published version of an earlier cut-off is rebuilt, as a correction's approval does)."""
 
     draft_s: float
     draft_cpu_s: float
     submitted_s: float
     submitted_cpu_s: float
+    events_s: float
+    events_cpu_s: float
     cases: int
     size_bytes: int
 
@@ -163,23 +174,33 @@ async def _draw_up(settings: PublicationSettings, times: int) -> Drawn:
     async def submitted() -> Disclosure:
         async with engine.connect() as conn:
             texts = await disclosures.texts_of(conn, city)
-            return await disclosures.composed_from_events(conn, city, period, cut_off=now(), texts=texts,
-                                                          target=None)
+            return await disclosures.disclosure_as_of(conn, city, period, cut_off=now(), texts=texts,
+                                                      target=None)
+
+    async def from_events() -> Disclosure:
+        async with engine.connect() as conn:
+            texts = await disclosures.texts_of(conn, city)
+            with collecting_paused():
+                closures, grades, payments = await disclosures.facts_as_of(conn, now(), period)
+                return compose(city, period, closures=closures, grades=grades, payments=payments, texts=texts,
+                               target=None)
 
     try:
         draft_s, draft_cpu_s, drafted = await _timed(times, lambda: disclosures.draft(engine, city, period,
                                                                                       target=None))
-        submitted_s, submitted_cpu_s, composed = await _timed(times, submitted)
+        submitted_s, submitted_cpu_s, submission = await _timed(times, submitted)
+        events_s, events_cpu_s, composed = await _timed(times, from_events)
     finally:
         await engine.dispose()
     document = drafted.model_dump_json()
-    if composed.model_dump_json() != document:
-        raise AssertionError("the submission's composition differs from the draft: the two ways disagree")
-    return Drawn(draft_s, draft_cpu_s, submitted_s, submitted_cpu_s, drafted.summary.cases_closed,
-                 len(document))
+    for way, made in (("the submission", submission), ("the fact events composed", composed)):
+        if made.model_dump_json() != document:
+            raise AssertionError(f"{way} differs from the draft: the ways of drawing it up disagree")
+    return Drawn(draft_s, draft_cpu_s, submitted_s, submitted_cpu_s, events_s, events_cpu_s,
+                 drafted.summary.cases_closed, len(document))
 
 
 def draw_up(settings: PublicationSettings, times: int = 3) -> Drawn:
-    """The city's disclosure of the measured half-year, drafted and composed for submission (the
-    two must agree, or this raises)."""
+    """The city's disclosure of the measured half-year, drawn up three ways (`Drawn`), which must
+    agree, or this raises."""
     return asyncio.run(_draw_up(settings, times))
