@@ -1,5 +1,5 @@
 """Identifiers of things that are made all day long and looked up by id: cases, the events of
-the store and of the outbox, evaluations, notices.
+the store and of the outbox, peer evaluations.
 
 Each is a UUID version 7 (RFC 9562): its first 48 bits are the moment it was made, in
 milliseconds, so ids made one after another sort one after another. Every index keyed by such an
