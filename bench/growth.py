@@ -214,11 +214,13 @@ async def _held(settings: ServiceSettings) -> int:
 
 def _seeded_before(settings: ServiceSettings, at_least: float, reuse: bool) -> bool:
     """With `reuse`, whether the size's database already holds a finished seed (`at_least` events:
-    fewer is a seed that stopped half-way, written again)."""
+    fewer is a seed that stopped half-way, written again). An empty store is never a finished seed,
+    even of no cases: the history-less size's seed still registers its agencies' handlers, without
+    whom its decisions would assign nobody and cost next to nothing."""
     if not reuse:
         return False
     held = asyncio.run(_held(settings))
-    if held >= at_least:
+    if held >= max(at_least, 1):
         console.print(f"{settings.database_name} already holds {held:,} events: not seeded again")
         return True
     return False
