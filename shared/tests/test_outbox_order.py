@@ -9,7 +9,7 @@ import asyncio
 
 from shared import outbox
 from shared.outbox import Relay
-from shared.store import driver
+from shared.store import driver, from_jsonb
 from shared.testing.kafka import eventually, read_topic
 from shared.tests.helpers import Noted, envelopes
 from shared.uow import retry_on_conflict, unit_of_work
@@ -166,3 +166,29 @@ async def test_a_key_is_published_in_commit_order_even_when_the_later_writer_has
     stop.set()
     await task
     assert [e.data["n"] for e in seen] == [1, 2]
+
+
+async def test_the_key_order_check_reads_a_few_pages_of_a_large_outbox_not_yet_analysed(kernel_db):
+    # An outbox keeps 30 days of published rows (outbox_retention_days). The check of each command's
+    # insert reads only the rows of younger transactions, a short range of the (txid, position)
+    # index, even before autovacuum has given the planner statistics (a new database, a bulk load):
+    # without them it once scanned the whole outbox on every command.
+    engine, settings = kernel_db
+    async with engine.begin() as conn:
+        db = await driver(conn)
+        await db.execute("ALTER TABLE outbox SET (autovacuum_enabled = false)")  # no statistics, surely
+        await db.execute(
+            "INSERT INTO outbox (event_id, topic, key, type, source, subject, time, data) "
+            "SELECT gen_random_uuid(), 'legalaid.test.notes', 'case-' || n % 5000, 'Noted', '/test', "
+            "'case-' || n % 5000, now(), '{\"n\": 1}' FROM generate_series(1, 20000) AS n")
+    [envelope] = envelopes(settings, "case-7", 1)
+    async with engine.begin() as conn:
+        db = await driver(conn)
+        plan = await db.fetchval(
+            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + outbox._INSERT,
+            [envelope.id], [envelope.topic], [envelope.key], [envelope.type], [envelope.source],
+            [envelope.subject], [envelope.time], ['{"n": 0}'], ["{}"])
+        await conn.rollback()
+    top = from_jsonb(plan)[0]["Plan"]
+    pages = top["Shared Hit Blocks"] + top["Shared Read Blocks"]
+    assert pages < 50, f"the check read {pages} pages of a 20,000-row outbox"
