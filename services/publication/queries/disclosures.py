@@ -307,8 +307,10 @@ async def disclosure_as_of(conn: AsyncConnection, scope: Scope, period: Period, 
     case as compose does), and the disclosure is tabulated from them as the draft is: at a national
     year, seconds instead of composing millions of fact events (docs/benchmarks.md "Growth"). Asked
     again after the rows are read, so a fact after the cut-off that any of those reads saw sends it
-    the long way: composed from the fact events up to the cut-off (`facts_as_of`), as a published
-    version of an earlier cut-off always is."""
+    the long way: composed from the fact events up to the cut-off (`facts_as_of`), as a version of
+    an earlier cut-off with facts after it is. An approval reads under its lock on the store, so
+    every fact is committed and the reads agree; a submission's preview, without it, may meet a
+    fact committing between its reads (the approval, which publishes, counts it wherever it goes)."""
     db = await store.driver(conn)
     with collecting_paused():
         if not await db.fetchval(_RECORDED_AFTER, _FACT_TYPES, cut_off):
