@@ -41,14 +41,12 @@ from services.publication.domain import (
     GradeNoted,
     Period,
     SubsidyPaymentNoted,
-    compose,
     scope_of,
 )
 from services.publication.projections import REBUILT_TABLES, projection
 from services.publication.queries import disclosures
 from services.publication.settings import PublicationSettings
 from shared.clock import BEIJING, now
-from shared.collector import collecting_paused
 from shared.contracts import CaseKind, Grade, HandlerKind
 from shared.db import create_engine
 from shared.migrations import upgrade
@@ -144,7 +142,7 @@ class Drawn(NamedTuple):
     """The city's half-year drawn up three ways, median wall and CPU seconds of each: the draft
     (the read models' query, what the API's draft answers); the submission (what a submission
     shows and an approval publishes: `disclosure_as_of` now, which reads the read models when no
-    fact came after the cut-off); and the fact events composed (`facts_as_of` and compose: how a
+    fact came after the cut-off); and the fact events composed (`composed_from_events`: how a
     published version of an earlier cut-off is rebuilt, as a correction's approval does)."""
 
     draft_s: float
@@ -180,10 +178,8 @@ async def _draw_up(settings: PublicationSettings, times: int) -> Drawn:
     async def from_events() -> Disclosure:
         async with engine.connect() as conn:
             texts = await disclosures.texts_of(conn, city)
-            with collecting_paused():
-                closures, grades, payments = await disclosures.facts_as_of(conn, now(), period)
-                return compose(city, period, closures=closures, grades=grades, payments=payments, texts=texts,
-                               target=None)
+            return await disclosures.composed_from_events(conn, city, period, cut_off=now(), texts=texts,
+                                                          target=None)
 
     try:
         draft_s, draft_cpu_s, drafted = await _timed(times, lambda: disclosures.draft(engine, city, period,

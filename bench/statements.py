@@ -40,10 +40,6 @@ WHERE d.datname = ANY($1::text[]) AND s.calls >= $2
 """
 
 
-def _dsn(url: str, database: str) -> str:
-    return url.replace("/postgres?", f"/{database}?")
-
-
 async def _profile(url: str, sizes: list[str], count: int) -> None:
     settings = [(size, intake_settings(url, size)) for size in sizes]
     admin = await asyncpg.connect(url)

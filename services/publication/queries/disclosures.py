@@ -42,9 +42,20 @@ from shared.paging import Page, paginate
 
 async def _snapshot(conn: AsyncConnection) -> None:
     await conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    await _room_to_sort(conn)
+
+
+async def _room_to_sort(conn: AsyncConnection) -> None:
     # A national half-year's join of grades to closures and its sort of the caseloads spilled to
-    # disk in batches at the default 4 MB; for this one read-only transaction, room to do them in memory.
+    # disk in batches at the default 4 MB; for this one transaction, room to do them in memory.
     await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+
+
+def _tabulated(scope: Scope, period: Period, facts: Tabulated, *, texts: Texts,
+               target: float | None) -> Disclosure:
+    """The disclosure of the period's rows as the read models give them (facts_of_period)."""
+    return tabulate(scope, period, caseloads=facts.caseloads, legal_help_sessions=facts.legal_help_sessions,
+                    grades=list(facts.grades), payments=list(facts.payments), texts=texts, target=target)
 
 
 # --- the live draft ----------------------------------------------------------------------------
@@ -63,9 +74,7 @@ async def draft(engine: AsyncEngine, scope: Scope, period: Period, *, target: fl
             workflow = await workflow_of(conn, scope, period)
             latest = workflow.latest
             published = await document(conn, latest.number) if latest is not None else None
-        disclosure = tabulate(scope, period, caseloads=facts.caseloads,
-                              legal_help_sessions=facts.legal_help_sessions, grades=list(facts.grades),
-                              payments=list(facts.payments), texts=texts, target=target)
+        disclosure = _tabulated(scope, period, facts, texts=texts, target=target)
     if latest is None or published is None:
         return disclosure
     before = Disclosure.model_validate_json(published)
@@ -272,10 +281,9 @@ async def facts_as_of(conn: AsyncConnection, cut_off: datetime, period: Period) 
     closures: list[ClosureRow] = []
     grades: list[GradeRow] = []
     payments: list[PaymentRow] = []
-    types = _FACT_TYPES
-    closure, grade, _ = types
+    closure, grade, _ = _FACT_TYPES
     with collecting_paused():
-        for row in await db.fetch(_FACTS_AS_OF, types, cut_off, closure, grade, period.starts_on,
+        for row in await db.fetch(_FACTS_AS_OF, _FACT_TYPES, cut_off, closure, grade, period.starts_on,
                                   period.ends_on):
             if row[0] == closure:
                 closures.append(ClosureRow._make(_CLOSURE_FIELDS(row)))
@@ -314,12 +322,18 @@ async def disclosure_as_of(conn: AsyncConnection, scope: Scope, period: Period, 
     db = await store.driver(conn)
     with collecting_paused():
         if not await db.fetchval(_RECORDED_AFTER, _FACT_TYPES, cut_off):
-            await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")  # as the draft's (_snapshot)
+            await _room_to_sort(conn)
             facts = await facts_of_period(conn, scope, period)
             if not await db.fetchval(_RECORDED_AFTER, _FACT_TYPES, cut_off):
-                return tabulate(scope, period, caseloads=facts.caseloads,
-                                legal_help_sessions=facts.legal_help_sessions, grades=list(facts.grades),
-                                payments=list(facts.payments), texts=texts, target=target)
+                return _tabulated(scope, period, facts, texts=texts, target=target)
+        return await composed_from_events(conn, scope, period, cut_off=cut_off, texts=texts, target=target)
+
+
+async def composed_from_events(conn: AsyncConnection, scope: Scope, period: Period, *, cut_off: datetime,
+                               texts: Texts, target: float | None) -> Disclosure:
+    """The scope's disclosure of the period composed from the fact events recorded up to `cut_off`
+    (`disclosure_as_of`'s long way)."""
+    with collecting_paused():
         closures, grades, payments = await facts_as_of(conn, cut_off, period)
         return compose(scope, period, closures=closures, grades=grades, payments=payments, texts=texts,
                        target=target)
