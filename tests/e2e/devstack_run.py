@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -19,7 +20,6 @@ from pathlib import Path
 import httpx
 import psutil
 
-from devstack.embedded import free_port
 from devstack.stack import ROOT, SERVICES, Stack
 
 
@@ -35,13 +35,26 @@ def _free(port: int) -> bool:
 START_TIMEOUT = 600  # seconds
 
 
-def free_port_base() -> int:
-    """A base whose + 1 … + 5 are free (the services' ports)."""
-    for _ in range(100):
-        base = free_port() - 10
-        if base > 1024 and all(_free(base + port - 8000) for port in SERVICES.values()):
-            return base
-    raise RuntimeError("no five free ports in a row")
+def _ephemeral_floor() -> int:
+    """The lowest port the kernel hands out for port 0 (Linux's ip_local_port_range)."""
+    with contextlib.suppress(OSError, ValueError):
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    return 32768
+
+
+def free_port_base() -> tuple[int, int]:
+    """A base whose + 1 … + 5 are free (the services' ports), and a free port for the broker, all
+    below the range the kernel hands out for port 0: the run binds them seconds later, and the
+    suite's other stacks, started meanwhile on ports the kernel chose (`free_ports`), can then
+    never have taken one of them (a service of a run once died of "address already in use")."""
+    rng = random.Random()  # noqa: S311 - a place to listen, not a secret
+    top = _ephemeral_floor() - 10
+    for _ in range(200):
+        base = rng.randrange(10_000, top)
+        broker = base + 9
+        if all(_free(base + port - 8000) for port in SERVICES.values()) and _free(broker):
+            return base, broker
+    raise RuntimeError("no five free ports in a row below the kernel's ephemeral range")
 
 
 @dataclass
@@ -116,7 +129,7 @@ def environment() -> dict[str, str]:
 
 @contextlib.contextmanager
 def devstack_run(workdir: Path, *, ignore_sigint: bool = False) -> Iterator[DevstackRun]:
-    base, broker_port = free_port_base(), free_port()
+    base, broker_port = free_port_base()
     console = workdir / "console.txt"
     workdir.mkdir(parents=True, exist_ok=True)
 
