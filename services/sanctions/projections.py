@@ -60,6 +60,7 @@ from services.sanctions.domain import (
 from shared.clock import BEIJING
 from shared.contracts import Grade, HandlerRef
 from shared.projection import Projection, Recorded, Rows
+from shared.store import driver
 from shared.uow import UnitOfWork
 
 
@@ -330,34 +331,52 @@ sanctions' own store (in memory, then COPY; the duty facts of its sanctions afte
 table it leaves)."""
 
 
+# A failed evaluation opens an investigation and, for a lawyer, issues a notice, in the consumer's
+# transaction (R-SAN-1, R-SAN-4): issue 17's failure path. Its two folds go straight to asyncpg,
+# as intake's registration does, and the notice reads the investigation it copies from in the
+# statement that writes it: two round trips instead of three SQLAlchemy statements, each of
+# which cost more to build than to run (docs/benchmarks.md "The failure path's own work").
+_OPEN = """
+INSERT INTO investigations (investigation_id, evaluation_id, case_id, case_number, case_kind, agency_id,
+                            handler_id, handler_name, handler_kind, licence_number, institution_id,
+                            institution_name, findings, status, opened_at, version, origin, complaint_id,
+                            bureau_id, due_on)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+"""
+
+_ISSUE_NOTICE = """
+WITH opened AS (
+    UPDATE investigations SET version = $2 WHERE investigation_id = $1
+    RETURNING investigation_id, case_id, case_number, case_kind, handler_id, handler_name, licence_number,
+              institution_id, institution_name)
+INSERT INTO bar_notices (notice_id, investigation_id, case_id, case_number, case_kind, lawyer_id,
+                         lawyer_name, licence_number, institution_id, institution_name, reason, issued_at)
+SELECT $3, investigation_id, case_id, case_number, case_kind, handler_id, handler_name, licence_number,
+       institution_id, institution_name, $4, $5
+FROM opened
+"""
+
+
 @projection.on(InvestigationOpened)
 async def investigation_opened(conn: AsyncConnection, event: InvestigationOpened, at: Recorded) -> None:
     handler = event.handler
-    await conn.execute(insert(investigations).values(
-        investigation_id=event.investigation_id, evaluation_id=event.evaluation_id, case_id=event.case_id,
-        case_number=event.case_number, case_kind=event.case_kind, agency_id=event.agency_id,
-        handler_id=handler.handler_id, handler_name=handler.name, handler_kind=handler.kind,
-        licence_number=handler.licence_number, institution_id=handler.institution_id,
-        institution_name=handler.institution_name, findings=event.findings, status=InvestigationStatus.open,
-        opened_at=event.opened_at, version=at.version, origin=event.origin, complaint_id=event.complaint_id,
-        bureau_id=event.bureau_id, due_on=event.due_on,
-    ))
+    db = await driver(conn)
+    await db.execute(
+        _OPEN, event.investigation_id, event.evaluation_id, event.case_id, event.case_number,
+        _value(event.case_kind), event.agency_id, handler.handler_id, handler.name, _value(handler.kind),
+        handler.licence_number, handler.institution_id, handler.institution_name, event.findings,
+        InvestigationStatus.open.value, event.opened_at, at.version, _value(event.origin), event.complaint_id,
+        event.bureau_id, event.due_on,
+    )
 
 
 @projection.on(BarNoticeIssued)
 async def bar_notice_issued(conn: AsyncConnection, event: BarNoticeIssued, at: Recorded) -> None:
-    opened = (await conn.execute(
-        update(investigations).where(investigations.c.investigation_id == at.aggregate_id)
-        .values(version=at.version)
-        .returning(*investigations.c)
-    )).mappings().one()
-    await conn.execute(insert(bar_notices).values(
-        notice_id=event.notice_id, investigation_id=at.aggregate_id, case_id=opened["case_id"],
-        case_number=opened["case_number"], case_kind=opened["case_kind"], lawyer_id=opened["handler_id"],
-        lawyer_name=opened["handler_name"], licence_number=opened["licence_number"],
-        institution_id=opened["institution_id"], institution_name=opened["institution_name"],
-        reason=event.reason, issued_at=event.issued_at,
-    ))
+    db = await driver(conn)
+    status = await db.execute(_ISSUE_NOTICE, at.aggregate_id, at.version, event.notice_id, event.reason,
+                              event.issued_at)
+    if status.endswith(" 0"):  # "INSERT 0 0": the investigation it notifies was never opened
+        raise LookupError(f"no investigation {at.aggregate_id} for notice {event.notice_id}")
 
 
 @projection.on(SuspensionDecided)
@@ -613,7 +632,7 @@ def investigation_opened_row(rows: Rows, event: InvestigationOpened, at: Recorde
 @projection.in_memory(BarNoticeIssued)
 def bar_notice_issued_row(rows: Rows, event: BarNoticeIssued, at: Recorded) -> None:
     opened = rows.update(investigations, at.aggregate_id, version=at.version)
-    if opened is None:  # the fold's UPDATE ... RETURNING finds no row either, and fails
+    if opened is None:  # the fold's UPDATE finds no row either, and fails
         raise LookupError(f"no investigation {at.aggregate_id} for notice {event.notice_id}")
     rows.insert(bar_notices, notice_id=event.notice_id, investigation_id=at.aggregate_id,
                 case_id=opened["case_id"], case_number=opened["case_number"], case_kind=opened["case_kind"],

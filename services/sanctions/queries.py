@@ -47,6 +47,7 @@ from services.sanctions.projections import (
     notes,
     suspensions,
 )
+from shared import store
 from shared.aggregate import NotFound
 from shared.auth import EVERY_AGENCY, AgencyScope, Principal, Role, agency_scope
 from shared.contracts import CaseKind, DisciplineKind, Grade, HandlerKind, HandlerRef, OutcomeKind
@@ -335,10 +336,14 @@ async def investigation_in(conn: AsyncConnection, investigation_id: str, *, toda
 
 
 async def investigation_of_case(conn: AsyncConnection, case_id: str, origin: Origin) -> str | None:
-    """The investigation already opened on this case from this origin, if any: one per failed case."""
-    found = await conn.execute(select(investigations.c.investigation_id).where(
-        investigations.c.case_id == case_id, investigations.c.origin == origin).limit(1))
-    return found.scalar_one_or_none()
+    """The investigation already opened on this case from this origin, if any: one per failed case.
+    Asked for every failed evaluation (the failure path): straight to asyncpg, in the caller's
+    transaction."""
+    db = await store.driver(conn)
+    found: str | None = await db.fetchval(
+        "SELECT investigation_id FROM investigations WHERE case_id = $1 AND origin = $2 LIMIT 1",
+        case_id, origin.value)
+    return found
 
 
 async def _exists(conn: AsyncConnection, investigation_id: str, within: AgencyScope) -> None:
