@@ -573,14 +573,16 @@ class ConsumerRunner:
             finally:
                 self.running = False
                 self.assigned = frozenset()
-                for client in (consumer, producer):
-                    try:
-                        # Bounded: leaving a group whose join is still in flight waits for the
-                        # broker (tens of seconds on a loaded one), past the shutdown's budget.
-                        # What was handled is committed already; the group rebalances without us.
-                        await asyncio.wait_for(client.stop(), CLIENT_STOP_SECONDS)
-                    except Exception:
-                        log.warning("kafka client did not stop cleanly", extra={"consumer": self.name})
+                # Bounded: leaving a group whose join is still in flight waits for the broker
+                # (tens of seconds on a loaded one), past the shutdown's budget. What was handled
+                # is committed already; the group rebalances without us. Both clients at once, so
+                # a slow leave does not make the producer's stop wait its turn behind it.
+                stopped = await asyncio.gather(*(asyncio.wait_for(client.stop(), CLIENT_STOP_SECONDS)
+                                                 for client in (consumer, producer)), return_exceptions=True)
+                for client, outcome in zip(("consumer", "producer"), stopped, strict=True):
+                    if isinstance(outcome, Exception):
+                        log.warning("kafka client did not stop cleanly", extra={
+                            "consumer": self.name, "client": client, "error": _error_text(outcome)})
 
     async def _consume(
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event
