@@ -28,7 +28,7 @@ from shared.settings import ServiceSettings
 
 console = Console()
 if not console.is_terminal:
-    console = Console(width=140)
+    console = Console(width=170)  # the disclosure table's thirteen columns, whole, in a log
 
 
 @dataclass(frozen=True)
