@@ -130,8 +130,6 @@ async def approve(uow_factory: UnitOfWorkFactory, *, scope: Scope, period: Perio
         changes: list[str] = []
         if workflow.latest is not None:
             before = await queries.published_version(uow.conn, workflow.latest.number)
-            if before is None:  # never: a version's document is stored in the transaction that publishes it
-                before = await queries.rebuild(uow.conn, workflow, workflow.latest.version)
             changes = changes_between(before, document)
         version = workflow.approve(by=by, at=at, changes=changes)
         await uow.save(workflow)

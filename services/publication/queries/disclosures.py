@@ -76,7 +76,7 @@ async def draft(engine: AsyncEngine, scope: Scope, period: Period, *, target: fl
             latest = workflow.latest
             before = await published_version(conn, latest.number) if latest is not None else None
         disclosure = _tabulated(scope, period, facts, texts=texts, target=target)
-    if latest is None or before is None:
+    if latest is None or before is None:  # nothing published yet: no correction to preview
         return disclosure
     return disclosure.model_copy(update=dict(
         version=latest.version + 1,
@@ -378,13 +378,16 @@ async def document(conn: AsyncConnection, number: str) -> str | None:
     return found
 
 
-async def published_version(conn: AsyncConnection, number: str) -> Disclosure | None:
-    """The published version as the public reads it: its frozen document. What a correction changed
-    is stated against it, as the draft's preview of the correction states it. Rebuilding it from the
-    fact events gives the same document byte for byte (test_workflow), but at a national year takes
-    half a minute, which an approval would spend holding the writers of facts (its lock)."""
+async def published_version(conn: AsyncConnection, number: str) -> Disclosure:
+    """The published version as the public reads it: its frozen document, stored by the approval
+    that published it (and left by a rebuild). What a correction changed is stated against it, as
+    the draft's preview of the correction states it. Rebuilding it from the fact events gives the
+    same document byte for byte (test_workflow), but at a national year takes half a minute, which an
+    approval would spend holding the writers of facts (its lock)."""
     stored = await document(conn, number)
-    return None if stored is None else Disclosure.model_validate_json(stored)
+    if stored is None:
+        raise LookupError(f"the published version {number} has no stored document")
+    return Disclosure.model_validate_json(stored)
 
 
 async def published(engine: AsyncEngine, number: str) -> str | None:
