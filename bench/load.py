@@ -115,7 +115,7 @@ def _lua_string(text: str) -> str:
     return f"[{level}[{text}]{level}]"
 
 
-def _wrk_script(bodies: list[dict], headers: dict[str, str]) -> str:
+def _wrk_script(bodies: list[dict], headers: dict[str, str], path: str = PATH) -> str:
     literals = ",\n".join(_lua_string(json.dumps(b, ensure_ascii=False)) for b in bodies)
     header_lines = "".join(f"  [ {_lua_string(k)} ] = {_lua_string(v)},\n" for k, v in headers.items())
     return f"""
@@ -130,7 +130,7 @@ local i = 0
 
 function init(args)
   for n, body in ipairs(bodies) do
-    formatted[n] = wrk.format("POST", "{PATH}", headers, body)
+    formatted[n] = wrk.format("POST", "{path}", headers, body)
   end
 end
 
@@ -151,15 +151,15 @@ end
 
 
 def wrk_load(wrk: str, target: str, base_url: str, bodies: list[dict], *, connections: int,
-             seconds: float, headers: dict[str, str] | None = None) -> LoadResult:
+             seconds: float, headers: dict[str, str] | None = None, path: str = PATH) -> LoadResult:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as script:
-        script.write(_wrk_script(bodies, headers or {}))
+        script.write(_wrk_script(bodies, headers or {}, path))
     try:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         done = subprocess.run(  # noqa: S603
             [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-             "-s", script.name, base_url + PATH],
+             "-s", script.name, base_url + path],
             capture_output=True, text=True, check=False,
         )
         wall = time.monotonic() - started
@@ -182,7 +182,7 @@ def wrk_load(wrk: str, target: str, base_url: str, bodies: list[dict], *, connec
 
 
 async def _httpx_load(target: str, base_url: str, bodies: list[dict], connections: int, seconds: float,
-                      extra_headers: dict[str, str]) -> LoadResult:
+                      extra_headers: dict[str, str], path: str) -> LoadResult:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     payloads = [json.dumps(b, ensure_ascii=False).encode() for b in bodies]
     headers = {"content-type": "application/json", **extra_headers}
@@ -204,7 +204,7 @@ async def _httpx_load(target: str, base_url: str, bodies: list[dict], connection
                 body = payloads[counter % len(payloads)]
                 t0 = time.perf_counter()
                 try:
-                    response = await client.post(PATH, content=body, headers=headers)
+                    response = await client.post(path, content=body, headers=headers)
                     if response.status_code >= 400:
                         errors += 1
                 except httpx.HTTPError:
@@ -222,15 +222,17 @@ async def _httpx_load(target: str, base_url: str, bodies: list[dict], connection
 
 
 def httpx_load(target: str, base_url: str, bodies: list[dict], *, connections: int, seconds: float,
-               headers: dict[str, str] | None = None) -> LoadResult:
-    return asyncio.run(_httpx_load(target, base_url, bodies, connections, seconds, headers or {}))
+               headers: dict[str, str] | None = None, path: str = PATH) -> LoadResult:
+    return asyncio.run(_httpx_load(target, base_url, bodies, connections, seconds, headers or {}, path))
 
 
 def drive(wrk: str | None, target: str, base_url: str, bodies: list[dict], *, connections: int,
-          seconds: float, headers: dict[str, str] | None = None) -> LoadResult:
+          seconds: float, headers: dict[str, str] | None = None, path: str = PATH) -> LoadResult:
     """`headers`: the caller's Authorization (agency staff registering); the bare baseline gets
-    the same bytes on the wire, so the comparison includes verifying the token, not sending it."""
+    the same bytes on the wire, so the comparison includes verifying the token, not sending it.
+    `path`: another endpoint taking the same bodies (bench/floor.py)."""
     if wrk:
         return wrk_load(wrk, target, base_url, bodies, connections=connections, seconds=seconds,
-                        headers=headers)
-    return httpx_load(target, base_url, bodies, connections=connections, seconds=seconds, headers=headers)
+                        headers=headers, path=path)
+    return httpx_load(target, base_url, bodies, connections=connections, seconds=seconds, headers=headers,
+                      path=path)
