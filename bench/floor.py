@@ -22,8 +22,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -31,9 +29,9 @@ from rich.table import Table
 
 from bench import load
 from bench.__main__ import REGISTRATION_TARGET, start_bare_app
+from bench.alone import intake_alone
 from bench.cpu import CpuMeter, Usage
 from bench.floor_app import ASYNCPG, FLOOR, UNIT_OF_WORK
-from devstack.embedded import free_port, start_broker, start_postgres
 from devstack.stack import ROOT, Stack
 from shared.auth import Role
 
@@ -42,7 +40,11 @@ console = Console()
 if not console.is_terminal:
     console = Console(width=170)
 
-def _serve_floor(stack: Stack) -> subprocess.Popen:
+
+Run = tuple[str, str, load.LoadResult, Usage]  # endpoint, the process serving it, the load, the cores
+
+
+def _serve_floor(stack: Stack) -> subprocess.Popen[bytes]:
     log = open(stack.workdir / "logs" / "intake.log", "ab")  # noqa: SIM115 - the child owns it
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "bench.floor_app"], cwd=ROOT,
@@ -58,7 +60,7 @@ def _per_request(usage: Usage, label: str, result: load.LoadResult) -> float:
     return usage.cores[label] / result.rate * 1000 if result.rate else 0.0
 
 
-def _print(runs: list[tuple[str, str, load.LoadResult, Usage]]) -> None:
+def _print(runs: list[Run]) -> None:
     table = Table(title="Registration, part by part: intake alone, each under the same load")
     for column in ("endpoint", "req/s", "p50 ms", "p99 ms", "errors", "app cores", "PG cores",
                    "app CPU ms/req", "PG CPU ms/req", "machine busy", "/ bare"):
@@ -84,6 +86,35 @@ def _print(runs: list[tuple[str, str, load.LoadResult, Usage]]) -> None:
         f"case's row, the outbox row, publishing the event).")
 
 
+def _measure(stack: Stack, intake: int, bare: int, bare_url: str, postgres: int, broker: int, *,
+             seconds: float, warmup: float, connections: int) -> list[Run]:
+    """Each endpoint under the same load, one after the other, with the cores each process used."""
+    wrk = load.ensure_wrk(console.print)
+    bodies = load.registration_bodies()
+    as_staff = stack.headers(Role.agency_staff, sub="bench-staff", agency_id=load.AGENCY)
+    meter = CpuMeter({"intake": intake, "bare": bare, "PostgreSQL": postgres, "broker": broker})
+    plan = [("intake: request path, no command", "intake", stack.url("intake"), FLOOR),
+            ("intake: that + empty unit of work", "intake", stack.url("intake"), UNIT_OF_WORK),
+            ("intake: that on asyncpg's own pool", "intake", stack.url("intake"), ASYNCPG),
+            ("intake registration", "intake", stack.url("intake"), load.PATH),
+            ("bare FastAPI + asyncpg insert", "bare", bare_url, load.PATH)]
+    runs = []
+    for n, (name, app, url, path) in enumerate(plan, 1):
+        with console.status(f"{n}/{len(plan)} {name}: {connections} clients, {warmup:g} s warm-up "
+                            f"and {seconds:g} s measured"):
+            load.drive(wrk, "warm-up", url, bodies, connections=connections, seconds=warmup,
+                       headers=as_staff, path=path)
+
+            def measured(name: str = name, url: str = url, path: str = path) -> load.LoadResult:
+                return load.drive(wrk, name, url, bodies, connections=connections, seconds=seconds,
+                                  headers=as_staff, path=path)
+
+            result, usage = meter.measure(measured)
+        console.print(f"[green]✓[/] {n}/{len(plan)} {name}: {result.rate:,.0f} req/s")
+        runs.append((name, app, result, usage))
+    return runs
+
+
 @cli.command()
 def main(
     seconds: float = typer.Option(10.0, help="Seconds of load for each endpoint."),
@@ -91,52 +122,22 @@ def main(
     connections: int = typer.Option(32, help="Concurrent HTTP clients (as `make bench`)."),
 ) -> None:
     """Price registration's parts: the request path, the transaction, the command."""
-    workdir = Path(tempfile.mkdtemp(prefix="fayuan-floor-"))
-    (workdir / "logs").mkdir()
-    postgres = start_postgres(workdir / "pgdata", keep_data=False)
-    broker = start_broker(free_port(), log_file=workdir / "logs" / "tansu.log")
-    stack = Stack(database_url=postgres.url, bootstrap=broker.bootstrap, workdir=workdir,
-                  ports={"intake": free_port()}, movable_ports=True)
-    bare_process: subprocess.Popen | None = None
-    try:
-        with console.status("migrating intake, starting it and the bare app"):
-            stack.migrate()
-            intake = _serve_floor(stack)
-            stack.wait_ready(["intake"], timeout=60)
-            bare_process, bare_url = start_bare_app(postgres.url, workdir)
-        wrk = load.ensure_wrk(console.print)
-        bodies = load.registration_bodies()
-        as_staff = stack.headers(Role.agency_staff, sub="bench-staff", agency_id=load.AGENCY)
-        meter = CpuMeter({"intake": intake.pid, "bare": bare_process.pid, "PostgreSQL": postgres.pid,
-                          "broker": broker.pid})
-        plan = [("intake: request path, no command", "intake", stack.url("intake"), FLOOR),
-                ("intake: that + empty unit of work", "intake", stack.url("intake"), UNIT_OF_WORK),
-                ("intake: that on asyncpg's own pool", "intake", stack.url("intake"), ASYNCPG),
-                ("intake registration", "intake", stack.url("intake"), load.PATH),
-                ("bare FastAPI + asyncpg insert", "bare", bare_url, load.PATH)]
-        runs = []
-        for n, (name, app, url, path) in enumerate(plan, 1):
-            with console.status(f"{n}/{len(plan)} {name}: {connections} clients, {warmup:g} s warm-up "
-                                f"and {seconds:g} s measured"):
-                load.drive(wrk, "warm-up", url, bodies, connections=connections, seconds=warmup,
-                           headers=as_staff, path=path)
-                def measured(name: str = name, url: str = url, path: str = path) -> load.LoadResult:
-                    return load.drive(wrk, name, url, bodies, connections=connections, seconds=seconds,
-                                      headers=as_staff, path=path)
-
-                result, usage = meter.measure(measured)
-            console.print(f"[green]✓[/] {n}/{len(plan)} {name}: {result.rate:,.0f} req/s")
-            runs.append((name, app, result, usage))
-        _print(runs)
-        console.print(f"on {os.cpu_count()} cores; logs in {workdir / 'logs'} (removed)")
-    finally:
-        if bare_process is not None and bare_process.poll() is None:
-            bare_process.terminate()
-            bare_process.wait(20)
-        stack.stop_all()
-        broker.stop()
-        postgres.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with intake_alone("fayuan-floor-") as (workdir, postgres, broker, stack):
+        bare_process: subprocess.Popen[bytes] | None = None
+        try:
+            with console.status("starting intake and the bare app"):
+                intake = _serve_floor(stack)
+                stack.wait_ready(["intake"], timeout=60)
+                bare_process, bare_url = start_bare_app(postgres.url, workdir)
+            runs = _measure(stack, intake.pid, bare_process.pid, bare_url, postgres.pid, broker.pid,
+                            seconds=seconds, warmup=warmup, connections=connections)
+            _print(runs)
+            console.print(f"on {os.cpu_count()} cores; logs in {workdir / 'logs'} (removed)")
+        finally:
+            if bare_process is not None and bare_process.poll() is None:
+                bare_process.terminate()
+                bare_process.wait(20)
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

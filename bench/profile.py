@@ -9,20 +9,17 @@ the bottleneck.
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import psutil
 import typer
 
 from bench import load
-from devstack.embedded import free_port, start_broker, start_postgres
-from devstack.stack import ROOT, Stack
+from bench.alone import intake_alone
+from devstack.stack import ROOT
 from shared.auth import Role
 
 cli = typer.Typer(add_completion=False)
@@ -46,15 +43,8 @@ def main(
     interval: float = typer.Option(0.001, help="pyinstrument's sampling interval, seconds."),
 ) -> None:
     """Profile intake's registration under load."""
-    workdir = Path(tempfile.mkdtemp(prefix="fayuan-profile-"))
-    (workdir / "logs").mkdir()
-    session, html = workdir / "intake.pyisession", workdir / "intake-profile.html"
-    postgres = start_postgres(workdir / "pgdata", keep_data=False)
-    broker = start_broker(free_port(), log_file=workdir / "logs" / "tansu.log")
-    stack = Stack(database_url=postgres.url, bootstrap=broker.bootstrap, workdir=workdir,
-                  ports={"intake": free_port()}, movable_ports=True)
-    try:
-        stack.migrate()
+    with intake_alone("fayuan-profile-") as (workdir, postgres, broker, stack):
+        session, html = workdir / "intake.pyisession", workdir / "intake-profile.html"
         log = open(workdir / "logs" / "intake.log", "ab")  # noqa: SIM115 - the child owns it
         process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "pyinstrument", "--interval", str(interval), "-r", "session",
@@ -86,11 +76,6 @@ def main(
             subprocess.run([sys.executable, "-m", "pyinstrument", "--load", str(session), "-r", renderer,  # noqa: S603
                             *(["-o", str(target)] if target else [])], check=False)
         print(f"HTML profile: {html}")
-    finally:
-        stack.stop_all()
-        broker.stop()
-        postgres.stop()
-        shutil.rmtree(workdir / "pgdata", ignore_errors=True)
 
 
 if __name__ == "__main__":
