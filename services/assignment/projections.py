@@ -4,6 +4,7 @@ queries/."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,7 @@ from services.assignment.domain import (
 from shared.contracts import HandlerRef
 from shared.contracts.assignment import AssignmentMethod, ReleaseCause
 from shared.projection import Json, Projection, Recorded, Rows
+from shared.store import driver
 
 
 class AssignmentTable(SQLModel, registry=registry()):
@@ -384,6 +386,25 @@ async def turn_taken(conn: AsyncConnection, e: TurnTaken, at: Recorded) -> None:
 # --- one case's assignment ------------------------------------------------------------------
 
 
+# Every registration sets off a decision, and every decision writes the case's row: straight to
+# asyncpg, as the kernel's own writes are, with its statement built once per set of columns (one
+# per kind of decision). Building and compiling it through SQLAlchemy for each decision was a
+# fifth of assignment's CPU per registration (docs/benchmarks.md).
+_DECIDED: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}
+
+
+def _decided_sql(columns: tuple[str, ...], updated: tuple[str, ...]) -> str:
+    sql = _DECIDED.get((columns, updated))
+    if sql is None:
+        values = ", ".join(f"${n}::text::jsonb" if c == "candidates" else f"${n}"
+                           for n, c in enumerate(columns, 1))
+        sql = _DECIDED[(columns, updated)] = (
+            # The names are case_assignments' columns, from this module's code, never from input.
+            f"INSERT INTO case_assignments ({', '.join(columns)}) VALUES ({values}) "  # noqa: S608  # nosec B608
+            f"ON CONFLICT (case_id) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in updated)}")
+    return sql
+
+
 async def _decided(conn: AsyncConnection, e: CaseAwaitingChoice | HandlerAssigned | AssignmentBlocked,
                    at: Recorded, row: dict[str, Any]) -> None:
     """The case's row as its latest decision left it: the candidates only if it blocks the case
@@ -393,8 +414,9 @@ async def _decided(conn: AsyncConnection, e: CaseAwaitingChoice | HandlerAssigne
     values = {"case_id": case.case_id, "case_number": case.case_number, "case_kind": case.case_kind.value,
               "agency_id": case.agency_id, "group_case": case.flags.group_case,
               "source_system": case.source_system, **row}
-    await conn.execute(insert(case_assignments).values(**values)
-                       .on_conflict_do_update(index_elements=["case_id"], set_=row))
+    values["candidates"] = json.dumps(values["candidates"], ensure_ascii=False)
+    db = await driver(conn)
+    await db.execute(_decided_sql(tuple(values), tuple(row)), *values.values())
 
 
 _NO_INSTITUTION: dict[str, Any] = {"institution_id": None, "due_at": None}
