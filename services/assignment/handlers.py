@@ -39,7 +39,7 @@ from shared.contracts import CaseKind, HandlerKind
 from shared.contracts import assignment as contracts_assignment
 from shared.contracts.assignment import HandlerReleased as HandlerReleasedEvent
 from shared.contracts.assignment import SkippedCandidate
-from shared.store import ConcurrencyError
+from shared.store import ConcurrencyError, driver
 from shared.uow import UnitOfWork, UnitOfWorkFactory, retry_on_conflict
 
 
@@ -303,12 +303,15 @@ async def _decide(uow: UnitOfWork, case: CaseFacts) -> None:
 async def _retrying_in_savepoint(uow: UnitOfWork, step: Callable[[], Awaitable[None]]) -> None:
     """The consumer's transaction also holds the inbox row, so a conflict on the agency's
     rotation (another decision for the same pool committed first) is retried from a savepoint,
-    on fresh state, rather than by failing the whole message."""
+    on fresh state, rather than by failing the whole message. The savepoint is asyncpg's (a
+    transaction nested in the consumer's, same connection): through SQLAlchemy's begin_nested it
+    cost about a sixth of each decision's CPU."""
     async for attempt in AsyncRetrying(retry=retry_if_exception_type(ConcurrencyError),
                                        stop=stop_after_attempt(8),
                                        wait=wait_random_exponential(multiplier=0.01, max=0.2), reraise=True):
         with attempt:
-            async with uow.conn.begin_nested():
+            db = await driver(uow.conn)
+            async with db.transaction():
                 await step()
 
 
