@@ -8,27 +8,29 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.assignment.domain import Rotation
 from shared.clock import local_month
+from shared.store import driver
 
 # One statement, so every part is of one snapshot of the database: the version and the counts of
-# the same committed appends.
-_PART = text("""
+# the same committed appends. Every registration sets off a decision that reads it: straight to
+# asyncpg ($1 the agency, $2 the month, $3 the cases).
+_PART = """
 SELECT coalesce(s.version, 0) AS version, coalesce(s.turns, 0) AS turns,
        (SELECT coalesce(jsonb_object_agg(l.handler_id, l.last_turn), '{}'::jsonb)
-          FROM rotation_last_turns AS l WHERE l.agency_id = :agency) AS last_turn,
+          FROM rotation_last_turns AS l WHERE l.agency_id = $1) AS last_turn,
        (SELECT coalesce(jsonb_object_agg(m.handler_id, m.case_count), '{}'::jsonb)
-          FROM rotation_month_counts AS m WHERE m.agency_id = :agency AND m.month = :month) AS counts,
+          FROM rotation_month_counts AS m WHERE m.agency_id = $1 AND m.month = $2) AS counts,
        (SELECT coalesce(jsonb_agg(jsonb_build_array(t.case_id, t.handler_id)), '[]'::jsonb)
-          FROM rotation_turns AS t WHERE t.agency_id = :agency AND t.case_id = ANY(:cases)) AS case_turns
-FROM (SELECT 1) AS one LEFT JOIN rotation_state AS s ON s.agency_id = :agency
-""")
+          FROM rotation_turns AS t WHERE t.agency_id = $1 AND t.case_id = ANY($3::text[])) AS case_turns
+FROM (SELECT 1) AS one LEFT JOIN rotation_state AS s ON s.agency_id = $1
+"""
 
 
 def _json(value: object) -> object:
+    """jsonb as Python: through SQLAlchemy's connection asyncpg hands it over as text."""
     return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
@@ -38,8 +40,7 @@ async def rotation(conn: AsyncConnection, agency_id: str, *, at: datetime,
     turn, the counts of `at`'s month (Beijing's), the cases' own turns, at the stream's version
     (0 and empty when the agency never took a turn)."""
     month = local_month(at)
-    row = (await conn.execute(_PART, {"agency": agency_id, "month": month, "cases": list(case_ids)})
-           ).mappings().one()
+    row = await (await driver(conn)).fetchrow(_PART, agency_id, month, list(case_ids))
     last_turn = _json(row["last_turn"])
     counts = _json(row["counts"])
     case_turns = _json(row["case_turns"])
