@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import false, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.assignment.domain import (
@@ -24,11 +24,7 @@ from services.assignment.projections import (
     handler_month_counts,
     handlers,
     institutions,
-    opposed_parties,
-    represented_parties,
     suspensions,
-    unavailability,
-    volunteer_commitments,
 )
 from services.assignment.queries import scope
 from shared.aggregate import NotFound
@@ -36,6 +32,7 @@ from shared.auth import EVERY_AGENCY, AgencyScope, Principal, Role, agency_scope
 from shared.clock import local_date, local_month
 from shared.contracts import CaseKind, HandlerKind
 from shared.paging import Page, paginate
+from shared.store import driver, from_jsonb
 
 
 class InstitutionView(BaseModel):
@@ -198,6 +195,42 @@ async def institution_facts(conn: AsyncConnection, institution_id: str) -> Insti
                             commitments=tuple((c.signed_on, c.valid_until) for c in letters))
 
 
+# Every registration sets off a decision that reads its pool: straight to asyncpg, as the
+# kernel's hot paths are. The pool's statement is built once for each set of filters given, and
+# names each filter's column so its index serves it.
+_POOL: dict[tuple[str, ...], str] = {}
+_FILTERS = ("agency_id", "handler_id", "institution_id")
+
+
+def _pool_sql(given: tuple[str, ...]) -> str:
+    sql = _POOL.get(given)
+    if sql is None:
+        where = " AND ".join(f"h.{column} = ${n}" for n, column in enumerate(given, 1)) or "true"
+        sql = _POOL[given] = (
+            # The filters' names are _FILTERS, never input; their values are parameters.
+            "SELECT h.*, i.name AS institution_name FROM handlers AS h "  # noqa: S608  # nosec B608
+            f"JOIN institutions AS i ON i.institution_id = h.institution_id WHERE {where} "
+            "ORDER BY h.registered_order")
+    return sql
+
+
+_LETTERS = ("SELECT institution_id, signed_on, valid_until FROM commitments "
+            "WHERE institution_id = ANY($1::text[])")
+_OWN_LETTERS = ("SELECT handler_id, signed_on, valid_until FROM volunteer_commitments "
+                "WHERE handler_id = ANY($1::text[])")
+_SUSPENDED = "SELECT handler_id, until FROM handler_suspensions WHERE handler_id = ANY($1::text[])"
+_AWAY = ("SELECT handler_id, unavailable_from, unavailable_to FROM handler_unavailability "
+         "WHERE handler_id = ANY($1::text[])")
+# Whom the pool acted for and against: all of it, or (for a case) only the parties that matter to
+# it, by the parties' index ($3: the case's adverse parties; its aided person).
+_ACTED_FOR = ("SELECT handler_id, institution_id, party_hash FROM represented_parties "
+              "WHERE (handler_id = ANY($1::text[]) OR institution_id = ANY($2::text[]))")
+_ACTED_AGAINST = ("SELECT handler_id, institution_id, party_hash FROM opposed_parties "
+                  "WHERE (handler_id = ANY($1::text[]) OR institution_id = ANY($2::text[]))")
+_ACTED_FOR_CASE = _ACTED_FOR + " AND party_hash = ANY($3::text[])"
+_ACTED_AGAINST_CASE = _ACTED_AGAINST + " AND party_hash = $3"
+
+
 async def candidates(conn: AsyncConnection, *, agency_id: str | None = None, handler_id: str | None = None,
                      institution_id: str | None = None, case: CaseFacts | None = None) -> list[Candidate]:
     """The handlers of an agency's pool (or of one institution, or one handler), with their
@@ -205,23 +238,15 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None, han
     `case`, only the parties that matter to it (its adverse parties among those acted for, its
     aided person among those acted against): what the conflict check reads, by the parties'
     index, so a decision does not read every party of the pool's whole history."""
-    query = (select(handlers, institutions.c.name.label("institution_name"))
-             .join(institutions, institutions.c.institution_id == handlers.c.institution_id)
-             .order_by(handlers.c.registered_order))
-    if agency_id is not None:
-        query = query.where(handlers.c.agency_id == agency_id)
-    if handler_id is not None:
-        query = query.where(handlers.c.handler_id == handler_id)
-    if institution_id is not None:
-        query = query.where(handlers.c.institution_id == institution_id)
-    rows = (await conn.execute(query)).mappings().all()
+    db = await driver(conn)
+    filters = dict(zip(_FILTERS, (agency_id, handler_id, institution_id), strict=True))
+    given = {column: value for column, value in filters.items() if value is not None}
+    rows = await db.fetch(_pool_sql(tuple(given)), *given.values())
     letters: dict[str, list[tuple[date, date]]] = {}
-    institution_ids = {r["institution_id"] for r in rows}
-    handler_ids = {r["handler_id"] for r in rows}
+    institution_ids = list({r["institution_id"] for r in rows})
+    handler_ids = list({r["handler_id"] for r in rows})
     if institution_ids:
-        signed = await conn.execute(select(commitments)
-                                    .where(commitments.c.institution_id.in_(institution_ids)))
-        for c in signed.mappings():
+        for c in await db.fetch(_LETTERS, institution_ids):
             letters.setdefault(c["institution_id"], []).append((c["signed_on"], c["valid_until"]))
     suspended: dict[str, list[date | None]] = {}
     away: dict[str, list[tuple[date, date]]] = {}
@@ -231,33 +256,25 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None, han
     against_institution: dict[str, set[str]] = {}
     own: dict[str, list[tuple[date, date]]] = {}
     if handler_ids:
-        for v in (await conn.execute(select(volunteer_commitments)
-                                     .where(volunteer_commitments.c.handler_id.in_(handler_ids)))).mappings():
+        for v in await db.fetch(_OWN_LETTERS, handler_ids):
             own.setdefault(v["handler_id"], []).append((v["signed_on"], v["valid_until"]))
-        for s in (await conn.execute(select(suspensions)
-                                     .where(suspensions.c.handler_id.in_(handler_ids)))).mappings():
+        for s in await db.fetch(_SUSPENDED, handler_ids):
             suspended.setdefault(s["handler_id"], []).append(s["until"])
-        for u in (await conn.execute(select(unavailability)
-                                     .where(unavailability.c.handler_id.in_(handler_ids)))).mappings():
+        for u in await db.fetch(_AWAY, handler_ids):
             away.setdefault(u["handler_id"], []).append((u["unavailable_from"], u["unavailable_to"]))
-        acted_for = select(represented_parties).where(
-            represented_parties.c.handler_id.in_(handler_ids)
-            | represented_parties.c.institution_id.in_(institution_ids))
-        acted_against = select(opposed_parties).where(
-            opposed_parties.c.handler_id.in_(handler_ids)
-            | opposed_parties.c.institution_id.in_(institution_ids))
-        if case is not None:
-            acted_for = acted_for.where(represented_parties.c.party_hash.in_(set(case.adverse_party_hashes)))
-            acted_against = acted_against.where(
-                opposed_parties.c.party_hash == case.aided_person_hash if case.aided_person_hash
-                else false())
-        acted = ([] if case is not None and not case.adverse_party_hashes
-                 else (await conn.execute(acted_for)).mappings())
+        if case is None:
+            acted = await db.fetch(_ACTED_FOR, handler_ids, institution_ids)
+            opposed = await db.fetch(_ACTED_AGAINST, handler_ids, institution_ids)
+        else:
+            acted = (await db.fetch(_ACTED_FOR_CASE, handler_ids, institution_ids,
+                                    list(set(case.adverse_party_hashes)))
+                     if case.adverse_party_hashes else [])
+            opposed = (await db.fetch(_ACTED_AGAINST_CASE, handler_ids, institution_ids,
+                                      case.aided_person_hash)
+                       if case.aided_person_hash else [])
         for p in acted:
             by_handler.setdefault(p["handler_id"], set()).add(p["party_hash"])
             by_institution.setdefault(p["institution_id"], set()).add(p["party_hash"])
-        opposed = ([] if case is not None and not case.aided_person_hash
-                   else (await conn.execute(acted_against)).mappings())
         for p in opposed:
             against_handler.setdefault(p["handler_id"], set()).add(p["party_hash"])
             against_institution.setdefault(p["institution_id"], set()).add(p["party_hash"])
@@ -269,8 +286,8 @@ async def candidates(conn: AsyncConnection, *, agency_id: str | None = None, han
                   commitments=(tuple(letters.get(r["institution_id"], ()))
                                + tuple(own.get(r["handler_id"], ()))),
                   registered_order=r["registered_order"], years_of_practice=r["years_of_practice"],
-                  practice_areas=frozenset(CaseKind(k) for k in r["practice_areas"]),
-                  qualifications=frozenset(Qualification(q) for q in r["qualifications"]),
+                  practice_areas=frozenset(CaseKind(k) for k in from_jsonb(r["practice_areas"])),
+                  qualifications=frozenset(Qualification(q) for q in from_jsonb(r["qualifications"])),
                   suspensions=tuple(suspended.get(r["handler_id"], ())),
                   unavailable=tuple(away.get(r["handler_id"], ())),
                   represented_parties=frozenset(by_handler.get(r["handler_id"], set())
