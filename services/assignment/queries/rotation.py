@@ -4,7 +4,6 @@ A decision never folds the rotation's stream, which takes one event per case."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.assignment.domain import Rotation
 from shared.clock import local_month
-from shared.store import driver
+from shared.store import driver, from_jsonb
 
 # One statement, so every part is of one snapshot of the database: the version and the counts of
 # the same committed appends. Every registration sets off a decision that reads it: straight to
@@ -29,11 +28,6 @@ FROM (SELECT 1) AS one LEFT JOIN rotation_state AS s ON s.agency_id = $1
 """
 
 
-def _json(value: object) -> object:
-    """jsonb as Python: through SQLAlchemy's connection asyncpg hands it over as text."""
-    return json.loads(value) if isinstance(value, (str, bytes)) else value
-
-
 async def rotation(conn: AsyncConnection, agency_id: str, *, at: datetime,
                    case_ids: Iterable[str] = ()) -> Rotation:
     """The agency's rotation for a decision taken `at` on these cases: every handler's last
@@ -41,9 +35,9 @@ async def rotation(conn: AsyncConnection, agency_id: str, *, at: datetime,
     (0 and empty when the agency never took a turn)."""
     month = local_month(at)
     row = await (await driver(conn)).fetchrow(_PART, agency_id, month, list(case_ids))
-    last_turn = _json(row["last_turn"])
-    counts = _json(row["counts"])
-    case_turns = _json(row["case_turns"])
+    last_turn = from_jsonb(row["last_turn"])
+    counts = from_jsonb(row["counts"])
+    case_turns = from_jsonb(row["case_turns"])
     assert isinstance(last_turn, dict) and isinstance(counts, dict) and isinstance(case_turns, list)
     return Rotation.part(agency_id, version=row["version"], turns=row["turns"],
                          last_turn=last_turn, month=month, counts=counts,
