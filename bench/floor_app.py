@@ -1,4 +1,4 @@
-"""Intake's own app with two routes more, for `python -m bench.floor`: what registration costs
+"""Intake's own app with three routes more, for `python -m bench.floor`: what registration costs
 before its command does anything.
 
 - `POST /api/v1/floor` takes exactly the registration's parameters (its body model, token check,
