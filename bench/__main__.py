@@ -19,20 +19,18 @@ import platform
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
-import httpx
 import psutil
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from bench import consumer, failure_latency, load, relay
+from bench.bare_app import start_bare_app
 from bench.cpu import CpuMeter, Usage
 from bench.memory import MemorySampler, MiB
 from devstack.embedded import (
@@ -47,9 +45,7 @@ from devstack.stack import SERVICES, Stack
 from shared.auth import Role
 
 ROOT = Path(__file__).resolve().parent.parent
-REGISTRATION_TARGET = 0.50  # issue 17 (it was 0.40)
 MEMORY_BUDGET = int(1.5 * 1024 * MiB)
-BARE_DATABASE = "fayuan_bench_bare"
 
 console = Console()
 if not console.is_terminal:
@@ -62,35 +58,6 @@ def say(message: str) -> None:
 
 def existing_services() -> list[str]:
     return [name for name in SERVICES if (ROOT / "services" / name / "__main__.py").exists()]
-
-
-def _dsn(server_url: str, database: str) -> str:
-    return make_url(server_url).set(drivername="postgresql", database=database).render_as_string(
-        hide_password=False
-    )
-
-
-def start_bare_app(database_url: str, workdir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = open(workdir / "logs" / "bare.log", "ab")  # noqa: SIM115 - the child owns it
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "bench.bare_app", "--port", str(port), "--database", BARE_DATABASE,
-         "--dsn", _dsn(database_url, BARE_DATABASE), "--admin-dsn", _dsn(database_url, "postgres")],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the bare app exited with {process.returncode}; see {workdir}/logs/bare.log")
-        try:
-            if httpx.get(url + "/readyz", timeout=1.0).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError("the bare app is not ready after 60 s")
 
 
 # --- printing -------------------------------------------------------------------------------
@@ -112,8 +79,9 @@ def print_registration(results: list[load.LoadResult]) -> None:
     console.print(table)
     registration, bare = results
     ratio = registration.rate / bare.rate if bare.rate else 0.0
-    console.print(f"registration / bare insert = [bold]{ratio:.0%}[/]   target ≥ {REGISTRATION_TARGET:.0%}: "
-                  f"{_verdict(ratio >= REGISTRATION_TARGET)}\n")
+    target = load.REGISTRATION_TARGET
+    console.print(f"registration / bare insert = [bold]{ratio:.0%}[/]   target ≥ {target:.0%}: "
+                  f"{_verdict(ratio >= target)}\n")
 
 
 def print_cpu(windows: dict[str, tuple[Usage, float]], stack_labels: list[str]) -> None:

@@ -13,14 +13,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
+import httpx
 import uvicorn
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
+from sqlalchemy.engine import make_url
+
+from devstack.embedded import free_port
+from devstack.stack import ROOT
+
+BARE_DATABASE = "fayuan_bench_bare"
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS registrations (
@@ -88,6 +100,37 @@ def create_app(dsn: str) -> FastAPI:
         return {"status": "ready"}
 
     return app
+
+
+def _dsn(server_url: str, database: str) -> str:
+    return make_url(server_url).set(drivername="postgresql", database=database).render_as_string(
+        hide_password=False
+    )
+
+
+def start_bare_app(database_url: str, workdir: Path) -> tuple[subprocess.Popen, str]:
+    """This app as a process of its own on its own database of the server at `database_url`
+    (created first), ready; its log in `workdir`/logs/bare.log."""
+    port = free_port()
+    log = open(workdir / "logs" / "bare.log", "ab")  # noqa: SIM115 - the child owns it
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "bench.bare_app", "--port", str(port), "--database", BARE_DATABASE,
+         "--dsn", _dsn(database_url, BARE_DATABASE), "--admin-dsn", _dsn(database_url, "postgres")],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the bare app exited with {process.returncode}; see {workdir}/logs/bare.log")
+        try:
+            if httpx.get(url + "/readyz", timeout=1.0).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError("the bare app is not ready after 60 s")
 
 
 def main() -> None:

@@ -28,8 +28,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import load
-from bench.__main__ import REGISTRATION_TARGET, start_bare_app
 from bench.alone import intake_alone
+from bench.bare_app import start_bare_app
 from bench.cpu import CpuMeter, Usage
 from bench.floor_app import ASYNCPG, FLOOR, UNIT_OF_WORK
 from devstack.stack import ROOT, Stack
@@ -75,7 +75,7 @@ def _print(runs: list[Run]) -> None:
     cost = [_per_request(usage, app, r) for _, app, r, usage in runs]
     path, shell, lean, registration = cost[0], cost[1] - cost[0], cost[2] - cost[0], cost[3]
     command = registration - cost[1]
-    goal = REGISTRATION_TARGET * bare
+    goal = load.REGISTRATION_TARGET * bare
     console.print(
         f"Half the bare rate is {goal:,.0f} registrations/s. Intake is one process: at most one core, so "
         f"it may spend at most [bold]{1000 / goal:.2f} ms[/] of CPU per registration (less, as PostgreSQL, "

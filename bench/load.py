@@ -31,6 +31,7 @@ from shared.validation import id_check_char
 # (docs/security.md "Scoping"), so the bench acts as one agency's staff.
 AGENCY = "agency-01"
 PATH = "/api/v1/cases"
+REGISTRATION_TARGET = 0.50  # of the bare insert's rate (issue 17; it was 0.40)
 
 _KINDS = ["criminal", "civil", "administrative", "non_litigation"]
 _CAUSES = ["盗窃", "故意伤害", "劳动争议", "追索劳动报酬", "婚姻家庭纠纷", "交通事故损害赔偿",
